@@ -1,0 +1,19 @@
+//! # taxdisk-host
+//!
+//! The invoicing software's client workflow as a library (the FAQ in `shared/seeds` is its
+//! manual).
+//!
+//! - [`invoice`]: the invoice model, tax math in `rust_decimal`, the H7 composition rules and
+//!   the content digest the disk signs.
+//! - [`store`]: the SQLite store (settings, company, users, customers, products, invoices, red
+//!   forms, oil, audit) with migrations.
+//! - [`transport`]: how frames reach a disk: in-process, TCP, USB.
+//! - [`disk`]: `DiskClient`, one typed method per disk command, with safe retries.
+//! - [`bureau_client`]: the tax bureau's HTTP API.
+#![forbid(unsafe_code)]
+
+pub mod bureau_client;
+pub mod disk;
+pub mod invoice;
+pub mod store;
+pub mod transport;
