@@ -1,0 +1,188 @@
+//! The TCP transport: a disk served by `taxdisk-sim serve` (or any server speaking the same
+//! stream). Frames travel as they are, COBS-encoded and delimited by `0x00`, in both directions;
+//! received bytes go through the protocol's streaming decoder. The connection is opened lazily
+//! and reopened on the next send after any error, so a restarted server is picked up again.
+
+use super::{Frame, FrameAssembler, Transport, TransportError, check_len};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// Default time allowed to open the connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A disk on TCP.
+#[derive(Debug)]
+pub struct TcpTransport {
+    addr: String,
+    connect_timeout: Duration,
+    stream: Option<TcpStream>,
+    assembler: FrameAssembler,
+    buf: Vec<u8>,
+}
+
+impl TcpTransport {
+    /// Connects to `addr` (`host:port`). Nothing listening there is
+    /// [`TransportError::NoDevice`].
+    pub fn connect(addr: &str) -> Result<Self, TransportError> {
+        Self::connect_with_timeout(addr, CONNECT_TIMEOUT)
+    }
+
+    /// Connects with a given connect timeout.
+    pub fn connect_with_timeout(addr: &str, timeout: Duration) -> Result<Self, TransportError> {
+        let mut t = TcpTransport {
+            addr: addr.to_string(),
+            connect_timeout: timeout,
+            stream: None,
+            assembler: FrameAssembler::new(),
+            buf: vec![0; 4096],
+        };
+        t.open()?;
+        Ok(t)
+    }
+
+    /// The address given to [`connect`](Self::connect).
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Whether a connection is open now.
+    pub fn is_connected(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    fn resolve(&self) -> Result<Vec<SocketAddr>, TransportError> {
+        let addrs: Vec<SocketAddr> = self
+            .addr
+            .to_socket_addrs()
+            .map_err(|e| {
+                TransportError::NoDevice(format!(
+                    "no tax disk at {}: the address does not resolve ({e})",
+                    self.addr
+                ))
+            })?
+            .collect();
+        if addrs.is_empty() {
+            return Err(TransportError::NoDevice(format!(
+                "no tax disk at {}: the address does not resolve",
+                self.addr
+            )));
+        }
+        Ok(addrs)
+    }
+
+    fn open(&mut self) -> Result<(), TransportError> {
+        self.close();
+        let mut last = None;
+        for a in self.resolve()? {
+            match TcpStream::connect_timeout(&a, self.connect_timeout) {
+                Ok(s) => {
+                    // Frames are small and answered one by one: send each at once.
+                    s.set_nodelay(true)
+                        .map_err(|e| io("setting TCP_NODELAY", e))?;
+                    tracing::debug!(addr = %a, "connected to disk over TCP");
+                    self.stream = Some(s);
+                    return Ok(());
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let why = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(TransportError::NoDevice(format!(
+            "no tax disk at tcp {} ({why}); is `taxdisk-sim serve` running?",
+            self.addr
+        )))
+    }
+
+    fn close(&mut self) {
+        if let Some(s) = self.stream.take() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        self.assembler.clear();
+    }
+}
+
+fn io(context: &str, source: std::io::Error) -> TransportError {
+    TransportError::Io {
+        context: context.to_string(),
+        source,
+    }
+}
+
+fn is_disconnect(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::NotConnected
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+impl Transport for TcpTransport {
+    fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
+        check_len(frame)?;
+        if self.stream.is_none() {
+            self.open()?;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(TransportError::Disconnected("not connected".into()));
+        };
+        if let Err(e) = stream.write_all(frame) {
+            self.close();
+            return Err(if is_disconnect(e.kind()) {
+                TransportError::Disconnected(e.to_string())
+            } else {
+                io("sending a frame", e)
+            });
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Result<Frame, TransportError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.assembler.pop_result() {
+                return r;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                return Err(TransportError::Disconnected("not connected".into()));
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TransportError::Timeout(timeout));
+            }
+            stream
+                .set_read_timeout(Some(left))
+                .map_err(|e| io("setting the read timeout", e))?;
+            match stream.read(&mut self.buf) {
+                Ok(0) => {
+                    self.close();
+                    return Err(TransportError::Disconnected(
+                        "the server closed the connection".into(),
+                    ));
+                }
+                Ok(n) => self.assembler.feed(&self.buf[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.close();
+                    return Err(if is_disconnect(e.kind()) {
+                        TransportError::Disconnected(e.to_string())
+                    } else {
+                        io("receiving a frame", e)
+                    });
+                }
+            }
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        self.open()
+    }
+
+    fn describe(&self) -> String {
+        format!("tcp {}", self.addr)
+    }
+}
