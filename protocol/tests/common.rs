@@ -1,5 +1,5 @@
 //! Sample values of every request and response, shared by the golden-vector and property tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use heapless::Vec;
 use taxdisk_protocol::command::*;
@@ -31,7 +31,10 @@ pub fn sig() -> Signature {
     Signature { r, s }
 }
 pub fn pk() -> PublicKey {
-    PublicKey { x: [0x11; 32], y: [0x22; 32] }
+    PublicKey {
+        x: [0x11; 32],
+        y: [0x22; 32],
+    }
 }
 pub fn t0() -> Timestamp {
     Timestamp(1_795_668_730)
@@ -40,10 +43,18 @@ pub fn period() -> Period {
     Period::new(2026, 11).unwrap()
 }
 pub fn limits(kind: InvoiceKind) -> KindLimits {
-    KindLimits { kind, single_limit: Fen(10_000_000), offline_hours: 72, offline_amount: Fen(50_000_000) }
+    KindLimits {
+        kind,
+        single_limit: Fen(10_000_000),
+        offline_hours: 72,
+        offline_amount: Fen(50_000_000),
+    }
 }
 pub fn signed<T>(body: T) -> Signed<T> {
-    Signed { body, signature: sig() }
+    Signed {
+        body,
+        signature: sig(),
+    }
 }
 pub fn invoice() -> IssuedInvoice {
     IssuedInvoice {
@@ -70,8 +81,13 @@ pub fn red_invoice() -> IssuedInvoice {
         code: special_code(),
         amount: Fen(-100_000),
         tax: Fen(-13_000),
-        red: Some(RedRef::InfoForm(InfoFormNumber::new("4403012611000013").unwrap())),
-        oil: Some(OilUse { category: 2, milli_quantity: 1_500_000 }),
+        red: Some(RedRef::InfoForm(
+            InfoFormNumber::new("4403012611000013").unwrap(),
+        )),
+        oil: Some(OilUse {
+            category: 2,
+            milli_quantity: 1_500_000,
+        }),
         ..invoice()
     }
 }
@@ -87,16 +103,38 @@ pub fn void_event() -> VoidEvent {
     }
 }
 pub fn blank_void() -> BlankVoidEvent {
-    BlankVoidEvent { serial: serial(), counter: 79, time: t0(), kind: InvoiceKind::Roll, code: code(), first: number(5000), count: 3 }
+    BlankVoidEvent {
+        serial: serial(),
+        counter: 79,
+        time: t0(),
+        kind: InvoiceKind::Roll,
+        code: code(),
+        first: number(5000),
+        count: 3,
+    }
 }
 pub fn roll() -> Roll {
-    Roll { kind: InvoiceKind::Normal, code: code(), first: number(1), count: 250, used: 17 }
+    Roll {
+        kind: InvoiceKind::Normal,
+        code: code(),
+        first: number(1),
+        count: 250,
+        used: 17,
+    }
 }
 pub fn oil_entry() -> OilStockEntry {
-    OilStockEntry { category: 2, unit: OilUnit::Litre, milli_quantity: 2_000_000_000 }
+    OilStockEntry {
+        category: 2,
+        unit: OilUnit::Litre,
+        milli_quantity: 2_000_000_000,
+    }
 }
 pub fn view() -> InvoiceView {
-    InvoiceView { invoice: signed(invoice()), voided: false, uploaded: true }
+    InvoiceView {
+        invoice: signed(invoice()),
+        voided: false,
+        uploaded: true,
+    }
 }
 
 /// One sample request per command; the exhaustive match makes a new command fail to compile
@@ -116,7 +154,11 @@ pub fn sample_request(id: CommandId) -> Request {
             taxpayer_id: tin(),
             company_name: CompanyName::new("厦门示例贸易有限公司").unwrap(),
             machine: 0,
-            kinds: Vec::from_slice(&[limits(InvoiceKind::Special), limits(InvoiceKind::Electronic)]).unwrap(),
+            kinds: Vec::from_slice(&[
+                limits(InvoiceKind::Special),
+                limits(InvoiceKind::Electronic),
+            ])
+            .unwrap(),
             lock_time: Timestamp(1_797_350_400),
             upload_deadline: Timestamp(1_797_350_400),
             issued_at: t0(),
@@ -137,10 +179,16 @@ pub fn sample_request(id: CommandId) -> Request {
             .unwrap(),
             issued_at: t0(),
         })),
-        CommandId::SetClock => {
-            Request::SetClock(signed(ClockToken { serial: serial(), seq: 1, time: Timestamp(1_795_700_000), issued_at: t0() }))
-        }
-        CommandId::ListRolls => Request::ListRolls(ListRolls { kind: Some(InvoiceKind::Normal), skip: 0 }),
+        CommandId::SetClock => Request::SetClock(signed(ClockToken {
+            serial: serial(),
+            seq: 1,
+            time: Timestamp(1_795_700_000),
+            issued_at: t0(),
+        })),
+        CommandId::ListRolls => Request::ListRolls(ListRolls {
+            kind: Some(InvoiceKind::Normal),
+            skip: 0,
+        }),
         CommandId::LoadRolls => Request::LoadRolls(signed(RollGrant {
             serial: serial(),
             seq: 1,
@@ -150,8 +198,15 @@ pub fn sample_request(id: CommandId) -> Request {
             count: 250,
             issued_at: t0(),
         })),
-        CommandId::ReturnRoll => Request::ReturnRoll(ReturnRoll { kind: InvoiceKind::Normal, code: code(), first: number(1) }),
-        CommandId::VoidBlank => Request::VoidBlank(VoidBlank { kind: InvoiceKind::Roll, count: 3 }),
+        CommandId::ReturnRoll => Request::ReturnRoll(ReturnRoll {
+            kind: InvoiceKind::Normal,
+            code: code(),
+            first: number(1),
+        }),
+        CommandId::VoidBlank => Request::VoidBlank(VoidBlank {
+            kind: InvoiceKind::Roll,
+            count: 3,
+        }),
         CommandId::Issue => Request::Issue(IssueRequest {
             request_id: [0xAB; 16],
             kind: InvoiceKind::Normal,
@@ -160,18 +215,32 @@ pub fn sample_request(id: CommandId) -> Request {
             amount: Fen(100_000),
             tax: Fen(13_000),
             content_digest: [0xCD; 32],
-            red: Some(RedRef::Original { code: code(), number: number(42) }),
+            red: Some(RedRef::Original {
+                code: code(),
+                number: number(42),
+            }),
             oil: None,
         }),
-        CommandId::Void => Request::Void(InvoiceRef { kind: InvoiceKind::Normal, code: code(), number: number(1234) }),
-        CommandId::ReadInvoice => {
-            Request::ReadInvoice(InvoiceRef { kind: InvoiceKind::Special, code: special_code(), number: number(7) })
-        }
+        CommandId::Void => Request::Void(InvoiceRef {
+            kind: InvoiceKind::Normal,
+            code: code(),
+            number: number(1234),
+        }),
+        CommandId::ReadInvoice => Request::ReadInvoice(InvoiceRef {
+            kind: InvoiceKind::Special,
+            code: special_code(),
+            number: number(7),
+        }),
         CommandId::LastIssued => Request::LastIssued(Some(InvoiceKind::Electronic)),
-        CommandId::ListPending => Request::ListPending(ListPending { after_counter: 10, max: 4 }),
-        CommandId::AckUpload => {
-            Request::AckUpload(signed(UploadReceipt { serial: serial(), through_counter: 79, issued_at: t0() }))
-        }
+        CommandId::ListPending => Request::ListPending(ListPending {
+            after_counter: 10,
+            max: 4,
+        }),
+        CommandId::AckUpload => Request::AckUpload(signed(UploadReceipt {
+            serial: serial(),
+            through_counter: 79,
+            issued_at: t0(),
+        })),
         CommandId::CopyTax => Request::CopyTax(period()),
         CommandId::ClearCard => Request::ClearCard(signed(ClearCardToken {
             serial: serial(),
@@ -183,9 +252,12 @@ pub fn sample_request(id: CommandId) -> Request {
             issued_at: t0(),
         })),
         CommandId::OilStock => Request::OilStock(()),
-        CommandId::LoadOilStock => {
-            Request::LoadOilStock(signed(OilGrant { serial: serial(), seq: 1, stock: oil_entry(), issued_at: t0() }))
-        }
+        CommandId::LoadOilStock => Request::LoadOilStock(signed(OilGrant {
+            serial: serial(),
+            seq: 1,
+            stock: oil_entry(),
+            issued_at: t0(),
+        })),
         CommandId::ReturnOilStock => Request::ReturnOilStock(oil_entry()),
         CommandId::Unblock => Request::Unblock(signed(UnblockToken {
             serial: serial(),
@@ -225,7 +297,10 @@ pub fn sample_response(id: CommandId) -> Response {
         CommandId::Login => Response::Login(()),
         CommandId::ChangePin => Response::ChangePin(()),
         CommandId::Logout => Response::Logout(()),
-        CommandId::Provision => Response::Provision(ProvisionResult { public_key: pk(), proof: sig() }),
+        CommandId::Provision => Response::Provision(ProvisionResult {
+            public_key: pk(),
+            proof: sig(),
+        }),
         CommandId::GetStatus => Response::GetStatus(KindStatus {
             limits: limits(InvoiceKind::Electronic),
             authorized: true,
@@ -250,7 +325,11 @@ pub fn sample_response(id: CommandId) -> Response {
         CommandId::VoidBlank => Response::VoidBlank(signed(blank_void())),
         CommandId::Issue => Response::Issue(signed(invoice())),
         CommandId::Void => Response::Void(signed(void_event())),
-        CommandId::ReadInvoice => Response::ReadInvoice(InvoiceView { invoice: signed(red_invoice()), voided: true, uploaded: false }),
+        CommandId::ReadInvoice => Response::ReadInvoice(InvoiceView {
+            invoice: signed(red_invoice()),
+            voided: true,
+            uploaded: false,
+        }),
         CommandId::LastIssued => Response::LastIssued(Some(view())),
         CommandId::ListPending => Response::ListPending(
             Vec::from_slice(&[
@@ -297,8 +376,9 @@ pub fn sample_response(id: CommandId) -> Response {
             time: t0(),
         })),
         CommandId::Unblock => Response::Unblock(()),
-        CommandId::ReadEvent => {
-            Response::ReadEvent(EventView { event: JournalEvent::Void(signed(void_event())), uploaded: false })
-        }
+        CommandId::ReadEvent => Response::ReadEvent(EventView {
+            event: JournalEvent::Void(signed(void_event())),
+            uploaded: false,
+        }),
     }
 }

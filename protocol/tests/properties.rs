@@ -1,17 +1,18 @@
 //! Property tests: encode-then-decode is identity for every command with random contents, and
 //! decoding arbitrary bytes (frames and payloads of every command) never panics. This is also
 //! the fallback for machines where cargo-fuzz cannot run.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
 use heapless::Vec as HVec;
 use proptest::prelude::*;
+use taxdisk_protocol::WireError;
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::frame::{self, FrameDecoder, Header, MAX_ENCODED, MAX_FRAME, Refusal};
 use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::validate::{code_kind_suffix, info_form_check_digit, uscc_check_char};
-use taxdisk_protocol::WireError;
 
 fn kind() -> impl Strategy<Value = InvoiceKind> {
     prop::sample::select(InvoiceKind::ALL.to_vec())
@@ -26,7 +27,8 @@ fn period() -> impl Strategy<Value = Period> {
     (2000u16..2100, 1u8..=12).prop_map(|(y, m)| Period::new(y, m).unwrap())
 }
 fn digits(n: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(0u8..10, n).prop_map(|v| v.into_iter().map(|d| (b'0' + d) as char).collect())
+    prop::collection::vec(0u8..10, n)
+        .prop_map(|v| v.into_iter().map(|d| (b'0' + d) as char).collect())
 }
 fn serial() -> impl Strategy<Value = DeviceSerial> {
     digits(12).prop_map(|s| DeviceSerial::new(&s).unwrap())
@@ -73,12 +75,14 @@ fn pin() -> impl Strategy<Value = Pin> {
     "[!-~]{6,16}".prop_map(|s| Pin::new(&s).unwrap())
 }
 fn limits() -> impl Strategy<Value = KindLimits> {
-    (kind(), fen(), any::<u32>(), fen()).prop_map(|(kind, single_limit, offline_hours, offline_amount)| KindLimits {
-        kind,
-        single_limit,
-        offline_hours,
-        offline_amount,
-    })
+    (kind(), fen(), any::<u32>(), fen()).prop_map(
+        |(kind, single_limit, offline_hours, offline_amount)| KindLimits {
+            kind,
+            single_limit,
+            offline_hours,
+            offline_amount,
+        },
+    )
 }
 fn limits_vec() -> impl Strategy<Value = HVec<KindLimits, 6>> {
     prop::collection::vec(limits(), 0..=6).prop_map(|v| HVec::from_slice(&v).unwrap())
@@ -91,28 +95,110 @@ fn red() -> impl Strategy<Value = Option<RedRef>> {
     ]
 }
 fn oil() -> impl Strategy<Value = Option<OilUse>> {
-    prop::option::of((any::<u8>(), any::<i64>()).prop_map(|(category, milli_quantity)| OilUse { category, milli_quantity }))
+    prop::option::of(
+        (any::<u8>(), any::<i64>()).prop_map(|(category, milli_quantity)| OilUse {
+            category,
+            milli_quantity,
+        }),
+    )
 }
 fn variant() -> impl Strategy<Value = Variant> {
-    prop_oneof![Just(Variant::Standard), Just(Variant::Purchase), Just(Variant::Export)]
+    prop_oneof![
+        Just(Variant::Standard),
+        Just(Variant::Purchase),
+        Just(Variant::Export)
+    ]
 }
 fn invoice() -> impl Strategy<Value = IssuedInvoice> {
     (
-        (serial(), 0u16..1000, kind(), variant(), code(), number(), any::<u64>(), ts()),
-        (any::<[u8; 16]>(), any::<[u8; 32]>(), prop::option::of(tin()), fen(), fen(), red(), oil()),
+        (
+            serial(),
+            0u16..1000,
+            kind(),
+            variant(),
+            code(),
+            number(),
+            any::<u64>(),
+            ts(),
+        ),
+        (
+            any::<[u8; 16]>(),
+            any::<[u8; 32]>(),
+            prop::option::of(tin()),
+            fen(),
+            fen(),
+            red(),
+            oil(),
+        ),
     )
-        .prop_map(|((serial, machine, kind, variant, code, number, counter, time), (request_id, content_digest, buyer, amount, tax, red, oil))| {
-            IssuedInvoice { serial, machine, kind, variant, code, number, counter, time, request_id, content_digest, buyer, amount, tax, red, oil }
-        })
+        .prop_map(
+            |(
+                (serial, machine, kind, variant, code, number, counter, time),
+                (request_id, content_digest, buyer, amount, tax, red, oil),
+            )| {
+                IssuedInvoice {
+                    serial,
+                    machine,
+                    kind,
+                    variant,
+                    code,
+                    number,
+                    counter,
+                    time,
+                    request_id,
+                    content_digest,
+                    buyer,
+                    amount,
+                    tax,
+                    red,
+                    oil,
+                }
+            },
+        )
 }
 fn void_event() -> impl Strategy<Value = VoidEvent> {
-    (serial(), any::<u64>(), ts(), kind(), code(), number(), any::<u64>()).prop_map(
-        |(serial, counter, time, kind, code, number, invoice_counter)| VoidEvent { serial, counter, time, kind, code, number, invoice_counter },
+    (
+        serial(),
+        any::<u64>(),
+        ts(),
+        kind(),
+        code(),
+        number(),
+        any::<u64>(),
     )
+        .prop_map(
+            |(serial, counter, time, kind, code, number, invoice_counter)| VoidEvent {
+                serial,
+                counter,
+                time,
+                kind,
+                code,
+                number,
+                invoice_counter,
+            },
+        )
 }
 fn blank_void() -> impl Strategy<Value = BlankVoidEvent> {
-    (serial(), any::<u64>(), ts(), kind(), code(), number(), any::<u32>())
-        .prop_map(|(serial, counter, time, kind, code, first, count)| BlankVoidEvent { serial, counter, time, kind, code, first, count })
+    (
+        serial(),
+        any::<u64>(),
+        ts(),
+        kind(),
+        code(),
+        number(),
+        any::<u32>(),
+    )
+        .prop_map(
+            |(serial, counter, time, kind, code, first, count)| BlankVoidEvent {
+                serial,
+                counter,
+                time,
+                kind,
+                code,
+                first,
+                count,
+            },
+        )
 }
 fn event() -> impl Strategy<Value = JournalEvent> {
     prop_oneof![
@@ -122,8 +208,16 @@ fn event() -> impl Strategy<Value = JournalEvent> {
     ]
 }
 fn oil_entry() -> impl Strategy<Value = OilStockEntry> {
-    (any::<u8>(), prop_oneof![Just(OilUnit::Litre), Just(OilUnit::Tonne)], any::<i64>())
-        .prop_map(|(category, unit, milli_quantity)| OilStockEntry { category, unit, milli_quantity })
+    (
+        any::<u8>(),
+        prop_oneof![Just(OilUnit::Litre), Just(OilUnit::Tonne)],
+        any::<i64>(),
+    )
+        .prop_map(|(category, unit, milli_quantity)| OilStockEntry {
+            category,
+            unit,
+            milli_quantity,
+        })
 }
 fn change() -> impl Strategy<Value = UpdateChange> {
     prop_oneof![
@@ -144,51 +238,191 @@ fn request() -> impl Strategy<Value = Request> {
         pin().prop_map(Request::Login),
         (pin(), pin()).prop_map(|(old, new)| Request::ChangePin(ChangePin { old, new })),
         Just(Request::Logout(())),
-        signed((serial(), tin(), name(), 0u16..1000, limits_vec(), ts(), ts(), ts()).prop_map(
-            |(serial, taxpayer_id, company_name, machine, kinds, lock_time, upload_deadline, issued_at)| ProvisionToken {
-                serial, taxpayer_id, company_name, machine, kinds, lock_time, upload_deadline, issued_at
-            }
-        ))
+        signed(
+            (
+                serial(),
+                tin(),
+                name(),
+                0u16..1000,
+                limits_vec(),
+                ts(),
+                ts(),
+                ts()
+            )
+                .prop_map(
+                    |(
+                        serial,
+                        taxpayer_id,
+                        company_name,
+                        machine,
+                        kinds,
+                        lock_time,
+                        upload_deadline,
+                        issued_at,
+                    )| ProvisionToken {
+                        serial,
+                        taxpayer_id,
+                        company_name,
+                        machine,
+                        kinds,
+                        lock_time,
+                        upload_deadline,
+                        issued_at
+                    }
+                )
+        )
         .prop_map(Request::Provision),
         kind().prop_map(Request::GetStatus),
         Just(Request::GetPublicKey(())),
-        signed((serial(), any::<u32>(), prop::collection::vec(change(), 0..=8), ts()).prop_map(|(serial, seq, c, issued_at)| {
-            UpdateToken { serial, seq, changes: HVec::from_slice(&c).unwrap(), issued_at }
-        }))
+        signed(
+            (
+                serial(),
+                any::<u32>(),
+                prop::collection::vec(change(), 0..=8),
+                ts()
+            )
+                .prop_map(|(serial, seq, c, issued_at)| {
+                    UpdateToken {
+                        serial,
+                        seq,
+                        changes: HVec::from_slice(&c).unwrap(),
+                        issued_at,
+                    }
+                })
+        )
         .prop_map(Request::ApplyUpdate),
-        signed((serial(), any::<u32>(), ts(), ts()).prop_map(|(serial, seq, time, issued_at)| ClockToken { serial, seq, time, issued_at }))
-            .prop_map(Request::SetClock),
-        (prop::option::of(kind()), any::<u8>()).prop_map(|(kind, skip)| Request::ListRolls(ListRolls { kind, skip })),
-        signed((serial(), any::<u32>(), kind(), code(), number(), any::<u32>(), ts()).prop_map(
-            |(serial, seq, kind, code, first, count, issued_at)| RollGrant { serial, seq, kind, code, first, count, issued_at }
-        ))
-        .prop_map(Request::LoadRolls),
-        (kind(), code(), number()).prop_map(|(kind, code, first)| Request::ReturnRoll(ReturnRoll { kind, code, first })),
-        (kind(), any::<u32>()).prop_map(|(kind, count)| Request::VoidBlank(VoidBlank { kind, count })),
-        ((any::<[u8; 16]>(), kind(), variant(), prop::option::of(tin())), (fen(), fen(), any::<[u8; 32]>(), red(), oil())).prop_map(
-            |((request_id, kind, variant, buyer), (amount, tax, content_digest, red, oil))| Request::Issue(IssueRequest {
-                request_id, kind, variant, buyer, amount, tax, content_digest, red, oil
+        signed(
+            (serial(), any::<u32>(), ts(), ts()).prop_map(|(serial, seq, time, issued_at)| {
+                ClockToken {
+                    serial,
+                    seq,
+                    time,
+                    issued_at,
+                }
             })
-        ),
-        (kind(), code(), number()).prop_map(|(kind, code, number)| Request::Void(InvoiceRef { kind, code, number })),
-        (kind(), code(), number()).prop_map(|(kind, code, number)| Request::ReadInvoice(InvoiceRef { kind, code, number })),
+        )
+        .prop_map(Request::SetClock),
+        (prop::option::of(kind()), any::<u8>())
+            .prop_map(|(kind, skip)| Request::ListRolls(ListRolls { kind, skip })),
+        signed(
+            (
+                serial(),
+                any::<u32>(),
+                kind(),
+                code(),
+                number(),
+                any::<u32>(),
+                ts()
+            )
+                .prop_map(|(serial, seq, kind, code, first, count, issued_at)| {
+                    RollGrant {
+                        serial,
+                        seq,
+                        kind,
+                        code,
+                        first,
+                        count,
+                        issued_at,
+                    }
+                })
+        )
+        .prop_map(Request::LoadRolls),
+        (kind(), code(), number())
+            .prop_map(|(kind, code, first)| Request::ReturnRoll(ReturnRoll { kind, code, first })),
+        (kind(), any::<u32>())
+            .prop_map(|(kind, count)| Request::VoidBlank(VoidBlank { kind, count })),
+        (
+            (
+                any::<[u8; 16]>(),
+                kind(),
+                variant(),
+                prop::option::of(tin())
+            ),
+            (fen(), fen(), any::<[u8; 32]>(), red(), oil())
+        )
+            .prop_map(
+                |((request_id, kind, variant, buyer), (amount, tax, content_digest, red, oil))| {
+                    Request::Issue(IssueRequest {
+                        request_id,
+                        kind,
+                        variant,
+                        buyer,
+                        amount,
+                        tax,
+                        content_digest,
+                        red,
+                        oil,
+                    })
+                }
+            ),
+        (kind(), code(), number()).prop_map(|(kind, code, number)| Request::Void(InvoiceRef {
+            kind,
+            code,
+            number
+        })),
+        (kind(), code(), number()).prop_map(|(kind, code, number)| Request::ReadInvoice(
+            InvoiceRef { kind, code, number }
+        )),
         prop::option::of(kind()).prop_map(Request::LastIssued),
-        (any::<u64>(), any::<u8>()).prop_map(|(after_counter, max)| Request::ListPending(ListPending { after_counter, max })),
-        signed((serial(), any::<u64>(), ts()).prop_map(|(serial, through_counter, issued_at)| UploadReceipt { serial, through_counter, issued_at }))
-            .prop_map(Request::AckUpload),
+        (any::<u64>(), any::<u8>()).prop_map(|(after_counter, max)| Request::ListPending(
+            ListPending { after_counter, max }
+        )),
+        signed(
+            (serial(), any::<u64>(), ts()).prop_map(|(serial, through_counter, issued_at)| {
+                UploadReceipt {
+                    serial,
+                    through_counter,
+                    issued_at,
+                }
+            })
+        )
+        .prop_map(Request::AckUpload),
         period().prop_map(Request::CopyTax),
-        signed((serial(), any::<u32>(), period(), ts(), ts(), limits_vec(), ts()).prop_map(
-            |(serial, seq, period, next_lock_time, upload_deadline, limits, issued_at)| ClearCardToken {
-                serial, seq, period, next_lock_time, upload_deadline, limits, issued_at
-            }
-        ))
+        signed(
+            (
+                serial(),
+                any::<u32>(),
+                period(),
+                ts(),
+                ts(),
+                limits_vec(),
+                ts()
+            )
+                .prop_map(
+                    |(serial, seq, period, next_lock_time, upload_deadline, limits, issued_at)| {
+                        ClearCardToken {
+                            serial,
+                            seq,
+                            period,
+                            next_lock_time,
+                            upload_deadline,
+                            limits,
+                            issued_at,
+                        }
+                    }
+                )
+        )
         .prop_map(Request::ClearCard),
         Just(Request::OilStock(())),
-        signed((serial(), any::<u32>(), oil_entry(), ts()).prop_map(|(serial, seq, stock, issued_at)| OilGrant { serial, seq, stock, issued_at }))
-            .prop_map(Request::LoadOilStock),
+        signed((serial(), any::<u32>(), oil_entry(), ts()).prop_map(
+            |(serial, seq, stock, issued_at)| OilGrant {
+                serial,
+                seq,
+                stock,
+                issued_at
+            }
+        ))
+        .prop_map(Request::LoadOilStock),
         oil_entry().prop_map(Request::ReturnOilStock),
-        signed((serial(), any::<u32>(), pin(), ts()).prop_map(|(serial, seq, new_pin, issued_at)| UnblockToken { serial, seq, new_pin, issued_at }))
-            .prop_map(Request::Unblock),
+        signed((serial(), any::<u32>(), pin(), ts()).prop_map(
+            |(serial, seq, new_pin, issued_at)| UnblockToken {
+                serial,
+                seq,
+                new_pin,
+                issued_at
+            }
+        ))
+        .prop_map(Request::Unblock),
         any::<u64>().prop_map(Request::ReadEvent),
     ]
 }
@@ -197,14 +431,22 @@ fn request() -> impl Strategy<Value = Request> {
 fn response() -> impl Strategy<Value = Response> {
     prop_oneof![
         signed(invoice()).prop_map(Response::Issue),
-        prop::collection::vec(event(), 0..=EVENTS_PER_PAGE).prop_map(|v| Response::ListPending(HVec::from_slice(&v).unwrap())),
-        (signed(invoice()), any::<bool>(), any::<bool>())
-            .prop_map(|(invoice, voided, uploaded)| Response::ReadInvoice(InvoiceView { invoice, voided, uploaded })),
-        (event(), any::<bool>()).prop_map(|(event, uploaded)| Response::ReadEvent(EventView { event, uploaded })),
+        prop::collection::vec(event(), 0..=EVENTS_PER_PAGE)
+            .prop_map(|v| Response::ListPending(HVec::from_slice(&v).unwrap())),
+        (signed(invoice()), any::<bool>(), any::<bool>()).prop_map(
+            |(invoice, voided, uploaded)| Response::ReadInvoice(InvoiceView {
+                invoice,
+                voided,
+                uploaded
+            })
+        ),
+        (event(), any::<bool>())
+            .prop_map(|(event, uploaded)| Response::ReadEvent(EventView { event, uploaded })),
         signed(void_event()).prop_map(Response::Void),
         signed(blank_void()).prop_map(Response::VoidBlank),
         any::<u32>().prop_map(Response::AckUpload),
-        prop::collection::vec(oil_entry(), 0..=MAX_OIL_CATEGORIES).prop_map(|v| Response::OilStock(HVec::from_slice(&v).unwrap())),
+        prop::collection::vec(oil_entry(), 0..=MAX_OIL_CATEGORIES)
+            .prop_map(|v| Response::OilStock(HVec::from_slice(&v).unwrap())),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! sample). They are the contract for other implementations. After an intended wire change,
 //! regenerate with `UPDATE_VECTORS=1 cargo test -p taxdisk-protocol --test vectors` and review
 //! the diff.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -32,7 +33,11 @@ fn check(name: &str, bytes: &[u8]) -> Vec<u8> {
     }
     let stored = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{name}: {e} (run with UPDATE_VECTORS=1 to create)"));
-    assert_eq!(stored.trim(), hex_text, "{name}: emitted bytes differ from the golden vector");
+    assert_eq!(
+        stored.trim(),
+        hex_text,
+        "{name}: emitted bytes differ from the golden vector"
+    );
     hex::decode(stored.trim()).unwrap()
 }
 
@@ -68,7 +73,10 @@ fn every_response_matches_its_vector_both_ways() {
 #[test]
 fn error_response_vector() {
     let req_header = Header::request(CommandId::Login, SEQ, SESSION);
-    let refusal = Refusal { error: WireError::WrongPin, detail: 7 };
+    let refusal = Refusal {
+        error: WireError::WrongPin,
+        detail: 7,
+    };
     let mut out = [0u8; MAX_ENCODED];
     let n = frame::encode_response(&req_header, &Err(refusal), &mut out).unwrap();
     let stored = check("error_WrongPin.response.hex", &out[..n]);
@@ -82,7 +90,10 @@ fn largest_samples_fit_the_frame() {
     // The fullest answers (a page of pending events, the disk info) stay well inside MAX_FRAME.
     for &id in CommandId::ALL {
         let mut buf = [0u8; MAX_FRAME];
-        let n = common::sample_response(id).encode_payload(&mut buf).unwrap().len();
+        let n = common::sample_response(id)
+            .encode_payload(&mut buf)
+            .unwrap()
+            .len();
         assert!(n < frame::MAX_PAYLOAD / 2 + 300, "{id:?} payload {n} bytes");
     }
 }
