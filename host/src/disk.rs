@@ -1,1 +1,604 @@
-//! placeholder, being written
+//! [`DiskClient`]: one typed method per command of the protocol's command table, over any
+//! [`Transport`], with retries that are safe.
+//!
+//! - Every client has a random nonzero host session id (D14: the disk binds the login to it;
+//!   a second session gets [`DiskError::Busy`]).
+//! - Every request gets the next sequence number. An answer whose sequence number, session,
+//!   frame type or command does not match the request in flight is a stale duplicate or a late
+//!   answer to an earlier attempt, and is discarded.
+//! - A lost, late or corrupted answer is retried, up to [`ClientConfig::attempts`] sends, with
+//!   the *same* frame: same sequence number (so the disk can answer from its last-answer cache)
+//!   and, for Issue, the same request id (the idempotency key stored in the journal, D5), so a
+//!   retry never makes a second invoice.
+//! - A refusal of the disk ([`WireError`]) is never retried: it is [`DiskError::Refused`] with
+//!   the error and its detail (PIN tries left, ...), or [`DiskError::Busy`] for D14.
+
+use crate::transport::{Transport, TransportError};
+use std::fmt;
+use std::time::{Duration, Instant};
+use taxdisk_protocol::command::{
+    ChangePin, EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, ListRolls, ROLLS_PER_PAGE,
+    ReturnRoll, VoidBlank,
+};
+use taxdisk_protocol::frame::{FrameType, MAX_ENCODED, decode_response, encode_request};
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::usb::TIMEOUT_MS;
+use taxdisk_protocol::{CommandId, DecodeError, Period, Request, Response, WireError};
+
+/// How the client waits and retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Sends of one request before giving up (at least 1; 1 means no retry).
+    pub attempts: u32,
+    /// How long to wait for the answer to each send.
+    pub timeout: Duration,
+    /// Pause before resending after the link broke (lets a replugged disk or a restarted
+    /// server come back). Timeouts already waited, so they resend at once.
+    pub reconnect_pause: Duration,
+    /// The host session id; `None` picks a random nonzero one.
+    pub session: Option<u32>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            attempts: 4,
+            timeout: Duration::from_millis(u64::from(TIMEOUT_MS)),
+            reconnect_pause: Duration::from_millis(200),
+            session: None,
+        }
+    }
+}
+
+/// What happened on the link so far (to see that faults were met and survived).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Requests made.
+    pub requests: u64,
+    /// Frames sent (requests plus resends).
+    pub sends: u64,
+    /// Resends after a lost, late or corrupted answer or a broken link.
+    pub retries: u64,
+    /// Waits that ended without the answer.
+    pub timeouts: u64,
+    /// Frames that arrived corrupted.
+    pub bad_frames: u64,
+    /// Valid frames discarded because they did not answer the request in flight.
+    pub stale: u64,
+    /// Reconnects after a broken link.
+    pub reconnects: u64,
+}
+
+/// Why a disk command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DiskError {
+    /// The disk refused the command. Displays as one line with the rule id.
+    #[error("{} refused by the disk: {error}{}", .command.name(), detail_text(*.error, *.detail))]
+    Refused {
+        /// The command refused.
+        command: CommandId,
+        /// Why (its Display names the rule).
+        error: WireError,
+        /// The refusal's detail, e.g. PIN tries left with `WrongPin`.
+        detail: u32,
+    },
+    /// Another host session holds the disk (D14).
+    #[error(
+        "{} refused: the disk is in use by another session (0x0004, D14); close the other \
+         program or wait",
+        .command.name()
+    )]
+    Busy {
+        /// The command refused.
+        command: CommandId,
+    },
+    /// No answer after every attempt.
+    #[error(
+        "no answer from the disk ({link}) to {} after {attempts} attempt(s) of {} ms",
+        .command.name(),
+        .timeout.as_millis()
+    )]
+    Timeout {
+        /// The command.
+        command: CommandId,
+        /// Sends made.
+        attempts: u32,
+        /// Wait per send.
+        timeout: Duration,
+        /// The transport's description.
+        link: String,
+    },
+    /// Every answer that arrived was corrupted.
+    #[error("the disk's answers to {} were corrupted {attempts} time(s): {last}", .command.name())]
+    Corrupted {
+        /// The command.
+        command: CommandId,
+        /// Sends made.
+        attempts: u32,
+        /// The last decode error.
+        last: DecodeError,
+    },
+    /// The transport failed in a way resending does not fix (no disk, USB setup), or kept
+    /// failing.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The request did not encode (a value too large for a frame).
+    #[error("{} could not be encoded: {error}", .command.name())]
+    Encode {
+        /// The command.
+        command: CommandId,
+        /// Why.
+        error: DecodeError,
+    },
+    /// The disk answered something the protocol does not allow (a wrong answer type, a page
+    /// that does not advance).
+    #[error("the disk answered {} against the protocol: {what}", .command.name())]
+    Protocol {
+        /// The command.
+        command: CommandId,
+        /// What was wrong.
+        what: String,
+    },
+}
+
+impl DiskError {
+    /// The wire error of a refusal (`Busy` included), if this is one.
+    pub fn wire_error(&self) -> Option<WireError> {
+        match self {
+            DiskError::Refused { error, .. } => Some(*error),
+            DiskError::Busy { .. } => Some(WireError::Busy),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome at the disk is unknown: the request may or may not have been
+    /// carried out (timeouts, corrupted answers, a broken link). After an Issue, repair (H11)
+    /// finds out by request id.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            DiskError::Timeout { .. } | DiskError::Corrupted { .. } | DiskError::Transport(_)
+        )
+    }
+}
+
+fn detail_text(error: WireError, detail: u32) -> String {
+    match (error, detail) {
+        (WireError::WrongPin, n) => format!("; {n} tries left"),
+        (_, 0) => String::new(),
+        (_, n) => format!(" (detail {n})"),
+    }
+}
+
+/// An Issue request without its request id: the client adds a fresh random one
+/// ([`DiskClient::issue`]) or the one the caller recorded ([`DiskClient::issue_with_id`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueDraft {
+    /// Kind.
+    pub kind: InvoiceKind,
+    /// Variant (normal kind only).
+    pub variant: Variant,
+    /// Buyer taxpayer id, where there is one.
+    pub buyer: Option<TaxpayerId>,
+    /// Tax-excluded total in fen; negative for red.
+    pub amount: Fen,
+    /// Tax total in fen; negative for red.
+    pub tax: Fen,
+    /// SM3 digest of the host's canonical content.
+    pub content_digest: Digest,
+    /// For red invoices, what is reversed.
+    pub red: Option<RedRef>,
+    /// For oil invoices, the oil moved.
+    pub oil: Option<OilUse>,
+}
+
+impl IssueDraft {
+    /// The wire request with `request_id`.
+    pub fn with_request_id(self, request_id: RequestId) -> IssueRequest {
+        IssueRequest {
+            request_id,
+            kind: self.kind,
+            variant: self.variant,
+            buyer: self.buyer,
+            amount: self.amount,
+            tax: self.tax,
+            content_digest: self.content_digest,
+            red: self.red,
+            oil: self.oil,
+        }
+    }
+}
+
+/// A fresh random request id (idempotency key) for an Issue.
+pub fn new_request_id() -> RequestId {
+    rand::random()
+}
+
+/// The disk client: typed commands with sequence numbers, a session id and safe retries.
+pub struct DiskClient<T: Transport> {
+    transport: T,
+    config: ClientConfig,
+    session: u32,
+    seq: u32,
+    stats: ClientStats,
+    buf: Vec<u8>,
+}
+
+impl<T: Transport> fmt::Debug for DiskClient<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiskClient")
+            .field("link", &self.transport.describe())
+            .field("session", &self.session)
+            .field("seq", &self.seq)
+            .finish()
+    }
+}
+
+/// Generates the typed methods: each sends one request and unpacks its response variant.
+macro_rules! commands {
+    ($(
+        $(#[$doc:meta])*
+        fn $method:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty => $variant:ident ( $body:expr );
+    )*) => {
+        impl<T: Transport> DiskClient<T> {
+            $(
+                $(#[$doc])*
+                pub fn $method(&mut self, $($arg: $ty),*) -> Result<$ret, DiskError> {
+                    match self.request(&Request::$variant($body))? {
+                        Response::$variant(v) => Ok(v),
+                        other => Err(unexpected(CommandId::$variant, &other)),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+fn unexpected(command: CommandId, got: &Response) -> DiskError {
+    DiskError::Protocol {
+        command,
+        what: format!("answered as {}", got.id().name()),
+    }
+}
+
+commands! {
+    /// Ping: the disk echoes `nonce`. Needs no login.
+    fn ping(nonce: u32) -> u32 => Ping(nonce);
+    /// Identity, clock and period state (H14).
+    fn info() -> DiskInfo => GetInfo(());
+    /// Opens this client's session with the device PIN (D2, D14). A wrong PIN is
+    /// `Refused { error: WrongPin, detail: tries left }`.
+    fn login(pin: &Pin) -> () => Login(pin.clone());
+    /// Changes the PIN; needs the old one (D2).
+    fn change_pin(old: &Pin, new: &Pin) -> () => ChangePin(ChangePin { old: old.clone(), new: new.clone() });
+    /// Closes the session (D14).
+    fn logout() -> () => Logout(());
+    /// Initial provisioning from a bureau token (D1).
+    fn provision(token: Signed<ProvisionToken>) -> ProvisionResult => Provision(token);
+    /// Limits, authorization and offline state of one kind (D9, H14).
+    fn status(kind: InvoiceKind) -> KindStatus => GetStatus(kind);
+    /// The disk's SM2 public key (D1).
+    fn public_key() -> PublicKey => GetPublicKey(());
+    /// Applies a bureau update token (D10).
+    fn apply_update(token: Signed<UpdateToken>) -> () => ApplyUpdate(token);
+    /// Sets the disk clock from a bureau clock token (D3).
+    fn set_clock(token: Signed<ClockToken>) -> () => SetClock(token);
+    /// Loads a roll from a bureau grant (D4).
+    fn load_roll(grant: Signed<RollGrant>) -> Roll => LoadRolls(grant);
+    /// Returns the unused rest of a roll; answers the device-signed receipt (D4).
+    fn return_roll(kind: InvoiceKind, code: &InvoiceCode, first: InvoiceNumber) -> Signed<RollReturnReceipt>
+        => ReturnRoll(ReturnRoll { kind, code: code.clone(), first });
+    /// Voids the next `count` blank numbers of the oldest roll of `kind` (D7).
+    fn void_blank(kind: InvoiceKind, count: u32) -> Signed<BlankVoidEvent> => VoidBlank(VoidBlank { kind, count });
+    /// Voids an issued invoice of the current, unreported period (D7).
+    fn void(invoice: &InvoiceRef) -> Signed<VoidEvent> => Void(invoice.clone());
+    /// Reads an issued invoice with its void and upload status.
+    fn read_invoice(invoice: &InvoiceRef) -> InvoiceView => ReadInvoice(invoice.clone());
+    /// The newest issued invoice, of one kind or of any (H11 repair).
+    fn last_issued(kind: Option<InvoiceKind>) -> Option<InvoiceView> => LastIssued(kind);
+    /// Marks events uploaded from a bureau receipt; answers how many were newly marked (D12).
+    fn ack_upload(receipt: Signed<UploadReceipt>) -> u32 => AckUpload(receipt);
+    /// Copy-tax of a finished period: the signed summary (D8).
+    fn copy_tax(period: Period) -> Signed<PeriodSummary> => CopyTax(period);
+    /// Clear card from a bureau token (D8).
+    fn clear_card(token: Signed<ClearCardToken>) -> () => ClearCard(token);
+    /// Adds oil stock from a bureau grant (D11).
+    fn load_oil_stock(grant: Signed<OilGrant>) -> OilStockEntry => LoadOilStock(grant);
+    /// Returns oil stock; answers the device-signed receipt (D11).
+    fn return_oil_stock(stock: OilStockEntry) -> Signed<OilReturnReceipt> => ReturnOilStock(stock);
+    /// Unblocks a PIN-blocked disk from a bureau token (D2).
+    fn unblock(token: Signed<UnblockToken>) -> () => Unblock(token);
+    /// Reads one journal event by counter, with its upload status (H11 repair).
+    fn read_event(counter: u64) -> EventView => ReadEvent(counter);
+}
+
+impl<T: Transport> DiskClient<T> {
+    /// A client over `transport` with the default configuration.
+    pub fn new(transport: T) -> Self {
+        Self::with_config(transport, ClientConfig::default())
+    }
+
+    /// A client over `transport` with `config`.
+    pub fn with_config(transport: T, config: ClientConfig) -> Self {
+        let session = match config.session {
+            Some(s) => s,
+            None => loop {
+                let s: u32 = rand::random();
+                if s != 0 {
+                    break s;
+                }
+            },
+        };
+        DiskClient {
+            transport,
+            config,
+            session,
+            seq: 0,
+            stats: ClientStats::default(),
+            buf: vec![0; MAX_ENCODED],
+        }
+    }
+
+    /// This client's host session id.
+    pub fn session(&self) -> u32 {
+        self.session
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Changes the configuration (the session id stays).
+    pub fn set_config(&mut self, config: ClientConfig) {
+        self.config = config;
+    }
+
+    /// What happened on the link so far.
+    pub fn stats(&self) -> ClientStats {
+        self.stats
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The transport, mutably (e.g. to reach an in-process simulator's control channel).
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Gives the transport back.
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
+    /// Issues an invoice with a fresh random request id (D5). Retries reuse the id, so a lost
+    /// answer never makes a second invoice. Use [`issue_with_id`](Self::issue_with_id) when the
+    /// id must be recorded before the disk signs (H8, H11).
+    pub fn issue(&mut self, draft: IssueDraft) -> Result<Signed<IssuedInvoice>, DiskError> {
+        self.issue_with_id(new_request_id(), draft)
+    }
+
+    /// Issues an invoice with a request id chosen by the caller: the same id always gets the
+    /// same invoice back (also after a crash of the host, for repair).
+    pub fn issue_with_id(
+        &mut self,
+        request_id: RequestId,
+        draft: IssueDraft,
+    ) -> Result<Signed<IssuedInvoice>, DiskError> {
+        match self.request(&Request::Issue(draft.with_request_id(request_id)))? {
+            Response::Issue(v) => Ok(v),
+            other => Err(unexpected(CommandId::Issue, &other)),
+        }
+    }
+
+    /// Every loaded roll (of `kind`, or all), oldest first, over all pages (D4, H13).
+    pub fn list_rolls(&mut self, kind: Option<InvoiceKind>) -> Result<Vec<Roll>, DiskError> {
+        let mut all = Vec::new();
+        loop {
+            let Ok(skip) = u8::try_from(all.len()) else {
+                return Err(DiskError::Protocol {
+                    command: CommandId::ListRolls,
+                    what: "more than 255 rolls listed".into(),
+                });
+            };
+            let page = match self.request(&Request::ListRolls(ListRolls { kind, skip }))? {
+                Response::ListRolls(p) => p,
+                other => return Err(unexpected(CommandId::ListRolls, &other)),
+            };
+            let full = page.len() >= ROLLS_PER_PAGE;
+            all.extend(page);
+            if !full {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// One page of journal events not yet acknowledged with a counter above `after_counter`,
+    /// at most `max` (capped at [`EVENTS_PER_PAGE`] by the disk).
+    pub fn list_pending_page(
+        &mut self,
+        after_counter: u64,
+        max: u8,
+    ) -> Result<Vec<JournalEvent>, DiskError> {
+        match self.request(&Request::ListPending(ListPending { after_counter, max }))? {
+            Response::ListPending(p) => Ok(p.into_iter().collect()),
+            other => Err(unexpected(CommandId::ListPending, &other)),
+        }
+    }
+
+    /// Every journal event not yet acknowledged, in counter order, over all pages (D12).
+    pub fn list_pending(&mut self) -> Result<Vec<JournalEvent>, DiskError> {
+        self.list_pending_after(0)
+    }
+
+    /// Every journal event not yet acknowledged with a counter above `after_counter`.
+    pub fn list_pending_after(
+        &mut self,
+        after_counter: u64,
+    ) -> Result<Vec<JournalEvent>, DiskError> {
+        let mut all = Vec::new();
+        let mut after = after_counter;
+        // EVENTS_PER_PAGE is a small protocol constant (4), well inside u8.
+        let max = EVENTS_PER_PAGE as u8;
+        loop {
+            let page = self.list_pending_page(after, max)?;
+            let full = page.len() >= EVENTS_PER_PAGE;
+            for e in page {
+                if e.counter() <= after {
+                    return Err(DiskError::Protocol {
+                        command: CommandId::ListPending,
+                        what: format!("event {} listed after counter {after}", e.counter()),
+                    });
+                }
+                after = e.counter();
+                all.push(e);
+            }
+            if !full {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Oil stock per category (D11).
+    pub fn oil_stock(&mut self) -> Result<Vec<OilStockEntry>, DiskError> {
+        match self.request(&Request::OilStock(()))? {
+            Response::OilStock(v) => Ok(v.into_iter().collect()),
+            other => Err(unexpected(CommandId::OilStock, &other)),
+        }
+    }
+
+    /// Sends any request and waits for its answer, with the retries described in the module
+    /// documentation. The typed methods all go through here; conformance suites may use it
+    /// directly.
+    pub fn request(&mut self, req: &Request) -> Result<Response, DiskError> {
+        let command = req.id();
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let n = encode_request(seq, self.session, req, &mut self.buf)
+            .map_err(|error| DiskError::Encode { command, error })?;
+        let frame = self.buf[..n].to_vec();
+        self.stats.requests += 1;
+        let attempts = self.config.attempts.max(1);
+        let mut last: Option<DiskError> = None;
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                self.stats.retries += 1;
+                tracing::debug!(command = command.name(), seq, attempt, "resending");
+            }
+            self.stats.sends += 1;
+            if let Err(e) = self.transport.send(&frame) {
+                last = Some(self.link_failed(e)?);
+                continue;
+            }
+            match self.await_answer(command, seq) {
+                Ok(answer) => return answer,
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(match last {
+            Some(DiskError::Timeout { .. })
+            | Some(DiskError::Transport(TransportError::Timeout(_)))
+            | None => DiskError::Timeout {
+                command,
+                attempts,
+                timeout: self.config.timeout,
+                link: self.transport.describe(),
+            },
+            Some(DiskError::Corrupted { last, .. }) => DiskError::Corrupted {
+                command,
+                attempts,
+                last,
+            },
+            Some(e) => e,
+        })
+    }
+
+    /// Handles a transport error on send or receive: returns the error to remember when the
+    /// next attempt may fix it, or fails at once when it cannot.
+    fn link_failed(&mut self, e: TransportError) -> Result<DiskError, DiskError> {
+        if !e.is_transient() {
+            return Err(e.into());
+        }
+        if matches!(
+            e,
+            TransportError::Disconnected(_) | TransportError::Io { .. }
+        ) {
+            tracing::debug!(error = %e, "link broken; reconnecting");
+            std::thread::sleep(self.config.reconnect_pause);
+            self.stats.reconnects += 1;
+            if let Err(r) = self.transport.reconnect() {
+                tracing::debug!(error = %r, "reconnect failed");
+            }
+        }
+        Ok(e.into())
+    }
+
+    /// Waits for the answer to (`command`, `seq`). `Ok` is final (a result or a refusal);
+    /// `Err` means resend.
+    fn await_answer(
+        &mut self,
+        command: CommandId,
+        seq: u32,
+    ) -> Result<Result<Response, DiskError>, DiskError> {
+        let timeout = self.config.timeout;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let frame = match self.transport.recv(left) {
+                Ok(f) => f,
+                Err(TransportError::Timeout(_)) => {
+                    self.stats.timeouts += 1;
+                    return Err(DiskError::Timeout {
+                        command,
+                        attempts: 1,
+                        timeout,
+                        link: String::new(),
+                    });
+                }
+                Err(TransportError::BadFrame(last)) => {
+                    // An answer arrived but cannot be read: resend now rather than wait.
+                    self.stats.bad_frames += 1;
+                    return Err(DiskError::Corrupted {
+                        command,
+                        attempts: 1,
+                        last,
+                    });
+                }
+                Err(e) => {
+                    return match self.link_failed(e) {
+                        Ok(retry) => Err(retry),
+                        Err(fatal) => Ok(Err(fatal)),
+                    };
+                }
+            };
+            let h = frame.header;
+            if h.frame_type != FrameType::Response
+                || h.seq != seq
+                || h.session != self.session
+                || h.command != command as u16
+            {
+                self.stats.stale += 1;
+                tracing::trace!(seq = h.seq, want = seq, "discarding a stale frame");
+                continue;
+            }
+            return Ok(match decode_response(&h, &frame.payload) {
+                Ok(Ok(resp)) => Ok(resp),
+                Ok(Err(r)) if r.error == WireError::Busy => Err(DiskError::Busy { command }),
+                Ok(Err(r)) => Err(DiskError::Refused {
+                    command,
+                    error: r.error,
+                    detail: r.detail,
+                }),
+                // The CRC matched but the body does not decode: the disk speaks another
+                // version of the table. Resending would not change it.
+                Err(error) => Err(DiskError::Protocol {
+                    command,
+                    what: format!("answer does not decode: {error}"),
+                }),
+            });
+        }
+    }
+}
