@@ -1,1 +1,325 @@
-//! placeholder, being written
+//! The simulated tax bureau (局端, RULES.md B1-B10): an in-process API ([`Bureau`]) over a SQLite
+//! state, and the HTTP JSON API of [`taxdisk_protocol::bureau_api`] served by axum ([`http`]).
+//!
+//! ```text
+//!  host bureau client ──HTTP JSON──► http::router ──┐
+//!  tests / CLI (sync) ──────────────────────────────┼─► Arc<Mutex<Bureau>> ──► SQLite (one
+//!                                                   │     │ SM2 key (signs tokens)  transaction
+//!  disk events ◄── verified with the disk's key ────┘     │                         per change)
+//! ```
+//!
+//! Every operation of the table in [`taxdisk_protocol::bureau_api`] is a method of [`Bureau`]
+//! returning `Result<_, BureauError>`; a [`BureauError`] carries the stable code, message and
+//! rule that the HTTP layer sends as an `ApiError` with a 4xx status. The simulator adds one
+//! administrative path, in the style of that table:
+//!
+//! | method | path | body | answer | rules |
+//! |---|---|---|---|---|
+//! | POST | `/admin/time` | `Timestamp` | `{}` | sets the bureau's virtual clock (simulations) |
+//!
+//! # Choices no source decides (documented here, kept stable)
+//! - **Clock**: system time, or a virtual time set with [`Bureau::set_time`] or `/admin/time`
+//!   (kept in the database, so a restart keeps it; [`Bureau::use_system_time`] goes back).
+//! - **Lock time and upload deadline** ([`period::deadlines`]): both at 00:00 China Standard
+//!   Time on the 16th of the month after the current period (the end of the usual filing
+//!   period, 征期). Provisioning uses the bureau clock's period; a clear card of period P uses
+//!   the later of P+1 and the bureau clock's period.
+//! - **Invoice codes** ([`rolls`]): region = digits 3-6 of an 18-character taxpayer id (the
+//!   administrative division in the unified social credit code), digits 1-4 of other ids, else
+//!   `1100`; year = the bureau clock's year; one batch per (region, year, kind) at a time, so a
+//!   code always belongs to one kind and its numbers are sold once. Grants hold at most
+//!   [`rolls::ROLL_SIZE`] numbers.
+//! - **Red info form numbers** ([`red`]): 6 region digits, year, month, a 5-digit serial of the
+//!   month and the F4 check digit.
+//! - **Keys**: the bureau's SM2 key comes from a ChaCha20 stream seeded with `seed`, or from the
+//!   OS-seeded hasher keys of `std` mixed with the time when no seed is given; it is stored at
+//!   first open and read back afterwards (a later `seed` is ignored).
+
+pub mod check;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod oil;
+pub mod period;
+pub mod red;
+pub mod rolls;
+pub mod tokens;
+pub mod upload;
+
+pub use error::BureauError;
+pub use http::{BureauServer, SharedBureau, router, spawn, spawn_shared};
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rusqlite::{Connection, params};
+use std::path::Path;
+use taxdisk_protocol::bureau_api::{BureauSettings, DiskRecord, Health, RegisterTaxpayer};
+use taxdisk_protocol::message::SignedMessage;
+use taxdisk_protocol::sign::{self, Sm2SigningKey};
+use taxdisk_protocol::time::Timestamp;
+use taxdisk_protocol::types::{DeviceSerial, KindLimits, PublicKey, Signed, TaxpayerId};
+
+/// The simulated tax bureau: its SQLite state, its SM2 key and its clock.
+pub struct Bureau {
+    conn: Connection,
+    key: Sm2SigningKey,
+    public_key: PublicKey,
+    virtual_time: Option<Timestamp>,
+    settings: BureauSettings,
+}
+
+impl std::fmt::Debug for Bureau {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret key is left out on purpose.
+        f.debug_struct("Bureau")
+            .field("public_key", &self.public_key)
+            .field("virtual_time", &self.virtual_time)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+const META_SECRET: &str = "bureau_secret";
+const META_TIME: &str = "virtual_time";
+const META_SETTINGS: &str = "settings";
+
+impl Bureau {
+    /// Opens the bureau's state at `path` (created if missing), or in memory when `path` is
+    /// `None`. At first open the SM2 key is generated from `seed` (or randomly) and stored.
+    pub fn open(path: Option<&Path>, seed: Option<u64>) -> Result<Bureau, BureauError> {
+        let conn = match path {
+            Some(p) => {
+                let c = Connection::open(p)?;
+                c.pragma_update(None, "journal_mode", "WAL")?;
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+                c
+            }
+            None => Connection::open_in_memory()?,
+        };
+        db::init(&conn)?;
+        let secret: [u8; 32] = match db::get_meta::<[u8; 32]>(&conn, META_SECRET)? {
+            Some(s) => s,
+            None => {
+                let s = generate_secret(seed);
+                db::set_meta(&conn, META_SECRET, &s)?;
+                s
+            }
+        };
+        let key = sign::signing_key(&secret)?;
+        let public_key = sign::public_key(&key);
+        let virtual_time = db::get_meta::<Option<Timestamp>>(&conn, META_TIME)?.flatten();
+        let settings =
+            db::get_meta::<BureauSettings>(&conn, META_SETTINGS)?.unwrap_or(BureauSettings {
+                manual_red_review: false,
+            });
+        Ok(Bureau {
+            conn,
+            key,
+            public_key,
+            virtual_time,
+            settings,
+        })
+    }
+
+    /// The bureau's SM2 public key, which disks verify every token with.
+    pub fn public_key(&self) -> PublicKey {
+        self.public_key
+    }
+
+    /// The bureau clock: the virtual time if set, else the system time.
+    pub fn now(&self) -> Timestamp {
+        self.virtual_time.unwrap_or_else(system_now)
+    }
+
+    /// Sets the virtual clock (kept across restarts) (`POST /admin/time`).
+    pub fn set_time(&mut self, t: Timestamp) -> Result<(), BureauError> {
+        db::set_meta(&self.conn, META_TIME, &Some(t))?;
+        self.virtual_time = Some(t);
+        Ok(())
+    }
+
+    /// Goes back to the system clock.
+    pub fn use_system_time(&mut self) -> Result<(), BureauError> {
+        db::set_meta(&self.conn, META_TIME, &None::<Timestamp>)?;
+        self.virtual_time = None;
+        Ok(())
+    }
+
+    /// `GET /health` (H1 connection test).
+    pub fn health(&self) -> Health {
+        Health {
+            status: "ok".to_owned(),
+            public_key: self.public_key,
+            time: self.now(),
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> BureauSettings {
+        self.settings.clone()
+    }
+
+    /// `POST /settings` (B6): manual or automatic review of red info forms.
+    pub fn set_settings(&mut self, s: BureauSettings) -> Result<(), BureauError> {
+        db::set_meta(&self.conn, META_SETTINGS, &s)?;
+        self.settings = s;
+        Ok(())
+    }
+
+    /// `POST /taxpayers` (B1): registers or updates a taxpayer and the kinds it may issue.
+    pub fn register_taxpayer(&mut self, r: RegisterTaxpayer) -> Result<(), BureauError> {
+        check_kinds(&r.kinds)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO taxpayers (taxpayer_id, company_name, kinds) VALUES (?1, ?2, ?3)
+             ON CONFLICT(taxpayer_id) DO UPDATE SET company_name = excluded.company_name,
+                 kinds = excluded.kinds",
+            params![
+                r.taxpayer_id.as_str(),
+                r.company_name.as_str(),
+                db::to_json(&r.kinds)?
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `GET /disks/{serial}` (B1).
+    pub fn disk(&self, serial: &DeviceSerial) -> Result<DiskRecord, BureauError> {
+        let d = self.disk_row(serial)?;
+        let last_declared = period::last_declared(&self.conn, &d.taxpayer_id)?;
+        Ok(DiskRecord {
+            serial: d.serial,
+            taxpayer_id: d.taxpayer_id,
+            machine: d.machine,
+            public_key: d.public_key,
+            through_counter: d.through_counter,
+            last_reported: d.last_reported,
+            last_declared,
+            last_cleared: d.last_cleared,
+        })
+    }
+
+    /// The disk row, or `unknown_disk`.
+    fn disk_row(&self, serial: &DeviceSerial) -> Result<db::DiskRow, BureauError> {
+        db::load_disk(&self.conn, serial)?.ok_or_else(|| unknown_disk(serial))
+    }
+
+    /// The disk row with a registered key, or `unknown_disk` / `no_key`.
+    fn keyed_disk(
+        &self,
+        serial: &DeviceSerial,
+    ) -> Result<(db::DiskRow, sm2::dsa::VerifyingKey), BureauError> {
+        let d = self.disk_row(serial)?;
+        let pk = d.public_key.ok_or_else(|| {
+            BureauError::conflict(
+                "no_key",
+                "B1",
+                format!("disk {serial} has not registered its public key"),
+            )
+        })?;
+        let vk = sign::verifying_key(&pk).map_err(|_| {
+            BureauError::Corrupt(format!(
+                "stored public key of disk {serial} is not on the curve"
+            ))
+        })?;
+        Ok((d, vk))
+    }
+}
+
+/// Signs a token body with the bureau key.
+pub(crate) fn sign_token<T: SignedMessage>(
+    key: &Sm2SigningKey,
+    body: T,
+) -> Result<Signed<T>, BureauError> {
+    Ok(Signed::sign(body, key)?)
+}
+
+/// The disk row (in a transaction or not), or `unknown_disk`.
+pub(crate) fn disk_in(
+    conn: &Connection,
+    serial: &DeviceSerial,
+) -> Result<db::DiskRow, BureauError> {
+    db::load_disk(conn, serial)?.ok_or_else(|| unknown_disk(serial))
+}
+
+/// The `unknown_disk` refusal.
+pub(crate) fn unknown_disk(serial: &DeviceSerial) -> BureauError {
+    BureauError::not_found(
+        "unknown_disk",
+        "B1",
+        format!("disk {serial} is not provisioned by this bureau"),
+    )
+}
+
+/// The `unknown_taxpayer` refusal.
+pub(crate) fn unknown_taxpayer(t: &TaxpayerId) -> BureauError {
+    BureauError::not_found(
+        "unknown_taxpayer",
+        "B1",
+        format!("taxpayer {t} is not registered"),
+    )
+}
+
+/// Refuses a limits list with a kind twice, more than 6 entries or negative limits.
+fn check_kinds(kinds: &[KindLimits]) -> Result<(), BureauError> {
+    for (i, k) in kinds.iter().enumerate() {
+        if kinds[..i].iter().any(|o| o.kind == k.kind) {
+            return Err(BureauError::bad(
+                "duplicate_kind",
+                "B1",
+                format!("kind {} is listed twice", k.kind),
+            ));
+        }
+        if k.single_limit.0 < 0 || k.offline_amount.0 < 0 {
+            return Err(BureauError::bad(
+                "bad_limits",
+                "D9",
+                format!("limits of kind {} are negative", k.kind),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The system clock as a [`Timestamp`] (0 before 1970, which a real clock never is).
+fn system_now() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+/// 32 secret bytes that form a valid SM2 scalar: from a ChaCha20 stream seeded with `seed`, or
+/// with bytes drawn from the OS-seeded keys of `std`'s hasher mixed with the time.
+fn generate_secret(seed: Option<u64>) -> [u8; 32] {
+    let mut rng = match seed {
+        Some(s) => ChaCha20Rng::seed_from_u64(s),
+        None => {
+            use std::hash::{BuildHasher, Hasher};
+            let mut seed = [0u8; 32];
+            for (i, chunk) in seed.chunks_mut(8).enumerate() {
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_usize(i);
+                h.write_u128(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0),
+                );
+                chunk.copy_from_slice(&h.finish().to_le_bytes());
+            }
+            ChaCha20Rng::from_seed(seed)
+        }
+    };
+    loop {
+        let mut s = [0u8; 32];
+        rng.fill_bytes(&mut s);
+        // A random 32-byte string is a valid scalar except with probability ~2^-128.
+        if sign::signing_key(&s).is_ok() {
+            return s;
+        }
+    }
+}
