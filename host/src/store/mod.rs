@@ -1,1 +1,192 @@
-//! placeholder, being written
+//! The host's SQLite store (rusqlite, bundled SQLite): settings and company data (H1), users and
+//! permissions (H2, H3), backups (H4), customers (H5), products (H6), invoices with their states
+//! and signed disk records, red info forms, the oil stock mirror and an audit log.
+//!
+//! - WAL journal, `synchronous = FULL` (a pending invoice is durable before the disk signs it,
+//!   H8), foreign keys on.
+//! - Versioned migrations ([`migrate`]) run at open.
+//! - Every state change is one transaction, and the audit entry of a change is written in the
+//!   same transaction.
+//! - Statements are prepared once and cached (`prepare_cached`), so memory stays flat while
+//!   inserting many invoices.
+
+pub mod audit;
+pub mod backup;
+pub mod company;
+pub mod customers;
+pub mod invoices;
+pub mod migrate;
+pub mod oil;
+pub mod products;
+pub mod red_forms;
+pub mod users;
+
+pub use audit::AuditEntry;
+pub use backup::BackupEntry;
+pub use company::{BankAccount, Company, Initialization};
+pub use customers::{Category, CategoryId, Customer, CustomerId, NewCustomer, SavedBuyer};
+pub use invoices::{DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, StoredInvoice};
+pub use products::{NewProduct, Product, ProductId, coding_allowed};
+pub use red_forms::{Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
+pub use users::{Action, Role, User, UserId};
+
+use crate::invoice::InvoiceError;
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What can go wrong in the store. Rule violations name their rule (`rule()`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A file operation failed (backups).
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The database was written by a newer version of this software.
+    #[error("the database has schema version {found}, newer than this software's {supported}")]
+    SchemaTooNew {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+    /// Stored data does not decode (a bug or a tampered file).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// An invoice rule refused stored or given content.
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
+    /// H1: the system is initialized already / not yet.
+    #[error("H1: {0}")]
+    Initialization(&'static str),
+    /// H1 and the others: a field is missing or malformed.
+    #[error("{rule}: {field}: {problem}")]
+    Field {
+        /// Rule id.
+        rule: &'static str,
+        /// Field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// H2: the name is used by another user (administrator included).
+    #[error(
+        "H2: the user name {0:?} is taken; an invoicer's name must differ from the administrator's and every other user's (FAQ 2.2)"
+    )]
+    NameTaken(String),
+    /// H2: wrong name or password.
+    #[error("H2: wrong user name or password")]
+    WrongPassword,
+    /// H2/H3/H4: the actor may not do this.
+    #[error("{rule}: permission denied: {what}")]
+    Permission {
+        /// Rule id.
+        rule: &'static str,
+        /// What was refused.
+        what: String,
+    },
+    /// H6 (FAQ 3.5): coding is disabled with only motor-vehicle or used-car authorization.
+    #[error(
+        "H6: product and customer coding is disabled: the disk holds only motor-vehicle or used-car authorization (FAQ 3.5)"
+    )]
+    CodingDisabled,
+    /// A record does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A state change that the record's state does not allow.
+    #[error("{rule}: {what} is {state}; {problem}")]
+    State {
+        /// Rule id.
+        rule: &'static str,
+        /// Which record.
+        what: String,
+        /// Its state.
+        state: String,
+        /// Why the change is refused.
+        problem: &'static str,
+    },
+    /// Password hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl StoreError {
+    /// The RULES.md id of the rule behind the error, if any.
+    pub fn rule(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Invoice(e) => Some(e.rule()),
+            StoreError::Initialization(_) => Some("H1"),
+            StoreError::Field { rule, .. }
+            | StoreError::Permission { rule, .. }
+            | StoreError::State { rule, .. } => Some(rule),
+            StoreError::NameTaken(_) | StoreError::WrongPassword => Some("H2"),
+            StoreError::CodingDisabled => Some("H6"),
+            _ => None,
+        }
+    }
+}
+
+/// Seconds since the Unix epoch by the host clock (audit and bookkeeping times only; invoice
+/// times are the disk's).
+pub(crate) fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The host database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::setup(Connection::open(path)?)
+    }
+
+    /// A fresh database in memory (tests, dry runs).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Store, StoreError> {
+        // journal_mode answers a row; in memory it stays "memory".
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrate::current(&self.conn)
+    }
+
+    /// The SQLite journal mode (`wal` for files, `memory` in memory).
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+
+    /// `EXPLAIN QUERY PLAN` of `sql` (with `params`), one detail line per step, to check that
+    /// a query uses its index.
+    pub fn explain(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt.query_map(params, |r| r.get::<_, String>(3))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,150 @@
+//! Backup and restore (H4, FAQ 2.7-2.9).
+//!
+//! - The backup folder is a setting ([`SETTING_BACKUP_FOLDER`]); any user may back up.
+//! - A backup is `VACUUM INTO` a new file: a consistent snapshot even while WAL is in use.
+//!   Files are named `taxdisk-backup-<unix seconds, 12 digits>-<n>.db`, so names sort by time.
+//! - Restore is for the administrator only, from a backup listed in the folder (a name, never
+//!   a path), of the same schema version. It replaces every table's content in one transaction,
+//!   so a failed restore changes nothing; the restore itself is then audited.
+
+use super::company::SETTING_BACKUP_FOLDER;
+use super::users::{Role, UserId};
+use super::{Store, StoreError, audit, migrate, now_secs};
+use std::path::PathBuf;
+
+/// One backup file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupEntry {
+    /// File name (what restore takes).
+    pub name: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+const PREFIX: &str = "taxdisk-backup-";
+
+impl Store {
+    fn backup_folder(&self) -> Result<PathBuf, StoreError> {
+        self.setting(SETTING_BACKUP_FOLDER)?
+            .filter(|s| !s.trim().is_empty())
+            .map(PathBuf::from)
+            .ok_or(StoreError::Field {
+                rule: "H4",
+                field: "backup folder",
+                problem: "is not set (FAQ 2.7)".into(),
+            })
+    }
+
+    /// H4 (FAQ 2.8): writes a consistent backup into the backup folder.
+    pub fn backup(&mut self, actor: UserId) -> Result<BackupEntry, StoreError> {
+        let folder = self.backup_folder()?;
+        std::fs::create_dir_all(&folder)?;
+        let stamp = now_secs();
+        let (name, path) = (0u32..)
+            .map(|n| {
+                let name = format!("{PREFIX}{stamp:012}-{n}.db");
+                let path = folder.join(&name);
+                (name, path)
+            })
+            .find(|(_, p)| !p.exists())
+            .ok_or_else(|| StoreError::Corrupt("no free backup name".into()))?;
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        audit::write(&self.conn, Some(actor), "backup.create", &name)?;
+        let size = std::fs::metadata(&path)?.len();
+        Ok(BackupEntry { name, path, size })
+    }
+
+    /// H4 (FAQ 2.9): the backups in the folder, oldest first.
+    pub fn list_backups(&self) -> Result<Vec<BackupEntry>, StoreError> {
+        let folder = self.backup_folder()?;
+        if !folder.exists() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&folder)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(PREFIX) && name.ends_with(".db") && e.file_type()?.is_file() {
+                out.push(BackupEntry {
+                    path: e.path(),
+                    size: e.metadata()?.len(),
+                    name,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// H4 (FAQ 2.9): the administrator restores the listed backup `name`.
+    pub fn restore(&mut self, actor: UserId, name: &str) -> Result<(), StoreError> {
+        if self.user(actor)?.role != Role::Admin {
+            return Err(StoreError::Permission {
+                rule: "H4",
+                what: "only the administrator may restore a backup (FAQ 2.9)".into(),
+            });
+        }
+        let entry = self
+            .list_backups()?
+            .into_iter()
+            .find(|b| b.name == name)
+            .ok_or_else(|| StoreError::NotFound(format!("backup {name:?}")))?;
+        let path = entry
+            .path
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?
+            .to_owned();
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS restore_src", [&path])?;
+        let result = self.copy_from_attached();
+        let detach = self.conn.execute("DETACH DATABASE restore_src", []);
+        result?;
+        detach?;
+        audit::write(&self.conn, Some(actor), "backup.restore", name)?;
+        Ok(())
+    }
+
+    fn copy_from_attached(&mut self) -> Result<(), StoreError> {
+        let theirs: Option<u32> = self.conn.query_row(
+            "SELECT MAX(version) FROM restore_src.schema_version",
+            [],
+            |r| r.get(0),
+        )?;
+        let ours = migrate::current(&self.conn)?;
+        if theirs != Some(ours) {
+            return Err(StoreError::Field {
+                rule: "H4",
+                field: "backup",
+                problem: format!(
+                    "schema version {} differs from this database's {ours}",
+                    theirs.unwrap_or(0)
+                ),
+            });
+        }
+        let tables: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT name FROM main.sqlite_master WHERE type = 'table'
+                 AND name NOT LIKE 'sqlite_%' AND name != 'schema_version' ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        for t in &tables {
+            // Table names come from our own schema, never from input.
+            tx.execute(&format!("DELETE FROM main.\"{t}\""), [])?;
+            tx.execute(
+                &format!("INSERT INTO main.\"{t}\" SELECT * FROM restore_src.\"{t}\""),
+                [],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,695 @@
+//! Invoices and their life cycle:
+//!
+//! ```text
+//! pending --mark_issued--> issued --mark_uploaded--> uploaded
+//!    |                        \                         /
+//!    +--mark_abandoned--> abandoned    +--mark_voided--> voided
+//! ```
+//!
+//! - `pending`: validated and recorded before the disk signs (H8); the request id is the disk's
+//!   idempotency key, unique here too.
+//! - `issued`: the disk's signed record is stored (code, number, counter, time, signature,
+//!   check code); the period becomes the disk time's period.
+//! - `abandoned`: the disk refused the request, nothing was signed (kept for the audit).
+//! - `voided`: by the issuer or the administrator (H9); voiding a red invoice that used an info
+//!   form releases the form for a corrected one (FAQ 7.5).
+//!
+//! The content is stored as the validated invoice's JSON (re-validated on load) plus one row
+//! per line for exports. Month queries go through `invoices_period_kind_state` /
+//! `invoices_period_state` (schema v2).
+
+use super::red_forms::RedFormId;
+use super::users::{Role, UserId};
+use super::{Store, StoreError, audit, now_secs};
+use crate::invoice::{Invoice, LineKind, math};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use taxdisk_protocol::time::{Period, Timestamp};
+use taxdisk_protocol::types::{
+    CheckCode, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, RedRef, RequestId, Signature,
+};
+
+/// An invoice's row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InvoiceId(pub i64);
+
+/// Where an invoice is in its life cycle (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InvoiceState {
+    /// Recorded, not yet signed by the disk.
+    Pending,
+    /// Signed by the disk.
+    Issued,
+    /// Acknowledged by the bureau.
+    Uploaded,
+    /// Voided (作废).
+    Voided,
+    /// Refused by the disk; never signed.
+    Abandoned,
+}
+
+impl InvoiceState {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceState::Pending => "pending",
+            InvoiceState::Issued => "issued",
+            InvoiceState::Uploaded => "uploaded",
+            InvoiceState::Voided => "voided",
+            InvoiceState::Abandoned => "abandoned",
+        }
+    }
+
+    fn parse(s: &str) -> Result<InvoiceState, StoreError> {
+        Ok(match s {
+            "pending" => InvoiceState::Pending,
+            "issued" => InvoiceState::Issued,
+            "uploaded" => InvoiceState::Uploaded,
+            "voided" => InvoiceState::Voided,
+            "abandoned" => InvoiceState::Abandoned,
+            other => return Err(StoreError::Corrupt(format!("invoice state {other:?}"))),
+        })
+    }
+}
+
+/// What the disk answered for an issued invoice (D5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskRecord {
+    /// Invoice code.
+    pub code: InvoiceCode,
+    /// Invoice number.
+    pub number: InvoiceNumber,
+    /// Journal counter.
+    pub counter: u64,
+    /// The disk's time.
+    pub time: Timestamp,
+    /// SM2 signature.
+    pub signature: Signature,
+    /// Check code (none on special invoices, F5).
+    pub check_code: Option<CheckCode>,
+}
+
+/// A stored invoice with everything known about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredInvoice {
+    /// Row id.
+    pub id: InvoiceId,
+    /// The disk idempotency key.
+    pub request_id: RequestId,
+    /// State.
+    pub state: InvoiceState,
+    /// Tax period (the disk's once issued).
+    pub period: Period,
+    /// Who issued it.
+    pub issuer: UserId,
+    /// The content.
+    pub invoice: Invoice,
+    /// The info form a red special invoice used.
+    pub red_form: Option<RedFormId>,
+    /// The disk's record, once issued.
+    pub disk: Option<DiskRecord>,
+    /// Host time of recording.
+    pub created_at: i64,
+    /// Host time of the upload acknowledgement.
+    pub uploaded_at: Option<i64>,
+    /// Host time of the void.
+    pub voided_at: Option<i64>,
+}
+
+/// One line of a month listing (no content decoding, so it stays fast).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceRow {
+    /// Row id.
+    pub id: InvoiceId,
+    /// Kind.
+    pub kind: InvoiceKind,
+    /// State.
+    pub state: InvoiceState,
+    /// Period.
+    pub period: Period,
+    /// Code, once issued.
+    pub code: Option<String>,
+    /// Number, once issued.
+    pub number: Option<u32>,
+    /// Buyer name.
+    pub buyer_name: String,
+    /// Buyer taxpayer id.
+    pub buyer_id: Option<String>,
+    /// Tax-excluded total.
+    pub amount: Fen,
+    /// Tax total.
+    pub tax: Fen,
+    /// Whether red.
+    pub is_red: bool,
+    /// Issuer.
+    pub issuer: UserId,
+}
+
+/// A month query: a period, optionally one kind and one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthQuery {
+    /// The period.
+    pub period: Period,
+    /// Only this kind.
+    pub kind: Option<InvoiceKind>,
+    /// Only this state.
+    pub state: Option<InvoiceState>,
+}
+
+impl MonthQuery {
+    /// Every invoice of `period`.
+    pub fn period(period: Period) -> MonthQuery {
+        MonthQuery {
+            period,
+            kind: None,
+            state: None,
+        }
+    }
+
+    /// The `WHERE` clause; one text per combination so SQLite plans each with its index.
+    pub fn where_clause(&self) -> &'static str {
+        match (self.kind.is_some(), self.state.is_some()) {
+            (false, false) => "period = ?1",
+            (true, false) => "period = ?1 AND kind = ?2",
+            (false, true) => "period = ?1 AND state = ?3",
+            (true, true) => "period = ?1 AND kind = ?2 AND state = ?3",
+        }
+    }
+
+    /// The bound values, as many as [`MonthQuery::where_clause`] numbers.
+    fn params(&self) -> Vec<Value> {
+        let mut v = vec![Value::Integer(i64::from(self.period.yyyymm()))];
+        match (self.kind, self.state) {
+            (None, None) => {}
+            (Some(k), None) => v.push(Value::Integer(i64::from(k.number()))),
+            (k, Some(s)) => {
+                v.push(k.map_or(Value::Null, |k| Value::Integer(i64::from(k.number()))));
+                v.push(Value::Text(s.as_str().to_owned()));
+            }
+        }
+        v
+    }
+}
+
+const ROW_COLUMNS: &str = "id, kind, state, period, code, number, buyer_name, buyer_id, \
+                           amount_fen, tax_fen, is_red, issuer_id";
+const FULL_COLUMNS: &str = "id, request_id, state, period, issuer_id, body, red_form_id, code, \
+                            number, counter, disk_time, signature, check_code, created_at, \
+                            uploaded_at, voided_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn period_of(v: u32) -> Result<Period, StoreError> {
+    Period::try_from(v).map_err(|_| StoreError::Corrupt(format!("period {v}")))
+}
+
+fn kind_of(v: u8) -> Result<InvoiceKind, StoreError> {
+    InvoiceKind::try_from(v).map_err(corrupt)
+}
+
+type RawRow = (
+    i64,
+    u8,
+    String,
+    u32,
+    Option<String>,
+    Option<u32>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    bool,
+    i64,
+);
+
+fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+fn to_row(r: RawRow) -> Result<InvoiceRow, StoreError> {
+    let (id, kind, state, period, code, number, buyer_name, buyer_id, amount, tax, is_red, issuer) =
+        r;
+    Ok(InvoiceRow {
+        id: InvoiceId(id),
+        kind: kind_of(kind)?,
+        state: InvoiceState::parse(&state)?,
+        period: period_of(period)?,
+        code,
+        number,
+        buyer_name,
+        buyer_id,
+        amount: Fen(amount),
+        tax: Fen(tax),
+        is_red,
+        issuer: UserId(issuer),
+    })
+}
+
+type RawFull = (
+    i64,
+    Vec<u8>,
+    String,
+    u32,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<u32>,
+    Option<i64>,
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn raw_full(r: &Row<'_>) -> rusqlite::Result<RawFull> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+        r.get(14)?,
+        r.get(15)?,
+    ))
+}
+
+fn to_full(r: RawFull) -> Result<StoredInvoice, StoreError> {
+    let (
+        id,
+        request_id,
+        state,
+        period,
+        issuer,
+        body,
+        red_form,
+        code,
+        number,
+        counter,
+        disk_time,
+        signature,
+        check_code,
+        created_at,
+        uploaded_at,
+        voided_at,
+    ) = r;
+    let invoice: Invoice = serde_json::from_str(&body).map_err(corrupt)?;
+    let request_id: RequestId = request_id.as_slice().try_into().map_err(corrupt)?;
+    let disk = match (code, number, counter, disk_time, signature) {
+        (Some(code), Some(number), Some(counter), Some(time), Some(sig)) => {
+            let sig: [u8; 64] = sig.as_slice().try_into().map_err(corrupt)?;
+            Some(DiskRecord {
+                code: InvoiceCode::new(&code).map_err(corrupt)?,
+                number: InvoiceNumber::new(number).map_err(corrupt)?,
+                counter: u64::try_from(counter).map_err(corrupt)?,
+                time: Timestamp(u64::try_from(time).map_err(corrupt)?),
+                signature: Signature::from_bytes(&sig),
+                check_code: check_code
+                    .map(|c| CheckCode::new(&c).map_err(corrupt))
+                    .transpose()?,
+            })
+        }
+        _ => None,
+    };
+    Ok(StoredInvoice {
+        id: InvoiceId(id),
+        request_id,
+        state: InvoiceState::parse(&state)?,
+        period: period_of(period)?,
+        issuer: UserId(issuer),
+        invoice,
+        red_form: red_form.map(RedFormId),
+        disk,
+        created_at,
+        uploaded_at,
+        voided_at,
+    })
+}
+
+fn red_ref_text(r: &Option<RedRef>) -> Option<String> {
+    match r {
+        None => None,
+        Some(RedRef::InfoForm(n)) => Some(n.to_string()),
+        Some(RedRef::Original { code, number }) => Some(format!("{code}/{number}")),
+    }
+}
+
+fn fen(field: &'static str, d: rust_decimal::Decimal) -> Result<i64, StoreError> {
+    Ok(math::to_fen(field, d)?.0)
+}
+
+impl Store {
+    /// H8: records a validated invoice as pending before the disk signs it. `period` is the
+    /// period the host expects (the disk's time decides it at [`Store::mark_issued`]).
+    pub fn insert_pending(
+        &mut self,
+        issuer: UserId,
+        invoice: &Invoice,
+        request_id: RequestId,
+        period: Period,
+        red_form: Option<RedFormId>,
+    ) -> Result<InvoiceId, StoreError> {
+        let d = invoice.draft();
+        let body = serde_json::to_string(invoice).map_err(corrupt)?;
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO invoices (request_id, kind, variant, state, period, created_at, issuer_id,
+             buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id, digest, body)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?
+        .execute(params![
+            &request_id[..],
+            invoice.kind().number(),
+            invoice.variant() as u8,
+            period.yyyymm(),
+            now_secs(),
+            issuer.0,
+            d.buyer.name,
+            d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
+            invoice.amount_fen().0,
+            invoice.tax_fen().0,
+            invoice.is_red(),
+            red_ref_text(&d.red),
+            red_form.map(|r| r.0),
+            &invoice.content_digest()[..],
+            body,
+        ])?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut line = tx.prepare_cached(
+                "INSERT INTO invoice_lines (invoice_id, position, is_discount, name, class_code,
+                 spec, unit, quantity, unit_price, amount_fen, rate, tax_fen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for (i, l) in d.lines.iter().enumerate() {
+                line.execute(params![
+                    id,
+                    i as i64 + 1,
+                    l.kind == LineKind::Discount,
+                    l.name,
+                    l.class_code.as_str(),
+                    l.spec,
+                    l.unit,
+                    l.quantity.map(|q| q.to_string()),
+                    l.unit_price.map(|p| p.to_string()),
+                    fen("line amount", l.amount)?,
+                    l.rate.0,
+                    fen("line tax", l.tax)?,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(InvoiceId(id))
+    }
+
+    fn state_of(&self, id: InvoiceId) -> Result<(InvoiceState, UserId, Option<i64>), StoreError> {
+        let r: Option<(String, i64, Option<i64>)> = self
+            .conn
+            .prepare_cached("SELECT state, issuer_id, red_form_id FROM invoices WHERE id = ?1")?
+            .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (s, issuer, form) =
+            r.ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))?;
+        Ok((InvoiceState::parse(&s)?, UserId(issuer), form))
+    }
+
+    fn refuse(
+        id: InvoiceId,
+        state: InvoiceState,
+        rule: &'static str,
+        problem: &'static str,
+    ) -> StoreError {
+        StoreError::State {
+            rule,
+            what: format!("invoice {}", id.0),
+            state: state.as_str().to_owned(),
+            problem,
+        }
+    }
+
+    /// H8: stores the disk's signed record; pending -> issued. The period becomes the disk
+    /// time's. A red invoice's info form becomes used (FAQ 7.4).
+    pub fn mark_issued(&mut self, id: InvoiceId, rec: &DiskRecord) -> Result<(), StoreError> {
+        let (state, _, form) = self.state_of(id)?;
+        if state != InvoiceState::Pending {
+            return Err(Self::refuse(
+                id,
+                state,
+                "H8",
+                "only a pending invoice can be issued",
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached(
+            "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
+             counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
+             WHERE id = ?8 AND state = 'pending'",
+        )?
+        .execute(params![
+            rec.time.period().yyyymm(),
+            rec.code.as_str(),
+            rec.number.get(),
+            i64::try_from(rec.counter).map_err(corrupt)?,
+            i64::try_from(rec.time.0).map_err(corrupt)?,
+            &rec.signature.to_bytes()[..],
+            rec.check_code.as_ref().map(|c| c.as_str()),
+            id.0
+        ])?;
+        if let Some(form) = form {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
+                     WHERE id = ?3 AND state = 'approved'",
+                )?
+                .execute(params![id.0, now_secs(), form])?;
+            if n == 0 {
+                return Err(StoreError::State {
+                    rule: "H10",
+                    what: format!("red info form {form}"),
+                    state: "not approved".into(),
+                    problem: "one approved form gives one red invoice (FAQ 7.4)",
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// H8: the disk refused the request; pending -> abandoned.
+    pub fn mark_abandoned(
+        &mut self,
+        actor: UserId,
+        id: InvoiceId,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let (state, _, _) = self.state_of(id)?;
+        if state != InvoiceState::Pending {
+            return Err(Self::refuse(
+                id,
+                state,
+                "H8",
+                "only a pending invoice can be abandoned",
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached("UPDATE invoices SET state = 'abandoned' WHERE id = ?1")?
+            .execute([id.0])?;
+        audit::write(
+            &tx,
+            Some(actor),
+            "invoice.abandon",
+            &format!("{} {reason}", id.0),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// H11: issued -> uploaded (the bureau acknowledged it).
+    pub fn mark_uploaded(&mut self, id: InvoiceId) -> Result<(), StoreError> {
+        let (state, _, _) = self.state_of(id)?;
+        if state != InvoiceState::Issued {
+            return Err(Self::refuse(
+                id,
+                state,
+                "H11",
+                "only an issued invoice can be uploaded",
+            ));
+        }
+        self.conn
+            .prepare_cached(
+                "UPDATE invoices SET state = 'uploaded', uploaded_at = ?1 WHERE id = ?2",
+            )?
+            .execute(params![now_secs(), id.0])?;
+        Ok(())
+    }
+
+    /// H11 (D12): every issued invoice with a journal counter up to `counter` is uploaded;
+    /// answers how many changed.
+    pub fn mark_uploaded_through(&mut self, counter: u64) -> Result<usize, StoreError> {
+        let c = i64::try_from(counter).map_err(corrupt)?;
+        let tx = self.conn.transaction()?;
+        let n = tx
+            .prepare_cached(
+                "UPDATE invoices SET state = 'uploaded', uploaded_at = ?1
+                 WHERE state = 'issued' AND counter <= ?2",
+            )?
+            .execute(params![now_secs(), c])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// H9: voids an issued or uploaded invoice; only its issuer or the administrator may. A red
+    /// invoice's info form is released for a corrected one (FAQ 7.5). Period and disk rules
+    /// (D7) are the disk's to check first.
+    pub fn mark_voided(&mut self, actor: UserId, id: InvoiceId) -> Result<(), StoreError> {
+        let (state, issuer, form) = self.state_of(id)?;
+        if actor != issuer && self.user(actor)?.role != Role::Admin {
+            return Err(StoreError::Permission {
+                rule: "H9",
+                what: "only the issuer or the administrator may void an invoice (FAQ 5.1)".into(),
+            });
+        }
+        if !matches!(state, InvoiceState::Issued | InvoiceState::Uploaded) {
+            return Err(Self::refuse(
+                id,
+                state,
+                "D7",
+                "only an issued invoice can be voided",
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached(
+            "UPDATE invoices SET state = 'voided', voided_at = ?1, voided_by = ?2 WHERE id = ?3",
+        )?
+        .execute(params![now_secs(), actor.0, id.0])?;
+        if let Some(form) = form {
+            tx.prepare_cached(
+                "UPDATE red_forms SET state = 'approved', used_by = NULL, updated_at = ?1
+                 WHERE id = ?2 AND state = 'used'",
+            )?
+            .execute(params![now_secs(), form])?;
+        }
+        audit::write(&tx, Some(actor), "invoice.void", &id.0.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One invoice with its content.
+    pub fn invoice(&self, id: InvoiceId) -> Result<StoredInvoice, StoreError> {
+        self.full_where("id = ?1", params![id.0])?
+            .ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))
+    }
+
+    /// The invoice recorded under a disk request id (H8/H11 repair).
+    pub fn invoice_by_request(
+        &self,
+        request_id: &RequestId,
+    ) -> Result<Option<StoredInvoice>, StoreError> {
+        self.full_where("request_id = ?1", params![&request_id[..]])
+    }
+
+    /// The invoice with this code and number.
+    pub fn invoice_by_number(
+        &self,
+        code: &InvoiceCode,
+        number: InvoiceNumber,
+    ) -> Result<Option<StoredInvoice>, StoreError> {
+        self.full_where(
+            "code = ?1 AND number = ?2",
+            params![code.as_str(), number.get()],
+        )
+    }
+
+    fn full_where(
+        &self,
+        clause: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Option<StoredInvoice>, StoreError> {
+        let sql = format!("SELECT {FULL_COLUMNS} FROM invoices WHERE {clause}");
+        let r = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(p, raw_full)
+            .optional()?;
+        r.map(to_full).transpose()
+    }
+
+    /// Pending invoices, oldest first (H11 repair).
+    pub fn pending_invoices(&self) -> Result<Vec<StoredInvoice>, StoreError> {
+        let sql =
+            format!("SELECT {FULL_COLUMNS} FROM invoices WHERE state = 'pending' ORDER BY id");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], raw_full)?;
+        rows.map(|r| to_full(r?)).collect()
+    }
+
+    /// The SQL of a month listing (for `EXPLAIN QUERY PLAN`).
+    pub fn month_sql(q: &MonthQuery) -> String {
+        format!(
+            "SELECT {ROW_COLUMNS} FROM invoices WHERE {} ORDER BY id",
+            q.where_clause()
+        )
+    }
+
+    /// H16/H12: the invoices of a month (optionally one kind and state), by id.
+    pub fn month(&self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&Self::month_sql(q))?;
+        let rows = stmt.query_map(params_from_iter(q.params()), raw_row)?;
+        rows.map(|r| to_row(r?)).collect()
+    }
+
+    /// Counts a month's invoices.
+    pub fn month_count(&self, q: &MonthQuery) -> Result<u64, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM invoices WHERE {}", q.where_clause());
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(q.params()), |r| r.get(0))?;
+        u64::try_from(n).map_err(corrupt)
+    }
+
+    /// Streams a month's invoices with their content to `f`, by id, without loading them all
+    /// (exports of 100,000 invoices).
+    pub fn for_each_in_month(
+        &self,
+        q: &MonthQuery,
+        mut f: impl FnMut(StoredInvoice) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {FULL_COLUMNS} FROM invoices WHERE {} ORDER BY id",
+            q.where_clause()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(q.params()))?;
+        while let Some(r) = rows.next()? {
+            f(to_full(raw_full(r)?)?)?;
+        }
+        Ok(())
+    }
+}
