@@ -1,0 +1,142 @@
+//! The USB transport's pure parts (packetization and reassembly, checked against the protocol's
+//! streaming decoder) and the clear error when no disk is attached.
+
+use taxdisk_host::transport::TransportError;
+use taxdisk_host::transport::usb::{
+    UsbSelector, UsbTransport, list_disks, no_disk_line, packetize, reassemble,
+};
+use taxdisk_protocol::frame::{FrameDecoder, MAX_ENCODED, encode_request};
+use taxdisk_protocol::types::{Fen, InvoiceKind, Variant};
+use taxdisk_protocol::usb::{MAX_PACKET_FULL_SPEED, MAX_PACKET_HIGH_SPEED};
+use taxdisk_protocol::{DecodeError, Request};
+
+fn frame(seq: u32, req: &Request) -> Vec<u8> {
+    let mut buf = [0u8; MAX_ENCODED];
+    let n = encode_request(seq, 0xABCD, req, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// A big request: an Issue, about 120 bytes encoded.
+fn issue(seq: u32) -> Vec<u8> {
+    let r = taxdisk_protocol::command::IssueRequest {
+        request_id: [seq as u8; 16],
+        kind: InvoiceKind::Normal,
+        variant: Variant::Standard,
+        buyer: None,
+        amount: Fen(123_456_789),
+        tax: Fen(16_049_382),
+        content_digest: [0x5A; 32],
+        red: None,
+        oil: None,
+    };
+    frame(seq, &Request::Issue(r))
+}
+
+/// What the protocol's decoder makes of the whole stream at once: (seq, payload) or error.
+fn reference(stream: &[u8]) -> Vec<Result<(u32, Vec<u8>), DecodeError>> {
+    let mut d = FrameDecoder::<MAX_ENCODED>::new();
+    let mut out = Vec::new();
+    d.feed(stream, |r| out.push(r.map(|(h, p)| (h.seq, p.to_vec()))));
+    out
+}
+
+fn via_packets(stream: &[u8], mp: usize) -> Vec<Result<(u32, Vec<u8>), DecodeError>> {
+    reassemble(packetize(stream, mp))
+        .into_iter()
+        .map(|r| r.map(|f| (f.header.seq, f.payload)))
+        .collect()
+}
+
+#[test]
+fn packets_never_exceed_the_max_packet_size_and_concatenate_to_the_frame() {
+    let f = issue(1);
+    for mp in [1, 8, MAX_PACKET_FULL_SPEED, MAX_PACKET_HIGH_SPEED] {
+        let p = packetize(&f, mp);
+        assert!(p.iter().all(|x| !x.is_empty() && x.len() <= mp));
+        assert_eq!(p.concat(), f);
+        assert_eq!(p.len(), f.len().div_ceil(mp));
+    }
+    // A zero max packet size does not loop forever or panic.
+    assert_eq!(packetize(&f, 0).len(), f.len());
+}
+
+#[test]
+fn frames_crossing_packet_boundaries_reassemble_like_the_stream_decoder() {
+    let mut stream = Vec::new();
+    for seq in 1..=20 {
+        stream.extend(issue(seq));
+        stream.extend(frame(100 + seq, &Request::Ping(seq)));
+    }
+    assert!(stream.len() > 4 * MAX_PACKET_HIGH_SPEED);
+    let want = reference(&stream);
+    assert_eq!(want.len(), 40);
+    assert!(want.iter().all(Result::is_ok));
+    for mp in [MAX_PACKET_FULL_SPEED, MAX_PACKET_HIGH_SPEED, 1, 63, 65] {
+        assert_eq!(via_packets(&stream, mp), want, "max packet {mp}");
+    }
+}
+
+#[test]
+fn several_frames_in_one_packet() {
+    for (count, mp) in [(2u32, MAX_PACKET_FULL_SPEED), (12, MAX_PACKET_HIGH_SPEED)] {
+        let pings: Vec<u8> = (1..=count)
+            .flat_map(|s| frame(s, &Request::Ping(s)))
+            .collect();
+        assert!(pings.len() <= mp, "{count} pings fit one packet of {mp}");
+        assert_eq!(packetize(&pings, mp).len(), 1);
+        let got = reassemble(packetize(&pings, mp));
+        let seqs: Vec<u32> = got.into_iter().map(|f| f.unwrap().header.seq).collect();
+        assert_eq!(seqs, (1..=count).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn a_corrupted_frame_is_reported_and_the_next_one_still_arrives() {
+    let mut bad = issue(1);
+    bad[10] ^= 0x40;
+    if bad[10] == 0 {
+        bad[10] = 1;
+    }
+    let mut stream = bad;
+    stream.extend(issue(2));
+    let want = reference(&stream);
+    for mp in [MAX_PACKET_FULL_SPEED, MAX_PACKET_HIGH_SPEED] {
+        let got = via_packets(&stream, mp);
+        assert_eq!(got, want);
+        assert!(got[0].is_err());
+        assert_eq!(got[1].as_ref().map(|x| x.0), Ok(2));
+    }
+}
+
+#[test]
+fn a_trailing_partial_frame_is_not_returned() {
+    let f = issue(9);
+    let got = reassemble(packetize(&f[..f.len() - 1], MAX_PACKET_FULL_SPEED));
+    assert!(got.is_empty());
+}
+
+#[test]
+fn no_disk_attached_is_one_clear_line() {
+    assert_eq!(
+        no_disk_line(),
+        "no tax disk found on USB (VID 1209 PID 0001); is it plugged in?"
+    );
+    // This machine has no tax disk; libusb may even be unavailable (container). Either way:
+    // NoDevice with one line naming the VID and PID, never a panic.
+    match UsbTransport::open(UsbSelector::First) {
+        Err(TransportError::NoDevice(line)) => {
+            assert!(line.starts_with("no tax disk found on USB"), "{line}");
+            assert!(line.contains("VID 1209 PID 0001"), "{line}");
+            assert!(!line.contains('\n'));
+        }
+        Err(e) => panic!("expected NoDevice, got {e}"),
+        Ok(t) => panic!("found a disk on this machine: {t:?}"),
+    }
+    match list_disks() {
+        Ok(v) => assert!(v.is_empty()),
+        Err(TransportError::NoDevice(line)) => assert!(line.contains("USB")),
+        Err(e) => panic!("unexpected {e}"),
+    }
+    let by_serial = UsbTransport::open(UsbSelector::Serial("661234567890".into()));
+    assert!(matches!(by_serial, Err(TransportError::NoDevice(_))));
+}
