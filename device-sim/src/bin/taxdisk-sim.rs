@@ -1,1 +1,97 @@
-fn main() {}
+//! `taxdisk-sim`: serves a simulated tax disk (disk port + control port) and/or the simulated
+//! tax bureau for hardware-in-the-loop benches, and sends control requests to a running one.
+//! See `taxdisk-sim serve --help` for the ports, the control messages and an example session.
+
+use clap::Parser;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+use taxdisk_device_sim::bureau::{self, Bureau};
+use taxdisk_device_sim::serve::args::{BureauArgs, Cli, Command, ControlArgs, ServeArgs};
+use taxdisk_device_sim::serve::shutdown::StopSignals;
+use taxdisk_device_sim::serve::{ControlClient, Server, hex_encode};
+use taxdisk_protocol::Timestamp;
+use taxdisk_protocol::control::ControlResponse;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Serve(a) => serve(a),
+        Command::Bureau(a) => run_bureau(a),
+        Command::Control(a) => control(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("taxdisk-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn system_now() -> Timestamp {
+    // A clock before 1970 reads as 1970.
+    Timestamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+/// Prints one JSON line on stdout and flushes it (a test or bench reads it from a pipe).
+fn print_json(v: &serde_json::Value) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{v}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("stdout: {e}"))
+}
+
+fn serve(a: ServeArgs) -> Result<(), String> {
+    let cfg = a.to_config(system_now())?;
+    // Installed first, so a signal during start-up is not lost.
+    let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
+    let server = Server::start(cfg).map_err(|e| e.to_string())?;
+    if a.print_ports {
+        let ports = serde_json::to_value(server.ports()).map_err(|e| e.to_string())?;
+        print_json(&ports)?;
+    }
+    let sig = signals.wait();
+    tracing::info!(signal = %sig, "stopping");
+    server.shutdown().map_err(|e| e.to_string())?;
+    tracing::info!("stopped; flash image synced");
+    Ok(())
+}
+
+fn run_bureau(a: BureauArgs) -> Result<(), String> {
+    let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
+    let b = Bureau::open(a.db.as_deref(), a.seed).map_err(|e| e.to_string())?;
+    let key = hex_encode(&b.public_key().to_sec1());
+    let server = bureau::spawn(b, a.listen).map_err(|e| e.to_string())?;
+    tracing::info!(url = %server.url(), "bureau serving");
+    if a.print_ports {
+        print_json(&serde_json::json!({ "bureau": server.url(), "bureau_key": key }))?;
+    }
+    let sig = signals.wait();
+    tracing::info!(signal = %sig, "stopping");
+    server.shutdown();
+    Ok(())
+}
+
+fn control(a: ControlArgs) -> Result<(), String> {
+    let req = a.request.to_request()?;
+    let mut client = ControlClient::connect(a.addr.as_str()).map_err(|e| e.to_string())?;
+    let resp = client.send(req).map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(&resp).map_err(|e| e.to_string())?;
+    print_json(&json)?;
+    match resp {
+        ControlResponse::Error(m) => Err(format!("the simulator refused: {m}")),
+        _ => Ok(()),
+    }
+}

@@ -1,1 +1,326 @@
-//! placeholder, being written
+//! The TCP server of `taxdisk-sim serve`: one [`SimDisk`] answering the disk protocol on one
+//! port and the simulator's control channel on another, optionally with the simulated bureau's
+//! HTTP API in the same process.
+//!
+//! ```text
+//!  host / bench ──TCP: COBS frames (Request ⇄ Response)──────► disk port ─┐
+//!  host / bench ──TCP: COBS frames (ControlRequest ⇄ ControlResponse)► control port ─┤
+//!                                                                        ▼
+//!                                        Mutex<SimDisk> (one frame at a time; D14 sessions)
+//!                                                                        │
+//!                                                           flash image file (--image)
+//! ```
+//!
+//! - [`disk`]: the disk-protocol port. Bytes are cut into frames with
+//!   [`taxdisk_protocol::FrameDecoder`]; every checked frame is answered through
+//!   [`taxdisk_protocol::FrameHandler::handle_frame`]. Bad frames get no answer (as from the real
+//!   disk) and never end the connection.
+//! - [`control`]: the control port and its wire helpers ([`control::encode_control_request`],
+//!   [`control::decode_control_response`]), all defined by `taxdisk_protocol::control`.
+//! - [`client`]: [`ControlClient`], a blocking client of the control port (tests, the CLI).
+//! - [`args`]: the command line of the `taxdisk-sim` binary, and its parsers.
+//! - [`shutdown`]: waiting for SIGINT/SIGTERM.
+//!
+//! Connections are served by one thread each (at most [`MAX_CONNECTIONS`] per port); the disk
+//! is shared behind a mutex, so frames from several connections are handled one after the other
+//! and the firmware's own session rule (D14) decides who may do what. [`Server::shutdown`]
+//! waits for the frame in progress, takes the disk away from every connection and syncs the
+//! flash image to stable storage, so nothing answered is lost.
+
+pub mod args;
+pub mod client;
+pub mod control;
+pub mod disk;
+pub mod shutdown;
+
+mod accept;
+
+pub use client::{ControlClient, ControlClientError};
+
+use crate::bureau::{Bureau, BureauError, BureauServer};
+use crate::sim::{SimConfig, SimDisk, SimError};
+use serde::Serialize;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use taxdisk_protocol::control::{ControlRequest, ControlResponse};
+use taxdisk_protocol::types::PublicKey;
+
+/// Most connections served at once on each port; more are closed at once.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Default address of the disk-protocol port.
+pub const DEFAULT_DISK_ADDR: &str = "127.0.0.1:7461";
+/// Default address of the control port.
+pub const DEFAULT_CONTROL_ADDR: &str = "127.0.0.1:7462";
+/// Default address of the bureau's HTTP API in `taxdisk-sim bureau`.
+pub const DEFAULT_BUREAU_ADDR: &str = "127.0.0.1:7463";
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The simulated disk could not be built (image file, flash size).
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The bureau could not be opened or started.
+    #[error(transparent)]
+    Bureau(#[from] BureauError),
+    /// Syncing the flash image to stable storage failed.
+    #[error("syncing flash image {path}: {source}")]
+    Sync {
+        /// The image file.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another I/O failure of the server (starting a thread, reading an address).
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the bureau key of the disk comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BureauSetup {
+    /// The disk is manufactured with this key; no bureau runs here.
+    Key(PublicKey),
+    /// Start the simulated bureau's HTTP API on `addr` (state in `db`, in memory if `None`) and
+    /// manufacture the disk with its key.
+    Serve {
+        /// Address of the HTTP API.
+        addr: SocketAddr,
+        /// SQLite state file (created if missing).
+        db: Option<PathBuf>,
+        /// Seed of the bureau key at the first open of its state.
+        seed: Option<u64>,
+    },
+}
+
+/// Everything [`Server::start`] needs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The disk: serial, seed, start time, flash size, image, latency. Its `bureau_key` is
+    /// replaced by the bureau's when [`ServeConfig::bureau`] is [`BureauSetup::Serve`].
+    pub sim: SimConfig,
+    /// Whether the disk clock follows real time from the start.
+    pub run_free: bool,
+    /// Address of the disk-protocol port (port 0: any free port).
+    pub disk_addr: SocketAddr,
+    /// Address of the control port (port 0: any free port).
+    pub control_addr: SocketAddr,
+    /// The bureau key, or a bureau to start.
+    pub bureau: BureauSetup,
+}
+
+/// The bound addresses, as `--print-ports` prints them (one JSON line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ports {
+    /// The disk-protocol port.
+    pub disk: SocketAddr,
+    /// The control port.
+    pub control: SocketAddr,
+    /// Base URL of the bureau's HTTP API, when one runs in this process.
+    pub bureau: Option<String>,
+    /// The bureau public key the disk verifies tokens with, SEC1 uncompressed, hex.
+    pub bureau_key: String,
+}
+
+/// The disk as the connections share it. `None` once the server shut down: connections that
+/// find it gone close.
+pub(crate) type SharedDisk = Arc<Mutex<Option<SimDisk>>>;
+
+/// Locks the shared disk. A connection thread that panicked while holding the lock (a firmware
+/// bug) leaves RAM state that cannot be trusted: the disk is power-cycled, which rebuilds it from
+/// the flash, as a real disk's watchdog reset would.
+pub(crate) fn lock_disk(disk: &Mutex<Option<SimDisk>>) -> MutexGuard<'_, Option<SimDisk>> {
+    match disk.lock() {
+        Ok(g) => g,
+        Err(poisoned) => {
+            disk.clear_poison();
+            let mut g = poisoned.into_inner();
+            tracing::error!("a connection panicked while handling a frame; power-cycling the disk");
+            if let Some(d) = g.as_mut() {
+                d.power_cycle();
+            }
+            g
+        }
+    }
+}
+
+/// A running `taxdisk-sim serve`: the disk, its two ports and maybe the bureau.
+#[derive(Debug)]
+pub struct Server {
+    ports: Ports,
+    disk: SharedDisk,
+    image: Option<PathBuf>,
+    stop: Arc<AtomicBool>,
+    listeners: Vec<JoinHandle<()>>,
+    bureau: Option<BureauServer>,
+}
+
+impl Server {
+    /// Builds the disk (opening or creating its image), starts the bureau if asked, binds both
+    /// ports and serves them from background threads.
+    pub fn start(cfg: ServeConfig) -> Result<Server, ServeError> {
+        let mut sim = cfg.sim;
+        let bureau = match &cfg.bureau {
+            BureauSetup::Key(k) => {
+                sim.bureau_key = *k;
+                None
+            }
+            BureauSetup::Serve { addr, db, seed } => {
+                let b = Bureau::open(db.as_deref(), *seed)?;
+                sim.bureau_key = b.public_key();
+                Some(crate::bureau::spawn(b, *addr)?)
+            }
+        };
+        let bureau_key = hex_encode(&sim.bureau_key.to_sec1());
+        let image = sim.image.clone();
+        let mut disk = SimDisk::new(sim)?;
+        if cfg.run_free {
+            disk.control(ControlRequest::RunFree(true));
+        }
+        let disk: SharedDisk = Arc::new(Mutex::new(Some(disk)));
+        let bind = |addr: SocketAddr| {
+            TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })
+        };
+        let disk_listener = bind(cfg.disk_addr)?;
+        let control_listener = bind(cfg.control_addr)?;
+        let ports = Ports {
+            disk: disk_listener.local_addr()?,
+            control: control_listener.local_addr()?,
+            bureau: bureau.as_ref().map(BureauServer::url),
+            bureau_key,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let listeners = vec![
+            accept::spawn(
+                "disk",
+                disk_listener,
+                disk.clone(),
+                stop.clone(),
+                disk::serve_connection,
+            )?,
+            accept::spawn(
+                "control",
+                control_listener,
+                disk.clone(),
+                stop.clone(),
+                control::serve_connection,
+            )?,
+        ];
+        tracing::info!(disk = %ports.disk, control = %ports.control, bureau = ?ports.bureau, "serving");
+        Ok(Server {
+            ports,
+            disk,
+            image,
+            stop,
+            listeners,
+            bureau,
+        })
+    }
+
+    /// The bound addresses.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// The disk-protocol address.
+    pub fn disk_addr(&self) -> SocketAddr {
+        self.ports.disk
+    }
+
+    /// The control address.
+    pub fn control_addr(&self) -> SocketAddr {
+        self.ports.control
+    }
+
+    /// Runs a control request in-process, as the control port would (`None` after shutdown).
+    pub fn control(&self, req: ControlRequest) -> Option<ControlResponse> {
+        lock_disk(&self.disk).as_mut().map(|d| d.control(req))
+    }
+
+    /// Stops the server: no new connection is accepted, the frame in progress finishes, the
+    /// disk is taken away from every connection (their next frame closes them), the flash
+    /// image is synced to stable storage and the bureau stops after its requests in flight.
+    pub fn shutdown(mut self) -> Result<(), ServeError> {
+        self.stop_all()
+    }
+
+    fn stop_all(&mut self) -> Result<(), ServeError> {
+        if self.stop.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        for addr in [self.ports.disk, self.ports.control] {
+            accept::wake(addr);
+        }
+        for h in self.listeners.drain(..) {
+            if h.join().is_err() {
+                tracing::error!("a listener thread panicked");
+            }
+        }
+        // Waits for the frame in progress; later frames find no disk.
+        let taken = lock_disk(&self.disk).take();
+        // Dropping the disk closes the image file; every program and erase was already written
+        // to it, so only the sync to stable storage is left.
+        drop(taken);
+        if let Some(b) = self.bureau.take() {
+            b.shutdown();
+        }
+        match self.image.take() {
+            Some(path) => sync_image(&path),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_all() {
+            tracing::error!(error = %e, "server shutdown");
+        }
+    }
+}
+
+/// Flushes the image file and its directory entry to stable storage.
+pub fn sync_image(path: &Path) -> Result<(), ServeError> {
+    let err = |source| ServeError::Sync {
+        path: path.to_owned(),
+        source,
+    };
+    // fsync applies to the file, whichever descriptor asks.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(err)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err)
+}
+
+/// Lower-case hex of bytes.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

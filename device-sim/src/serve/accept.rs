@@ -1,0 +1,181 @@
+//! The accept loop both ports share, and the frame loop of one connection: bytes in arbitrary
+//! chunks go through a [`FrameDecoder`]; each checked frame is given to the port's handler,
+//! whose answer is written back. Bad frames are logged and skipped; only the peer closing, an
+//! I/O error or the server shutting down ends a connection.
+
+use super::{MAX_CONNECTIONS, SharedDisk};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use taxdisk_protocol::frame::{Header, MAX_ENCODED};
+use taxdisk_protocol::{DecodeError, FrameDecoder};
+
+/// A peer that does not take an answer within this time is dropped (a bench client that stopped
+/// reading must not hold a thread forever).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves one connection; returns when it ends.
+pub(crate) type ConnFn = fn(TcpStream, SharedDisk);
+
+/// What a port's handler makes of one checked frame.
+pub(crate) enum Answer {
+    /// Write these many bytes of the answer buffer.
+    Bytes(usize),
+    /// The server shut down: close the connection.
+    Close,
+}
+
+/// Starts the accept loop of one port on its own thread.
+pub(crate) fn spawn(
+    name: &'static str,
+    listener: TcpListener,
+    disk: SharedDisk,
+    stop: Arc<AtomicBool>,
+    serve: ConnFn,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("{name}-accept"))
+        .spawn(move || accept_loop(name, listener, disk, stop, serve))
+}
+
+/// Unblocks an accept loop (after the stop flag is set) by connecting to it.
+pub(crate) fn wake(addr: SocketAddr) {
+    let addr = match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => {
+            SocketAddr::from(([127, 0, 0, 1], a.port()))
+        }
+        SocketAddr::V6(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+        }
+        a => a,
+    };
+    // Failing to connect means the loop is not waiting in accept (already gone).
+    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+}
+
+fn accept_loop(
+    name: &'static str,
+    listener: TcpListener,
+    disk: SharedDisk,
+    stop: Arc<AtomicBool>,
+    serve: ConnFn,
+) {
+    let live = Arc::new(AtomicUsize::new(0));
+    for conn in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of descriptors and the like: wait a little rather than spin.
+                tracing::warn!(port = name, error = %e, "accept failed");
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        let peer = stream.peer_addr().ok();
+        if live.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            live.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(port = name, ?peer, "too many connections; closing this one");
+            continue;
+        }
+        let (disk, live2) = (disk.clone(), live.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("{name}-conn"))
+            .spawn(move || {
+                tracing::debug!(port = name, ?peer, "connected");
+                // Counts the connection down even if the handler panics.
+                let _guard = LiveGuard(live2);
+                serve(stream, disk);
+                tracing::debug!(port = name, ?peer, "disconnected");
+            });
+        if let Err(e) = spawned {
+            // The closure (and its guard) was dropped without running.
+            tracing::warn!(port = name, error = %e, "cannot start a connection thread");
+        }
+    }
+}
+
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Reads frames from `stream` until it ends, calling `on_frame` with each checked frame and an
+/// answer buffer of `2 * MAX_ENCODED` bytes (room for a duplicated answer).
+pub(crate) fn frame_loop<F>(port: &'static str, mut stream: TcpStream, mut on_frame: F)
+where
+    F: FnMut(&Header, &[u8], &mut [u8]) -> Answer,
+{
+    let peer = stream.peer_addr().ok();
+    // Answers are small and the peer waits for each: send them at once.
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(port, error = %e, "cannot clone the stream");
+            return;
+        }
+    };
+    let mut decoder = Box::new(FrameDecoder::<MAX_ENCODED>::new());
+    let mut answer = vec![0u8; 2 * MAX_ENCODED];
+    let mut buf = vec![0u8; 4096];
+    let mut bad_frames = 0u64;
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                tracing::debug!(port, ?peer, error = %e, "read failed");
+                break;
+            }
+        };
+        let mut done = false;
+        decoder.feed(&buf[..n], |frame| {
+            if done {
+                return;
+            }
+            match frame {
+                Ok((header, payload)) => match on_frame(&header, payload, &mut answer) {
+                    Answer::Bytes(0) => {}
+                    Answer::Bytes(m) => {
+                        if let Err(e) = writer.write_all(&answer[..m]) {
+                            tracing::debug!(port, ?peer, error = %e, "write failed");
+                            done = true;
+                        }
+                    }
+                    Answer::Close => done = true,
+                },
+                Err(e) => {
+                    bad_frames += 1;
+                    log_bad_frame(port, peer, e);
+                }
+            }
+        });
+        if done {
+            break;
+        }
+    }
+    if bad_frames > 0 {
+        tracing::info!(
+            port,
+            ?peer,
+            bad_frames,
+            "connection closed after bad frames"
+        );
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+fn log_bad_frame(port: &'static str, peer: Option<SocketAddr>, e: DecodeError) {
+    tracing::debug!(port, ?peer, error = ?e, "bad frame skipped");
+}
