@@ -254,7 +254,16 @@ impl BureauClient {
         body: &B,
     ) -> Result<R, BureauError> {
         tracing::debug!(path, "bureau POST");
-        let r = self.agent.post(&self.url(path)).send_json(body);
+        // Compact JSON (ureq's send_json pretty-prints, which bloats large uploads).
+        let bytes = serde_json::to_vec(body).map_err(|e| BureauError::BadAnswer {
+            path: path.to_string(),
+            reason: format!("request body does not encode: {e}"),
+        })?;
+        let r = self
+            .agent
+            .post(&self.url(path))
+            .header("content-type", "application/json")
+            .send(&bytes[..]);
         self.answer(path, r)
     }
 
