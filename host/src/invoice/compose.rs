@@ -118,7 +118,7 @@ impl LineInput {
                         line: 0,
                     });
                 }
-                a
+                round2(a)
             }
             (Some(q), Some(p), None) => round2(q * p),
             (None, Some(_), None) => return Err(missing("a unit price needs a quantity")),
@@ -129,10 +129,17 @@ impl LineInput {
                 return Err(missing("enter an amount or a quantity and unit price"));
             }
         };
+        if self.tax.is_some_and(|t| !math::is_whole_fen(t)) {
+            return Err(InvoiceError::Precision {
+                field: "tax",
+                line: 0,
+            });
+        }
         let (amount, tax) = match self.price_mode {
             PriceMode::WithoutTax => (
                 given,
-                self.tax.unwrap_or_else(|| math::tax_of(given, self.rate)),
+                self.tax
+                    .map_or_else(|| math::tax_of(given, self.rate), round2),
             ),
             PriceMode::WithTax => math::split_gross(given, self.rate),
         };

@@ -17,9 +17,12 @@ pub const TOTAL_TAX_TOLERANCE: Decimal = Decimal::from_parts(127, 0, 0, false, 2
 /// Decimal places kept for unit prices and quantities (the real software shows up to 8).
 pub const PRICE_PLACES: u32 = 8;
 
-/// F8: rounds to 2 places, half away from zero.
+/// F8: rounds to 2 places, half away from zero, and always shows 2 places (`21` becomes
+/// `21.00`), so stored and printed money has one form.
 pub fn round2(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
 }
 
 /// Rounds a unit price or quantity to [`PRICE_PLACES`] places, half away from zero, and drops

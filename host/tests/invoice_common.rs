@@ -1,0 +1,55 @@
+//! Shared fixtures of the invoice tests (included with `#[path]`, not a test target of its own).
+#![allow(dead_code)]
+
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use taxdisk_host::invoice::*;
+use taxdisk_protocol::types::{TaxClassCode, TaxRate, TaxpayerId, Variant};
+
+pub fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+pub fn code() -> TaxClassCode {
+    TaxClassCode::new("1090101010000000000").unwrap()
+}
+
+pub fn seller() -> Party {
+    Party {
+        name: "福州测试有限公司".into(),
+        taxpayer_id: Some(TaxpayerId::new("91350100M000100Y43").unwrap()),
+        address_phone: "福州市鼓楼区 0591-12345678".into(),
+        bank_account: "工商银行 1234567890".into(),
+    }
+}
+
+pub fn buyer() -> Party {
+    Party {
+        name: "购买方公司".into(),
+        taxpayer_id: Some(TaxpayerId::new("110108123456789").unwrap()),
+        address_phone: "北京市海淀区 010-87654321".into(),
+        bank_account: "建设银行 9876543210".into(),
+    }
+}
+
+pub fn draft(fields: KindFields) -> Draft {
+    let mut d = Draft::new(fields, seller(), buyer());
+    d.issuer = "张三".into();
+    d
+}
+
+pub fn normal() -> Draft {
+    draft(KindFields::Normal(Variant::Standard))
+}
+
+pub fn goods(name: &str, qty: &str, price: &str) -> LineInput {
+    LineInput::new(name, code(), TaxRate(1300)).qty_price(d(qty), d(price))
+}
+
+pub fn with_lines(mut dr: Draft, n: usize) -> Draft {
+    for i in 0..n {
+        dr.add_line(&goods(&format!("商品{i}"), "2", "10.5"))
+            .unwrap();
+    }
+    dr
+}
