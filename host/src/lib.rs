@@ -10,10 +10,12 @@
 //! - [`transport`]: how frames reach a disk: in-process, TCP, USB.
 //! - [`disk`]: `DiskClient`, one typed method per disk command, with safe retries.
 //! - [`bureau_client`]: the tax bureau's HTTP API.
+//! - [`export`]: the month spreadsheet (H16) and printed invoices and sales lists as PDF (H18).
 #![forbid(unsafe_code)]
 
 pub mod bureau_client;
 pub mod disk;
+pub mod export;
 pub mod invoice;
 pub mod store;
 pub mod transport;
