@@ -1,1 +1,1612 @@
-//! placeholder, being written
+//! The disk's firmware core: no std, no allocation, `#![forbid(unsafe_code)]`.
+//!
+//! [`Firmware`] is generic over the flash ([`NorFlash`]) and the random source
+//! ([`rand_core::CryptoRng`], used only to generate the key pair at provisioning). Time is passed
+//! in with every call (`now`), never read: the same flash, seed and clock script give the same
+//! bytes (SM2 signatures are deterministic, RFC 6979 style).
+//!
+//! - [`Firmware::handle`] runs one command: the D14 session gate, the D2 login gate, then the
+//!   command's own rules; a refusal is the [`WireError`] naming the rule.
+//! - [`Firmware::handle_frame`] does the same from an encoded frame (garbage or a bad CRC gets
+//!   no answer; an unknown command `UnknownCommand`; a bad payload `Malformed`).
+//! - The life cycle is one enum, [`FwState`], changed only by `set_state`, which logs each
+//!   transition ([`Firmware::transitions`]).
+//! - Storage ([`store`]): a state log for rare changes and a journal of one page per event; an
+//!   issue costs one page program, checks no more than a RAM index, and is durable before the
+//!   answer (D13).
+//!
+//! Choices where RULES.md leaves a detail open (documented here, tested in
+//! `tests/firmware_*.rs`):
+//! - D5 refusal order as listed in RULES.md; the D6 sign checks come right after the zero-total
+//!   check, the oil authorization with the oil stock check, and the red-original lookup (a
+//!   journal scan) last, before storage.
+//! - Idempotency: the RAM index covers the last [`IDEM_WINDOW`] invoices (rebuilt at boot); a
+//!   host retries within seconds, so older request ids are not looked up.
+//! - D6: a red invoice of a non-special kind must find its original on the disk unless the
+//!   journal has already reclaimed old records; reds reversing one original may not exceed it;
+//!   used-car reds reverse in full.
+//! - D7: voiding reverses the oil movement of the voided invoice; blank voids are refused when
+//!   locked, as are voids.
+//! - D14: while one session is logged in, every other session gets `Busy` for everything but
+//!   Ping, GetInfo and GetPublicKey.
+
+pub mod persist;
+pub mod store;
+
+use core::fmt;
+use embedded_storage::nor_flash::NorFlash;
+use heapless::{Deque, Vec};
+use persist::{Identity, Pending, Persist, RollState};
+use rand_core::CryptoRng;
+use sm3::{Digest as _, Sm3};
+use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
+use taxdisk_protocol::command::*;
+use taxdisk_protocol::frame::{
+    FrameType, MAX_FRAME, decode_frame, decode_request, encode_response,
+};
+use taxdisk_protocol::message::{MAX_MESSAGE, ProvisionProof, SignedMessage};
+use taxdisk_protocol::sign::{self, Sm2SigningKey};
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::{CommandId, Period, Refusal, Request, Response, Timestamp, WireError};
+
+/// PIN tries before the disk blocks (D2).
+pub const PIN_TRIES: u8 = 10;
+/// Firmware version reported by GetInfo.
+pub const FIRMWARE_VERSION: (u8, u8, u8) = (1, 0, 0);
+/// Invoices whose request ids the RAM idempotency index remembers (D5).
+pub const IDEM_WINDOW: usize = 1024;
+/// State transitions kept in the RAM log.
+pub const TRANSITION_LOG: usize = 16;
+
+/// What the disk is given at manufacture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirmwareConfig {
+    /// The device serial (F6), fixed at manufacture.
+    pub serial: DeviceSerial,
+    /// The bureau's public key, which verifies every token (D1, D4, D8, D10).
+    pub bureau_key: PublicKey,
+}
+
+/// The life-cycle state of the firmware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FwState {
+    /// Not provisioned: only Provision (and Ping, GetInfo) (D1).
+    Factory,
+    /// Provisioned and usable.
+    Ready,
+    /// Past the lock time without a clear card (D8).
+    Locked,
+    /// PIN tries exhausted; needs an unblock token (D2).
+    Blocked,
+    /// The flash failed or holds inconsistent data (D13): only Ping answers.
+    Fault,
+}
+
+impl fmt::Display for FwState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FwState::Factory => "factory",
+            FwState::Ready => "ready",
+            FwState::Locked => "locked",
+            FwState::Blocked => "blocked",
+            FwState::Fault => "fault",
+        })
+    }
+}
+
+/// One logged state transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// Disk time of the change.
+    pub at: Timestamp,
+    /// State before.
+    pub from: FwState,
+    /// State after.
+    pub to: FwState,
+}
+
+/// The firmware core.
+pub struct Firmware<F, R> {
+    cfg: FirmwareConfig,
+    flash: F,
+    rng: R,
+    store: Store,
+    p: Persist,
+    key: Option<Sm2SigningKey>,
+    bureau: Option<sm2::dsa::VerifyingKey>,
+    state: FwState,
+    transitions: Deque<Transition, TRANSITION_LOG>,
+    session: Option<u32>,
+    /// Newest committed journal counter.
+    counter: u64,
+    /// Newest journal time (D3).
+    last_time: Timestamp,
+    /// Not-uploaded totals per kind index (D9, D12).
+    pending: [Pending; 6],
+    /// Ring of (request id fingerprint, invoice counter) (D5 idempotency).
+    idem: [(u32, u64); IDEM_WINDOW],
+    idem_next: usize,
+}
+
+impl<F, R> fmt::Debug for Firmware<F, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Firmware")
+            .field("serial", &self.cfg.serial)
+            .field("state", &self.state)
+            .field("session", &self.session)
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
+    }
+}
+
+type Res<T> = Result<T, Refusal>;
+
+fn refuse<T>(e: WireError) -> Res<T> {
+    Err(Refusal::from(e))
+}
+
+fn fingerprint(id: &RequestId) -> u32 {
+    // FNV-1a: request ids may be sequential, so hash all 16 bytes.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id {
+        h ^= *b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+fn pin_hash(serial: &DeviceSerial, pin: &str) -> [u8; 32] {
+    let mut h = Sm3::new();
+    h.update(b"taxdisk/pin/v1\0");
+    h.update(serial.as_str().as_bytes());
+    h.update([0u8]);
+    h.update(pin.as_bytes());
+    h.finalize().into()
+}
+
+/// Decodes a journal record's event.
+pub fn decode_event(r: &Record) -> Option<JournalEvent> {
+    let p = r.payload();
+    Some(match r.ty {
+        RecordType::Invoice => JournalEvent::Invoice(postcard::from_bytes(p).ok()?),
+        RecordType::Void => JournalEvent::Void(postcard::from_bytes(p).ok()?),
+        RecordType::BlankVoid => JournalEvent::BlankVoid(postcard::from_bytes(p).ok()?),
+    })
+}
+
+fn store_err(e: StoreError) -> WireError {
+    match e {
+        StoreError::Full => WireError::StorageFull,
+        StoreError::TooLarge => WireError::BadArgument,
+        StoreError::Flash | StoreError::TooSmall => WireError::StorageFault,
+    }
+}
+
+impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
+    /// Powers on: mounts the flash, loads the newest state snapshot and replays the newer
+    /// journal records. A flash that cannot be read puts the firmware in [`FwState::Fault`].
+    pub fn boot(cfg: FirmwareConfig, mut flash: F, rng: R) -> Self {
+        let bureau = sign::verifying_key(&cfg.bureau_key).ok();
+        let factory = Persist::factory(pin_hash(&cfg.serial, Pin::FACTORY));
+        let mut buf = [0u8; MAX_STATE_PAYLOAD];
+        let mounted = Store::mount(&mut flash, &mut buf);
+        let (store, ok, p) = match mounted {
+            Ok((store, Some(n))) => match postcard::from_bytes::<Persist>(&buf[..n]) {
+                Ok(p) => (store, true, p),
+                Err(_) => (store, false, factory),
+            },
+            Ok((store, None)) => (store, true, factory),
+            Err(_) => {
+                // Unmountable flash: an empty store over nothing; every command but Ping
+                // answers StorageFault.
+                let store = Store::unmounted();
+                (store, false, factory)
+            }
+        };
+        let key = p
+            .identity
+            .as_ref()
+            .and_then(|i| sign::signing_key(&i.secret).ok());
+        let mut fw = Firmware {
+            cfg,
+            flash,
+            rng,
+            store,
+            counter: p.counter_at_write,
+            last_time: p.last_event_time,
+            p,
+            key,
+            bureau,
+            state: FwState::Factory,
+            transitions: Deque::new(),
+            session: None,
+            pending: [Pending::default(); 6],
+            idem: [(0, 0); IDEM_WINDOW],
+            idem_next: 0,
+        };
+        if !ok || fw.replay().is_err() {
+            fw.set_state(Timestamp(0), FwState::Fault);
+        } else {
+            fw.refresh_state(Timestamp(0));
+        }
+        fw
+    }
+
+    /// Rebuilds the RAM state from the journal: records newer than the snapshot change rolls,
+    /// oil and the counter; records not yet acknowledged make the pending totals; the newest
+    /// invoices fill the idempotency index.
+    fn replay(&mut self) -> Result<(), StoreError> {
+        let journal_last = self.store.journal().last_counter;
+        if journal_last < self.p.counter_at_write {
+            // The snapshot names events the journal does not hold.
+            return Err(StoreError::Flash);
+        }
+        let from = self.p.acked_through.min(self.p.counter_at_write);
+        let mut cur = self.store.cursor_after(&mut self.flash, from)?;
+        while let Some(r) = self.store.next(&mut self.flash, &mut cur)? {
+            let c = r.counter;
+            if c <= from {
+                continue;
+            }
+            let Some(e) = decode_event(&r) else { continue };
+            if c > self.p.counter_at_write {
+                self.apply_event(&e)?;
+                self.counter = c;
+            }
+            if c > self.p.acked_through {
+                self.add_pending(&e);
+            }
+        }
+        self.counter = self.counter.max(journal_last);
+        // Idempotency index: the newest invoices.
+        let mut newest: Vec<(u32, u64), IDEM_WINDOW> = Vec::new();
+        self.store.scan_back(&mut self.flash, |r| {
+            if r.ty == RecordType::Invoice
+                && let Ok(s) = postcard::from_bytes::<Signed<IssuedInvoice>>(r.payload())
+            {
+                let _ = newest.push((fingerprint(&s.body.request_id), r.counter));
+            }
+            !newest.is_full()
+        })?;
+        for (fp, c) in newest.iter().rev() {
+            self.idem_insert(*fp, *c);
+        }
+        Ok(())
+    }
+
+    fn idem_insert(&mut self, fp: u32, counter: u64) {
+        self.idem[self.idem_next] = (fp, counter);
+        self.idem_next = (self.idem_next + 1) % IDEM_WINDOW;
+    }
+
+    /// The changes an event makes to rolls, oil stock and the newest time (issue, replay).
+    fn apply_event(&mut self, e: &JournalEvent) -> Result<(), StoreError> {
+        match e {
+            JournalEvent::Invoice(s) => {
+                let b = &s.body;
+                let n = b.number.get();
+                if let Some(r) = self.p.rolls.iter_mut().find(|r| r.contains(&b.code, n)) {
+                    r.used = r.used.max(n - r.first + 1);
+                }
+                if let Some(oil) = b.oil {
+                    let sign = if b.is_red() { 1 } else { -1 };
+                    self.move_oil(oil, sign);
+                }
+            }
+            JournalEvent::Void(s) => {
+                let invoice = self.store.find(&mut self.flash, s.body.invoice_counter)?;
+                if let Some(JournalEvent::Invoice(inv)) = invoice.as_ref().and_then(decode_event)
+                    && let Some(oil) = inv.body.oil
+                {
+                    // The void undoes the invoice's movement.
+                    let sign = if inv.body.is_red() { -1 } else { 1 };
+                    self.move_oil(oil, sign);
+                }
+            }
+            JournalEvent::BlankVoid(s) => {
+                let b = &s.body;
+                let n = b.first.get();
+                if let Some(r) = self.p.rolls.iter_mut().find(|r| r.contains(&b.code, n)) {
+                    r.used = r.used.max(n - r.first + b.count);
+                }
+            }
+        }
+        let t = e.time();
+        if t > self.last_time {
+            self.last_time = t;
+        }
+        Ok(())
+    }
+
+    /// D11: a dealer's stock moves with its invoices; a producer's does not.
+    fn move_oil(&mut self, oil: OilUse, sign: i64) {
+        if self.p.oil_role != OilRole::Dealer {
+            return;
+        }
+        if let Some(e) = self.p.oil.iter_mut().find(|e| e.category == oil.category) {
+            e.milli_quantity = e
+                .milli_quantity
+                .saturating_add(sign.saturating_mul(oil.milli_quantity));
+        }
+    }
+
+    fn add_pending(&mut self, e: &JournalEvent) {
+        let p = &mut self.pending[e.kind().index()];
+        p.events += 1;
+        if let JournalEvent::Invoice(s) = e {
+            p.invoices += 1;
+            if p.oldest.is_none() {
+                p.oldest = Some(s.body.time);
+            }
+            if s.body.amount.0 > 0 {
+                p.amount = p.amount.saturating_add(s.body.amount.0);
+            }
+        }
+    }
+
+    fn recompute_pending(&mut self) -> Result<(), StoreError> {
+        self.pending = [Pending::default(); 6];
+        let after = self.p.acked_through;
+        let mut cur = self.store.cursor_after(&mut self.flash, after)?;
+        while let Some(r) = self.store.next(&mut self.flash, &mut cur)? {
+            if r.counter > after
+                && let Some(e) = decode_event(&r)
+            {
+                self.add_pending(&e);
+            }
+        }
+        Ok(())
+    }
+
+    // ---- state machine -------------------------------------------------------------------
+
+    /// The life-cycle state.
+    pub fn state(&self) -> FwState {
+        self.state
+    }
+
+    /// The newest state transitions, oldest first.
+    pub fn transitions(&self) -> impl Iterator<Item = &Transition> {
+        self.transitions.iter()
+    }
+
+    /// The newest committed journal counter.
+    pub fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// The session holding the disk (D14), if any.
+    pub fn session(&self) -> Option<u32> {
+        self.session
+    }
+
+    /// The flash.
+    pub fn flash(&self) -> &F {
+        &self.flash
+    }
+
+    /// The flash, mutably (the simulator arms power cuts through it).
+    pub fn flash_mut(&mut self) -> &mut F {
+        &mut self.flash
+    }
+
+    /// Powers off: gives back the flash and the random source (RAM state is lost).
+    pub fn into_parts(self) -> (F, R) {
+        (self.flash, self.rng)
+    }
+
+    /// The disk's own time for the time the firmware was given: `now` plus the offset set by
+    /// clock tokens (D3).
+    pub fn disk_time(&self, now: Timestamp) -> Timestamp {
+        Timestamp(now.0.saturating_add_signed(self.p.clock_offset))
+    }
+
+    /// The one place the state changes; logs the transition.
+    fn set_state(&mut self, at: Timestamp, to: FwState) {
+        if self.state == to {
+            return;
+        }
+        if self.transitions.is_full() {
+            self.transitions.pop_front();
+        }
+        let _ = self.transitions.push_back(Transition {
+            at,
+            from: self.state,
+            to,
+        });
+        self.state = to;
+    }
+
+    /// Derives the state from the persistent state and the time.
+    fn refresh_state(&mut self, now: Timestamp) {
+        let to = match self.state {
+            // D13: a storage fault is sticky until power cycle.
+            FwState::Fault => FwState::Fault,
+            // D1: no identity, factory state.
+            _ if self.p.identity.is_none() => FwState::Factory,
+            // D2: tries exhausted until an unblock token.
+            _ if self.p.pin_tries == 0 => FwState::Blocked,
+            // D8: past the lock time without a clear card.
+            _ if now >= self.p.lock_time => FwState::Locked,
+            _ => FwState::Ready,
+        };
+        self.set_state(now, to);
+    }
+
+    fn fault(&mut self, now: Timestamp, e: StoreError) -> Refusal {
+        let w = store_err(e);
+        if w == WireError::StorageFault {
+            // D13: a flash failure stops the disk until power cycle.
+            self.set_state(now, FwState::Fault);
+            self.session = None;
+        }
+        Refusal::from(w)
+    }
+
+    fn wire_state(&self) -> DiskState {
+        match self.state {
+            FwState::Factory => DiskState::Factory,
+            FwState::Ready | FwState::Fault => DiskState::Ready,
+            FwState::Locked => DiskState::Locked,
+            FwState::Blocked => DiskState::Blocked,
+        }
+    }
+
+    // ---- entry points --------------------------------------------------------------------
+
+    /// Handles one encoded request frame and writes the encoded answer into `out` (at least
+    /// [`taxdisk_protocol::frame::MAX_ENCODED`] bytes). Returns the answer's length; 0 = no
+    /// answer (garbage, bad CRC, not a request frame).
+    pub fn handle_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> usize {
+        let mut scratch = [0u8; MAX_FRAME];
+        let Ok((header, payload)) = decode_frame(frame, &mut scratch) else {
+            return 0;
+        };
+        if header.frame_type != FrameType::Request {
+            return 0;
+        }
+        let result = match decode_request(&header, payload) {
+            Ok(req) => self.handle(now, header.session, req),
+            Err(e) => Err(Refusal::from(e)),
+        };
+        encode_response(&header, &result, out).unwrap_or(0)
+    }
+
+    /// Handles one request of `session` at time `now` (the time the firmware is given; the
+    /// disk adds its clock offset).
+    pub fn handle(&mut self, now: Timestamp, session: u32, req: Request) -> Res<Response> {
+        let raw_now = now;
+        let now = self.disk_time(now);
+        self.refresh_state(now);
+        let id = req.id();
+        // D14: the session holding the disk excludes every other one.
+        if let Some(owner) = self.session
+            && owner != session
+            && !matches!(
+                id,
+                CommandId::Ping | CommandId::GetInfo | CommandId::GetPublicKey
+            )
+        {
+            return refuse(WireError::Busy);
+        }
+        match self.state {
+            // D13: nothing but Ping after a flash failure.
+            FwState::Fault if id != CommandId::Ping => return refuse(WireError::StorageFault),
+            // D1: a factory disk knows only provisioning.
+            FwState::Factory
+                if !matches!(
+                    id,
+                    CommandId::Ping | CommandId::GetInfo | CommandId::Provision
+                ) =>
+            {
+                return refuse(WireError::NotProvisioned);
+            }
+            _ => {}
+        }
+        // D2: commands that need the PIN.
+        if id.needs_login() && self.session != Some(session) {
+            return refuse(WireError::NotLoggedIn);
+        }
+        match req {
+            Request::Ping(n) => Ok(Response::Ping(n)),
+            Request::GetInfo(()) => Ok(Response::GetInfo(self.info(now))),
+            Request::Login(pin) => self.login(now, session, &pin).map(Response::Login),
+            Request::ChangePin(c) => self.change_pin(now, &c).map(Response::ChangePin),
+            Request::Logout(()) => {
+                self.session = None;
+                Ok(Response::Logout(()))
+            }
+            Request::Provision(t) => self.provision(now, &t).map(Response::Provision),
+            Request::GetStatus(k) => Ok(Response::GetStatus(self.status(k))),
+            Request::GetPublicKey(()) => match &self.p.identity {
+                Some(i) => Ok(Response::GetPublicKey(i.public_key)),
+                None => refuse(WireError::NotProvisioned),
+            },
+            Request::ApplyUpdate(t) => self.apply_update(now, &t).map(Response::ApplyUpdate),
+            Request::SetClock(t) => self.set_clock(raw_now, now, &t).map(Response::SetClock),
+            Request::ListRolls(l) => Ok(Response::ListRolls(self.list_rolls(l))),
+            Request::LoadRolls(g) => self.load_roll(now, &g).map(Response::LoadRolls),
+            Request::ReturnRoll(r) => self.return_roll(now, &r).map(Response::ReturnRoll),
+            Request::VoidBlank(v) => self.void_blank(now, v).map(Response::VoidBlank),
+            Request::Issue(i) => self.issue(now, &i).map(Response::Issue),
+            Request::Void(r) => self.void(now, &r).map(Response::Void),
+            Request::ReadInvoice(r) => self.read_invoice(now, &r).map(Response::ReadInvoice),
+            Request::LastIssued(k) => self.last_issued(now, k).map(Response::LastIssued),
+            Request::ListPending(l) => self.list_pending(now, l).map(Response::ListPending),
+            Request::AckUpload(r) => self.ack_upload(now, &r).map(Response::AckUpload),
+            Request::CopyTax(p) => self.copy_tax(now, p).map(Response::CopyTax),
+            Request::ClearCard(t) => self.clear_card(now, &t).map(Response::ClearCard),
+            Request::OilStock(()) => Ok(Response::OilStock(self.p.oil.clone())),
+            Request::LoadOilStock(g) => self.load_oil(now, &g).map(Response::LoadOilStock),
+            Request::ReturnOilStock(e) => self.return_oil(now, e).map(Response::ReturnOilStock),
+            Request::Unblock(t) => self.unblock(now, &t).map(Response::Unblock),
+            Request::ReadEvent(c) => self.read_event(now, c).map(Response::ReadEvent),
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------
+
+    /// Verifies a bureau token: signature (forged), then serial (another disk).
+    fn verify<T: SignedMessage>(&self, t: &Signed<T>, serial: &DeviceSerial) -> Res<()> {
+        let vk = self.bureau.as_ref().ok_or(WireError::BadSignature)?;
+        t.verify(vk).map_err(|_| WireError::BadSignature)?;
+        if serial != &self.cfg.serial {
+            return refuse(WireError::WrongDevice);
+        }
+        Ok(())
+    }
+
+    /// Writes a new state snapshot; RAM takes it only once it is durable (D13).
+    fn save(&mut self, now: Timestamp, mut next: Persist) -> Res<()> {
+        next.counter_at_write = self.counter;
+        next.last_event_time = self.last_time;
+        // Exhausted rolls can no longer change: drop them so the table has room.
+        next.rolls.retain(|r| r.left() > 0);
+        let mut buf = [0u8; MAX_STATE_PAYLOAD];
+        let n = postcard::to_slice(&next, &mut buf)
+            .map_err(|_| WireError::BadArgument)?
+            .len();
+        if let Err(e) = self.store.write_state(&mut self.flash, &buf[..n]) {
+            return Err(self.fault(now, e));
+        }
+        self.p = next;
+        self.refresh_state(now);
+        Ok(())
+    }
+
+    fn sign_body<T: SignedMessage>(&self, body: T) -> Res<Signed<T>> {
+        let key = self.key.as_ref().ok_or(WireError::NotProvisioned)?;
+        Signed::sign(body, key).map_err(|_| Refusal::from(WireError::BadArgument))
+    }
+
+    /// Signs a journal event once and commits it with one page program (D13); the answer is
+    /// made only after the program completed.
+    fn commit<T: SignedMessage + Clone>(
+        &mut self,
+        now: Timestamp,
+        ty: RecordType,
+        counter: u64,
+        body: T,
+    ) -> Res<Signed<T>> {
+        let key = self.key.as_ref().ok_or(WireError::NotProvisioned)?;
+        let mut msg = [0u8; MAX_MESSAGE];
+        let m = body
+            .message_into(&mut msg)
+            .map_err(|_| WireError::BadArgument)?;
+        let signature = sign::sign_bytes(key, m);
+        // postcard(Signed<T>) = postcard(body) || r || s: reuse the signed bytes.
+        let body_bytes = &m[T::DOMAIN.len()..];
+        let len = body_bytes.len() + 64;
+        if len > MAX_RECORD_PAYLOAD {
+            return refuse(WireError::BadArgument);
+        }
+        let mut payload = [0u8; MAX_RECORD_PAYLOAD];
+        payload[..body_bytes.len()].copy_from_slice(body_bytes);
+        payload[body_bytes.len()..len].copy_from_slice(&signature.to_bytes());
+        let mut page = [0u8; store::RECORD_SIZE];
+        Record::build(ty, counter, &payload[..len], &mut page).ok_or(WireError::BadArgument)?;
+        let acked = self.p.acked_through;
+        let cleared = self.p.last_cleared;
+        // D13: reclaim only records acknowledged and of a cleared period.
+        let reclaimable = |r: Option<&Record>| match r {
+            None => true,
+            Some(r) => {
+                r.counter <= acked
+                    && decode_event(r)
+                        .is_some_and(|e| cleared.is_some_and(|c| e.time().period() <= c))
+            }
+        };
+        if let Err(e) = self
+            .store
+            .append(&mut self.flash, &page, counter, reclaimable)
+        {
+            return Err(self.fault(now, e));
+        }
+        Ok(Signed { body, signature })
+    }
+
+    /// After a commit: RAM follows the journal.
+    fn committed(&mut self, now: Timestamp, counter: u64, e: &JournalEvent) -> Res<()> {
+        self.counter = counter;
+        if let Err(err) = self.apply_event(e) {
+            return Err(self.fault(now, err));
+        }
+        self.add_pending(e);
+        Ok(())
+    }
+
+    fn identity(&self) -> Res<&Identity> {
+        self.p
+            .identity
+            .as_ref()
+            .ok_or(Refusal::from(WireError::NotProvisioned))
+    }
+
+    fn locked(&self, now: Timestamp) -> bool {
+        now >= self.p.lock_time
+    }
+
+    /// D4/D5: a new month began and the last period is not reported (copied) yet.
+    fn period_unreported(&self, now: Timestamp) -> bool {
+        let Some(id) = &self.p.identity else {
+            return false;
+        };
+        let cur = now.period();
+        cur > id.first_period && self.p.last_copied < Some(cur.prev())
+    }
+
+    fn oldest_roll(&self, kind: InvoiceKind) -> Option<usize> {
+        self.p
+            .rolls
+            .iter()
+            .position(|r| r.kind == kind && r.left() > 0)
+    }
+
+    // ---- D1, D2 --------------------------------------------------------------------------
+
+    fn info(&self, now: Timestamp) -> DiskInfo {
+        let id = self.p.identity.as_ref();
+        DiskInfo {
+            serial: self.cfg.serial.clone(),
+            firmware: FIRMWARE_VERSION,
+            state: self.wire_state(),
+            time: now,
+            taxpayer_id: id.map(|i| i.taxpayer_id.clone()),
+            company_name: id.map(|i| i.company_name.clone()),
+            machine: id.map_or(0, |i| i.machine),
+            period: id.map(|_| now.period()),
+            last_copied: self.p.last_copied,
+            last_cleared: self.p.last_cleared,
+            lock_time: id.map(|_| self.p.lock_time),
+            upload_deadline: id.map(|_| self.p.upload_deadline),
+            counter: self.counter,
+            logged_in: self.session.is_some(),
+            pin_tries_left: self.p.pin_tries,
+            oil_role: self.p.oil_role,
+            oil_valid_until: self.p.oil_valid_until,
+            used_car_role: self.p.used_car_role,
+            journal_free: self.store.journal_free(),
+        }
+    }
+
+    fn provision(&mut self, now: Timestamp, t: &Signed<ProvisionToken>) -> Res<ProvisionResult> {
+        // D1: factory state only, a bureau token bound to this serial.
+        if self.p.identity.is_some() {
+            return refuse(WireError::AlreadyProvisioned);
+        }
+        self.verify(t, &t.body.serial)?;
+        let b = &t.body;
+        if taxdisk_protocol::validate::machine_number(b.machine).is_err() {
+            return refuse(WireError::BadArgument);
+        }
+        // D1: the key pair is generated inside; retry the ~2^-128 invalid scalars.
+        let key = loop {
+            let mut secret = [0u8; 32];
+            self.rng.fill_bytes(&mut secret);
+            if let Ok(k) = sign::signing_key(&secret) {
+                break k;
+            }
+        };
+        let public_key = sign::public_key(&key);
+        let mut next = self.p.clone();
+        next.identity = Some(Identity {
+            taxpayer_id: b.taxpayer_id.clone(),
+            company_name: b.company_name.clone(),
+            machine: b.machine,
+            secret: sign::secret_bytes(&key),
+            public_key,
+            first_period: now.period(),
+        });
+        for l in &b.kinds {
+            next.limits[l.kind.index()] = *l;
+            next.set_authorized(l.kind, true);
+        }
+        next.lock_time = b.lock_time;
+        next.upload_deadline = b.upload_deadline;
+        let proof = sign::sign(
+            &key,
+            &ProvisionProof {
+                serial: self.cfg.serial.clone(),
+                public_key,
+            },
+        )
+        .map_err(|_| WireError::BadArgument)?;
+        self.save(now, next)?;
+        self.key = Some(key);
+        Ok(ProvisionResult { public_key, proof })
+    }
+
+    /// D2: checks a PIN, counting a wrong one durably.
+    fn check_pin(&mut self, now: Timestamp, pin: &Pin) -> Res<()> {
+        if self.p.pin_tries == 0 {
+            return refuse(WireError::PinBlocked);
+        }
+        if pin_hash(&self.cfg.serial, pin.as_str()) == self.p.pin_hash {
+            if self.p.pin_tries != PIN_TRIES {
+                let mut next = self.p.clone();
+                next.pin_tries = PIN_TRIES;
+                self.save(now, next)?;
+            }
+            return Ok(());
+        }
+        let mut next = self.p.clone();
+        next.pin_tries -= 1;
+        let left = next.pin_tries;
+        // The counter is durable before the answer: a power cycle cannot reset it.
+        self.save(now, next)?;
+        if left == 0 {
+            self.session = None;
+        }
+        Err(Refusal {
+            error: WireError::WrongPin,
+            detail: left as u32,
+        })
+    }
+
+    fn login(&mut self, now: Timestamp, session: u32, pin: &Pin) -> Res<()> {
+        self.check_pin(now, pin)?;
+        // D14: the first session to log in holds the disk.
+        self.session = Some(session);
+        Ok(())
+    }
+
+    fn change_pin(&mut self, now: Timestamp, c: &ChangePin) -> Res<()> {
+        self.check_pin(now, &c.old)?;
+        let mut next = self.p.clone();
+        next.pin_hash = pin_hash(&self.cfg.serial, c.new.as_str());
+        self.save(now, next)
+    }
+
+    fn unblock(&mut self, now: Timestamp, t: &Signed<UnblockToken>) -> Res<()> {
+        self.verify(t, &t.body.serial)?;
+        if t.body.seq <= self.p.seqs.unblock {
+            return refuse(WireError::Replayed);
+        }
+        let mut next = self.p.clone();
+        next.seqs.unblock = t.body.seq;
+        next.pin_hash = pin_hash(&self.cfg.serial, t.body.new_pin.as_str());
+        next.pin_tries = PIN_TRIES;
+        self.save(now, next)
+    }
+
+    // ---- D3, D10 -------------------------------------------------------------------------
+
+    fn set_clock(&mut self, raw_now: Timestamp, now: Timestamp, t: &Signed<ClockToken>) -> Res<()> {
+        self.verify(t, &t.body.serial)?;
+        if t.body.seq <= self.p.seqs.clock {
+            return refuse(WireError::Replayed);
+        }
+        let mut next = self.p.clone();
+        next.seqs.clock = t.body.seq;
+        // D3: the token moves the disk's own clock; it then runs from there.
+        let offset = (t.body.time.0 as i128 - raw_now.0 as i128)
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        next.clock_offset = offset;
+        self.save(now, next)?;
+        let new_now = self.disk_time(raw_now);
+        self.refresh_state(new_now);
+        Ok(())
+    }
+
+    fn apply_update(&mut self, now: Timestamp, t: &Signed<UpdateToken>) -> Res<()> {
+        self.verify(t, &t.body.serial)?;
+        if t.body.seq <= self.p.seqs.update {
+            return refuse(WireError::Replayed);
+        }
+        let mut next = self.p.clone();
+        next.seqs.update = t.body.seq;
+        for c in &t.body.changes {
+            match c {
+                UpdateChange::Limits(l) => next.limits[l.kind.index()] = *l,
+                UpdateChange::Authorize(k, on) => next.set_authorized(*k, *on),
+                UpdateChange::Oil(role, until) => {
+                    next.oil_role = *role;
+                    next.oil_valid_until = *until;
+                }
+                UpdateChange::UsedCar(role) => next.used_car_role = *role,
+                UpdateChange::CompanyName(n) => {
+                    if let Some(i) = next.identity.as_mut() {
+                        i.company_name = n.clone();
+                    }
+                }
+                UpdateChange::TaxpayerId(id) => {
+                    if let Some(i) = next.identity.as_mut() {
+                        i.taxpayer_id = id.clone();
+                    }
+                }
+            }
+        }
+        self.save(now, next)
+    }
+
+    // ---- D4 ------------------------------------------------------------------------------
+
+    fn status(&self, kind: InvoiceKind) -> KindStatus {
+        let p = self.pending[kind.index()];
+        KindStatus {
+            limits: self.p.limits[kind.index()],
+            authorized: self.p.is_authorized(kind),
+            blank_left: self
+                .p
+                .rolls
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| r.left())
+                .sum(),
+            pending_count: p.events,
+            oldest_pending: p.oldest,
+            pending_amount: Fen(p.amount),
+        }
+    }
+
+    fn list_rolls(&self, l: ListRolls) -> Vec<Roll, ROLLS_PER_PAGE> {
+        self.p
+            .rolls
+            .iter()
+            .filter(|r| l.kind.is_none_or(|k| k == r.kind))
+            .skip(l.skip as usize)
+            .filter_map(RollState::to_wire)
+            .take(ROLLS_PER_PAGE)
+            .collect()
+    }
+
+    fn load_roll(&mut self, now: Timestamp, g: &Signed<RollGrant>) -> Res<Roll> {
+        // D4: bureau-signed, bound to this serial, each grant once (sequence numbers).
+        self.verify(g, &g.body.serial)?;
+        let b = &g.body;
+        if b.seq <= self.p.seqs.roll {
+            return refuse(WireError::Replayed);
+        }
+        if b.code.check_kind(b.kind).is_err() {
+            return refuse(WireError::BadRollCode);
+        }
+        let first = b.first.get();
+        if b.count == 0 || first as u64 + b.count as u64 - 1 > 99_999_999 {
+            return refuse(WireError::BadArgument);
+        }
+        let end = first + b.count;
+        if self
+            .p
+            .rolls
+            .iter()
+            .any(|r| r.code == b.code && first < r.first + r.count && r.first < end)
+        {
+            return refuse(WireError::RollOverlap);
+        }
+        let mut next = self.p.clone();
+        next.rolls.retain(|r| r.left() > 0);
+        let roll = RollState {
+            kind: b.kind,
+            code: b.code.clone(),
+            first,
+            count: b.count,
+            used: 0,
+        };
+        if next.rolls.push(roll.clone()).is_err() {
+            return refuse(WireError::TooManyRolls);
+        }
+        next.seqs.roll = b.seq;
+        self.save(now, next)?;
+        roll.to_wire().ok_or(Refusal::from(WireError::BadArgument))
+    }
+
+    fn return_roll(&mut self, now: Timestamp, r: &ReturnRoll) -> Res<Signed<RollReturnReceipt>> {
+        // D4: refused when locked (FAQ 4.21(3)) and before the month's report (FAQ 4.21(4)).
+        if self.locked(now) {
+            return refuse(WireError::Locked);
+        }
+        if self.period_unreported(now) {
+            return refuse(WireError::ReturnBeforeReport);
+        }
+        let Some(i) = self.p.rolls.iter().position(|x| {
+            x.kind == r.kind && x.code == r.code && x.first == r.first.get() && x.left() > 0
+        }) else {
+            return refuse(WireError::RollNotFound);
+        };
+        let roll = self.p.rolls[i].clone();
+        let receipt = RollReturnReceipt {
+            serial: self.cfg.serial.clone(),
+            kind: roll.kind,
+            code: roll.code.clone(),
+            first: InvoiceNumber::new(roll.first + roll.used)
+                .map_err(|_| WireError::BadArgument)?,
+            count: roll.left(),
+            time: now,
+        };
+        let signed = self.sign_body(receipt)?;
+        let mut next = self.p.clone();
+        next.rolls[i].used = next.rolls[i].count;
+        self.save(now, next)?;
+        Ok(signed)
+    }
+
+    // ---- D5, D6, D9, D11 -----------------------------------------------------------------
+
+    fn issue(&mut self, now: Timestamp, q: &IssueRequest) -> Res<Signed<IssuedInvoice>> {
+        // D5: a retry with the same request id gets the stored answer.
+        if let Some(stored) = self.idempotent(now, q)? {
+            return Ok(stored);
+        }
+        let k = q.kind;
+        let lim = self.p.limits[k.index()];
+        // D5 (FAQ 3.5, 7.13): kind authorized.
+        if !self.p.is_authorized(k) {
+            return refuse(WireError::KindNotAuthorized);
+        }
+        // D5 (FAQ 4.8): a blank number of the oldest roll.
+        let Some(ri) = self.oldest_roll(k) else {
+            return refuse(WireError::NoBlankNumber);
+        };
+        // D5: single-invoice limit on the tax-excluded amount (red: its magnitude).
+        if q.amount.0.unsigned_abs() > lim.single_limit.0.max(0) as u64 {
+            return refuse(WireError::OverSingleLimit);
+        }
+        // D5 (FAQ 4.10): amount plus tax is zero.
+        if q.amount.0.saturating_add(q.tax.0) == 0 {
+            return refuse(WireError::ZeroTotal);
+        }
+        // D6: blue positive, red negative and naming what it reverses.
+        match &q.red {
+            None if q.amount.0 < 0 || q.tax.0 < 0 => return refuse(WireError::SignMismatch),
+            Some(_) if q.amount.0 > 0 || q.tax.0 > 0 => return refuse(WireError::SignMismatch),
+            Some(RedRef::InfoForm(_)) if k != InvoiceKind::Special => {
+                return refuse(WireError::ReversalNotAllowed);
+            }
+            Some(RedRef::Original { .. }) if k == InvoiceKind::Special => {
+                return refuse(WireError::ReversalNotAllowed);
+            }
+            _ => {}
+        }
+        if q.variant != Variant::Standard && k != InvoiceKind::Normal {
+            return refuse(WireError::BadArgument);
+        }
+        // D5/D8 (FAQ 9.1): locked.
+        if self.locked(now) {
+            return refuse(WireError::Locked);
+        }
+        // D5 (FAQ 9.1): a new month began and the last period is not reported.
+        if self.period_unreported(now) {
+            return refuse(WireError::PeriodNotReported);
+        }
+        // D9: offline limits.
+        self.check_offline(now, q)?;
+        // D11: oil.
+        if let Some(oil) = q.oil {
+            if self.p.oil_role == OilRole::None || self.p.oil_valid_until.is_some_and(|t| now > t) {
+                return refuse(WireError::OilNotAuthorized);
+            }
+            if oil.milli_quantity <= 0 {
+                return refuse(WireError::BadArgument);
+            }
+            if self.p.oil_role == OilRole::Dealer && q.red.is_none() {
+                let have = self
+                    .p
+                    .oil
+                    .iter()
+                    .find(|e| e.category == oil.category)
+                    .map_or(0, |e| e.milli_quantity);
+                if have < oil.milli_quantity {
+                    return refuse(WireError::OilStockShort);
+                }
+            }
+        }
+        // D3: the clock may not be earlier than the newest journal entry.
+        if now < self.last_time {
+            return refuse(WireError::ClockError);
+        }
+        // D6: the original of a red invoice (a journal scan, so last).
+        if let Some(RedRef::Original { code, number }) = &q.red {
+            self.check_original(now, q, code, *number)?;
+        }
+        let roll = &self.p.rolls[ri];
+        let number =
+            InvoiceNumber::new(roll.first + roll.used).map_err(|_| WireError::BadArgument)?;
+        let id = self.identity()?;
+        let counter = self.counter + 1;
+        let body = IssuedInvoice {
+            serial: self.cfg.serial.clone(),
+            machine: id.machine,
+            kind: k,
+            variant: q.variant,
+            code: roll.code.clone(),
+            number,
+            counter,
+            time: now,
+            request_id: q.request_id,
+            content_digest: q.content_digest,
+            buyer: q.buyer.clone(),
+            amount: q.amount,
+            tax: q.tax,
+            red: q.red.clone(),
+            oil: q.oil,
+        };
+        let signed = self.commit(now, RecordType::Invoice, counter, body)?;
+        let ev = JournalEvent::Invoice(signed);
+        self.committed(now, counter, &ev)?;
+        self.idem_insert(fingerprint(&q.request_id), counter);
+        match ev {
+            JournalEvent::Invoice(s) => Ok(s),
+            // The event was built as an invoice two lines above.
+            _ => refuse(WireError::StorageFault),
+        }
+    }
+
+    fn idempotent(
+        &mut self,
+        now: Timestamp,
+        q: &IssueRequest,
+    ) -> Res<Option<Signed<IssuedInvoice>>> {
+        let fp = fingerprint(&q.request_id);
+        for i in 0..IDEM_WINDOW {
+            let (f, c) = self.idem[i];
+            if f != fp || c == 0 {
+                continue;
+            }
+            let rec = match self.store.find(&mut self.flash, c) {
+                Ok(r) => r,
+                Err(e) => return Err(self.fault(now, e)),
+            };
+            let Some(JournalEvent::Invoice(s)) = rec.as_ref().and_then(decode_event) else {
+                continue;
+            };
+            if s.body.request_id != q.request_id {
+                continue;
+            }
+            let b = &s.body;
+            let same = b.kind == q.kind
+                && b.variant == q.variant
+                && b.buyer == q.buyer
+                && b.amount == q.amount
+                && b.tax == q.tax
+                && b.content_digest == q.content_digest
+                && b.red == q.red
+                && b.oil == q.oil;
+            return if same {
+                Ok(Some(s))
+            } else {
+                refuse(WireError::RequestIdConflict)
+            };
+        }
+        Ok(None)
+    }
+
+    fn check_offline(&self, now: Timestamp, q: &IssueRequest) -> Res<()> {
+        let k = q.kind;
+        let lim = self.p.limits[k.index()];
+        let p = self.pending[k.index()];
+        // D9: invoices of an earlier period still not uploaded after the upload deadline.
+        let oldest_any = self.pending.iter().filter_map(|p| p.oldest).min();
+        if now > self.p.upload_deadline && oldest_any.is_some_and(|t| t.period() < now.period()) {
+            return refuse(WireError::UploadDeadlinePassed);
+        }
+        // D9: limits of 0 allow one not-uploaded invoice at a time.
+        if lim.offline_hours == 0 && p.invoices > 0 {
+            return refuse(WireError::OfflineHoursExceeded);
+        }
+        if lim.offline_amount.0 <= 0 && p.invoices > 0 {
+            return refuse(WireError::OfflineAmountExceeded);
+        }
+        if lim.offline_hours > 0
+            && let Some(t) = p.oldest
+            && now.0.saturating_sub(t.0) >= lim.offline_hours as u64 * 3600
+        {
+            return refuse(WireError::OfflineHoursExceeded);
+        }
+        if lim.offline_amount.0 > 0
+            && q.amount.0 > 0
+            && p.amount.saturating_add(q.amount.0) > lim.offline_amount.0
+        {
+            return refuse(WireError::OfflineAmountExceeded);
+        }
+        Ok(())
+    }
+
+    /// D6: the original must exist (unless old records were reclaimed), not be voided, be of
+    /// the same kind and blue, and not be reversed beyond its amount.
+    fn check_original(
+        &mut self,
+        now: Timestamp,
+        q: &IssueRequest,
+        code: &InvoiceCode,
+        number: InvoiceNumber,
+    ) -> Res<()> {
+        let found = match self.find_invoice(code, number) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fault(now, e)),
+        };
+        let Some(f) = found else {
+            if self.journal_reclaimed()? {
+                return Ok(());
+            }
+            return refuse(WireError::OriginalNotFound);
+        };
+        let o = &f.invoice.body;
+        if f.voided {
+            return refuse(WireError::OriginalVoided);
+        }
+        if o.kind != q.kind || o.is_red() {
+            return refuse(WireError::ReversalNotAllowed);
+        }
+        if o.kind == InvoiceKind::UsedCar && q.amount.0 != -o.amount.0 {
+            return refuse(WireError::ReversalNotAllowed);
+        }
+        if f.reversed.saturating_add(-q.amount.0) > o.amount.0 {
+            return refuse(WireError::ReversalNotAllowed);
+        }
+        Ok(())
+    }
+
+    fn journal_reclaimed(&mut self) -> Res<bool> {
+        let first = self.store.find(&mut self.flash, 1).map_err(store_err)?;
+        Ok(self.counter > 0 && first.is_none())
+    }
+
+    /// Finds an invoice by code and number, newest records first, with whether it was voided
+    /// and how much red invoices already reversed of it.
+    fn find_invoice(
+        &mut self,
+        code: &InvoiceCode,
+        number: InvoiceNumber,
+    ) -> Result<Option<Found>, StoreError> {
+        let mut voided_reds: Vec<u64, 32> = Vec::new();
+        let mut voided = false;
+        let mut reversed: i64 = 0;
+        let mut found: Option<Signed<IssuedInvoice>> = None;
+        self.store.scan_back(&mut self.flash, |r| {
+            match decode_event(r) {
+                Some(JournalEvent::Void(v)) => {
+                    if &v.body.code == code && v.body.number == number {
+                        voided = true;
+                    } else {
+                        let _ = voided_reds.push(v.body.invoice_counter);
+                    }
+                }
+                Some(JournalEvent::Invoice(s)) => {
+                    if &s.body.code == code && s.body.number == number {
+                        found = Some(s);
+                        return false;
+                    }
+                    if let Some(RedRef::Original { code: c, number: n }) = &s.body.red
+                        && c == code
+                        && *n == number
+                        && !voided_reds.contains(&s.body.counter)
+                    {
+                        reversed = reversed.saturating_add(-s.body.amount.0);
+                    }
+                }
+                _ => {}
+            }
+            true
+        })?;
+        Ok(found.map(|invoice| Found {
+            invoice,
+            voided,
+            reversed,
+        }))
+    }
+
+    // ---- D7 ------------------------------------------------------------------------------
+
+    fn void(&mut self, now: Timestamp, r: &InvoiceRef) -> Res<Signed<VoidEvent>> {
+        // D7/D8 (FAQ 9.1): no void while locked.
+        if self.locked(now) {
+            return refuse(WireError::Locked);
+        }
+        if now < self.last_time {
+            return refuse(WireError::ClockError);
+        }
+        let found = match self.find_invoice(&r.code, r.number) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fault(now, e)),
+        };
+        let Some(f) = found.filter(|f| f.invoice.body.kind == r.kind) else {
+            return refuse(WireError::InvoiceNotFound);
+        };
+        let b = &f.invoice.body;
+        // D7 (FAQ 5.1, 5.4, 5.8): current period, not reported.
+        if self.p.last_copied.is_some_and(|c| b.period() <= c) {
+            return refuse(WireError::AlreadyReported);
+        }
+        if b.period() != now.period() {
+            return refuse(WireError::NotCurrentPeriod);
+        }
+        // D7: paper kinds only; oil special invoices never (FAQ 8.6).
+        if !b.kind.is_paper() {
+            return refuse(WireError::VoidNotAllowed);
+        }
+        if b.kind == InvoiceKind::Special && b.oil.is_some() {
+            return refuse(WireError::OilSpecialNoVoid);
+        }
+        // D7 (FAQ 5.7): a void cannot be undone or repeated.
+        if f.voided {
+            return refuse(WireError::AlreadyVoided);
+        }
+        let counter = self.counter + 1;
+        let body = VoidEvent {
+            serial: self.cfg.serial.clone(),
+            counter,
+            time: now,
+            kind: b.kind,
+            code: b.code.clone(),
+            number: b.number,
+            invoice_counter: b.counter,
+        };
+        let signed = self.commit(now, RecordType::Void, counter, body)?;
+        let ev = JournalEvent::Void(signed.clone());
+        self.committed(now, counter, &ev)?;
+        Ok(signed)
+    }
+
+    fn void_blank(&mut self, now: Timestamp, v: VoidBlank) -> Res<Signed<BlankVoidEvent>> {
+        if self.locked(now) {
+            return refuse(WireError::Locked);
+        }
+        if now < self.last_time {
+            return refuse(WireError::ClockError);
+        }
+        // D7 (FAQ 5.2, 5.3): the next N blank numbers of the oldest roll.
+        let Some(ri) = self.oldest_roll(v.kind) else {
+            return refuse(WireError::NoBlankNumber);
+        };
+        let roll = &self.p.rolls[ri];
+        if v.count == 0 || v.count > roll.left() {
+            return refuse(WireError::BadArgument);
+        }
+        let counter = self.counter + 1;
+        let body = BlankVoidEvent {
+            serial: self.cfg.serial.clone(),
+            counter,
+            time: now,
+            kind: v.kind,
+            code: roll.code.clone(),
+            first: InvoiceNumber::new(roll.first + roll.used)
+                .map_err(|_| WireError::BadArgument)?,
+            count: v.count,
+        };
+        let signed = self.commit(now, RecordType::BlankVoid, counter, body)?;
+        let ev = JournalEvent::BlankVoid(signed.clone());
+        self.committed(now, counter, &ev)?;
+        Ok(signed)
+    }
+
+    // ---- reading the journal (H11, D12) --------------------------------------------------
+
+    fn read_invoice(&mut self, now: Timestamp, r: &InvoiceRef) -> Res<InvoiceView> {
+        let found = match self.find_invoice(&r.code, r.number) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fault(now, e)),
+        };
+        let Some(f) = found.filter(|f| f.invoice.body.kind == r.kind) else {
+            return refuse(WireError::InvoiceNotFound);
+        };
+        let uploaded = f.invoice.body.counter <= self.p.acked_through;
+        Ok(InvoiceView {
+            invoice: f.invoice,
+            voided: f.voided,
+            uploaded,
+        })
+    }
+
+    fn last_issued(
+        &mut self,
+        now: Timestamp,
+        kind: Option<InvoiceKind>,
+    ) -> Res<Option<InvoiceView>> {
+        let mut found: Option<Signed<IssuedInvoice>> = None;
+        let scan = self.store.scan_back(&mut self.flash, |r| {
+            if r.ty == RecordType::Invoice
+                && let Some(JournalEvent::Invoice(s)) = decode_event(r)
+                && kind.is_none_or(|k| k == s.body.kind)
+            {
+                found = Some(s);
+                return false;
+            }
+            true
+        });
+        if let Err(e) = scan {
+            return Err(self.fault(now, e));
+        }
+        let Some(inv) = found else { return Ok(None) };
+        let c = inv.body.counter;
+        let mut voided = false;
+        let scan = self.store.scan_from(&mut self.flash, c, |r| {
+            if let Some(JournalEvent::Void(v)) = decode_event(r)
+                && v.body.invoice_counter == c
+            {
+                voided = true;
+                return false;
+            }
+            true
+        });
+        if let Err(e) = scan {
+            return Err(self.fault(now, e));
+        }
+        Ok(Some(InvoiceView {
+            uploaded: c <= self.p.acked_through,
+            invoice: inv,
+            voided,
+        }))
+    }
+
+    fn read_event(&mut self, now: Timestamp, c: u64) -> Res<EventView> {
+        if c == 0 || c > self.counter {
+            return refuse(WireError::BadArgument);
+        }
+        let rec = match self.store.find(&mut self.flash, c) {
+            Ok(r) => r,
+            Err(e) => return Err(self.fault(now, e)),
+        };
+        let Some(event) = rec.as_ref().and_then(decode_event) else {
+            return refuse(WireError::InvoiceNotFound);
+        };
+        Ok(EventView {
+            event,
+            uploaded: c <= self.p.acked_through,
+        })
+    }
+
+    fn list_pending(
+        &mut self,
+        now: Timestamp,
+        l: ListPending,
+    ) -> Res<Vec<JournalEvent, EVENTS_PER_PAGE>> {
+        // D12: events not yet acknowledged, in counter order.
+        let max = (l.max as usize).min(EVENTS_PER_PAGE);
+        let mut out: Vec<JournalEvent, EVENTS_PER_PAGE> = Vec::new();
+        if max == 0 {
+            return Ok(out);
+        }
+        let after = l.after_counter.max(self.p.acked_through);
+        let scan = self.store.scan_from(&mut self.flash, after, |r| {
+            if let Some(e) = decode_event(r) {
+                let _ = out.push(e);
+            }
+            out.len() < max
+        });
+        if let Err(e) = scan {
+            return Err(self.fault(now, e));
+        }
+        Ok(out)
+    }
+
+    fn ack_upload(&mut self, now: Timestamp, r: &Signed<UploadReceipt>) -> Res<u32> {
+        // D12: a bureau-signed receipt for this disk, naming only events it holds.
+        self.verify(r, &r.body.serial)?;
+        let through = r.body.through_counter;
+        if through > self.counter {
+            return refuse(WireError::UnknownEvents);
+        }
+        if through <= self.p.acked_through {
+            return Ok(0);
+        }
+        let newly = through - self.p.acked_through;
+        let mut next = self.p.clone();
+        next.acked_through = through;
+        self.save(now, next)?;
+        if let Err(e) = self.recompute_pending() {
+            return Err(self.fault(now, e));
+        }
+        Ok(newly.min(u32::MAX as u64) as u32)
+    }
+
+    // ---- D8 ------------------------------------------------------------------------------
+
+    fn copy_tax(&mut self, now: Timestamp, period: Period) -> Res<Signed<PeriodSummary>> {
+        let id = self.identity()?.clone();
+        // D8: only a finished period.
+        if period >= now.period() {
+            return refuse(WireError::PeriodNotFinished);
+        }
+        // D8: repeating the last copy answers the same summary.
+        if self.p.last_copied == Some(period)
+            && let Some(s) = &self.p.summary
+            && s.body.period == period
+        {
+            return Ok(s.clone());
+        }
+        // D8: periods are copied in order, from the provisioning period on.
+        let expected = self.p.last_copied.map_or(id.first_period, Period::next);
+        if period != expected {
+            return refuse(WireError::PeriodNotCopyable);
+        }
+        let summary = match self.summarize(&id, period, now) {
+            Ok(s) => s,
+            Err(e) => return Err(self.fault(now, e)),
+        };
+        let signed = self.sign_body(summary)?;
+        let mut next = self.p.clone();
+        next.last_copied = Some(period);
+        next.summary = Some(signed.clone());
+        self.save(now, next)?;
+        Ok(signed)
+    }
+
+    fn summarize(
+        &mut self,
+        id: &Identity,
+        period: Period,
+        now: Timestamp,
+    ) -> Result<PeriodSummary, StoreError> {
+        let mut kinds: [KindSummary; 6] = Default::default();
+        let mut active = [false; 6];
+        let (mut first, mut last) = (0u64, 0u64);
+        let start = period.start();
+        // Newest first; stop at the first event before the period. A void is met before the
+        // invoice it voids (same period, D7): its amounts are taken out there, and the invoice
+        // adds them back when met, so voided invoices count but their amounts do not.
+        let mut cur = self.store.cursor_end();
+        while let Some(r) = self.store.prev(&mut self.flash, &mut cur)? {
+            let Some(e) = decode_event(&r) else { continue };
+            let t = e.time();
+            if t < start {
+                break;
+            }
+            if !period.contains(t) {
+                continue;
+            }
+            let c = r.counter;
+            if last == 0 {
+                last = c;
+            }
+            first = c;
+            let i = e.kind().index();
+            active[i] = true;
+            match &e {
+                JournalEvent::Invoice(inv) => {
+                    let b = &inv.body;
+                    let s = &mut kinds[i];
+                    if b.is_red() {
+                        s.negative_count += 1;
+                        s.negative_amount = s.negative_amount.saturating_add(b.amount);
+                        s.negative_tax = s.negative_tax.saturating_add(b.tax);
+                    } else {
+                        s.positive_count += 1;
+                        s.positive_amount = s.positive_amount.saturating_add(b.amount);
+                        s.positive_tax = s.positive_tax.saturating_add(b.tax);
+                    }
+                }
+                JournalEvent::Void(v) => {
+                    kinds[i].void_count += 1;
+                    let inv = self.store.find(&mut self.flash, v.body.invoice_counter)?;
+                    if let Some(JournalEvent::Invoice(inv)) = inv.as_ref().and_then(decode_event) {
+                        let b = &inv.body;
+                        let s = &mut kinds[b.kind.index()];
+                        let (amount, tax) = (Fen(-b.amount.0), Fen(-b.tax.0));
+                        if b.is_red() {
+                            s.negative_amount = s.negative_amount.saturating_add(amount);
+                            s.negative_tax = s.negative_tax.saturating_add(tax);
+                        } else {
+                            s.positive_amount = s.positive_amount.saturating_add(amount);
+                            s.positive_tax = s.positive_tax.saturating_add(tax);
+                        }
+                    }
+                }
+                JournalEvent::BlankVoid(b) => {
+                    kinds[i].blank_void_count += b.body.count;
+                }
+            }
+        }
+        let mut out: Vec<(InvoiceKind, KindSummary), 6> = Vec::new();
+        for k in InvoiceKind::ALL {
+            if active[k.index()] {
+                let _ = out.push((k, kinds[k.index()].clone()));
+            }
+        }
+        Ok(PeriodSummary {
+            serial: self.cfg.serial.clone(),
+            taxpayer_id: id.taxpayer_id.clone(),
+            period,
+            kinds: out,
+            first_counter: first,
+            last_counter: last,
+            time: now,
+        })
+    }
+
+    fn clear_card(&mut self, now: Timestamp, t: &Signed<ClearCardToken>) -> Res<()> {
+        self.verify(t, &t.body.serial)?;
+        let b = &t.body;
+        if b.seq <= self.p.seqs.clear {
+            return refuse(WireError::Replayed);
+        }
+        // D8: clear only a copied period.
+        if self.p.last_copied.is_none_or(|c| b.period > c) {
+            return refuse(WireError::NotCopied);
+        }
+        let mut next = self.p.clone();
+        next.seqs.clear = b.seq;
+        next.lock_time = b.next_lock_time;
+        next.upload_deadline = b.upload_deadline;
+        for l in &b.limits {
+            next.limits[l.kind.index()] = *l;
+        }
+        if next.last_cleared.is_none_or(|c| b.period > c) {
+            next.last_cleared = Some(b.period);
+        }
+        self.save(now, next)
+    }
+
+    // ---- D11 -----------------------------------------------------------------------------
+
+    fn load_oil(&mut self, now: Timestamp, g: &Signed<OilGrant>) -> Res<OilStockEntry> {
+        self.verify(g, &g.body.serial)?;
+        let b = &g.body;
+        if b.seq <= self.p.seqs.oil_grant {
+            return refuse(WireError::Replayed);
+        }
+        if b.stock.milli_quantity <= 0 {
+            return refuse(WireError::BadArgument);
+        }
+        let mut next = self.p.clone();
+        next.seqs.oil_grant = b.seq;
+        let entry = match next.oil.iter_mut().find(|e| e.category == b.stock.category) {
+            Some(e) if e.unit != b.stock.unit => return refuse(WireError::BadArgument),
+            Some(e) => {
+                e.milli_quantity = e.milli_quantity.saturating_add(b.stock.milli_quantity);
+                *e
+            }
+            None => {
+                next.oil.push(b.stock).map_err(|_| WireError::BadArgument)?;
+                b.stock
+            }
+        };
+        self.save(now, next)?;
+        Ok(entry)
+    }
+
+    fn return_oil(&mut self, now: Timestamp, e: OilStockEntry) -> Res<Signed<OilReturnReceipt>> {
+        if e.milli_quantity <= 0 {
+            return refuse(WireError::BadArgument);
+        }
+        let mut next = self.p.clone();
+        let Some(have) = next
+            .oil
+            .iter_mut()
+            .find(|h| h.category == e.category && h.unit == e.unit)
+        else {
+            return refuse(WireError::OilStockShort);
+        };
+        if have.milli_quantity < e.milli_quantity {
+            return refuse(WireError::OilStockShort);
+        }
+        have.milli_quantity -= e.milli_quantity;
+        next.seqs.oil_return += 1;
+        let receipt = OilReturnReceipt {
+            serial: self.cfg.serial.clone(),
+            seq: next.seqs.oil_return,
+            stock: e,
+            time: now,
+        };
+        let signed = self.sign_body(receipt)?;
+        self.save(now, next)?;
+        Ok(signed)
+    }
+}
+
+/// An invoice found in the journal.
+#[derive(Debug)]
+struct Found {
+    invoice: Signed<IssuedInvoice>,
+    voided: bool,
+    reversed: i64,
+}

@@ -1,0 +1,506 @@
+//! An emulated W25Q-style SPI NOR chip (std): implements [`embedded_hal::spi::SpiDevice`] on a
+//! memory buffer, optionally mirrored to an image file with positioned writes, so the real
+//! driver ([`super::nor::SpiNor`]) and the firmware run unchanged on a PC.
+//!
+//! NOR rules enforced: a program only turns 1 bits into 0 bits (`old & new`), a program wraps
+//! inside its 256-byte page, an erase sets its 4 KiB sector to `0xFF`, and program and erase
+//! need the write-enable latch (set by `0x06`, cleared by every program or erase). A program or
+//! erase without WEL is ignored, as on the real chip, and counted in [`ChipStats::refused`].
+//!
+//! Power cuts: [`EmulatedChip::cut_power_at`] arms a cut at the Nth program/erase operation
+//! from now, after `byte` bytes of it took effect: a cut program leaves a torn prefix of the
+//! page data, a cut erase leaves a prefix of the sector erased. The transaction that hits the
+//! cut fails, and so does every later one until [`EmulatedChip::power_on`].
+
+use super::nor::{
+    CMD_JEDEC_ID, CMD_PAGE_PROGRAM, CMD_PAGE_PROGRAM_4B, CMD_READ, CMD_READ_4B, CMD_READ_STATUS,
+    CMD_SECTOR_ERASE, CMD_SECTOR_ERASE_4B, CMD_WRITE_ENABLE, PAGE_SIZE, SECTOR_SIZE, STATUS_BUSY,
+    STATUS_WEL, jedec_from_capacity,
+};
+use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Write disable.
+const CMD_WRITE_DISABLE: u8 = 0x04;
+/// Winbond manufacturer id.
+const WINBOND: u8 = 0xEF;
+/// Winbond memory type of the W25Q..JV family.
+const W25Q_TYPE: u8 = 0x40;
+
+/// Why a transaction with the emulated chip failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChipError {
+    /// The power was cut; the chip does nothing until [`EmulatedChip::power_on`].
+    PowerLost,
+    /// Writing the image file failed.
+    Image,
+}
+
+impl embedded_hal::spi::Error for ChipError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Other
+    }
+}
+
+impl std::fmt::Display for ChipError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChipError::PowerLost => "flash chip lost power",
+            ChipError::Image => "flash image file write failed",
+        })
+    }
+}
+
+impl std::error::Error for ChipError {}
+
+/// Operation counters of the chip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChipStats {
+    /// Read commands.
+    pub reads: u64,
+    /// Page programs that took effect (a cut one included).
+    pub programs: u64,
+    /// Sector erases that took effect (a cut one included).
+    pub erases: u64,
+    /// Programs or erases ignored because WEL was not set.
+    pub refused: u64,
+    /// Power cuts that happened.
+    pub cuts: u64,
+}
+
+/// An armed power cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cut {
+    /// Program/erase operations still to pass before the cut one (0 = the next one is cut).
+    ops_before: u64,
+    /// Bytes of the cut operation that take effect.
+    byte: usize,
+}
+
+/// The emulated chip.
+#[derive(Debug)]
+pub struct EmulatedChip {
+    mem: Vec<u8>,
+    image: Option<File>,
+    jedec: [u8; 3],
+    wel: bool,
+    busy_polls: u8,
+    powered: bool,
+    cut: Option<Cut>,
+    stats: ChipStats,
+    // Transaction state (CS low).
+    cmd: Option<u8>,
+    addr: u32,
+    addr_len: u8,
+    addr_have: u8,
+    data: Vec<u8>,
+    read_pos: usize,
+}
+
+impl EmulatedChip {
+    /// A blank (all `0xFF`) chip of `capacity` bytes, a power of two from 64 KiB to 256 MiB.
+    pub fn new(capacity: usize) -> Option<Self> {
+        let code = jedec_from_capacity(capacity)?;
+        Some(EmulatedChip {
+            mem: vec![0xFF; capacity],
+            image: None,
+            jedec: [WINBOND, W25Q_TYPE, code],
+            wel: false,
+            busy_polls: 0,
+            powered: true,
+            cut: None,
+            stats: ChipStats::default(),
+            cmd: None,
+            addr: 0,
+            addr_len: 0,
+            addr_have: 0,
+            data: Vec::with_capacity(PAGE_SIZE),
+            read_pos: 0,
+        })
+    }
+
+    /// A chip backed by an image file: loaded from it if it exists with the right size, else
+    /// created blank. Every program and erase is written through at its position.
+    pub fn open(path: &Path, capacity: usize) -> std::io::Result<Self> {
+        let mut chip = Self::new(capacity).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "flash capacity must be a power of two from 64 KiB to 256 MiB",
+            )
+        })?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let len = file.metadata()?.len();
+        if len == capacity as u64 {
+            file.read_exact_at(&mut chip.mem, 0)?;
+        } else if len == 0 {
+            file.write_all_at(&chip.mem, 0)?;
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("flash image is {len} bytes, expected {capacity}"),
+            ));
+        }
+        chip.image = Some(file);
+        Ok(chip)
+    }
+
+    /// Capacity in bytes.
+    pub fn capacity(&self) -> usize {
+        self.mem.len()
+    }
+
+    /// The whole memory (for snapshots and tests).
+    pub fn memory(&self) -> &[u8] {
+        &self.mem
+    }
+
+    /// Replaces the whole memory (restore of a snapshot); written through to the image.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<(), ChipError> {
+        if bytes.len() != self.mem.len() {
+            return Err(ChipError::Image);
+        }
+        self.mem.copy_from_slice(bytes);
+        if let Some(f) = &self.image {
+            f.write_all_at(&self.mem, 0).map_err(|_| ChipError::Image)?;
+        }
+        Ok(())
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ChipStats {
+        self.stats
+    }
+
+    /// Program plus erase operations so far (the unit of [`Self::cut_power_at`]).
+    pub fn write_ops(&self) -> u64 {
+        self.stats.programs + self.stats.erases
+    }
+
+    /// Arms a power cut at the `nth` program/erase operation from now (1 = the next one), after
+    /// `byte` bytes of it took effect (0 = none; at or past the operation's length = all).
+    pub fn cut_power_at(&mut self, nth: u64, byte: usize) {
+        self.cut = (nth > 0).then_some(Cut {
+            ops_before: nth - 1,
+            byte,
+        });
+    }
+
+    /// Disarms a pending cut.
+    pub fn disarm(&mut self) {
+        self.cut = None;
+    }
+
+    /// Whether the chip has power.
+    pub fn powered(&self) -> bool {
+        self.powered
+    }
+
+    /// Whether a cut is armed.
+    pub fn cut_armed(&self) -> bool {
+        self.cut.is_some()
+    }
+
+    /// Cuts the power now.
+    pub fn power_off(&mut self) {
+        self.powered = false;
+        self.reset_bus();
+    }
+
+    /// Restores power: WEL cleared, the chip answers again.
+    pub fn power_on(&mut self) {
+        self.powered = true;
+        self.wel = false;
+        self.busy_polls = 0;
+        self.reset_bus();
+    }
+
+    fn reset_bus(&mut self) {
+        self.cmd = None;
+        self.addr = 0;
+        self.addr_len = 0;
+        self.addr_have = 0;
+        self.data.clear();
+        self.read_pos = 0;
+    }
+
+    /// One byte clocked in (MOSI) and out (MISO) while CS is low.
+    fn clock(&mut self, mosi: u8) -> u8 {
+        let Some(cmd) = self.cmd else {
+            self.cmd = Some(mosi);
+            self.addr_len = match mosi {
+                CMD_READ | CMD_PAGE_PROGRAM | CMD_SECTOR_ERASE => 3,
+                CMD_READ_4B | CMD_PAGE_PROGRAM_4B | CMD_SECTOR_ERASE_4B => 4,
+                _ => 0,
+            };
+            if matches!(mosi, CMD_READ | CMD_READ_4B) {
+                self.stats.reads += 1;
+            }
+            return 0xFF;
+        };
+        if self.addr_have < self.addr_len {
+            self.addr = (self.addr << 8) | mosi as u32;
+            self.addr_have += 1;
+            return 0xFF;
+        }
+        match cmd {
+            CMD_JEDEC_ID => {
+                let b = self.jedec.get(self.read_pos).copied().unwrap_or(0);
+                self.read_pos += 1;
+                b
+            }
+            CMD_READ_STATUS => {
+                let mut st = if self.wel { STATUS_WEL } else { 0 };
+                if self.busy_polls > 0 {
+                    self.busy_polls -= 1;
+                    st |= STATUS_BUSY;
+                }
+                st
+            }
+            CMD_READ | CMD_READ_4B => {
+                // Reads run on through the whole array and wrap at its end, as on the chip.
+                let a = (self.addr as usize + self.read_pos) % self.mem.len();
+                self.read_pos += 1;
+                self.mem[a]
+            }
+            CMD_PAGE_PROGRAM | CMD_PAGE_PROGRAM_4B => {
+                // Real chips keep only the last 256 bytes clocked in.
+                if self.data.len() < PAGE_SIZE {
+                    self.data.push(mosi);
+                } else {
+                    self.data.remove(0);
+                    self.data.push(mosi);
+                }
+                0xFF
+            }
+            _ => 0xFF,
+        }
+    }
+
+    /// CS goes high: programs and erases execute.
+    fn finish(&mut self) -> Result<(), ChipError> {
+        let cmd = self.cmd;
+        let complete = self.addr_have == self.addr_len;
+        let result = match cmd {
+            Some(CMD_WRITE_ENABLE) => {
+                self.wel = true;
+                Ok(())
+            }
+            Some(CMD_WRITE_DISABLE) => {
+                self.wel = false;
+                Ok(())
+            }
+            Some(CMD_PAGE_PROGRAM | CMD_PAGE_PROGRAM_4B) if complete => self.program(),
+            Some(CMD_SECTOR_ERASE | CMD_SECTOR_ERASE_4B) if complete => self.erase(),
+            _ => Ok(()),
+        };
+        self.reset_bus();
+        result
+    }
+
+    /// Counts down an armed cut; returns the bytes of this operation that take effect, if it
+    /// is the cut one.
+    fn cut_here(&mut self) -> Option<usize> {
+        let cut = self.cut.as_mut()?;
+        if cut.ops_before > 0 {
+            cut.ops_before -= 1;
+            return None;
+        }
+        let byte = cut.byte;
+        self.cut = None;
+        Some(byte)
+    }
+
+    fn program(&mut self) -> Result<(), ChipError> {
+        if !self.wel {
+            self.stats.refused += 1;
+            return Ok(());
+        }
+        self.wel = false;
+        self.stats.programs += 1;
+        let cap = self.mem.len();
+        let addr = self.addr as usize % cap;
+        let page = addr - addr % PAGE_SIZE;
+        let start = addr % PAGE_SIZE;
+        let data = std::mem::take(&mut self.data);
+        let limit = self.cut_here();
+        let n = limit.map_or(data.len(), |b| b.min(data.len()));
+        for (i, b) in data[..n].iter().enumerate() {
+            let a = page + (start + i) % PAGE_SIZE;
+            self.mem[a] &= *b;
+        }
+        self.data = data;
+        self.data.clear();
+        let written = self.write_through(page, PAGE_SIZE);
+        self.busy_polls = 1;
+        if limit.is_some() {
+            self.stats.cuts += 1;
+            self.powered = false;
+            return Err(ChipError::PowerLost);
+        }
+        written
+    }
+
+    fn erase(&mut self) -> Result<(), ChipError> {
+        if !self.wel {
+            self.stats.refused += 1;
+            return Ok(());
+        }
+        self.wel = false;
+        self.stats.erases += 1;
+        let cap = self.mem.len();
+        let base = (self.addr as usize % cap) & !(SECTOR_SIZE - 1);
+        let limit = self.cut_here();
+        let n = limit.map_or(SECTOR_SIZE, |b| b.min(SECTOR_SIZE));
+        self.mem[base..base + n].fill(0xFF);
+        let written = self.write_through(base, SECTOR_SIZE);
+        self.busy_polls = 1;
+        if limit.is_some() {
+            self.stats.cuts += 1;
+            self.powered = false;
+            return Err(ChipError::PowerLost);
+        }
+        written
+    }
+
+    fn write_through(&mut self, at: usize, len: usize) -> Result<(), ChipError> {
+        match &self.image {
+            Some(f) => f
+                .write_all_at(&self.mem[at..at + len], at as u64)
+                .map_err(|_| ChipError::Image),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ErrorType for EmulatedChip {
+    type Error = ChipError;
+}
+
+impl SpiDevice for EmulatedChip {
+    fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), ChipError> {
+        if !self.powered {
+            return Err(ChipError::PowerLost);
+        }
+        self.reset_bus();
+        for op in operations.iter_mut() {
+            match op {
+                Operation::Write(w) => {
+                    for b in w.iter() {
+                        self.clock(*b);
+                    }
+                }
+                Operation::Read(r) => {
+                    if matches!(self.cmd, Some(CMD_READ | CMD_READ_4B))
+                        && self.addr_have == self.addr_len
+                    {
+                        // Fast path for array reads: same bytes as clocking one by one.
+                        let cap = self.mem.len();
+                        let start = (self.addr as usize + self.read_pos) % cap;
+                        if start + r.len() <= cap {
+                            r.copy_from_slice(&self.mem[start..start + r.len()]);
+                            self.read_pos += r.len();
+                            continue;
+                        }
+                    }
+                    for b in r.iter_mut() {
+                        *b = self.clock(0);
+                    }
+                }
+                Operation::Transfer(r, w) => {
+                    for i in 0..r.len().max(w.len()) {
+                        let out = self.clock(w.get(i).copied().unwrap_or(0));
+                        if let Some(slot) = r.get_mut(i) {
+                            *slot = out;
+                        }
+                    }
+                }
+                Operation::TransferInPlace(buf) => {
+                    for b in buf.iter_mut() {
+                        *b = self.clock(*b);
+                    }
+                }
+                Operation::DelayNs(_) => {}
+            }
+        }
+        self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flash::nor::SpiNor;
+    use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+
+    #[test]
+    fn driver_probes_programs_and_erases() {
+        let chip = EmulatedChip::new(1 << 20).unwrap();
+        let mut nor = SpiNor::new(chip).unwrap();
+        assert_eq!(nor.capacity(), 1 << 20);
+        nor.write(250, &[0x0F; 10]).unwrap(); // crosses a page boundary: two programs
+        let mut b = [0u8; 12];
+        nor.read(249, &mut b).unwrap();
+        assert_eq!(b[0], 0xFF);
+        assert_eq!(&b[1..11], &[0x0F; 10]);
+        // NOR: programming only clears bits.
+        nor.write(250, &[0xF1]).unwrap();
+        nor.read(250, &mut b[..1]).unwrap();
+        assert_eq!(b[0], 0x01);
+        assert_eq!(nor.spi().stats().programs, 3);
+        nor.erase(0, 4096).unwrap();
+        nor.read(250, &mut b[..1]).unwrap();
+        assert_eq!(b[0], 0xFF);
+    }
+
+    #[test]
+    fn program_without_wel_is_ignored_and_page_wraps() {
+        let mut chip = EmulatedChip::new(1 << 16).unwrap();
+        chip.transaction(&mut [Operation::Write(&[CMD_PAGE_PROGRAM, 0, 0, 0, 0])])
+            .unwrap();
+        assert_eq!(chip.memory()[0], 0xFF);
+        assert_eq!(chip.stats().refused, 1);
+        chip.transaction(&mut [Operation::Write(&[CMD_WRITE_ENABLE])])
+            .unwrap();
+        chip.transaction(&mut [Operation::Write(&[CMD_PAGE_PROGRAM, 0, 0, 255, 1, 2])])
+            .unwrap();
+        assert_eq!(chip.memory()[255], 1);
+        assert_eq!(chip.memory()[0], 2, "wraps inside the page");
+    }
+
+    #[test]
+    fn power_cut_tears_a_program_and_stops_the_chip() {
+        let chip = EmulatedChip::new(1 << 20).unwrap();
+        let mut nor = SpiNor::new(chip).unwrap();
+        nor.spi_mut().cut_power_at(2, 3);
+        nor.write(0, &[0; 8]).unwrap();
+        assert!(nor.write(256, &[0; 8]).is_err());
+        assert_eq!(
+            &nor.spi().memory()[256..264],
+            &[0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+        );
+        let mut b = [0u8; 1];
+        assert!(nor.read(0, &mut b).is_err(), "dead until power on");
+        nor.spi_mut().power_on();
+        nor.read(0, &mut b).unwrap();
+        assert_eq!(b[0], 0);
+    }
+
+    #[test]
+    fn image_file_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("disk.img");
+        {
+            let mut nor = SpiNor::new(EmulatedChip::open(&p, 1 << 16).unwrap()).unwrap();
+            nor.write(4096 + 7, &[0x42]).unwrap();
+        }
+        let nor = SpiNor::new(EmulatedChip::open(&p, 1 << 16).unwrap()).unwrap();
+        assert_eq!(nor.spi().memory()[4096 + 7], 0x42);
+    }
+}
