@@ -124,8 +124,7 @@ fn write(rows: &[ExportRow<'_>], period: Period, path: &Path) -> Result<ExportSu
         let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(format!("发票{period}"))?;
         headers(ws, &INVOICE_HEADERS, &bold)?;
-        let mut row = 1u32;
-        for r in rows.iter().filter(keep) {
+        for (row, r) in (1u32..).zip(rows.iter().filter(keep)) {
             let inv = r.invoice;
             let d = inv.draft();
             let t = inv.totals();
@@ -149,7 +148,6 @@ fn write(rows: &[ExportRow<'_>], period: Period, path: &Path) -> Result<ExportSu
             ws.write_string(row, 9, if inv.is_red() { "是" } else { "否" })?;
             ws.write_string(row, 10, if r.uploaded { "已上传" } else { "未上传" })?;
             ws.write_string(row, 11, &d.remarks)?;
-            row += 1;
             summary.invoices += 1;
         }
     }
