@@ -1,0 +1,308 @@
+//! The control port of `taxdisk-sim serve`, driven with [`ControlClient`] and the CLI's
+//! `control` subcommand while a host talks to the disk port: clock, power, frame faults,
+//! plugging, snapshots.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod serve_support;
+
+use serve_support::*;
+use std::time::{Duration, Instant};
+use taxdisk_device_sim::serve::ControlClient;
+use taxdisk_protocol::command::InvoiceRef;
+use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
+use taxdisk_protocol::types::{DiskState, InvoiceKind};
+use taxdisk_protocol::{Request, Response, Timestamp, WireError};
+
+const SESSION: u32 = 77;
+
+fn control(sim: &Sim) -> ControlClient {
+    ControlClient::connect(sim.ports.control).unwrap()
+}
+
+fn disk_time(conn: &mut DiskConn) -> Timestamp {
+    match conn.call(SESSION, Request::GetInfo(())) {
+        Ok(Response::GetInfo(info)) => info.time,
+        other => panic!("get info: {other:?}"),
+    }
+}
+
+fn state(conn: &mut DiskConn) -> DiskState {
+    match conn.call(SESSION, Request::GetInfo(())) {
+        Ok(Response::GetInfo(info)) => info.state,
+        other => panic!("get info: {other:?}"),
+    }
+}
+
+#[test]
+fn clock_is_read_set_and_advanced_and_the_disk_sees_it() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    let t0 = start_time();
+    assert_eq!(
+        ctl.send(ControlRequest::GetClock).unwrap(),
+        ControlResponse::Clock(t0)
+    );
+    assert_eq!(disk_time(&mut conn), t0);
+    assert_eq!(
+        ctl.send(ControlRequest::Advance(3600)).unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(
+        ctl.send(ControlRequest::GetClock).unwrap(),
+        ControlResponse::Clock(t0.plus_secs(3600))
+    );
+    assert_eq!(disk_time(&mut conn), t0.plus_secs(3600));
+    let later = t0.plus_secs(10 * 86_400);
+    assert_eq!(
+        ctl.send(ControlRequest::SetClock(later)).unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(disk_time(&mut conn), later);
+    // A manual clock stands still.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(disk_time(&mut conn), later);
+}
+
+#[test]
+fn power_cycle_logs_the_host_out_and_keeps_the_flash() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    provision_and_load(&mut conn, SESSION);
+    let inv = issue(&mut conn, SESSION, 1);
+    assert!(matches!(
+        conn.call(SESSION, Request::GetStatus(InvoiceKind::Normal)),
+        Ok(Response::GetStatus(_))
+    ));
+    let before = match ctl.send(ControlRequest::Stats).unwrap() {
+        ControlResponse::Stats(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        ctl.send(ControlRequest::PowerCycle).unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(
+        conn.call(SESSION, Request::GetStatus(InvoiceKind::Normal)),
+        Err(WireError::NotLoggedIn.into())
+    );
+    let after = match ctl.send(ControlRequest::Stats).unwrap() {
+        ControlResponse::Stats(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(after.power_cycles, before.power_cycles + 1);
+    // The flash kept the invoice.
+    login(&mut conn, SESSION);
+    let read = conn.call(
+        SESSION,
+        Request::ReadInvoice(InvoiceRef {
+            kind: inv.body.kind,
+            code: inv.body.code.clone(),
+            number: inv.body.number,
+        }),
+    );
+    match read {
+        Ok(Response::ReadInvoice(view)) => assert_eq!(view.invoice, inv),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_answer_does_not_arrive_but_the_request_was_handled() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    provision_and_load(&mut conn, SESSION);
+    assert_eq!(
+        ctl.send(ControlRequest::FrameFault {
+            nth: 1,
+            action: FrameFaultAction::DropAnswer,
+        })
+        .unwrap(),
+        ControlResponse::Ok
+    );
+    let seq = conn.send(SESSION, &Request::Issue(issue_request(5)));
+    assert_eq!(
+        conn.recv(seq, Duration::from_millis(700)),
+        None,
+        "answer dropped"
+    );
+    // The disk issued it: the host's retry with the same request id gets that invoice, and
+    // the next frame is answered normally.
+    let retried = issue(&mut conn, SESSION, 5);
+    assert_eq!(retried.body.number.get(), 1);
+    match conn.call(SESSION, Request::LastIssued(None)) {
+        Ok(Response::LastIssued(Some(v))) => assert_eq!(v.invoice, retried),
+        other => panic!("{other:?}"),
+    }
+    // The fault hit the frame it was armed for only.
+    assert_eq!(conn.call(SESSION, Request::Ping(9)), Ok(Response::Ping(9)));
+}
+
+#[test]
+fn a_dropped_request_is_never_handled_and_a_delayed_answer_comes_late() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    provision_and_load(&mut conn, SESSION);
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DropRequest,
+    })
+    .unwrap();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 2,
+        action: FrameFaultAction::DelayAnswer(400),
+    })
+    .unwrap();
+    let seq = conn.send(SESSION, &Request::Issue(issue_request(1)));
+    assert_eq!(conn.recv(seq, Duration::from_millis(500)), None);
+    // Frame 2: nothing was issued, and the answer comes late.
+    let started = Instant::now();
+    match conn.call(SESSION, Request::LastIssued(None)) {
+        Ok(Response::LastIssued(None)) => {}
+        other => panic!("nothing issued expected: {other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    // Frame 3 is prompt.
+    let started = Instant::now();
+    assert_eq!(conn.call(SESSION, Request::Ping(1)), Ok(Response::Ping(1)));
+    assert!(started.elapsed() < Duration::from_millis(400));
+}
+
+#[test]
+fn delay_answer_holds_the_answer_back() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DelayAnswer(400),
+    })
+    .unwrap();
+    let started = Instant::now();
+    assert_eq!(conn.call(SESSION, Request::Ping(3)), Ok(Response::Ping(3)));
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}
+
+#[test]
+fn an_unplugged_disk_answers_nothing_until_plugged_in() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    assert_eq!(
+        ctl.send(ControlRequest::Plug(false)).unwrap(),
+        ControlResponse::Ok
+    );
+    let seq = conn.send(SESSION, &Request::Ping(1));
+    assert_eq!(conn.recv(seq, Duration::from_millis(500)), None);
+    assert_eq!(
+        ctl.send(ControlRequest::Plug(true)).unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(conn.call(SESSION, Request::Ping(2)), Ok(Response::Ping(2)));
+}
+
+#[test]
+fn restore_puts_a_snapshot_back_and_power_cycles() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    let name = |s: &str| heapless::String::<32>::try_from(s).unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::Snapshot(name("factory"))).unwrap(),
+        ControlResponse::Ok
+    );
+    provision_and_load(&mut conn, SESSION);
+    issue(&mut conn, SESSION, 1);
+    assert_eq!(
+        ctl.send(ControlRequest::Snapshot(name("one-invoice")))
+            .unwrap(),
+        ControlResponse::Ok
+    );
+    issue(&mut conn, SESSION, 2);
+    assert_eq!(state(&mut conn), DiskState::Ready);
+
+    // Back to one invoice: the second is gone, the host is logged out.
+    assert_eq!(
+        ctl.send(ControlRequest::Restore(name("one-invoice")))
+            .unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(
+        conn.call(SESSION, Request::LastIssued(None)),
+        Err(WireError::NotLoggedIn.into())
+    );
+    login(&mut conn, SESSION);
+    match conn.call(SESSION, Request::LastIssued(None)) {
+        Ok(Response::LastIssued(Some(v))) => assert_eq!(v.invoice.body.number.get(), 1),
+        other => panic!("{other:?}"),
+    }
+
+    // Back to the factory.
+    assert_eq!(
+        ctl.send(ControlRequest::Restore(name("factory"))).unwrap(),
+        ControlResponse::Ok
+    );
+    assert_eq!(state(&mut conn), DiskState::Factory);
+    assert!(matches!(
+        ctl.send(ControlRequest::Restore(name("no-such"))).unwrap(),
+        ControlResponse::Error(_)
+    ));
+}
+
+#[test]
+fn the_control_subcommand_drives_a_running_server() {
+    let sim = Sim::start_default();
+    let addr = sim.ports.control.to_string();
+    let run = |args: &[&str]| {
+        let mut argv = vec!["control", "--addr", addr.as_str()];
+        argv.extend_from_slice(args);
+        std::process::Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+            .args(&argv)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["advance", "2h"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "\"Ok\"");
+    let out = run(&["clock"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Clock"], serde_json::json!(start_time().0 + 7200));
+    // A refusal is an error exit with the simulator's message.
+    let out = run(&["restore", "nothing-saved"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot"));
+    // Nobody listening: a clear error, not a hang.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+        .args(["control", "--addr", &dead_addr, "stats"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("control channel"));
+}
+
+#[test]
+fn free_running_clock_moves_with_real_time() {
+    let mut args = base_args();
+    let i = args.iter().position(|a| a == "manual").unwrap();
+    args[i] = "free".into();
+    let sim = Sim::start(&args);
+    let mut ctl = control(&sim);
+    std::thread::sleep(Duration::from_millis(2100));
+    match ctl.send(ControlRequest::GetClock).unwrap() {
+        ControlResponse::Clock(t) => assert!(t.0 >= start_time().0 + 2, "{t:?}"),
+        other => panic!("{other:?}"),
+    }
+    // RunFree(false) stops it.
+    ctl.send(ControlRequest::RunFree(false)).unwrap();
+    let a = ctl.send(ControlRequest::GetClock).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(ctl.send(ControlRequest::GetClock).unwrap(), a);
+}
