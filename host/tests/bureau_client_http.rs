@@ -1,6 +1,7 @@
 //! The bureau client's error handling against canned HTTP answers from a tiny local server:
 //! a 4xx ApiError, an error page that is not an ApiError, a success body that does not decode,
 //! a server that never answers, nothing listening, and bad addresses.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

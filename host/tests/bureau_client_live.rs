@@ -1,6 +1,7 @@
 //! The bureau client against the real simulated bureau served on 127.0.0.1 port 0: the
 //! connection test, provisioning, rolls, an upload with its receipt, tokens, and refusals
 //! surfaced as ApiError.
+#![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};

@@ -1,5 +1,6 @@
 //! DiskClient over the in-process transport, against a small fake disk: typed commands,
 //! refusals, D14 sessions, and retries under dropped, corrupted, duplicated and delayed frames.
+#![allow(clippy::unwrap_used)]
 
 #[path = "disk_fake.rs"]
 mod fake;

@@ -2,7 +2,7 @@
 //! (D2, D14), Issue with request-id idempotency and a journal (D5), rolls and pending events
 //! with paging, and a last-answer cache keyed by (session, sequence) as the firmware keeps.
 //! Included by the `disk_*` tests with `#[path]`; on its own it has no tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use taxdisk_protocol::command::{EVENTS_PER_PAGE, ROLLS_PER_PAGE};
@@ -36,6 +36,12 @@ pub struct FakeDisk {
 
 pub const PIN: &str = "12345678";
 pub const CODE: &str = "011002600411";
+
+impl Default for FakeDisk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl FakeDisk {
     pub fn new() -> Self {
@@ -96,10 +102,8 @@ impl FakeDisk {
         match req {
             Request::Ping(n) => Ok(Response::Ping(n)),
             Request::Login(pin) => {
-                if let Some(s) = self.session {
-                    if s != h.session {
-                        return Err(WireError::Busy.into());
-                    }
+                if self.session.is_some_and(|s| s != h.session) {
+                    return Err(WireError::Busy.into());
                 }
                 if self.tries == 0 {
                     return Err(WireError::PinBlocked.into());
@@ -211,12 +215,14 @@ impl FrameHandler for FakeDisk {
         let Ok((h, payload)) = decode_frame(frame, &mut scratch) else {
             return 0;
         };
-        if let Some((s, q, req, ans)) = &self.last {
-            if *s == h.session && *q == h.seq && req.as_slice() == frame {
-                self.cache_hits += 1;
-                out[..ans.len()].copy_from_slice(ans);
-                return ans.len();
-            }
+        if let Some((s, q, req, ans)) = &self.last
+            && *s == h.session
+            && *q == h.seq
+            && req.as_slice() == frame
+        {
+            self.cache_hits += 1;
+            out[..ans.len()].copy_from_slice(ans);
+            return ans.len();
         }
         let result = decode_request(&h, payload)
             .map_err(Refusal::from)

@@ -1,5 +1,6 @@
 //! DiskClient over TCP: a fake disk behind a fault injector served from a small TcpListener
 //! thread (as `taxdisk-sim serve` will), with dropped connections along the way.
+#![allow(clippy::unwrap_used)]
 
 #[path = "disk_fake.rs"]
 mod fake;
@@ -53,7 +54,7 @@ fn serve<H: FrameHandler + Send + 'static>(
                         break 'conn;
                     }
                     frames += 1;
-                    if cut_every > 0 && frames % cut_every == 0 {
+                    if cut_every > 0 && frames.is_multiple_of(cut_every) {
                         cuts2.fetch_add(1, Ordering::Relaxed);
                         break 'conn;
                     }

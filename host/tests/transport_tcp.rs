@@ -1,5 +1,6 @@
 //! The TCP transport against small local servers: nothing listening, answers split into tiny
 //! writes, a closed connection and the reconnect after it, and timeouts.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,5 +1,6 @@
 //! The USB transport's pure parts (packetization and reassembly, checked against the protocol's
 //! streaming decoder) and the clear error when no disk is attached.
+#![allow(clippy::unwrap_used)]
 
 use taxdisk_host::transport::TransportError;
 use taxdisk_host::transport::usb::{

@@ -353,11 +353,11 @@ impl UsbTransport {
             self.link = None;
             self.assembler.clear();
         }
-        if e == rusb::Error::Pipe {
-            if let Some(l) = &self.link {
-                let _ = l.handle.clear_halt(l.ep.out);
-                let _ = l.handle.clear_halt(l.ep.inp);
-            }
+        if e == rusb::Error::Pipe
+            && let Some(l) = &self.link
+        {
+            let _ = l.handle.clear_halt(l.ep.out);
+            let _ = l.handle.clear_halt(l.ep.inp);
         }
         usb_err(what, e)
     }
