@@ -1,0 +1,260 @@
+//! Bad input on either port of `taxdisk-sim serve` — garbage bytes, oversize frames, frames of
+//! the wrong type, half frames and abrupt disconnects, too many connections — never kills the
+//! server and never changes the disk: the same connection and new ones are answered afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod serve_support;
+
+use serve_support::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+use taxdisk_device_sim::serve::control::{decode_control_response, encode_control_request};
+use taxdisk_device_sim::serve::{ControlClient, MAX_CONNECTIONS};
+use taxdisk_protocol::control::{ControlRequest, ControlResponse};
+use taxdisk_protocol::frame::{FrameType, Header, MAX_ENCODED, encode_raw, encode_request};
+use taxdisk_protocol::{FrameDecoder, Request, Response};
+
+const SESSION: u32 = 5;
+
+/// Bytes from a fixed xorshift stream, zeros included (they end frames).
+fn garbage(len: usize, mut x: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn assert_serving(sim: &mut Sim) {
+    assert!(sim.alive(), "the server died");
+    let mut conn = sim.disk();
+    assert_eq!(
+        conn.call(SESSION, Request::Ping(42)),
+        Ok(Response::Ping(42))
+    );
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    assert!(matches!(
+        ctl.send(ControlRequest::GetClock).unwrap(),
+        ControlResponse::Clock(_)
+    ));
+}
+
+/// Reads one control answer frame from a raw stream.
+fn read_control_answer(stream: &mut TcpStream) -> (Header, ControlResponse) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut dec = FrameDecoder::<MAX_ENCODED>::new();
+    let mut buf = [0u8; 512];
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "control port closed the connection");
+        let mut got = None;
+        dec.feed(&buf[..n], |f| {
+            if let Ok((h, p)) = f {
+                got.get_or_insert_with(|| (h, decode_control_response(&h, p).unwrap()));
+            }
+        });
+        if let Some(g) = got {
+            return g;
+        }
+    }
+}
+
+#[test]
+fn garbage_and_oversize_frames_on_the_disk_port_get_no_answer_and_the_stream_recovers() {
+    let mut sim = Sim::start_default();
+    let mut conn = sim.disk();
+    // Garbage with zeros in it: several bad frames.
+    conn.send_raw(&garbage(10_000, 0x9E37_79B9_7F4A_7C15));
+    // One frame far over the limit, then its end.
+    conn.send_raw(&vec![0x55; 5 * MAX_ENCODED]);
+    conn.send_raw(&[0]);
+    // A frame with a valid CRC that is a control frame: not for this port, no answer.
+    let mut out = [0u8; MAX_ENCODED];
+    let n = encode_control_request(1, &ControlRequest::PowerCycle, &mut out).unwrap();
+    conn.send_raw(&out[..n]);
+    // A response frame sent to the disk: no answer either.
+    let resp = Header {
+        frame_type: FrameType::Response,
+        ..Header::request(taxdisk_protocol::CommandId::Ping, 1, SESSION)
+    };
+    let n = encode_raw(&resp, &[1, 2, 3], &mut out).unwrap();
+    conn.send_raw(&out[..n]);
+    // The same connection still works, and nothing above reached the disk's state.
+    assert_eq!(conn.call(SESSION, Request::Ping(7)), Ok(Response::Ping(7)));
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    match ctl.send(ControlRequest::Stats).unwrap() {
+        ControlResponse::Stats(s) => assert_eq!(s.power_cycles, 0, "control frame on disk port"),
+        other => panic!("{other:?}"),
+    }
+    assert_serving(&mut sim);
+}
+
+#[test]
+fn an_unknown_command_and_a_bad_payload_are_refused_not_fatal() {
+    let mut sim = Sim::start_default();
+    let mut conn = sim.disk();
+    let mut out = [0u8; MAX_ENCODED];
+    // Command 999 does not exist: the disk answers UnknownCommand.
+    let h = Header {
+        command: 999,
+        ..Header::request(taxdisk_protocol::CommandId::Ping, 50, SESSION)
+    };
+    let n = encode_raw(&h, &[], &mut out).unwrap();
+    conn.send_raw(&out[..n]);
+    let mut dec = FrameDecoder::<MAX_ENCODED>::new();
+    let mut buf = [0u8; 512];
+    conn.stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut status = None;
+    while status.is_none() {
+        let k = conn.stream.read(&mut buf).unwrap();
+        assert!(k > 0);
+        dec.feed(&buf[..k], |f| {
+            if let Ok((h, _)) = f {
+                status = Some((h.seq, h.status));
+            }
+        });
+    }
+    assert_eq!(
+        status,
+        Some((50, taxdisk_protocol::WireError::UnknownCommand.code()))
+    );
+    // A Ping whose payload is cut short: Malformed.
+    let n = encode_request(51, SESSION, &Request::Ping(0xFFFF_FFFF), &mut out).unwrap();
+    let mut scratch = [0u8; taxdisk_protocol::frame::MAX_FRAME];
+    let (hdr, payload) = taxdisk_protocol::frame::decode_frame(&out[..n], &mut scratch).unwrap();
+    let cut = payload[..1].to_vec();
+    let n = encode_raw(&hdr, &cut, &mut out).unwrap();
+    conn.send_raw(&out[..n]);
+    assert_eq!(
+        conn.recv(51, ANSWER_TIMEOUT),
+        Some(Err(taxdisk_protocol::WireError::Malformed.into()))
+    );
+    assert_serving(&mut sim);
+}
+
+#[test]
+fn abrupt_disconnects_mid_frame_and_mid_answer_do_not_hurt() {
+    let mut sim = Sim::start_default();
+    let mut out = [0u8; MAX_ENCODED];
+    for cut in [1usize, 5, 20] {
+        // Half a frame, then gone.
+        let n = encode_request(1, SESSION, &Request::Ping(1), &mut out).unwrap();
+        let mut s = TcpStream::connect(sim.ports.disk).unwrap();
+        s.write_all(&out[..cut.min(n - 1)]).unwrap();
+        drop(s);
+        // Same on the control port.
+        let n = encode_control_request(1, &ControlRequest::GetClock, &mut out).unwrap();
+        let mut s = TcpStream::connect(sim.ports.control).unwrap();
+        s.write_all(&out[..cut.min(n - 1)]).unwrap();
+        drop(s);
+    }
+    // A request whose answer is delayed, and the peer leaves before it comes: the server's
+    // write fails on a closed socket.
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: taxdisk_protocol::control::FrameFaultAction::DelayAnswer(300),
+    })
+    .unwrap();
+    let mut conn = sim.disk();
+    conn.send(SESSION, &Request::Ping(3));
+    conn.stream.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(conn);
+    std::thread::sleep(Duration::from_millis(500));
+    // A connection that sends a flood and closes without reading anything.
+    let mut s = TcpStream::connect(sim.ports.disk).unwrap();
+    for i in 0..200u32 {
+        let n = encode_request(i, SESSION, &Request::Ping(i), &mut out).unwrap();
+        if s.write_all(&out[..n]).is_err() {
+            break;
+        }
+    }
+    drop(s);
+    assert_serving(&mut sim);
+}
+
+#[test]
+fn the_control_port_answers_wrong_frames_with_an_error_and_skips_garbage() {
+    let mut sim = Sim::start_default();
+    let mut s = TcpStream::connect(sim.ports.control).unwrap();
+    s.write_all(&garbage(5000, 0x1234_5678_9ABC_DEF1)).unwrap();
+    s.write_all(&vec![0x77; 3 * MAX_ENCODED]).unwrap();
+    s.write_all(&[0]).unwrap();
+    // A disk request on the control port: answered with an Error naming the frame type.
+    let mut out = [0u8; MAX_ENCODED];
+    let n = encode_request(9, SESSION, &Request::Ping(1), &mut out).unwrap();
+    s.write_all(&out[..n]).unwrap();
+    let (h, resp) = read_control_answer(&mut s);
+    assert_eq!((h.seq, h.frame_type), (9, FrameType::ControlResponse));
+    match resp {
+        ControlResponse::Error(m) => assert!(m.contains("frame type 0"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A control frame whose payload is not a ControlRequest.
+    let hdr = Header {
+        frame_type: FrameType::ControlRequest,
+        command: 0,
+        seq: 10,
+        session: 0,
+        status: 0,
+        detail: 0,
+    };
+    let n = encode_raw(&hdr, &[0xEE, 0xEE], &mut out).unwrap();
+    s.write_all(&out[..n]).unwrap();
+    let (h, resp) = read_control_answer(&mut s);
+    assert_eq!(h.seq, 10);
+    assert!(matches!(resp, ControlResponse::Error(m) if m.contains("malformed")));
+    // The same connection then serves a real request.
+    let n = encode_control_request(11, &ControlRequest::Advance(60), &mut out).unwrap();
+    s.write_all(&out[..n]).unwrap();
+    let (h, resp) = read_control_answer(&mut s);
+    assert_eq!((h.seq, resp), (11, ControlResponse::Ok));
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::GetClock).unwrap(),
+        ControlResponse::Clock(start_time().plus_secs(60))
+    );
+    assert_serving(&mut sim);
+}
+
+#[test]
+fn connections_past_the_limit_are_closed_and_the_server_goes_on() {
+    let mut sim = Sim::start_default();
+    let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+        .map(|_| TcpStream::connect(sim.ports.disk).unwrap())
+        .collect();
+    // Past the limit: accepted and closed at once (read sees the end).
+    let mut extra = TcpStream::connect(sim.ports.disk).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut b = [0u8; 8];
+    assert_eq!(extra.read(&mut b).unwrap_or(0), 0);
+    // The control port has its own budget.
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::Advance(1)).unwrap(),
+        ControlResponse::Ok
+    );
+    drop(held);
+    // Once they are gone, new connections are served again.
+    let mut ok = false;
+    for _ in 0..100 {
+        let mut conn = sim.disk();
+        let seq = conn.send(SESSION, &Request::Ping(5));
+        if conn.recv(seq, Duration::from_millis(200)) == Some(Ok(Response::Ping(5))) {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "no connection served after the others closed");
+    assert_serving(&mut sim);
+}
