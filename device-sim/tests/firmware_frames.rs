@@ -1,0 +1,242 @@
+//! The frame boundary of the firmware (frame.rs answers), the simulator's control channel and
+//! frame faults, and determinism (same seed + same clock script = same bytes).
+mod firmware_support;
+use firmware_support::*;
+use taxdisk_device_sim::sim::{DEFAULT_FLASH_BYTES, SimConfig, SimDisk};
+use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
+use taxdisk_protocol::frame::{
+    FrameType, Header, MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_raw,
+    encode_request,
+};
+use taxdisk_protocol::sign;
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::{CommandId, DecodeError, FrameHandler, Request, Response, WireError};
+
+fn answer(disk: &mut SimDisk, frame: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 2 * MAX_ENCODED];
+    let n = disk.handle_frame(frame, &mut out);
+    out.truncate(n);
+    out
+}
+
+fn refusal(bytes: &[u8]) -> WireError {
+    let mut scratch = [0u8; MAX_FRAME];
+    let (h, p) = decode_frame(bytes, &mut scratch).unwrap();
+    decode_response(&h, p).unwrap().unwrap_err().error
+}
+
+#[test]
+fn frames_garbage_and_bad_crc_get_no_answer() {
+    let mut d = Disk::provisioned();
+    assert!(answer(&mut d.disk, &[1, 2, 3, 0]).is_empty());
+    assert!(answer(&mut d.disk, &[]).is_empty());
+    let mut f = [0u8; MAX_ENCODED];
+    let n = encode_request(1, S, &Request::Ping(9), &mut f).unwrap();
+    let mut bad = f[..n].to_vec();
+    bad[n / 2] ^= 0x40;
+    if bad[n / 2] == 0 {
+        bad[n / 2] = 0x41;
+    }
+    assert!(answer(&mut d.disk, &bad).is_empty());
+    // The good frame still works after garbage.
+    let a = answer(&mut d.disk, &f[..n]);
+    let mut scratch = [0u8; MAX_FRAME];
+    let (h, p) = decode_frame(&a, &mut scratch).unwrap();
+    assert_eq!(h.seq, 1);
+    assert_eq!(decode_response(&h, p).unwrap(), Ok(Response::Ping(9)));
+}
+
+#[test]
+fn frames_unknown_command_and_malformed_payload_are_answered() {
+    let mut d = Disk::provisioned();
+    let mut f = [0u8; MAX_ENCODED];
+    let mut h = Header::request(CommandId::Ping, 3, S);
+    h.command = 999;
+    let n = encode_raw(&h, &[], &mut f).unwrap();
+    let a = answer(&mut d.disk, &f[..n]);
+    // An unknown id cannot be decoded as a response body; read the status from the header.
+    let mut scratch = [0u8; MAX_FRAME];
+    let (rh, _) = decode_frame(&a, &mut scratch).unwrap();
+    assert_eq!(rh.status, WireError::UnknownCommand.code());
+    assert_eq!(rh.seq, 3);
+    let h = Header::request(CommandId::Login, 4, S);
+    let n = encode_raw(&h, &[0xFF, 0xFF, 0xFF], &mut f).unwrap();
+    assert_eq!(refusal(&answer(&mut d.disk, &f[..n])), WireError::Malformed);
+    // Trailing bytes after a valid payload.
+    let n = encode_raw(&Header::request(CommandId::Ping, 5, S), &[1, 0], &mut f).unwrap();
+    assert_eq!(refusal(&answer(&mut d.disk, &f[..n])), WireError::Malformed);
+}
+
+#[test]
+fn frames_control_requests_are_not_disk_requests() {
+    let mut d = Disk::provisioned();
+    let mut h = Header::request(CommandId::Ping, 1, S);
+    h.frame_type = FrameType::ControlRequest;
+    h.command = 0;
+    let body = postcard::to_allocvec(&ControlRequest::GetClock).unwrap();
+    let mut f = [0u8; MAX_ENCODED];
+    let n = encode_raw(&h, &body, &mut f).unwrap();
+    assert!(
+        answer(&mut d.disk, &f[..n]).is_empty(),
+        "disk port ignores control"
+    );
+    let mut out = vec![0u8; MAX_ENCODED];
+    let m = d.disk.handle_control_frame(&f[..n], &mut out);
+    let mut scratch = [0u8; MAX_FRAME];
+    let (rh, p) = decode_frame(&out[..m], &mut scratch).unwrap();
+    assert_eq!(rh.frame_type, FrameType::ControlResponse);
+    let resp: ControlResponse = postcard::from_bytes(p).unwrap();
+    assert_eq!(resp, ControlResponse::Clock(start()));
+}
+
+#[test]
+fn frames_control_clock_power_snapshot_stats() {
+    let mut d = Disk::stocked();
+    assert_eq!(
+        d.disk.control(ControlRequest::Advance(60)),
+        ControlResponse::Ok
+    );
+    assert_eq!(
+        d.disk.control(ControlRequest::GetClock),
+        ControlResponse::Clock(start().plus_secs(60))
+    );
+    let snap = heapless::String::try_from("before").unwrap();
+    d.disk.control(ControlRequest::Snapshot(snap.clone()));
+    let inv = d.issue(InvoiceKind::Normal, 100_00);
+    let ControlResponse::Stats(s) = d.disk.control(ControlRequest::Stats) else {
+        panic!()
+    };
+    assert!(s.flash_programs > 0 && s.frames > 0);
+    assert_eq!(
+        d.disk.control(ControlRequest::Restore(snap)),
+        ControlResponse::Ok
+    );
+    d.ok(S, Request::Login(pin(FACTORY_PIN)));
+    assert_eq!(
+        d.info().counter,
+        inv.body.counter - 1,
+        "restored to before the issue"
+    );
+    let missing = heapless::String::try_from("nope").unwrap();
+    assert!(matches!(
+        d.disk.control(ControlRequest::Restore(missing)),
+        ControlResponse::Error(_)
+    ));
+    // Unplugged: no answer; plugged back: powered up from flash (logged out).
+    d.disk.control(ControlRequest::Plug(false));
+    assert!(d.disk.try_request(S, &Request::Ping(1)).is_none());
+    d.disk.control(ControlRequest::Plug(true));
+    assert_eq!(
+        d.issue_err(InvoiceKind::Normal, 100),
+        WireError::NotLoggedIn
+    );
+    d.disk.control(ControlRequest::PowerCycle);
+    let ControlResponse::Stats(s) = d.disk.control(ControlRequest::Stats) else {
+        panic!()
+    };
+    assert!(s.power_cycles >= 3);
+}
+
+#[test]
+fn frames_dropped_answer_then_retry_gets_the_same_invoice() {
+    let mut d = Disk::stocked();
+    let q = d.req(InvoiceKind::Normal, 100_00);
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DropAnswer,
+    });
+    assert!(d.disk.try_request(S, &Request::Issue(q.clone())).is_none());
+    let inv = d.issue_with(q);
+    assert_eq!(d.info().counter, inv.body.counter, "one invoice, not two");
+}
+
+#[test]
+fn frames_dropped_request_changes_nothing() {
+    let mut d = Disk::stocked();
+    let before = d.info().counter;
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DropRequest,
+    });
+    let q = d.req(InvoiceKind::Normal, 100_00);
+    assert!(d.disk.try_request(S, &Request::Issue(q)).is_none());
+    assert_eq!(d.info().counter, before);
+}
+
+#[test]
+fn frames_corrupted_duplicated_and_delayed_answers() {
+    let mut d = Disk::stocked();
+    let mut f = [0u8; MAX_ENCODED];
+    let n = encode_request(77, S, &Request::Ping(4), &mut f).unwrap();
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::CorruptAnswer,
+    });
+    let a = answer(&mut d.disk, &f[..n]);
+    let mut scratch = [0u8; MAX_FRAME];
+    let e = decode_frame(&a, &mut scratch).err();
+    assert!(
+        matches!(e, Some(DecodeError::Crc | DecodeError::Cobs)),
+        "{e:?}"
+    );
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 2,
+        action: FrameFaultAction::DuplicateAnswer,
+    });
+    let _ = answer(&mut d.disk, &f[..n]);
+    let a = answer(&mut d.disk, &f[..n]);
+    let frames: Vec<&[u8]> = a.split_inclusive(|b| *b == 0).collect();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[0], frames[1]);
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DelayAnswer(30),
+    });
+    let t = std::time::Instant::now();
+    assert!(!answer(&mut d.disk, &f[..n]).is_empty());
+    assert!(t.elapsed() >= std::time::Duration::from_millis(30));
+    d.disk.control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DropAnswer,
+    });
+    d.disk.control(ControlRequest::ClearFaults);
+    assert!(!answer(&mut d.disk, &f[..n]).is_empty());
+}
+
+#[test]
+fn frames_latency_model_delays_answers() {
+    let mut d = Disk::stocked();
+    d.disk.control(ControlRequest::Latency(true));
+    let t = std::time::Instant::now();
+    d.issue(InvoiceKind::Normal, 100_00);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(120));
+}
+
+/// Same seed and same clock script: the same answers and the same flash image, byte for byte.
+#[test]
+fn sim_same_seed_same_clock_script_same_bytes() {
+    let run = || {
+        let mut d = Disk::stocked();
+        let mut answers = Vec::new();
+        for i in 0..5 {
+            d.disk.advance(37 * i);
+            answers.push(d.issue(InvoiceKind::Normal, 100_00 + i as i64));
+        }
+        (answers, d.disk.chip().memory().to_vec())
+    };
+    let (a1, m1) = run();
+    let (a2, m2) = run();
+    assert_eq!(a1, a2);
+    assert!(m1 == m2, "flash images differ");
+}
+
+#[test]
+fn d13_default_flash_holds_200k_invoices() {
+    let cfg = SimConfig::new(serial(), sign::public_key(&bureau()), start());
+    assert_eq!(cfg.flash_bytes, DEFAULT_FLASH_BYTES);
+    let mut disk = SimDisk::new(cfg).unwrap();
+    let Ok(Response::GetInfo(info)) = disk.request(S, Request::GetInfo(())) else {
+        panic!()
+    };
+    assert!(info.journal_free >= 200_000, "{}", info.journal_free);
+}
