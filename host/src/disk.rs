@@ -7,9 +7,12 @@
 //!   frame type or command does not match the request in flight is a stale duplicate or a late
 //!   answer to an earlier attempt, and is discarded.
 //! - A lost, late or corrupted answer is retried, up to [`ClientConfig::attempts`] sends, with
-//!   the *same* frame: same sequence number (so the disk can answer from its last-answer cache)
+//!   the *same* frame: same sequence number (a disk that keeps its last answer can replay it)
 //!   and, for Issue, the same request id (the idempotency key stored in the journal, D5), so a
-//!   retry never makes a second invoice.
+//!   retried Issue never makes a second invoice. Reads are naturally safe to resend. Other
+//!   changes (Void, tokens, ...) are carried out at most once by the disk's own rules; a resend
+//!   after a lost answer may be refused as already done, which [`DiskError::Refused`] flags
+//!   with `retried` so the caller can reconcile from the journal.
 //! - A refusal of the disk ([`WireError`]) is never retried: it is [`DiskError::Refused`] with
 //!   the error and its detail (PIN tries left, ...), or [`DiskError::Busy`] for D14.
 
@@ -81,6 +84,10 @@ pub enum DiskError {
         error: WireError,
         /// The refusal's detail, e.g. PIN tries left with `WrongPin`.
         detail: u32,
+        /// The refusal answered a resend: an earlier send whose answer was lost may have been
+        /// carried out (a retried Void answering `AlreadyVoided`, a retried token `Replayed`).
+        /// Issue is immune (request id); other changes are reconciled by reading the journal.
+        retried: bool,
     },
     /// Another host session holds the disk (D14).
     #[error(
@@ -493,7 +500,7 @@ impl<T: Transport> DiskClient<T> {
                 last = Some(self.link_failed(e)?);
                 continue;
             }
-            match self.await_answer(command, seq) {
+            match self.await_answer(command, seq, attempt > 1) {
                 Ok(answer) => return answer,
                 Err(e) => last = Some(e),
             }
@@ -542,6 +549,7 @@ impl<T: Transport> DiskClient<T> {
         &mut self,
         command: CommandId,
         seq: u32,
+        retried: bool,
     ) -> Result<Result<Response, DiskError>, DiskError> {
         let timeout = self.config.timeout;
         let deadline = Instant::now() + timeout;
@@ -591,6 +599,7 @@ impl<T: Transport> DiskClient<T> {
                     command,
                     error: r.error,
                     detail: r.detail,
+                    retried,
                 }),
                 // The CRC matched but the body does not decode: the disk speaks another
                 // version of the table. Resending would not change it.

@@ -65,7 +65,9 @@ fn d02_wrong_pin_is_refused_with_tries_left_and_not_retried() {
             command,
             error,
             detail,
+            retried,
         } => {
+            assert!(!retried);
             assert_eq!(*command, CommandId::Login);
             assert_eq!(*error, WireError::WrongPin);
             assert_eq!(*detail, 9);
