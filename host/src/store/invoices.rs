@@ -657,6 +657,11 @@ impl Store {
         )
     }
 
+    /// `EXPLAIN QUERY PLAN` of the month listing `q`, one line per step.
+    pub fn explain_month(&self, q: &MonthQuery) -> Result<Vec<String>, StoreError> {
+        self.explain(&Self::month_sql(q), params_from_iter(q.params()))
+    }
+
     /// H16/H12: the invoices of a month (optionally one kind and state), by id.
     pub fn month(&self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&Self::month_sql(q))?;

@@ -1,0 +1,391 @@
+//! Invoices in the store: life cycle, void rights (H9), red forms (H10), oil mirror, and month
+//! queries over 20,000 invoices through the index.
+
+#[path = "invoice_common.rs"]
+mod common;
+#[path = "store_common.rs"]
+mod store_common;
+
+use common::*;
+use store_common::*;
+use taxdisk_host::invoice::{Invoice, KindFields, LineInput};
+use taxdisk_host::store::*;
+use taxdisk_protocol::time::{Period, Timestamp};
+use taxdisk_protocol::types::{
+    CheckCode, InfoFormNumber, InvoiceCode, InvoiceKind, InvoiceNumber, OilStockEntry, OilUnit,
+    RedRef, Signature, TaxRate, Variant,
+};
+
+fn blue(kind: KindFields) -> Invoice {
+    let mut dr = draft(kind);
+    dr.add_line(&goods("商品", "2", "10.5")).unwrap();
+    dr.validate().unwrap()
+}
+
+fn rid(n: u64) -> [u8; 16] {
+    let mut r = [0u8; 16];
+    r[..8].copy_from_slice(&n.to_be_bytes());
+    r
+}
+
+fn period(y: u16, m: u8) -> Period {
+    Period::new(y, m).unwrap()
+}
+
+fn record(code: &str, number: u32, counter: u64, time: Timestamp) -> DiskRecord {
+    DiskRecord {
+        code: InvoiceCode::new(code).unwrap(),
+        number: InvoiceNumber::new(number).unwrap(),
+        counter,
+        time,
+        signature: Signature {
+            r: [1; 32],
+            s: [2; 32],
+        },
+        check_code: Some(CheckCode::new("12345678901234567890").unwrap()),
+    }
+}
+
+fn form_number() -> InfoFormNumber {
+    let mut n = *b"4403012611000010";
+    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
+    InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap()
+}
+
+fn red_body() -> RedFormBody {
+    let mut dr = draft(KindFields::Special);
+    dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
+    RedFormBody {
+        applicant: Applicant::Seller,
+        deducted: false,
+        original: Some((
+            InvoiceCode::new("3100153130").unwrap(),
+            InvoiceNumber::new(7).unwrap(),
+        )),
+        seller: seller(),
+        buyer: buyer(),
+        lines: dr.lines,
+        reason: "退货".into(),
+    }
+}
+
+#[test]
+fn h08_invoice_life_cycle() {
+    let (mut s, admin) = store();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let id = s
+        .insert_pending(admin, &inv, rid(1), period(2026, 11), None)
+        .unwrap();
+    let got = s.invoice(id).unwrap();
+    assert_eq!(got.state, InvoiceState::Pending);
+    assert_eq!(got.invoice, inv);
+    assert_eq!(got.disk, None);
+    assert_eq!(s.pending_invoices().unwrap().len(), 1);
+    assert_eq!(s.invoice_by_request(&rid(1)).unwrap().unwrap().id, id);
+    // The same request id cannot be recorded twice (the disk's idempotency key).
+    assert!(
+        s.insert_pending(admin, &inv, rid(1), period(2026, 11), None)
+            .is_err()
+    );
+
+    // Issued: the disk's time decides the period (here December).
+    let t = Timestamp::from_civil(taxdisk_protocol::time::CivilTime {
+        year: 2026,
+        month: 12,
+        day: 1,
+        hour: 9,
+        minute: 0,
+        second: 0,
+    });
+    let rec = record("031001600104", 1, 5, t);
+    s.mark_issued(id, &rec).unwrap();
+    let got = s.invoice(id).unwrap();
+    assert_eq!(got.state, InvoiceState::Issued);
+    assert_eq!(got.disk, Some(rec.clone()));
+    assert_eq!(got.period, period(2026, 12));
+    assert!(s.pending_invoices().unwrap().is_empty());
+    assert_eq!(
+        s.invoice_by_number(&rec.code, rec.number)
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    let e = s.mark_issued(id, &rec).unwrap_err();
+    assert!(matches!(e, StoreError::State { rule: "H8", .. }));
+
+    assert_eq!(s.mark_uploaded_through(4).unwrap(), 0);
+    assert_eq!(s.mark_uploaded_through(5).unwrap(), 1);
+    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Uploaded);
+    assert!(s.invoice(id).unwrap().uploaded_at.is_some());
+
+    s.mark_voided(admin, id).unwrap();
+    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Voided);
+    assert!(
+        s.mark_voided(admin, id).is_err(),
+        "a void cannot be repeated"
+    );
+}
+
+#[test]
+fn h08_refused_request_is_abandoned() {
+    let (mut s, admin) = store();
+    let inv = blue(KindFields::Electronic);
+    let id = s
+        .insert_pending(admin, &inv, rid(2), period(2026, 11), None)
+        .unwrap();
+    s.mark_abandoned(admin, id, "D5 no blank numbers").unwrap();
+    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Abandoned);
+    let rec = record("031001600111", 1, 1, Timestamp(1_790_000_000));
+    assert!(s.mark_issued(id, &rec).is_err());
+    assert!(s.mark_voided(admin, id).is_err());
+    assert!(s.mark_uploaded(id).is_err());
+}
+
+#[test]
+fn h09_void_only_by_issuer_or_admin() {
+    let (mut s, admin) = store();
+    let a = s.add_invoicer(admin, "开票员甲", "pw").unwrap();
+    let b = s.add_invoicer(admin, "开票员乙", "pw").unwrap();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let mut ids = Vec::new();
+    for n in 1..=2u32 {
+        let id = s
+            .insert_pending(a, &inv, rid(u64::from(n)), period(2026, 11), None)
+            .unwrap();
+        s.mark_issued(
+            id,
+            &record("031001600104", n, u64::from(n), Timestamp(1_795_000_000)),
+        )
+        .unwrap();
+        ids.push(id);
+    }
+    let e = s.mark_voided(b, ids[0]).unwrap_err();
+    assert!(matches!(e, StoreError::Permission { rule: "H9", .. }));
+    s.mark_voided(a, ids[0]).unwrap();
+    s.mark_voided(admin, ids[1]).unwrap();
+    let log = s.audit_log(2).unwrap();
+    assert_eq!(log[0].user, Some(admin));
+    assert_eq!(log[1].user, Some(a));
+    assert!(log.iter().all(|e| e.action == "invoice.void"));
+}
+
+#[test]
+fn h10_red_form_states_and_edit_rules() {
+    let (mut s, admin) = store();
+    let id = s.add_red_form(admin, &red_body()).unwrap();
+    assert_eq!(s.red_form(id).unwrap().state, RedFormState::NotUploaded);
+    // Not uploaded: edit and delete allowed.
+    let mut body = red_body();
+    body.reason = "质量问题".into();
+    s.update_red_form(admin, id, &body).unwrap();
+    assert_eq!(s.red_form(id).unwrap().body.reason, "质量问题");
+    // Under review: delete only.
+    s.mark_red_form_submitted(admin, id).unwrap();
+    let e = s.update_red_form(admin, id, &body).unwrap_err();
+    assert!(matches!(e, StoreError::State { rule: "H10", .. }));
+    // Approved: neither.
+    s.mark_red_form_reviewed(admin, id, Some(&form_number()))
+        .unwrap();
+    let f = s.red_form(id).unwrap();
+    assert_eq!(f.state, RedFormState::Approved);
+    assert_eq!(f.number, Some(form_number()));
+    assert!(s.update_red_form(admin, id, &body).is_err());
+    assert!(s.delete_red_form(admin, id).is_err());
+    assert_eq!(
+        s.red_form_by_number(&form_number()).unwrap().unwrap().id,
+        id
+    );
+    // Under review can be deleted.
+    let id2 = s.add_red_form(admin, &red_body()).unwrap();
+    s.mark_red_form_submitted(admin, id2).unwrap();
+    s.delete_red_form(admin, id2).unwrap();
+    assert!(s.red_form(id2).is_err());
+    // Rejected forms can be edited again (back to not uploaded).
+    let id3 = s.add_red_form(admin, &red_body()).unwrap();
+    s.mark_red_form_submitted(admin, id3).unwrap();
+    s.mark_red_form_reviewed(admin, id3, None).unwrap();
+    assert_eq!(s.red_form(id3).unwrap().state, RedFormState::Rejected);
+    s.update_red_form(admin, id3, &body).unwrap();
+    assert_eq!(s.red_form(id3).unwrap().state, RedFormState::NotUploaded);
+}
+
+#[test]
+fn h10_red_form_content_rules() {
+    let (mut s, admin) = store();
+    let mut b = red_body();
+    b.deducted = true; // deducted but names the original
+    assert_eq!(s.add_red_form(admin, &b).unwrap_err().rule(), Some("H10"));
+    b.original = None; // FAQ 7.9
+    s.add_red_form(admin, &b).unwrap();
+    let mut pos = red_body();
+    pos.lines[0].amount = -pos.lines[0].amount;
+    assert_eq!(s.add_red_form(admin, &pos).unwrap_err().rule(), Some("H10"));
+    let mut disc = red_body();
+    disc.lines[0].kind = taxdisk_host::invoice::LineKind::Discount;
+    assert_eq!(
+        s.add_red_form(admin, &disc).unwrap_err().rule(),
+        Some("H10")
+    );
+}
+
+#[test]
+fn h10_one_form_one_red_invoice_and_void_releases_it() {
+    let (mut s, admin) = store();
+    let form = s
+        .add_approved_red_form(admin, &form_number(), &red_body())
+        .unwrap();
+    let mut dr = draft(KindFields::Special);
+    dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
+    dr.red = Some(RedRef::InfoForm(form_number()));
+    let red = dr.validate().unwrap();
+    let t = Timestamp(1_795_000_000);
+    let id = s
+        .insert_pending(admin, &red, rid(1), period(2026, 11), Some(form))
+        .unwrap();
+    let mut rec = record("3100153130", 8, 9, t);
+    rec.check_code = None; // special invoices carry none
+    s.mark_issued(id, &rec).unwrap();
+    assert_eq!(s.red_form(form).unwrap().state, RedFormState::Used);
+    assert_eq!(s.invoice(id).unwrap().red_form, Some(form));
+    // A second red invoice on the same form is refused at issue, atomically.
+    let id2 = s
+        .insert_pending(admin, &red, rid(2), period(2026, 11), Some(form))
+        .unwrap();
+    let e = s
+        .mark_issued(id2, &record("3100153130", 9, 10, t))
+        .unwrap_err();
+    assert_eq!(e.rule(), Some("H10"));
+    assert_eq!(s.invoice(id2).unwrap().state, InvoiceState::Pending);
+    // Voiding the wrong red invoice frees the form for a corrected one (FAQ 7.5).
+    s.mark_voided(admin, id).unwrap();
+    assert_eq!(s.red_form(form).unwrap().state, RedFormState::Approved);
+    s.mark_issued(id2, &record("3100153130", 9, 10, t)).unwrap();
+    assert_eq!(s.red_form(form).unwrap().state, RedFormState::Used);
+}
+
+#[test]
+fn d11_oil_stock_mirror() {
+    let (mut s, _) = store();
+    assert!(s.oil_stock().unwrap().is_empty());
+    let stock = vec![
+        OilStockEntry {
+            category: 1,
+            unit: OilUnit::Litre,
+            milli_quantity: 5_000_000,
+        },
+        OilStockEntry {
+            category: 2,
+            unit: OilUnit::Tonne,
+            milli_quantity: 12_500,
+        },
+    ];
+    s.set_oil_stock(&stock).unwrap();
+    assert_eq!(s.oil_stock().unwrap(), stock);
+    s.set_oil_stock(&stock[1..]).unwrap();
+    assert_eq!(s.oil_stock().unwrap(), stock[1..]);
+}
+
+#[test]
+fn store_month_query_over_20000_invoices_uses_the_index() {
+    let (mut s, admin) = store();
+    let kinds = [
+        (blue(KindFields::Normal(Variant::Standard)), "031001600104"),
+        (blue(KindFields::Special), "3100153130"),
+        (blue(KindFields::Electronic), "031001600111"),
+    ];
+    let mut expected = std::collections::HashMap::new();
+    let n = 20_000u32;
+    for i in 0..n {
+        let (inv, code) = &kinds[(i % 3) as usize];
+        let month = (i % 12) as u8 + 1;
+        let p = period(2026, month);
+        let id = s
+            .insert_pending(admin, inv, rid(u64::from(i)), p, None)
+            .unwrap();
+        // Every seventh stays pending; the rest are issued in their month.
+        let state = if i % 7 == 0 {
+            InvoiceState::Pending
+        } else {
+            s.mark_issued(
+                id,
+                &record(code, i + 1, u64::from(i) + 1, p.start().plus_secs(3600)),
+            )
+            .unwrap();
+            InvoiceState::Issued
+        };
+        *expected.entry((month, inv.kind(), state)).or_insert(0u64) += 1;
+    }
+    // Every month, kind and state combination answers exactly what was written.
+    for month in 1..=12u8 {
+        let q = MonthQuery::period(period(2026, month));
+        let rows = s.month(&q).unwrap();
+        let total: u64 = expected
+            .iter()
+            .filter(|((m, _, _), _)| *m == month)
+            .map(|(_, c)| c)
+            .sum();
+        assert_eq!(rows.len() as u64, total);
+        assert_eq!(s.month_count(&q).unwrap(), total);
+        assert!(rows.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(rows.iter().all(|r| r.period == period(2026, month)));
+        for kind in [
+            InvoiceKind::Normal,
+            InvoiceKind::Special,
+            InvoiceKind::Electronic,
+        ] {
+            for state in [InvoiceState::Pending, InvoiceState::Issued] {
+                let q = MonthQuery {
+                    period: period(2026, month),
+                    kind: Some(kind),
+                    state: Some(state),
+                };
+                let want = expected.get(&(month, kind, state)).copied().unwrap_or(0);
+                let rows = s.month(&q).unwrap();
+                assert_eq!(rows.len() as u64, want, "{month} {kind} {state:?}");
+                assert!(rows.iter().all(|r| r.kind == kind && r.state == state));
+            }
+        }
+    }
+    // Streaming the full content of a month matches the listing.
+    let q = MonthQuery {
+        period: period(2026, 3),
+        kind: Some(InvoiceKind::Special),
+        state: None,
+    };
+    let mut streamed = 0u64;
+    s.for_each_in_month(&q, |inv| {
+        assert_eq!(inv.invoice.kind(), InvoiceKind::Special);
+        streamed += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(streamed, s.month_count(&q).unwrap());
+
+    // The plans use the period indexes, never a full scan.
+    for q in [
+        MonthQuery::period(period(2026, 5)),
+        MonthQuery {
+            period: period(2026, 5),
+            kind: Some(InvoiceKind::Normal),
+            state: None,
+        },
+        MonthQuery {
+            period: period(2026, 5),
+            kind: None,
+            state: Some(InvoiceState::Issued),
+        },
+        MonthQuery {
+            period: period(2026, 5),
+            kind: Some(InvoiceKind::Normal),
+            state: Some(InvoiceState::Issued),
+        },
+    ] {
+        let plan = s.explain_month(&q).unwrap().join("\n");
+        assert!(
+            plan.contains("USING INDEX invoices_period"),
+            "{q:?}: {plan}"
+        );
+        assert!(!plan.contains("SCAN invoices"), "{q:?}: {plan}");
+    }
+}
