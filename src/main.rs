@@ -1,1 +1,130 @@
-fn main() {}
+//! `taxdisk`: the invoicing software's client workflow on a VAT tax-control disk (real over USB,
+//! `taxdisk-sim` over TCP, or the simulator in-process), with the simulated tax bureau embedded
+//! or remote. Subcommands follow the software's menus; `demo` runs a month of a company.
+#![forbid(unsafe_code)]
+
+mod keys;
+mod wiring;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use taxdisk_protocol::command::InvoiceRef;
+use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber};
+use wiring::DiskSpec;
+
+/// The taxdisk command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "taxdisk",
+    version,
+    about = "VAT tax-control disk toolkit: invoicing workflow, simulator, bench"
+)]
+struct Cli {
+    /// Folder of the local database, the simulated disk image and the embedded bureau's state.
+    #[arg(long, global = true, default_value = "taxdisk-data")]
+    data: PathBuf,
+    /// The disk: sim:PATH (in-process simulator), tcp:HOST:PORT (taxdisk-sim serve), usb,
+    /// usb:SERIAL or usb:BUS.ADDRESS. Default: sim:<data>/disk.img.
+    #[arg(long, global = true)]
+    disk: Option<DiskSpec>,
+    /// The bureau's URL; without it the embedded bureau runs inside this process.
+    #[arg(long, global = true)]
+    bureau: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the disk's SM2 public key as PEM.
+    ExportKey {
+        /// Output file.
+        #[arg(long, default_value = "disk.pem")]
+        out: PathBuf,
+    },
+    /// Check an invoice's signature and write its signed message and DER signature for an
+    /// outside verifier (prints the OpenSSL command).
+    Verify {
+        /// Kind: special, normal, electronic, roll, motor-vehicle, used-car (or 004, 007, ...).
+        #[arg(long, value_parser = parse_kind)]
+        kind: InvoiceKind,
+        /// Invoice code.
+        #[arg(long)]
+        code: InvoiceCode,
+        /// Invoice number.
+        #[arg(long, value_parser = parse_number)]
+        number: InvoiceNumber,
+        /// Output file stem (writes STEM.msg and STEM.sig.der).
+        #[arg(long, default_value = "invoice")]
+        out: PathBuf,
+        /// PEM of the disk's key to write beside them.
+        #[arg(long, default_value = "disk.pem")]
+        pem: PathBuf,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<InvoiceKind, String> {
+    InvoiceKind::parse(s).ok_or_else(|| format!("unknown invoice kind {s:?} (F1): use special, normal, electronic, roll, motor-vehicle, used-car or a type code"))
+}
+
+fn parse_number(s: &str) -> Result<InvoiceNumber, String> {
+    s.parse::<u32>()
+        .ok()
+        .and_then(|n| InvoiceNumber::new(n).ok())
+        .ok_or_else(|| format!("invoice number {s:?}: 8 digits, 1 to 99999999 (F2)"))
+}
+
+/// Any failure of a command: printed as one line.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Wiring(#[from] wiring::WiringError),
+    #[error(transparent)]
+    Disk(#[from] taxdisk_host::disk::DiskError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let disk_spec = cli
+        .disk
+        .clone()
+        .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
+    match cli.command {
+        Command::ExportKey { out } => {
+            let link = wiring::bureau(cli.bureau.as_deref(), &cli.data)?;
+            let (mut disk, _sim) = wiring::open_disk(&disk_spec, wiring::bureau_key(&link)?)?;
+            keys::export_key(&disk.public_key()?, &out)?;
+            println!("wrote {}", out.display());
+        }
+        Command::Verify {
+            kind,
+            code,
+            number,
+            out,
+            pem,
+        } => {
+            let link = wiring::bureau(cli.bureau.as_deref(), &cli.data)?;
+            let (mut disk, _sim) = wiring::open_disk(&disk_spec, wiring::bureau_key(&link)?)?;
+            let pk = disk.public_key()?;
+            let view = disk.read_invoice(&InvoiceRef { kind, code, number })?;
+            let files = keys::verify_invoice(&view.invoice, &pk, &out)?;
+            keys::export_key(&pk, &pem)?;
+            println!("signature verified; check it yourself with:");
+            println!("{}", keys::openssl_command(&pem, &files));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
