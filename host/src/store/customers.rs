@@ -73,9 +73,7 @@ fn check_party(p: &Party) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn row_customer(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+type CustomerRow = (
     i64,
     String,
     String,
@@ -83,7 +81,9 @@ fn row_customer(
     String,
     String,
     Option<i64>,
-)> {
+);
+
+fn row_customer(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -94,16 +94,6 @@ fn row_customer(
         r.get(6)?,
     ))
 }
-
-type CustomerRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-);
 
 fn to_customer(
     (id, code, name, tid, address_phone, bank_account, cat): CustomerRow,
