@@ -1,0 +1,196 @@
+//! DiskClient over TCP against the real `taxdisk-sim serve` server (started in-process on
+//! port 0): 1,000 issues with dropped, corrupted, duplicated and late answers armed through the
+//! server's control channel, checked against the disk's journal; the server going away ends in
+//! one clear line.
+#![allow(clippy::unwrap_used)]
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::collections::HashSet;
+use std::time::Duration;
+use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
+use taxdisk_device_sim::sim::SimConfig;
+use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, IssueDraft};
+use taxdisk_host::transport::{TcpTransport, TransportError};
+use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
+use taxdisk_protocol::sign::{self, Sm2SigningKey};
+use taxdisk_protocol::time::CivilTime;
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::{Timestamp, WireError};
+
+const SERIAL: &str = "661234567890";
+
+fn bureau_key() -> Sm2SigningKey {
+    sign::signing_key(&[7; 32]).unwrap()
+}
+
+fn nov10() -> Timestamp {
+    Timestamp::from_civil(CivilTime {
+        year: 2026,
+        month: 11,
+        day: 10,
+        hour: 10,
+        minute: 0,
+        second: 0,
+    })
+}
+
+fn serial() -> DeviceSerial {
+    DeviceSerial::new(SERIAL).unwrap()
+}
+
+fn server() -> Server {
+    let pk = sign::public_key(&bureau_key());
+    Server::start(ServeConfig {
+        sim: SimConfig::new(serial(), pk, nov10()),
+        run_free: false,
+        disk_addr: "127.0.0.1:0".parse().unwrap(),
+        control_addr: "127.0.0.1:0".parse().unwrap(),
+        bureau: BureauSetup::Key(pk),
+    })
+    .unwrap()
+}
+
+fn ready(c: &mut DiskClient<TcpTransport>, numbers: u32) {
+    let kinds = [KindLimits {
+        kind: InvoiceKind::Normal,
+        single_limit: Fen(100_000_000),
+        offline_hours: 24 * 30,
+        offline_amount: Fen(1_000_000_000_000),
+    }];
+    let token = ProvisionToken {
+        serial: serial(),
+        taxpayer_id: TaxpayerId::new("91350100M000100Y43").unwrap(),
+        company_name: CompanyName::new("测试有限公司").unwrap(),
+        machine: 0,
+        kinds: kinds.into_iter().collect(),
+        lock_time: nov10().plus_secs(60 * 86_400),
+        upload_deadline: nov10().plus_secs(60 * 86_400),
+        issued_at: nov10(),
+    };
+    c.provision(Signed::sign(token, &bureau_key()).unwrap())
+        .unwrap();
+    c.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap();
+    let mut first = 1;
+    let mut seq = 1;
+    while first <= numbers {
+        let count = (numbers + 1 - first).min(1000);
+        let g = RollGrant {
+            serial: serial(),
+            seq,
+            kind: InvoiceKind::Normal,
+            code: InvoiceCode::new("031001600104").unwrap(),
+            first: InvoiceNumber::new(first).unwrap(),
+            count,
+            issued_at: nov10(),
+        };
+        c.load_roll(Signed::sign(g, &bureau_key()).unwrap())
+            .unwrap();
+        first += count;
+        seq += 1;
+    }
+}
+
+fn draft(amount: i64) -> IssueDraft {
+    IssueDraft {
+        kind: InvoiceKind::Normal,
+        variant: Variant::Standard,
+        buyer: None,
+        amount: Fen(amount),
+        tax: Fen(amount * 9 / 100),
+        content_digest: [3; 32],
+        red: None,
+        oil: None,
+    }
+}
+
+fn config() -> ClientConfig {
+    ClientConfig {
+        attempts: 6,
+        timeout: Duration::from_millis(60),
+        reconnect_pause: Duration::from_millis(5),
+        session: None,
+    }
+}
+
+#[test]
+fn thousand_issues_over_tcp_with_faults_no_lost_no_doubled_invoice() {
+    let srv = server();
+    let addr = srv.disk_addr().to_string();
+    let mut c = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    ready(&mut c, 1000);
+    let mut rng = StdRng::seed_from_u64(7);
+    let actions = [
+        FrameFaultAction::DropAnswer,
+        FrameFaultAction::CorruptAnswer,
+        FrameFaultAction::DropRequest,
+        FrameFaultAction::DuplicateAnswer,
+        // Later than the client waits: the resend's answer and this one both arrive.
+        FrameFaultAction::DelayAnswer(90),
+    ];
+    let mut got = Vec::new();
+    for i in 0..1000i64 {
+        if rng.random_range(0..100) < 25 {
+            let action = actions[rng.random_range(0..actions.len())];
+            let r = srv.control(ControlRequest::FrameFault { nth: 1, action });
+            assert_eq!(r, Some(ControlResponse::Ok));
+        }
+        let inv = c.issue(draft(500 + i)).unwrap();
+        assert_eq!(inv.body.amount.0, 500 + i);
+        got.push(inv.body.number.get());
+    }
+    let s = c.stats();
+    assert!(
+        s.retries > 100 && s.bad_frames > 10 && s.stale > 10,
+        "{s:?}"
+    );
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), 1000);
+    // The journal as the disk holds it, read on a fresh client and connection.
+    srv.control(ControlRequest::ClearFaults);
+    c.logout().unwrap();
+    let mut reader = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    reader.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap();
+    let events = reader.list_pending().unwrap();
+    let journal: Vec<u32> = events
+        .iter()
+        .map(|e| match e {
+            JournalEvent::Invoice(i) => i.body.number.get(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(journal, got);
+    for e in events.iter().step_by(97) {
+        assert_eq!(&reader.read_event(e.counter()).unwrap().event, e);
+    }
+}
+
+#[test]
+fn refusals_and_sessions_over_tcp() {
+    let srv = server();
+    let addr = srv.disk_addr().to_string();
+    let mut a = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    let mut b = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    ready(&mut a, 5);
+    let e = b.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap_err();
+    assert!(matches!(e, DiskError::Busy { .. }), "{e:?}");
+    a.logout().unwrap();
+    let e = b.login(&Pin::new("11111111").unwrap()).unwrap_err();
+    assert_eq!(e.wire_error(), Some(WireError::WrongPin));
+    assert!(e.to_string().contains("9 tries left"), "{e}");
+}
+
+#[test]
+fn a_stopped_server_ends_in_one_clear_line() {
+    let srv = server();
+    let addr = srv.disk_addr().to_string();
+    let mut c = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    assert_eq!(c.ping(1).unwrap(), 1);
+    srv.shutdown().unwrap();
+    let e = c.ping(2).unwrap_err();
+    assert!(
+        matches!(e, DiskError::Transport(TransportError::NoDevice(_))),
+        "{e:?}"
+    );
+    let line = e.to_string();
+    assert!(line.contains(&addr) && !line.contains('\n'), "{line}");
+}
