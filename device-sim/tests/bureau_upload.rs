@@ -8,8 +8,8 @@ use bureau_support::*;
 use taxdisk_device_sim::bureau::upload::verify_events;
 use taxdisk_protocol::bureau_api::*;
 use taxdisk_protocol::checkcode;
-use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::sign;
+use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::*;
 
 fn grant(api: &Api, kind: InvoiceKind) -> RollGrant {
