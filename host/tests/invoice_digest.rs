@@ -1,7 +1,8 @@
 //! The content digest (D5): canonical, versioned, sensitive to every part of the content, and
 //! what the IssueRequest carries.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "invoice_common.rs"]
+#[path = "invoice_support/mod.rs"]
 mod common;
 
 use common::*;
@@ -49,7 +50,8 @@ fn h07_digest_is_deterministic_and_independent_of_entry_form() {
 #[test]
 fn h07_digest_changes_with_every_part_of_the_content() {
     let reference = digest(base());
-    let changes: Vec<(&str, Box<dyn Fn(&mut Draft)>)> = vec![
+    type Change = Box<dyn Fn(&mut Draft)>;
+    let changes: Vec<(&str, Change)> = vec![
         ("buyer name", Box::new(|d| d.buyer.name.push('X'))),
         ("buyer id", Box::new(|d| d.buyer.taxpayer_id = None)),
         ("buyer bank", Box::new(|d| d.buyer.bank_account.push('1'))),

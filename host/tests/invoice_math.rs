@@ -1,8 +1,9 @@
 //! Property tests of the tax math (F8, H7): generated lines satisfy the tolerances, totals are
 //! the sums of the lines, discount lines always follow their line, and with/without-tax
 //! conversion round-trips within a fen.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "invoice_common.rs"]
+#[path = "invoice_support/mod.rs"]
 mod common;
 
 use common::*;

@@ -1,6 +1,7 @@
 //! H7 / F1-F8 (and the composition side of H10) through the public invoice API.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "invoice_common.rs"]
+#[path = "invoice_support/mod.rs"]
 mod common;
 
 use common::*;

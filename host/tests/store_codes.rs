@@ -1,6 +1,7 @@
 //! H5 customers and H6 products.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "store_common.rs"]
+#[path = "store_support/mod.rs"]
 mod store_common;
 
 use rust_decimal::Decimal;

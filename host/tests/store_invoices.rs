@@ -1,19 +1,20 @@
 //! Invoices in the store: life cycle, void rights (H9), red forms (H10), oil mirror, and month
 //! queries over 20,000 invoices through the index.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "invoice_common.rs"]
+#[path = "invoice_support/mod.rs"]
 mod common;
-#[path = "store_common.rs"]
+#[path = "store_support/mod.rs"]
 mod store_common;
 
 use common::*;
 use store_common::*;
-use taxdisk_host::invoice::{Invoice, KindFields, LineInput};
+use taxdisk_host::invoice::{Invoice, KindFields};
 use taxdisk_host::store::*;
 use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::{
     CheckCode, InfoFormNumber, InvoiceCode, InvoiceKind, InvoiceNumber, OilStockEntry, OilUnit,
-    RedRef, Signature, TaxRate, Variant,
+    RedRef, Signature, Variant,
 };
 
 fn blue(kind: KindFields) -> Invoice {

@@ -1,6 +1,7 @@
 //! H1 initialization, H2 users, H3 permissions, H4 backups, migrations and the audit log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-#[path = "store_common.rs"]
+#[path = "store_support/mod.rs"]
 mod store_common;
 
 use store_common::*;
@@ -33,7 +34,8 @@ fn h01_initialization_refused_twice() {
 
 #[test]
 fn h01_initialization_needs_every_field() {
-    let cases: Vec<Box<dyn Fn(&mut Initialization)>> = vec![
+    type Change = Box<dyn Fn(&mut Initialization)>;
+    let cases: Vec<Change> = vec![
         Box::new(|i| i.supervisor_name = " ".into()),
         Box::new(|i| i.address.clear()),
         Box::new(|i| i.phone.clear()),

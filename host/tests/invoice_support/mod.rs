@@ -1,5 +1,5 @@
 //! Shared fixtures of the invoice tests (included with `#[path]`, not a test target of its own).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use rust_decimal::Decimal;
 use std::str::FromStr;

@@ -1,5 +1,5 @@
 //! Shared fixtures of the store tests (included with `#[path]`).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use taxdisk_host::store::*;
 
