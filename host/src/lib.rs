@@ -19,3 +19,4 @@ pub mod export;
 pub mod invoice;
 pub mod store;
 pub mod transport;
+pub mod workflow;

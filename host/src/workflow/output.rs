@@ -1,0 +1,124 @@
+//! Backup and restore (H4, FAQ 2.7-2.9), the monthly export (H16, FAQ 9.11) and printing (H18,
+//! FAQ 6.1-6.7), through the workflow so the logged-in user is the actor.
+
+use super::Workflow;
+use super::errors::WorkflowError;
+use crate::export::print::{ListLayout, Margins, PrintMeta, render};
+use crate::export::xlsx::{ExportRow, ExportSummary, export_month};
+use crate::store::company::SETTING_BACKUP_FOLDER;
+use crate::store::{Action, BackupEntry, InvoiceId, InvoiceState, MonthQuery, StoredInvoice};
+use std::path::Path;
+use taxdisk_protocol::checkcode::{check_code, cipher_area};
+use taxdisk_protocol::time::Period;
+
+impl Workflow {
+    /// H4 (FAQ 2.7): sets the backup folder.
+    pub fn set_backup_folder(&mut self, folder: &Path) -> Result<(), WorkflowError> {
+        let user = self.require_user("backup settings")?;
+        let text = folder.to_str().ok_or_else(|| {
+            WorkflowError::rule("backup settings", "the folder name is not UTF-8", "H4")
+        })?;
+        self.store
+            .set_setting(user.id, SETTING_BACKUP_FOLDER, text)?;
+        Ok(())
+    }
+
+    /// H4 (FAQ 2.8): a consistent backup of the database into the backup folder; any user.
+    pub fn backup(&mut self) -> Result<BackupEntry, WorkflowError> {
+        let user = self.require_user("backup")?;
+        Ok(self.store.backup(user.id)?)
+    }
+
+    /// H4 (FAQ 2.9): the backups in the folder, oldest first.
+    pub fn list_backups(&self) -> Result<Vec<BackupEntry>, WorkflowError> {
+        Ok(self.store.list_backups()?)
+    }
+
+    /// H4 (FAQ 2.9): restores the listed backup `name`; the administrator only.
+    pub fn restore(&mut self, name: &str) -> Result<(), WorkflowError> {
+        let user = self.require_user("restore")?;
+        self.store.restore(user.id, name)?;
+        Ok(())
+    }
+
+    /// H16 (FAQ 9.11): exports the invoices of `period` with their lines to an .xlsx file;
+    /// voided invoices are left out.
+    pub fn export_month(
+        &mut self,
+        period: Period,
+        path: &Path,
+    ) -> Result<ExportSummary, WorkflowError> {
+        self.require_user("export")?;
+        let mut rows: Vec<StoredInvoice> = Vec::new();
+        self.store
+            .for_each_in_month(&MonthQuery::period(period), |s| {
+                if matches!(
+                    s.state,
+                    InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
+                ) && s.disk.is_some()
+                {
+                    rows.push(s);
+                }
+                Ok(())
+            })?;
+        let texts: Vec<(String, String)> = rows
+            .iter()
+            .filter_map(|s| s.disk.as_ref())
+            .map(|d| (d.code.as_str().to_owned(), format!("{:08}", d.number.get())))
+            .collect();
+        let export: Vec<ExportRow<'_>> = rows
+            .iter()
+            .zip(&texts)
+            .filter_map(|(s, (code, number))| {
+                let d = s.disk.as_ref()?;
+                Some(ExportRow {
+                    invoice: &s.invoice,
+                    code,
+                    number,
+                    issued_at: d.time,
+                    voided: s.state == InvoiceState::Voided,
+                    uploaded: s.state == InvoiceState::Uploaded,
+                })
+            })
+            .collect();
+        Ok(export_month(&export, period, path)?)
+    }
+
+    /// H18 (FAQ 6.1, 6.3): renders an issued invoice (and its sales list) to PDF with margin
+    /// offsets; reprinting is unlimited. Needs the query permission for its kind (H3).
+    pub fn print(
+        &mut self,
+        id: InvoiceId,
+        margins: Margins,
+        layout: ListLayout,
+    ) -> Result<Vec<u8>, WorkflowError> {
+        let user = self.require_user("print")?;
+        let s = self.store.invoice(id)?;
+        self.store
+            .require(user.id, s.invoice.kind(), Action::Query)?;
+        let Some(d) = &s.disk else {
+            return Err(WorkflowError::rule(
+                format!("print of invoice {}", id.0),
+                format!("the invoice is {}, not issued", s.state.as_str()),
+                "H18",
+            ));
+        };
+        let machine = self.info()?.machine;
+        let cipher = cipher_area(&d.signature);
+        let meta = PrintMeta {
+            code: d.code.as_str().to_owned(),
+            number: format!("{:08}", d.number.get()),
+            issued_at: d.time,
+            machine,
+            check_code: d
+                .check_code
+                .clone()
+                .unwrap_or_else(|| check_code(&d.signature))
+                .as_str()
+                .to_owned(),
+            cipher: String::from_utf8_lossy(&cipher).into_owned(),
+            voided: s.state == InvoiceState::Voided,
+        };
+        Ok(render(&s.invoice, &meta, margins, layout)?)
+    }
+}

@@ -1,0 +1,331 @@
+//! Red info forms (红字发票信息表, H10, FAQ 7.1-7.15) and red special invoices.
+//!
+//! - Fill (填开) by the seller (needs special-invoice authorization, FAQ 7.13) or the buyer; a
+//!   buyer who already deducted names no original (FAQ 7.9); amounts and quantities negative
+//!   (FAQ 7.11); no discount and no list (FAQ 7.7, 7.8).
+//! - Edit rules per state (FAQ 7.6): not uploaded: edit and delete; under review: delete only;
+//!   approved: neither. The store enforces them.
+//! - Upload to the bureau (B6; approved at once unless the bureau reviews by hand), download of
+//!   review results and of approved forms others filed for us (FAQ 7.14). Forms do not expire
+//!   (FAQ 7.15).
+//! - One form, one red invoice (FAQ 7.4); a wrong red invoice not yet copied is voided and
+//!   reissued on the same form (FAQ 7.5): voiding releases the form (store).
+//! - XML export and import of forms (FAQ 7.2), see [`xml`](self::xml_export).
+//!
+//! Choice: the bureau's form number of a form under review is kept in the store setting
+//! `workflow.red_form_number.<id>` until the review result arrives (the store records the
+//! number when approved).
+
+use super::Workflow;
+use super::errors::WorkflowError;
+use crate::invoice::math::{from_fen, round_price, to_fen};
+use crate::invoice::{Draft, KindFields, Line, LineKind, Party, PriceMode, text};
+use crate::store::{Action, Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
+use rust_decimal::Decimal;
+use taxdisk_protocol::bureau_api::{
+    RedApplicant, RedForm as BureauForm, RedFormDraft, RedFormLine, RedFormState as BureauState,
+};
+use taxdisk_protocol::types::{Fen, InfoFormNumber, InvoiceKind, RedRef, TaxpayerId};
+
+fn number_key(id: RedFormId) -> String {
+    format!("workflow.red_form_number.{}", id.0)
+}
+
+fn red(problem: impl Into<String>, rule: &'static str) -> WorkflowError {
+    WorkflowError::rule("red info form", problem, rule)
+}
+
+impl Workflow {
+    /// H10 (FAQ 7.2): fills a new form (not uploaded). A seller's form needs the disk's
+    /// special-invoice authorization (FAQ 7.13); the user needs the red permission on special
+    /// invoices (H3).
+    pub fn red_form_fill(&mut self, body: &RedFormBody) -> Result<RedFormId, WorkflowError> {
+        let user = self.require_user("red info form")?;
+        self.store
+            .require(user.id, InvoiceKind::Special, Action::Red)?;
+        self.check_applicant(body)?;
+        Ok(self.store.add_red_form(user.id, body)?)
+    }
+
+    /// H10 (FAQ 7.6): edits a form not yet uploaded.
+    pub fn red_form_edit(
+        &mut self,
+        id: RedFormId,
+        body: &RedFormBody,
+    ) -> Result<(), WorkflowError> {
+        let user = self.require_user("red info form")?;
+        self.store
+            .require(user.id, InvoiceKind::Special, Action::Red)?;
+        self.check_applicant(body)?;
+        Ok(self.store.update_red_form(user.id, id, body)?)
+    }
+
+    /// H10 (FAQ 7.6): deletes a form not uploaded or under review.
+    pub fn red_form_delete(&mut self, id: RedFormId) -> Result<(), WorkflowError> {
+        let user = self.require_user("red info form")?;
+        self.store
+            .require(user.id, InvoiceKind::Special, Action::Red)?;
+        Ok(self.store.delete_red_form(user.id, id)?)
+    }
+
+    fn check_applicant(&mut self, body: &RedFormBody) -> Result<(), WorkflowError> {
+        let own = self.taxpayer_id("red info form")?;
+        match body.applicant {
+            Applicant::Seller => {
+                if !self.disk.status(InvoiceKind::Special)?.authorized {
+                    return Err(red(
+                        "a seller's form needs special-invoice authorization; the buyer applies",
+                        "H10, FAQ 7.13",
+                    ));
+                }
+                if body.seller.taxpayer_id.as_ref() != Some(&own) {
+                    return Err(red(
+                        format!("the seller of a seller's form is this taxpayer ({own})"),
+                        "H10, FAQ 7.1",
+                    ));
+                }
+            }
+            Applicant::Buyer => {
+                if body.buyer.taxpayer_id.as_ref() != Some(&own) {
+                    return Err(red(
+                        format!("the buyer of a buyer's form is this taxpayer ({own})"),
+                        "H10, FAQ 7.1",
+                    ));
+                }
+            }
+        }
+        if body.seller.taxpayer_id.is_none() || body.buyer.taxpayer_id.is_none() {
+            return Err(red("seller and buyer need their taxpayer ids", "H10, F3"));
+        }
+        Ok(())
+    }
+
+    /// H10 (FAQ 7.2(1)): uploads a form to the bureau for review; answers the form after (under
+    /// review, or approved with its number when the bureau approves at once).
+    pub fn red_form_upload(&mut self, id: RedFormId) -> Result<RedForm, WorkflowError> {
+        let user = self.require_user("red info form upload")?;
+        let bureau = self.require_bureau("red info form upload")?.clone();
+        let form = self.store.red_form(id)?;
+        if form.state != RedFormState::NotUploaded {
+            return Err(red(
+                format!(
+                    "form {} is {}; only a form not uploaded is uploaded",
+                    id.0,
+                    form.state.as_str()
+                ),
+                "H10, FAQ 7.6",
+            ));
+        }
+        let draft = self.bureau_draft(&form.body)?;
+        let answer = bureau.submit_red_form(&draft)?;
+        self.store.mark_red_form_submitted(user.id, id)?;
+        self.store
+            .set_setting(user.id, &number_key(id), answer.number.as_str())?;
+        self.apply_review(id, &answer)?;
+        Ok(self.store.red_form(id)?)
+    }
+
+    /// Records the bureau's review result of a form under review.
+    fn apply_review(&mut self, id: RedFormId, answer: &BureauForm) -> Result<(), WorkflowError> {
+        let user = self.require_user("red info form")?;
+        match answer.state {
+            BureauState::Approved | BureauState::Used => {
+                self.store
+                    .mark_red_form_reviewed(user.id, id, Some(&answer.number))?;
+            }
+            BureauState::Rejected => self.store.mark_red_form_reviewed(user.id, id, None)?,
+            BureauState::UnderReview | BureauState::NotUploaded => {}
+        }
+        Ok(())
+    }
+
+    /// H10 (FAQ 7.14): downloads review results of this taxpayer's forms under review, and the
+    /// approved forms others (buyers) filed naming this taxpayer as seller. Answers the forms
+    /// that changed or arrived.
+    pub fn download_red_forms(&mut self) -> Result<Vec<RedFormId>, WorkflowError> {
+        let user = self.require_user("red info form download")?;
+        let bureau = self.require_bureau("red info form download")?.clone();
+        let mut changed = Vec::new();
+        for f in self.store.red_forms(RedFormState::UnderReview)? {
+            let Some(n) = self.store.setting(&number_key(f.id))? else {
+                continue;
+            };
+            let Ok(number) = InfoFormNumber::new(n.trim()) else {
+                continue;
+            };
+            let answer = bureau.red_form(&number)?;
+            if answer.state != BureauState::UnderReview {
+                self.apply_review(f.id, &answer)?;
+                changed.push(f.id);
+            }
+        }
+        let own = self.taxpayer_id("red info form download")?;
+        let approved = bureau.red_forms(Some(&own), Some(BureauState::Approved))?;
+        for f in approved {
+            if f.draft.seller != own || self.store.red_form_by_number(&f.number)?.is_some() {
+                continue;
+            }
+            let body = self.store_body(&f.draft)?;
+            let id = self
+                .store
+                .add_approved_red_form(user.id, &f.number, &body)?;
+            changed.push(id);
+        }
+        Ok(changed)
+    }
+
+    /// H10 (FAQ 7.3(2)): the red special draft of an approved form: the form's lines (already
+    /// negative, no discounts, no list), this company as seller, the form's buyer. Issue it
+    /// with [`Workflow::issue`]; the form becomes used (one form, one invoice, FAQ 7.4).
+    pub fn red_draft_from_form(&mut self, number: &InfoFormNumber) -> Result<Draft, WorkflowError> {
+        self.require_user("red special invoice")?;
+        let form = match self.store.red_form_by_number(number)? {
+            Some(f) => f,
+            None => {
+                self.download_red_forms()?;
+                self.store.red_form_by_number(number)?.ok_or_else(|| {
+                    red(
+                        format!("info form {number} is unknown here and at the bureau"),
+                        "H10, FAQ 7.3",
+                    )
+                })?
+            }
+        };
+        if form.state != RedFormState::Approved {
+            return Err(red(
+                format!(
+                    "info form {number} is {}, not approved",
+                    form.state.as_str()
+                ),
+                if form.state == RedFormState::Used {
+                    "H10, FAQ 7.4"
+                } else {
+                    "H10, FAQ 7.3"
+                },
+            ));
+        }
+        let seller = self.seller_party()?;
+        let mut d = Draft::new(KindFields::Special, seller, form.body.buyer.clone());
+        d.lines = form.body.lines.clone();
+        d.red = Some(RedRef::InfoForm(number.clone()));
+        Ok(d)
+    }
+
+    /// This company as the seller of an invoice: the disk's name and taxpayer id with the
+    /// store's address, phone and first bank account (FAQ 4.16).
+    pub fn seller_party(&mut self) -> Result<Party, WorkflowError> {
+        let info = self.info()?;
+        let company = self.store.company()?;
+        Ok(Party {
+            name: info
+                .company_name
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            taxpayer_id: info.taxpayer_id,
+            address_phone: company.address_phone(),
+            bank_account: company.bank_account_text(0).unwrap_or_default(),
+        })
+    }
+
+    /// The bureau's form draft of a stored form body.
+    fn bureau_draft(&mut self, b: &RedFormBody) -> Result<RedFormDraft, WorkflowError> {
+        let serial = self.serial()?;
+        let id = |p: &Party, who: &str| {
+            p.taxpayer_id
+                .clone()
+                .ok_or_else(|| red(format!("the {who} needs a taxpayer id"), "H10, F3"))
+        };
+        let mut lines = Vec::with_capacity(b.lines.len());
+        let (mut amount, mut tax) = (0i64, 0i64);
+        for l in &b.lines {
+            let a = to_fen("line amount", l.amount)?;
+            let t = to_fen("line tax", l.tax)?;
+            amount = amount.saturating_add(a.0);
+            tax = tax.saturating_add(t.0);
+            lines.push(RedFormLine {
+                name: l.name.clone(),
+                class_code: l.class_code.clone(),
+                quantity: l
+                    .quantity
+                    .map(|q| q.normalize().to_string())
+                    .unwrap_or_default(),
+                amount: a,
+                rate: l.rate,
+                tax: t,
+            });
+        }
+        Ok(RedFormDraft {
+            applicant: match b.applicant {
+                Applicant::Buyer => RedApplicant::Buyer,
+                Applicant::Seller => RedApplicant::Seller,
+            },
+            serial,
+            seller: id(&b.seller, "seller")?,
+            buyer: id(&b.buyer, "buyer")?,
+            original: b.original.clone(),
+            lines,
+            amount: Fen(amount),
+            tax: Fen(tax),
+            reason: b.reason.clone(),
+        })
+    }
+
+    /// A stored form body from the bureau's draft (downloads and imports). Party names the
+    /// bureau does not carry: this company's name for itself, the taxpayer id for the other.
+    pub(crate) fn store_body(&mut self, d: &RedFormDraft) -> Result<RedFormBody, WorkflowError> {
+        let own = self.info()?;
+        let party = |t: &TaxpayerId| Party {
+            name: if Some(t) == own.taxpayer_id.as_ref() {
+                own.company_name
+                    .as_ref()
+                    .map_or_else(|| t.as_str().to_owned(), |n| n.as_str().to_owned())
+            } else {
+                t.as_str().to_owned()
+            },
+            taxpayer_id: Some(t.clone()),
+            ..Party::default()
+        };
+        let mut lines = Vec::with_capacity(d.lines.len());
+        for l in &d.lines {
+            let quantity = if l.quantity.trim().is_empty() {
+                None
+            } else {
+                Some(text::parse_decimal("quantity", &l.quantity)?)
+            };
+            let amount = from_fen(l.amount);
+            let unit_price = match quantity {
+                Some(q) if !q.is_zero() => Some(round_price((amount / q).abs())),
+                _ => None,
+            };
+            lines.push(Line {
+                kind: LineKind::Goods,
+                name: l.name.clone(),
+                class_code: l.class_code.clone(),
+                spec: String::new(),
+                unit: String::new(),
+                quantity,
+                unit_price,
+                amount,
+                rate: l.rate,
+                tax: from_fen(l.tax),
+                zero_flag: None,
+                price_mode: PriceMode::WithoutTax,
+            });
+        }
+        if lines.iter().any(|l| l.amount >= Decimal::ZERO) {
+            return Err(red("amounts must be negative", "H10, FAQ 7.11"));
+        }
+        Ok(RedFormBody {
+            applicant: match d.applicant {
+                RedApplicant::Buyer => Applicant::Buyer,
+                RedApplicant::Seller => Applicant::Seller,
+            },
+            deducted: d.original.is_none(),
+            original: d.original.clone(),
+            seller: party(&d.seller),
+            buyer: party(&d.buyer),
+            lines,
+            reason: d.reason.clone(),
+        })
+    }
+}

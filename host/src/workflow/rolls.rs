@@ -1,0 +1,150 @@
+//! Rolls (发票领用管理, H13, FAQ 4.4-4.8, 4.20, 4.21): bought at the bureau and read into the
+//! disk online, or read from a medium file the tax office wrote; returned (the unused rest,
+//! with the disk's signed receipt handed to the bureau).
+
+use super::errors::WorkflowError;
+use super::period::read_medium;
+use super::{SETTING_GRANT_SEQ, Workflow};
+use std::path::Path;
+use taxdisk_protocol::WireError;
+use taxdisk_protocol::bureau_api::BuyRolls;
+use taxdisk_protocol::types::{
+    InvoiceCode, InvoiceKind, InvoiceNumber, Roll, RollGrant, RollReturnReceipt, Signed,
+};
+
+/// A returned roll: the disk's signed receipt and whether the bureau took it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollReturn {
+    /// The disk-signed receipt (to take to the tax office when not handed in online).
+    pub receipt: Signed<RollReturnReceipt>,
+    /// Whether the bureau received it.
+    pub handed_in: bool,
+    /// Why not, when not.
+    pub note: Option<String>,
+}
+
+impl Workflow {
+    /// H13: buys `count` numbers of `kind` at the bureau (B2) and reads the grants into the
+    /// disk at once (读入新购发票, online).
+    pub fn buy_rolls(&mut self, kind: InvoiceKind, count: u32) -> Result<Vec<Roll>, WorkflowError> {
+        self.require_user("buying rolls")?;
+        let bureau = self.require_bureau("buying rolls")?.clone();
+        let serial = self.serial()?;
+        let grants = bureau.buy_rolls(&BuyRolls {
+            serial,
+            kind,
+            count,
+        })?;
+        self.load_grants(grants)
+    }
+
+    /// H13 (FAQ 4.4, 4.8): reads every roll granted at the bureau and not yet loaded.
+    pub fn read_rolls_online(&mut self) -> Result<Vec<Roll>, WorkflowError> {
+        self.require_user("reading rolls")?;
+        let bureau = self.require_bureau("reading rolls online")?.clone();
+        let serial = self.serial()?;
+        let after = self.seq_setting(SETTING_GRANT_SEQ)?;
+        let grants = bureau.grants(&serial, after)?;
+        self.load_grants(grants)
+    }
+
+    /// H13 (FAQ 4.4): reads rolls from a medium file: the JSON of one `Signed<RollGrant>` or a
+    /// list of them, as the tax office writes it. Untrusted input: a bad file is an error and
+    /// loads nothing; the disk checks every grant's signature and serial (D4).
+    pub fn read_rolls_from_file(&mut self, path: &Path) -> Result<Vec<Roll>, WorkflowError> {
+        self.require_user("reading rolls")?;
+        let bytes = read_medium(path)?;
+        let grants: Vec<Signed<RollGrant>> = match serde_json::from_slice(&bytes) {
+            Ok(list) => list,
+            Err(_) => match serde_json::from_slice::<Signed<RollGrant>>(&bytes) {
+                Ok(one) => vec![one],
+                Err(e) => {
+                    return Err(WorkflowError::Medium {
+                        path: path.to_path_buf(),
+                        problem: format!("not a roll grant (Signed<RollGrant> JSON): {e}"),
+                        rule: "H13, FAQ 4.4",
+                    });
+                }
+            },
+        };
+        if grants.is_empty() {
+            return Err(WorkflowError::Medium {
+                path: path.to_path_buf(),
+                problem: "holds no roll grant".into(),
+                rule: "H13, FAQ 4.4",
+            });
+        }
+        let serial = self.serial()?;
+        if let Some(g) = grants.iter().find(|g| g.body.serial != serial) {
+            return Err(WorkflowError::Medium {
+                path: path.to_path_buf(),
+                problem: format!(
+                    "the grant of roll {} is for disk {}, this is disk {serial}",
+                    g.body.code, g.body.serial
+                ),
+                rule: "D4, FAQ 4.4",
+            });
+        }
+        self.load_grants(grants)
+    }
+
+    /// Loads grants in sequence order; grants the disk already holds (replayed) are skipped.
+    fn load_grants(
+        &mut self,
+        mut grants: Vec<Signed<RollGrant>>,
+    ) -> Result<Vec<Roll>, WorkflowError> {
+        let user = self.require_user("reading rolls")?;
+        grants.sort_by_key(|g| g.body.seq);
+        let mut loaded = Vec::with_capacity(grants.len());
+        let mut newest = self.seq_setting(SETTING_GRANT_SEQ)?;
+        for g in grants {
+            let seq = g.body.seq;
+            match self.disk.load_roll(g) {
+                Ok(r) => loaded.push(r),
+                Err(e) if e.wire_error() == Some(WireError::Replayed) => {}
+                Err(e) => {
+                    self.store
+                        .set_setting(user.id, SETTING_GRANT_SEQ, &newest.to_string())?;
+                    return Err(e.into());
+                }
+            }
+            newest = newest.max(seq);
+        }
+        self.store
+            .set_setting(user.id, SETTING_GRANT_SEQ, &newest.to_string())?;
+        Ok(loaded)
+    }
+
+    /// H13 (FAQ 4.5, 4.20, 4.21): returns the unused rest of a roll. The disk refuses when
+    /// locked and from the first day of a month until that month's report (D4); the disk's
+    /// signed receipt is handed to the bureau when reachable, else kept for the tax office.
+    pub fn return_roll(
+        &mut self,
+        kind: InvoiceKind,
+        code: &InvoiceCode,
+        first: InvoiceNumber,
+    ) -> Result<RollReturn, WorkflowError> {
+        self.require_user("returning a roll")?;
+        let receipt = self.disk.return_roll(kind, code, first)?;
+        let (handed_in, note) = match &self.bureau {
+            None => (
+                false,
+                Some("no bureau address: take the receipt to the tax office".into()),
+            ),
+            Some(b) => match b.return_roll(&receipt) {
+                Ok(()) => (true, None),
+                Err(e) => (false, Some(e.to_string())),
+            },
+        };
+        Ok(RollReturn {
+            receipt,
+            handed_in,
+            note,
+        })
+    }
+
+    /// H13 (FAQ 4.6): the rolls on the disk (of `kind`, or all), oldest first.
+    pub fn rolls(&mut self, kind: Option<InvoiceKind>) -> Result<Vec<Roll>, WorkflowError> {
+        Ok(self.disk.list_rolls(kind)?)
+    }
+}

@@ -1,0 +1,256 @@
+//! Sessions: initialization (H1, FAQ 2.1) with the bureau connection test, provisioning
+//! (初始发行 at the tax office, a bench and demo convenience), and login: store user and
+//! password (H2) plus the disk PIN (D2), then the automatic monthly report at the first login
+//! of a month (上报汇总, H12, FAQ 9.3) and online updates (H17, FAQ 9.14(1)).
+
+use super::errors::{WorkflowError, bureau_offline};
+use super::{Workflow, update};
+use crate::bureau_client::BureauClient;
+use crate::store::{Initialization, UserId};
+use taxdisk_protocol::WireError;
+use taxdisk_protocol::bureau_api::{ProvisionRequest, RegisterKey, RegisterTaxpayer};
+use taxdisk_protocol::time::Period;
+use taxdisk_protocol::types::{DiskInfo, PeriodSummary, Pin, Signed, UpdateChange};
+
+/// How many periods back the login looks for the first period to copy (a disk whose first
+/// period is unknown: never copied).
+const MAX_PERIODS_BACK: usize = 24;
+
+/// What a login did besides logging in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginReport {
+    /// The user's name.
+    pub user: String,
+    /// The disk after login.
+    pub info: DiskInfo,
+    /// Periods copied (抄税) at this login (H12: the first login of a month).
+    pub copied: Vec<Period>,
+    /// Periods reported to the bureau (上报汇总) at this login.
+    pub reported: Vec<Period>,
+    /// Periods cleared (清卡) at this login, where already declared.
+    pub cleared: Vec<Period>,
+    /// Changes applied from the bureau (H17).
+    pub updates: Vec<UpdateChange>,
+    /// Events uploaded at this login.
+    pub uploaded: u32,
+    /// What could not be done automatically, one line each (offline, not declared, ...); the
+    /// user can do it by hand later.
+    pub notes: Vec<String>,
+}
+
+impl LoginReport {
+    /// Whether the last period was reported automatically at this login.
+    pub fn reported_automatically(&self) -> bool {
+        !self.reported.is_empty()
+    }
+}
+
+impl Workflow {
+    /// H1 (FAQ 2.1): first-run initialization: supervisor name and password, address, phone,
+    /// bank accounts, and the secure access server address with a connection test. The test
+    /// runs first; when it fails nothing is saved. Returns the administrator's id; the
+    /// workflow then talks to that bureau.
+    pub fn initialize(&mut self, init: &Initialization) -> Result<UserId, WorkflowError> {
+        if self.store.is_initialized()? {
+            return Err(WorkflowError::rule(
+                "initialization",
+                "the system is initialized already",
+                "H1",
+            ));
+        }
+        let client = BureauClient::new(&init.bureau_server)?;
+        client
+            .health()
+            .map_err(|source| WorkflowError::ConnectionTest {
+                url: init.bureau_server.clone(),
+                source: Box::new(source),
+            })?;
+        let admin = self.store.initialize(init)?;
+        self.bureau = Some(client);
+        Ok(admin)
+    }
+
+    /// H1: changes the secure access server address after a connection test (FAQ 9.10(1)).
+    /// Administrator only.
+    pub fn set_bureau_server(&mut self, url: &str) -> Result<(), WorkflowError> {
+        let user = self.require_user("setting the server address")?;
+        let client = BureauClient::new(url)?;
+        client
+            .health()
+            .map_err(|source| WorkflowError::ConnectionTest {
+                url: url.to_owned(),
+                source: Box::new(source),
+            })?;
+        self.store.set_bureau_server(user.id, url)?;
+        self.bureau = Some(client);
+        Ok(())
+    }
+
+    /// 初始发行 as the tax office does it (bench and demo convenience): registers the taxpayer
+    /// at the bureau (B1), asks for the provisioning token of this disk, provisions the disk
+    /// (D1: the key pair is generated inside it) and registers its public key. Answers the
+    /// provisioned disk's identity.
+    pub fn provision_disk(
+        &mut self,
+        reg: &RegisterTaxpayer,
+        machine: u16,
+    ) -> Result<DiskInfo, WorkflowError> {
+        let bureau = self.require_bureau("provisioning (初始发行)")?.clone();
+        let serial = self.refresh_info()?.serial;
+        bureau.register_taxpayer(reg)?;
+        let token = bureau.provision(&ProvisionRequest {
+            serial: serial.clone(),
+            taxpayer_id: reg.taxpayer_id.clone(),
+            machine,
+        })?;
+        let result = self.disk.provision(token)?;
+        bureau.register_key(&RegisterKey { serial, result })?;
+        self.refresh_info()
+    }
+
+    /// Logs in: the user's name and password (H2), then the disk PIN (D2; a wrong PIN answers
+    /// the tries left). At the first login of a month the last period is copied and reported
+    /// automatically (上报汇总, H12, FAQ 9.3): pending events are uploaded first, then the
+    /// summary goes to the bureau; a period already declared is cleared too. Updates waiting
+    /// at the bureau are applied (H17, FAQ 9.14(1)). When the bureau is unreachable the period
+    /// is still copied on the disk (issuing can go on) and the report is left for later, as a
+    /// note.
+    pub fn login(
+        &mut self,
+        user: &str,
+        password: &str,
+        pin: &Pin,
+    ) -> Result<LoginReport, WorkflowError> {
+        let u = self.store.authenticate(user, password)?;
+        self.disk.login(pin)?;
+        self.user = Some(u.clone());
+        let info = self.refresh_info()?;
+        let mut report = LoginReport {
+            user: u.name.clone(),
+            info: info.clone(),
+            copied: Vec::new(),
+            reported: Vec::new(),
+            cleared: Vec::new(),
+            updates: Vec::new(),
+            uploaded: 0,
+            notes: Vec::new(),
+        };
+        if info.taxpayer_id.is_none() {
+            report
+                .notes
+                .push("the disk is not provisioned (初始发行, D1)".into());
+            return Ok(report);
+        }
+        if self.bureau.is_some() {
+            match update::apply_pending_updates(self) {
+                Ok(changes) => report.updates = changes,
+                Err(e) => report.notes.push(format!("online update: {e}")),
+            }
+        }
+        self.monthly_report(&mut report)?;
+        report.info = self.refresh_info()?;
+        Ok(report)
+    }
+
+    /// H12: copies every finished period not yet copied, then reports and clears what the
+    /// bureau takes.
+    fn monthly_report(&mut self, report: &mut LoginReport) -> Result<(), WorkflowError> {
+        let info = self.info()?;
+        let current = info.period.unwrap_or_else(|| info.time.period());
+        let last = current.prev();
+        let mut summaries: Vec<Signed<PeriodSummary>> = Vec::new();
+        let mut next = match info.last_copied {
+            Some(c) => Some(c.next()),
+            None => {
+                // The disk's first period is not shown: find the oldest copyable one.
+                let mut p = last;
+                let mut first = None;
+                for _ in 0..MAX_PERIODS_BACK {
+                    match self.disk.copy_tax(p) {
+                        Ok(s) => {
+                            summaries.push(s);
+                            first = Some(p);
+                            break;
+                        }
+                        Err(e) if e.wire_error() == Some(WireError::PeriodNotCopyable) => {
+                            p = p.prev();
+                        }
+                        Err(e) if e.wire_error() == Some(WireError::PeriodNotFinished) => break,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                first.map(Period::next)
+            }
+        };
+        while let Some(p) = next.filter(|p| *p <= last) {
+            summaries.push(self.disk.copy_tax(p)?);
+            next = Some(p.next());
+        }
+        report.copied = summaries.iter().map(|s| s.body.period).collect();
+        let info = self.refresh_info()?;
+        let Some(copied) = info.last_copied else {
+            return Ok(());
+        };
+        let Some(bureau) = self.bureau.clone() else {
+            if !summaries.is_empty() {
+                report.notes.push(
+                    "no bureau address: the summary was not reported; use the counter report \
+                     (办税厅抄报, H12)"
+                        .into(),
+                );
+            }
+            return Ok(());
+        };
+        let rec = match bureau.disk(&info.serial) {
+            Ok(r) => r,
+            Err(e) => {
+                report.notes.push(format!("monthly report postponed: {e}"));
+                return Ok(());
+            }
+        };
+        // A period copied at an earlier login but never reported: its summary is still the
+        // disk's last one, which copy tax answers again (D8).
+        if summaries.is_empty() && rec.last_reported.is_none_or(|r| r < copied) {
+            summaries.push(self.disk.copy_tax(copied)?);
+        }
+        summaries.retain(|s| rec.last_reported.is_none_or(|r| r < s.body.period));
+        if !summaries.is_empty() {
+            match self.upload() {
+                Ok(u) => report.uploaded += u.acknowledged,
+                Err(e) => {
+                    report.notes.push(format!("monthly report postponed: {e}"));
+                    return Ok(());
+                }
+            }
+        }
+        for s in &summaries {
+            let p = s.body.period;
+            match bureau.summary(s) {
+                Ok(_) => report.reported.push(p),
+                Err(e) if bureau_offline(&e) => {
+                    report.notes.push(format!("monthly report postponed: {e}"));
+                    return Ok(());
+                }
+                Err(e) => {
+                    report.notes.push(format!("report of {p} refused: {e}"));
+                    return Ok(());
+                }
+            }
+        }
+        if info.last_cleared.is_none_or(|c| c < copied) {
+            match self.clear_card(copied) {
+                Ok(()) => report.cleared.push(copied),
+                Err(e) => report.notes.push(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs out of the disk (D14: frees it for another session) and the software.
+    pub fn logout(&mut self) -> Result<(), WorkflowError> {
+        let r = self.disk.logout();
+        self.user = None;
+        r?;
+        Ok(())
+    }
+}

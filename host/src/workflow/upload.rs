@@ -1,0 +1,226 @@
+//! Upload and repair (H11, FAQ 4.9, 4.14, 4.22).
+//!
+//! - Upload: every journal event the disk has not had acknowledged, in counter order and in
+//!   batches, to the bureau; its signed receipt goes back to the disk (D12, releasing the
+//!   offline limits) and the store marks the invoices uploaded.
+//! - Repair (发票修复): reconciles the store with the disk journal. The journal is read back
+//!   from the newest event until every pending row is decided: a pending row whose request id
+//!   is in the journal becomes issued with the disk's record; one that is not was never signed
+//!   and becomes abandoned. Voids the disk made that the store missed are recorded. Then
+//!   everything the bureau lacks is sent again, acknowledged events included (FAQ 4.22(2)).
+//!
+//! Stopping point of the scan: the host issues one invoice at a time, so an invoice signed for
+//! a pending row has a counter above every invoice the store knew as signed when that row was
+//! recorded; the scan stops at the first journal invoice the store holds as signed whose row is
+//! older than the oldest pending row (or at [`MAX_REPAIR_SCAN`] events).
+
+use super::Workflow;
+use super::errors::WorkflowError;
+use super::issue::disk_record;
+use crate::store::{InvoiceId, InvoiceState, Role};
+use std::collections::HashMap;
+use taxdisk_protocol::bureau_api::{Rejection, Upload};
+use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, JournalEvent, RequestId};
+
+/// Events sent in one upload request.
+pub const UPLOAD_BATCH: usize = 500;
+/// Most journal events one repair reads back.
+pub const MAX_REPAIR_SCAN: u64 = 100_000;
+
+/// What an upload did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UploadReport {
+    /// Events sent.
+    pub sent: u32,
+    /// Events the bureau accepted.
+    pub accepted: u32,
+    /// Events the disk newly marked uploaded.
+    pub acknowledged: u32,
+    /// Invoices the store newly marked uploaded.
+    pub marked: u32,
+    /// The bureau's receipt covers the journal up to this counter.
+    pub through_counter: Option<u64>,
+    /// Events refused, with the bureau's reasons (B3).
+    pub rejected: Vec<Rejection>,
+}
+
+/// What a repair did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// Journal events read back.
+    pub scanned: u64,
+    /// Pending rows the disk had signed: now issued.
+    pub issued: Vec<InvoiceId>,
+    /// Pending rows the disk never signed: now abandoned.
+    pub abandoned: Vec<InvoiceId>,
+    /// Pending rows left undecided (the scan limit was reached).
+    pub undecided: Vec<InvoiceId>,
+    /// Voids on the disk the store had missed: now voided.
+    pub voided: Vec<InvoiceId>,
+    /// Invoices in the journal this store has no record of (issued by another installation).
+    pub unknown_on_disk: Vec<(InvoiceCode, InvoiceNumber)>,
+    /// The upload of what the bureau lacked, when a bureau is set and reachable.
+    pub upload: Option<UploadReport>,
+    /// Why the upload did not happen, if it did not.
+    pub upload_note: Option<String>,
+}
+
+impl Workflow {
+    /// H11: uploads every event not yet acknowledged (manual upload, FAQ 4.9, 4.14).
+    pub fn upload(&mut self) -> Result<UploadReport, WorkflowError> {
+        self.require_bureau("upload")?;
+        let events = self.disk.list_pending()?;
+        self.send_events(events)
+    }
+
+    /// Sends `events` in batches, hands each receipt to the disk and marks the store.
+    fn send_events(&mut self, events: Vec<JournalEvent>) -> Result<UploadReport, WorkflowError> {
+        let bureau = self.require_bureau("upload")?.clone();
+        let serial = self.serial()?;
+        let mut report = UploadReport::default();
+        let mut rest = events;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(UPLOAD_BATCH));
+            let batch = std::mem::replace(&mut rest, tail);
+            report.sent += u32::try_from(batch.len()).unwrap_or(u32::MAX);
+            let result = bureau.upload(&Upload {
+                serial: serial.clone(),
+                events: batch,
+            })?;
+            report.accepted += result.accepted;
+            let refused = !result.rejected.is_empty();
+            report.rejected.extend(result.rejected);
+            if let Some(receipt) = result.receipt {
+                let through = receipt.body.through_counter;
+                if report.through_counter.is_none_or(|t| t < through) {
+                    report.acknowledged += self.disk.ack_upload(receipt)?;
+                    let n = self.store.mark_uploaded_through(through)?;
+                    report.marked += u32::try_from(n).unwrap_or(u32::MAX);
+                    report.through_counter = Some(through);
+                }
+            }
+            if refused {
+                // Later events would leave a counter gap: stop and report.
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// H11 (FAQ 4.22): repair. See the module docs.
+    pub fn repair(&mut self) -> Result<RepairReport, WorkflowError> {
+        let user = self.require_user("repair")?;
+        let info = self.refresh_info()?;
+        let mut report = RepairReport::default();
+        let pending = self.store.pending_invoices()?;
+        let mut open: HashMap<RequestId, InvoiceId> =
+            pending.iter().map(|p| (p.request_id, p.id)).collect();
+        let oldest_pending = pending.iter().map(|p| p.id).min();
+        let mut counter = info.counter;
+        let floor = info.counter.saturating_sub(MAX_REPAIR_SCAN);
+        while counter > floor {
+            let view = match self.disk.read_event(counter) {
+                Ok(v) => v,
+                Err(e) if e.wire_error().is_some() => {
+                    // Reclaimed (D13) or never written: nothing older to learn.
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            report.scanned += 1;
+            counter -= 1;
+            match view.event {
+                JournalEvent::Invoice(s) => {
+                    let b = &s.body;
+                    if let Some(id) = open.remove(&b.request_id) {
+                        self.store.mark_issued(id, &disk_record(&s))?;
+                        if view.uploaded {
+                            self.store.mark_uploaded(id)?;
+                        }
+                        report.issued.push(id);
+                        continue;
+                    }
+                    match self.store.invoice_by_number(&b.code, b.number)? {
+                        None => report.unknown_on_disk.push((b.code.clone(), b.number)),
+                        Some(row) => {
+                            if row.state == InvoiceState::Issued && view.uploaded {
+                                self.store.mark_uploaded(row.id)?;
+                            }
+                            if open.is_empty() || oldest_pending.is_some_and(|p| row.id < p) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                JournalEvent::Void(v) => {
+                    let b = &v.body;
+                    if let Some(row) = self.store.invoice_by_number(&b.code, b.number)?
+                        && matches!(row.state, InvoiceState::Issued | InvoiceState::Uploaded)
+                    {
+                        // The disk voided it (D7 cannot be undone): record it under the
+                        // issuer's name unless the administrator repairs.
+                        let actor = if user.role == Role::Admin {
+                            user.id
+                        } else {
+                            row.issuer
+                        };
+                        self.store.mark_voided(actor, row.id)?;
+                        report.voided.push(row.id);
+                    }
+                }
+                JournalEvent::BlankVoid(_) => {}
+            }
+        }
+        let mut left: Vec<InvoiceId> = open.into_values().collect();
+        left.sort();
+        let truncated = counter <= floor && floor > 0;
+        for id in left {
+            if truncated {
+                report.undecided.push(id);
+            } else {
+                self.store
+                    .mark_abandoned(user.id, id, "repair: not in the disk journal (H11)")?;
+                report.abandoned.push(id);
+            }
+        }
+        if self.bureau.is_some() {
+            match self.resend_missing() {
+                Ok(u) => report.upload = Some(u),
+                Err(e) => report.upload_note = Some(e.to_string()),
+            }
+        }
+        self.info = None;
+        Ok(report)
+    }
+
+    /// H11: sends every journal event after the bureau's gapless counter, acknowledged ones
+    /// included, then whatever is still pending.
+    fn resend_missing(&mut self) -> Result<UploadReport, WorkflowError> {
+        let bureau = self.require_bureau("repair upload")?.clone();
+        let serial = self.serial()?;
+        let through = bureau.disk(&serial)?.through_counter;
+        let newest = self.refresh_info()?.counter;
+        let mut events = Vec::new();
+        let mut c = through + 1;
+        while c <= newest {
+            match self.disk.read_event(c) {
+                Ok(v) => events.push(v.event),
+                Err(e) if e.wire_error().is_some() => {}
+                Err(e) => return Err(e.into()),
+            }
+            c += 1;
+        }
+        let mut report = self.send_events(events)?;
+        let more = self.disk.list_pending()?;
+        if !more.is_empty() {
+            let r = self.send_events(more)?;
+            report.sent += r.sent;
+            report.accepted += r.accepted;
+            report.acknowledged += r.acknowledged;
+            report.marked += r.marked;
+            report.through_counter = r.through_counter.or(report.through_counter);
+            report.rejected.extend(r.rejected);
+        }
+        Ok(report)
+    }
+}
