@@ -194,3 +194,18 @@ fn a_stopped_server_ends_in_one_clear_line() {
     let line = e.to_string();
     assert!(line.contains(&addr) && !line.contains('\n'), "{line}");
 }
+
+#[test]
+fn a_client_opened_from_a_spec_string_reaches_the_server() {
+    let srv = server();
+    let spec: taxdisk_host::transport::TransportSpec =
+        format!("tcp:{}", srv.disk_addr()).parse().unwrap();
+    let mut c = DiskClient::new(taxdisk_host::transport::open(&spec).unwrap());
+    assert_eq!(c.ping(9).unwrap(), 9);
+    assert_eq!(c.info().unwrap().serial, serial());
+    assert!(
+        c.transport()
+            .describe()
+            .contains(&srv.disk_addr().to_string())
+    );
+}

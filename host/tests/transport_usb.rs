@@ -141,3 +141,13 @@ fn no_disk_attached_is_one_clear_line() {
     let by_serial = UsbTransport::open(UsbSelector::Serial("661234567890".into()));
     assert!(matches!(by_serial, Err(TransportError::NoDevice(_))));
 }
+
+#[test]
+fn opening_usb_from_a_spec_string_without_a_disk_is_no_device() {
+    let spec: taxdisk_host::transport::TransportSpec = "usb:serial=661234567890".parse().unwrap();
+    match taxdisk_host::transport::open(&spec) {
+        Err(TransportError::NoDevice(line)) => assert!(line.contains("USB"), "{line}"),
+        Err(e) => panic!("expected NoDevice, got {e}"),
+        Ok(_) => panic!("found a disk on this machine"),
+    }
+}

@@ -115,6 +115,89 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
+/// Where a disk is, as a user writes it (CLI flag, settings): `tcp:HOST:PORT` (also
+/// `tcp://HOST:PORT`), `usb` (the first disk), `usb:serial=SERIAL` or `usb:bus=B,address=A`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportSpec {
+    /// A disk served on TCP at this address.
+    Tcp(String),
+    /// A disk on USB.
+    Usb(UsbSelector),
+}
+
+impl std::str::FromStr for TransportSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let bad = || {
+            format!(
+                "disk address {s:?}: use tcp:HOST:PORT, usb, usb:serial=SERIAL or \
+                 usb:bus=B,address=A"
+            )
+        };
+        if let Some(addr) = s.strip_prefix("tcp://").or_else(|| s.strip_prefix("tcp:")) {
+            let ok = addr
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            return if ok {
+                Ok(TransportSpec::Tcp(addr.to_string()))
+            } else {
+                Err(bad())
+            };
+        }
+        if s == "usb" {
+            return Ok(TransportSpec::Usb(UsbSelector::First));
+        }
+        let Some(rest) = s.strip_prefix("usb:") else {
+            return Err(bad());
+        };
+        if let Some(serial) = rest.strip_prefix("serial=") {
+            return if serial.is_empty() {
+                Err(bad())
+            } else {
+                Ok(TransportSpec::Usb(UsbSelector::Serial(serial.to_string())))
+            };
+        }
+        let mut bus = None;
+        let mut address = None;
+        for part in rest.split(',') {
+            match part.split_once('=') {
+                Some(("bus", v)) => bus = v.parse::<u8>().ok(),
+                Some(("address", v)) => address = v.parse::<u8>().ok(),
+                _ => return Err(bad()),
+            }
+        }
+        match (bus, address) {
+            (Some(bus), Some(address)) => {
+                Ok(TransportSpec::Usb(UsbSelector::BusAddress { bus, address }))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl std::fmt::Display for TransportSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportSpec::Tcp(a) => write!(f, "tcp:{a}"),
+            TransportSpec::Usb(UsbSelector::First) => f.write_str("usb"),
+            TransportSpec::Usb(UsbSelector::Serial(s)) => write!(f, "usb:serial={s}"),
+            TransportSpec::Usb(UsbSelector::BusAddress { bus, address }) => {
+                write!(f, "usb:bus={bus},address={address}")
+            }
+        }
+    }
+}
+
+/// Opens the transport a [`TransportSpec`] names.
+pub fn open(spec: &TransportSpec) -> Result<Box<dyn Transport + Send>, TransportError> {
+    Ok(match spec {
+        TransportSpec::Tcp(addr) => Box::new(TcpTransport::connect(addr)?),
+        TransportSpec::Usb(sel) => Box::new(UsbTransport::open(sel.clone())?),
+    })
+}
+
 /// Most decoded frames an assembler keeps before dropping the oldest: a peer flooding answers
 /// cannot make the host's memory grow.
 pub const MAX_QUEUED_FRAMES: usize = 64;
@@ -205,6 +288,34 @@ mod tests {
         assert_eq!(a.pop().unwrap().unwrap().header.seq, 5);
         assert_eq!(a.pop().unwrap().unwrap().header.seq, 5);
         assert!(a.pop().is_none());
+    }
+
+    #[test]
+    fn transport_specs_parse_and_print_back() {
+        for s in [
+            "tcp:127.0.0.1:7000",
+            "usb",
+            "usb:serial=661234567890",
+            "usb:bus=1,address=4",
+        ] {
+            let spec: TransportSpec = s.parse().unwrap();
+            assert_eq!(spec.to_string(), s);
+        }
+        assert_eq!(
+            "tcp://localhost:1".parse::<TransportSpec>(),
+            Ok(TransportSpec::Tcp("localhost:1".into()))
+        );
+        for bad in [
+            "",
+            "tcp:",
+            "tcp:host",
+            "tcp:host:99999",
+            "usb:",
+            "usb:bus=1",
+            "serial",
+        ] {
+            assert!(bad.parse::<TransportSpec>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]
