@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -45,10 +46,11 @@ fn system_now() -> Timestamp {
 }
 
 /// Prints one JSON line on stdout and flushes it (a test or bench reads it from a pipe).
-fn print_json(v: &serde_json::Value) -> Result<(), String> {
+fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
     use std::io::Write;
+    let line = serde_json::to_string(v).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{v}")
+    writeln!(out, "{line}")
         .and_then(|()| out.flush())
         .map_err(|e| format!("stdout: {e}"))
 }
@@ -59,8 +61,7 @@ fn serve(a: ServeArgs) -> Result<(), String> {
     let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
     let server = Server::start(cfg).map_err(|e| e.to_string())?;
     if a.print_ports {
-        let ports = serde_json::to_value(server.ports()).map_err(|e| e.to_string())?;
-        print_json(&ports)?;
+        print_json(server.ports())?;
     }
     let sig = signals.wait();
     tracing::info!(signal = %sig, "stopping");
@@ -88,8 +89,7 @@ fn control(a: ControlArgs) -> Result<(), String> {
     let req = a.request.to_request()?;
     let mut client = ControlClient::connect(a.addr.as_str()).map_err(|e| e.to_string())?;
     let resp = client.send(req).map_err(|e| e.to_string())?;
-    let json = serde_json::to_value(&resp).map_err(|e| e.to_string())?;
-    print_json(&json)?;
+    print_json(&resp)?;
     match resp {
         ControlResponse::Error(m) => Err(format!("the simulator refused: {m}")),
         _ => Ok(()),

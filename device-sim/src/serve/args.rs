@@ -82,6 +82,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve one simulated disk on TCP (disk port + control port), optionally with the bureau.
@@ -116,6 +118,9 @@ pub enum ClockMode {
 
 /// Options of `taxdisk-sim serve`.
 #[derive(Debug, Args)]
+// --bureau-db and --bureau-seed conflict with --bureau-key rather than `requires` --bureau:
+// clap lets any member of a group satisfy `requires` (clap-rs/clap#4707), and the required
+// group leaves --bureau as the only other way.
 #[command(group(ArgGroup::new("bureau_source").required(true).args(["bureau_key", "bureau"])))]
 pub struct ServeArgs {
     /// Address of the disk-protocol port (port 0: any free port, see --print-ports).
@@ -158,10 +163,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub bureau: Option<SocketAddr>,
     /// The bureau's SQLite state file (with --bureau; created if missing, in memory if absent).
-    #[arg(long, value_name = "PATH", requires = "bureau")]
+    #[arg(long, value_name = "PATH", conflicts_with = "bureau_key")]
     pub bureau_db: Option<PathBuf>,
     /// Seed of the bureau key when its state is first created (with --bureau).
-    #[arg(long, value_name = "N", requires = "bureau")]
+    #[arg(long, value_name = "N", conflicts_with = "bureau_key")]
     pub bureau_seed: Option<u64>,
     /// Print the bound addresses and the bureau key as one JSON line on stdout once serving:
     /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX}.
@@ -443,7 +448,7 @@ pub fn parse_bureau_key(s: &str) -> Result<PublicKey, String> {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
@@ -626,6 +631,9 @@ mod tests {
         };
         assert!(serve(&["--bureau-key", &hex]).is_ok());
         assert!(serve(&["--bureau-key", &hex, "--bureau-db", "x"]).is_err());
+        assert!(serve(&["--bureau-key", &hex, "--bureau-seed", "3"]).is_err());
+        assert!(serve(&["--bureau-db", "x"]).is_err());
+        assert!(serve(&["--bureau", "127.0.0.1:0", "--bureau-db", "x"]).is_ok());
         assert!(serve(&["--bureau-key", &hex, "--bureau", "127.0.0.1:0"]).is_err());
     }
 }

@@ -1,0 +1,162 @@
+//! `taxdisk-sim serve --bureau` runs the simulated bureau in the same process and manufactures
+//! the disk with that bureau's key, so the bureau's own tokens provision it; `taxdisk-sim
+//! bureau` runs the bureau alone. Both keep the bureau state in `--bureau-db` / `--db` across
+//! restarts and stop cleanly on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod serve_support;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serve_support::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use taxdisk_protocol::bureau_api::{
+    Health, PREFIX, ProvisionRequest, RegisterKey, RegisterTaxpayer,
+};
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::{Request, Response, WireError};
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn get<R: DeserializeOwned>(base: &str, path: &str) -> R {
+    let mut resp = agent().get(format!("{base}{PREFIX}{path}")).call().unwrap();
+    let text = resp.body_mut().read_to_string().unwrap();
+    assert!(resp.status().is_success(), "GET {path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn post<B: Serialize, R: DeserializeOwned>(base: &str, path: &str, body: &B) -> R {
+    let mut resp = agent()
+        .post(format!("{base}{PREFIX}{path}"))
+        .send_json(body)
+        .unwrap();
+    let text = resp.body_mut().read_to_string().unwrap();
+    assert!(resp.status().is_success(), "POST {path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn key_hex(pk: &PublicKey) -> String {
+    pk.to_sec1().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `base_args` with the bureau served here instead of `--bureau-key`.
+fn args_with_bureau(db: &std::path::Path) -> Vec<String> {
+    let mut args = base_args();
+    let i = args.iter().position(|a| a == "--bureau-key").unwrap();
+    args.drain(i..i + 2);
+    args.extend([
+        "--bureau".into(),
+        "127.0.0.1:0".into(),
+        "--bureau-db".into(),
+        db.display().to_string(),
+        "--bureau-seed".into(),
+        "5".into(),
+    ]);
+    args
+}
+
+#[test]
+fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    let sim = Sim::start(&args_with_bureau(&db));
+    let base = sim.ports.bureau.clone().expect("bureau URL printed");
+    let health: Health = get(&base, "/health");
+    assert_eq!(health.status, "ok");
+    assert_eq!(key_hex(&health.public_key), sim.ports.bureau_key);
+    assert_ne!(sim.ports.bureau_key, bureau_key_hex());
+
+    // The bureau's clock at the disk's, then the bureau's own provisioning flow.
+    let _: serde_json::Value = post(&base, "/admin/time", &start_time());
+    let taxpayer = TaxpayerId::new(TAXPAYER).unwrap();
+    let _: serde_json::Value = post(
+        &base,
+        "/taxpayers",
+        &RegisterTaxpayer {
+            taxpayer_id: taxpayer.clone(),
+            company_name: CompanyName::new("测试有限公司").unwrap(),
+            kinds: vec![KindLimits {
+                kind: InvoiceKind::Normal,
+                single_limit: Fen(10_000_000),
+                offline_hours: 72,
+                offline_amount: Fen(100_000_000),
+            }],
+        },
+    );
+    let token: Signed<ProvisionToken> = post(
+        &base,
+        "/disks/provision",
+        &ProvisionRequest {
+            serial: serial(),
+            taxpayer_id: taxpayer,
+            machine: 0,
+        },
+    );
+    let mut conn = sim.disk();
+    // A token of another bureau is refused: the disk holds this bureau's key.
+    assert_eq!(
+        conn.call(1, Request::Provision(provision_token())),
+        Err(WireError::BadSignature.into())
+    );
+    let result = match conn.call(1, Request::Provision(token)) {
+        Ok(Response::Provision(r)) => r,
+        other => panic!("provision: {other:?}"),
+    };
+    let _: serde_json::Value = post(
+        &base,
+        "/disks/register-key",
+        &RegisterKey {
+            serial: serial(),
+            result,
+        },
+    );
+    assert!(sim.terminate().success());
+
+    // The bureau state (its key) survives a restart.
+    let sim = Sim::start(&args_with_bureau(&db));
+    assert_eq!(sim.ports.bureau_key, key_hex(&health.public_key));
+    assert!(sim.terminate().success());
+}
+
+#[test]
+fn the_bureau_subcommand_serves_the_bureau_alone_and_keeps_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+            .args(["bureau", "--listen", "127.0.0.1:0", "--print-ports", "--db"])
+            .arg(&db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        (child, v)
+    };
+    let (child, v) = start();
+    let base = v["bureau"].as_str().unwrap().to_string();
+    let health: Health = get(&base, "/health");
+    assert_eq!(v["bureau_key"], key_hex(&health.public_key));
+    let term = |mut child: std::process::Child| {
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        child.wait().unwrap()
+    };
+    assert!(term(child).success());
+    let (child, again) = start();
+    assert_eq!(again["bureau_key"], v["bureau_key"]);
+    assert!(term(child).success());
+}
