@@ -390,3 +390,18 @@ fn store_month_query_over_20000_invoices_uses_the_index() {
         assert!(!plan.contains("SCAN invoices"), "{q:?}: {plan}");
     }
 }
+
+#[test]
+fn f02_disk_code_must_fit_the_kind() {
+    let (mut s, admin) = store();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let id = s
+        .insert_pending(admin, &inv, rid(1), period(2026, 11), None)
+        .unwrap();
+    // An electronic code (suffix 11) for a normal invoice.
+    let e = s
+        .mark_issued(id, &record("031001600111", 1, 1, Timestamp(1_795_000_000)))
+        .unwrap_err();
+    assert_eq!(e.rule(), Some("F2"));
+    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Pending);
+}

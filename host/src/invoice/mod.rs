@@ -13,6 +13,7 @@ pub mod discount;
 pub mod error;
 pub mod math;
 pub mod model;
+pub mod red;
 pub mod text;
 pub mod validate;
 
@@ -24,3 +25,4 @@ pub use model::{
     Draft, Invoice, KindFields, Line, LineKind, MotorVehicleFields, PAPER_LINES, Party, PriceMode,
     SALES_LIST_TEXT, Totals, UsedCarFields, UsedCarIssuer, ZERO_RATE_TEXT,
 };
+pub use red::check_full_reversal;

@@ -10,6 +10,8 @@
 //!   idempotency key, unique here too.
 //! - `issued`: the disk's signed record is stored (code, number, counter, time, signature,
 //!   check code); the period becomes the disk time's period.
+//! - Recording a pending invoice writes no audit entry (the row names its issuer); abandon and
+//!   void do.
 //! - `abandoned`: the disk refused the request, nothing was signed (kept for the audit).
 //! - `voided`: by the issuer or the administrator (H9); voiding a red invoice that used an info
 //!   form releases the form for a corrected one (FAQ 7.5).
@@ -465,6 +467,14 @@ impl Store {
                 "only a pending invoice can be issued",
             ));
         }
+        // F2: the disk's code must be one of this kind.
+        let kind: u8 = self
+            .conn
+            .prepare_cached("SELECT kind FROM invoices WHERE id = ?1")?
+            .query_row([id.0], |r| r.get(0))?;
+        rec.code
+            .check_kind(kind_of(kind)?)
+            .map_err(|e| StoreError::Invoice(e.into()))?;
         let tx = self.conn.transaction()?;
         tx.prepare_cached(
             "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
