@@ -4,7 +4,7 @@
 
 use taxdisk_host::transport::TransportError;
 use taxdisk_host::transport::usb::{
-    UsbSelector, UsbTransport, list_disks, no_disk_line, packetize, reassemble,
+    UsbDiskInfo, UsbSelector, UsbTransport, list_disks, no_disk_line, packetize, reassemble, select,
 };
 use taxdisk_protocol::frame::{FrameDecoder, MAX_ENCODED, encode_request};
 use taxdisk_protocol::types::{Fen, InvoiceKind, Variant};
@@ -149,5 +149,46 @@ fn opening_usb_from_a_spec_string_without_a_disk_is_no_device() {
         Err(TransportError::NoDevice(line)) => assert!(line.contains("USB"), "{line}"),
         Err(e) => panic!("expected NoDevice, got {e}"),
         Ok(_) => panic!("found a disk on this machine"),
+    }
+}
+
+fn attached() -> Vec<UsbDiskInfo> {
+    let disk = |bus, address, serial: Option<&str>| UsbDiskInfo {
+        bus,
+        address,
+        serial: serial.map(str::to_string),
+        product: Some("taxdisk VAT tax-control disk".into()),
+        problem: serial.is_none().then(|| "permission denied".to_string()),
+    };
+    vec![
+        disk(1, 4, Some("661234567890")),
+        disk(1, 7, None),
+        disk(3, 2, Some("669999999999")),
+    ]
+}
+
+#[test]
+fn several_disks_are_picked_by_serial_or_bus_and_address() {
+    let a = attached();
+    assert_eq!(select(&UsbSelector::First, &a).unwrap(), 0);
+    let by_serial = UsbSelector::Serial("669999999999".into());
+    assert_eq!(select(&by_serial, &a).unwrap(), 2);
+    let by_addr = UsbSelector::BusAddress { bus: 1, address: 7 };
+    assert_eq!(select(&by_addr, &a).unwrap(), 1);
+    match select(&UsbSelector::Serial("660000000000".into()), &a) {
+        Err(TransportError::NoDevice(line)) => {
+            assert!(line.contains("serial 660000000000"), "{line}");
+            assert!(
+                line.contains("bus 1 address 4: serial 661234567890"),
+                "{line}"
+            );
+            assert!(line.contains("[permission denied]"), "{line}");
+            assert!(!line.contains('\n'));
+        }
+        other => panic!("{other:?}"),
+    }
+    match select(&UsbSelector::First, &[]) {
+        Err(TransportError::NoDevice(line)) => assert_eq!(line, no_disk_line()),
+        other => panic!("{other:?}"),
     }
 }

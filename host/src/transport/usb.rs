@@ -50,6 +50,26 @@ pub fn reassemble<'a>(
     out
 }
 
+/// Picks the disk `selector` names among the attached ones (in bus/address order). No disk at
+/// all is the [`no_disk_line`]; no match names the selector and lists what is attached.
+pub fn select(selector: &UsbSelector, attached: &[UsbDiskInfo]) -> Result<usize, TransportError> {
+    if attached.is_empty() {
+        return Err(TransportError::NoDevice(no_disk_line()));
+    }
+    let hit = attached.iter().position(|d| match selector {
+        UsbSelector::First => true,
+        UsbSelector::Serial(s) => d.serial.as_deref() == Some(s.as_str()),
+        UsbSelector::BusAddress { bus, address } => d.bus == *bus && d.address == *address,
+    });
+    hit.ok_or_else(|| {
+        let list: Vec<String> = attached.iter().map(|d| d.to_string()).collect();
+        TransportError::NoDevice(format!(
+            "no tax disk with {selector} on USB; attached: {}",
+            list.join("; ")
+        ))
+    })
+}
+
 /// Which disk to open when several are attached.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum UsbSelector {
@@ -297,55 +317,41 @@ impl UsbTransport {
         self.link = None;
         self.assembler.clear();
         let found = candidates(&self.ctx)?;
-        if found.is_empty() {
-            return Err(TransportError::NoDevice(no_disk_line()));
-        }
-        let mut seen = Vec::new();
-        for (dev, ep) in found {
-            let (serial, _, problem) = read_strings(&dev);
-            let bus = dev.bus_number();
-            let address = dev.address();
-            let chosen = match &self.selector {
-                UsbSelector::First => true,
-                UsbSelector::Serial(s) => serial.as_deref() == Some(s.as_str()),
-                UsbSelector::BusAddress { bus: b, address: a } => *b == bus && *a == address,
-            };
-            if !chosen {
-                seen.push(UsbDiskInfo {
-                    bus,
-                    address,
+        let infos: Vec<UsbDiskInfo> = found
+            .iter()
+            .map(|(dev, _)| {
+                let (serial, product, problem) = read_strings(dev);
+                UsbDiskInfo {
+                    bus: dev.bus_number(),
+                    address: dev.address(),
                     serial,
-                    product: None,
+                    product,
                     problem,
-                });
-                continue;
-            }
-            let handle = dev.open().map_err(|e| usb_err("opening the tax disk", e))?;
-            // Not every platform has kernel drivers to detach; failing to enable it is fine.
-            let _ = handle.set_auto_detach_kernel_driver(true);
-            handle
-                .claim_interface(ep.interface)
-                .map_err(|e| usb_err("claiming the tax disk's interface", e))?;
-            tracing::debug!(bus, address, ?serial, "opened tax disk on USB");
-            // After an unplug the address changes: keep following the disk by its serial.
-            if let (UsbSelector::BusAddress { .. }, Some(s)) = (&self.selector, &serial) {
-                self.selector = UsbSelector::Serial(s.clone());
-            }
-            self.link = Some(Link {
-                handle,
-                ep,
-                bus,
-                address,
-                serial,
-            });
-            return Ok(());
+                }
+            })
+            .collect();
+        let i = select(&self.selector, &infos)?;
+        let (dev, ep) = &found[i];
+        let info = &infos[i];
+        let handle = dev.open().map_err(|e| usb_err("opening the tax disk", e))?;
+        // Not every platform has kernel drivers to detach; failing to enable it is fine.
+        let _ = handle.set_auto_detach_kernel_driver(true);
+        handle
+            .claim_interface(ep.interface)
+            .map_err(|e| usb_err("claiming the tax disk's interface", e))?;
+        tracing::debug!(bus = info.bus, address = info.address, serial = ?info.serial, "opened tax disk on USB");
+        // After an unplug the address changes: keep following the disk by its serial.
+        if let (UsbSelector::BusAddress { .. }, Some(s)) = (&self.selector, &info.serial) {
+            self.selector = UsbSelector::Serial(s.clone());
         }
-        let list: Vec<String> = seen.iter().map(|d| d.to_string()).collect();
-        Err(TransportError::NoDevice(format!(
-            "no tax disk with {} on USB; attached: {}",
-            self.selector,
-            list.join("; ")
-        )))
+        self.link = Some(Link {
+            handle,
+            ep: *ep,
+            bus: info.bus,
+            address: info.address,
+            serial: info.serial.clone(),
+        });
+        Ok(())
     }
 
     fn fail(&mut self, what: &str, e: rusb::Error) -> TransportError {
