@@ -20,14 +20,14 @@ impl Bureau {
                 "give the amount (special invoices) or the last 6 digits of the check code",
             ));
         }
-        if let Some(c) = &r.check_code_last6 {
-            if c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(BureauError::bad(
-                    "bad_check_code",
-                    "B9, F5",
-                    "the check code part is its last 6 digits",
-                ));
-            }
+        if let Some(c) = &r.check_code_last6
+            && (c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(BureauError::bad(
+                "bad_check_code",
+                "B9, F5",
+                "the check code part is its last 6 digits",
+            ));
         }
         let not_found = CheckResult {
             found: false,

@@ -405,10 +405,10 @@ impl BureauServer {
             // The receiver is gone only if the server already stopped.
             let _ = tx.send(());
         }
-        if let Some(h) = self.thread.take() {
-            if h.join().is_err() {
-                tracing::error!("bureau server thread panicked");
-            }
+        if let Some(h) = self.thread.take()
+            && h.join().is_err()
+        {
+            tracing::error!("bureau server thread panicked");
         }
     }
 }

@@ -47,7 +47,11 @@ pub fn code_for(region: &str, year: u16, kind: InvoiceKind, batch: u32) -> Optio
         None if batch < 200 => Some(format!(
             "{region}{yy:02}{}1{}{}",
             batch % 10,
-            if (batch / 10) % 2 == 0 { '3' } else { '6' },
+            if (batch / 10).is_multiple_of(2) {
+                '3'
+            } else {
+                '6'
+            },
             batch / 20
         )),
         None => None,

@@ -68,14 +68,12 @@ impl Bureau {
         let company_name =
             CompanyName::new(&name).map_err(|e| BureauError::Corrupt(e.to_string()))?;
         let kinds: Vec<KindLimits> = db::from_json(&kinds)?;
-        if let Some(old) = db::load_disk(&tx, &r.serial)? {
-            if old.public_key.is_some() {
-                return Err(BureauError::conflict(
-                    "already_provisioned",
-                    "B1, D1",
-                    format!("disk {} is already provisioned and registered", r.serial),
-                ));
-            }
+        if db::load_disk(&tx, &r.serial)?.is_some_and(|old| old.public_key.is_some()) {
+            return Err(BureauError::conflict(
+                "already_provisioned",
+                "B1, D1",
+                format!("disk {} is already provisioned and registered", r.serial),
+            ));
         }
         let taken: Option<String> = tx
             .query_row(
