@@ -112,6 +112,8 @@ pub struct Firmware<F, R> {
     rng: R,
     store: Store,
     p: Persist,
+    /// The signing key, derived from the stored secret on first use after boot (deriving it
+    /// costs a scalar multiplication, which boot should not pay).
     key: Option<Sm2SigningKey>,
     bureau: Option<sm2::dsa::VerifyingKey>,
     state: FwState,
@@ -203,10 +205,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                 (store, false, factory)
             }
         };
-        let key = p
-            .identity
-            .as_ref()
-            .and_then(|i| sign::signing_key(&i.secret).ok());
+        let key = None;
         let mut fw = Firmware {
             cfg,
             flash,
@@ -261,10 +260,8 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         // Idempotency index: the newest invoices.
         let mut newest: Vec<(u32, u64), IDEM_WINDOW> = Vec::new();
         self.store.scan_back(&mut self.flash, |r| {
-            if r.ty == RecordType::Invoice
-                && let Ok(s) = postcard::from_bytes::<Signed<IssuedInvoice>>(r.payload())
-            {
-                let _ = newest.push((fingerprint(&s.body.request_id), r.counter));
+            if r.ty == RecordType::Invoice {
+                let _ = newest.push((r.tag, r.counter));
             }
             !newest.is_full()
         })?;
@@ -574,8 +571,20 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         Ok(())
     }
 
-    fn sign_body<T: SignedMessage>(&self, body: T) -> Res<Signed<T>> {
-        let key = self.key.as_ref().ok_or(WireError::NotProvisioned)?;
+    /// The signing key, derived from the stored secret when first needed.
+    fn key(&mut self) -> Res<&Sm2SigningKey> {
+        if self.key.is_none() {
+            let secret = self.identity()?.secret;
+            let k = sign::signing_key(&secret).map_err(|_| WireError::StorageFault)?;
+            self.key = Some(k);
+        }
+        self.key
+            .as_ref()
+            .ok_or(Refusal::from(WireError::NotProvisioned))
+    }
+
+    fn sign_body<T: SignedMessage>(&mut self, body: T) -> Res<Signed<T>> {
+        let key = self.key()?;
         Signed::sign(body, key).map_err(|_| Refusal::from(WireError::BadArgument))
     }
 
@@ -586,9 +595,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         now: Timestamp,
         ty: RecordType,
         counter: u64,
+        tag: u32,
         body: T,
     ) -> Res<Signed<T>> {
-        let key = self.key.as_ref().ok_or(WireError::NotProvisioned)?;
+        let key = self.key()?;
         let mut msg = [0u8; MAX_MESSAGE];
         let m = body
             .message_into(&mut msg)
@@ -604,7 +614,8 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         payload[..body_bytes.len()].copy_from_slice(body_bytes);
         payload[body_bytes.len()..len].copy_from_slice(&signature.to_bytes());
         let mut page = [0u8; store::RECORD_SIZE];
-        Record::build(ty, counter, &payload[..len], &mut page).ok_or(WireError::BadArgument)?;
+        Record::build(ty, counter, tag, &payload[..len], &mut page)
+            .ok_or(WireError::BadArgument)?;
         let acked = self.p.acked_through;
         let cleared = self.p.last_cleared;
         // D13: reclaim only records acknowledged and of a cleared period.
@@ -1040,7 +1051,13 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             red: q.red.clone(),
             oil: q.oil,
         };
-        let signed = self.commit(now, RecordType::Invoice, counter, body)?;
+        let signed = self.commit(
+            now,
+            RecordType::Invoice,
+            counter,
+            fingerprint(&q.request_id),
+            body,
+        )?;
         let ev = JournalEvent::Invoice(signed);
         self.committed(now, counter, &ev)?;
         self.idem_insert(fingerprint(&q.request_id), counter);
@@ -1251,7 +1268,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             number: b.number,
             invoice_counter: b.counter,
         };
-        let signed = self.commit(now, RecordType::Void, counter, body)?;
+        let signed = self.commit(now, RecordType::Void, counter, 0, body)?;
         let ev = JournalEvent::Void(signed.clone());
         self.committed(now, counter, &ev)?;
         Ok(signed)
@@ -1283,7 +1300,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                 .map_err(|_| WireError::BadArgument)?,
             count: v.count,
         };
-        let signed = self.commit(now, RecordType::BlankVoid, counter, body)?;
+        let signed = self.commit(now, RecordType::BlankVoid, counter, 0, body)?;
         let ev = JournalEvent::BlankVoid(signed.clone());
         self.committed(now, counter, &ev)?;
         Ok(signed)

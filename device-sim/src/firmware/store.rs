@@ -5,7 +5,7 @@
 //! state:  | slot 0 (2 KiB) | slot 1 | slot 2 | ...        (two slots per sector, used as a ring)
 //!           magic "TDS1" | seq u32 | len u16 | postcard(Persist) | CRC-32 (over magic..payload)
 //! journal:| sector: 16 slots of 256 bytes (one page each), sectors used as a ring
-//!           type u8 | len u8 | counter u48 | postcard(Signed<event>) | CRC-32 (over type..payload)
+//!           type u8 | len u8 | counter u48 | tag u32 | postcard(Signed<event>) | CRC-32 (type..payload)
 //! ```
 //!
 //! - **State log** holds what changes rarely (identity, keys, PIN counter, limits, rolls, oil
@@ -41,8 +41,9 @@ pub const RECORD_SIZE: usize = 256;
 pub const SECTOR: usize = 4096;
 /// Journal slots per sector.
 pub const SLOTS_PER_SECTOR: u32 = (SECTOR / RECORD_SIZE) as u32;
-/// Journal record header: type, len, counter (u48).
-pub const RECORD_HEADER: usize = 8;
+/// Journal record header: type, len, counter (u48), tag (u32: the request-id fingerprint of an
+/// invoice, so boot rebuilds the idempotency index without decoding records).
+pub const RECORD_HEADER: usize = 12;
 /// Largest journal payload.
 pub const MAX_RECORD_PAYLOAD: usize = RECORD_SIZE - RECORD_HEADER - 4;
 /// State snapshot slot size.
@@ -92,6 +93,8 @@ pub struct Record {
     pub ty: RecordType,
     /// Journal counter.
     pub counter: u64,
+    /// The header tag (request-id fingerprint of an invoice, 0 otherwise).
+    pub tag: u32,
     /// Page buffer; the payload is `page[RECORD_HEADER..RECORD_HEADER + len]`.
     page: [u8; RECORD_SIZE],
     len: usize,
@@ -120,6 +123,7 @@ impl Record {
         Some(Record {
             ty,
             counter: u64::from_le_bytes(c),
+            tag: u32::from_le_bytes([page[8], page[9], page[10], page[11]]),
             page: *page,
             len,
         })
@@ -129,6 +133,7 @@ impl Record {
     pub fn build(
         ty: RecordType,
         counter: u64,
+        tag: u32,
         payload: &[u8],
         page: &mut [u8; RECORD_SIZE],
     ) -> Option<()> {
@@ -139,6 +144,7 @@ impl Record {
         page[0] = ty as u8;
         page[1] = payload.len() as u8;
         page[2..8].copy_from_slice(&counter.to_le_bytes()[..6]);
+        page[8..12].copy_from_slice(&tag.to_le_bytes());
         let end = RECORD_HEADER + payload.len();
         page[RECORD_HEADER..end].copy_from_slice(payload);
         let crc = crc32(&page[..end]);
