@@ -418,3 +418,57 @@ fn d02_unblock_token_carries_new_pin() {
         "a PIN of 3 characters is refused while decoding"
     );
 }
+
+#[test]
+fn http_in_process_api_and_http_share_one_state() {
+    let api = Api::start();
+    let shared = api.server.bureau();
+    taxdisk_device_sim::bureau::http::lock(&shared)
+        .register_taxpayer(RegisterTaxpayer {
+            taxpayer_id: tp(TAXPAYER),
+            company_name: CompanyName::new("进程内").unwrap(),
+            kinds: vec![limits(InvoiceKind::Normal)],
+        })
+        .unwrap();
+    let t = api.provision(SERIAL, TAXPAYER, 0).unwrap();
+    assert_eq!(t.body.company_name.as_str(), "进程内");
+    taxdisk_device_sim::bureau::http::lock(&shared)
+        .set_time(at(2027, 3, 1, 0))
+        .unwrap();
+    let h: Health = api.get("/health").unwrap();
+    assert_eq!(h.time, at(2027, 3, 1, 0));
+    let d = taxdisk_device_sim::bureau::http::lock(&shared)
+        .disk(&serial(SERIAL))
+        .unwrap();
+    assert_eq!(d.machine, 0);
+}
+
+#[test]
+fn b02_concurrent_purchases_over_http_never_overlap() {
+    let api = ready();
+    api.provision(OTHER_SERIAL, TAXPAYER, 1).unwrap();
+    let grants: Vec<RollGrant> = std::thread::scope(|s| {
+        let hs: Vec<_> = [SERIAL, OTHER_SERIAL]
+            .into_iter()
+            .map(|who| {
+                let api = &api;
+                s.spawn(move || {
+                    (0..10)
+                        .flat_map(|_| api.buy(who, InvoiceKind::Normal, 150).unwrap())
+                        .map(|g| g.body)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(grants.len(), 20);
+    let mut ranges: Vec<(String, u32, u32)> = grants
+        .iter()
+        .map(|g| (g.code.to_string(), g.first.get(), g.first.get() + g.count))
+        .collect();
+    ranges.sort();
+    for w in ranges.windows(2) {
+        assert!(w[0].0 != w[1].0 || w[0].2 <= w[1].1, "{w:?}");
+    }
+}
