@@ -6,7 +6,7 @@
 use super::errors::{WorkflowError, bureau_offline};
 use super::{Workflow, update};
 use crate::bureau_client::BureauClient;
-use crate::store::{Initialization, UserId};
+use crate::store::{Initialization, Role, UserId};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::{ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::time::Period;
@@ -14,7 +14,7 @@ use taxdisk_protocol::types::{DiskInfo, PeriodSummary, Pin, Signed, UpdateChange
 
 /// How many periods back the login looks for the first period to copy (a disk whose first
 /// period is unknown: never copied).
-const MAX_PERIODS_BACK: usize = 24;
+const MAX_PERIODS_BACK: usize = 13;
 
 /// What a login did besides logging in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +36,11 @@ pub struct LoginReport {
     /// What could not be done automatically, one line each (offline, not declared, ...); the
     /// user can do it by hand later.
     pub notes: Vec<String>,
+}
+
+/// Store setting key of a disk's first period (its provisioning period, D8).
+fn first_period_key(info: &DiskInfo) -> String {
+    format!("workflow.first_period.{}", info.serial)
 }
 
 impl LoginReport {
@@ -105,7 +110,17 @@ impl Workflow {
         })?;
         let result = self.disk.provision(token)?;
         bureau.register_key(&RegisterKey { serial, result })?;
-        self.refresh_info()
+        let info = self.refresh_info()?;
+        let admin = self
+            .store
+            .users()?
+            .into_iter()
+            .find(|u| u.role == Role::Admin);
+        if let (Some(admin), Some(p)) = (admin, info.period) {
+            self.store
+                .set_setting(admin.id, &first_period_key(&info), &p.yyyymm().to_string())?;
+        }
+        Ok(info)
     }
 
     /// Logs in: the user's name and password (H2), then the disk PIN (D2; a wrong PIN answers
@@ -161,26 +176,7 @@ impl Workflow {
         let mut summaries: Vec<Signed<PeriodSummary>> = Vec::new();
         let mut next = match info.last_copied {
             Some(c) => Some(c.next()),
-            None => {
-                // The disk's first period is not shown: find the oldest copyable one.
-                let mut p = last;
-                let mut first = None;
-                for _ in 0..MAX_PERIODS_BACK {
-                    match self.disk.copy_tax(p) {
-                        Ok(s) => {
-                            summaries.push(s);
-                            first = Some(p);
-                            break;
-                        }
-                        Err(e) if e.wire_error() == Some(WireError::PeriodNotCopyable) => {
-                            p = p.prev();
-                        }
-                        Err(e) if e.wire_error() == Some(WireError::PeriodNotFinished) => break,
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                first.map(Period::next)
-            }
+            None => self.first_period_to_copy(&info, last, &mut summaries)?,
         };
         while let Some(p) = next.filter(|p| *p <= last) {
             summaries.push(self.disk.copy_tax(p)?);
@@ -244,6 +240,45 @@ impl Workflow {
             }
         }
         Ok(())
+    }
+
+    /// The period after the first one copied, for a disk that was never copied: the first
+    /// period recorded at provisioning when known, else found by walking back from `last`
+    /// (at most [`MAX_PERIODS_BACK`] periods); the copy that succeeds goes to `summaries`.
+    fn first_period_to_copy(
+        &mut self,
+        info: &DiskInfo,
+        last: Period,
+        summaries: &mut Vec<Signed<PeriodSummary>>,
+    ) -> Result<Option<Period>, WorkflowError> {
+        let key = first_period_key(info);
+        let known = self
+            .store
+            .setting(&key)?
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .and_then(|v| Period::try_from(v).ok());
+        let mut p = match known {
+            Some(first) if first > last => return Ok(None),
+            Some(first) => first,
+            None => last,
+        };
+        for _ in 0..MAX_PERIODS_BACK {
+            match self.disk.copy_tax(p) {
+                Ok(s) => {
+                    summaries.push(s);
+                    return Ok(Some(p.next()));
+                }
+                Err(e)
+                    if e.wire_error() == Some(WireError::PeriodNotCopyable) && known.is_none() =>
+                {
+                    p = p.prev();
+                }
+                Err(e) if e.wire_error() == Some(WireError::PeriodNotCopyable) => return Ok(None),
+                Err(e) if e.wire_error() == Some(WireError::PeriodNotFinished) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
     }
 
     /// Logs out of the disk (D14: frees it for another session) and the software.

@@ -1,0 +1,141 @@
+//! H1 initialization with the connection test, H2 login (store password and disk PIN), D14 one
+//! session, and H12 the automatic report at the first login of a month.
+#![allow(clippy::unwrap_used)]
+
+mod workflow_support;
+
+use taxdisk_host::store::Store;
+use taxdisk_host::workflow::{Workflow, WorkflowError};
+use taxdisk_protocol::WireError;
+use taxdisk_protocol::types::*;
+use workflow_support::*;
+
+#[test]
+fn h01_initialization_tests_the_connection_first() {
+    let env = Env::bare();
+    // A second store pointing at a dead address: refused, nothing saved.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let mut wf = Workflow::new(Store::open_in_memory().unwrap(), client(&env.sim), None);
+    let e = wf.initialize(&init_form(&dead)).unwrap_err();
+    assert!(matches!(e, WorkflowError::ConnectionTest { .. }));
+    says(&e, "H1");
+    assert!(!wf.store().is_initialized().unwrap());
+    // The good address initializes and keeps the bureau for later steps.
+    let admin = wf.initialize(&init_form(&env.server.url())).unwrap();
+    assert!(wf.store().is_initialized().unwrap());
+    assert_eq!(wf.store().user(admin).unwrap().name, ADMIN);
+    assert!(wf.bureau().is_some());
+    let company = wf.store().company().unwrap();
+    assert_eq!(company.bank_accounts.len(), 2, "several accounts (FAQ 3.7)");
+    // Once only.
+    let e = wf.initialize(&init_form(&env.server.url())).unwrap_err();
+    says(&e, "H1");
+}
+
+#[test]
+fn h02_login_checks_password_then_pin() {
+    let mut env = Env::new();
+    env.wf.logout().unwrap();
+    let e = env.wf.login(ADMIN, "wrong", &pin()).unwrap_err();
+    says(&e, "H2");
+    assert!(env.wf.user().is_none());
+    let e = env
+        .wf
+        .login(ADMIN, ADMIN_PW, &Pin::new("12345678").unwrap())
+        .unwrap_err();
+    assert_eq!(e.wire_error(), Some(WireError::WrongPin));
+    says(&e, "9 tries left");
+    assert!(env.wf.user().is_none());
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.user, ADMIN);
+    assert!(r.info.logged_in);
+    assert!(r.copied.is_empty(), "nothing to report in the first month");
+}
+
+#[test]
+fn d14_second_session_is_busy() {
+    let mut env = Env::new();
+    let mut other = Workflow::new(Store::open_in_memory().unwrap(), client(&env.sim), None);
+    other.initialize(&init_form(&env.server.url())).unwrap();
+    let e = other.login(ADMIN, ADMIN_PW, &pin()).unwrap_err();
+    assert_eq!(e.wire_error(), Some(WireError::Busy));
+    says(&e, "D14");
+    env.wf.logout().unwrap();
+    other.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+}
+
+#[test]
+fn h12_first_login_of_month_reports() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    env.go_offline();
+    let d = normal(&mut env.wf);
+    let offline = env.wf.issue(d).unwrap();
+    assert!(!offline.uploaded);
+    env.go_online();
+    env.wf.logout().unwrap();
+    // December: the disk refuses issuing until November is reported (D5).
+    env.set_time(at(2026, 12, 2, 9));
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.copied, vec![period(2026, 11)]);
+    assert_eq!(r.reported, vec![period(2026, 11)], "{:?}", r.notes);
+    assert!(r.reported_automatically());
+    assert_eq!(r.uploaded, 1, "the offline invoice went first");
+    assert!(r.cleared.is_empty());
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("not declared") && n.contains("FAQ 9.10")),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(r.info.last_copied, Some(period(2026, 11)));
+    let rec = env
+        .bureau_client()
+        .disk(&DeviceSerial::new(SERIAL).unwrap())
+        .unwrap();
+    assert_eq!(rec.last_reported, Some(period(2026, 11)));
+    // Issuing goes on in December.
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    // A second login in the month reports nothing again.
+    env.wf.logout().unwrap();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert!(r.copied.is_empty() && r.reported.is_empty());
+    // After the declaration, the login clears the card.
+    env.wf.declare(period(2026, 11)).unwrap();
+    env.wf.logout().unwrap();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.cleared, vec![period(2026, 11)], "{:?}", r.notes);
+    assert_eq!(r.info.last_cleared, Some(period(2026, 11)));
+}
+
+#[test]
+fn h12_offline_first_login_copies_and_reports_later() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    env.wf.logout().unwrap();
+    env.set_time(at(2026, 12, 1, 9));
+    env.go_offline();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.copied, vec![period(2026, 11)]);
+    assert!(r.reported.is_empty());
+    assert!(
+        r.notes.iter().any(|n| n.contains("postponed")),
+        "{:?}",
+        r.notes
+    );
+    // Issuing works offline after the copy.
+    let d = normal(&mut env.wf);
+    assert!(!env.wf.issue(d).unwrap().uploaded);
+    // Back online: the next login reports the copied period.
+    env.go_online();
+    env.wf.logout().unwrap();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert!(r.copied.is_empty());
+    assert_eq!(r.reported, vec![period(2026, 11)], "{:?}", r.notes);
+}
