@@ -10,7 +10,7 @@
 //!   duplicates and delays answers, for reliability tests of the client.
 //!
 //! Every transport decodes what it receives with the protocol's streaming
-//! [`FrameDecoder`](taxdisk_protocol::FrameDecoder) (through [`FrameAssembler`]), so a stream of
+//! [`FrameDecoder`] (through [`FrameAssembler`]), so a stream of
 //! bytes in any chunking becomes whole, CRC-checked frames, and garbage becomes
 //! [`TransportError::BadFrame`] rather than a panic.
 
