@@ -430,7 +430,9 @@ fn h07_blue_lines_positive() {
 }
 
 #[test]
-fn d05_zero_total_refused() {
+fn h07_zero_amount_line_refused() {
+    // FAQ 4.10: a total of zero is impossible because goods lines are positive and discounts
+    // smaller than their lines; a zero line is refused as not positive.
     let mut dr = normal();
     dr.add_line(
         &LineInput::new("x", code(), TaxRate(0))
@@ -438,8 +440,51 @@ fn d05_zero_total_refused() {
             .zero_flag(ZeroRateFlag::Ordinary),
     )
     .unwrap();
-    // A zero goods line is refused as not positive before the zero total.
-    assert!(matches!(err(dr), InvoiceError::Sign { .. }));
+    assert!(matches!(
+        err(dr),
+        InvoiceError::Sign {
+            line: 1,
+            field: "amount",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn f08_amount_too_large_refused() {
+    let mut dr = normal();
+    dr.add_line(&LineInput::new("x", code(), TaxRate(1300)).amount(d("100000000000000000000")))
+        .unwrap();
+    let e = err(dr);
+    assert!(matches!(e, InvoiceError::Overflow { .. }), "{e}");
+    assert_eq!(e.rule(), "F8");
+}
+
+#[test]
+fn h07_text_limits_and_issuer_required() {
+    let mut dr = with_lines(normal(), 1);
+    dr.remarks = "备".repeat(200); // 600 bytes
+    assert!(matches!(
+        err(dr.clone()),
+        InvoiceError::TooLong {
+            field: "remarks",
+            ..
+        }
+    ));
+    dr.remarks.clear();
+    dr.issuer.clear();
+    assert!(matches!(
+        err(dr.clone()),
+        InvoiceError::Missing { field: "issuer" }
+    ));
+    dr.issuer = "张三".into();
+    dr.lines[0].name = " ".into();
+    assert!(matches!(
+        err(dr),
+        InvoiceError::Missing {
+            field: "goods name"
+        }
+    ));
 }
 
 // ---- discounts (FAQ 4.7) -----------------------------------------------------------------------

@@ -405,3 +405,26 @@ fn f02_disk_code_must_fit_the_kind() {
     assert_eq!(e.rule(), Some("F2"));
     assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Pending);
 }
+
+#[test]
+fn store_tampered_invoice_refused_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("host.db");
+    let mut s = Store::open(&path).unwrap();
+    let admin = s.initialize(&init()).unwrap();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let id = s
+        .insert_pending(admin, &inv, rid(1), period(2026, 11), None)
+        .unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let n = raw
+        .execute(
+            "UPDATE invoices SET body = replace(body, '\"tax\":\"2.73\"', '\"tax\":\"9.73\"')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(raw);
+    let e = s.invoice(id).unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
+}
