@@ -379,3 +379,64 @@ fn random_host_side_faults_around_the_firmware_lose_and_double_nothing() {
     let journal = journal_numbers(c.transport_mut().handler_mut().inner_mut());
     assert_eq!(journal, got);
 }
+
+/// D5, D13, H11 through the client: a power cut at the first flash operations of an Issue,
+/// torn at several byte offsets. The client reports an unknown outcome or a refusal of its
+/// resend (the rebooted disk logged out); after a new login, issuing again with the same
+/// request id gives one invoice, never two, and the journal holds exactly one for that id.
+#[test]
+fn d13_power_cut_during_issue_then_same_request_id_gives_exactly_one_invoice() {
+    let (mut cuts, mut clean) = (0, 0);
+    for nth in 1..=3u64 {
+        for byte in [0usize, 1, 8, 32, 64, 100, 128, 200, 255] {
+            let mut cfg = SimConfig::new(serial(), sign::public_key(&bureau_key()), at(10, 10));
+            cfg.flash_bytes = 1 << 20;
+            let mut c =
+                DiskClient::with_config(InProcess::new(SimDisk::new(cfg).unwrap()), config());
+            ready(&mut c, 10);
+            c.issue(draft(1)).unwrap();
+            let id = [byte as u8 ^ nth as u8; 16];
+            c.transport_mut().handler_mut().cut_power_at(nth, byte);
+            let cut_seen = match c.issue_with_id(id, draft(777)) {
+                Ok(_) => false,
+                Err(e) => {
+                    assert!(
+                        e.outcome_unknown()
+                            || matches!(
+                                e,
+                                DiskError::Refused {
+                                    error: WireError::NotLoggedIn,
+                                    retried: true,
+                                    ..
+                                }
+                            ),
+                        "cut {nth}/{byte}: {e:?}"
+                    );
+                    true
+                }
+            };
+            c.transport_mut()
+                .handler_mut()
+                .control(ControlRequest::ClearFaults);
+            if cut_seen {
+                cuts += 1;
+                c.login(&factory_pin()).unwrap();
+            } else {
+                clean += 1;
+            }
+            let a = c.issue_with_id(id, draft(777)).unwrap();
+            let b = c.issue_with_id(id, draft(777)).unwrap();
+            assert_eq!(
+                a, b,
+                "cut {nth}/{byte}: the same id answers the same invoice"
+            );
+            let numbers = journal_numbers(c.transport_mut().handler_mut());
+            assert_eq!(
+                numbers,
+                vec![1, 2],
+                "cut {nth}/{byte}: one invoice for the id"
+            );
+        }
+    }
+    assert!(cuts >= 9 && clean >= 1, "cuts {cuts}, clean {clean}");
+}
