@@ -111,12 +111,16 @@ fn b04_summary_matching_received_events_reports_the_period() {
     let api = ready();
     november(&api);
     api.set_time(at(2026, 12, 2, 9));
-    let r: SummaryResult = api
-        .post(
-            "/summary",
-            &sign_summary(november_summary(at(2026, 12, 1, 8))),
-        )
+    let expected = november_summary(at(2026, 12, 1, 8));
+    let got = taxdisk_device_sim::bureau::http::lock(&api.server.bureau())
+        .received_totals(&serial(SERIAL), period(2026, 11))
         .unwrap();
+    assert_eq!(got.kinds.len(), 2);
+    for (k, v) in &expected.kinds {
+        assert_eq!(got.kinds.get(k), Some(v), "{k}");
+    }
+    assert_eq!((got.first_counter, got.last_counter), (1, 5));
+    let r: SummaryResult = api.post("/summary", &sign_summary(expected)).unwrap();
     assert_eq!(r.reported, period(2026, 11));
     let d: DiskRecord = api.get(&format!("/disks/{SERIAL}")).unwrap();
     assert_eq!(d.last_reported, Some(period(2026, 11)));

@@ -128,6 +128,17 @@ fn not_finished(period: Period, rule: &'static str) -> BureauError {
 }
 
 impl Bureau {
+    /// The totals of the events received from a disk in a period, as a copy-tax summary of
+    /// that period must state them (what `/summary` compares against, B4).
+    pub fn received_totals(
+        &self,
+        serial: &taxdisk_protocol::types::DeviceSerial,
+        period: Period,
+    ) -> Result<Totals, BureauError> {
+        self.disk_row(serial)?;
+        totals(&self.conn, serial.as_str(), period)
+    }
+
     /// `POST /summary` (B4, D8): checks a disk-signed summary against the events received
     /// (per kind counts and sums, voids, blank voids, counter range) and marks the period
     /// reported. Refusals: `bad_signature`, `foreign_summary`, `period_not_finished`,

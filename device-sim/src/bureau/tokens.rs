@@ -33,12 +33,14 @@ pub(crate) mod names {
 
 /// The limits a kind gets when an update authorizes it without naming limits (our choice):
 /// 100,000.00 yuan per invoice, 72 offline hours, 1,000,000.00 yuan offline.
-pub const DEFAULT_LIMITS: fn(InvoiceKind) -> KindLimits = |kind| KindLimits {
-    kind,
-    single_limit: Fen(10_000_000),
-    offline_hours: 72,
-    offline_amount: Fen(100_000_000),
-};
+pub fn default_limits(kind: InvoiceKind) -> KindLimits {
+    KindLimits {
+        kind,
+        single_limit: Fen(10_000_000),
+        offline_hours: 72,
+        offline_amount: Fen(100_000_000),
+    }
+}
 
 /// Most changes one update token carries (the protocol's `Vec<UpdateChange, 8>`).
 pub const MAX_CHANGES: usize = 8;
@@ -251,7 +253,7 @@ impl Bureau {
                 }
                 UpdateChange::Authorize(kind, true) => {
                     if !d.kinds.iter().any(|k| k.kind == *kind) {
-                        d.kinds.push(DEFAULT_LIMITS(*kind));
+                        d.kinds.push(default_limits(*kind));
                     }
                 }
                 UpdateChange::Authorize(kind, false) => d.kinds.retain(|k| k.kind != *kind),
