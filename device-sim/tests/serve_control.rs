@@ -306,3 +306,84 @@ fn free_running_clock_moves_with_real_time() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(ctl.send(ControlRequest::GetClock).unwrap(), a);
 }
+
+#[test]
+fn a_power_cut_loses_only_the_request_in_flight() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    provision_and_load(&mut conn, SESSION);
+    let first = issue(&mut conn, SESSION, 1);
+    assert_eq!(
+        ctl.send(ControlRequest::PowerCutAfter(1)).unwrap(),
+        ControlResponse::Ok
+    );
+    let seq = conn.send(SESSION, &Request::Issue(issue_request(2)));
+    assert_eq!(
+        conn.recv(seq, Duration::from_millis(700)),
+        None,
+        "no answer after a cut"
+    );
+    // The disk rebooted from its flash: logged out, the answered invoice intact, and the torn
+    // one absent (its retry gets the next number, once).
+    assert_eq!(
+        conn.call(SESSION, Request::LastIssued(None)),
+        Err(WireError::NotLoggedIn.into())
+    );
+    login(&mut conn, SESSION);
+    match conn.call(SESSION, Request::LastIssued(None)) {
+        Ok(Response::LastIssued(Some(v))) => assert_eq!(v.invoice, first),
+        other => panic!("{other:?}"),
+    }
+    let retry = issue(&mut conn, SESSION, 2);
+    assert_eq!(retry.body.number.get(), first.body.number.get() + 1);
+    assert_eq!(issue(&mut conn, SESSION, 2), retry);
+}
+
+#[test]
+fn two_connections_share_one_disk_and_d14_keeps_the_second_session_out() {
+    let sim = Sim::start_default();
+    let mut a = sim.disk();
+    let mut b = sim.disk();
+    provision_and_load(&mut a, SESSION);
+    // Another host session on another connection: Busy while SESSION holds the disk; Ping and
+    // GetInfo still answer it.
+    assert_eq!(
+        b.call(SESSION + 1, Request::GetStatus(InvoiceKind::Normal)),
+        Err(WireError::Busy.into())
+    );
+    assert_eq!(b.call(SESSION + 1, Request::Ping(4)), Ok(Response::Ping(4)));
+    // Once SESSION logs out, the other may log in.
+    assert_eq!(
+        a.call(SESSION, Request::Logout(())),
+        Ok(Response::Logout(()))
+    );
+    login(&mut b, SESSION + 1);
+    assert!(matches!(
+        b.call(SESSION + 1, Request::GetStatus(InvoiceKind::Normal)),
+        Ok(Response::GetStatus(_))
+    ));
+    // Interleaved frames from both connections are each answered on their own connection.
+    let sa = a.send(SESSION, &Request::Ping(10));
+    let sb = b.send(SESSION + 1, &Request::Ping(20));
+    assert_eq!(b.recv(sb, ANSWER_TIMEOUT), Some(Ok(Response::Ping(20))));
+    assert_eq!(a.recv(sa, ANSWER_TIMEOUT), Some(Ok(Response::Ping(10))));
+}
+
+#[test]
+fn the_latency_flag_gives_real_disk_answer_times() {
+    let mut args = base_args();
+    args.push("--latency".into());
+    let sim = Sim::start(&args);
+    let mut conn = sim.disk();
+    let started = Instant::now();
+    match conn.call(SESSION, Request::Provision(provision_token())) {
+        Ok(Response::Provision(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    let provision = started.elapsed();
+    assert!(provision >= Duration::from_millis(800), "{provision:?}");
+    let started = Instant::now();
+    login(&mut conn, SESSION);
+    assert!(started.elapsed() >= Duration::from_millis(50));
+}

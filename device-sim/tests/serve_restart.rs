@@ -128,3 +128,70 @@ fn an_image_of_another_size_is_refused_with_a_clear_error() {
     // The file is left as it was.
     assert_eq!(std::fs::read(&image).unwrap(), vec![0xFF; 4096]);
 }
+
+#[test]
+fn sigterm_while_a_host_is_issuing_loses_no_answered_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    // Room for thousands of invoices: an 8 MiB flash and a roll of 20,000 numbers.
+    let mut args = base_args();
+    let i = args.iter().position(|a| a == "1M").unwrap();
+    args[i] = "8M".into();
+    args.extend(["--image".into(), image.display().to_string()]);
+    let sim = Sim::start(&args);
+    let mut conn = sim.disk();
+    let pk = provision_and_load(&mut conn, SESSION);
+    match conn.call(SESSION, Request::LoadRolls(roll_grant(2, 1001, 20_000))) {
+        Ok(Response::LoadRolls(_)) => {}
+        other => panic!("load roll: {other:?}"),
+    }
+    const CAP: u32 = 20_000;
+    // A host issuing as fast as it can on its own thread, until the server goes away.
+    let issuer = std::thread::spawn(move || {
+        let mut answered = Vec::new();
+        for i in 0..CAP {
+            let Some(seq) = conn.try_send(SESSION, &Request::Issue(issue_request(i))) else {
+                break;
+            };
+            match conn.recv(seq, ANSWER_TIMEOUT) {
+                Some(Ok(Response::Issue(s))) => answered.push(s),
+                Some(other) => panic!("issue {i}: {other:?}"),
+                None => break,
+            }
+        }
+        answered
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(sim.terminate().success());
+    let answered = issuer.join().unwrap();
+    assert!(
+        !answered.is_empty(),
+        "the host issued nothing before the signal"
+    );
+    assert!(
+        (answered.len() as u32) < CAP,
+        "the signal came after the host was done"
+    );
+
+    let sim = Sim::start(&args);
+    let mut conn = sim.disk();
+    login(&mut conn, SESSION);
+    let vk = sign::verifying_key(&pk).unwrap();
+    for inv in &answered {
+        match conn.call(SESSION, Request::ReadEvent(inv.body.counter)) {
+            Ok(Response::ReadEvent(ev)) => assert_eq!(ev.event, JournalEvent::Invoice(inv.clone())),
+            other => panic!("read event {}: {other:?}", inv.body.counter),
+        }
+        inv.verify(&vk).unwrap();
+    }
+    // At most the one request in flight at the signal was done without its answer arriving.
+    let on_disk = match conn.call(SESSION, Request::LastIssued(None)) {
+        Ok(Response::LastIssued(Some(v))) => v.invoice.body.counter,
+        other => panic!("{other:?}"),
+    };
+    let last_answered = answered.last().unwrap().body.counter;
+    assert!(
+        on_disk == last_answered || on_disk == last_answered + 1,
+        "counter {on_disk} on disk, {last_answered} answered"
+    );
+}

@@ -55,26 +55,40 @@ The disk verifies bureau tokens with the key it is manufactured with: give it wi
 uses that bureau's key.";
 
 const SERVE_EXAMPLE: &str = "\
-Example session (three shells):
+Example session (one shell serving, one for the host, one for the bench):
 
   $ taxdisk-sim serve --image bench.img --bureau 127.0.0.1:7463 --bureau-db bureau.db \\
         --serial 661234567890 --seed 1 --clock manual --start-time 2026-11-26T09:00:00+08:00
-  $ taxdisk-sim control advance 2h            # {\"Ok\"...}: the disk clock moves 2 hours
+  (the host connects to tcp:127.0.0.1:7461 and the bureau API at http://127.0.0.1:7463)
+  $ taxdisk-sim control advance 2h            # \"Ok\": the disk clock moves 2 hours
+  $ taxdisk-sim control clock                 # {\"Clock\":1795662000}
+  $ taxdisk-sim control snapshot before-issue # a copy of the flash, in memory
   $ taxdisk-sim control fault 1 drop-answer   # the next disk frame is handled, its answer lost
-  $ taxdisk-sim control snapshot before-issue
+  $ taxdisk-sim control power-cut-after 3     # the 3rd flash write from now tears; no answer
   $ taxdisk-sim control power-cycle           # the host must log in again (NotLoggedIn)
-  $ taxdisk-sim control stats
+  $ taxdisk-sim control restore before-issue  # back to the snapshot, power-cycled
+  $ taxdisk-sim control stats                 # {\"Stats\":{\"flash_reads\":..,\"frames\":..}}
   $ kill -TERM <pid>                          # image synced, exit 0; serve again to continue
 
 For tests and benches, bind port 0 and read the ports from the one JSON line of
 --print-ports:
 
   $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\"}";
+  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\"}
+
+Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).";
 
 /// `taxdisk-sim`: the simulated tax disk and tax bureau for benches and tests.
 #[derive(Debug, Parser)]
-#[command(name = "taxdisk-sim", version, about, propagate_version = true)]
+#[command(
+    name = "taxdisk-sim",
+    version,
+    about = "Simulated tax-control disk (金税盘) and tax bureau for benches and tests",
+    long_about = "Simulated tax-control disk (金税盘) and tax bureau for hardware-in-the-loop \
+benches and tests. Start with `taxdisk-sim serve --help`: the two ports, the control messages \
+and an example session.",
+    propagate_version = true
+)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]

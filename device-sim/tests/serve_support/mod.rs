@@ -204,11 +204,16 @@ impl DiskConn {
 
     /// Sends a request; returns its sequence number.
     pub fn send(&mut self, session: u32, req: &Request) -> u32 {
+        self.try_send(session, req).expect("send a request")
+    }
+
+    /// Sends a request; `None` if the connection is gone.
+    pub fn try_send(&mut self, session: u32, req: &Request) -> Option<u32> {
         self.seq += 1;
         let mut out = [0u8; MAX_ENCODED];
         let n = encode_request(self.seq, session, req, &mut out).unwrap();
-        self.send_raw(&out[..n]);
-        self.seq
+        self.stream.write_all(&out[..n]).ok()?;
+        Some(self.seq)
     }
 
     /// The answer with sequence `seq`, or `None` if none comes within `timeout` (answers of
@@ -224,15 +229,8 @@ impl DiskConn {
             let n = match self.stream.read(&mut buf) {
                 Ok(0) => return None,
                 Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return None;
-                }
-                Err(e) => panic!("read: {e}"),
+                // Timed out, or the server went away.
+                Err(_) => return None,
             };
             let mut got = None;
             self.decoder.feed(&buf[..n], |f| {
