@@ -428,3 +428,73 @@ fn store_tampered_invoice_refused_on_load() {
     let e = s.invoice(id).unwrap_err();
     assert!(matches!(e, StoreError::Corrupt(_)), "{e}");
 }
+
+#[test]
+fn h04_restore_keeps_invoices_lines_and_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, admin) = store();
+    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
+        .unwrap();
+    let a = s.add_invoicer(admin, "开票员甲", "pw").unwrap();
+    s.grant(
+        admin,
+        a,
+        InvoiceKind::Normal,
+        taxdisk_host::store::Action::Issue,
+    )
+    .unwrap();
+    let mut dr = draft(KindFields::Normal(Variant::Standard));
+    for i in 0..3 {
+        dr.add_line(&goods(&format!("商品{i}"), "1", "10")).unwrap();
+    }
+    let inv = dr.validate().unwrap();
+    let id = s
+        .insert_pending(a, &inv, rid(1), period(2026, 11), None)
+        .unwrap();
+    s.mark_issued(id, &record("031001600104", 1, 1, Timestamp(1_795_000_000)))
+        .unwrap();
+    let backup = s.backup(admin).unwrap();
+    // Change everything after the backup.
+    s.revoke(
+        admin,
+        a,
+        InvoiceKind::Normal,
+        taxdisk_host::store::Action::Issue,
+    )
+    .unwrap();
+    s.mark_voided(admin, id).unwrap();
+    s.insert_pending(a, &inv, rid(2), period(2026, 11), None)
+        .unwrap();
+
+    s.restore(admin, &backup.name).unwrap();
+    assert!(
+        s.can(a, InvoiceKind::Normal, taxdisk_host::store::Action::Issue)
+            .unwrap()
+    );
+    let got = s.invoice(id).unwrap();
+    assert_eq!(got.state, InvoiceState::Issued);
+    assert_eq!(got.invoice, inv);
+    assert!(s.invoice_by_request(&rid(2)).unwrap().is_none());
+    let lines: i64 = backup_lines(&backup.path);
+    assert_eq!(lines, 3);
+    assert_eq!(
+        s.month_count(&MonthQuery::period(period(2026, 11)))
+            .unwrap(),
+        1
+    );
+    // The lines are back in the live database too: export the month through the stream.
+    let mut seen = 0;
+    s.for_each_in_month(&MonthQuery::period(period(2026, 11)), |i| {
+        seen += i.invoice.lines().len();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, 3);
+    assert_eq!(s.invoice_line_count(id).unwrap(), 3);
+}
+
+fn backup_lines(path: &std::path::Path) -> i64 {
+    let raw = rusqlite::Connection::open(path).unwrap();
+    raw.query_row("SELECT COUNT(*) FROM invoice_lines", [], |r| r.get(0))
+        .unwrap()
+}

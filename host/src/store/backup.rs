@@ -10,6 +10,7 @@
 use super::company::SETTING_BACKUP_FOLDER;
 use super::users::{Role, UserId};
 use super::{Store, StoreError, audit, migrate, now_secs};
+use rusqlite::OptionalExtension;
 use std::path::PathBuf;
 
 /// One backup file.
@@ -134,15 +135,33 @@ impl Store {
             )?
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        // Foreign keys are off while copying (the backup is a consistent snapshot of the same
+        // schema), so no cascade touches rows already copied; a foreign-key check before the
+        // commit proves the result consistent. The pragma only works outside a transaction.
+        self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        let copied = self.copy_tables(&tables);
+        self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        copied?;
+        Ok(())
+    }
+
+    fn copy_tables(&mut self, tables: &[String]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
-        for t in &tables {
-            // Table names come from our own schema, never from input.
+        // Table names come from our own schema, never from input.
+        for t in tables {
             tx.execute(&format!("DELETE FROM main.\"{t}\""), [])?;
             tx.execute(
                 &format!("INSERT INTO main.\"{t}\" SELECT * FROM restore_src.\"{t}\""),
                 [],
             )?;
+        }
+        let broken: Option<String> = tx
+            .query_row("PRAGMA main.foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(StoreError::Corrupt(format!(
+                "the backup breaks a foreign key of {table}; nothing restored"
+            )));
         }
         tx.commit()?;
         Ok(())

@@ -650,6 +650,15 @@ impl Store {
         r.map(to_full).transpose()
     }
 
+    /// How many line rows (the export projection) an invoice has.
+    pub fn invoice_line_count(&self, id: InvoiceId) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = ?1")?
+            .query_row([id.0], |r| r.get(0))?;
+        u64::try_from(n).map_err(corrupt)
+    }
+
     /// Pending invoices, oldest first (H11 repair).
     pub fn pending_invoices(&self) -> Result<Vec<StoredInvoice>, StoreError> {
         let sql =

@@ -136,6 +136,19 @@ pub(crate) fn now_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// How hard a commit is made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = FULL` (the default): every commit is fsynced before it returns, so a
+    /// pending invoice survives even a power loss before the disk signs it (H8). Costs one
+    /// fsync per state change.
+    Full,
+    /// `synchronous = NORMAL` (WAL): commits survive a crash of the process; after an OS crash
+    /// or power loss the newest commits may be missing, and repair (H11) reconciles the store
+    /// with the disk journal, which is durable before the disk answers (D13).
+    Normal,
+}
+
 /// The host database.
 #[derive(Debug)]
 pub struct Store {
@@ -164,6 +177,28 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         Ok(Store { conn })
+    }
+
+    /// Sets how hard each commit is made durable (see [`Durability`]).
+    pub fn set_durability(&mut self, d: Durability) -> Result<(), StoreError> {
+        let sql = match d {
+            Durability::Full => "PRAGMA synchronous = FULL",
+            Durability::Normal => "PRAGMA synchronous = NORMAL",
+        };
+        self.conn.execute_batch(sql)?;
+        Ok(())
+    }
+
+    /// The durability in force.
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        let level: i64 = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        Ok(if level >= 2 {
+            Durability::Full
+        } else {
+            Durability::Normal
+        })
     }
 
     /// The schema version of the open database.
