@@ -98,7 +98,11 @@ impl Workflow {
         };
         let signed = match self.disk.issue_with_id(request_id, sent.clone()) {
             Ok(s) => s,
-            Err(e) if e.outcome_unknown() => {
+            // A lost answer, or a refusal of a resend (the first send may have been signed
+            // before the disk rebooted): only the journal knows (H11 repair).
+            Err(e)
+                if e.outcome_unknown() || matches!(e, DiskError::Refused { retried: true, .. }) =>
+            {
                 return Err(WorkflowError::IssueUnknown { id, source: e });
             }
             Err(e) => {
