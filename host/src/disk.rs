@@ -28,6 +28,11 @@ use taxdisk_protocol::types::*;
 use taxdisk_protocol::usb::TIMEOUT_MS;
 use taxdisk_protocol::{CommandId, DecodeError, Period, Request, Response, WireError};
 
+/// Most events [`DiskClient::list_pending`] collects before calling the disk's answers
+/// unreasonable (a real journal holds a few hundred thousand): a broken or hostile disk cannot
+/// make the host page forever.
+pub const MAX_PENDING_EVENTS: usize = 1_000_000;
+
 /// How the client waits and retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -462,6 +467,12 @@ impl<T: Transport> DiskClient<T> {
                 }
                 after = e.counter();
                 all.push(e);
+            }
+            if all.len() > MAX_PENDING_EVENTS {
+                return Err(DiskError::Protocol {
+                    command: CommandId::ListPending,
+                    what: format!("more than {MAX_PENDING_EVENTS} pending events"),
+                });
             }
             if !full {
                 return Ok(all);
