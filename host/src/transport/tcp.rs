@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 /// Default time allowed to open the connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Longest a send may block on a peer that does not read.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A disk on TCP.
 #[derive(Debug)]
 pub struct TcpTransport {
@@ -80,6 +83,9 @@ impl TcpTransport {
                     // Frames are small and answered one by one: send each at once.
                     s.set_nodelay(true)
                         .map_err(|e| io("setting TCP_NODELAY", e))?;
+                    // A peer that stops reading must not block a send forever.
+                    s.set_write_timeout(Some(WRITE_TIMEOUT))
+                        .map_err(|e| io("setting the write timeout", e))?;
                     tracing::debug!(addr = %a, "connected to disk over TCP");
                     self.stream = Some(s);
                     return Ok(());
@@ -131,10 +137,12 @@ impl Transport for TcpTransport {
         };
         if let Err(e) = stream.write_all(frame) {
             self.close();
-            return Err(if is_disconnect(e.kind()) {
-                TransportError::Disconnected(e.to_string())
-            } else {
-                io("sending a frame", e)
+            return Err(match e.kind() {
+                k if is_disconnect(k) => TransportError::Disconnected(e.to_string()),
+                ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                    TransportError::Timeout(WRITE_TIMEOUT)
+                }
+                _ => io("sending a frame", e),
             });
         }
         Ok(())
