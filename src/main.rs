@@ -3,6 +3,7 @@
 //! or remote. Subcommands follow the software's menus; `demo` runs a month of a company.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod keys;
 mod wiring;
 
@@ -37,6 +38,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Issue invoices end to end as fast as the disk allows; print invoices/s, p50/p99 latency
+    /// and the raw SM2 signing rate of the same run with their ratio.
+    Bench {
+        /// Invoices per disk.
+        #[arg(long, default_value_t = 10_000)]
+        invoices: usize,
+        /// Simulated disks in parallel (a bench farm); reports the scaling over one disk.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// SQLite durability of the bench stores: normal (WAL, durable across process
+        /// crashes) or full (fsync per commit).
+        #[arg(long, default_value = "normal", value_parser = parse_durability)]
+        durability: taxdisk_host::store::Durability,
+    },
     /// Write the disk's SM2 public key as PEM.
     ExportKey {
         /// Output file.
@@ -68,6 +83,14 @@ fn parse_kind(s: &str) -> Result<InvoiceKind, String> {
     InvoiceKind::parse(s).ok_or_else(|| format!("unknown invoice kind {s:?} (F1): use special, normal, electronic, roll, motor-vehicle, used-car or a type code"))
 }
 
+fn parse_durability(s: &str) -> Result<taxdisk_host::store::Durability, String> {
+    match s {
+        "full" => Ok(taxdisk_host::store::Durability::Full),
+        "normal" => Ok(taxdisk_host::store::Durability::Normal),
+        _ => Err(format!("durability {s:?}: use full or normal")),
+    }
+}
+
 fn parse_number(s: &str) -> Result<InvoiceNumber, String> {
     s.parse::<u32>()
         .ok()
@@ -84,6 +107,10 @@ enum CliError {
     Disk(#[from] taxdisk_host::disk::DiskError),
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    #[error(transparent)]
+    Bench(#[from] bench::BenchError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -92,6 +119,45 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
     match cli.command {
+        Command::Bench {
+            invoices,
+            jobs,
+            durability,
+        } => {
+            let disk = match (&cli.disk, &cli.bureau) {
+                (None, _) => bench::BenchDisk::Sim,
+                (Some(DiskSpec::Tcp(addr)), Some(url)) => bench::BenchDisk::Tcp {
+                    addr: addr.clone(),
+                    bureau: url.clone(),
+                },
+                (Some(DiskSpec::Tcp(_)), None) => {
+                    return Err(CliError::Usage(
+                        "bench over tcp needs --bureau URL: the bureau the served disk trusts"
+                            .into(),
+                    ));
+                }
+                _ => {
+                    return Err(CliError::Usage(
+                        "bench runs on fresh simulators (no --disk) or on --disk tcp:HOST:PORT --bureau URL".into(),
+                    ));
+                }
+            };
+            if invoices == 0 || jobs == 0 || jobs > 64 {
+                return Err(CliError::Usage(
+                    "--invoices must be at least 1 and --jobs 1 to 64".into(),
+                ));
+            }
+            let cfg = bench::BenchConfig {
+                disk,
+                invoices,
+                jobs,
+                dir: cli.data.join("bench"),
+                progress: true,
+                durability,
+            };
+            let report = bench::run(&cfg)?;
+            report.print(&cfg);
+        }
         Command::ExportKey { out } => {
             let link = wiring::bureau(cli.bureau.as_deref(), &cli.data)?;
             let (mut disk, _sim) = wiring::open_disk(&disk_spec, wiring::bureau_key(&link)?)?;
