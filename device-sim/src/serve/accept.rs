@@ -4,10 +4,11 @@
 //! I/O error or the server shutting down ends a connection.
 
 use super::{MAX_CONNECTIONS, SharedDisk};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use taxdisk_protocol::frame::{Header, MAX_ENCODED};
@@ -28,17 +29,57 @@ pub(crate) enum Answer {
     Close,
 }
 
+/// The open connections of one port, so the server can count them against
+/// [`MAX_CONNECTIONS`] and close them all at shutdown.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl Connections {
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+        // The map stays consistent whatever panicked while holding it (single inserts/removes).
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a connection; `None` when the port is full or the stream cannot be cloned.
+    fn add(&self, stream: &TcpStream) -> Option<u64> {
+        let mut open = self.open();
+        if open.len() >= MAX_CONNECTIONS {
+            return None;
+        }
+        let handle = stream.try_clone().ok()?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        open.insert(id, handle);
+        Some(id)
+    }
+
+    fn remove(&self, id: u64) {
+        self.open().remove(&id);
+    }
+
+    /// Shuts every open connection down: their reads end and their threads finish.
+    pub(crate) fn close_all(&self) {
+        for (_, s) in self.open().drain() {
+            // Already closed by the peer is fine.
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
 /// Starts the accept loop of one port on its own thread.
 pub(crate) fn spawn(
     name: &'static str,
     listener: TcpListener,
     disk: SharedDisk,
     stop: Arc<AtomicBool>,
+    conns: Arc<Connections>,
     serve: ConnFn,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("{name}-accept"))
-        .spawn(move || accept_loop(name, listener, disk, stop, serve))
+        .spawn(move || accept_loop(name, listener, disk, stop, conns, serve))
 }
 
 /// Unblocks an accept loop (after the stop flag is set) by connecting to it.
@@ -61,9 +102,9 @@ fn accept_loop(
     listener: TcpListener,
     disk: SharedDisk,
     stop: Arc<AtomicBool>,
+    conns: Arc<Connections>,
     serve: ConnFn,
 ) {
-    let live = Arc::new(AtomicUsize::new(0));
     for conn in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -78,18 +119,18 @@ fn accept_loop(
             }
         };
         let peer = stream.peer_addr().ok();
-        if live.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            live.fetch_sub(1, Ordering::SeqCst);
+        let Some(id) = conns.add(&stream) else {
             tracing::warn!(port = name, ?peer, "too many connections; closing this one");
             continue;
-        }
-        let (disk, live2) = (disk.clone(), live.clone());
+        };
+        let guard = Registered(conns.clone(), id);
+        let disk = disk.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("{name}-conn"))
             .spawn(move || {
+                // Unregisters the connection even if the handler panics.
+                let _guard = guard;
                 tracing::debug!(port = name, ?peer, "connected");
-                // Counts the connection down even if the handler panics.
-                let _guard = LiveGuard(live2);
                 serve(stream, disk);
                 tracing::debug!(port = name, ?peer, "disconnected");
             });
@@ -100,11 +141,12 @@ fn accept_loop(
     }
 }
 
-struct LiveGuard(Arc<AtomicUsize>);
+/// A registered connection; unregisters it when dropped.
+struct Registered(Arc<Connections>, u64);
 
-impl Drop for LiveGuard {
+impl Drop for Registered {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.remove(self.1);
     }
 }
 

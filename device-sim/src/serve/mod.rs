@@ -166,6 +166,7 @@ pub struct Server {
     image: Option<PathBuf>,
     stop: Arc<AtomicBool>,
     listeners: Vec<JoinHandle<()>>,
+    conns: [Arc<accept::Connections>; 2],
     bureau: Option<BureauServer>,
 }
 
@@ -204,12 +205,14 @@ impl Server {
             bureau_key,
         };
         let stop = Arc::new(AtomicBool::new(false));
+        let conns: [Arc<accept::Connections>; 2] = Default::default();
         let listeners = vec![
             accept::spawn(
                 "disk",
                 disk_listener,
                 disk.clone(),
                 stop.clone(),
+                conns[0].clone(),
                 disk::serve_connection,
             )?,
             accept::spawn(
@@ -217,6 +220,7 @@ impl Server {
                 control_listener,
                 disk.clone(),
                 stop.clone(),
+                conns[1].clone(),
                 control::serve_connection,
             )?,
         ];
@@ -227,6 +231,7 @@ impl Server {
             image,
             stop,
             listeners,
+            conns,
             bureau,
         })
     }
@@ -252,8 +257,9 @@ impl Server {
     }
 
     /// Stops the server: no new connection is accepted, the frame in progress finishes, the
-    /// disk is taken away from every connection (their next frame closes them), the flash
-    /// image is synced to stable storage and the bureau stops after its requests in flight.
+    /// disk is taken away from every connection and the open connections are shut down, the
+    /// flash image is synced to stable storage and the bureau stops after its requests in
+    /// flight.
     pub fn shutdown(mut self) -> Result<(), ServeError> {
         self.stop_all()
     }
@@ -275,6 +281,9 @@ impl Server {
         // Dropping the disk closes the image file; every program and erase was already written
         // to it, so only the sync to stable storage is left.
         drop(taken);
+        for c in &self.conns {
+            c.close_all();
+        }
         if let Some(b) = self.bureau.take() {
             b.shutdown();
         }
