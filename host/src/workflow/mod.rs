@@ -41,6 +41,7 @@ pub mod status;
 pub mod update;
 pub mod upload;
 pub mod void;
+pub mod xml;
 
 pub use errors::{ClearCardFailure, WorkflowError};
 pub use issue::Issued;

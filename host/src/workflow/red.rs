@@ -10,7 +10,7 @@
 //!   (FAQ 7.15).
 //! - One form, one red invoice (FAQ 7.4); a wrong red invoice not yet copied is voided and
 //!   reissued on the same form (FAQ 7.5): voiding releases the form (store).
-//! - XML export and import of forms (FAQ 7.2), see [`xml`](self::xml_export).
+//! - XML export and import of forms (FAQ 7.2): [`red_form_to_xml`], [`red_form_from_xml`].
 //!
 //! Choice: the bureau's form number of a form under review is kept in the store setting
 //! `workflow.red_form_number.<id>` until the review result arrives (the store records the
@@ -18,14 +18,18 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
+use super::xml::{self, Element};
 use crate::invoice::math::{from_fen, round_price, to_fen};
 use crate::invoice::{Draft, KindFields, Line, LineKind, Party, PriceMode, text};
 use crate::store::{Action, Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
 use rust_decimal::Decimal;
+use std::path::Path;
 use taxdisk_protocol::bureau_api::{
     RedApplicant, RedForm as BureauForm, RedFormDraft, RedFormLine, RedFormState as BureauState,
 };
-use taxdisk_protocol::types::{Fen, InfoFormNumber, InvoiceKind, RedRef, TaxpayerId};
+use taxdisk_protocol::types::{
+    Fen, InfoFormNumber, InvoiceKind, InvoiceNumber, RedRef, TaxRate, TaxpayerId,
+};
 
 fn number_key(id: RedFormId) -> String {
     format!("workflow.red_form_number.{}", id.0)
@@ -327,5 +331,254 @@ impl Workflow {
             lines,
             reason: d.reason.clone(),
         })
+    }
+}
+
+/// Format tag of a red info form XML file (the root's `format` attribute).
+pub const RED_FORM_XML_FORMAT: &str = "taxdisk-red-form/1";
+
+fn party_xml(tag: &str, p: &Party) -> Element {
+    Element::new(tag)
+        .leaf("Name", &p.name)
+        .leaf(
+            "TaxpayerId",
+            p.taxpayer_id.as_ref().map_or("", |t| t.as_str()),
+        )
+        .leaf("AddressPhone", &p.address_phone)
+        .leaf("BankAccount", &p.bank_account)
+}
+
+fn opt_dec(d: Option<Decimal>) -> String {
+    d.map(|d| d.normalize().to_string()).unwrap_or_default()
+}
+
+/// The XML of a form (FAQ 7.2(1)): its number when the bureau gave one, and its content.
+pub fn red_form_to_xml(form: &RedForm) -> String {
+    let b = &form.body;
+    let mut root = Element::new("RedInfoForm");
+    root.attrs
+        .push(("format".into(), RED_FORM_XML_FORMAT.into()));
+    let mut lines = Element::new("Lines");
+    for l in &b.lines {
+        lines = lines.child(
+            Element::new("Line")
+                .leaf("Name", &l.name)
+                .leaf("ClassCode", l.class_code.as_str())
+                .leaf("Spec", &l.spec)
+                .leaf("Unit", &l.unit)
+                .leaf("Quantity", &opt_dec(l.quantity))
+                .leaf("UnitPrice", &opt_dec(l.unit_price))
+                .leaf("Amount", &format!("{:.2}", l.amount))
+                .leaf("Rate", &l.rate.0.to_string())
+                .leaf("Tax", &format!("{:.2}", l.tax)),
+        );
+    }
+    let (code, number) = b
+        .original
+        .as_ref()
+        .map_or((String::new(), String::new()), |(c, n)| {
+            (c.as_str().to_owned(), format!("{:08}", n.get()))
+        });
+    root.leaf("Number", form.number.as_ref().map_or("", |n| n.as_str()))
+        .leaf(
+            "Applicant",
+            match b.applicant {
+                Applicant::Buyer => "Buyer",
+                Applicant::Seller => "Seller",
+            },
+        )
+        .leaf("Deducted", if b.deducted { "true" } else { "false" })
+        .leaf("OriginalCode", &code)
+        .leaf("OriginalNumber", &number)
+        .child(party_xml("Seller", &b.seller))
+        .child(party_xml("Buyer", &b.buyer))
+        .leaf("Reason", &b.reason)
+        .child(lines)
+        .to_document()
+}
+
+/// Reads a form's XML: its number (if any) and content. Untrusted input: every problem is a
+/// [`WorkflowError::Medium`] naming the field.
+pub fn red_form_from_xml(
+    path: &Path,
+    text: &str,
+) -> Result<(Option<InfoFormNumber>, RedFormBody), WorkflowError> {
+    let bad = |problem: String| WorkflowError::Medium {
+        path: path.to_path_buf(),
+        problem,
+        rule: "H10, FAQ 7.2",
+    };
+    let root = xml::parse(text).map_err(|e| bad(e.to_string()))?;
+    if root.name != "RedInfoForm" || root.attr("format") != Some(RED_FORM_XML_FORMAT) {
+        return Err(bad(format!(
+            "not a red info form ({RED_FORM_XML_FORMAT} RedInfoForm)"
+        )));
+    }
+    let field = |el: &Element, name: &str| -> Result<String, WorkflowError> {
+        el.text_of(name)
+            .map(str::to_owned)
+            .ok_or_else(|| bad(format!("<{name}> is missing")))
+    };
+    let number = match field(&root, "Number")?.as_str() {
+        "" => None,
+        n => Some(InfoFormNumber::new(n).map_err(|e| bad(format!("Number: {e}")))?),
+    };
+    let applicant = match field(&root, "Applicant")?.as_str() {
+        "Buyer" => Applicant::Buyer,
+        "Seller" => Applicant::Seller,
+        other => return Err(bad(format!("Applicant {other:?} is not Buyer or Seller"))),
+    };
+    let deducted = match field(&root, "Deducted")?.as_str() {
+        "true" => true,
+        "false" => false,
+        other => return Err(bad(format!("Deducted {other:?} is not true or false"))),
+    };
+    let (code, num) = (
+        field(&root, "OriginalCode")?,
+        field(&root, "OriginalNumber")?,
+    );
+    let original = if code.is_empty() && num.is_empty() {
+        None
+    } else {
+        let c = text::parse_invoice_code(&code).map_err(|e| bad(format!("OriginalCode: {e}")))?;
+        let n = num
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| InvoiceNumber::new(n).ok())
+            .ok_or_else(|| bad(format!("OriginalNumber {num:?} is not an invoice number")))?;
+        Some((c, n))
+    };
+    let party = |tag: &str| -> Result<Party, WorkflowError> {
+        let el = root
+            .get(tag)
+            .ok_or_else(|| bad(format!("<{tag}> is missing")))?;
+        let t = field(el, "TaxpayerId")?;
+        Ok(Party {
+            name: field(el, "Name")?,
+            taxpayer_id: if t.is_empty() {
+                None
+            } else {
+                Some(
+                    text::parse_taxpayer_id(&t)
+                        .map_err(|e| bad(format!("{tag} TaxpayerId: {e}")))?,
+                )
+            },
+            address_phone: field(el, "AddressPhone")?,
+            bank_account: field(el, "BankAccount")?,
+        })
+    };
+    let dec = |el: &Element, name: &str| -> Result<Option<Decimal>, WorkflowError> {
+        match field(el, name)?.as_str() {
+            "" => Ok(None),
+            s => text::parse_decimal("number", s)
+                .map(Some)
+                .map_err(|e| bad(format!("{name}: {e}"))),
+        }
+    };
+    let mut lines = Vec::new();
+    let list = root
+        .get("Lines")
+        .ok_or_else(|| bad("<Lines> is missing".into()))?;
+    for (i, l) in list
+        .children
+        .iter()
+        .filter(|c| c.name == "Line")
+        .enumerate()
+    {
+        let at = |e: WorkflowError| match e {
+            WorkflowError::Medium { problem, .. } => bad(format!("line {}: {problem}", i + 1)),
+            other => other,
+        };
+        let need = |name: &str| {
+            dec(l, name)
+                .map_err(at)?
+                .ok_or_else(|| bad(format!("line {}: <{name}> is empty", i + 1)))
+        };
+        let rate: u16 = field(l, "Rate")
+            .map_err(at)?
+            .parse()
+            .map_err(|_| bad(format!("line {}: Rate is not in 0.01 % units", i + 1)))?;
+        lines.push(Line {
+            kind: LineKind::Goods,
+            name: field(l, "Name").map_err(at)?,
+            class_code: text::parse_class_code(&field(l, "ClassCode").map_err(at)?)
+                .map_err(|e| bad(format!("line {}: ClassCode: {e}", i + 1)))?,
+            spec: field(l, "Spec").map_err(at)?,
+            unit: field(l, "Unit").map_err(at)?,
+            quantity: dec(l, "Quantity").map_err(at)?,
+            unit_price: dec(l, "UnitPrice").map_err(at)?,
+            amount: need("Amount")?,
+            rate: TaxRate(rate),
+            tax: need("Tax")?,
+            zero_flag: None,
+            price_mode: PriceMode::WithoutTax,
+        });
+    }
+    Ok((
+        number,
+        RedFormBody {
+            applicant,
+            deducted,
+            original,
+            seller: party("Seller")?,
+            buyer: party("Buyer")?,
+            lines,
+            reason: field(&root, "Reason")?,
+        },
+    ))
+}
+
+impl Workflow {
+    /// H10 (FAQ 7.2(1)): exports a form to an XML file (for a USB stick to the tax office, or
+    /// to the other party).
+    pub fn red_form_export_xml(&mut self, id: RedFormId, path: &Path) -> Result<(), WorkflowError> {
+        self.require_user("red info form export")?;
+        let form = self.store.red_form(id)?;
+        std::fs::write(path, red_form_to_xml(&form)).map_err(|source| WorkflowError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// H10 (FAQ 7.2, 7.3(2)): imports a form from an XML file. A form with a number is an
+    /// approved one (from the tax office or the buyer): when the bureau is reachable it must
+    /// hold that form as approved with the same totals; it enters as approved, ready for the
+    /// red invoice. A form without a number enters as not uploaded. The content is checked
+    /// like a filled form (negative lines, no discount, original or deducted).
+    pub fn red_form_import_xml(&mut self, path: &Path) -> Result<RedFormId, WorkflowError> {
+        let user = self.require_user("red info form import")?;
+        let bytes = super::period::read_medium(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| WorkflowError::Medium {
+            path: path.to_path_buf(),
+            problem: "not UTF-8 text".into(),
+            rule: "H10, FAQ 7.2",
+        })?;
+        let (number, body) = red_form_from_xml(path, &text)?;
+        let Some(number) = number else {
+            return self.red_form_fill(&body);
+        };
+        if self.store.red_form_by_number(&number)?.is_some() {
+            return Err(red(
+                format!("info form {number} is here already"),
+                "H10, FAQ 7.4",
+            ));
+        }
+        if let Some(bureau) = self.bureau.clone() {
+            let at_bureau = bureau.red_form(&number)?;
+            if at_bureau.state != BureauState::Approved {
+                return Err(red(
+                    format!("info form {number} is not approved at the bureau"),
+                    "H10, FAQ 7.3",
+                ));
+            }
+            let mine = self.bureau_draft(&body)?;
+            if (mine.amount, mine.tax) != (at_bureau.draft.amount, at_bureau.draft.tax) {
+                return Err(red(
+                    format!("the file's totals differ from info form {number} at the bureau"),
+                    "H10, FAQ 7.3",
+                ));
+            }
+        }
+        Ok(self.store.add_approved_red_form(user.id, &number, &body)?)
     }
 }
