@@ -349,3 +349,22 @@ impl Bureau {
         Ok(signed)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b05_deadlines_are_the_16th_of_the_next_month_cst() {
+        let (lock, upload) = deadlines(Period::new(2026, 12).unwrap());
+        let c = lock.civil();
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute),
+            (2027, 1, 16, 0, 0)
+        );
+        assert_eq!(lock, upload);
+        // 00:00 CST is 16:00 UTC the day before.
+        assert_eq!(lock.0 % 86_400, 16 * 3600);
+    }
+}

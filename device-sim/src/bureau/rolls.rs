@@ -314,3 +314,48 @@ impl Bureau {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn b02_every_batch_code_has_its_kinds_f2_format_and_is_unique() {
+        let mut seen = HashSet::new();
+        for kind in InvoiceKind::ALL {
+            let batches = if kind == InvoiceKind::Special {
+                200
+            } else {
+                1000
+            };
+            for b in 0..batches {
+                let c = code_for("3501", 2026, kind, b).unwrap();
+                let code = InvoiceCode::new(&c).unwrap();
+                assert_eq!(code.check_kind(kind), Ok(()), "{kind} batch {b}: {c}");
+                for other in InvoiceKind::ALL.into_iter().filter(|k| *k != kind) {
+                    assert!(code.check_kind(other).is_err(), "{c} also fits {other}");
+                }
+                assert!(seen.insert(c), "code reused");
+            }
+            assert_eq!(code_for("3501", 2026, kind, batches), None);
+        }
+    }
+
+    #[test]
+    fn b02_region_comes_from_the_taxpayer_id() {
+        assert_eq!(
+            region_of(&TaxpayerId::new("91350100M000100Y43").unwrap()),
+            "3501"
+        );
+        assert_eq!(
+            region_of(&TaxpayerId::new("110108123456789").unwrap()),
+            "1101"
+        );
+        assert_eq!(
+            region6_of(&TaxpayerId::new("A10108123456789").unwrap()),
+            "110000"
+        );
+    }
+}
