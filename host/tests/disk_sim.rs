@@ -440,3 +440,40 @@ fn d13_power_cut_during_issue_then_same_request_id_gives_exactly_one_invoice() {
     }
     assert!(cuts >= 9 && clean >= 1, "cuts {cuts}, clean {clean}");
 }
+
+/// An unplugged disk answers nothing: the client gives up with a timeout naming the command
+/// and the link; plugged in again (a power-up: logged out), the same client carries on.
+#[test]
+fn unplugged_disk_times_out_then_works_again_after_replug() {
+    let mut c = DiskClient::with_config(
+        InProcess::new(sim()),
+        ClientConfig {
+            attempts: 2,
+            ..config()
+        },
+    );
+    ready(&mut c, 10);
+    c.issue(draft(1)).unwrap();
+    c.transport_mut()
+        .handler_mut()
+        .control(ControlRequest::Plug(false));
+    let e = c.issue(draft(2)).unwrap_err();
+    assert!(matches!(e, DiskError::Timeout { attempts: 2, .. }), "{e:?}");
+    assert!(e.outcome_unknown());
+    let line = e.to_string();
+    assert!(
+        line.contains("Issue") && line.contains("in-process"),
+        "{line}"
+    );
+    c.transport_mut()
+        .handler_mut()
+        .control(ControlRequest::Plug(true));
+    let e = c.issue(draft(2)).unwrap_err();
+    assert_eq!(
+        e.wire_error(),
+        Some(WireError::NotLoggedIn),
+        "power-up logs out"
+    );
+    c.login(&factory_pin()).unwrap();
+    assert_eq!(c.issue(draft(2)).unwrap().body.number.get(), 2);
+}
