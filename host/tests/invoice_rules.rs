@@ -453,11 +453,51 @@ fn h07_zero_amount_line_refused() {
 #[test]
 fn f08_amount_too_large_refused() {
     let mut dr = normal();
-    dr.add_line(&LineInput::new("x", code(), TaxRate(1300)).amount(d("100000000000000000000")))
-        .unwrap();
-    let e = err(dr);
+    let e = dr
+        .add_line(&LineInput::new("x", code(), TaxRate(1300)).amount(d("100000000000000000000")))
+        .unwrap_err();
     assert!(matches!(e, InvoiceError::Overflow { .. }), "{e}");
     assert_eq!(e.rule(), "F8");
+    // A hand-made line of that size is refused by validation too.
+    let mut dr = with_lines(normal(), 1);
+    dr.lines[0].quantity = None;
+    dr.lines[0].unit_price = None;
+    dr.lines[0].amount = d("100000000000000000000");
+    dr.lines[0].tax = d("13000000000000000000");
+    assert!(matches!(err(dr), InvoiceError::Overflow { .. }));
+}
+
+#[test]
+fn f08_huge_inputs_refused_without_panic() {
+    let max = Decimal::MAX;
+    let big = d("99999999999999999"); // 10^17 - 1: over the quantity/price bound
+    for input in [
+        LineInput::new("x", code(), TaxRate(1300)).qty_price(big, big),
+        LineInput::new("x", code(), TaxRate(1300))
+            .qty_price(d("10000000000000000"), d("10000000000000000")),
+        LineInput::new("x", code(), TaxRate(1300)).amount(max.trunc()),
+        LineInput::new("x", code(), TaxRate(1300))
+            .amount(d("1"))
+            .tax(max.trunc()),
+        LineInput::new("x", code(), TaxRate(1300))
+            .qty_price(d("1"), d("1"))
+            .with_tax()
+            .amount(max.trunc()),
+    ] {
+        let e = input.compute().unwrap_err();
+        assert_eq!(e.rule(), "F8", "{e}");
+    }
+    // Hand-made huge lines are refused by validation and discounting, not by a panic.
+    let mut dr = with_lines(normal(), 2);
+    dr.lines[0].amount = max.trunc();
+    dr.lines[1].amount = max.trunc();
+    assert!(apply_discount(&mut dr.clone(), 1, 2, Discount::Amount(d("1"))).is_err());
+    assert_eq!(err(dr.clone()).rule(), "F8");
+    dr.lines[0].quantity = Some(max);
+    dr.lines[0].unit_price = Some(max);
+    dr.lines[0].price_mode = PriceMode::WithTax;
+    assert_eq!(dr.lines[0].printed_unit_price(), None, "too large to print");
+    assert_eq!(err(dr).rule(), "F8");
 }
 
 #[test]

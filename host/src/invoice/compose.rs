@@ -110,6 +110,11 @@ impl LineInput {
     /// sets the real one.
     pub fn compute(&self) -> Result<Line, InvoiceError> {
         let missing = |problem| InvoiceError::QuantityPriceMissing { line: 0, problem };
+        for (field, v) in [("quantity", self.quantity), ("unit price", self.unit_price)] {
+            if let Some(v) = v {
+                math::check_qty_price(field, v)?;
+            }
+        }
         let given = match (self.quantity, self.unit_price, self.amount) {
             (_, _, Some(a)) => {
                 if !math::is_whole_fen(a) {
@@ -120,7 +125,7 @@ impl LineInput {
                 }
                 round2(a)
             }
-            (Some(q), Some(p), None) => round2(q * p),
+            (Some(q), Some(p), None) => round2(math::checked_mul("amount", q, p)?),
             (None, Some(_), None) => return Err(missing("a unit price needs a quantity")),
             (Some(_), None, None) => {
                 return Err(missing("a quantity needs a unit price or an amount"));
@@ -143,6 +148,9 @@ impl LineInput {
             ),
             PriceMode::WithTax => math::split_gross(given, self.rate),
         };
+        // Bounded here so that every computed line converts to fen (F8).
+        math::to_fen("amount", amount)?;
+        math::to_fen("tax", tax)?;
         let unit_price = match (self.quantity, self.unit_price, self.price_mode) {
             (Some(_), Some(p), PriceMode::WithoutTax) => Some(p),
             (Some(q), _, _) if !q.is_zero() => Some(round_price((amount / q).abs())),

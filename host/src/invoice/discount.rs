@@ -68,7 +68,7 @@ pub fn apply_discount(
             first + count - 1
         )));
     }
-    let total: Decimal = run.iter().map(|l| l.amount).sum();
+    let total = math::checked_sum("discounted lines", run.iter().map(|l| l.amount))?;
     let shares: Vec<Decimal> = match discount {
         Discount::Rate(r) => {
             if r <= Decimal::ZERO || r >= Decimal::ONE_HUNDRED {
@@ -77,7 +77,7 @@ pub fn apply_discount(
                 ));
             }
             run.iter()
-                .map(|l| round2(l.amount * r / Decimal::ONE_HUNDRED))
+                .map(|l| round2(l.amount * (r / Decimal::ONE_HUNDRED)))
                 .collect()
         }
         Discount::Amount(d) => {
@@ -93,7 +93,7 @@ pub fn apply_discount(
                 )));
             }
             let mut shares: Vec<Decimal> =
-                run.iter().map(|l| round2(d * l.amount / total)).collect();
+                run.iter().map(|l| round2(d * (l.amount / total))).collect();
             let assigned: Decimal = shares[..count - 1].iter().sum();
             shares[count - 1] = d - assigned;
             shares

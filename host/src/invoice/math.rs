@@ -14,6 +14,9 @@ pub const QTY_PRICE_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 pub const LINE_TAX_TOLERANCE: Decimal = Decimal::from_parts(6, 0, 0, false, 2);
 /// H7: the largest allowed `|sum of line taxes - sum of amount x rate|` of an invoice, in yuan.
 pub const TOTAL_TAX_TOLERANCE: Decimal = Decimal::from_parts(127, 0, 0, false, 2);
+/// The largest magnitude accepted for a quantity or unit price (10^16): far above any real
+/// invoice, and small enough that products and tax-inclusive prices never overflow `Decimal`.
+pub const MAX_QTY_PRICE: Decimal = Decimal::from_parts(0x6FC1_0000, 0x0023_86F2, 0, false, 0);
 /// Decimal places kept for unit prices and quantities (the real software shows up to 8).
 pub const PRICE_PLACES: u32 = 8;
 
@@ -54,6 +57,30 @@ pub fn split_gross(gross: Decimal, rate: TaxRate) -> (Decimal, Decimal) {
     (amount, gross - amount)
 }
 
+/// `a x b`, or an overflow error naming `field`.
+pub fn checked_mul(field: &'static str, a: Decimal, b: Decimal) -> Result<Decimal, InvoiceError> {
+    a.checked_mul(b).ok_or(InvoiceError::Overflow { field })
+}
+
+/// The sum of `items`, or an overflow error naming `field`.
+pub fn checked_sum(
+    field: &'static str,
+    items: impl IntoIterator<Item = Decimal>,
+) -> Result<Decimal, InvoiceError> {
+    items
+        .into_iter()
+        .try_fold(Decimal::ZERO, |acc, x| acc.checked_add(x))
+        .ok_or(InvoiceError::Overflow { field })
+}
+
+/// Refuses a quantity or unit price beyond [`MAX_QTY_PRICE`].
+pub fn check_qty_price(field: &'static str, d: Decimal) -> Result<(), InvoiceError> {
+    if d.abs() > MAX_QTY_PRICE {
+        return Err(InvoiceError::Overflow { field });
+    }
+    Ok(())
+}
+
 /// Whether `d` has at most 2 decimal places (a whole number of fen).
 pub fn is_whole_fen(d: Decimal) -> bool {
     d.normalize().scale() <= 2
@@ -91,6 +118,11 @@ mod tests {
         assert_eq!(round2(d("0.125")), d("0.13"));
         assert_eq!(round2(d("-0.125")), d("-0.13"));
         assert_eq!(round2(d("0.124999")), d("0.12"));
+    }
+
+    #[test]
+    fn max_qty_price_is_ten_to_the_sixteenth() {
+        assert_eq!(MAX_QTY_PRICE, d("10000000000000000"));
     }
 
     #[test]

@@ -100,13 +100,14 @@ impl Line {
         self.amount + self.tax
     }
 
-    /// The unit price as printed: tax-inclusive when entered so.
+    /// The unit price as printed: tax-inclusive when entered so (`None` without a price, or
+    /// for a price too large to print).
     pub fn printed_unit_price(&self) -> Option<Decimal> {
         let p = self.unit_price?;
         Some(match self.price_mode {
             PriceMode::WithoutTax => p,
             PriceMode::WithTax => {
-                math::round_price(p * (Decimal::ONE + math::rate_fraction(self.rate)))
+                math::round_price(p.checked_mul(Decimal::ONE + math::rate_fraction(self.rate))?)
             }
         })
     }

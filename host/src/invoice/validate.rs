@@ -343,7 +343,9 @@ fn line(d: &Draft, n: usize, l: &Line, prev: Option<&Line>) -> Result<(), Invoic
     // H7 tolerances.
     match (l.quantity, l.unit_price) {
         (Some(q), Some(p)) => {
-            let product = q * p;
+            math::check_qty_price("quantity", q)?;
+            math::check_qty_price("unit price", p)?;
+            let product = math::checked_mul("quantity x unit price", q, p)?;
             if (product - l.amount).abs() > QTY_PRICE_TOLERANCE {
                 return Err(InvoiceError::QuantityPrice {
                     line: n,
