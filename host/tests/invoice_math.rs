@@ -175,3 +175,27 @@ proptest! {
         prop_assert_eq!(red.tax_fen().0, -blue.tax_fen().0);
     }
 }
+
+fn to_full_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' | '.' | '-' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            _ => c,
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn h07_parse_decimal_never_panics(s in "\\PC{0,40}") {
+        let _ = taxdisk_host::invoice::text::parse_decimal("quantity", &s);
+    }
+
+    #[test]
+    fn h07_full_width_numbers_parse_like_half_width(n in -1_000_000_000i64..1_000_000_000, scale in 0u32..6) {
+        let v = Decimal::new(n, scale);
+        let half = v.to_string();
+        let parsed = taxdisk_host::invoice::text::parse_decimal("amount", &to_full_width(&half)).unwrap();
+        prop_assert_eq!(parsed, v);
+    }
+}
