@@ -472,3 +472,54 @@ fn b02_concurrent_purchases_over_http_never_overlap() {
         assert!(w[0].0 != w[1].0 || w[0].2 <= w[1].1, "{w:?}");
     }
 }
+
+#[test]
+fn http_every_post_path_refuses_garbage_with_api_error() {
+    let api = ready();
+    let paths = [
+        "/taxpayers",
+        "/disks/provision",
+        "/disks/register-key",
+        "/rolls/buy",
+        "/rolls/return",
+        "/upload",
+        "/summary",
+        "/declare",
+        "/clear-card",
+        "/red-forms",
+        "/red-forms/3501002611000016/review",
+        "/oil/grant",
+        "/oil/return",
+        "/updates",
+        "/clock",
+        "/unblock",
+        "/check",
+        "/settings",
+        "/admin/time",
+    ];
+    let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let bodies = [
+        "",
+        "null",
+        "{}",
+        "\u{0}\u{1}garbage",
+        "{\"serial\":\"661234567890\",\"events\":[{\"Invoice\":{}}]}",
+        "-1",
+        "\"2026\"",
+        nested.as_str(),
+    ];
+    for p in paths {
+        for b in bodies {
+            let (status, text) = api.post_raw(p, b);
+            assert!((400..500).contains(&status), "{p} {b:.20}: {status} {text}");
+            let e: ApiError = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{p} {b:.20}: not an ApiError ({e}): {text}"));
+            assert!(!e.code.is_empty() && !e.message.is_empty());
+        }
+    }
+    // Nothing changed and the server still answers.
+    let d: DiskRecord = api.get(&format!("/disks/{SERIAL}")).unwrap();
+    assert_eq!(d.through_counter, 0);
+    let h: Health = api.get("/health").unwrap();
+    assert_eq!(h.time, nov10());
+}
