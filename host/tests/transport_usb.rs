@@ -192,3 +192,23 @@ fn several_disks_are_picked_by_serial_or_bus_and_address() {
         other => panic!("{other:?}"),
     }
 }
+
+proptest::proptest! {
+    /// Any mix of frames and garbage, cut into packets of any size, reassembles exactly as the
+    /// protocol's decoder reads the whole stream.
+    #[test]
+    fn any_packetization_reassembles_like_the_stream_decoder(
+        parts in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..=255, 0..40)), 1..30),
+        mp in 1usize..700,
+    ) {
+        let mut stream = Vec::new();
+        for (i, (what, junk)) in parts.iter().enumerate() {
+            match what {
+                0 => stream.extend(issue(i as u32)),
+                1 => stream.extend(frame(i as u32, &Request::Ping(i as u32))),
+                _ => stream.extend(junk),
+            }
+        }
+        proptest::prop_assert_eq!(via_packets(&stream, mp), reference(&stream));
+    }
+}
