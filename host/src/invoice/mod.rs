@@ -5,7 +5,11 @@
 //! ```text
 //! LineInput --compute--> Line --+--> Draft --validate--> Invoice --+--> content_digest()
 //!            apply_discount ----+                                  +--> issue_request(id)
+//!                                                                  +--> full_reversal(ref)
 //! ```
+//!
+//! Typed input goes through [`text`] (full-width normalization, FAQ 4.18). Every refusal is an
+//! [`InvoiceError`] whose `rule()` is the RULES.md id and whose `line()` is the 1-based line.
 
 pub mod compose;
 pub mod digest;
