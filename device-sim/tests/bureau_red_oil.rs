@@ -337,14 +337,39 @@ fn b07_oil_returns_are_verified_and_replays_refused() {
         )
         .unwrap();
     oil_grant(&api, SERIAL, 10_000).unwrap();
+    // An uploaded oil invoice sold 3,000 thousandths of category 1; a red one restored 1,000.
+    let g = api
+        .buy(SERIAL, InvoiceKind::Normal, 10)
+        .unwrap()
+        .remove(0)
+        .body;
+    let mut blue = invoice_body(&g, 0, 1, nov10(), 30_000);
+    blue.oil = Some(OilUse {
+        category: 1,
+        milli_quantity: 3_000,
+    });
+    let mut red = invoice_body(&g, 1, 2, nov10(), -10_000);
+    red.red = Some(RedRef::Original {
+        code: g.code.clone(),
+        number: g.first,
+    });
+    red.oil = Some(OilUse {
+        category: 1,
+        milli_quantity: 1_000,
+    });
+    assert_eq!(
+        api.upload(SERIAL, vec![signed(blue), signed(red)]).accepted,
+        2
+    );
     let forged = Signed::sign(oil_return(1, 1_000), &forger_key()).unwrap();
     api.refused("/oil/return", &forged, "bad_signature");
     let r1 = Signed::sign(oil_return(1, 4_000), &disk_key()).unwrap();
     let _: serde_json::Value = api.post("/oil/return", &r1).unwrap();
     api.refused("/oil/return", &r1, "replay");
-    let over = Signed::sign(oil_return(2, 6_001), &disk_key()).unwrap();
+    // Held: 10,000 - 3,000 + 1,000 - 4,000 = 4,000.
+    let over = Signed::sign(oil_return(2, 4_001), &disk_key()).unwrap();
     api.refused("/oil/return", &over, "oil_short");
-    let rest = Signed::sign(oil_return(2, 6_000), &disk_key()).unwrap();
+    let rest = Signed::sign(oil_return(2, 4_000), &disk_key()).unwrap();
     let _: serde_json::Value = api.post("/oil/return", &rest).unwrap();
     let zero = Signed::sign(oil_return(3, 0), &disk_key()).unwrap();
     api.refused("/oil/return", &zero, "bad_quantity");

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS invoices (
     kind INTEGER NOT NULL, period INTEGER NOT NULL, date INTEGER NOT NULL,
     amount INTEGER NOT NULL, tax INTEGER NOT NULL, red INTEGER NOT NULL,
     check_code TEXT NOT NULL, voided INTEGER NOT NULL DEFAULT 0,
-    reversed INTEGER NOT NULL DEFAULT 0, red_form TEXT, invoice TEXT NOT NULL,
+    reversed INTEGER NOT NULL DEFAULT 0, red_form TEXT, oil_category INTEGER,
+    oil_milli INTEGER, invoice TEXT NOT NULL,
     PRIMARY KEY (code, number));
 CREATE TABLE IF NOT EXISTS used_numbers (
     code TEXT NOT NULL, number INTEGER NOT NULL, serial TEXT NOT NULL, counter INTEGER NOT NULL,

@@ -1,6 +1,7 @@
 //! B7 refined-oil stock (成品油, D11, FAQ 8.x): signed grants to dealer disks, and returns with a
 //! device-signed receipt whose per-disk seq refuses replays. The bureau keeps each disk's
-//! granted-minus-returned stock per category.
+//! granted-minus-returned stock per category; a return may not exceed it less the oil that
+//! received invoices sold.
 
 use super::db;
 use super::tokens::names;
@@ -81,7 +82,7 @@ impl Bureau {
 
     /// `POST /oil/return` (B7, D11): takes back stock named by a device-signed receipt.
     /// Refusals: `bad_signature`, `replay` (seq not above the last return's), `bad_quantity`,
-    /// `unit_mismatch`, `oil_short` (more than the bureau granted and not returned).
+    /// `unit_mismatch`, `oil_short` (more than granted, not returned and not sold by invoices).
     pub fn oil_return(&mut self, r: Signed<OilReturnReceipt>) -> Result<(), BureauError> {
         let (d, vk) = self.keyed_disk(&r.body.serial)?;
         r.verify(&vk).map_err(|_| {
@@ -124,7 +125,7 @@ impl Bureau {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        let (unit, held) = match stock {
+        let (unit, granted) = match stock {
             Some((u, q)) => (db::from_json::<OilUnit>(&u)?, q),
             None => (b.stock.unit, 0),
         };
@@ -135,12 +136,22 @@ impl Bureau {
                 format!("category {} is counted in {unit:?}", b.stock.category),
             ));
         }
+        // Oil sold by received invoices left the disk's stock (blue consume, red restore;
+        // voided invoices sold nothing).
+        let sold: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(CASE WHEN red THEN -oil_milli ELSE oil_milli END), 0)
+             FROM invoices WHERE serial = ?1 AND oil_category = ?2 AND voided = 0",
+            params![d.serial.as_str(), b.stock.category],
+            |row| row.get(0),
+        )?;
+        let held = granted - sold;
         if b.stock.milli_quantity > held {
             return Err(BureauError::conflict(
                 "oil_short",
                 "B7, D11",
                 format!(
-                    "return of {} thousandths of category {}, the disk holds {held} from grants",
+                    "return of {} thousandths of category {}, the disk holds {held} \
+                     (granted and not returned, less what received invoices sold)",
                     b.stock.milli_quantity, b.stock.category
                 ),
             ));

@@ -313,8 +313,8 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
     let date = u32::from(civil.year) * 10_000 + u32::from(civil.month) * 100 + u32::from(civil.day);
     tx.execute(
         "INSERT INTO invoices (code, number, serial, counter, kind, period, date, amount, tax, red,
-             check_code, red_form, invoice)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             check_code, red_form, oil_category, oil_milli, invoice)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             code,
             b.number.get(),
@@ -328,6 +328,8 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
             red,
             checkcode::check_code(&s.signature).as_str(),
             form.as_ref().map(|f| f.as_str().to_owned()),
+            b.oil.map(|o| o.category),
+            b.oil.map(|o| o.milli_quantity),
             db::to_json(s)?
         ],
     )?;
