@@ -2,6 +2,8 @@
 //! encoded frames): the issue path should reach at least 90 % of the raw signing rate.
 //!
 //! `cargo bench -p taxdisk-device-sim --bench firmware`
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
 use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -1,5 +1,9 @@
 //! D1 provisioning, D2 PIN, D3 clock, D10 updates and D14 sessions, driven through encoded
 //! frames of a SimDisk.
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+// Helpers outside #[test] fns stop the test with the failed step.
+#![allow(clippy::unwrap_used)]
 mod firmware_support;
 use firmware_support::*;
 use taxdisk_device_sim::firmware::FwState;

@@ -1,5 +1,9 @@
 //! The frame boundary of the firmware (frame.rs answers), the simulator's control channel and
 //! frame faults, and determinism (same seed + same clock script = same bytes).
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+// Helpers outside #[test] fns stop the test with the failed step.
+#![allow(clippy::unwrap_used)]
 mod firmware_support;
 use firmware_support::*;
 use taxdisk_device_sim::sim::{DEFAULT_FLASH_BYTES, SimConfig, SimDisk};
@@ -239,4 +243,27 @@ fn d13_default_flash_holds_200k_invoices() {
         panic!()
     };
     assert!(info.journal_free >= 200_000, "{}", info.journal_free);
+}
+
+#[test]
+fn frames_other_protocol_version_is_answered_unsupported() {
+    let mut d = Disk::provisioned();
+    // Build a version-2 frame by hand: header, payload, CRC, COBS.
+    let mut raw = vec![2u8, 0];
+    raw.extend_from_slice(&(CommandId::Ping as u16).to_le_bytes());
+    raw.extend_from_slice(&8u32.to_le_bytes());
+    raw.extend_from_slice(&S.to_le_bytes());
+    raw.extend_from_slice(&[0; 6]);
+    raw.push(7);
+    let crc = taxdisk_protocol::frame::crc32(&raw);
+    raw.extend_from_slice(&crc.to_le_bytes());
+    let mut enc = vec![0u8; raw.len() + 8];
+    let n = cobs::encode(&raw, &mut enc);
+    enc.truncate(n);
+    enc.push(0);
+    let a = answer(&mut d.disk, &enc);
+    let mut scratch = [0u8; MAX_FRAME];
+    let (h, _) = decode_frame(&a, &mut scratch).unwrap();
+    assert_eq!(h.status, WireError::UnsupportedVersion.code());
+    assert_eq!(h.seq, 8);
 }

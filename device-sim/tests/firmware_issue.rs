@@ -1,4 +1,8 @@
 //! D4 rolls, D5 issue, D6 red invoices, driven through encoded frames of a SimDisk.
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+// Helpers outside #[test] fns stop the test with the failed step.
+#![allow(clippy::unwrap_used)]
 mod firmware_support;
 use firmware_support::*;
 use taxdisk_protocol::command::*;

@@ -1,5 +1,9 @@
 //! D7 void and blank void, D8 copy-tax / clear card / lock, D9 offline limits, D11 oil and
 //! D12 upload, driven through encoded frames of a SimDisk.
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+// Helpers outside #[test] fns stop the test with the failed step.
+#![allow(clippy::unwrap_used)]
 mod firmware_support;
 use firmware_support::*;
 use taxdisk_protocol::command::*;

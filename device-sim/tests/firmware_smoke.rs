@@ -1,4 +1,8 @@
 //! A first end-to-end run through frames: provision, login, load a roll, issue, verify.
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+// Helpers outside #[test] fns stop the test with the failed step.
+#![allow(clippy::unwrap_used)]
 mod firmware_support;
 use firmware_support::*;
 use taxdisk_protocol::types::InvoiceKind;

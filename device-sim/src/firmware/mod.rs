@@ -42,12 +42,14 @@ use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::frame::{
-    FrameType, MAX_FRAME, decode_frame, decode_request, encode_response,
+    FrameType, HEADER_LEN, Header, MAX_FRAME, decode_frame, decode_request, encode_response,
 };
 use taxdisk_protocol::message::{MAX_MESSAGE, ProvisionProof, SignedMessage};
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::types::*;
-use taxdisk_protocol::{CommandId, Period, Refusal, Request, Response, Timestamp, WireError};
+use taxdisk_protocol::{
+    CommandId, DecodeError, Period, Refusal, Request, Response, Timestamp, WireError,
+};
 
 /// PIN tries before the disk blocks (D2).
 pub const PIN_TRIES: u8 = 10;
@@ -118,6 +120,7 @@ pub struct Firmware<F, R> {
     bureau: Option<sm2::dsa::VerifyingKey>,
     state: FwState,
     transitions: Deque<Transition, TRANSITION_LOG>,
+    transition_count: u64,
     session: Option<u32>,
     /// Newest committed journal counter.
     counter: u64,
@@ -218,6 +221,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             bureau,
             state: FwState::Factory,
             transitions: Deque::new(),
+            transition_count: 0,
             session: None,
             pending: [Pending::default(); 6],
             idem: [(0, 0); IDEM_WINDOW],
@@ -367,6 +371,11 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         self.transitions.iter()
     }
 
+    /// Transitions since boot (the log keeps the newest [`TRANSITION_LOG`]).
+    pub fn transition_count(&self) -> u64 {
+        self.transition_count
+    }
+
     /// The newest committed journal counter.
     pub fn counter(&self) -> u64 {
         self.counter
@@ -412,6 +421,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             to,
         });
         self.state = to;
+        self.transition_count += 1;
     }
 
     /// Derives the state from the persistent state and the time.
@@ -456,8 +466,20 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     /// answer (garbage, bad CRC, not a request frame).
     pub fn handle_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> usize {
         let mut scratch = [0u8; MAX_FRAME];
-        let Ok((header, payload)) = decode_frame(frame, &mut scratch) else {
-            return 0;
+        let (header, payload) = match decode_frame(frame, &mut scratch) {
+            Ok(x) => x,
+            // A sound frame (CRC checked) of another protocol version: say so.
+            Err(DecodeError::Version(_)) => {
+                return match other_version_header(frame, &mut scratch) {
+                    Some(h) => {
+                        let r = Err(Refusal::from(WireError::UnsupportedVersion));
+                        encode_response(&h, &r, out).unwrap_or(0)
+                    }
+                    None => 0,
+                };
+            }
+            // Garbage, a bad CRC, a truncated frame: no answer.
+            Err(_) => return 0,
         };
         if header.frame_type != FrameType::Request {
             return 0;
@@ -1620,10 +1642,176 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 }
 
+/// The header of a frame that failed only its version check (CRC already verified by
+/// `decode_frame`), read field by field as frame.rs lays it out.
+fn other_version_header(frame: &[u8], scratch: &mut [u8; MAX_FRAME]) -> Option<Header> {
+    let encoded = match frame.split_last() {
+        Some((0, rest)) => rest,
+        _ => frame,
+    };
+    let n = cobs::decode(encoded, scratch).ok()?.frame_size();
+    let b = scratch.get(..n)?;
+    if b.len() < HEADER_LEN || b[1] != FrameType::Request as u8 {
+        return None;
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    Some(Header {
+        frame_type: FrameType::Request,
+        command: u16_at(2),
+        seq: u32_at(4),
+        session: u32_at(8),
+        status: 0,
+        detail: 0,
+    })
+}
+
 /// An invoice found in the journal.
 #[derive(Debug)]
 struct Found {
     invoice: Signed<IssuedInvoice>,
     voided: bool,
     reversed: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taxdisk_protocol::time::Timestamp;
+
+    fn worst_invoice() -> Signed<IssuedInvoice> {
+        Signed {
+            body: IssuedInvoice {
+                serial: DeviceSerial::new("661234567890").unwrap(),
+                machine: u16::MAX,
+                kind: InvoiceKind::Normal,
+                variant: Variant::Purchase,
+                code: InvoiceCode::new("033002610004").unwrap(),
+                number: InvoiceNumber::new(99_999_999).unwrap(),
+                counter: store::MAX_COUNTER,
+                time: Timestamp(u64::MAX),
+                request_id: [0xFF; 16],
+                content_digest: [0xFF; 32],
+                // 20 characters, the longest taxpayer id (F3).
+                buyer: Some(TaxpayerId::new("440301999999999ABCDE").unwrap()),
+                amount: Fen(i64::MIN),
+                tax: Fen(i64::MIN),
+                red: Some(RedRef::Original {
+                    code: InvoiceCode::new("033002610004").unwrap(),
+                    number: InvoiceNumber::new(99_999_999).unwrap(),
+                }),
+                oil: Some(OilUse {
+                    category: u8::MAX,
+                    milli_quantity: i64::MIN,
+                }),
+            },
+            signature: Signature {
+                r: [0xFF; 32],
+                s: [0xFF; 32],
+            },
+        }
+    }
+
+    #[test]
+    fn d13_worst_case_invoice_fits_one_page() {
+        let mut buf = [0u8; 512];
+        let n = postcard::to_slice(&worst_invoice(), &mut buf)
+            .unwrap()
+            .len();
+        assert!(n <= MAX_RECORD_PAYLOAD, "{n} > {MAX_RECORD_PAYLOAD}");
+    }
+
+    #[test]
+    fn d13_worst_case_state_fits_one_slot() {
+        let mut p = Persist::factory([0xFF; 32]);
+        p.identity = Some(Identity {
+            taxpayer_id: TaxpayerId::new("91350100M000100Y43").unwrap(),
+            company_name: CompanyName::new(&"测".repeat(40)).unwrap(),
+            machine: u16::MAX,
+            secret: [0xFF; 32],
+            public_key: PublicKey {
+                x: [0xFF; 32],
+                y: [0xFF; 32],
+            },
+            first_period: Period::new(9999, 12).unwrap(),
+        });
+        p.clock_offset = i64::MIN;
+        p.oil_valid_until = Some(Timestamp(u64::MAX));
+        p.lock_time = Timestamp(u64::MAX);
+        p.upload_deadline = Timestamp(u64::MAX);
+        p.last_copied = Period::new(9999, 12);
+        p.last_cleared = Period::new(9999, 12);
+        p.acked_through = u64::MAX;
+        p.counter_at_write = u64::MAX;
+        p.last_event_time = Timestamp(u64::MAX);
+        for l in p.limits.iter_mut() {
+            l.single_limit = Fen(i64::MIN);
+            l.offline_hours = u32::MAX;
+            l.offline_amount = Fen(i64::MIN);
+        }
+        while p
+            .rolls
+            .push(RollState {
+                kind: InvoiceKind::Normal,
+                code: InvoiceCode::new("033002610004").unwrap(),
+                first: u32::MAX,
+                count: u32::MAX,
+                used: u32::MAX,
+            })
+            .is_ok()
+        {}
+        while p
+            .oil
+            .push(OilStockEntry {
+                category: u8::MAX,
+                unit: OilUnit::Tonne,
+                milli_quantity: i64::MIN,
+            })
+            .is_ok()
+        {}
+        let kinds = InvoiceKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    *k,
+                    KindSummary {
+                        positive_count: u32::MAX,
+                        positive_amount: Fen(i64::MIN),
+                        positive_tax: Fen(i64::MIN),
+                        negative_count: u32::MAX,
+                        negative_amount: Fen(i64::MIN),
+                        negative_tax: Fen(i64::MIN),
+                        void_count: u32::MAX,
+                        blank_void_count: u32::MAX,
+                    },
+                )
+            })
+            .collect();
+        p.summary = Some(Signed {
+            body: PeriodSummary {
+                serial: DeviceSerial::new("661234567890").unwrap(),
+                taxpayer_id: TaxpayerId::new("91350100M000100Y43").unwrap(),
+                period: Period::new(9999, 12).unwrap(),
+                kinds,
+                first_counter: u64::MAX,
+                last_counter: u64::MAX,
+                time: Timestamp(u64::MAX),
+            },
+            signature: Signature {
+                r: [0xFF; 32],
+                s: [0xFF; 32],
+            },
+        });
+        let mut buf = [0u8; 4096];
+        let n = postcard::to_slice(&p, &mut buf).unwrap().len();
+        assert!(n <= MAX_STATE_PAYLOAD, "{n} > {MAX_STATE_PAYLOAD}");
+    }
+
+    #[test]
+    fn pin_hash_depends_on_serial_and_pin() {
+        let a = DeviceSerial::new("661234567890").unwrap();
+        let b = DeviceSerial::new("661234567891").unwrap();
+        assert_ne!(pin_hash(&a, "88888888"), pin_hash(&b, "88888888"));
+        assert_ne!(pin_hash(&a, "88888888"), pin_hash(&a, "88888889"));
+    }
 }

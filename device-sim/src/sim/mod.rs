@@ -136,6 +136,8 @@ pub struct SimDisk {
     frames: u64,
     power_cycles: u64,
     seq: u32,
+    /// Firmware state transitions already written to the log.
+    logged_transitions: u64,
 }
 
 impl SimDisk {
@@ -160,7 +162,7 @@ impl SimDisk {
             nor,
             rng,
         );
-        Ok(SimDisk {
+        let mut disk = SimDisk {
             time: cfg.start_time,
             latency: cfg.latency,
             cfg,
@@ -172,7 +174,10 @@ impl SimDisk {
             frames: 0,
             power_cycles: 0,
             seq: 0,
-        })
+            logged_transitions: 0,
+        };
+        disk.log_transitions();
+        Ok(disk)
     }
 
     fn fw(&self) -> &Fw {
@@ -232,6 +237,26 @@ impl SimDisk {
             bureau_key: self.cfg.bureau_key,
         };
         self.fw = Some(Firmware::boot(cfg, nor, rng));
+        self.logged_transitions = 0;
+        self.log_transitions();
+    }
+
+    /// Writes the firmware's new state transitions to the `tracing` log.
+    fn log_transitions(&mut self) {
+        let fw = self.fw();
+        let total = fw.transition_count();
+        let new = total.saturating_sub(self.logged_transitions) as usize;
+        let kept = fw.transitions().count();
+        for t in fw.transitions().skip(kept.saturating_sub(new)) {
+            tracing::info!(
+                serial = %self.cfg.serial,
+                at = %t.at,
+                "disk state {} -> {}",
+                t.from,
+                t.to
+            );
+        }
+        self.logged_transitions = total;
     }
 
     /// The firmware's life-cycle state.
@@ -439,6 +464,7 @@ impl FrameHandler for SimDisk {
         let started = Instant::now();
         let now = self.now();
         let n = self.fw_mut().handle_frame(now, frame, out);
+        self.log_transitions();
         if !self.chip().powered() {
             // The power was cut during the request: no answer; the disk comes back up from
             // its flash before the next frame.

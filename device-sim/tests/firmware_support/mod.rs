@@ -1,6 +1,8 @@
 //! Shared helpers of the firmware tests: a test bureau key, token builders, and a small
 //! send/receive wrapper around a [`SimDisk`] that talks encoded frames.
 #![allow(dead_code)]
+// Test support: a failed setup step should stop the test with its message.
+#![allow(clippy::unwrap_used)]
 
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_protocol::command::*;
