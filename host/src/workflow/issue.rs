@@ -63,9 +63,14 @@ impl Workflow {
     /// red permission), validates (H7), records the invoice as pending, has the disk sign it,
     /// stores the signed result and uploads it when the bureau is reachable (H11). A refusal
     /// of the disk abandons the pending row and comes back with the disk's rule; a lost answer
-    /// leaves it pending for repair ([`WorkflowError::IssueUnknown`]).
-    pub fn issue(&mut self, draft: Draft) -> Result<Issued, WorkflowError> {
+    /// leaves it pending for repair ([`WorkflowError::IssueUnknown`]). A draft without an
+    /// issuer (开票人) gets the logged-in user's name.
+    pub fn issue(&mut self, mut draft: Draft) -> Result<Issued, WorkflowError> {
         let user = self.require_user("issue")?;
+        if draft.issuer.trim().is_empty() {
+            // 开票人 is the logged-in user unless the draft names one.
+            draft.issuer = user.name.clone();
+        }
         let kind = draft.kind();
         let action = if draft.is_red() {
             Action::Red
