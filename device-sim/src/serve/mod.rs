@@ -204,36 +204,38 @@ impl Server {
             bureau: bureau.as_ref().map(BureauServer::url),
             bureau_key,
         };
-        let stop = Arc::new(AtomicBool::new(false));
-        let conns: [Arc<accept::Connections>; 2] = Default::default();
-        let listeners = vec![
-            accept::spawn(
-                "disk",
-                disk_listener,
-                disk.clone(),
-                stop.clone(),
-                conns[0].clone(),
-                disk::serve_connection,
-            )?,
-            accept::spawn(
-                "control",
-                control_listener,
-                disk.clone(),
-                stop.clone(),
-                conns[1].clone(),
-                control::serve_connection,
-            )?,
-        ];
-        tracing::info!(disk = %ports.disk, control = %ports.control, bureau = ?ports.bureau, "serving");
-        Ok(Server {
+        let mut server = Server {
             ports,
             disk,
             image,
-            stop,
-            listeners,
-            conns,
+            stop: Arc::new(AtomicBool::new(false)),
+            listeners: Vec::with_capacity(2),
+            conns: Default::default(),
             bureau,
-        })
+        };
+        // If the second thread cannot start, dropping `server` stops the first.
+        for (name, listener, serve, i) in [
+            (
+                "disk",
+                disk_listener,
+                disk::serve_connection as accept::ConnFn,
+                0,
+            ),
+            ("control", control_listener, control::serve_connection, 1),
+        ] {
+            let handle = accept::spawn(
+                name,
+                listener,
+                server.disk.clone(),
+                server.stop.clone(),
+                server.conns[i].clone(),
+                serve,
+            )?;
+            server.listeners.push(handle);
+        }
+        let p = &server.ports;
+        tracing::info!(disk = %p.disk, control = %p.control, bureau = ?p.bureau, "serving");
+        Ok(server)
     }
 
     /// The bound addresses.
