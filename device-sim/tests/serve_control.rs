@@ -387,3 +387,59 @@ fn the_latency_flag_gives_real_disk_answer_times() {
     login(&mut conn, SESSION);
     assert!(started.elapsed() >= Duration::from_millis(50));
 }
+
+/// Reads raw frames from the disk connection for `window`: (sequence numbers of good frames,
+/// count of bad frames).
+fn raw_frames(conn: &mut DiskConn, window: Duration) -> (Vec<u32>, usize) {
+    use std::io::Read;
+    let end = Instant::now() + window;
+    let mut dec = taxdisk_protocol::FrameDecoder::<{ taxdisk_protocol::frame::MAX_ENCODED }>::new();
+    let (mut good, mut bad) = (Vec::new(), 0);
+    let mut buf = [0u8; 4096];
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        conn.stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match conn.stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => dec.feed(&buf[..n], |f| match f {
+                Ok((h, _)) => good.push(h.seq),
+                Err(_) => bad += 1,
+            }),
+        }
+    }
+    (good, bad)
+}
+
+#[test]
+fn corrupted_and_duplicated_answers_arrive_as_such() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::CorruptAnswer,
+    })
+    .unwrap();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 2,
+        action: FrameFaultAction::DuplicateAnswer,
+    })
+    .unwrap();
+    let s1 = conn.send(SESSION, &Request::Ping(1));
+    assert_eq!(
+        raw_frames(&mut conn, Duration::from_millis(500)),
+        (vec![], 1),
+        "frame {s1}"
+    );
+    let s2 = conn.send(SESSION, &Request::Ping(2));
+    assert_eq!(
+        raw_frames(&mut conn, Duration::from_millis(500)),
+        (vec![s2, s2], 0)
+    );
+    let s3 = conn.send(SESSION, &Request::Ping(3));
+    assert_eq!(
+        raw_frames(&mut conn, Duration::from_millis(500)),
+        (vec![s3], 0)
+    );
+}

@@ -195,3 +195,14 @@ fn sigterm_while_a_host_is_issuing_loses_no_answered_invoice() {
         "counter {on_disk} on disk, {last_answered} answered"
     );
 }
+
+#[test]
+fn sigint_is_a_clean_shutdown_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    let sim = Sim::start_with_image(&image);
+    let (pk, issued) = first_life(&sim);
+    assert!(sim.signal("-INT").success());
+    let sim = Sim::start_with_image(&image);
+    second_life(&sim, pk, &issued);
+}
