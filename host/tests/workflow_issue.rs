@@ -191,3 +191,24 @@ fn h08_not_logged_in_is_refused() {
     assert!(matches!(e, WorkflowError::NotLoggedIn { .. }));
     says(&e, "H2");
 }
+
+#[test]
+fn h05_buyer_saved_automatically_when_set() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 5);
+    let d = normal(&mut env.wf);
+    assert!(!env.wf.issue(d).unwrap().buyer_saved);
+    let admin = env.admin;
+    env.wf
+        .store_mut()
+        .set_setting(
+            admin,
+            taxdisk_host::store::company::SETTING_AUTO_SAVE_BUYERS,
+            "1",
+        )
+        .unwrap();
+    let d = normal(&mut env.wf);
+    assert!(env.wf.issue(d).unwrap().buyer_saved);
+    let customers = env.wf.store().customers(None).unwrap();
+    assert_eq!(customers.len(), 1);
+    assert_eq!(customers[0].party.name, buyer().name);
+}

@@ -174,3 +174,15 @@ fn h14_status_per_kind_limits_offline_lock_and_authorizations() {
     let e = env.wf.issue(d).unwrap_err();
     assert_eq!(e.wire_error(), Some(WireError::OverSingleLimit));
 }
+
+#[test]
+fn h06_coding_disabled_with_only_vehicle_authorization() {
+    let mut env = Env::with_kinds(&[limits(InvoiceKind::MotorVehicle)]);
+    let e = env.wf.coding_allowed().unwrap_err();
+    says(&e, "H6");
+    let mut env = Env::with_kinds(&[
+        limits(InvoiceKind::MotorVehicle),
+        limits(InvoiceKind::Normal),
+    ]);
+    env.wf.coding_allowed().unwrap();
+}

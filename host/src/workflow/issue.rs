@@ -42,6 +42,8 @@ pub struct Issued {
     pub uploaded: bool,
     /// Why it was not uploaded, when the automatic upload was tried and failed (offline).
     pub upload_note: Option<String>,
+    /// Whether the buyer was saved to the customers (automatic saving on, H5, FAQ 3.2).
+    pub buyer_saved: bool,
     /// The disk's signed record.
     pub signed: Signed<IssuedInvoice>,
 }
@@ -154,6 +156,12 @@ impl Workflow {
             check_code: rec.check_code,
             uploaded: false,
             upload_note: None,
+            // H5 (FAQ 3.2): a buyer that does not save (no name, ...) never fails the issue.
+            buyer_saved: matches!(
+                self.store
+                    .save_buyer_automatically(user.id, &invoice.draft().buyer),
+                Ok(Some(_))
+            ),
             signed,
         };
         self.auto_upload(&mut issued.upload_note);

@@ -1,7 +1,7 @@
 //! Status (状态查询, H14, FAQ 9.12, 9.13, 8.1, 10.6) and stock (发票库存查询, H13, FAQ 4.6):
 //! per kind the single-invoice limit, the offline limits and what is offline now, the
 //! authorization and the blank numbers left; the lock time, the upload deadline and the oil
-//! and used-car authorizations of the disk.
+//! and used-car authorizations of the disk. Also whether coding is open (H6, FAQ 3.5).
 
 use super::Workflow;
 use super::errors::WorkflowError;
@@ -60,5 +60,17 @@ impl Workflow {
             None
         };
         Ok(StatusReport { info, kinds, oil })
+    }
+
+    /// H6 (FAQ 3.5): whether product and customer coding is open: refused when the disk holds
+    /// only motor-vehicle or used-car authorization.
+    pub fn coding_allowed(&mut self) -> Result<(), WorkflowError> {
+        let mut authorized = Vec::new();
+        for kind in InvoiceKind::ALL {
+            if self.disk.status(kind)?.authorized {
+                authorized.push(kind);
+            }
+        }
+        Ok(crate::store::coding_allowed(&authorized)?)
     }
 }
