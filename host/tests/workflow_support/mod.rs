@@ -64,9 +64,9 @@ pub fn tp(s: &str) -> TaxpayerId {
 pub fn limits(kind: InvoiceKind) -> KindLimits {
     KindLimits {
         kind,
-        single_limit: Fen(10_000_000_00),
+        single_limit: Fen(1_000_000_000),
         offline_hours: 72,
-        offline_amount: Fen(100_000_000_00),
+        offline_amount: Fen(10_000_000_000),
     }
 }
 
