@@ -1,5 +1,5 @@
 //! A small XML tree reader and writer for the red info form files (FAQ 7.2: 导出XML文件拷贝到U盘).
-//! It reads what [`Element::write`] writes and ordinary XML like it: elements, attributes
+//! It reads what [`Element::to_document`] writes and ordinary XML like it: elements, attributes
 //! (kept), text with the five predefined entities and numeric character references; the XML
 //! declaration, comments, processing instructions and DOCTYPE are skipped, CDATA is text.
 //! Input is untrusted: every problem is an [`XmlError`] with its byte offset, never a panic,
