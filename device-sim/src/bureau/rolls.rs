@@ -133,23 +133,23 @@ pub(crate) fn is_sold_to(
 ) -> Result<bool, BureauError> {
     let end = i64::from(number) + i64::from(count);
     let granted: Option<i64> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM grants WHERE serial = ?1 AND kind = ?2 AND code = ?3
              AND first <= ?4 AND first + count >= ?5 LIMIT 1",
-            params![serial, kind.number(), code, number, end],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![serial, kind.number(), code, number, end], |r| {
+            r.get(0)
+        })
         .optional()?;
     if granted.is_none() {
         return Ok(false);
     }
     let returned: Option<i64> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM roll_returns WHERE code = ?1 AND first < ?2 AND first + count > ?3
              LIMIT 1",
-            params![code, end, number],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![code, end, number], |r| r.get(0))
         .optional()?;
     Ok(returned.is_none())
 }

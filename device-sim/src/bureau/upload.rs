@@ -144,11 +144,8 @@ fn one_event(tx: &Transaction<'_>, d: &mut DiskRow, ev: &JournalEvent, sig_ok: b
     let json = db::to_json(ev)?;
     if c <= d.through_counter {
         let stored: Option<String> = tx
-            .query_row(
-                "SELECT event FROM events WHERE serial = ?1 AND counter = ?2",
-                params![d.serial.as_str(), c as i64],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT event FROM events WHERE serial = ?1 AND counter = ?2")?
+            .query_row(params![d.serial.as_str(), c as i64], |r| r.get(0))
             .optional()?;
         return Ok(if stored.as_deref() == Some(json.as_str()) {
             Ok(())
@@ -178,18 +175,18 @@ fn one_event(tx: &Transaction<'_>, d: &mut DiskRow, ev: &JournalEvent, sig_ok: b
         JournalEvent::Void(_) => "void",
         JournalEvent::BlankVoid(_) => "blank_void",
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO events (serial, counter, kind, event_type, period, event)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            d.serial.as_str(),
-            c as i64,
-            ev.kind().number(),
-            event_type,
-            db::period_col(ev.time().period()),
-            json
-        ],
-    )?;
+    )?
+    .execute(params![
+        d.serial.as_str(),
+        c as i64,
+        ev.kind().number(),
+        event_type,
+        db::period_col(ev.time().period()),
+        json
+    ])?;
     d.through_counter = c;
     Ok(Ok(()))
 }
@@ -202,9 +199,11 @@ fn used_by(
     count: u32,
 ) -> Result<Option<u32>, BureauError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT number FROM used_numbers WHERE code = ?1 AND number >= ?2 AND number < ?3
              LIMIT 1",
+        )?
+        .query_row(
             params![code, first, i64::from(first) + i64::from(count)],
             |r| r.get(0),
         )
@@ -278,11 +277,10 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
             number: on,
         }) => {
             let orig: Option<(bool, bool)> = tx
-                .query_row(
-                    "SELECT voided, red FROM invoices WHERE code = ?1 AND number = ?2",
-                    params![oc.as_str(), on.get()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .prepare_cached("SELECT voided, red FROM invoices WHERE code = ?1 AND number = ?2")?
+                .query_row(params![oc.as_str(), on.get()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             match orig {
                 Some((true, _)) => {
@@ -299,10 +297,8 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
                 }
                 _ => {}
             }
-            tx.execute(
-                "UPDATE invoices SET reversed = 1 WHERE code = ?1 AND number = ?2",
-                params![oc.as_str(), on.get()],
-            )?;
+            tx.prepare_cached("UPDATE invoices SET reversed = 1 WHERE code = ?1 AND number = ?2")?
+                .execute(params![oc.as_str(), on.get()])?;
         }
         None => {}
     }
@@ -311,41 +307,43 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
     }
     let civil = b.time.civil();
     let date = u32::from(civil.year) * 10_000 + u32::from(civil.month) * 100 + u32::from(civil.day);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO invoices (code, number, serial, counter, kind, period, date, amount, tax, red,
              check_code, red_form, oil_category, oil_milli, invoice)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            code,
-            b.number.get(),
-            d.serial.as_str(),
-            c as i64,
-            b.kind.number(),
-            db::period_col(b.time.period()),
-            date,
-            b.amount.0,
-            b.tax.0,
-            red,
-            checkcode::check_code(&s.signature).as_str(),
-            form.as_ref().map(|f| f.as_str().to_owned()),
-            b.oil.map(|o| o.category),
-            b.oil.map(|o| o.milli_quantity),
-            db::to_json(s)?
-        ],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![
+        code,
+        b.number.get(),
+        d.serial.as_str(),
+        c as i64,
+        b.kind.number(),
+        db::period_col(b.time.period()),
+        date,
+        b.amount.0,
+        b.tax.0,
+        red,
+        checkcode::check_code(&s.signature).as_str(),
+        form.as_ref().map(|f| f.as_str().to_owned()),
+        b.oil.map(|o| o.category),
+        b.oil.map(|o| o.milli_quantity),
+        db::to_json(s)?
+    ])?;
+    tx.prepare_cached(
         "INSERT INTO used_numbers (code, number, serial, counter) VALUES (?1, ?2, ?3, ?4)",
-        params![code, b.number.get(), d.serial.as_str(), c as i64],
-    )?;
+    )?
+    .execute(params![code, b.number.get(), d.serial.as_str(), c as i64])?;
     Ok(Ok(()))
 }
 
 fn void(tx: &Transaction<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
     let c = b.counter;
     let inv: Option<(i64, u8, bool, i64, Option<String>)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT counter, kind, voided, period, red_form FROM invoices
              WHERE code = ?1 AND number = ?2 AND serial = ?3",
+        )?
+        .query_row(
             params![b.code.as_str(), b.number.get(), d.serial.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
@@ -390,10 +388,8 @@ fn void(tx: &Transaction<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
             format!("counter {c}: period {period} is reported, its invoices cannot be voided"),
         )));
     }
-    tx.execute(
-        "UPDATE invoices SET voided = 1 WHERE code = ?1 AND number = ?2",
-        params![b.code.as_str(), b.number.get()],
-    )?;
+    tx.prepare_cached("UPDATE invoices SET voided = 1 WHERE code = ?1 AND number = ?2")?
+        .execute(params![b.code.as_str(), b.number.get()])?;
     if let Some(f) = form {
         // FAQ 7.5: a voided red invoice frees its form for the corrected one.
         red::release(tx, &f)?;
