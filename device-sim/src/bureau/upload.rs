@@ -36,12 +36,16 @@ pub fn verify_events(vk: &VerifyingKey, events: &[JournalEvent], threads: usize)
     std::thread::scope(|s| {
         let handles: Vec<_> = events
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|e| one(vk, e)).collect::<Vec<bool>>()))
+            .map(|part| {
+                let h = s.spawn(move || part.iter().map(|e| one(vk, e)).collect::<Vec<bool>>());
+                (part.len(), h)
+            })
             .collect();
         handles
             .into_iter()
-            // A verifying thread only panics if sm2 itself panics; count its events as failed.
-            .flat_map(|h| h.join().unwrap_or_default())
+            // A verifying thread only panics if sm2 itself panics; its events count as failed,
+            // so the answer still has one entry per event.
+            .flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![false; n]))
             .collect()
     })
 }
