@@ -22,6 +22,9 @@
 //! - [`oil`]: refined-oil stock (H15).
 //! - [`update`]: online changes from the bureau (H17).
 //! - [`output`]: backup and restore (H4), monthly export (H16), printing (H18).
+//! - [`users`]: user management with the logged-in user as actor (H2, H3).
+//! - [`device`]: PIN change and unblock (D2), the clock from a bureau token (D3, FAQ 10.4).
+//! - [`xml`]: the small XML reader and writer of red info form files (FAQ 7.2).
 //!
 //! Choices no source decides (kept stable): the period the host expects for a pending invoice
 //! is the disk's period as last read (the disk's time decides it when signed); the sequence
@@ -29,6 +32,7 @@
 //! ([`SETTING_GRANT_SEQ`], [`SETTING_UPDATE_SEQ`]) and a token the disk calls replayed is
 //! skipped, so losing the setting only costs a few refusals.
 
+pub mod device;
 pub mod errors;
 pub mod issue;
 pub mod oil;
@@ -40,6 +44,7 @@ pub mod session;
 pub mod status;
 pub mod update;
 pub mod upload;
+pub mod users;
 pub mod void;
 pub mod xml;
 

@@ -162,7 +162,12 @@ impl Workflow {
                 Err(e) => report.notes.push(format!("online update: {e}")),
             }
         }
-        self.monthly_report(&mut report)?;
+        if let Err(e) = self.monthly_report(&mut report) {
+            // The login stands; the disk refuses issuing until the report is done (D5).
+            report
+                .notes
+                .push(format!("monthly report (上报汇总) failed: {e}"));
+        }
         report.info = self.refresh_info()?;
         Ok(report)
     }
