@@ -401,6 +401,22 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         (self.flash, self.rng)
     }
 
+    /// The signing key if it was derived since boot (a simulator may hand it to the next boot
+    /// with [`Firmware::preload_key`] to spare the scalar multiplication).
+    pub fn derived_key(&self) -> Option<&Sm2SigningKey> {
+        self.key.as_ref()
+    }
+
+    /// Offers a signing key derived earlier; taken only if it is the key of the stored secret,
+    /// so it changes nothing the disk does, only how soon its first signature comes.
+    pub fn preload_key(&mut self, key: Sm2SigningKey) {
+        if let Some(id) = &self.p.identity
+            && sign::secret_bytes(&key) == id.secret
+        {
+            self.key = Some(key);
+        }
+    }
+
     /// The disk's own time for the time the firmware was given: `now` plus the offset set by
     /// clock tokens (D3).
     pub fn disk_time(&self, now: Timestamp) -> Timestamp {
@@ -1186,10 +1202,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         if o.kind != q.kind || o.is_red() {
             return refuse(WireError::ReversalNotAllowed);
         }
-        if o.kind == InvoiceKind::UsedCar && q.amount.0 != -o.amount.0 {
+        if o.kind == InvoiceKind::UsedCar && q.amount.0 != o.amount.0.saturating_neg() {
             return refuse(WireError::ReversalNotAllowed);
         }
-        if f.reversed.saturating_add(-q.amount.0) > o.amount.0 {
+        if f.reversed.saturating_add(q.amount.0.saturating_neg()) > o.amount.0 {
             return refuse(WireError::ReversalNotAllowed);
         }
         Ok(())
@@ -1230,7 +1246,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                         && *n == number
                         && !voided_reds.contains(&s.body.counter)
                     {
-                        reversed = reversed.saturating_add(-s.body.amount.0);
+                        reversed = reversed.saturating_add(s.body.amount.0.saturating_neg());
                     }
                 }
                 _ => {}
@@ -1530,7 +1546,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                     if let Some(JournalEvent::Invoice(inv)) = inv.as_ref().and_then(decode_event) {
                         let b = &inv.body;
                         let s = &mut kinds[b.kind.index()];
-                        let (amount, tax) = (Fen(-b.amount.0), Fen(-b.tax.0));
+                        let (amount, tax) = (
+                            Fen(b.amount.0.saturating_neg()),
+                            Fen(b.tax.0.saturating_neg()),
+                        );
                         if b.is_red() {
                             s.negative_amount = s.negative_amount.saturating_add(amount);
                             s.negative_tax = s.negative_tax.saturating_add(tax);

@@ -228,6 +228,9 @@ impl SimDisk {
     /// Power off and on: login and RAM state lost, flash kept; an armed power cut is disarmed.
     pub fn power_cycle(&mut self) {
         let Some(fw) = self.fw.take() else { return };
+        // The key is a pure function of the flash's secret: keep the derived one (the boot
+        // below takes it only if the secret still matches).
+        let key = fw.derived_key().cloned();
         let (mut nor, rng) = fw.into_parts();
         nor.spi_mut().disarm();
         nor.spi_mut().power_on();
@@ -236,7 +239,11 @@ impl SimDisk {
             serial: self.cfg.serial.clone(),
             bureau_key: self.cfg.bureau_key,
         };
-        self.fw = Some(Firmware::boot(cfg, nor, rng));
+        let mut fw = Firmware::boot(cfg, nor, rng);
+        if let Some(k) = key {
+            fw.preload_key(k);
+        }
+        self.fw = Some(fw);
         self.logged_transitions = 0;
         self.log_transitions();
     }
