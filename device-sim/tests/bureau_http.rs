@@ -523,3 +523,26 @@ fn http_every_post_path_refuses_garbage_with_api_error() {
     let h: Health = api.get("/health").unwrap();
     assert_eq!(h.time, nov10());
 }
+
+#[test]
+fn http_spawn_reports_busy_port_and_shutdown_stops_serving() {
+    let api = Api::start();
+    let taken = api.server.addr();
+    let err =
+        taxdisk_device_sim::bureau::spawn(Bureau::open(None, Some(3)).unwrap(), taken).unwrap_err();
+    assert_eq!(err.code(), "io", "{err}");
+    let url = format!("{}{}/health", api.server.url(), PREFIX);
+    assert!(url.starts_with("http://127.0.0.1:"));
+    let server = taxdisk_device_sim::bureau::spawn(
+        Bureau::open(None, Some(3)).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let url = format!("{}{}/health", server.url(), PREFIX);
+    assert!(ureq::get(&url).call().is_ok());
+    server.shutdown();
+    assert!(
+        ureq::get(&url).call().is_err(),
+        "nothing listens after shutdown"
+    );
+}
