@@ -202,3 +202,50 @@ fn h11_repair_after_power_cut_no_lost_or_doubled_invoice() {
     }
     assert!(unknown > 0, "at least one cut lost the answer");
 }
+
+#[test]
+fn h11_repair_finds_a_missed_void_behind_newer_invoices() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    let d = normal(&mut env.wf);
+    let a = env.wf.issue(d).unwrap();
+    // Voided on the disk, the store never heard of it; then more invoices.
+    env.wf
+        .disk()
+        .void(&InvoiceRef {
+            kind: InvoiceKind::Normal,
+            code: a.code.clone(),
+            number: a.number,
+        })
+        .unwrap();
+    for _ in 0..3 {
+        let d = normal(&mut env.wf);
+        env.wf.issue(d).unwrap();
+    }
+    let r = env.wf.repair().unwrap();
+    assert_eq!(r.voided, vec![a.id]);
+    assert_eq!(
+        env.wf.store().invoice(a.id).unwrap().state,
+        InvoiceState::Voided
+    );
+}
+
+#[test]
+fn h11_automatic_upload_can_be_turned_off() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    env.wf.set_auto_upload(false);
+    let d = normal(&mut env.wf);
+    let i = env.wf.issue(d).unwrap();
+    assert!(!i.uploaded);
+    assert!(i.upload_note.unwrap().contains("off"));
+    env.wf.set_auto_upload(true);
+    let d = normal(&mut env.wf);
+    let j = env.wf.issue(d).unwrap();
+    assert!(
+        j.uploaded,
+        "the automatic upload takes the earlier one along"
+    );
+    assert_eq!(
+        env.wf.store().invoice(i.id).unwrap().state,
+        InvoiceState::Uploaded
+    );
+}

@@ -164,32 +164,42 @@ impl Workflow {
             ),
             signed,
         };
-        self.auto_upload(&mut issued.upload_note);
-        issued.uploaded = self.store.invoice(id)?.state == InvoiceState::Uploaded;
+        let through = self.auto_upload(&mut issued.upload_note);
+        issued.uploaded = through.is_some_and(|t| t >= issued.counter);
         Ok(issued)
     }
 
-    /// H11: uploads what is pending when a bureau is set; failures become a note (offline
-    /// issuing goes on within the disk's limits, D9).
-    pub(crate) fn auto_upload(&mut self, note: &mut Option<String>) {
+    /// H11: uploads what is pending when a bureau is set and automatic upload is on; failures
+    /// become a note (offline issuing goes on within the disk's limits, D9). Answers the
+    /// counter the bureau's receipt covers, if any.
+    pub(crate) fn auto_upload(&mut self, note: &mut Option<String>) -> Option<u64> {
+        if !self.auto_upload {
+            *note = Some("automatic upload is off: upload by hand (H11)".into());
+            return None;
+        }
         if self.bureau.is_none() {
             *note = Some("no bureau address: not uploaded (H11)".into());
-            return;
+            return None;
         }
         match self.upload() {
-            Ok(r) if r.rejected.is_empty() => {}
             Ok(r) => {
-                *note = Some(format!(
-                    "the bureau refused {} event(s): {}",
-                    r.rejected.len(),
-                    r.rejected
-                        .iter()
-                        .map(|x| format!("{} {} {}", x.counter, x.code, x.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ))
+                if !r.rejected.is_empty() {
+                    *note = Some(format!(
+                        "the bureau refused {} event(s): {}",
+                        r.rejected.len(),
+                        r.rejected
+                            .iter()
+                            .map(|x| format!("{} {} {}", x.counter, x.code, x.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                r.through_counter
             }
-            Err(e) => *note = Some(e.to_string()),
+            Err(e) => {
+                *note = Some(e.to_string());
+                None
+            }
         }
     }
 

@@ -79,6 +79,7 @@ pub struct Workflow {
     bureau: Option<BureauClient>,
     user: Option<User>,
     info: Option<DiskInfo>,
+    auto_upload: bool,
 }
 
 impl std::fmt::Debug for Workflow {
@@ -100,7 +101,30 @@ impl Workflow {
             bureau,
             user: None,
             info: None,
+            auto_upload: true,
         }
+    }
+
+    /// The workflow over a store and a disk, with the bureau at the address the store was
+    /// initialized with (H1), if any.
+    pub fn with_stored_bureau(store: Store, disk: DynDisk) -> Result<Workflow, WorkflowError> {
+        let bureau = if store.is_initialized()? {
+            let url = store.company()?.bureau_server;
+            if url.trim().is_empty() {
+                None
+            } else {
+                Some(BureauClient::new(&url)?)
+            }
+        } else {
+            None
+        };
+        Ok(Workflow::new(store, disk, bureau))
+    }
+
+    /// Turns the automatic upload after each issue and void on or off (on by default, H11).
+    /// Off, events wait for [`Workflow::upload`] (benches measuring issuing alone).
+    pub fn set_auto_upload(&mut self, on: bool) {
+        self.auto_upload = on;
     }
 
     /// The store.

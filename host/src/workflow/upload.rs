@@ -12,7 +12,9 @@
 //! Stopping point of the scan: the host issues one invoice at a time, so an invoice signed for
 //! a pending row has a counter above every invoice the store knew as signed when that row was
 //! recorded; the scan stops at the first journal invoice the store holds as signed whose row is
-//! older than the oldest pending row (or at [`MAX_REPAIR_SCAN`] events).
+//! older than the oldest pending row (or at [`MAX_REPAIR_SCAN`] events). From there it reads on
+//! through the current period (voids are only possible there, D7), at most
+//! [`VOID_SCAN_WINDOW`] events, for voids the store missed.
 
 use super::Workflow;
 use super::errors::WorkflowError;
@@ -26,6 +28,9 @@ use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, JournalEvent, RequestI
 pub const UPLOAD_BATCH: usize = 500;
 /// Most journal events one repair reads back.
 pub const MAX_REPAIR_SCAN: u64 = 100_000;
+/// Most events of the current period read back for missed voids after the pending rows are
+/// decided.
+pub const VOID_SCAN_WINDOW: u64 = 2_000;
 
 /// What an upload did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,8 +121,13 @@ impl Workflow {
         let mut open: HashMap<RequestId, InvoiceId> =
             pending.iter().map(|p| (p.request_id, p.id)).collect();
         let oldest_pending = pending.iter().map(|p| p.id).min();
+        let current = info.period.unwrap_or_else(|| info.time.period());
         let mut counter = info.counter;
         let floor = info.counter.saturating_sub(MAX_REPAIR_SCAN);
+        // Once every pending row is decided, voids are still looked for: only invoices of the
+        // current period can be voided (D7), so the scan goes on through the current period's
+        // events, at most VOID_SCAN_WINDOW more.
+        let mut extra: Option<u64> = None;
         while counter > floor {
             let view = match self.disk.read_event(counter) {
                 Ok(v) => v,
@@ -127,6 +137,12 @@ impl Workflow {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if let Some(n) = extra {
+                if view.event.time().period() != current || n >= VOID_SCAN_WINDOW {
+                    break;
+                }
+                extra = Some(n + 1);
+            }
             report.scanned += 1;
             counter -= 1;
             match view.event {
@@ -146,8 +162,10 @@ impl Workflow {
                             if row.state == InvoiceState::Issued && view.uploaded {
                                 self.store.mark_uploaded(row.id)?;
                             }
-                            if open.is_empty() || oldest_pending.is_some_and(|p| row.id < p) {
-                                break;
+                            if extra.is_none()
+                                && (open.is_empty() || oldest_pending.is_some_and(|p| row.id < p))
+                            {
+                                extra = Some(0);
                             }
                         }
                     }
@@ -173,7 +191,7 @@ impl Workflow {
         }
         let mut left: Vec<InvoiceId> = open.into_values().collect();
         left.sort();
-        let truncated = counter <= floor && floor > 0;
+        let truncated = extra.is_none() && counter <= floor && floor > 0;
         for id in left {
             if truncated {
                 report.undecided.push(id);

@@ -129,7 +129,8 @@ impl Workflow {
         }
         let mut note = None;
         if self.bureau.is_some() {
-            self.auto_upload(&mut note);
+            // A failed upload leaves the events pending on the disk for the next upload.
+            let _ = self.auto_upload(&mut note);
         }
         Ok(done)
     }
@@ -154,7 +155,8 @@ impl Workflow {
         let b = ev.body;
         let mut note = None;
         if self.bureau.is_some() {
-            self.auto_upload(&mut note);
+            // A failed upload leaves the events pending on the disk for the next upload.
+            let _ = self.auto_upload(&mut note);
         }
         Ok(BlankVoided {
             kind: b.kind,
