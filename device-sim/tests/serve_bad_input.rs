@@ -258,3 +258,60 @@ fn connections_past_the_limit_are_closed_and_the_server_goes_on() {
     assert!(ok, "no connection served after the others closed");
     assert_serving(&mut sim);
 }
+
+/// COBS-encodes `raw` and appends the delimiter (the test's own encoder, so it can build frames
+/// the protocol crate would not).
+fn cobs_frame(raw: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8];
+    let (mut code_at, mut code) = (0usize, 1u8);
+    for &b in raw {
+        if b == 0 {
+            out[code_at] = code;
+            code_at = out.len();
+            out.push(0);
+            code = 1;
+        } else {
+            out.push(b);
+            code += 1;
+            if code == 0xFF {
+                out[code_at] = code;
+                code_at = out.len();
+                out.push(0);
+                code = 1;
+            }
+        }
+    }
+    out[code_at] = code;
+    out.push(0);
+    out
+}
+
+#[test]
+fn a_frame_of_another_protocol_version_reaches_the_disk_and_is_refused() {
+    let mut sim = Sim::start_default();
+    let mut conn = sim.disk();
+    // Version 2, a Ping with sequence 33, a valid CRC.
+    let mut raw = vec![2u8, 0];
+    raw.extend_from_slice(&(taxdisk_protocol::CommandId::Ping as u16).to_le_bytes());
+    raw.extend_from_slice(&33u32.to_le_bytes());
+    raw.extend_from_slice(&SESSION.to_le_bytes());
+    raw.extend_from_slice(&[0; 6]);
+    // Postcard's varint of the nonce 7.
+    raw.push(7);
+    let crc = taxdisk_protocol::frame::crc32(&raw);
+    raw.extend_from_slice(&crc.to_le_bytes());
+    conn.send_raw(&cobs_frame(&raw));
+    assert_eq!(
+        conn.recv(33, ANSWER_TIMEOUT),
+        Some(Err(taxdisk_protocol::WireError::UnsupportedVersion.into()))
+    );
+    // The encoder agrees with the protocol's on a version-1 frame.
+    raw[0] = 1;
+    let body = raw.len() - 4;
+    let crc = taxdisk_protocol::frame::crc32(&raw[..body]);
+    raw[body..].copy_from_slice(&crc.to_le_bytes());
+    let mut out = [0u8; MAX_ENCODED];
+    let n = encode_request(33, SESSION, &Request::Ping(7), &mut out).unwrap();
+    assert_eq!(cobs_frame(&raw), out[..n].to_vec());
+    assert_serving(&mut sim);
+}

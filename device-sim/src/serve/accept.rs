@@ -1,7 +1,7 @@
 //! The accept loop both ports share, and the frame loop of one connection: bytes in arbitrary
-//! chunks go through a [`FrameDecoder`]; each checked frame is given to the port's handler,
-//! whose answer is written back. Bad frames are logged and skipped; only the peer closing, an
-//! I/O error or the server shutting down ends a connection.
+//! chunks are cut into frames at their `0x00` delimiters ([`FrameSplitter`]); each frame is
+//! given to the port's handler, whose answer is written back. Bad frames get no answer and are
+//! skipped; only the peer closing, an I/O error or the server shutting down ends a connection.
 
 use super::{MAX_CONNECTIONS, SharedDisk};
 use std::collections::HashMap;
@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use taxdisk_protocol::frame::{Header, MAX_ENCODED};
-use taxdisk_protocol::{DecodeError, FrameDecoder};
+use taxdisk_protocol::DecodeError;
+use taxdisk_protocol::frame::MAX_ENCODED;
 
 /// A peer that does not take an answer within this time is dropped (a bench client that stopped
 /// reading must not hold a thread forever).
@@ -150,11 +150,66 @@ impl Drop for Registered {
     }
 }
 
-/// Reads frames from `stream` until it ends, calling `on_frame` with each checked frame and an
-/// answer buffer of `2 * MAX_ENCODED` bytes (room for a duplicated answer).
+/// Cuts a byte stream at `0x00` delimiters into encoded frames of at most [`MAX_ENCODED`] bytes
+/// (delimiter included). It buffers like [`taxdisk_protocol::FrameDecoder`] — empty frames
+/// skipped, an oversize frame reported at its delimiter, any chunking — but hands out the frame
+/// bytes as received instead of their decoded contents, so the disk gets exactly what a USB
+/// disk would (the firmware answers even a frame of another protocol version, which a checked
+/// decode would have thrown away).
+#[derive(Debug)]
+pub(crate) struct FrameSplitter {
+    buf: Vec<u8>,
+    overflow: bool,
+}
+
+impl FrameSplitter {
+    /// An empty splitter.
+    pub(crate) fn new() -> Self {
+        FrameSplitter {
+            buf: Vec::with_capacity(MAX_ENCODED),
+            overflow: false,
+        }
+    }
+
+    /// Feeds bytes; calls `on_frame` with each frame they complete.
+    pub(crate) fn feed<F>(&mut self, mut data: &[u8], mut on_frame: F)
+    where
+        F: FnMut(Result<&[u8], DecodeError>),
+    {
+        while let Some(i) = data.iter().position(|&b| b == 0) {
+            self.push(&data[..i]);
+            data = &data[i + 1..];
+            if self.overflow {
+                on_frame(Err(DecodeError::Oversize));
+            } else if !self.buf.is_empty() {
+                self.buf.push(0);
+                on_frame(Ok(&self.buf));
+            }
+            self.buf.clear();
+            self.overflow = false;
+        }
+        self.push(data);
+    }
+
+    fn push(&mut self, part: &[u8]) {
+        if self.overflow {
+            return;
+        }
+        if self.buf.len() + part.len() > MAX_ENCODED - 1 {
+            self.overflow = true;
+            self.buf.clear();
+        } else {
+            self.buf.extend_from_slice(part);
+        }
+    }
+}
+
+/// Reads frames from `stream` until it ends, calling `on_frame` with each encoded frame (as
+/// received, delimiter included) and an answer buffer of `2 * MAX_ENCODED` bytes (room for a
+/// duplicated answer).
 pub(crate) fn frame_loop<F>(port: &'static str, mut stream: TcpStream, mut on_frame: F)
 where
-    F: FnMut(&Header, &[u8], &mut [u8]) -> Answer,
+    F: FnMut(&[u8], &mut [u8]) -> Answer,
 {
     let peer = stream.peer_addr().ok();
     // Answers are small and the peer waits for each: send them at once.
@@ -167,10 +222,10 @@ where
             return;
         }
     };
-    let mut decoder = Box::new(FrameDecoder::<MAX_ENCODED>::new());
+    let mut splitter = FrameSplitter::new();
     let mut answer = vec![0u8; 2 * MAX_ENCODED];
     let mut buf = vec![0u8; 4096];
-    let mut bad_frames = 0u64;
+    let mut oversize = 0u64;
     loop {
         let n = match stream.read(&mut buf) {
             Ok(0) => break,
@@ -182,12 +237,12 @@ where
             }
         };
         let mut done = false;
-        decoder.feed(&buf[..n], |frame| {
+        splitter.feed(&buf[..n], |frame| {
             if done {
                 return;
             }
             match frame {
-                Ok((header, payload)) => match on_frame(&header, payload, &mut answer) {
+                Ok(raw) => match on_frame(raw, &mut answer) {
                     Answer::Bytes(0) => {}
                     Answer::Bytes(m) => {
                         if let Err(e) = writer.write_all(&answer[..m]) {
@@ -198,8 +253,8 @@ where
                     Answer::Close => done = true,
                 },
                 Err(e) => {
-                    bad_frames += 1;
-                    log_bad_frame(port, peer, e);
+                    oversize += 1;
+                    tracing::debug!(port, ?peer, error = ?e, "oversize frame skipped");
                 }
             }
         });
@@ -207,17 +262,58 @@ where
             break;
         }
     }
-    if bad_frames > 0 {
+    if oversize > 0 {
         tracing::info!(
             port,
             ?peer,
-            bad_frames,
-            "connection closed after bad frames"
+            oversize,
+            "connection closed after oversize frames"
         );
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-fn log_bad_frame(port: &'static str, peer: Option<SocketAddr>, e: DecodeError) {
-    tracing::debug!(port, ?peer, error = ?e, "bad frame skipped");
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taxdisk_protocol::Request;
+    use taxdisk_protocol::frame::encode_request;
+
+    fn split(stream: &[u8], chunk: usize) -> Vec<Result<Vec<u8>, DecodeError>> {
+        let mut sp = FrameSplitter::new();
+        let mut out = Vec::new();
+        for c in stream.chunks(chunk) {
+            sp.feed(c, |f| out.push(f.map(<[u8]>::to_vec)));
+        }
+        out
+    }
+
+    #[test]
+    fn splitter_hands_out_frames_as_sent_in_any_chunking() {
+        let mut f = [0u8; MAX_ENCODED];
+        let n = encode_request(7, 1, &Request::Ping(9), &mut f).unwrap();
+        let frame = f[..n].to_vec();
+        let mut stream = vec![0, 0, 5, 5, 0];
+        stream.extend_from_slice(&frame);
+        stream.extend(vec![1u8; MAX_ENCODED + 3]);
+        stream.push(0);
+        stream.extend_from_slice(&frame);
+        stream.extend_from_slice(&frame[..3]);
+        for chunk in [1, 2, 7, 64, 4096] {
+            assert_eq!(
+                split(&stream, chunk),
+                vec![
+                    Ok(vec![5, 5, 0]),
+                    Ok(frame.clone()),
+                    Err(DecodeError::Oversize),
+                    Ok(frame.clone()),
+                ],
+                "chunk {chunk}"
+            );
+        }
+        // The longest frame that fits is handed out whole.
+        let mut longest = vec![1u8; MAX_ENCODED - 1];
+        longest.push(0);
+        assert_eq!(split(&longest, 100), vec![Ok(longest.clone())]);
+    }
 }

@@ -15,7 +15,9 @@ use super::{SharedDisk, lock_disk};
 use std::net::TcpStream;
 use taxdisk_protocol::DecodeError;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
-use taxdisk_protocol::frame::{FrameType, Header, MAX_PAYLOAD, encode_raw};
+use taxdisk_protocol::frame::{
+    FrameType, Header, MAX_FRAME, MAX_PAYLOAD, decode_frame, encode_raw,
+};
 
 /// The command id of every control frame.
 pub const CONTROL_COMMAND: u16 = 0;
@@ -109,8 +111,16 @@ pub fn control_error(msg: &str) -> ControlResponse {
 
 /// Serves one control connection until the peer closes it or the server shuts down.
 pub(crate) fn serve_connection(stream: TcpStream, disk: SharedDisk) {
-    accept::frame_loop("control", stream, |header, payload, out| {
-        let resp = match decode_control_request(header, payload) {
+    let mut scratch = vec![0u8; MAX_FRAME];
+    accept::frame_loop("control", stream, |frame, out| {
+        let (header, payload) = match decode_frame(frame, &mut scratch) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(error = ?e, "bad control frame skipped");
+                return Answer::Bytes(0);
+            }
+        };
+        let resp = match decode_control_request(&header, payload) {
             Ok(req) => {
                 tracing::info!(?req, "control");
                 let mut guard = lock_disk(&disk);
@@ -125,6 +135,6 @@ pub(crate) fn serve_connection(stream: TcpStream, disk: SharedDisk) {
             Err(_) => control_error("malformed control request"),
         };
         // Every ControlResponse fits a frame (bounded strings); 0 would mean no answer.
-        Answer::Bytes(encode_control_response(header, &resp, out).unwrap_or(0))
+        Answer::Bytes(encode_control_response(&header, &resp, out).unwrap_or(0))
     });
 }

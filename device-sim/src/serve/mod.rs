@@ -11,10 +11,9 @@
 //!                                                           flash image file (--image)
 //! ```
 //!
-//! - [`disk`]: the disk-protocol port. Bytes are cut into frames with
-//!   [`taxdisk_protocol::FrameDecoder`]; every checked frame is answered through
-//!   [`taxdisk_protocol::FrameHandler::handle_frame`]. Bad frames get no answer (as from the real
-//!   disk) and never end the connection.
+//! - [`disk`]: the disk-protocol port. Bytes are cut into frames at their `0x00` delimiters and
+//!   every frame is handed, as received, to [`taxdisk_protocol::FrameHandler::handle_frame`].
+//!   Bad frames get no answer (as from the real disk) and never end the connection.
 //! - [`control`]: the control port and its wire helpers ([`control::encode_control_request`],
 //!   [`control::decode_control_response`]), all defined by `taxdisk_protocol::control`.
 //! - [`client`]: [`ControlClient`], a blocking client of the control port (tests, the CLI).
