@@ -22,8 +22,9 @@ Two ports are opened:
       The disk protocol exactly as on USB: COBS-encoded frames (header, postcard payload,
       CRC-32, ended by one 0x00 byte), frame type 0 (request) answered by frame type 1.
       Several connections may be open; frames are handled one at a time and the disk's own
-      session rule (D14) keeps a second host session out while one is logged in. A frame that
-      fails its checks gets no answer, as from a real disk.
+      session rule (D14) keeps a second host session out while one is logged in. Frames reach
+      the disk as sent: a frame that fails its checks gets no answer, one of another protocol
+      version is answered UnsupportedVersion, as from a real disk.
 
   control port (--control, default 127.0.0.1:7462)
       The simulator's control channel (taxdisk_protocol::control): the same framing with frame
