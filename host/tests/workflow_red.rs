@@ -333,3 +333,96 @@ fn h10_used_car_reversed_in_full_only() {
     says(&e, "FAQ 7.18");
     env.wf.issue(full).unwrap();
 }
+
+/// Registers the buyer's own taxpayer and disk at the bureau (as its tax office would) and
+/// files a buyer's form naming this company as seller (FAQ 7.10(2)).
+fn buyer_files_a_form(env: &Env, original: Option<(InvoiceCode, InvoiceNumber)>) -> InfoFormNumber {
+    use taxdisk_protocol::bureau_api::*;
+    use taxdisk_protocol::message::ProvisionProof;
+    use taxdisk_protocol::sign;
+    let c = env.bureau_client();
+    let serial = DeviceSerial::new("669999999999").unwrap();
+    c.register_taxpayer(&RegisterTaxpayer {
+        taxpayer_id: tp(BUYER_ID),
+        company_name: CompanyName::new("购买方公司").unwrap(),
+        kinds: vec![limits(InvoiceKind::Special)],
+    })
+    .unwrap();
+    c.provision(&ProvisionRequest {
+        serial: serial.clone(),
+        taxpayer_id: tp(BUYER_ID),
+        machine: 0,
+    })
+    .unwrap();
+    let key = sign::signing_key(&[9; 32]).unwrap();
+    let pk = sign::public_key(&key);
+    let proof = sign::sign(
+        &key,
+        &ProvisionProof {
+            serial: serial.clone(),
+            public_key: pk,
+        },
+    )
+    .unwrap();
+    c.register_key(&RegisterKey {
+        serial: serial.clone(),
+        result: ProvisionResult {
+            public_key: pk,
+            proof,
+        },
+    })
+    .unwrap();
+    let form = c
+        .submit_red_form(&RedFormDraft {
+            applicant: RedApplicant::Buyer,
+            serial,
+            seller: tp(TAXPAYER),
+            buyer: tp(BUYER_ID),
+            original,
+            lines: vec![RedFormLine {
+                name: "退货商品".into(),
+                class_code: class_code(),
+                quantity: "-2".into(),
+                amount: Fen(-20_000),
+                rate: TaxRate(1300),
+                tax: Fen(-2_600),
+            }],
+            amount: Fen(-20_000),
+            tax: Fen(-2_600),
+            reason: "已抵扣，退货".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        form.state,
+        taxdisk_protocol::bureau_api::RedFormState::Approved
+    );
+    form.number
+}
+
+#[test]
+fn h10_buyer_form_downloaded_and_issued_by_the_seller() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
+    // The buyer is a saved customer (H5): its address and bank fill the red invoice.
+    let admin = env.admin;
+    env.wf
+        .store_mut()
+        .save_buyer(admin, &buyer(), None)
+        .unwrap();
+    let number = buyer_files_a_form(&env, None);
+    let got = env.wf.download_red_forms().unwrap();
+    assert_eq!(got.len(), 1);
+    let f = env.wf.store().red_form(got[0]).unwrap();
+    assert_eq!(f.state, RedFormState::Approved);
+    assert_eq!(f.number.as_ref(), Some(&number));
+    assert!(f.body.deducted && f.body.original.is_none(), "FAQ 7.9");
+    assert_eq!(f.body.lines[0].quantity, Some(dec("-2")));
+    assert_eq!(f.body.buyer, buyer());
+    // Downloading again brings nothing new.
+    assert!(env.wf.download_red_forms().unwrap().is_empty());
+    // The red invoice straight from the number, as typed from a paper form (FAQ 7.3(1)).
+    let d = env.wf.red_draft_from_form(&number).unwrap();
+    let red = env.wf.issue(d).unwrap();
+    assert_eq!(red.signed.body.amount, Fen(-20_000));
+    assert_eq!(red.signed.body.tax, Fen(-2_600));
+    assert!(red.uploaded, "{:?}", red.upload_note);
+}

@@ -274,20 +274,29 @@ impl Workflow {
         })
     }
 
-    /// A stored form body from the bureau's draft (downloads and imports). Party names the
-    /// bureau does not carry: this company's name for itself, the taxpayer id for the other.
+    /// A stored form body from the bureau's draft (downloads). The bureau carries taxpayer ids
+    /// only: this company's own data for itself, a saved customer's (H5) for the other party,
+    /// else the taxpayer id as its name.
     pub(crate) fn store_body(&mut self, d: &RedFormDraft) -> Result<RedFormBody, WorkflowError> {
         let own = self.info()?;
-        let party = |t: &TaxpayerId| Party {
-            name: if Some(t) == own.taxpayer_id.as_ref() {
-                own.company_name
-                    .as_ref()
-                    .map_or_else(|| t.as_str().to_owned(), |n| n.as_str().to_owned())
-            } else {
-                t.as_str().to_owned()
-            },
-            taxpayer_id: Some(t.clone()),
-            ..Party::default()
+        let seller_self = self.seller_party()?;
+        let customers = self.store.customers(None)?;
+        let party = |t: &TaxpayerId| {
+            if Some(t) == own.taxpayer_id.as_ref() {
+                return seller_self.clone();
+            }
+            // A known customer (H5) gives name, address and bank; else the id stands for it.
+            customers
+                .iter()
+                .find(|c| c.party.taxpayer_id.as_ref() == Some(t))
+                .map_or_else(
+                    || Party {
+                        name: t.as_str().to_owned(),
+                        taxpayer_id: Some(t.clone()),
+                        ..Party::default()
+                    },
+                    |c| c.party.clone(),
+                )
         };
         let mut lines = Vec::with_capacity(d.lines.len());
         for l in &d.lines {
