@@ -426,3 +426,21 @@ fn h10_buyer_form_downloaded_and_issued_by_the_seller() {
     assert_eq!(red.signed.body.tax, Fen(-2_600));
     assert!(red.uploaded, "{:?}", red.upload_note);
 }
+
+#[test]
+fn h10_red_special_must_match_its_form() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
+    let blue = blue_special(&mut env);
+    let body = seller_form(&mut env, &blue);
+    let id = env.wf.red_form_fill(&body).unwrap();
+    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    let mut d = env.wf.red_draft_from_form(&number).unwrap();
+    d.lines[0].amount = dec("-500");
+    d.lines[0].tax = dec("-65");
+    d.lines[0].quantity = Some(dec("-1"));
+    let e = env.wf.issue(d).unwrap_err();
+    says(&e, "FAQ 7.3");
+    // Nothing was used: the right draft still issues.
+    let d = env.wf.red_draft_from_form(&number).unwrap();
+    env.wf.issue(d).unwrap();
+}

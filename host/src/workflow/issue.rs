@@ -204,7 +204,7 @@ impl Workflow {
     }
 
     /// H10: the stored info form a red special draft uses, which must be approved (FAQ 7.3,
-    /// 7.4); downloaded from the bureau when not yet in the store.
+    /// 7.4) and carry the draft's totals; downloaded from the bureau when not yet in the store.
     fn red_form_for(&mut self, draft: &Draft) -> Result<Option<RedFormId>, WorkflowError> {
         let Some(RedRef::InfoForm(number)) = &draft.red else {
             return Ok(None);
@@ -223,7 +223,26 @@ impl Workflow {
             }
         };
         match form.state {
-            RedFormState::Approved => Ok(Some(form.id)),
+            RedFormState::Approved => {
+                let sum = |lines: &[crate::invoice::Line]| {
+                    lines
+                        .iter()
+                        .fold((Decimal::ZERO, Decimal::ZERO), |(a, t), l| {
+                            (a + l.amount, t + l.tax)
+                        })
+                };
+                if sum(&form.body.lines) != sum(&draft.lines) {
+                    return Err(WorkflowError::rule(
+                        "red special invoice",
+                        format!(
+                            "its amount and tax must be those of info form {number}; start \
+                             from the form's draft"
+                        ),
+                        "H10, FAQ 7.3",
+                    ));
+                }
+                Ok(Some(form.id))
+            }
             RedFormState::Used => Err(WorkflowError::rule(
                 "red special invoice",
                 format!(

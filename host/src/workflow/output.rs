@@ -38,6 +38,8 @@ impl Workflow {
     pub fn restore(&mut self, name: &str) -> Result<(), WorkflowError> {
         let user = self.require_user("restore")?;
         self.store.restore(user.id, name)?;
+        // The restored users table decides who is logged in.
+        self.user = self.store.user(user.id).ok();
         Ok(())
     }
 
