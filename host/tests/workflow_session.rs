@@ -139,3 +139,44 @@ fn h12_offline_first_login_copies_and_reports_later() {
     assert!(r.copied.is_empty());
     assert_eq!(r.reported, vec![period(2026, 11)], "{:?}", r.notes);
 }
+
+#[test]
+fn h12_disk_provisioned_elsewhere_reports_its_first_period() {
+    // Provisioned by the tax office (not through this store): the first period is unknown.
+    let env = Env::new();
+    let (server, sim, dir) = (env.server, env.sim, env.dir);
+    let mut wf = Workflow::new(
+        Store::open(dir.path().join("second.db")).unwrap(),
+        client(&sim),
+        None,
+    );
+    {
+        // The first installation's session is gone with it.
+        sim.lock().unwrap().power_cycle();
+    }
+    wf.initialize(&init_form(&server.url())).unwrap();
+    let r = wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert!(r.copied.is_empty(), "first month: nothing to copy");
+    let probes = sim.lock().unwrap().stats().frames;
+    wf.logout().unwrap();
+    wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    let second = sim.lock().unwrap().stats().frames - probes;
+    assert!(
+        second < 12,
+        "the second login does not probe periods ({second} frames)"
+    );
+    wf.logout().unwrap();
+    let t = at(2027, 1, 5, 9);
+    sim.lock().unwrap().set_time(t);
+    taxdisk_device_sim::bureau::http::lock(&server.bureau())
+        .set_time(t)
+        .unwrap();
+    let r = wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.copied, vec![period(2026, 11), period(2026, 12)]);
+    assert_eq!(
+        r.reported,
+        vec![period(2026, 11), period(2026, 12)],
+        "{:?}",
+        r.notes
+    );
+}

@@ -283,6 +283,12 @@ impl Workflow {
                 Err(e) => return Err(e.into()),
             }
         }
+        // No finished period is copyable: the disk was provisioned this period. Remember it,
+        // so later logins do not probe again.
+        if let (Some(user), Some(current)) = (self.user.clone(), info.period) {
+            self.store
+                .set_setting(user.id, &key, &current.yyyymm().to_string())?;
+        }
         Ok(None)
     }
 
