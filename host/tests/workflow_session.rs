@@ -180,3 +180,16 @@ fn h12_disk_provisioned_elsewhere_reports_its_first_period() {
         r.notes
     );
 }
+
+#[test]
+fn h01_reopened_store_finds_its_bureau() {
+    let env = Env::new();
+    let (sim, dir, server) = (env.sim, env.dir, env.server);
+    drop(env.wf);
+    let store = Store::open(dir.path().join("taxdisk.db")).unwrap();
+    let wf = Workflow::with_stored_bureau(store, client(&sim)).unwrap();
+    assert_eq!(wf.bureau().unwrap().base_url(), server.url());
+    let fresh =
+        Workflow::with_stored_bureau(Store::open_in_memory().unwrap(), client(&sim)).unwrap();
+    assert!(fresh.bureau().is_none());
+}
