@@ -117,3 +117,17 @@ fn h17_online_change_of_name_and_limits() {
     // Nothing applied twice.
     assert!(env.wf.apply_updates().unwrap().is_empty());
 }
+
+#[test]
+fn d07_oil_special_invoice_cannot_be_voided() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
+    grant_oil(&mut env, OilRole::Producer);
+    let mut d = draft_of(&mut env.wf, KindFields::Special, "100", "7.5");
+    d.oil = Some(OilUse {
+        category: 2,
+        milli_quantity: 100_000,
+    });
+    let i = env.wf.issue(d).unwrap();
+    let e = env.wf.void(&[i.id]).unwrap_err();
+    says(&e, "FAQ 8.6");
+}

@@ -297,18 +297,27 @@ impl Workflow {
         code_again: &str,
         number_again: &str,
     ) -> Result<Draft, WorkflowError> {
-        if code.trim() != code_again.trim() || number.trim() != number_again.trim() {
+        use crate::invoice::text::normalize_digits;
+        // Full-width digits count as their half-width selves (FAQ 4.18).
+        let (c1, c2) = (
+            normalize_digits("invoice code", code)?,
+            normalize_digits("invoice code", code_again)?,
+        );
+        let (n1, n2) = (
+            normalize_digits("invoice number", number)?,
+            normalize_digits("invoice number", number_again)?,
+        );
+        if c1 != c2 || n1 != n2 {
             return Err(WorkflowError::rule(
                 "red invoice",
                 "the original code and number entered twice do not match",
                 "H10, FAQ 7.17",
             ));
         }
-        let code = crate::invoice::text::parse_invoice_code(code)?;
-        let digits = crate::invoice::text::normalize_digits("invoice number", number)?;
-        let number = digits
-            .parse::<u32>()
-            .ok()
+        let code = crate::invoice::text::parse_invoice_code(&c1)?;
+        let number = Some(n1.as_str())
+            .filter(|n| n.len() == 8)
+            .and_then(|n| n.parse::<u32>().ok())
             .and_then(|n| InvoiceNumber::new(n).ok())
             .ok_or_else(|| {
                 WorkflowError::rule(
