@@ -279,9 +279,14 @@ fn h10_red_normal_from_original_entered_twice() {
             .red_draft_from_original(&code, &number, &code, "99999999")
             .unwrap_err();
         says(&e, "FAQ 7.17");
+        // Full-width digits typed the second time count as the same (FAQ 4.18).
+        let wide: String = number
+            .chars()
+            .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+            .collect();
         let red = env
             .wf
-            .red_draft_from_original(&code, &number, &code, &number)
+            .red_draft_from_original(&code, &number, &code, &wide)
             .unwrap();
         assert_eq!(
             red.lines.len(),
