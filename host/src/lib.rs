@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bureau_client;
+pub mod conformance;
 pub mod disk;
 pub mod export;
 pub mod invoice;

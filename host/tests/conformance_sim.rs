@@ -1,0 +1,213 @@
+//! The conformance suite against the reference simulator: in-process (`SimDisk` with its
+//! control channel as a closure) and over TCP (`taxdisk-sim serve`'s server started in this
+//! process on port 0, with its control port). Every scenario must pass; the JUnit output is
+//! parsed back with quick-xml and must agree with the report.
+#![allow(clippy::unwrap_used)]
+
+use quick_xml::events::Event;
+use quick_xml::{Reader, XmlVersion};
+use std::sync::{Arc, Mutex};
+use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
+use taxdisk_device_sim::sim::{SimConfig, SimDisk};
+use taxdisk_host::conformance::{
+    BureauKeyTokens, Control, FnControl, Outcome, Report, TcpControl, TokenSource, run_suite,
+    scenario_list,
+};
+use taxdisk_host::transport::inproc::Shared;
+use taxdisk_host::transport::{InProcess, TcpTransport};
+use taxdisk_protocol::CommandId;
+use taxdisk_protocol::Timestamp;
+use taxdisk_protocol::control::ControlRequest;
+use taxdisk_protocol::sign;
+use taxdisk_protocol::time::CivilTime;
+use taxdisk_protocol::types::DeviceSerial;
+
+const BUREAU_SECRET: [u8; 32] = [7; 32];
+
+fn start() -> Timestamp {
+    Timestamp::from_civil(CivilTime {
+        year: 2026,
+        month: 11,
+        day: 10,
+        hour: 10,
+        minute: 0,
+        second: 0,
+    })
+}
+
+fn sim_config() -> SimConfig {
+    let key = sign::signing_key(&BUREAU_SECRET).unwrap();
+    let mut cfg = SimConfig::new(
+        DeviceSerial::new("661234567890").unwrap(),
+        sign::public_key(&key),
+        start(),
+    );
+    cfg.flash_bytes = 1 << 20;
+    cfg.seed = 11;
+    cfg
+}
+
+fn assert_all_pass(report: &Report) {
+    report.print_table();
+    for r in &report.rows {
+        assert_eq!(
+            r.outcome,
+            Outcome::Pass,
+            "{} failed or skipped:\n{}",
+            r.name,
+            report.table()
+        );
+    }
+}
+
+/// Parses the JUnit XML and returns (tests attr, failures attr, skipped attr, testcases,
+/// failure elements, skipped elements).
+fn parse_junit(xml: &str) -> (usize, usize, usize, Vec<String>, usize, usize) {
+    let mut reader = Reader::from_str(xml);
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    let mut cases = Vec::new();
+    let (mut n_fail, mut n_skip) = (0, 0);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "testsuite" => {
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    let v: usize = a
+                        .normalized_value(XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .parse()
+                        .unwrap_or(usize::MAX);
+                    match a.key.as_ref() {
+                        "tests" => tests = v,
+                        "failures" => failures = v,
+                        "skipped" => skipped = v,
+                        _ => {}
+                    }
+                }
+                depth += 1;
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "testcase" => {
+                let name = e.try_get_attribute("name").unwrap().unwrap();
+                cases.push(
+                    name.normalized_value(XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .into_owned(),
+                );
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "failure" => n_fail += 1,
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "skipped" => n_skip += 1,
+            Event::End(e) if e.name().as_ref() == "testsuite" => depth -= 1,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "testsuite not closed");
+    (tests, failures, skipped, cases, n_fail, n_skip)
+}
+
+#[test]
+fn conformance_suite_covers_every_rule_and_command() {
+    let list = scenario_list();
+    for d in 1..=14 {
+        let rule = format!("D{d}");
+        assert!(
+            list.iter().any(|s| s.rule == rule),
+            "no scenario for {rule}"
+        );
+    }
+    for c in CommandId::ALL {
+        assert!(
+            list.iter().any(|s| s.commands.contains(c)),
+            "no scenario uses {}",
+            c.name()
+        );
+    }
+}
+
+#[test]
+fn conformance_in_process_sim_passes_everything() {
+    let (shared, handle) = Shared::new(SimDisk::new(sim_config()).unwrap());
+    let h2: Arc<Mutex<SimDisk>> = handle.clone();
+    let mut control = FnControl(move |r: ControlRequest| h2.lock().unwrap().control(r));
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let report = run_suite(
+        Box::new(InProcess::new(shared)),
+        Some(&tokens as &dyn TokenSource),
+        Some(&mut control as &mut dyn Control),
+    );
+    assert_all_pass(&report);
+    assert_eq!(report.rows.len(), scenario_list().len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    report.write_junit(&path).unwrap();
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let (tests, failures, skipped, cases, n_fail, n_skip) = parse_junit(&xml);
+    assert_eq!(
+        (tests, failures, skipped, n_fail, n_skip),
+        (report.rows.len(), 0, 0, 0, 0)
+    );
+    let names: Vec<String> = report.rows.iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(cases, names);
+}
+
+#[test]
+fn conformance_without_tokens_or_control_skips_with_reasons() {
+    let (shared, _handle) = Shared::new(SimDisk::new(sim_config()).unwrap());
+    let report = run_suite(Box::new(InProcess::new(shared)), None, None);
+    assert_eq!(report.failed(), 0, "{}", report.table());
+    assert_eq!(
+        report.row("wire_ping_echoes").unwrap().outcome,
+        Outcome::Pass
+    );
+    assert_eq!(
+        report
+            .row("d01_factory_state_refuses_all_but_provision")
+            .unwrap()
+            .outcome,
+        Outcome::Pass
+    );
+    match &report
+        .row("d01_provision_token_bound_to_serial")
+        .unwrap()
+        .outcome
+    {
+        Outcome::Skip(m) => assert!(m.contains("token source"), "{m}"),
+        o => panic!("{o:?}"),
+    }
+    assert!(
+        report.skipped() >= scenario_list().len() - 3,
+        "{}",
+        report.table()
+    );
+    // The JUnit file marks the skips with their reasons.
+    let (tests, failures, skipped, _, n_fail, n_skip) = parse_junit(&report.junit());
+    assert_eq!((tests, failures, n_fail), (report.rows.len(), 0, 0));
+    assert_eq!((skipped, n_skip), (report.skipped(), report.skipped()));
+}
+
+#[test]
+fn conformance_tcp_server_with_control_port_passes_everything() {
+    let key = sign::signing_key(&BUREAU_SECRET).unwrap();
+    let server = Server::start(ServeConfig {
+        sim: sim_config(),
+        run_free: false,
+        disk_addr: "127.0.0.1:0".parse().unwrap(),
+        control_addr: "127.0.0.1:0".parse().unwrap(),
+        bureau: BureauSetup::Key(sign::public_key(&key)),
+    })
+    .unwrap();
+    let transport = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
+    let mut control = TcpControl::connect(&server.control_addr().to_string()).unwrap();
+    let tokens = BureauKeyTokens::new(key);
+    let report = run_suite(
+        Box::new(transport),
+        Some(&tokens as &dyn TokenSource),
+        Some(&mut control as &mut dyn Control),
+    );
+    assert_all_pass(&report);
+    let (tests, failures, ..) = parse_junit(&report.junit());
+    assert_eq!((tests, failures), (report.rows.len(), 0));
+    server.shutdown().unwrap();
+}
