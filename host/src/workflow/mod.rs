@@ -69,6 +69,9 @@ pub type DynDisk = DiskClient<Box<dyn Transport + Send>>;
 
 /// Store setting: the newest roll grant sequence number loaded (H13).
 pub const SETTING_GRANT_SEQ: &str = "workflow.grant_seq";
+/// Store setting: the bureau's SM2 public key (SEC1, hex) from the last connection test (H1),
+/// to verify grants read from medium files before any reaches the disk (H13).
+pub const SETTING_BUREAU_KEY: &str = "workflow.bureau_key";
 /// Store setting: the newest update token sequence number applied (H17).
 pub const SETTING_UPDATE_SEQ: &str = "workflow.update_seq";
 

@@ -4,12 +4,13 @@
 
 use super::errors::WorkflowError;
 use super::period::read_medium;
-use super::{SETTING_GRANT_SEQ, Workflow};
+use super::{SETTING_BUREAU_KEY, SETTING_GRANT_SEQ, Workflow};
 use std::path::Path;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::BuyRolls;
+use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{
-    InvoiceCode, InvoiceKind, InvoiceNumber, Roll, RollGrant, RollReturnReceipt, Signed,
+    InvoiceCode, InvoiceKind, InvoiceNumber, PublicKey, Roll, RollGrant, RollReturnReceipt, Signed,
 };
 
 /// A returned roll: the disk's signed receipt and whether the bureau took it.
@@ -50,7 +51,8 @@ impl Workflow {
 
     /// H13 (FAQ 4.4): reads rolls from a medium file: the JSON of one `Signed<RollGrant>` or a
     /// list of them, as the tax office writes it. Untrusted input: a bad file is an error and
-    /// loads nothing; the disk checks every grant's signature and serial (D4).
+    /// loads nothing (every grant is checked against the bureau key kept at initialization
+    /// first); the disk checks every grant's signature and serial again (D4).
     pub fn read_rolls_from_file(&mut self, path: &Path) -> Result<Vec<Roll>, WorkflowError> {
         self.require_user("reading rolls")?;
         let bytes = read_medium(path)?;
@@ -72,6 +74,25 @@ impl Workflow {
                 path: path.to_path_buf(),
                 problem: "holds no roll grant".into(),
                 rule: "H13, FAQ 4.4",
+            });
+        }
+        // With the bureau's key known (H1), every grant is checked before any reaches the
+        // disk, so a file with one forged grant loads nothing.
+        if let Some(vk) = self
+            .store
+            .setting(SETTING_BUREAU_KEY)?
+            .and_then(|h| hex::decode(h.trim()).ok())
+            .and_then(|b| PublicKey::from_sec1(&b))
+            .and_then(|pk| sign::verifying_key(&pk).ok())
+            && let Some(g) = grants.iter().find(|g| g.verify(&vk).is_err())
+        {
+            return Err(WorkflowError::Medium {
+                path: path.to_path_buf(),
+                problem: format!(
+                    "the grant of roll {} {} is not signed by the tax bureau; nothing was read",
+                    g.body.code, g.body.first
+                ),
+                rule: "D4, FAQ 4.4",
             });
         }
         let serial = self.serial()?;

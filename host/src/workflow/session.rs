@@ -4,7 +4,7 @@
 //! of a month (上报汇总, H12, FAQ 9.3) and online updates (H17, FAQ 9.14(1)).
 
 use super::errors::{WorkflowError, bureau_offline};
-use super::{Workflow, update};
+use super::{SETTING_BUREAU_KEY, Workflow, update};
 use crate::bureau_client::BureauClient;
 use crate::store::{Initialization, Role, UserId};
 use taxdisk_protocol::WireError;
@@ -53,8 +53,9 @@ impl LoginReport {
 impl Workflow {
     /// H1 (FAQ 2.1): first-run initialization: supervisor name and password, address, phone,
     /// bank accounts, and the secure access server address with a connection test. The test
-    /// runs first; when it fails nothing is saved. Returns the administrator's id; the
-    /// workflow then talks to that bureau.
+    /// runs first; when it fails nothing is saved. The bureau's public key from the test is
+    /// kept ([`SETTING_BUREAU_KEY`]) to check medium files offline. Returns the administrator's
+    /// id; the workflow then talks to that bureau.
     pub fn initialize(&mut self, init: &Initialization) -> Result<UserId, WorkflowError> {
         if self.store.is_initialized()? {
             return Err(WorkflowError::rule(
@@ -64,13 +65,18 @@ impl Workflow {
             ));
         }
         let client = BureauClient::new(&init.bureau_server)?;
-        client
+        let health = client
             .health()
             .map_err(|source| WorkflowError::ConnectionTest {
                 url: init.bureau_server.clone(),
                 source: Box::new(source),
             })?;
         let admin = self.store.initialize(init)?;
+        self.store.set_setting(
+            admin,
+            SETTING_BUREAU_KEY,
+            &hex::encode(health.public_key.to_sec1()),
+        )?;
         self.bureau = Some(client);
         Ok(admin)
     }
@@ -80,13 +86,18 @@ impl Workflow {
     pub fn set_bureau_server(&mut self, url: &str) -> Result<(), WorkflowError> {
         let user = self.require_user("setting the server address")?;
         let client = BureauClient::new(url)?;
-        client
+        let health = client
             .health()
             .map_err(|source| WorkflowError::ConnectionTest {
                 url: url.to_owned(),
                 source: Box::new(source),
             })?;
         self.store.set_bureau_server(user.id, url)?;
+        self.store.set_setting(
+            user.id,
+            SETTING_BUREAU_KEY,
+            &hex::encode(health.public_key.to_sec1()),
+        )?;
         self.bureau = Some(client);
         Ok(())
     }
