@@ -193,3 +193,20 @@ fn h01_reopened_store_finds_its_bureau() {
         Workflow::with_stored_bureau(Store::open_in_memory().unwrap(), client(&sim)).unwrap();
     assert!(fresh.bureau().is_none());
 }
+
+#[test]
+fn h11_login_again_uploads_what_waits() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    env.go_offline();
+    let d = normal(&mut env.wf);
+    let i = env.wf.issue(d).unwrap();
+    assert!(!i.uploaded);
+    env.wf.logout().unwrap();
+    env.go_online();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.uploaded, 1, "FAQ 4.14: {:?}", r.notes);
+    assert_eq!(
+        env.wf.store().invoice(i.id).unwrap().state,
+        taxdisk_host::store::InvoiceState::Uploaded
+    );
+}

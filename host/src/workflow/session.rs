@@ -138,9 +138,9 @@ impl Workflow {
     /// the tries left). At the first login of a month the last period is copied and reported
     /// automatically (上报汇总, H12, FAQ 9.3): pending events are uploaded first, then the
     /// summary goes to the bureau; a period already declared is cleared too. Updates waiting
-    /// at the bureau are applied (H17, FAQ 9.14(1)). When the bureau is unreachable the period
-    /// is still copied on the disk (issuing can go on) and the report is left for later, as a
-    /// note.
+    /// at the bureau are applied (H17, FAQ 9.14(1)) and events not yet uploaded are sent (FAQ
+    /// 4.14). When the bureau is unreachable the period is still copied on the disk (issuing
+    /// can go on) and the report is left for later, as a note.
     pub fn login(
         &mut self,
         user: &str,
@@ -178,6 +178,13 @@ impl Workflow {
             report
                 .notes
                 .push(format!("monthly report (上报汇总) failed: {e}"));
+        }
+        // FAQ 4.14: logging in again sends what is still not uploaded.
+        if self.bureau.is_some() && self.auto_upload {
+            match self.upload() {
+                Ok(u) => report.uploaded += u.acknowledged,
+                Err(e) => report.notes.push(format!("upload: {e}")),
+            }
         }
         report.info = self.refresh_info()?;
         Ok(report)
