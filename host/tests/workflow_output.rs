@@ -131,3 +131,25 @@ fn h18_print_and_reprint_with_margins() {
         .unwrap();
     assert_ne!(voided, pdf);
 }
+
+#[test]
+fn b09_issued_invoices_check_at_the_bureau() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal, InvoiceKind::Special], 10);
+    let d = normal(&mut env.wf);
+    let n = env.wf.issue(d).unwrap();
+    let d = draft_of(
+        &mut env.wf,
+        taxdisk_host::invoice::KindFields::Special,
+        "1",
+        "80",
+    );
+    let s = env.wf.issue(d).unwrap();
+    for i in [&n, &s] {
+        let r = env.wf.check_invoice(i.id).unwrap();
+        assert!(r.found, "{:?}", i.kind);
+        assert!(!r.voided);
+        assert_eq!(r.invoice.unwrap().number, i.number);
+    }
+    env.wf.void(&[n.id]).unwrap();
+    assert!(env.wf.check_invoice(n.id).unwrap().voided);
+}

@@ -23,6 +23,7 @@
 //! - [`update`]: online changes from the bureau (H17).
 //! - [`output`]: backup and restore (H4), monthly export (H16), printing (H18).
 //! - [`users`]: user management with the logged-in user as actor (H2, H3).
+//! - [`check`]: invoice check (查验) at the bureau (B9).
 //! - [`device`]: PIN change and unblock (D2), the clock from a bureau token (D3, FAQ 10.4).
 //! - [`xml`]: the small XML reader and writer of red info form files (FAQ 7.2).
 //!
@@ -32,6 +33,7 @@
 //! ([`SETTING_GRANT_SEQ`], [`SETTING_UPDATE_SEQ`]) and a token the disk calls replayed is
 //! skipped, so losing the setting only costs a few refusals.
 
+pub mod check;
 pub mod device;
 pub mod errors;
 pub mod issue;
