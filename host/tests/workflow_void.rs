@@ -143,3 +143,43 @@ fn h09_blank_void_of_n() {
     let e = env.wf.void_blank(InvoiceKind::Normal, 100).unwrap_err();
     assert!(e.wire_error().is_some(), "{e}");
 }
+
+#[test]
+fn h09_batch_failure_midway_names_what_was_voided() {
+    use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    let d = normal(&mut env.wf);
+    let a = env.wf.issue(d).unwrap().id;
+    let d = normal(&mut env.wf);
+    let b = env.wf.issue(d).unwrap().id;
+    // The void batch reads the disk info (frame 1) and voids a (frame 2); every send of b's
+    // void is lost.
+    {
+        let mut s = env.sim.lock().unwrap();
+        for nth in 3..=5 {
+            s.control(ControlRequest::FrameFault {
+                nth,
+                action: FrameFaultAction::DropRequest,
+            });
+        }
+    }
+    let e = env.wf.void(&[a, b]).unwrap_err();
+    match &e {
+        WorkflowError::Batch { done, at, .. } => {
+            assert_eq!(done, &vec![a]);
+            assert_eq!(*at, b);
+        }
+        other => panic!("expected a batch failure, got {other}"),
+    }
+    says(&e, &format!("invoices done before it: {}", a.0));
+    assert_eq!(
+        env.wf.store().invoice(a).unwrap().state,
+        InvoiceState::Voided
+    );
+    assert_eq!(
+        env.wf.store().invoice(b).unwrap().state,
+        InvoiceState::Uploaded
+    );
+    // b was never voided on the disk: voiding it again works.
+    env.wf.void(&[b]).unwrap();
+}
