@@ -1,0 +1,153 @@
+//! The fault campaign of issue 7 (DESIGN.md "Reliability"): a small seeded campaign of 200
+//! invoices with 20 power cuts and 5 % frame faults through the host workflow, in-process disk
+//! and embedded bureau. Every invariant must hold and the faults must really have been injected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../src/faults.rs"]
+#[allow(dead_code)]
+mod faults;
+
+use faults::{CampaignConfig, run};
+
+#[test]
+fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
+    let cfg = CampaignConfig {
+        power_cuts: 20,
+        frame_fault_rate: 0.05,
+        seed: 7,
+        invoices: 200,
+    };
+    let report = run(&cfg).expect("the campaign runs to its checks");
+    println!("{report}");
+    assert!(report.invoices_issued >= 200, "{report}");
+    assert!(report.power_cuts > 0, "power cuts happened: {report}");
+    assert!(
+        report.frame_faults.total() > 0,
+        "frame faults injected: {report}"
+    );
+    assert!(report.frame_faults.drop_answer > 0, "{report}");
+    assert!(report.frame_faults.corrupt_answer > 0, "{report}");
+    assert!(report.frame_faults.duplicate_answer > 0, "{report}");
+    assert!(report.frame_faults.drop_request > 0, "{report}");
+    assert_eq!(report.invariants.len(), 8, "{report}");
+    for i in &report.invariants {
+        assert!(
+            i.passed,
+            "invariant {:?} failed: {}\n{report}",
+            i.name, i.detail
+        );
+    }
+    assert!(report.passed());
+}
+
+#[test]
+fn issue7_bad_config_is_refused() {
+    let cfg = CampaignConfig {
+        frame_fault_rate: 1.5,
+        ..CampaignConfig::default()
+    };
+    let e = run(&cfg).unwrap_err();
+    assert!(e.to_string().contains("probability"), "{e}");
+    let cfg = CampaignConfig {
+        invoices: 0,
+        ..CampaignConfig::default()
+    };
+    assert!(run(&cfg).is_err());
+}
+
+/// Found by the campaign (seeds 1, 3 and 6 at 20 % frame faults and 40 power cuts): a blank
+/// void (未开发票作废, D7, FAQ 5.2) whose answer is lost is carried out twice. The host's
+/// `DiskClient` resends the same frame after a lost answer (safe for Issue, which has a request
+/// id, D5), but the firmware has no idempotency for VoidBlank and no replay of its last answer,
+/// so the resend voids the next blank numbers again: one request of 1 number voids 2, and two
+/// BlankVoid events reach the journal and the bureau. Ignored until the firmware (or the
+/// client) makes VoidBlank at-most-once; run with `cargo test --test faults_campaign --
+/// --ignored`.
+#[test]
+#[ignore = "bug: a VoidBlank resent after a lost answer is carried out twice (D7)"]
+fn d07_blank_void_resent_after_lost_answer_voids_once() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    use taxdisk_device_sim::bureau::Bureau;
+    use taxdisk_device_sim::sim::{SimConfig, SimDisk};
+    use taxdisk_host::disk::{ClientConfig, DiskClient};
+    use taxdisk_host::transport::inproc::{InProcess, Shared};
+    use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
+    use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
+    use taxdisk_protocol::time::Timestamp;
+    use taxdisk_protocol::types::*;
+
+    let t0 = Timestamp(1_794_276_000); // 2026-11-10 10:00 CST
+    let mut bureau = Bureau::open(None, Some(1)).unwrap();
+    bureau.set_time(t0).unwrap();
+    let serial = DeviceSerial::new("661234567890").unwrap();
+    let taxpayer = TaxpayerId::new("91350100M000100Y43").unwrap();
+    bureau
+        .register_taxpayer(RegisterTaxpayer {
+            taxpayer_id: taxpayer.clone(),
+            company_name: CompanyName::new("福州测试有限公司").unwrap(),
+            kinds: vec![KindLimits {
+                kind: InvoiceKind::Normal,
+                single_limit: Fen(1_000_000_000),
+                offline_hours: 72,
+                offline_amount: Fen(10_000_000_000),
+            }],
+        })
+        .unwrap();
+    let token = bureau
+        .provision(ProvisionRequest {
+            serial: serial.clone(),
+            taxpayer_id: taxpayer,
+            machine: 0,
+        })
+        .unwrap();
+    let sim = Arc::new(Mutex::new(
+        SimDisk::new(SimConfig::new(serial.clone(), bureau.public_key(), t0)).unwrap(),
+    ));
+    let mut disk = DiskClient::with_config(
+        InProcess::new(Shared(sim.clone())),
+        ClientConfig {
+            attempts: 3,
+            timeout: Duration::from_millis(50),
+            reconnect_pause: Duration::ZERO,
+            session: None,
+        },
+    );
+    let result = disk.provision(token).unwrap();
+    bureau
+        .register_key(RegisterKey {
+            serial: serial.clone(),
+            result,
+        })
+        .unwrap();
+    disk.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap();
+    for g in bureau
+        .buy_rolls(BuyRolls {
+            serial,
+            kind: InvoiceKind::Normal,
+            count: 10,
+        })
+        .unwrap()
+    {
+        disk.load_roll(g).unwrap();
+    }
+    // The answer to the next frame (the VoidBlank) is lost; the client resends it.
+    sim.lock().unwrap().control(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DropAnswer,
+    });
+    let ev = disk.void_blank(InvoiceKind::Normal, 1).unwrap();
+    assert_eq!(ev.body.count, 1);
+    let blank_voids = disk
+        .list_pending()
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e, JournalEvent::BlankVoid(_)))
+        .count();
+    let left = disk.status(InvoiceKind::Normal).unwrap().blank_left;
+    assert_eq!(
+        (blank_voids, left),
+        (1, 9),
+        "one blank void of 1 number asked: {blank_voids} events, {left} numbers left of 10"
+    );
+}
