@@ -1,0 +1,396 @@
+//! Shared helpers of the root package's criterion benches: the bench invoices (the same drafts as
+//! `taxdisk bench`, src/bench.rs), a provisioned simulated disk behind a `DiskClient` (in-process
+//! or served on TCP loopback), a fresh store, and the issue loop of one invoice end to end.
+//!
+//! Not a bench target itself (cargo only discovers `benches/*.rs` and `benches/*/main.rs`); each
+//! bench includes it with `mod common;` and uses what it needs.
+// Benches may unwrap: a failed setup is a broken bench, and a panic says where.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use rust_decimal::Decimal;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use taxdisk_device_sim::bureau::Bureau;
+use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
+use taxdisk_device_sim::sim::{SimConfig, SimDisk};
+use taxdisk_host::disk::{DiskClient, IssueDraft, new_request_id};
+use taxdisk_host::invoice::model::{KindFields, Party};
+use taxdisk_host::invoice::{Draft, Invoice, LineInput};
+use taxdisk_host::store::{BankAccount, DiskRecord, Durability, Initialization, Store, UserId};
+use taxdisk_host::transport::Transport;
+use taxdisk_host::transport::inproc::InProcess;
+use taxdisk_host::transport::tcp::TcpTransport;
+use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
+use taxdisk_protocol::checkcode::check_code;
+use taxdisk_protocol::message::SignedMessage;
+use taxdisk_protocol::sign;
+use taxdisk_protocol::types::*;
+use taxdisk_protocol::{Period, Timestamp};
+
+/// The seller of the bench invoices (as `taxdisk bench`).
+pub const BENCH_TIN: &str = "91350100M000100Y43";
+/// The buyer of the bench invoices.
+pub const BUYER_TIN: &str = "110108123456789";
+/// Most blank numbers topped up at once: the disk holds 16 rolls of 1,000.
+pub const TOP_UP: u32 = 8_000;
+
+/// Seconds since the Unix epoch by the system clock (the disk's start time, the host period).
+pub fn system_now() -> Timestamp {
+    Timestamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+/// The `i`th bench draft: 1 to 3 service lines at 6 %, as src/bench.rs `draft`.
+pub fn draft(i: usize) -> Draft {
+    let seller = Party {
+        taxpayer_id: TaxpayerId::new(BENCH_TIN).ok(),
+        ..Party::named("基准测试有限公司")
+    };
+    let buyer = Party {
+        taxpayer_id: Some(TaxpayerId::new(BUYER_TIN).unwrap()),
+        ..Party::named("买方有限公司")
+    };
+    let mut d = Draft::new(KindFields::Electronic, seller, buyer);
+    let code = TaxClassCode::new("1090101010000000000").unwrap();
+    for l in 0..(1 + i % 3) {
+        d.add_line(
+            &LineInput::new(&format!("服务费{l}"), code.clone(), TaxRate(600)).qty_price(
+                Decimal::from(1 + (i % 7) as i64),
+                Decimal::new(12_345 + l as i64, 2),
+            ),
+        )
+        .unwrap();
+    }
+    d.issuer = "bench".into();
+    d
+}
+
+/// The issue draft (the wire request without its id) of a validated invoice.
+pub fn issue_draft(inv: &Invoice, request_id: RequestId) -> IssueDraft {
+    let req = inv.issue_request(request_id);
+    IssueDraft {
+        kind: req.kind,
+        variant: req.variant,
+        buyer: req.buyer,
+        amount: req.amount,
+        tax: req.tax,
+        content_digest: req.content_digest,
+        red: req.red,
+        oil: req.oil,
+    }
+}
+
+/// The store's record of what the disk signed.
+pub fn disk_record(signed: &Signed<IssuedInvoice>) -> DiskRecord {
+    let b = &signed.body;
+    DiskRecord {
+        code: b.code.clone(),
+        number: b.number,
+        counter: b.counter,
+        time: b.time,
+        signature: signed.signature,
+        check_code: (b.kind != InvoiceKind::Special).then(|| check_code(&signed.signature)),
+    }
+}
+
+/// A fresh initialized store at `path` with `durability`; answers the supervisor's id.
+pub fn new_store(path: &Path, durability: Durability) -> (Store, UserId) {
+    let _ = std::fs::remove_file(path);
+    let mut store = Store::open(path).unwrap();
+    store.set_durability(durability).unwrap();
+    let user = store
+        .initialize(&Initialization {
+            supervisor_name: "bench".into(),
+            supervisor_password: "bench-password".into(),
+            address: "厦门市思明区示例路1号".into(),
+            phone: "0592-1234567".into(),
+            bank_accounts: vec![BankAccount {
+                bank: "示例银行".into(),
+                account: "4100021234567890123".into(),
+            }],
+            bureau_server: "http://127.0.0.1".into(),
+        })
+        .unwrap();
+    (store, user)
+}
+
+/// A fixed signing key and the message the disk signs for an invoice (an `IssuedInvoice`'s
+/// canonical bytes), for raw SM2 signing next to the issue path.
+pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
+    let key = sign::signing_key(&[0x42; 32]).unwrap();
+    let body = IssuedInvoice {
+        serial: DeviceSerial::new("661234567890").unwrap(),
+        machine: 0,
+        kind: InvoiceKind::Electronic,
+        variant: Variant::Standard,
+        code: InvoiceCode::new("035002600111").unwrap(),
+        number: InvoiceNumber::new(12_345).unwrap(),
+        counter: 12_345,
+        time: system_now(),
+        request_id: [1; 16],
+        content_digest: [2; 32],
+        buyer: Some(TaxpayerId::new(BUYER_TIN).unwrap()),
+        amount: Fen(12_345),
+        tax: Fen(741),
+        red: None,
+        oil: None,
+    };
+    (key, body.message())
+}
+
+/// `n` raw SM2 signatures of `msg`; answers the time taken.
+pub fn raw_sign_many(key: &sign::Sm2SigningKey, msg: &[u8], n: u64) -> Duration {
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(sign::sign_bytes(key, std::hint::black_box(msg)));
+    }
+    t.elapsed()
+}
+
+fn limits() -> KindLimits {
+    KindLimits {
+        kind: InvoiceKind::Electronic,
+        single_limit: Fen(10_000_000_000),
+        offline_hours: 24 * 365,
+        offline_amount: Fen(i64::MAX / 4),
+    }
+}
+
+/// A disk behind a client, the bureau that provisioned it, and the store of its invoices:
+/// everything one end-to-end issue touches.
+pub struct Rig<T: Transport> {
+    /// The disk client.
+    pub disk: DiskClient<T>,
+    /// The bureau that sells the rolls.
+    pub bureau: Bureau,
+    /// The disk's serial.
+    pub serial: DeviceSerial,
+    /// The host store.
+    pub store: Store,
+    /// The store's user.
+    pub user: UserId,
+    /// The TCP server, kept alive while the rig lives.
+    pub server: Option<Server>,
+    /// Invoices issued so far (draft variety and journal room).
+    pub issued: usize,
+    /// The tempdir of the store.
+    _dir: tempfile::TempDir,
+}
+
+impl<T: Transport> std::fmt::Debug for Rig<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rig")
+            .field("serial", &self.serial)
+            .field("issued", &self.issued)
+            .finish()
+    }
+}
+
+fn bureau_and_serial(seed: u64) -> (Bureau, DeviceSerial) {
+    let bureau = Bureau::open(None, Some(seed)).unwrap();
+    let serial = DeviceSerial::new(&format!("6699{seed:08}")).unwrap();
+    (bureau, serial)
+}
+
+fn sim_config(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> SimConfig {
+    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), system_now());
+    cfg.seed = seed;
+    cfg
+}
+
+/// A rig over an in-process `SimDisk` (64 MiB flash: ~260,000 journal records).
+pub fn inproc_rig(seed: u64, durability: Durability) -> Rig<InProcess<SimDisk>> {
+    let (bureau, serial) = bureau_and_serial(seed);
+    let sim = SimDisk::new(sim_config(&bureau, &serial, seed)).unwrap();
+    Rig::new(
+        DiskClient::new(InProcess::new(sim)),
+        bureau,
+        serial,
+        None,
+        durability,
+    )
+}
+
+/// A rig over TCP loopback: a `SimDisk` served by `taxdisk_device_sim::serve::Server` on
+/// 127.0.0.1 port 0 (its own accept and connection threads), reached with `TcpTransport`.
+pub fn tcp_rig(seed: u64, durability: Durability) -> Rig<TcpTransport> {
+    let (bureau, serial) = bureau_and_serial(seed);
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = Server::start(ServeConfig {
+        sim: sim_config(&bureau, &serial, seed),
+        run_free: false,
+        disk_addr: any,
+        control_addr: any,
+        bureau: BureauSetup::Key(bureau.public_key()),
+    })
+    .unwrap();
+    let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
+    Rig::new(DiskClient::new(t), bureau, serial, Some(server), durability)
+}
+
+impl<T: Transport> Rig<T> {
+    fn new(
+        mut disk: DiskClient<T>,
+        mut bureau: Bureau,
+        serial: DeviceSerial,
+        server: Option<Server>,
+        durability: Durability,
+    ) -> Rig<T> {
+        // Provisioning as src/bench.rs `prepare`.
+        let tin = TaxpayerId::new(BENCH_TIN).unwrap();
+        bureau
+            .register_taxpayer(RegisterTaxpayer {
+                taxpayer_id: tin.clone(),
+                company_name: CompanyName::new("基准测试有限公司").unwrap(),
+                kinds: vec![limits()],
+            })
+            .unwrap();
+        let token = bureau
+            .provision(ProvisionRequest {
+                serial: serial.clone(),
+                taxpayer_id: tin,
+                machine: 0,
+            })
+            .unwrap();
+        let result = disk.provision(token).unwrap();
+        bureau
+            .register_key(RegisterKey {
+                serial: serial.clone(),
+                result,
+            })
+            .unwrap();
+        disk.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, user) = new_store(&dir.path().join("issue.db"), durability);
+        let mut rig = Rig {
+            disk,
+            bureau,
+            serial,
+            store,
+            user,
+            server,
+            issued: 0,
+            _dir: dir,
+        };
+        rig.top_up(TOP_UP);
+        rig
+    }
+
+    /// Makes sure at least `want` (at most [`TOP_UP`]) blank numbers are loaded.
+    pub fn top_up(&mut self, want: u32) {
+        let want = want.min(TOP_UP);
+        let left = self
+            .disk
+            .status(InvoiceKind::Electronic)
+            .unwrap()
+            .blank_left;
+        if left >= want {
+            return;
+        }
+        for g in self
+            .bureau
+            .buy_rolls(BuyRolls {
+                serial: self.serial.clone(),
+                kind: InvoiceKind::Electronic,
+                count: want - left,
+            })
+            .unwrap()
+        {
+            self.disk.load_roll(g).unwrap();
+        }
+    }
+
+    /// One invoice end to end, as `taxdisk bench` and `Workflow::issue` do it: compose and
+    /// validate (H7), record pending (H8), the disk signs and journals it (D5, D13), store the
+    /// signed record. Blank numbers must have been topped up.
+    pub fn issue_one(&mut self) {
+        let inv = draft(self.issued).validate().unwrap();
+        let request_id = new_request_id();
+        let period = system_now().period();
+        let id = self
+            .store
+            .insert_pending(self.user, &inv, request_id, period, None)
+            .unwrap();
+        let signed = self
+            .disk
+            .issue_with_id(request_id, issue_draft(&inv, request_id))
+            .unwrap();
+        self.store.mark_issued(id, &disk_record(&signed)).unwrap();
+        self.issued += 1;
+    }
+
+    /// Issues `n` invoices end to end; answers the time of the issuing alone (top-ups of blank
+    /// numbers between chunks are not timed).
+    pub fn issue_many(&mut self, n: u64) -> Duration {
+        let mut timed = Duration::ZERO;
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(u64::from(TOP_UP));
+            self.top_up(chunk as u32);
+            let t = Instant::now();
+            for _ in 0..chunk {
+                self.issue_one();
+            }
+            timed += t.elapsed();
+            left -= chunk;
+        }
+        timed
+    }
+
+    /// `n` disk issues alone (frame codec, transport, firmware checks, SM2 signing, flash
+    /// journal) with a pre-built request per issue: no composition, no SQLite.
+    pub fn disk_only_many(&mut self, drafts: &[IssueDraft], n: u64) -> Duration {
+        let mut timed = Duration::ZERO;
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(u64::from(TOP_UP));
+            self.top_up(chunk as u32);
+            let t = Instant::now();
+            for i in 0..chunk {
+                let d = drafts[(self.issued + i as usize) % drafts.len()].clone();
+                std::hint::black_box(self.disk.issue_with_id(new_request_id(), d).unwrap());
+            }
+            timed += t.elapsed();
+            self.issued += chunk as usize;
+            left -= chunk;
+        }
+        timed
+    }
+}
+
+/// The current host period (what `insert_pending` records before the disk decides).
+pub fn host_period() -> Period {
+    system_now().period()
+}
+
+/// Median of interleaved blocks: `block` raw signatures, then `block` issues with `f`, repeated
+/// `blocks` times, so machine load hits both alike. Answers (raw signatures/s, issues/s, median
+/// of the per-block ratios issue/raw).
+pub fn interleaved(
+    blocks: usize,
+    block: u64,
+    mut issue: impl FnMut(u64) -> Duration,
+) -> (f64, f64, f64) {
+    let (key, msg) = raw_sign_setup();
+    let mut ratios = Vec::with_capacity(blocks);
+    let (mut raw_t, mut issue_t) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..blocks {
+        let r = raw_sign_many(&key, &msg, block);
+        let i = issue(block);
+        raw_t += r;
+        issue_t += i;
+        ratios.push(r.as_secs_f64() / i.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = (blocks as u64 * block) as f64;
+    (
+        n / raw_t.as_secs_f64(),
+        n / issue_t.as_secs_f64(),
+        ratios[ratios.len() / 2],
+    )
+}

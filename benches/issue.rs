@@ -1,0 +1,175 @@
+//! End-to-end invoice issuing against raw SM2 signing, measured in the same run (DESIGN
+//! "Targets": in-process >= 90 % of raw signing, TCP loopback >= 80 %), with the stages apart so
+//! a shortfall can be attributed:
+//!
+//! - `issue/raw_sm2_sign`: `sign::sign_bytes` over an `IssuedInvoice`'s canonical message;
+//! - `issue/compose`: draft -> `validate` -> `content_digest` (host composition, H7);
+//! - `issue/store_pending_issued`: `insert_pending` + `mark_issued` alone (SQLite, WAL,
+//!   `Durability::Normal`), with pre-validated invoices and a synthetic disk record;
+//! - `issue/disk_inproc`, `issue/disk_tcp`: `DiskClient::issue_with_id` alone with pre-built
+//!   requests (frame codec, transport, firmware checks, SM2 signature, flash journal);
+//! - `issue/end_to_end_inproc`, `issue/end_to_end_tcp`: compose + store pending + disk + store
+//!   issued, exactly `taxdisk bench`'s loop (src/bench.rs), over `InProcess<SimDisk>` and over
+//!   `TcpTransport` to a `SimDisk` served on 127.0.0.1 port 0 by `taxdisk_device_sim::serve`
+//!   in this process.
+//!
+//! The store uses `Durability::Normal` (WAL, `synchronous = NORMAL`). With the default
+//! `Durability::Full` every commit is an fsync and issuing is fsync-bound (two commits per
+//! invoice; see `store/insert_issue_empty_full` in benches/store.rs).
+//!
+//! After criterion's report, the bench prints interleaved ratios: blocks of raw signing and of
+//! end-to-end issuing alternate, so machine load hits both alike; the median block ratio is the
+//! figure to compare with the targets.
+//!
+//! `cargo bench --bench issue`
+// Benches may unwrap: a failed setup is a broken bench, and a panic says where.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use criterion::{Criterion, Throughput, criterion_group};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use taxdisk_host::disk::{IssueDraft, new_request_id};
+use taxdisk_host::invoice::Invoice;
+use taxdisk_host::store::{DiskRecord, Durability};
+use taxdisk_protocol::checkcode::check_code;
+use taxdisk_protocol::sign;
+use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
+
+/// Resident set size of this process in KiB (Linux), to see that memory stays flat.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn invoices() -> Vec<Invoice> {
+    (0..3).map(|i| draft(i).validate().unwrap()).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let (key, msg) = raw_sign_setup();
+    let mut g = c.benchmark_group("issue");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.warm_up_time(Duration::from_millis(700));
+    g.measurement_time(Duration::from_secs(3));
+
+    g.bench_function("raw_sm2_sign", |b| {
+        b.iter(|| black_box(sign::sign_bytes(&key, black_box(&msg))))
+    });
+
+    let mut i = 0usize;
+    g.bench_function("compose", |b| {
+        b.iter(|| {
+            let inv = draft(i).validate().unwrap();
+            i += 1;
+            black_box(inv.content_digest())
+        })
+    });
+
+    // SQLite alone: the two commits of an issue, with synthetic disk records.
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, user) = new_store(&dir.path().join("stage.db"), Durability::Normal);
+        let invs = invoices();
+        let code = InvoiceCode::new("035002600111").unwrap();
+        let sig = Signature {
+            r: [7; 32],
+            s: [9; 32],
+        };
+        let period = host_period();
+        let now = system_now();
+        let mut n = 0u32;
+        g.bench_function("store_pending_issued", |b| {
+            b.iter(|| {
+                n += 1;
+                let inv = &invs[n as usize % invs.len()];
+                let id = store
+                    .insert_pending(user, inv, new_request_id(), period, None)
+                    .unwrap();
+                let rec = DiskRecord {
+                    code: code.clone(),
+                    number: InvoiceNumber::new(n).unwrap(),
+                    counter: u64::from(n),
+                    time: now,
+                    signature: sig,
+                    check_code: Some(check_code(&sig)),
+                };
+                store.mark_issued(id, &rec).unwrap();
+            })
+        });
+    }
+
+    let drafts: Vec<IssueDraft> = invoices()
+        .iter()
+        .map(|inv| issue_draft(inv, [0; 16]))
+        .collect();
+
+    let mut rig = inproc_rig(1, Durability::Normal);
+    g.bench_function("disk_inproc", |b| {
+        b.iter_custom(|n| rig.disk_only_many(&drafts, n))
+    });
+    g.bench_function("end_to_end_inproc", |b| {
+        b.iter_custom(|n| rig.issue_many(n))
+    });
+    drop(rig);
+
+    let mut rig = tcp_rig(2, Durability::Normal);
+    g.bench_function("disk_tcp", |b| {
+        b.iter_custom(|n| rig.disk_only_many(&drafts, n))
+    });
+    g.bench_function("end_to_end_tcp", |b| b.iter_custom(|n| rig.issue_many(n)));
+    drop(rig);
+    g.finish();
+}
+
+/// Interleaved blocks of raw signing and end-to-end issuing, in-process and over TCP.
+fn interleaved_ratios() {
+    const BLOCKS: usize = 15;
+    const BLOCK: u64 = 200;
+    let rss0 = rss_kib();
+    let mut rig = inproc_rig(3, Durability::Normal);
+    let t = Instant::now();
+    let (raw, rate, ratio) = interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n));
+    let rss1 = rss_kib();
+    // Memory while issuing: as many invoices again on the same rig.
+    rig.issue_many(BLOCKS as u64 * BLOCK);
+    let rss2 = rss_kib();
+    println!(
+        "issue/interleaved in-process: raw SM2 {raw:.0}/s, end-to-end {rate:.0}/s, median block ratio {:.1} % \
+         (target >= 90 %; {BLOCKS} blocks of {BLOCK}, {:.1} s); RSS {} -> {} -> {} KiB",
+        100.0 * ratio,
+        t.elapsed().as_secs_f64(),
+        rss0,
+        rss1,
+        rss2
+    );
+    drop(rig);
+    let mut rig = tcp_rig(4, Durability::Normal);
+    let (raw, rate, ratio) = interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n));
+    println!(
+        "issue/interleaved tcp loopback: raw SM2 {raw:.0}/s, end-to-end {rate:.0}/s, median block ratio {:.1} % \
+         (target >= 80 %)",
+        100.0 * ratio
+    );
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // criterion's test mode (`cargo test --benches`) runs each bench once; skip the extra run.
+    if std::env::args().any(|a| a == "--bench") {
+        interleaved_ratios();
+    }
+}
