@@ -19,5 +19,6 @@ pub mod disk;
 pub mod export;
 pub mod invoice;
 pub mod store;
+pub mod trace;
 pub mod transport;
 pub mod workflow;

@@ -459,9 +459,10 @@ fn refused<T: Debug>(r: Result<T, DiskError>, want: WireError, what: &str) -> Re
         Err(DiskError::Refused { error, detail, .. }) if error == want => Ok(detail),
         Err(DiskError::Busy { .. }) if want == WireError::Busy => Ok(0),
         Err(e) => fail(format!(
-            "{what}: expected refusal {} (0x{:04X}), got: {e}",
+            "{what}: expected refusal {} (0x{:04X}), got {}: {e}",
             want.name(),
-            want.code()
+            want.code(),
+            e.wire_error().map_or("no refusal", |w| w.name())
         )),
         Ok(v) => fail(format!(
             "{what}: expected refusal {} (0x{:04X}), the disk answered {v:?}",

@@ -1,0 +1,239 @@
+//! Record and replay: the conformance suite's session recorded against one `SimDisk` replays
+//! against a second one with another serial and seed with no difference (tokens re-signed for
+//! the second serial, signatures verified with each disk's key, serials and keys compared by
+//! shape); a tampered recorded answer is reported with its command, field path and both
+//! values; broken trace files are refused with their line number.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use taxdisk_device_sim::sim::{SimConfig, SimDisk};
+use taxdisk_host::conformance::{BureauKeyTokens, TokenSource, run_suite};
+use taxdisk_host::trace::{
+    Recorder, ReplayOptions, Trace, TraceDir, TraceError, replay, replay_with,
+};
+use taxdisk_host::transport::InProcess;
+use taxdisk_protocol::frame::{
+    FrameType, MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_response,
+};
+use taxdisk_protocol::sign;
+use taxdisk_protocol::time::CivilTime;
+use taxdisk_protocol::types::{DeviceSerial, Fen};
+use taxdisk_protocol::{CommandId, Response, Timestamp};
+
+const BUREAU_SECRET: [u8; 32] = [7; 32];
+
+fn sim(serial: &str, seed: u64) -> SimDisk {
+    let key = sign::signing_key(&BUREAU_SECRET).unwrap();
+    let start = Timestamp::from_civil(CivilTime {
+        year: 2026,
+        month: 11,
+        day: 10,
+        hour: 10,
+        minute: 0,
+        second: 0,
+    });
+    let mut cfg = SimConfig::new(
+        DeviceSerial::new(serial).unwrap(),
+        sign::public_key(&key),
+        start,
+    );
+    cfg.flash_bytes = 1 << 20;
+    cfg.seed = seed;
+    SimDisk::new(cfg).unwrap()
+}
+
+/// A writer the test can read back after the recorder is gone.
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs the conformance suite (tokens, no control) on disk A through a recorder.
+fn recorded_suite() -> Trace {
+    let buf = Buf::default();
+    let rec = Recorder::new(
+        InProcess::new(sim("661234567890", 1)),
+        Box::new(buf.clone()),
+    )
+    .unwrap();
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let report = run_suite(Box::new(rec), Some(&tokens as &dyn TokenSource), None);
+    assert!(report.ok(), "{}", report.table());
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    Trace::parse(&text).unwrap()
+}
+
+#[test]
+fn trace_recorded_suite_replays_on_another_disk_without_difference() {
+    let trace = recorded_suite();
+    assert!(trace.exchanges().len() > 200, "{}", trace.exchanges().len());
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let mut b = InProcess::new(sim("661234567899", 99));
+    let opts = ReplayOptions {
+        tokens: Some(&tokens),
+        ..ReplayOptions::default()
+    };
+    let r = replay_with(&trace, &mut b, &opts);
+    println!("{r}");
+    assert!(r.is_same(), "{r}");
+    assert!(r.notes.is_empty(), "{r}");
+    assert_eq!(r.exchanges, trace.exchanges().len());
+    assert_eq!(r.compared, r.exchanges);
+    // The second disk really did the work under its own serial.
+    let disk = b.into_inner();
+    assert!(
+        disk.transitions()
+            .iter()
+            .any(|t| t.to.to_string() == "ready")
+    );
+}
+
+#[test]
+fn trace_replay_without_token_resigning_shows_wrong_device() {
+    let trace = recorded_suite();
+    let mut b = InProcess::new(sim("661234567899", 99));
+    let r = replay(&trace, &mut b);
+    assert!(!r.is_same());
+    let first = &r.differences[0];
+    assert_eq!(first.command, "Provision");
+    assert_eq!(first.path, "status");
+    assert!(first.replayed.contains("WrongDevice"), "{first}");
+}
+
+/// Changes the amount in the first recorded Issue answer (re-encoded with a valid CRC).
+fn tamper(trace: &mut Trace) -> usize {
+    let mut scratch = [0u8; MAX_FRAME];
+    for (i, f) in trace.frames.iter_mut().enumerate() {
+        if f.dir != TraceDir::In {
+            continue;
+        }
+        let Ok((h, p)) = decode_frame(&f.bytes, &mut scratch) else {
+            continue;
+        };
+        if h.frame_type != FrameType::Response || h.command != CommandId::Issue as u16 {
+            continue;
+        }
+        let Ok(Ok(Response::Issue(mut inv))) = decode_response(&h, p) else {
+            continue;
+        };
+        inv.body.amount = Fen(inv.body.amount.0 + 1);
+        let mut out = [0u8; MAX_ENCODED];
+        let n = encode_response(&h, &Ok(Response::Issue(inv)), &mut out).unwrap();
+        f.bytes = out[..n].to_vec();
+        return i;
+    }
+    panic!("no Issue answer in the trace");
+}
+
+#[test]
+fn trace_tampered_answer_is_a_difference_with_path_and_values() {
+    let mut trace = recorded_suite();
+    tamper(&mut trace);
+    // Through the file format and back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    std::fs::write(&path, trace.to_text()).unwrap();
+    let trace = Trace::read(&path).unwrap();
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let mut b = InProcess::new(sim("661234567899", 99));
+    let opts = ReplayOptions {
+        tokens: Some(&tokens),
+        ..ReplayOptions::default()
+    };
+    let r = replay_with(&trace, &mut b, &opts);
+    println!("{r}");
+    let amount = r
+        .differences
+        .iter()
+        .find(|d| d.path == "body.amount")
+        .unwrap_or_else(|| panic!("no amount difference:\n{r}"));
+    assert_eq!(amount.command, "Issue");
+    assert_eq!(
+        amount.recorded.parse::<i64>().unwrap(),
+        amount.replayed.parse::<i64>().unwrap() + 1
+    );
+    assert!(
+        r.differences.iter().any(|d| d.command == "Issue"
+            && d.path == "signature"
+            && d.recorded.contains("invalid")),
+        "{r}"
+    );
+    assert_eq!(r.differences.len(), 2, "{r}");
+}
+
+#[test]
+fn trace_recorder_file_round_trip_and_bad_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    let rec = Recorder::create(InProcess::new(sim("661234567890", 1)), &path).unwrap();
+    let mut c = taxdisk_host::disk::DiskClient::new(rec);
+    assert_eq!(c.ping(42).unwrap(), 42);
+    let info = c.info().unwrap();
+    c.into_transport().finish().unwrap();
+    let trace = Trace::read(&path).unwrap();
+    assert_eq!(trace.frames.len(), 4);
+    let ex = trace.exchanges();
+    assert_eq!(ex.len(), 2);
+    assert!(ex.iter().all(|e| e.answer.is_some()));
+    let mut same = InProcess::new(sim("661234567890", 1));
+    let r = replay(&trace, &mut same);
+    assert!(r.is_same(), "{r}");
+    assert_eq!(info.serial.as_str(), "661234567890");
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    for (bad, want_line) in [
+        (
+            r#"{"type":"frame","dir":"out","t_us":1,"hex":"zz"}"#,
+            Some(2),
+        ),
+        (
+            r#"{"type":"frame","dir":"sideways","t_us":1,"hex":"00"}"#,
+            Some(2),
+        ),
+        ("not json", Some(2)),
+        (
+            r#"{"type":"header","format":"taxdisk-trace/1","started_unix_ms":0,"link":"x"}"#,
+            Some(2),
+        ),
+    ] {
+        lines.insert(1, bad);
+        match Trace::parse(&lines.join("\n")) {
+            Err(TraceError::Line { line, .. }) => assert_eq!(Some(line), want_line, "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+        lines.remove(1);
+    }
+    let huge = format!(
+        r#"{{"type":"frame","dir":"in","t_us":1,"hex":"{}"}}"#,
+        "01".repeat(MAX_ENCODED + 1)
+    );
+    lines.insert(1, &huge);
+    assert!(matches!(
+        Trace::parse(&lines.join("\n")),
+        Err(TraceError::Line { line: 2, .. })
+    ));
+    assert!(matches!(Trace::parse(""), Err(TraceError::Format(_))));
+    assert!(matches!(
+        Trace::parse(&lines[1..].join("\n")),
+        Err(TraceError::Format(_))
+    ));
+    // Garbage frames in a trace are skipped, never a panic.
+    let t = Trace::parse(&format!(
+        "{}\n{}\n",
+        lines[0], r#"{"type":"frame","dir":"out","t_us":1,"hex":"0102030400"}"#
+    ))
+    .unwrap();
+    assert!(t.exchanges().is_empty());
+    let mut d = InProcess::new(sim("661234567890", 1));
+    assert!(replay(&t, &mut d).is_same());
+}
