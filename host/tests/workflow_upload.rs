@@ -249,3 +249,36 @@ fn h11_automatic_upload_can_be_turned_off() {
         InvoiceState::Uploaded
     );
 }
+
+#[test]
+fn h11_zero_offline_limits_allow_one_invoice_at_a_time() {
+    // FAQ 9.13: limits of 0 mean no offline issuing beyond one invoice (D9).
+    let mut env = Env::with_kinds(&offline_limits(0, 0));
+    env.wf.buy_rolls(InvoiceKind::Normal, 10).unwrap();
+    env.go_offline();
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    let d = normal(&mut env.wf);
+    let e = env.wf.issue(d).unwrap_err();
+    assert!(matches!(
+        e.wire_error(),
+        Some(WireError::OfflineHoursExceeded | WireError::OfflineAmountExceeded)
+    ));
+    says(&e, "D9");
+    // Back online: the refused issue uploads what waits and goes through (FAQ 4.9 done for
+    // the user), under the same pending row.
+    env.go_online();
+    let d = normal(&mut env.wf);
+    let i = env.wf.issue(d).unwrap();
+    assert!(i.uploaded);
+    let rows = env
+        .wf
+        .store()
+        .month(&taxdisk_host::store::MonthQuery::period(period(2026, 11)))
+        .unwrap();
+    let abandoned = rows
+        .iter()
+        .filter(|r| r.state == InvoiceState::Abandoned)
+        .count();
+    assert_eq!(abandoned, 1, "only the offline refusal was abandoned");
+}

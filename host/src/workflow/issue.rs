@@ -2,6 +2,10 @@
 //! the disk's signature, the stored result, then the automatic upload when the bureau is
 //! reachable (H11); offline the disk's D9 limits decide how long issuing goes on.
 //!
+//! When the disk refuses for its offline limits (D9) while the bureau is reachable again, the
+//! waiting events are uploaded and the same request is sent once more (FAQ 4.9, done for the
+//! user).
+//!
 //! A crash or a lost answer at any step leaves the row pending under its request id; repair
 //! ([`Workflow::repair`]) finds it in the disk journal, so an invoice is never lost or doubled.
 //!
@@ -15,6 +19,7 @@ use crate::disk::{DiskError, IssueDraft, new_request_id};
 use crate::invoice::{Draft, LineKind, PriceMode};
 use crate::store::{Action, DiskRecord, InvoiceId, InvoiceState, RedFormId, RedFormState};
 use rust_decimal::Decimal;
+use taxdisk_protocol::WireError;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::{
@@ -103,7 +108,25 @@ impl Workflow {
             red: req.red,
             oil: req.oil,
         };
-        let signed = match self.disk.issue_with_id(request_id, sent.clone()) {
+        let mut answer = self.disk.issue_with_id(request_id, sent.clone());
+        if let Err(e) = &answer
+            && matches!(
+                e.wire_error(),
+                Some(
+                    WireError::OfflineHoursExceeded
+                        | WireError::OfflineAmountExceeded
+                        | WireError::UploadDeadlinePassed
+                )
+            )
+            && self.auto_upload
+            && self.bureau.is_some()
+            && self.upload().is_ok_and(|r| r.acknowledged > 0)
+        {
+            // D9: the offline limits were reached while the bureau is back: the upload
+            // released them; the disk signed nothing, so the same request id is sent again.
+            answer = self.disk.issue_with_id(request_id, sent.clone());
+        }
+        let signed = match answer {
             Ok(s) => s,
             // A lost answer, or a refusal of a resend (the first send may have been signed
             // before the disk rebooted): only the journal knows (H11 repair).
@@ -114,13 +137,9 @@ impl Workflow {
             }
             Err(e) => {
                 self.store.mark_abandoned(user.id, id, &e.to_string())?;
-                if e.wire_error().is_some_and(|w| {
-                    matches!(
-                        w,
-                        taxdisk_protocol::WireError::PeriodNotReported
-                            | taxdisk_protocol::WireError::Locked
-                    )
-                }) {
+                if e.wire_error()
+                    .is_some_and(|w| matches!(w, WireError::PeriodNotReported | WireError::Locked))
+                {
                     // The disk's period moved on: read it afresh for the next attempt.
                     self.info = None;
                 }
