@@ -626,7 +626,9 @@ pub fn replay_with(
             .notes
             .push("the trace holds no public key: recorded signatures not verified".into());
     }
-    let tolerance = trace.duration_us() / 1_000_000 + started.elapsed().as_secs() + 2;
+    let tolerance = (trace.duration_us() / 1_000_000)
+        .saturating_add(started.elapsed().as_secs())
+        .saturating_add(2);
     let mut cmp = Comparer {
         keys: &keys,
         offset: None,

@@ -1,4 +1,4 @@
-//! [`FrameLog`]: a transport wrapper that keeps every frame of the run in memory, so a failed
+//! `FrameLog`: a transport wrapper that keeps every frame of the run in memory, so a failed
 //! scenario's report row can show the frames it exchanged.
 
 use crate::transport::{Frame, Transport, TransportError};

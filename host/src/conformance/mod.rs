@@ -40,18 +40,10 @@ use crate::transport::Transport;
 use std::time::Instant;
 
 /// How the suite runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SuiteConfig {
     /// The disk client's timeouts and retries.
     pub client: ClientConfig,
-}
-
-impl Default for SuiteConfig {
-    fn default() -> Self {
-        SuiteConfig {
-            client: ClientConfig::default(),
-        }
-    }
 }
 
 /// Runs every scenario against the disk behind `transport`, with the default configuration.
@@ -81,21 +73,25 @@ pub fn run_suite_with<'a>(
         rows: Vec::new(),
     };
     for s in scenarios::SCENARIOS {
-        let mark = log.lock().map_or(0, |l| l.len());
         let started = Instant::now();
-        let outcome = match (s.run)(&mut ctx) {
-            Ok(()) => Outcome::Pass,
-            Err(scenarios::Stop::Fail(m)) => Outcome::Fail(m),
-            Err(scenarios::Stop::Skip(m)) => Outcome::Skip(m),
+        // A panic inside a scenario (a bug of the suite met by an unexpected answer) fails
+        // that row instead of ending the run.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.run)(&mut ctx)));
+        let outcome = match run {
+            Ok(Ok(())) => Outcome::Pass,
+            Ok(Err(scenarios::Stop::Fail(m))) => Outcome::Fail(m),
+            Ok(Err(scenarios::Stop::Skip(m))) => Outcome::Skip(m),
+            Err(p) => Outcome::Fail(format!(
+                "the scenario panicked: {}",
+                p.downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| p.downcast_ref::<&str>().copied())
+                    .unwrap_or("?")
+            )),
         };
         let duration = started.elapsed();
         let frames = match &outcome {
-            Outcome::Fail(_) => {
-                let l = log.lock().unwrap_or_else(|p| p.into_inner());
-                l.get(mark.min(l.len())..)
-                    .map(<[_]>::to_vec)
-                    .unwrap_or_default()
-            }
+            Outcome::Fail(_) => log.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             _ => Vec::new(),
         };
         // The log only serves failed rows; start each scenario with an empty one.

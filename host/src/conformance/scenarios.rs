@@ -85,6 +85,10 @@ const AUTHORIZED: [InvoiceKind; 4] = [
     InvoiceKind::Electronic,
 ];
 
+/// More journal events than one run of the suite makes: a disk reporting a larger counter is
+/// wrong, and the suite does not read that many back.
+const MAX_SUITE_EVENTS: u64 = 10_000;
+
 /// Single-invoice limit the suite provisions: 1,000,000 yuan.
 const SINGLE_LIMIT: Fen = Fen(100_000_000);
 
@@ -291,7 +295,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .find(|r| r.left() > 0)
             .ok_or_else(|| Stop::Fail(format!("no {kind} roll with numbers left")))?;
-        Ok((r.code.clone(), r.first.get() + r.used))
+        Ok((r.code.clone(), r.first.get().saturating_add(r.used)))
     }
 
     fn draft(&self, kind: InvoiceKind, amount: i64) -> IssueDraft {
@@ -303,7 +307,7 @@ impl<'a> Ctx<'a> {
             variant: Variant::Standard,
             buyer: self.taxpayer.clone(),
             amount: Fen(amount),
-            tax: Fen(amount * 13 / 100),
+            tax: Fen(amount.saturating_mul(13) / 100),
             content_digest: digest,
             red: None,
             oil: None,
@@ -445,6 +449,10 @@ impl<'a> Ctx<'a> {
     /// The disk's events 1..=counter, read back one by one (the oracle of D8 and D12).
     fn all_events(&mut self) -> Result<Vec<EventView>, Stop> {
         let n = self.c.info()?.counter;
+        check!(
+            n <= MAX_SUITE_EVENTS,
+            "the disk reports counter {n}; this run made far fewer events"
+        );
         let mut out = Vec::new();
         for c in 1..=n {
             out.push(self.c.read_event(c)?);
@@ -863,7 +871,7 @@ fn d02_pin(x: &mut Ctx<'_>) -> Step {
         "Login with a wrong PIN",
     )?;
     check!(
-        d + 1 == before as u32,
+        d.saturating_add(1) == before as u32,
         "WrongPin detail {d}, tries before {before}"
     );
     check!(
@@ -1075,7 +1083,7 @@ fn d04_grants(x: &mut Ctx<'_>) -> Step {
     );
     let after = x.c.status(InvoiceKind::Normal)?.blank_left;
     check!(
-        after == before + 50,
+        after == before.saturating_add(50),
         "blank numbers left {after}, expected {before} + 50"
     );
     for k in [InvoiceKind::Special, InvoiceKind::Electronic] {
@@ -1109,7 +1117,7 @@ fn d05_issue(x: &mut Ctx<'_>) -> Step {
         b.number
     );
     check!(
-        b.counter == info.counter + 1,
+        b.counter == info.counter.saturating_add(1),
         "counter {} after {}",
         b.counter,
         info.counter
@@ -1132,7 +1140,8 @@ fn d05_issue(x: &mut Ctx<'_>) -> Step {
     let a2 = x.issue(InvoiceKind::Normal, 1000)?;
     x.verify(&a2, "Issue")?;
     check!(
-        a2.body.number.get() == number + 1 && a2.body.counter == b.counter + 1,
+        a2.body.number.get() == number.saturating_add(1)
+            && a2.body.counter == b.counter.saturating_add(1),
         "second invoice {} counter {}",
         a2.body.number,
         a2.body.counter
@@ -1177,7 +1186,7 @@ fn d05_idempotent(x: &mut Ctx<'_>) -> Step {
     );
     let after = x.c.info()?.counter;
     check!(
-        after == before + 1,
+        after == before.saturating_add(1),
         "two sends with one request id moved the counter {before} -> {after}"
     );
     let mut changed = d;
@@ -1200,7 +1209,7 @@ fn d05_refusals(x: &mut Ctx<'_>) -> Step {
     d.tax = Fen(-10_000);
     refused(x.c.issue(d), WireError::ZeroTotal, "amount plus tax zero")?;
     let limit = x.c.status(InvoiceKind::Normal)?.limits.single_limit;
-    let d = x.draft(InvoiceKind::Normal, limit.0 + 1);
+    let d = x.draft(InvoiceKind::Normal, limit.0.saturating_add(1));
     refused(
         x.c.issue(d),
         WireError::OverSingleLimit,
@@ -1345,7 +1354,7 @@ fn d07_void(x: &mut Ctx<'_>) -> Step {
         v.body.code == inv.code
             && v.body.number == inv.number
             && v.body.invoice_counter == inv.counter
-            && v.body.counter == inv.counter + 1,
+            && v.body.counter == inv.counter.saturating_add(1),
         "void event {:?}",
         v.body
     );
@@ -1390,7 +1399,7 @@ fn d07_void(x: &mut Ctx<'_>) -> Step {
     x.ensure_blank(InvoiceKind::Normal, 1)?;
     let after = x.issue(InvoiceKind::Normal, 20_000)?.body;
     check!(
-        after.code != code || after.number.get() == next + 2,
+        after.code != code || after.number.get() == next.saturating_add(2),
         "the next invoice is {} {}, expected number {:08} after the blank void",
         after.code,
         after.number,
@@ -1413,7 +1422,7 @@ fn d03_clock(x: &mut Ctx<'_>) -> Step {
         x.control(ControlRequest::Advance(60))?;
         let t1 = x.now()?;
         check!(
-            t1.0 >= t0.0 + 60,
+            t1.0 >= t0.0.saturating_add(60),
             "the clock read {t0} then {t1} after 60 s"
         );
     } else {
@@ -1448,7 +1457,7 @@ fn d03_clock(x: &mut Ctx<'_>) -> Step {
     x.c.set_clock(good.clone())?;
     let now = x.now()?;
     check!(
-        now.0 >= back.0 && now.0 <= back.0 + 60,
+        now.0 >= back.0 && now.0 <= back.0.saturating_add(60),
         "after a clock token to {back} the disk reads {now}"
     );
     let d = x.draft(InvoiceKind::Normal, 10_000);
@@ -1489,6 +1498,10 @@ fn d12_upload(x: &mut Ctx<'_>) -> Step {
     x.login()?;
     let counter = x.c.info()?.counter;
     check!(counter > x.acked, "nothing to upload (counter {counter})");
+    check!(
+        counter <= MAX_SUITE_EVENTS,
+        "the disk reports counter {counter}; this run made far fewer events"
+    );
     let pending = x.c.list_pending()?;
     let counters: Vec<u64> = pending.iter().map(JournalEvent::counter).collect();
     let want: Vec<u64> = (x.acked + 1..=counter).collect();
@@ -1509,7 +1522,7 @@ fn d12_upload(x: &mut Ctx<'_>) -> Step {
             e.counter()
         );
     }
-    let r = x.receipt(counter + 1)?;
+    let r = x.receipt(counter.saturating_add(1))?;
     refused(
         x.c.ack_upload(r),
         WireError::UnknownEvents,
@@ -1836,7 +1849,7 @@ fn d04_return(x: &mut Ctx<'_>) -> Step {
     check!(
         b.kind == old.kind
             && b.code == old.code
-            && b.first.get() == old.first.get() + old.used
+            && b.first.get() == old.first.get().saturating_add(old.used)
             && b.count == old.left(),
         "return receipt {b:?} for roll {old:?}"
     );
@@ -1862,6 +1875,10 @@ fn d04_return(x: &mut Ctx<'_>) -> Step {
 
 // ---- D8 -----------------------------------------------------------------------------------
 
+fn neg(f: Fen) -> Fen {
+    Fen(f.0.saturating_neg())
+}
+
 /// The summary the disk should sign for `period`, from its events read back.
 fn oracle(events: &[EventView], period: Period) -> (BTreeMap<InvoiceKind, KindSummary>, u64, u64) {
     let mut kinds: BTreeMap<InvoiceKind, KindSummary> = BTreeMap::new();
@@ -1884,29 +1901,31 @@ fn oracle(events: &[EventView], period: Period) -> (BTreeMap<InvoiceKind, KindSu
             JournalEvent::Invoice(i) => {
                 let b = &i.body;
                 if b.is_red() {
-                    s.negative_count += 1;
-                    s.negative_amount.0 += b.amount.0;
-                    s.negative_tax.0 += b.tax.0;
+                    s.negative_count = s.negative_count.saturating_add(1);
+                    s.negative_amount = s.negative_amount.saturating_add(b.amount);
+                    s.negative_tax = s.negative_tax.saturating_add(b.tax);
                 } else {
-                    s.positive_count += 1;
-                    s.positive_amount.0 += b.amount.0;
-                    s.positive_tax.0 += b.tax.0;
+                    s.positive_count = s.positive_count.saturating_add(1);
+                    s.positive_amount = s.positive_amount.saturating_add(b.amount);
+                    s.positive_tax = s.positive_tax.saturating_add(b.tax);
                 }
             }
             JournalEvent::Void(v) => {
-                s.void_count += 1;
+                s.void_count = s.void_count.saturating_add(1);
                 if let Some(b) = invoices.get(&v.body.invoice_counter) {
                     let s = kinds.entry(b.kind).or_default();
                     if b.is_red() {
-                        s.negative_amount.0 -= b.amount.0;
-                        s.negative_tax.0 -= b.tax.0;
+                        s.negative_amount = s.negative_amount.saturating_add(neg(b.amount));
+                        s.negative_tax = s.negative_tax.saturating_add(neg(b.tax));
                     } else {
-                        s.positive_amount.0 -= b.amount.0;
-                        s.positive_tax.0 -= b.tax.0;
+                        s.positive_amount = s.positive_amount.saturating_add(neg(b.amount));
+                        s.positive_tax = s.positive_tax.saturating_add(neg(b.tax));
                     }
                 }
             }
-            JournalEvent::BlankVoid(b) => s.blank_void_count += b.body.count,
+            JournalEvent::BlankVoid(b) => {
+                s.blank_void_count = s.blank_void_count.saturating_add(b.body.count)
+            }
         }
     }
     (kinds, first, last)
@@ -2124,14 +2143,14 @@ fn d13_durable(x: &mut Ctx<'_>) -> Step {
     x.login()?;
     let mid = x.c.info()?.counter;
     check!(
-        mid == before || mid == before + 1,
+        mid == before || mid == before.saturating_add(1),
         "after a cut issue the counter is {mid} (was {before})"
     );
     let again = x.c.issue_with_id(id, d)?;
     x.verify(&again, "Issue after a power cut")?;
     let after = x.c.info()?.counter;
     check!(
-        after == before + 1 && again.body.counter == after,
+        after == before.saturating_add(1) && again.body.counter == after,
         "the cut issue and its retry made counter {before} -> {after}"
     );
     if let Ok(first) = cut {
