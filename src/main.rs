@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod demo;
 mod keys;
 mod wiring;
 
@@ -38,6 +39,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: a whole month of a company's invoicing against the embedded simulator and
+    /// bureau (nothing to start by hand), with a summary and the files it wrote.
+    Demo {
+        /// About how many invoices to issue in the month.
+        #[arg(long, default_value_t = 3000)]
+        invoices: usize,
+        /// Seed of every random choice.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long, default_value = "demo-out")]
+        out: PathBuf,
+        /// The month to run, YYYYMM.
+        #[arg(long, default_value = "202611", value_parser = parse_period)]
+        month: taxdisk_protocol::Period,
+    },
     /// Issue invoices end to end as fast as the disk allows; print invoices/s, p50/p99 latency
     /// and the raw SM2 signing rate of the same run with their ratio.
     Bench {
@@ -91,6 +108,13 @@ fn parse_durability(s: &str) -> Result<taxdisk_host::store::Durability, String> 
     }
 }
 
+fn parse_period(s: &str) -> Result<taxdisk_protocol::Period, String> {
+    s.parse::<u32>()
+        .ok()
+        .and_then(|v| taxdisk_protocol::Period::try_from(v).ok())
+        .ok_or_else(|| format!("period {s:?}: YYYYMM with month 01-12"))
+}
+
 fn parse_number(s: &str) -> Result<InvoiceNumber, String> {
     s.parse::<u32>()
         .ok()
@@ -109,6 +133,8 @@ enum CliError {
     Key(#[from] keys::KeyError),
     #[error(transparent)]
     Bench(#[from] bench::BenchError),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
     #[error("{0}")]
     Usage(String),
 }
@@ -119,6 +145,24 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
     match cli.command {
+        Command::Demo {
+            invoices,
+            seed,
+            out,
+            month,
+        } => {
+            if !(10..=200_000).contains(&invoices) {
+                return Err(CliError::Usage("--invoices must be 10 to 200000".into()));
+            }
+            let cfg = demo::DemoConfig {
+                invoices,
+                seed,
+                out,
+                month,
+                progress: true,
+            };
+            demo::run(&cfg)?.print();
+        }
         Command::Bench {
             invoices,
             jobs,

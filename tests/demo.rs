@@ -1,0 +1,92 @@
+//! The main job end to end: `taxdisk demo` on the embedded simulator and bureau, as a user
+//! runs it, checking its summary and that the files it names exist and hold what it says.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::process::Command;
+use taxdisk_host::store::{MonthQuery, Store};
+use taxdisk_protocol::Period;
+
+#[test]
+fn demo_runs_a_month_and_writes_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .args(["demo", "--invoices", "150", "--seed", "7", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "demo failed: {}\n{stdout}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The month went round: offline limit met, reported at the first login, cleared.
+    assert!(
+        stdout.contains("the disk refused to issue offline any longer"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reported [\"202611\"] automatically"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("declared and cleared the card for 202611"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(0x050"),
+        "a D9 refusal is listed: {stdout}"
+    );
+    assert!(
+        stdout.contains("FAQ 9.10"),
+        "the clear-card refusal is listed: {stdout}"
+    );
+    for f in [
+        "taxdisk.db",
+        "disk.img",
+        "bureau.db",
+        "invoices-202611.xlsx",
+        "counter-report-202611.json",
+    ] {
+        assert!(out.join(f).metadata().unwrap().len() > 0, "{f}");
+    }
+    let pdfs = std::fs::read_dir(out.join("print")).unwrap().count();
+    assert!(pdfs >= 6, "one PDF per kind at least, got {pdfs}");
+    // The database holds the month the summary counts.
+    let store = Store::open(out.join("taxdisk.db")).unwrap();
+    let rows = store
+        .month(&MonthQuery::period(Period::new(2026, 11).unwrap()))
+        .unwrap();
+    let total_line = stdout.lines().find(|l| l.starts_with("total")).unwrap();
+    let uploaded: usize = total_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stored_uploaded = rows
+        .iter()
+        .filter(|r| r.state == taxdisk_host::store::InvoiceState::Uploaded)
+        .count();
+    assert_eq!(uploaded, stored_uploaded);
+    assert!(uploaded > 100);
+}
+
+#[test]
+fn demo_refuses_bad_arguments_with_one_line() {
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .args(["demo", "--invoices", "3"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--invoices must be 10 to 200000"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .args(["demo", "--month", "202613"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("YYYYMM"));
+}
