@@ -167,20 +167,31 @@ impl Workflow {
                 .push("the disk is not provisioned (初始发行, D1)".into());
             return Ok(report);
         }
+        // Once the bureau proves unreachable, the rest of the login works offline rather than
+        // waiting for it again.
+        let mut offline = false;
         if self.bureau.is_some() {
             match update::apply_pending_updates(self) {
                 Ok(changes) => report.updates = changes,
-                Err(e) => report.notes.push(format!("online update: {e}")),
+                Err(e) => {
+                    offline = e.is_offline();
+                    report.notes.push(format!("online update: {e}"));
+                }
             }
         }
-        if let Err(e) = self.monthly_report(&mut report) {
+        let bureau = if offline { self.bureau.take() } else { None };
+        let monthly = self.monthly_report(&mut report, offline);
+        if bureau.is_some() {
+            self.bureau = bureau;
+        }
+        if let Err(e) = monthly {
             // The login stands; the disk refuses issuing until the report is done (D5).
             report
                 .notes
                 .push(format!("monthly report (上报汇总) failed: {e}"));
         }
         // FAQ 4.14: logging in again sends what is still not uploaded.
-        if self.bureau.is_some() && self.auto_upload {
+        if self.bureau.is_some() && self.auto_upload && !offline {
             match self.upload() {
                 Ok(u) => report.uploaded += u.acknowledged,
                 Err(e) => report.notes.push(format!("upload: {e}")),
@@ -192,7 +203,11 @@ impl Workflow {
 
     /// H12: copies every finished period not yet copied, then reports and clears what the
     /// bureau takes.
-    fn monthly_report(&mut self, report: &mut LoginReport) -> Result<(), WorkflowError> {
+    fn monthly_report(
+        &mut self,
+        report: &mut LoginReport,
+        offline: bool,
+    ) -> Result<(), WorkflowError> {
         let info = self.info()?;
         let current = info.period.unwrap_or_else(|| info.time.period());
         let last = current.prev();
@@ -212,11 +227,15 @@ impl Workflow {
         };
         let Some(bureau) = self.bureau.clone() else {
             if !summaries.is_empty() {
-                report.notes.push(
+                report.notes.push(if offline {
+                    "monthly report postponed: the tax bureau is unreachable; the period is \
+                     copied and issuing goes on (H12)"
+                        .into()
+                } else {
                     "no bureau address: the summary was not reported; use the counter report \
                      (办税厅抄报, H12)"
-                        .into(),
-                );
+                        .into()
+                });
             }
             return Ok(());
         };
