@@ -283,6 +283,7 @@ impl fmt::Display for CampaignReport {
         writeln!(f, "  DropAnswer          {:>7}", ff.drop_answer)?;
         writeln!(f, "  CorruptAnswer       {:>7}", ff.corrupt_answer)?;
         writeln!(f, "  DuplicateAnswer     {:>7}", ff.duplicate_answer)?;
+        writeln!(f, "  frame faults total  {:>7}", ff.total())?;
         writeln!(f, "recovery:")?;
         writeln!(f, "  logins again        {:>7}", self.relogins)?;
         writeln!(f, "  repairs             {:>7}", self.repairs)?;
@@ -768,10 +769,12 @@ impl Campaign {
             return;
         }
         let left = want - done;
-        // Spread the cuts evenly over the operations left (at least one per 2 operations
-        // once they run short).
-        let p = ((left * 1_000_000) / ops_left.max(1)).min(1_000_000) as u32;
-        if self.rng.random_range(0..1_000_000u32) < p.max(200_000).min(1_000_000) {
+        // Arm with twice the even share of the operations left, and at least 20 %, so the
+        // cuts are spread over the workload and all happen before it ends.
+        let share = (left * 2_000_000 / ops_left.max(1)).clamp(200_000, 1_000_000);
+        // Clamped to at most 1,000,000 above.
+        let p = share as u32;
+        if self.rng.random_range(0..1_000_000u32) < p {
             let nth = self.rng.random_range(1..=MAX_CUT_OFFSET);
             if self.sim().control(ControlRequest::PowerCutAfter(nth)) == ControlResponse::Ok {
                 self.cuts_armed += 1;
