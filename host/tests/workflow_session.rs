@@ -210,3 +210,12 @@ fn h11_login_again_uploads_what_waits() {
         taxdisk_host::store::InvoiceState::Uploaded
     );
 }
+
+#[test]
+fn d02_logout_after_a_power_cycle_is_fine() {
+    let mut env = Env::new();
+    env.sim.lock().unwrap().power_cycle();
+    env.wf.logout().unwrap();
+    assert!(env.wf.user().is_none());
+    env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+}

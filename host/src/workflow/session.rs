@@ -333,7 +333,11 @@ impl Workflow {
     pub fn logout(&mut self) -> Result<(), WorkflowError> {
         let r = self.disk.logout();
         self.user = None;
-        r?;
+        match r {
+            // Logged out already (a power cycle ends the session, D2): nothing to do.
+            Err(e) if e.wire_error() == Some(WireError::NotLoggedIn) => {}
+            r => r?,
+        }
         Ok(())
     }
 }
