@@ -191,3 +191,20 @@ fn h06_coding_disabled_with_only_vehicle_authorization() {
     ]);
     env.wf.coding_allowed().unwrap();
 }
+
+#[test]
+fn h13_buying_also_reads_earlier_unread_grants_in_order() {
+    let mut env = Env::new();
+    // Bought at the window, not read; then bought through the software.
+    env.bureau_client()
+        .buy_rolls(&BuyRolls {
+            serial: serial(),
+            kind: InvoiceKind::Special,
+            count: 3,
+        })
+        .unwrap();
+    let rolls = env.wf.buy_rolls(InvoiceKind::Normal, 4).unwrap();
+    let kinds: Vec<_> = rolls.iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, vec![InvoiceKind::Special, InvoiceKind::Normal]);
+    assert!(env.wf.read_rolls_online().unwrap().is_empty());
+}

@@ -26,16 +26,24 @@ pub struct RollReturn {
 
 impl Workflow {
     /// H13: buys `count` numbers of `kind` at the bureau (B2) and reads the grants into the
-    /// disk at once (读入新购发票, online).
+    /// disk at once (读入新购发票, online), with any bought earlier and not read yet. Answers
+    /// every roll loaded.
     pub fn buy_rolls(&mut self, kind: InvoiceKind, count: u32) -> Result<Vec<Roll>, WorkflowError> {
         self.require_user("buying rolls")?;
         let bureau = self.require_bureau("buying rolls")?.clone();
         let serial = self.serial()?;
-        let grants = bureau.buy_rolls(&BuyRolls {
-            serial,
+        let after = self.seq_setting(SETTING_GRANT_SEQ)?;
+        let bought = bureau.buy_rolls(&BuyRolls {
+            serial: serial.clone(),
             kind,
             count,
         })?;
+        // Grants bought earlier at the window and not read yet come first: the disk takes
+        // grants in sequence order only (D4).
+        let grants = match bureau.grants(&serial, after) {
+            Ok(all) if bought.iter().all(|b| all.contains(b)) => all,
+            _ => bought,
+        };
         self.load_grants(grants)
     }
 
