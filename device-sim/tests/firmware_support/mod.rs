@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 // Test support: a failed setup step should stop the test with its message.
 #![allow(clippy::unwrap_used)]
+// Money is written yuan_fen (100_00 = 100.00 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_protocol::command::*;
