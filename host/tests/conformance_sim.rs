@@ -211,3 +211,74 @@ fn conformance_tcp_server_with_control_port_passes_everything() {
     assert_eq!((tests, failures), (report.rows.len(), 0));
     server.shutdown().unwrap();
 }
+
+#[test]
+fn conformance_junit_escapes_markup_quotes_and_control_characters() {
+    use std::time::Duration;
+    use taxdisk_host::conformance::{Direction, LoggedFrame, Row};
+    let nasty = "expected <Busy> & \"quotes\" 'too'\nline two\u{1}end";
+    let report = Report {
+        link: "tcp <127.0.0.1>&".into(),
+        rows: vec![
+            Row {
+                rule: "D14",
+                commands: vec!["Login"],
+                name: "d14_<odd>&name",
+                outcome: Outcome::Fail(nasty.into()),
+                frames: vec![LoggedFrame {
+                    direction: Direction::Sent,
+                    command: "Login".into(),
+                    hex: "0a0b00".into(),
+                }],
+                duration: Duration::from_millis(5),
+            },
+            Row {
+                rule: "D2",
+                commands: vec!["Login"],
+                name: "d02_skip",
+                outcome: Outcome::Skip("no <control> & \"co\"".into()),
+                frames: Vec::new(),
+                duration: Duration::ZERO,
+            },
+        ],
+    };
+    let xml = report.junit();
+    let (tests, failures, skipped, cases, n_fail, n_skip) = parse_junit(&xml);
+    assert_eq!((tests, failures, skipped, n_fail, n_skip), (2, 1, 1, 1, 1));
+    assert_eq!(cases, ["d14_<odd>&name", "d02_skip"]);
+    // The failure's message and text come back as written, the control character as '?'.
+    let mut reader = Reader::from_str(&xml);
+    let (mut message, mut text, mut in_failure) = (String::new(), String::new(), false);
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) if e.name().as_ref() == "failure" => {
+                in_failure = true;
+                let a = e.try_get_attribute("message").unwrap().unwrap();
+                message = a
+                    .normalized_value(XmlVersion::Explicit1_0)
+                    .unwrap()
+                    .into_owned();
+            }
+            Event::Text(t) if in_failure => text.push_str(AsRef::<str>::as_ref(&t)),
+            Event::GeneralRef(r) if in_failure => {
+                let name = std::borrow::Cow::Borrowed(AsRef::<str>::as_ref(&r));
+                text.push_str(match name.as_ref() {
+                    "lt" => "<",
+                    "gt" => ">",
+                    "amp" => "&",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    "#10" => "\n",
+                    other => panic!("unexpected entity {other}"),
+                });
+            }
+            Event::End(e) if e.name().as_ref() == "failure" => in_failure = false,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let want = nasty.replace('\u{1}', "?");
+    assert_eq!(message, want);
+    assert!(text.starts_with(&want), "{text:?}");
+    assert!(text.contains("-> Login 0a0b00"), "{text:?}");
+}

@@ -20,8 +20,9 @@
 //! - [`tokens`]: [`TokenSource`] and [`BureauKeyTokens`]; [`control`]: [`Control`],
 //!   [`TcpControl`], [`FnControl`]; [`report`]: [`Report`] (table, JUnit XML).
 //! - Token sequence numbers start at 1 for every token type (a factory disk has seen none).
-//! - Not covered: D13 storage-full (it takes filling a 64 MiB journal) and the D9 upload
-//!   deadline; the scenarios touching them say so in their doc comment.
+//! - Not covered: D13 storage-full (it takes filling the whole journal, 262,080 records on
+//!   the simulator's default flash), and D13's power cut at *every* flash operation (the
+//!   device-sim tests do that; the suite cuts once, in the middle of an Issue).
 
 pub mod control;
 pub mod frames;

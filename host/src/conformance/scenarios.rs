@@ -690,6 +690,12 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         run: d08_period,
     },
     Scenario {
+        rule: "D9",
+        name: "d09_upload_deadline",
+        commands: &[C::ClearCard, C::Issue, C::AckUpload, C::ReadEvent],
+        run: d09_upload_deadline,
+    },
+    Scenario {
         rule: "D13",
         name: "d13_answered_state_survives_power_loss",
         commands: &[C::Issue, C::LastIssued, C::GetInfo, C::Login],
@@ -2103,6 +2109,52 @@ fn d08_period(x: &mut Ctx<'_>) -> Step {
         x.c.info()?.state == DiskState::Ready,
         "a repeated clear card did not unlock the disk"
     );
+    x.issue(InvoiceKind::Normal, 10_000)?;
+    Ok(())
+}
+
+/// D9: invoices of the last period still not uploaded after the upload deadline refuse
+/// issuing until they are uploaded. Runs after D8, in a month after the provisioning one.
+fn d09_upload_deadline(x: &mut Ctx<'_>) -> Step {
+    x.need_ours()?;
+    x.tokens()?;
+    x.need_control()?;
+    x.login()?;
+    x.ensure_blank(InvoiceKind::Normal, 2)?;
+    let info = x.c.info()?;
+    let (Some(cur), Some(copied)) = (info.period, info.last_copied) else {
+        return Err(Stop::Skip("needs a copied period (the D8 scenario)".into()));
+    };
+    check!(
+        copied < cur,
+        "the last copied period {copied} is not before {cur}"
+    );
+    // An invoice of the copied period that is not uploaded yet: read one back.
+    let events = x.all_events()?;
+    let old_pending = events
+        .iter()
+        .any(|e| !e.uploaded && e.event.time().period() <= copied);
+    if !old_pending {
+        return Err(Stop::Skip(
+            "needs an invoice of the last period not uploaded (the D8 scenario leaves one)".into(),
+        ));
+    }
+    let now = x.now()?;
+    let lock = now.plus_secs(60 * 86_400);
+    let t = clear_token(x, copied, lock, now.plus_secs(60))?;
+    x.c.clear_card(t)?;
+    x.control(ControlRequest::Advance(120))?;
+    let d = x.draft(InvoiceKind::Normal, 10_000);
+    let r = refused(
+        x.c.issue(d),
+        WireError::UploadDeadlinePassed,
+        "Issue with last period's invoices not uploaded after the deadline",
+    );
+    x.ack_all()?;
+    let now = x.now()?;
+    let t = clear_token(x, copied, lock, now.plus_secs(60 * 86_400))?;
+    x.c.clear_card(t)?;
+    r?;
     x.issue(InvoiceKind::Normal, 10_000)?;
     Ok(())
 }
