@@ -219,3 +219,10 @@ fn d02_logout_after_a_power_cycle_is_fine() {
     assert!(env.wf.user().is_none());
     env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
 }
+
+#[test]
+fn workflow_is_send() {
+    fn send<T: Send>() {}
+    send::<Workflow>();
+    send::<WorkflowError>();
+}
