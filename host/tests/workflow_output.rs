@@ -153,3 +153,24 @@ fn b09_issued_invoices_check_at_the_bureau() {
     env.wf.void(&[n.id]).unwrap();
     assert!(env.wf.check_invoice(n.id).unwrap().voided);
 }
+
+#[test]
+fn h03_query_shows_the_kinds_the_user_may_query() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal, InvoiceKind::Special], 10);
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    let d = draft_of(
+        &mut env.wf,
+        taxdisk_host::invoice::KindFields::Special,
+        "1",
+        "80",
+    );
+    env.wf.issue(d).unwrap();
+    let q = taxdisk_host::store::MonthQuery::period(period(2026, 11));
+    assert_eq!(env.wf.invoices(&q).unwrap().len(), 2);
+    env.invoicer("开票员甲", &[InvoiceKind::Normal], &[Action::Query]);
+    env.login_as("开票员甲", "pw-12345678");
+    let rows = env.wf.invoices(&q).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, InvoiceKind::Normal);
+}

@@ -1,12 +1,15 @@
-//! Backup and restore (H4, FAQ 2.7-2.9), the monthly export (H16, FAQ 9.11) and printing (H18,
-//! FAQ 6.1-6.7), through the workflow so the logged-in user is the actor.
+//! Backup and restore (H4, FAQ 2.7-2.9), the invoice query (H3), the monthly export (H16, FAQ
+//! 9.11) and printing (H18, FAQ 6.1-6.7), through the workflow so the logged-in user is the
+//! actor.
 
 use super::Workflow;
 use super::errors::WorkflowError;
 use crate::export::print::{ListLayout, Margins, PrintMeta, render};
 use crate::export::xlsx::{ExportRow, ExportSummary, export_month};
 use crate::store::company::SETTING_BACKUP_FOLDER;
-use crate::store::{Action, BackupEntry, InvoiceId, InvoiceState, MonthQuery, StoredInvoice};
+use crate::store::{
+    Action, BackupEntry, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, StoredInvoice,
+};
 use std::path::Path;
 use taxdisk_protocol::checkcode::{check_code, cipher_area};
 use taxdisk_protocol::time::Period;
@@ -84,6 +87,21 @@ impl Workflow {
             })
             .collect();
         Ok(export_month(&export, period, path)?)
+    }
+
+    /// H3 (已开发票查询): the invoices of a month the user may query (the administrator all;
+    /// an invoicer those kinds with the query permission).
+    pub fn invoices(&mut self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, WorkflowError> {
+        let user = self.require_user("invoice query")?;
+        let mut allowed = Vec::new();
+        for kind in taxdisk_protocol::types::InvoiceKind::ALL {
+            if self.store.can(user.id, kind, Action::Query)? {
+                allowed.push(kind);
+            }
+        }
+        let mut rows = self.store.month(q)?;
+        rows.retain(|r| allowed.contains(&r.kind));
+        Ok(rows)
     }
 
     /// H18 (FAQ 6.1, 6.3): renders an issued invoice (and its sales list) to PDF with margin
