@@ -27,6 +27,21 @@
 //! - [`device`]: PIN change and unblock (D2), the clock from a bureau token (D3, FAQ 10.4).
 //! - [`xml`]: the small XML reader and writer of red info form files (FAQ 7.2).
 //!
+//! A day with the software, in calls (the `demo` of the CLI does this):
+//!
+//! ```text
+//! let mut wf = Workflow::new(store, disk, None);
+//! wf.initialize(&init)?;                      // H1: connection test, then saved
+//! wf.provision_disk(&registration, 0)?;       // 初始发行 (bench convenience)
+//! wf.login("主管", "password", &pin)?;         // H2 + D2; H12 report at a month's first login
+//! wf.buy_rolls(InvoiceKind::Normal, 100)?;    // H13
+//! let issued = wf.issue(draft)?;              // H8: pending, signed, stored, uploaded
+//! wf.void(&[issued.id])?;                     // H9
+//! wf.status()?;                               // H14
+//! // next month: login reports; then
+//! wf.declare(period)?; wf.clear_card(period)?; // H12
+//! ```
+//!
 //! Choices no source decides (kept stable): the period the host expects for a pending invoice
 //! is the disk's period as last read (the disk's time decides it when signed); the sequence
 //! numbers of roll grants and update tokens already loaded are kept in store settings
@@ -41,6 +56,7 @@ pub mod oil;
 pub mod output;
 pub mod period;
 pub mod red;
+pub mod resume;
 pub mod rolls;
 pub mod session;
 pub mod status;
