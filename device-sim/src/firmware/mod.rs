@@ -29,6 +29,23 @@
 //!   locked, as are voids.
 //! - D14: while one session is logged in, every other session gets `Busy` for everything but
 //!   Ping, GetInfo and GetPublicKey.
+//! - D3: the clock offset set by a clock token is durable; a clock earlier than the newest
+//!   journal entry refuses every journal event (issue, void, blank void), so journal times never
+//!   go backwards.
+//! - D4/D5 "the report" of a month is the copy-tax of the month before; periods are copied in
+//!   order from the provisioning period on, and a disk in its first period has nothing to report.
+//! - D9: the amount limit refuses an invoice that would take the not-uploaded positive sum past
+//!   it; a limit of 0 (hours or amount) allows issuing only while no invoice of the kind is
+//!   pending.
+//! - D13: the issue path never scans the journal (RAM totals, a RAM idempotency index, one page
+//!   program). Rare commands that look an invoice up by code and number (Void, ReadInvoice, a red
+//!   invoice's original, LastIssued) walk the journal newest first; ReadEvent, ListPending and
+//!   AckUpload find counters by binary search.
+//! - After a flash failure the firmware is in [`FwState::Fault`] and answers only Ping until it
+//!   is powered again.
+//!
+//! RAM: the idempotency index (16 KiB), the state snapshot (~2 KiB) and per-kind totals; stack
+//! peaks at a few KiB of frame and page buffers.
 
 pub mod persist;
 pub mod store;
