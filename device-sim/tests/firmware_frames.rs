@@ -267,3 +267,29 @@ fn frames_other_protocol_version_is_answered_unsupported() {
     assert_eq!(h.status, WireError::UnsupportedVersion.code());
     assert_eq!(h.seq, 8);
 }
+
+#[test]
+fn sim_clock_runs_free_when_told() {
+    let mut d = Disk::provisioned();
+    d.disk.control(ControlRequest::RunFree(true));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ControlResponse::Clock(t) = d.disk.control(ControlRequest::GetClock) else {
+        panic!()
+    };
+    assert!(t.0 > start().0, "the clock follows real time");
+    d.disk.control(ControlRequest::RunFree(false));
+    let ControlResponse::Clock(a) = d.disk.control(ControlRequest::GetClock) else {
+        panic!()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ControlResponse::Clock(b) = d.disk.control(ControlRequest::GetClock) else {
+        panic!()
+    };
+    assert_eq!(a, b, "stopped again");
+}
+
+#[test]
+fn sim_disk_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<SimDisk>();
+}
