@@ -21,9 +21,12 @@
 //!
 //! `t_us` is microseconds since the session started; `hex` is the whole COBS-encoded frame with
 //! its `0x00` delimiter, lower-case hex (a received frame is re-encoded from its checked header
-//! and payload, which gives the bytes on the wire). Control frames of a simulator's control
-//! channel travel on another link and are not in the trace, so a session that moved the clock
-//! or the power replays without those moves.
+//! and payload, which gives the bytes on the wire). A simulator's control channel travels on
+//! another link; wrapped with [`Recorder::control`], its requests are written to the trace too,
+//! between the frames they came between, as
+//! `{"type":"control","t_us":..,"request":{"Advance":60}}` (the JSON form of
+//! `taxdisk_protocol::control::ControlRequest`), and [`replay_with_control`] applies them to the
+//! replaying simulator.
 //!
 //! # How answers are compared
 //!
@@ -46,15 +49,17 @@
 //! disk stays for another disk), so a session recorded against one disk replays against
 //! another.
 
-use crate::conformance::TokenSource;
 use crate::conformance::frames::frame_hex;
+use crate::conformance::{Control, ControlError, TokenSource};
 use crate::transport::{Frame, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::frame::{
     FrameType, Header, MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_request,
 };
@@ -107,6 +112,7 @@ pub enum TraceDir {
 /// One line of a trace file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
 pub enum TraceLine {
     /// The first line.
     Header {
@@ -126,6 +132,13 @@ pub enum TraceLine {
         /// The encoded frame, hex.
         hex: String,
     },
+    /// A request on the simulator's control channel (clock, power, faults).
+    Control {
+        /// Microseconds since the start.
+        t_us: u64,
+        /// The request.
+        request: ControlRequest,
+    },
     /// A receive that got no frame (timeout, bad frame, broken link).
     RecvError {
         /// Microseconds since the start.
@@ -135,12 +148,45 @@ pub enum TraceLine {
     },
 }
 
-/// A transport wrapper that writes every frame of the session to a trace.
-pub struct Recorder<T> {
-    inner: T,
+/// Where the lines of one trace go: shared by the [`Recorder`] and its [`RecordingControl`]s,
+/// so control requests land between the frames they came between.
+struct Sink {
     out: BufWriter<Box<dyn Write + Send>>,
     start: Instant,
     error: Option<std::io::Error>,
+}
+
+type SharedSink = Arc<Mutex<Sink>>;
+
+fn write_line(sink: &SharedSink, line: impl FnOnce(u64) -> TraceLine) {
+    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+    if s.error.is_some() {
+        return;
+    }
+    let t_us = u64::try_from(s.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    // A TraceLine is plain strings, numbers and protocol data: serializing it cannot fail.
+    let text = serde_json::to_string(&line(t_us)).unwrap_or_default();
+    if let Err(e) = writeln!(s.out, "{text}") {
+        s.error = Some(e);
+    }
+}
+
+fn flush_sink(sink: &SharedSink) -> Result<(), TraceError> {
+    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+    let r = s.out.flush();
+    match (s.error.take(), r) {
+        (Some(source), _) | (None, Err(source)) => Err(TraceError::Io {
+            path: "-".into(),
+            source,
+        }),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+/// A transport wrapper that writes every frame of the session to a trace.
+pub struct Recorder<T> {
+    inner: T,
+    sink: SharedSink,
 }
 
 impl<T> fmt::Debug for Recorder<T> {
@@ -165,53 +211,35 @@ impl<T: Transport> Recorder<T> {
         let started_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let mut r = Recorder {
+        let sink = Arc::new(Mutex::new(Sink {
             out: BufWriter::new(out),
             start: Instant::now(),
             error: None,
-            inner,
-        };
-        let header = TraceLine::Header {
+        }));
+        let link = inner.describe();
+        write_line(&sink, |_| TraceLine::Header {
             format: TRACE_FORMAT.into(),
             started_unix_ms,
-            link: r.inner.describe(),
-        };
-        r.write(&header);
-        match r.error.take() {
-            Some(source) => Err(TraceError::Io {
-                path: "-".into(),
-                source,
-            }),
-            None => Ok(r),
-        }
+            link,
+        });
+        flush_sink(&sink)?;
+        Ok(Recorder { inner, sink })
     }
 
-    fn t_us(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
-    }
-
-    fn write(&mut self, line: &TraceLine) {
-        if self.error.is_some() {
-            return;
-        }
-        // A TraceLine is plain strings and numbers: serializing it cannot fail.
-        let text = serde_json::to_string(line).unwrap_or_default();
-        if let Err(e) = writeln!(self.out, "{text}") {
-            self.error = Some(e);
+    /// Wraps a simulator's control channel so that its requests are written to this trace
+    /// too, between the frames they came between; [`replay_with_control`] applies them to the
+    /// replaying simulator.
+    pub fn control<C: Control>(&self, inner: C) -> RecordingControl<C> {
+        RecordingControl {
+            inner,
+            sink: self.sink.clone(),
         }
     }
 
     /// Flushes the trace; the first write error of the session, if any, is returned here (a
     /// failing trace never fails the disk session itself).
     pub fn flush(&mut self) -> Result<(), TraceError> {
-        let r = self.out.flush();
-        match (self.error.take(), r) {
-            (Some(source), _) | (None, Err(source)) => Err(TraceError::Io {
-                path: "-".into(),
-                source,
-            }),
-            (None, Ok(())) => Ok(()),
-        }
+        flush_sink(&self.sink)
     }
 
     /// Flushes the trace and gives the transport back.
@@ -223,19 +251,17 @@ impl<T: Transport> Recorder<T> {
 
 impl<T: Transport> Transport for Recorder<T> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
-        let line = TraceLine::Frame {
+        write_line(&self.sink, |t_us| TraceLine::Frame {
             dir: TraceDir::Out,
-            t_us: self.t_us(),
+            t_us,
             hex: hex::encode(frame),
-        };
-        self.write(&line);
+        });
         self.inner.send(frame)
     }
 
     fn recv(&mut self, timeout: Duration) -> Result<Frame, TransportError> {
         let r = self.inner.recv(timeout);
-        let t_us = self.t_us();
-        let line = match &r {
+        write_line(&self.sink, |t_us| match &r {
             Ok(f) => TraceLine::Frame {
                 dir: TraceDir::In,
                 t_us,
@@ -245,8 +271,7 @@ impl<T: Transport> Transport for Recorder<T> {
                 t_us,
                 error: e.to_string(),
             },
-        };
-        self.write(&line);
+        });
         r
     }
 
@@ -256,6 +281,29 @@ impl<T: Transport> Transport for Recorder<T> {
 
     fn describe(&self) -> String {
         format!("recorded {}", self.inner.describe())
+    }
+}
+
+/// A control channel whose requests are written to a [`Recorder`]'s trace
+/// ([`Recorder::control`]).
+pub struct RecordingControl<C> {
+    inner: C,
+    sink: SharedSink,
+}
+
+impl<C> fmt::Debug for RecordingControl<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordingControl").finish_non_exhaustive()
+    }
+}
+
+impl<C: Control> Control for RecordingControl<C> {
+    fn control(&mut self, req: ControlRequest) -> Result<ControlResponse, ControlError> {
+        write_line(&self.sink, |t_us| TraceLine::Control {
+            t_us,
+            request: req.clone(),
+        });
+        self.inner.control(req)
     }
 }
 
@@ -279,6 +327,19 @@ pub struct Trace {
     pub started_unix_ms: u64,
     /// The frames, in order.
     pub frames: Vec<TraceFrame>,
+    /// The control requests, each with the number of frames before it.
+    pub controls: Vec<TraceControl>,
+}
+
+/// A control request of a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceControl {
+    /// How many frames of [`Trace::frames`] came before it.
+    pub after_frames: usize,
+    /// Microseconds since the start.
+    pub t_us: u64,
+    /// The request.
+    pub request: ControlRequest,
 }
 
 impl Trace {
@@ -313,6 +374,7 @@ impl Trace {
             _ => return Err(TraceError::Format("the first line is not a header".into())),
         };
         let mut frames = Vec::new();
+        let mut controls = Vec::new();
         for (i, l) in lines {
             let line = i + 1;
             if l.len() > MAX_LINE {
@@ -336,6 +398,11 @@ impl Trace {
                     frames.push(TraceFrame { dir, t_us, bytes });
                 }
                 Ok(TraceLine::RecvError { .. }) => {}
+                Ok(TraceLine::Control { t_us, request }) => controls.push(TraceControl {
+                    after_frames: frames.len(),
+                    t_us,
+                    request,
+                }),
                 Ok(TraceLine::Header { .. }) => {
                     return Err(TraceError::Line {
                         line,
@@ -354,6 +421,7 @@ impl Trace {
             link,
             started_unix_ms,
             frames,
+            controls,
         })
     }
 
@@ -364,10 +432,23 @@ impl Trace {
             started_unix_ms: self.started_unix_ms,
             link: self.link.clone(),
         }];
-        lines.extend(self.frames.iter().map(|f| TraceLine::Frame {
-            dir: f.dir,
-            t_us: f.t_us,
-            hex: hex::encode(&f.bytes),
+        let mut controls = self.controls.iter().peekable();
+        for (i, f) in self.frames.iter().enumerate() {
+            while let Some(c) = controls.next_if(|c| c.after_frames <= i) {
+                lines.push(TraceLine::Control {
+                    t_us: c.t_us,
+                    request: c.request.clone(),
+                });
+            }
+            lines.push(TraceLine::Frame {
+                dir: f.dir,
+                t_us: f.t_us,
+                hex: hex::encode(&f.bytes),
+            });
+        }
+        lines.extend(controls.map(|c| TraceLine::Control {
+            t_us: c.t_us,
+            request: c.request.clone(),
         }));
         let mut s = String::new();
         for l in lines {
@@ -386,6 +467,7 @@ impl Trace {
     pub fn exchanges(&self) -> Vec<Exchange> {
         let mut out: Vec<Exchange> = Vec::new();
         let mut scratch = vec![0u8; MAX_FRAME];
+        let mut controls = self.controls.iter().peekable();
         for (i, f) in self.frames.iter().enumerate() {
             if f.dir != TraceDir::Out {
                 continue;
@@ -408,10 +490,15 @@ impl Trace {
                     })
                 })
                 .map(|a| a.bytes.clone());
+            let before: Vec<ControlRequest> =
+                std::iter::from_fn(|| controls.next_if(|c| c.after_frames <= i))
+                    .map(|c| c.request.clone())
+                    .collect();
             out.push(Exchange {
                 header: h,
                 request: f.bytes.clone(),
                 answer,
+                controls: before,
             });
         }
         out
@@ -427,6 +514,8 @@ pub struct Exchange {
     pub request: Vec<u8>,
     /// The answer frame, if one was recorded.
     pub answer: Option<Vec<u8>>,
+    /// Control requests made before this request (since the previous one).
+    pub controls: Vec<ControlRequest>,
 }
 
 /// How a replay runs.
@@ -551,6 +640,26 @@ pub fn replay_with(
     transport: &mut dyn Transport,
     options: &ReplayOptions<'_>,
 ) -> ReplayReport {
+    replay_inner(trace, transport, options, None)
+}
+
+/// [`replay_with`], applying the trace's control requests (clock, power, faults) to the
+/// replaying simulator through `control` before the requests they came before.
+pub fn replay_with_control(
+    trace: &Trace,
+    transport: &mut dyn Transport,
+    options: &ReplayOptions<'_>,
+    control: &mut dyn Control,
+) -> ReplayReport {
+    replay_inner(trace, transport, options, Some(control))
+}
+
+fn replay_inner(
+    trace: &Trace,
+    transport: &mut dyn Transport,
+    options: &ReplayOptions<'_>,
+    mut control: Option<&mut dyn Control>,
+) -> ReplayReport {
     let started = Instant::now();
     let exchanges = trace.exchanges();
     let mut report = ReplayReport::default();
@@ -581,8 +690,26 @@ pub fn replay_with(
             }
         }
     }
-    let mut pairs: Vec<(usize, CommandId, Option<Decoded>, Option<Decoded>)> = Vec::new();
+    let mut pairs: Vec<Pair> = Vec::new();
+    let mut skipped_controls = 0usize;
     for (i, e) in exchanges.iter().enumerate() {
+        let mut clock_set = false;
+        for c in &e.controls {
+            clock_set |= matches!(c, ControlRequest::SetClock(_) | ControlRequest::Restore(_));
+            match control.as_deref_mut() {
+                Some(ctl) => match ctl.control(c.clone()) {
+                    Ok(ControlResponse::Error(m)) => report
+                        .notes
+                        .push(format!("before request #{i}: control {c:?} answered {m}")),
+                    Ok(_) => {}
+                    Err(err) => {
+                        report.aborted = Some(format!("control channel: {err}"));
+                        return report;
+                    }
+                },
+                None => skipped_controls += 1,
+            }
+        }
         // Unknown command ids are replayed too; they are compared by status.
         let Some(command) = CommandId::from_u16(e.header.command) else {
             let sent = send_raw(transport, options, &e.request, &e.header);
@@ -611,7 +738,13 @@ pub fn replay_with(
         if let Some((_, Ok(Ok(r)))) = &replayed {
             keys.learn(Side::Replayed, r);
         }
-        pairs.push((i, command, recorded, replayed));
+        pairs.push(Pair {
+            index: i,
+            command,
+            recorded,
+            replayed,
+            clock_set,
+        });
     }
     if keys.key[1].is_none() && keys.key[0].is_some() {
         let session = exchanges.first().map_or(1, |e| e.header.session);
@@ -620,6 +753,11 @@ pub fn replay_with(
         {
             keys.learn(Side::Replayed, &r);
         }
+    }
+    if skipped_controls > 0 {
+        report.notes.push(format!(
+            "{skipped_controls} control request(s) of the trace not applied: no control channel"
+        ));
     }
     if keys.key[0].is_none() {
         report
@@ -636,10 +774,24 @@ pub fn replay_with(
         last_clock: None,
         report: &mut report,
     };
-    for (i, command, recorded, replayed) in pairs {
-        cmp.pair(i, command, recorded, replayed);
+    for p in pairs {
+        if p.clock_set {
+            // The bench set both clocks: the offset starts anew and the clock may go back.
+            cmp.offset = None;
+            cmp.last_clock = None;
+        }
+        cmp.pair(p.index, p.command, p.recorded, p.replayed);
     }
     report
+}
+
+/// A recorded and a replayed answer to compare.
+struct Pair {
+    index: usize,
+    command: CommandId,
+    recorded: Option<Decoded>,
+    replayed: Option<Decoded>,
+    clock_set: bool,
 }
 
 #[derive(Clone, Copy)]

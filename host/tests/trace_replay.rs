@@ -237,3 +237,55 @@ fn trace_recorder_file_round_trip_and_bad_files_are_refused() {
     let mut d = InProcess::new(sim("661234567890", 1));
     assert!(replay(&t, &mut d).is_same());
 }
+
+#[test]
+fn trace_suite_with_control_replays_with_the_control_requests() {
+    use taxdisk_host::conformance::{Control, FnControl};
+    use taxdisk_host::trace::replay_with_control;
+    use taxdisk_host::transport::inproc::Shared;
+    use taxdisk_protocol::control::ControlRequest;
+
+    // Record the whole suite, clock and power moves included.
+    let buf = Buf::default();
+    let (shared_a, handle_a) = Shared::new(sim("661234567890", 1));
+    let rec = Recorder::new(InProcess::new(shared_a), Box::new(buf.clone())).unwrap();
+    let mut ctl = rec.control(FnControl(move |r: ControlRequest| {
+        handle_a.lock().unwrap().control(r)
+    }));
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let report = run_suite(
+        Box::new(rec),
+        Some(&tokens as &dyn TokenSource),
+        Some(&mut ctl as &mut dyn Control),
+    );
+    assert!(report.ok() && report.skipped() == 0, "{}", report.table());
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains(r#""type":"control""#));
+    let trace = Trace::parse(&text).unwrap();
+    assert!(
+        trace
+            .controls
+            .iter()
+            .any(|c| c.request == ControlRequest::PowerCycle)
+    );
+    // Through the text form and back, the controls keep their places.
+    assert_eq!(Trace::parse(&trace.to_text()).unwrap(), trace);
+
+    // Replayed on another serial and seed, with its own control channel: no difference.
+    let (shared_b, handle_b) = Shared::new(sim("661234567899", 99));
+    let mut b = InProcess::new(shared_b);
+    let mut ctl_b = FnControl(move |r: ControlRequest| handle_b.lock().unwrap().control(r));
+    let opts = ReplayOptions {
+        tokens: Some(&tokens),
+        ..ReplayOptions::default()
+    };
+    let r = replay_with_control(&trace, &mut b, &opts, &mut ctl_b);
+    println!("{r}");
+    assert!(r.is_same() && r.notes.is_empty(), "{r}");
+
+    // Without the control channel the moves are missing, and it shows.
+    let mut c = InProcess::new(sim("661234567899", 99));
+    let r = replay_with(&trace, &mut c, &opts);
+    assert!(!r.is_same(), "{r}");
+    assert!(r.notes.iter().any(|n| n.contains("not applied")), "{r}");
+}
