@@ -4,6 +4,8 @@
 //!
 //! - `issue/raw_sm2_sign`: `sign::sign_bytes` over an `IssuedInvoice`'s canonical message;
 //! - `issue/compose`: draft -> `validate` -> `content_digest` (host composition, H7);
+//! - `issue/content_digest`: the digest alone (computed twice per issue today: in
+//!   `Store::insert_pending` and in `Invoice::issue_request`);
 //! - `issue/store_pending_issued`: `insert_pending` + `mark_issued` alone (SQLite, WAL,
 //!   `Durability::Normal`), with pre-validated invoices and a synthetic disk record;
 //! - `issue/disk_inproc`, `issue/disk_tcp`: `DiskClient::issue_with_id` alone with pre-built
@@ -74,6 +76,13 @@ fn bench(c: &mut Criterion) {
             i += 1;
             black_box(inv.content_digest())
         })
+    });
+
+    // The content digest alone (canonical bytes + SM3): `insert_pending` and `issue_request`
+    // each compute it, so an issue pays it twice.
+    let inv = draft(1).validate().unwrap();
+    g.bench_function("content_digest", |b| {
+        b.iter(|| black_box(black_box(&inv).content_digest()))
     });
 
     // SQLite alone: the two commits of an issue, with synthetic disk records.
@@ -169,7 +178,9 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     // criterion's test mode (`cargo test --benches`) runs each bench once; skip the extra run.
-    if std::env::args().any(|a| a == "--bench") {
+    // Nor under `--profile-time` (profiling one bench with perf).
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
         interleaved_ratios();
     }
 }
