@@ -226,3 +226,48 @@ fn workflow_is_send() {
     send::<Workflow>();
     send::<WorkflowError>();
 }
+
+#[test]
+fn h02_saved_session_resumes_in_the_next_process() {
+    use std::time::Duration;
+    use taxdisk_host::disk::{ClientConfig, DiskClient};
+    use taxdisk_host::transport::inproc::Shared;
+    use taxdisk_host::transport::{InProcess, Transport};
+    let env = Env::new();
+    let (sim, dir, server) = (env.sim, env.dir, env.server);
+    drop(env.wf);
+    sim.lock().unwrap().power_cycle();
+    // One installation = one host session id, so the next process is the same session (D14).
+    let process = || {
+        let t: Box<dyn Transport + Send> = Box::new(InProcess::new(Shared(sim.clone())));
+        let disk = DiskClient::with_config(
+            t,
+            ClientConfig {
+                attempts: 3,
+                timeout: Duration::from_millis(50),
+                reconnect_pause: Duration::ZERO,
+                session: Some(0x5EED),
+            },
+        );
+        let store = Store::open(dir.path().join("taxdisk.db")).unwrap();
+        Workflow::with_stored_bureau(store, disk).unwrap()
+    };
+    let mut first = process();
+    first.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    let token = first.open_session().unwrap();
+    assert_eq!(token.len(), 64);
+    drop(first);
+    let mut second = process();
+    let r = second.resume(&token, &pin()).unwrap();
+    assert_eq!(r.user, ADMIN);
+    assert_eq!(second.user().unwrap().name, ADMIN);
+    second.status().unwrap();
+    // A wrong token is refused; a closed one too.
+    let e = process().resume("00", &pin()).unwrap_err();
+    says(&e, "H2");
+    second.close_session(&token).unwrap();
+    assert!(second.user().is_none());
+    let e = process().resume(&token, &pin()).unwrap_err();
+    says(&e, "log in again");
+    let _ = server;
+}

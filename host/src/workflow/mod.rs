@@ -56,7 +56,6 @@ pub mod oil;
 pub mod output;
 pub mod period;
 pub mod red;
-pub mod resume;
 pub mod rolls;
 pub mod session;
 pub mod status;

@@ -6,7 +6,7 @@
 use super::errors::{WorkflowError, bureau_offline};
 use super::{SETTING_BUREAU_KEY, Workflow, update};
 use crate::bureau_client::BureauClient;
-use crate::store::{Initialization, Role, UserId};
+use crate::store::{Initialization, Role, User, UserId, now_secs};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::{ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::time::Period;
@@ -36,6 +36,19 @@ pub struct LoginReport {
     /// What could not be done automatically, one line each (offline, not declared, ...); the
     /// user can do it by hand later.
     pub notes: Vec<String>,
+}
+
+/// How long a saved session ([`Workflow::open_session`]) stays valid, in seconds of the host
+/// clock.
+pub const SESSION_TTL_SECS: i64 = 24 * 3600;
+
+/// Store setting key of a saved session: the token's SM3 digest.
+fn session_key(token: &str) -> String {
+    use sm3::Digest as _;
+    format!(
+        "workflow.session.{}",
+        hex::encode(sm3::Sm3::digest(token.as_bytes()))
+    )
 }
 
 /// Store setting key of a disk's first period (its provisioning period, D8).
@@ -148,6 +161,62 @@ impl Workflow {
         pin: &Pin,
     ) -> Result<LoginReport, WorkflowError> {
         let u = self.store.authenticate(user, password)?;
+        self.start_session(u, pin)
+    }
+
+    /// H2: saves the logged-in session in the store and answers its token (32 random bytes,
+    /// hex), so a later process (the CLI's next command) can [`resume`](Workflow::resume) it
+    /// with the disk PIN instead of the password. Only the token's SM3 digest is stored; it
+    /// stays valid for [`SESSION_TTL_SECS`] by the host clock, or until closed.
+    pub fn open_session(&mut self) -> Result<String, WorkflowError> {
+        let user = self.require_user("saving the session")?;
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        self.store.set_setting(
+            user.id,
+            &session_key(&token),
+            &format!("{}:{}", user.id.0, now_secs()),
+        )?;
+        Ok(token)
+    }
+
+    /// H2: resumes a session saved by [`open_session`](Workflow::open_session): the token
+    /// names the user, the PIN logs in to the disk (D2), and the same steps as a login follow
+    /// (updates, the monthly report at a month's first use, the upload of what waits).
+    pub fn resume(&mut self, token: &str, pin: &Pin) -> Result<LoginReport, WorkflowError> {
+        let gone = || {
+            WorkflowError::rule(
+                "resuming the session",
+                "no such session or it expired: log in again",
+                "H2",
+            )
+        };
+        let value = self
+            .store
+            .setting(&session_key(token.trim()))?
+            .filter(|v| !v.is_empty())
+            .ok_or_else(gone)?;
+        let (id, at) = value.split_once(':').ok_or_else(gone)?;
+        let (Ok(id), Ok(at)) = (id.parse::<i64>(), at.parse::<i64>()) else {
+            return Err(gone());
+        };
+        if now_secs().saturating_sub(at) > SESSION_TTL_SECS {
+            return Err(gone());
+        }
+        let u = self.store.user(UserId(id)).map_err(|_| gone())?;
+        self.start_session(u, pin)
+    }
+
+    /// H2: ends a saved session: the token no longer resumes, and the user is logged out of
+    /// the disk and the software.
+    pub fn close_session(&mut self, token: &str) -> Result<(), WorkflowError> {
+        let user = self.require_user("closing the session")?;
+        self.store
+            .set_setting(user.id, &session_key(token.trim()), "")?;
+        self.logout()
+    }
+
+    /// After the user is known: disk login, then the login steps.
+    fn start_session(&mut self, u: User, pin: &Pin) -> Result<LoginReport, WorkflowError> {
         self.disk.login(pin)?;
         self.user = Some(u.clone());
         let info = self.refresh_info()?;
