@@ -49,11 +49,12 @@
 //! disk stays for another disk), so a session recorded against one disk replays against
 //! another.
 
-use crate::conformance::frames::frame_hex;
+use crate::conformance::frames::{frame_bytes, frame_hex};
 use crate::conformance::{Control, ControlError, TokenSource};
 use crate::transport::{Frame, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -465,8 +466,23 @@ impl Trace {
 
     /// The recorded requests paired with their recorded answers, resends dropped.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        let mut out: Vec<Exchange> = Vec::new();
         let mut scratch = vec![0u8; MAX_FRAME];
+        // Answers by (seq, session, command), in trace order: one pass, so a long trace costs
+        // n log n, not n².
+        let mut answers: HashMap<(u32, u32, u16), Vec<usize>> = HashMap::new();
+        for (i, f) in self.frames.iter().enumerate() {
+            if f.dir == TraceDir::In
+                && let Ok((h, _)) = decode_frame(&f.bytes, &mut scratch)
+                && h.frame_type == FrameType::Response
+            {
+                answers
+                    .entry((h.seq, h.session, h.command))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut out: Vec<Exchange> = Vec::new();
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         let mut controls = self.controls.iter().peekable();
         for (i, f) in self.frames.iter().enumerate() {
             if f.dir != TraceDir::Out {
@@ -475,21 +491,13 @@ impl Trace {
             let Ok((h, _)) = decode_frame(&f.bytes, &mut scratch) else {
                 continue;
             };
-            if h.frame_type != FrameType::Request || out.iter().any(|e| e.request == f.bytes) {
+            if h.frame_type != FrameType::Request || !seen.insert(&f.bytes) {
                 continue;
             }
-            let answer = self.frames[i + 1..]
-                .iter()
-                .filter(|a| a.dir == TraceDir::In)
-                .find(|a| {
-                    decode_frame(&a.bytes, &mut scratch).is_ok_and(|(ah, _)| {
-                        ah.frame_type == FrameType::Response
-                            && ah.seq == h.seq
-                            && ah.session == h.session
-                            && ah.command == h.command
-                    })
-                })
-                .map(|a| a.bytes.clone());
+            let answer = answers.get(&(h.seq, h.session, h.command)).and_then(|v| {
+                let k = v.partition_point(|&a| a <= i);
+                v.get(k).map(|&a| self.frames[a].bytes.clone())
+            });
             let before: Vec<ControlRequest> =
                 std::iter::from_fn(|| controls.next_if(|c| c.after_frames <= i))
                     .map(|c| c.request.clone())
@@ -868,7 +876,7 @@ fn send_raw(
                         && f.header.session == h.session
                         && f.header.command == h.command =>
                 {
-                    return Ok(Some(hex::decode(frame_hex(&f)).unwrap_or_default()));
+                    return Ok(Some(frame_bytes(&f)));
                 }
                 Ok(_) => continue,
                 Err(e) if !e.is_transient() => return Err(e.to_string()),

@@ -282,3 +282,14 @@ fn conformance_junit_escapes_markup_quotes_and_control_characters() {
     assert!(text.starts_with(&want), "{text:?}");
     assert!(text.contains("-> Login 0a0b00"), "{text:?}");
 }
+
+#[test]
+fn conformance_tcp_control_to_nothing_is_an_error() {
+    // Bind then drop a listener to get a port with nothing behind it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    assert!(TcpControl::connect(&port.to_string()).is_err());
+    assert!(TcpControl::connect("not an address").is_err());
+}

@@ -289,3 +289,53 @@ fn trace_suite_with_control_replays_with_the_control_requests() {
     assert!(!r.is_same(), "{r}");
     assert!(r.notes.iter().any(|n| n.contains("not applied")), "{r}");
 }
+
+#[test]
+fn trace_long_trace_pairs_in_one_pass() {
+    use taxdisk_host::trace::TraceFrame;
+    use taxdisk_protocol::Request;
+    use taxdisk_protocol::frame::{Header, encode_request};
+    // 40,000 pings and their answers, answers in reverse order of a block of 100.
+    let mut frames = Vec::new();
+    for block in 0..200u32 {
+        let mut answers = Vec::new();
+        for k in 0..100u32 {
+            let seq = block * 100 + k + 1;
+            let mut out = [0u8; MAX_ENCODED];
+            let n = encode_request(seq, 7, &Request::Ping(seq), &mut out).unwrap();
+            frames.push(TraceFrame {
+                dir: TraceDir::Out,
+                t_us: u64::from(seq),
+                bytes: out[..n].to_vec(),
+            });
+            let h = Header::request(CommandId::Ping, seq, 7);
+            let n = encode_response(&h, &Ok(Response::Ping(seq)), &mut out).unwrap();
+            answers.push(out[..n].to_vec());
+        }
+        for a in answers.into_iter().rev() {
+            frames.push(TraceFrame {
+                dir: TraceDir::In,
+                t_us: 0,
+                bytes: a,
+            });
+        }
+    }
+    let trace = Trace {
+        link: "test".into(),
+        started_unix_ms: 0,
+        frames,
+        controls: Vec::new(),
+    };
+    let t = std::time::Instant::now();
+    let ex = trace.exchanges();
+    assert_eq!(ex.len(), 20_000);
+    assert!(ex.iter().all(|e| e.answer.is_some()));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+    let mut scratch = [0u8; MAX_FRAME];
+    let (h, p) = decode_frame(ex[150].answer.as_ref().unwrap(), &mut scratch).unwrap();
+    assert_eq!(decode_response(&h, p).unwrap(), Ok(Response::Ping(151)));
+}

@@ -79,13 +79,22 @@ pub(crate) fn command_name(frame_type: FrameType, id: u16) -> String {
     }
 }
 
-/// Re-encodes a received frame as it was on the wire.
-pub(crate) fn frame_hex(f: &Frame) -> String {
+/// Re-encodes a received frame as it was on the wire (empty if it cannot be: a payload
+/// longer than a frame, which a checked frame never has).
+pub(crate) fn frame_bytes(f: &Frame) -> Vec<u8> {
     let mut out = vec![0u8; MAX_ENCODED];
     match encode_raw(&f.header, &f.payload, &mut out) {
-        Ok(n) => hex::encode(&out[..n]),
-        Err(e) => format!("<{e}>"),
+        Ok(n) => {
+            out.truncate(n);
+            out
+        }
+        Err(_) => Vec::new(),
     }
+}
+
+/// [`frame_bytes`] in hex.
+pub(crate) fn frame_hex(f: &Frame) -> String {
+    hex::encode(frame_bytes(f))
 }
 
 impl<T: Transport> Transport for FrameLog<T> {
