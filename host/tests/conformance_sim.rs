@@ -293,3 +293,14 @@ fn conformance_tcp_control_to_nothing_is_an_error() {
     assert!(TcpControl::connect(&port.to_string()).is_err());
     assert!(TcpControl::connect("not an address").is_err());
 }
+
+#[test]
+fn conformance_bureau_secret_from_hex() {
+    let t =
+        BureauKeyTokens::from_secret_hex(&format!(" {} \n", hex::encode(BUREAU_SECRET))).unwrap();
+    let want = sign::public_key(&sign::signing_key(&BUREAU_SECRET).unwrap());
+    assert_eq!(t.bureau_key(), want);
+    for bad in ["", "zz", "0707", &"00".repeat(32), &"07".repeat(33)] {
+        assert!(BureauKeyTokens::from_secret_hex(bad).is_err(), "{bad}");
+    }
+}

@@ -24,6 +24,9 @@ pub enum TokenError {
         /// Why.
         error: sign::SignError,
     },
+    /// The bureau secret given as text is not 64 hex digits.
+    #[error("bureau secret: {0}")]
+    SecretText(String),
     /// The source cannot make this kind of token.
     #[error("this token source cannot make a {0}")]
     Unsupported(&'static str),
@@ -71,6 +74,16 @@ impl BureauKeyTokens {
         Ok(BureauKeyTokens {
             key: sign::signing_key(secret).map_err(TokenError::Key)?,
         })
+    }
+
+    /// From the bureau's secret as 64 hex digits (e.g. a CLI flag); surrounding white space is
+    /// ignored.
+    pub fn from_secret_hex(text: &str) -> Result<Self, TokenError> {
+        let bytes = hex::decode(text.trim()).map_err(|e| TokenError::SecretText(e.to_string()))?;
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| TokenError::SecretText(format!("{} bytes, not 32", b.len())))?;
+        Self::from_secret(&secret)
     }
 
     /// From a signing key.
