@@ -271,3 +271,22 @@ fn h02_saved_session_resumes_in_the_next_process() {
     says(&e, "log in again");
     let _ = server;
 }
+
+#[test]
+fn h01_server_address_changes_only_after_a_connection_test() {
+    let mut env = Env::new();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let e = env.wf.set_bureau_server(&dead).unwrap_err();
+    assert!(matches!(e, WorkflowError::ConnectionTest { .. }));
+    says(&e, "H1");
+    assert_eq!(
+        env.wf.store().company().unwrap().bureau_server,
+        env.server.url()
+    );
+    let url = format!("{}/", env.server.url());
+    env.wf.set_bureau_server(&url).unwrap();
+    assert_eq!(env.wf.store().company().unwrap().bureau_server, url);
+    assert!(env.wf.upload().is_ok());
+}
