@@ -1,7 +1,9 @@
 //! Sessions: initialization (H1, FAQ 2.1) with the bureau connection test, provisioning
 //! (初始发行 at the tax office, a bench and demo convenience), and login: store user and
 //! password (H2) plus the disk PIN (D2), then the automatic monthly report at the first login
-//! of a month (上报汇总, H12, FAQ 9.3) and online updates (H17, FAQ 9.14(1)).
+//! of a month (上报汇总, H12, FAQ 9.3), online updates (H17, FAQ 9.14(1)) and the upload of
+//! what waits (FAQ 4.14). A session can be saved and resumed by a later process with the PIN
+//! ([`Workflow::open_session`], [`Workflow::resume`]).
 
 use super::errors::{WorkflowError, bureau_offline};
 use super::{SETTING_BUREAU_KEY, Workflow, update};
