@@ -162,8 +162,11 @@ impl Workflow {
         let rec = disk_record(&signed);
         self.store.mark_issued(id, &rec)?;
         if b.oil.is_some() {
-            let stock = self.disk.oil_stock()?;
-            self.store.set_oil_stock(&stock)?;
+            // The mirror is for display (H15); the invoice is issued and stored either way, so
+            // a failed refresh is not the failure (the next status refreshes it).
+            if let Ok(stock) = self.disk.oil_stock() {
+                let _ = self.store.set_oil_stock(&stock);
+            }
         }
         let mut issued = Issued {
             id,
