@@ -995,7 +995,20 @@ fn d02_power(x: &mut Ctx<'_>) -> Step {
 fn d14_busy(x: &mut Ctx<'_>) -> Step {
     x.need_ours()?;
     x.login()?;
-    let other = (x.c.session() ^ 0x5A5A_0F0F).max(1);
+    let mine = x.c.session();
+    let other = match mine ^ 0x5A5A_0F0F {
+        0 => 0x5A5A_0F0E,
+        o => o,
+    };
+    let r = d14_checks(x, other);
+    // Whatever happened, the second session lets go and the first logs in again, so the
+    // next scenarios are not stuck behind it.
+    let _ = x.as_session(other, &Request::Logout(()));
+    r?;
+    x.login()
+}
+
+fn d14_checks(x: &mut Ctx<'_>, other: u32) -> Step {
     raw_refused(
         x.as_session(other, &Request::Login(factory_pin()))?,
         WireError::Busy,
@@ -1023,14 +1036,17 @@ fn d14_busy(x: &mut Ctx<'_>) -> Step {
             ));
         }
     }
-    let r = refused(
+    refused(
         x.c.status(InvoiceKind::Normal),
         WireError::Busy,
         "GetStatus of the first session while the second holds the disk",
-    );
-    let _ = x.as_session(other, &Request::Logout(()))?;
-    r?;
-    x.login()
+    )?;
+    refused(
+        x.c.login(&factory_pin()),
+        WireError::Busy,
+        "Login of the first session while the second holds the disk",
+    )?;
+    Ok(())
 }
 
 // ---- D4 -----------------------------------------------------------------------------------
