@@ -177,3 +177,40 @@ fn conformance_broken_idempotency_fails_d05_retry() {
         );
     }
 }
+
+/// A disk that never answers.
+struct Silent;
+
+impl FrameHandler for Silent {
+    fn handle_frame(&mut self, _: &[u8], _: &mut [u8]) -> usize {
+        0
+    }
+}
+
+#[test]
+fn conformance_silent_disk_fails_fast_with_the_timeout_and_skips_the_rest() {
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let report = run_suite(
+        Box::new(InProcess::new(Silent)),
+        Some(&tokens as &dyn TokenSource),
+        None,
+    );
+    let m = failure(&report, "wire_ping_echoes");
+    assert!(m.contains("no answer"), "{m}");
+    let row = report.row("wire_ping_echoes").unwrap();
+    assert!(
+        row.frames
+            .iter()
+            .any(|f| f.direction == Direction::Sent && f.command == "Ping")
+    );
+    assert!(failure(&report, "d01_factory_state_refuses_all_but_provision").contains("no answer"));
+    // Nothing after D1 can run on a disk this run did not provision.
+    for r in &report.rows[4..] {
+        assert!(
+            matches!(r.outcome, Outcome::Skip(_)),
+            "{}: {:?}",
+            r.name,
+            r.outcome
+        );
+    }
+}

@@ -339,3 +339,74 @@ fn trace_long_trace_pairs_in_one_pass() {
     let (h, p) = decode_frame(ex[150].answer.as_ref().unwrap(), &mut scratch).unwrap();
     assert_eq!(decode_response(&h, p).unwrap(), Ok(Response::Ping(151)));
 }
+
+/// A writer that fails after `ok` bytes.
+struct Failing(usize);
+
+impl Write for Failing {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.0 < b.len() {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.0 -= b.len();
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn trace_write_errors_surface_at_finish_and_never_fail_the_session() {
+    let rec = Recorder::new(
+        InProcess::new(sim("661234567890", 1)),
+        Box::new(Failing(200)),
+    )
+    .unwrap();
+    let mut c = taxdisk_host::disk::DiskClient::new(rec);
+    // Enough frames to overflow the writer's buffer several times.
+    for n in 0..200 {
+        assert_eq!(c.ping(n).unwrap(), n);
+    }
+    match c.into_transport().finish() {
+        Err(TraceError::Io { source, .. }) => assert_eq!(source.to_string(), "disk full"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A transport with no disk behind it.
+struct Nothing;
+
+impl taxdisk_host::transport::Transport for Nothing {
+    fn send(&mut self, _: &[u8]) -> Result<(), taxdisk_host::transport::TransportError> {
+        Err(taxdisk_host::transport::TransportError::NoDevice(
+            "no tax disk here".into(),
+        ))
+    }
+    fn recv(
+        &mut self,
+        t: std::time::Duration,
+    ) -> Result<taxdisk_host::transport::Frame, taxdisk_host::transport::TransportError> {
+        Err(taxdisk_host::transport::TransportError::Timeout(t))
+    }
+    fn reconnect(&mut self) -> Result<(), taxdisk_host::transport::TransportError> {
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "nothing".into()
+    }
+}
+
+#[test]
+fn trace_replay_to_no_disk_is_aborted_with_the_reason() {
+    let trace = recorded_suite();
+    let r = replay(&trace, &mut Nothing);
+    assert!(!r.is_same());
+    assert!(
+        r.aborted
+            .as_deref()
+            .is_some_and(|a| a.contains("no tax disk here")),
+        "{r}"
+    );
+    assert_eq!(r.exchanges, 1);
+}
