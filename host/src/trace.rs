@@ -41,7 +41,8 @@
 //!   trace's and the replay's durations plus 2 s, and GetInfo's clock must not go back (a
 //!   SetClock token, D3, moves both clocks and starts the offset anew);
 //! - the disk's serial and public key are compared by shape (a well-formed serial, a point on
-//!   the curve);
+//!   the curve); its firmware version and free journal slots (GetInfo `firmware`,
+//!   `journal_free`) are properties of the device and only need to decode;
 //! - every other field must be equal.
 //!
 //! With a [`TokenSource`] ([`ReplayOptions::tokens`]) the bureau tokens of the requests are
@@ -1184,6 +1185,9 @@ impl Comparer<'_> {
         let key = path.rsplit('.').next().unwrap_or("");
         match key {
             "signature" | "proof" => return,
+            // Properties of the device, not of the session: a vendor's disk has its own
+            // firmware version and flash size (both decoded, so well formed).
+            "firmware" | "journal_free" => return,
             "serial" => {
                 let ok = |v: &Value| v.as_str().is_some_and(|s| DeviceSerial::new(s).is_ok());
                 if !ok(b) {

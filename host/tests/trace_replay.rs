@@ -24,6 +24,10 @@ use taxdisk_protocol::{CommandId, Response, Timestamp};
 const BUREAU_SECRET: [u8; 32] = [7; 32];
 
 fn sim(serial: &str, seed: u64) -> SimDisk {
+    sim_with_flash(serial, seed, 1 << 20)
+}
+
+fn sim_with_flash(serial: &str, seed: u64, flash: usize) -> SimDisk {
     let key = sign::signing_key(&BUREAU_SECRET).unwrap();
     let start = Timestamp::from_civil(CivilTime {
         year: 2026,
@@ -38,7 +42,7 @@ fn sim(serial: &str, seed: u64) -> SimDisk {
         sign::public_key(&key),
         start,
     );
-    cfg.flash_bytes = 1 << 20;
+    cfg.flash_bytes = flash;
     cfg.seed = seed;
     SimDisk::new(cfg).unwrap()
 }
@@ -77,7 +81,8 @@ fn trace_recorded_suite_replays_on_another_disk_without_difference() {
     let trace = recorded_suite();
     assert!(trace.exchanges().len() > 200, "{}", trace.exchanges().len());
     let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
-    let mut b = InProcess::new(sim("661234567899", 99));
+    // Another serial, seed and flash size (so GetInfo's free journal slots differ too).
+    let mut b = InProcess::new(sim_with_flash("661234567899", 99, 2 << 20));
     let opts = ReplayOptions {
         tokens: Some(&tokens),
         ..ReplayOptions::default()
