@@ -405,7 +405,9 @@ impl taxdisk_host::transport::Transport for Nothing {
 #[test]
 fn trace_replay_to_no_disk_is_aborted_with_the_reason() {
     let trace = recorded_suite();
-    let r = replay(&trace, &mut Nothing);
+    // As the CLI holds a transport: boxed, from `transport::open`.
+    let mut t: Box<dyn taxdisk_host::transport::Transport + Send> = Box::new(Nothing);
+    let r = replay(&trace, &mut *t);
     assert!(!r.is_same());
     assert!(
         r.aborted

@@ -1670,7 +1670,8 @@ fn d09_hours(x: &mut Ctx<'_>) -> Step {
     )?;
     let r = (|| -> Step {
         x.issue(k, 10_000)?;
-        x.control(ControlRequest::Advance(3600))?;
+        // Past the hour, not on it: "past" the limit is what RULES.md D9 refuses.
+        x.control(ControlRequest::Advance(3600 + 60))?;
         let d = x.draft(k, 10_000);
         refused(
             x.c.issue(d),
