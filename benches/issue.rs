@@ -21,7 +21,9 @@
 //!
 //! After criterion's report, the bench prints interleaved ratios: blocks of raw signing and of
 //! end-to-end issuing alternate, so machine load hits both alike; the median block ratio is the
-//! figure to compare with the targets.
+//! figure to compare with the targets. Then `issue/phases`: the wall time of each phase of 5,000
+//! in-process issues with p50/p99/max, so blocking I/O (the fsync of SQLite's WAL checkpoints)
+//! is attributed too, which a CPU profile misses.
 //!
 //! `cargo bench --bench issue`
 // Benches may unwrap: a failed setup is a broken bench, and a panic says where.
@@ -172,6 +174,48 @@ fn interleaved_ratios() {
     );
 }
 
+/// Wall time of each phase of `n` end-to-end issues (in-process), with their tails: where the
+/// time goes, blocking I/O (fsync of WAL checkpoints) included, which CPU profiles miss.
+fn phase_profile(n: usize) {
+    let mut rig = inproc_rig(5, Durability::Normal);
+    let mut phases: [Vec<Duration>; 5] = Default::default();
+    let mut done = 0;
+    while done < n {
+        let chunk = (n - done).min(TOP_UP as usize);
+        rig.top_up(chunk as u32);
+        for _ in 0..chunk {
+            rig.issue_one_timed(&mut phases);
+        }
+        done += chunk;
+    }
+    let total: Duration = phases.iter().flatten().sum();
+    let names = [
+        "compose+validate",
+        "insert_pending",
+        "issue_request",
+        "disk issue",
+        "mark_issued",
+    ];
+    println!("issue/phases ({n} in-process issues, wall time):");
+    for (name, v) in names.iter().zip(phases.iter_mut()) {
+        v.sort_unstable();
+        let sum: Duration = v.iter().sum();
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "  {name:<17} mean {:>8.1} us  p50 {:>8.1} us  p99 {:>8.1} us  max {:>9.1} us  share {:>5.1} %",
+            sum.as_secs_f64() * 1e6 / v.len() as f64,
+            q(0.5).as_secs_f64() * 1e6,
+            q(0.99).as_secs_f64() * 1e6,
+            q(1.0).as_secs_f64() * 1e6,
+            100.0 * sum.as_secs_f64() / total.as_secs_f64()
+        );
+    }
+    println!(
+        "  total             mean {:>8.1} us/invoice",
+        total.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
@@ -182,5 +226,6 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
         interleaved_ratios();
+        phase_profile(5_000);
     }
 }

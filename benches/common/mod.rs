@@ -324,6 +324,34 @@ impl<T: Transport> Rig<T> {
         self.issued += 1;
     }
 
+    /// [`Rig::issue_one`] with the wall time of each phase added to `phases`: compose +
+    /// validate, `insert_pending`, building the request (`issue_request`: the second content
+    /// digest), the disk (`issue_with_id`), `mark_issued`.
+    pub fn issue_one_timed(&mut self, phases: &mut [Vec<Duration>; 5]) {
+        let t0 = Instant::now();
+        let inv = draft(self.issued).validate().unwrap();
+        let t1 = Instant::now();
+        let request_id = new_request_id();
+        let id = self
+            .store
+            .insert_pending(self.user, &inv, request_id, host_period(), None)
+            .unwrap();
+        let t2 = Instant::now();
+        let req = issue_draft(&inv, request_id);
+        let t3 = Instant::now();
+        let signed = self.disk.issue_with_id(request_id, req).unwrap();
+        let t4 = Instant::now();
+        self.store.mark_issued(id, &disk_record(&signed)).unwrap();
+        let t5 = Instant::now();
+        for (i, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4]
+            .into_iter()
+            .enumerate()
+        {
+            phases[i].push(d);
+        }
+        self.issued += 1;
+    }
+
     /// Issues `n` invoices end to end; answers the time of the issuing alone (top-ups of blank
     /// numbers between chunks are not timed).
     pub fn issue_many(&mut self, n: u64) -> Duration {
