@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod commands;
 mod demo;
 mod keys;
 mod wiring;
@@ -33,12 +34,23 @@ struct Cli {
     /// The bureau's URL; without it the embedded bureau runs inside this process.
     #[arg(long, global = true)]
     bureau: Option<String>,
+    /// The disk PIN (口令) each command logs the disk in with (D2).
+    #[arg(
+        long,
+        global = true,
+        env = "TAXDISK_PIN",
+        default_value = "88888888",
+        hide_env_values = true
+    )]
+    pin: String,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Workflow(commands::WorkflowCmd),
     /// The main job: a whole month of a company's invoicing against the embedded simulator and
     /// bureau (nothing to start by hand), with a summary and the files it wrote.
     Demo {
@@ -135,6 +147,8 @@ enum CliError {
     Bench(#[from] bench::BenchError),
     #[error(transparent)]
     Demo(#[from] demo::DemoError),
+    #[error(transparent)]
+    Cmd(#[from] commands::CmdError),
     #[error("{0}")]
     Usage(String),
 }
@@ -145,6 +159,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
     match cli.command {
+        Command::Workflow(cmd) => {
+            let mut ctx =
+                commands::Ctx::open(&cli.data, &disk_spec, cli.bureau.as_deref(), &cli.pin)?;
+            commands::run(cmd, &mut ctx)?;
+        }
         Command::Demo {
             invoices,
             seed,

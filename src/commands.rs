@@ -1,0 +1,1176 @@
+//! The workflow subcommands: each opens the store (`<data>/taxdisk.db`), the disk (`--disk`)
+//! and the bureau (`--bureau` or the embedded one), resumes the login session where the
+//! command needs one, runs one workflow call and prints its outcome. Menus follow the
+//! software's: system maintenance (init, user, customer, product, backup), invoice management
+//! (issue, void, red, print, rolls), tax reporting (upload, repair, report, clear, status,
+//! export, update, oil).
+
+use crate::wiring::{self, BureauLink, DiskSpec, SimHandle};
+use clap::Subcommand;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use taxdisk_host::export::{ListLayout, Margins};
+use taxdisk_host::invoice::Draft;
+use taxdisk_host::store::{
+    Action, BankAccount, Initialization, InvoiceId, NewCustomer, NewProduct, Store,
+};
+use taxdisk_host::workflow::{Workflow, WorkflowError};
+use taxdisk_protocol::Period;
+use taxdisk_protocol::bureau_api::RegisterTaxpayer;
+use taxdisk_protocol::types::*;
+
+/// Failures of a workflow command: one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    /// The workflow refused (its message names the rule).
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    /// Wiring the disk or bureau failed.
+    #[error(transparent)]
+    Wiring(#[from] wiring::WiringError),
+    /// The store refused.
+    #[error(transparent)]
+    Store(#[from] taxdisk_host::store::StoreError),
+    /// A bad argument or file.
+    #[error("{0}")]
+    Input(String),
+    /// No session: log in first.
+    #[error("not logged in: run `taxdisk login --user NAME` first (H2)")]
+    NoSession,
+}
+
+fn input<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> CmdError + '_ {
+    move |e| CmdError::Input(format!("{what}: {e}"))
+}
+
+/// The subcommands of the workflow.
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCmd {
+    /// First-run initialization (FAQ 2.1, H1): supervisor, address, phone, bank accounts and the
+    /// bureau server address, with a connection test.
+    Init {
+        /// Supervisor (administrator) name.
+        #[arg(long)]
+        supervisor: String,
+        /// Supervisor password (or env TAXDISK_PASSWORD).
+        #[arg(long, env = "TAXDISK_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Business address.
+        #[arg(long)]
+        address: String,
+        /// Phone.
+        #[arg(long)]
+        phone: String,
+        /// A bank account as BANK:ACCOUNT; repeat for several (FAQ 3.7).
+        #[arg(long = "bank", required = true)]
+        banks: Vec<String>,
+    },
+    /// The tax office's initial issuing (初始发行, D1): registers the taxpayer at the bureau with
+    /// all six kinds and provisions the disk (simulated bureau and disks).
+    Provision {
+        /// Taxpayer id (F3).
+        #[arg(long)]
+        taxpayer_id: TaxpayerId,
+        /// Company name.
+        #[arg(long)]
+        company: CompanyName,
+        /// Machine number (0 = main machine).
+        #[arg(long, default_value_t = 0)]
+        machine: u16,
+    },
+    /// Log in (H2, D2): at the first login of a month the last period is reported (H12).
+    Login {
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// Password (or env TAXDISK_PASSWORD).
+        #[arg(long, env = "TAXDISK_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// End the session.
+    Logout,
+    /// User management (FAQ 2.2-2.5, H2, H3).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Customers (FAQ 3.1, 3.2, H5).
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+    /// Products (FAQ 3.3-3.6, H6).
+    #[command(subcommand)]
+    Product(ProductCmd),
+    /// Issue an invoice from flags, or a batch from a JSON file (one draft or an array; print
+    /// the shape with --template KIND), H7, H8. Uploads at once when the bureau answers.
+    Issue {
+        /// A JSON file of drafts.
+        #[arg(long, conflicts_with_all = ["kind", "template"])]
+        file: Option<PathBuf>,
+        /// Print a JSON draft of this kind (to edit into a batch file) and exit.
+        #[arg(long, value_parser = crate::parse_kind)]
+        template: Option<InvoiceKind>,
+        /// Kind of the invoice given by flags.
+        #[arg(long, value_parser = crate::parse_kind)]
+        kind: Option<InvoiceKind>,
+        /// Buyer name.
+        #[arg(long, default_value = "")]
+        buyer: String,
+        /// Buyer taxpayer id.
+        #[arg(long)]
+        buyer_tin: Option<TaxpayerId>,
+        /// Buyer address and phone (special invoices).
+        #[arg(long, default_value = "")]
+        buyer_address: String,
+        /// Buyer bank and account (special invoices).
+        #[arg(long, default_value = "")]
+        buyer_bank: String,
+        /// A line NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE (tax excluded); repeat for more.
+        #[arg(long = "item")]
+        items: Vec<String>,
+        /// Remarks.
+        #[arg(long, default_value = "")]
+        remarks: String,
+    },
+    /// Void issued invoices (several at once) or blank numbers (FAQ 5.1-5.5, H9).
+    Void {
+        /// Invoice ids (as listed by `taxdisk list`).
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+        /// Void this many blank numbers of --kind instead.
+        #[arg(long)]
+        blank: Option<u32>,
+        /// Kind for --blank.
+        #[arg(long, value_parser = crate::parse_kind)]
+        kind: Option<InvoiceKind>,
+    },
+    /// Red invoice reversing an original of a kind other than special: code and number
+    /// entered twice (FAQ 7.16, 7.17, H10).
+    Red {
+        /// Original code.
+        #[arg(long)]
+        code: String,
+        /// Original number.
+        #[arg(long)]
+        number: String,
+        /// Original code again.
+        #[arg(long)]
+        code_again: String,
+        /// Original number again.
+        #[arg(long)]
+        number_again: String,
+    },
+    /// List this month's invoices (or --period).
+    List {
+        /// Period YYYYMM.
+        #[arg(long, value_parser = crate::parse_period)]
+        period: Option<Period>,
+    },
+    /// Upload what the bureau lacks (FAQ 4.9, H11).
+    Upload,
+    /// Reconcile the database with the disk journal and resend what the bureau lacks (H11).
+    Repair,
+    /// Report a finished period (上报汇总), or write the counter report medium (H12).
+    Report {
+        /// Period YYYYMM (default: last month).
+        #[arg(long, value_parser = crate::parse_period)]
+        period: Option<Period>,
+        /// Write the counter report (办税厅抄报) to this medium file instead.
+        #[arg(long)]
+        medium: Option<PathBuf>,
+    },
+    /// Declare a period at the bureau (a bureau-side step, for simulations, B5).
+    Declare {
+        /// Period YYYYMM (default: last month).
+        #[arg(long, value_parser = crate::parse_period)]
+        period: Option<Period>,
+    },
+    /// Clear the card after the declaration (清卡, FAQ 9.9, 9.10, H12).
+    Clear {
+        /// Period YYYYMM (default: last month).
+        #[arg(long, value_parser = crate::parse_period)]
+        period: Option<Period>,
+    },
+    /// Rolls of blank invoices (FAQ 4.4-4.6, 4.20, 4.21, H13).
+    #[command(subcommand)]
+    Rolls(RollsCmd),
+    /// Disk status: per kind limits, offline state, lock time, authorizations (H14).
+    Status,
+    /// Refined oil stock (FAQ 8.x, H15).
+    #[command(subcommand)]
+    Oil(OilCmd),
+    /// Fetch updates from the bureau and apply them (FAQ 10.1, 10.2, H17).
+    Update,
+    /// Export a month to .xlsx, voided invoices left out (FAQ 9.11, H16).
+    Export {
+        /// Period YYYYMM (default: this month).
+        #[arg(long, value_parser = crate::parse_period)]
+        period: Option<Period>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print an invoice (and its sales list) to PDF with margin offsets (FAQ 6.1-6.7, H18).
+    Print {
+        /// Invoice id.
+        #[arg(long)]
+        id: i64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// 向右边距 in mm.
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        right: i32,
+        /// 向下边距 in mm.
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        down: i32,
+        /// Sales list rows per page (FAQ 6.7).
+        #[arg(long, default_value_t = 13)]
+        rows: usize,
+    },
+    /// Back up the database to the backup folder (FAQ 2.7, H4).
+    Backup {
+        /// Set the backup folder first.
+        #[arg(long)]
+        folder: Option<PathBuf>,
+    },
+    /// List the backups.
+    Backups,
+    /// Restore a listed backup; administrator only (FAQ 2.8, 2.9, H4).
+    Restore {
+        /// Backup name as listed.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// User management.
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add an invoicer (administrator only); its name differs from every other (FAQ 2.2, 2.3).
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Password.
+        #[arg(long)]
+        password: String,
+        /// Kinds it may work on (default all).
+        #[arg(long, value_delimiter = ',', value_parser = crate::parse_kind)]
+        kinds: Vec<InvoiceKind>,
+    },
+    /// Change your own password; needs the old one (FAQ 2.4, 2.5).
+    Passwd {
+        /// Old password.
+        #[arg(long)]
+        old: String,
+        /// New password.
+        #[arg(long)]
+        new: String,
+    },
+    /// Rename yourself; needs your password (FAQ 2.5).
+    Rename {
+        /// Your password.
+        #[arg(long)]
+        password: String,
+        /// New name.
+        #[arg(long)]
+        new_name: String,
+    },
+    /// List users and roles.
+    List,
+}
+
+/// Customers.
+#[derive(Debug, Subcommand)]
+pub enum CustomerCmd {
+    /// Add a customer.
+    Add {
+        /// Code.
+        #[arg(long)]
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Taxpayer id.
+        #[arg(long)]
+        tin: Option<TaxpayerId>,
+        /// Address and phone.
+        #[arg(long, default_value = "")]
+        address_phone: String,
+        /// Bank and account.
+        #[arg(long, default_value = "")]
+        bank_account: String,
+    },
+    /// List customers.
+    List,
+}
+
+/// Products.
+#[derive(Debug, Subcommand)]
+pub enum ProductCmd {
+    /// Add a product with its tax classification code (F7).
+    Add {
+        /// Code.
+        #[arg(long)]
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Tax classification code, 19 digits.
+        #[arg(long)]
+        class_code: TaxClassCode,
+        /// Rate in percent (13, 9, 6, 5, 3, 1.5, 1, 0).
+        #[arg(long)]
+        rate: Decimal,
+        /// Unit.
+        #[arg(long, default_value = "")]
+        unit: String,
+        /// Spec.
+        #[arg(long, default_value = "")]
+        spec: String,
+        /// Unit price.
+        #[arg(long)]
+        price: Option<Decimal>,
+        /// The price includes tax.
+        #[arg(long)]
+        with_tax: bool,
+        /// A rare-earth product (hidden until unhidden, FAQ 3.6).
+        #[arg(long)]
+        rare_earth: bool,
+    },
+    /// List products.
+    List {
+        /// Include hidden ones.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Rolls.
+#[derive(Debug, Subcommand)]
+pub enum RollsCmd {
+    /// Read rolls granted online, or from a medium file (FAQ 4.4).
+    Read {
+        /// Medium file of grants.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Buy rolls at the bureau and load them (simulated bureau).
+    Buy {
+        /// Kind.
+        #[arg(long, value_parser = crate::parse_kind)]
+        kind: InvoiceKind,
+        /// How many numbers.
+        #[arg(long)]
+        count: u32,
+    },
+    /// Return the unused rest of a roll (FAQ 4.5, 4.20, 4.21).
+    Return {
+        /// Kind.
+        #[arg(long, value_parser = crate::parse_kind)]
+        kind: InvoiceKind,
+        /// Roll code.
+        #[arg(long)]
+        code: InvoiceCode,
+        /// First number of the roll.
+        #[arg(long, value_parser = crate::parse_number)]
+        first: InvoiceNumber,
+    },
+    /// Show the stock per kind.
+    Stock,
+}
+
+/// Oil.
+#[derive(Debug, Subcommand)]
+pub enum OilCmd {
+    /// Show the stock.
+    Show,
+    /// Download stock from the bureau.
+    Download {
+        /// Category number.
+        #[arg(long)]
+        category: u8,
+        /// Litres (or --tonnes).
+        #[arg(long)]
+        litres: Option<Decimal>,
+        /// Tonnes.
+        #[arg(long)]
+        tonnes: Option<Decimal>,
+    },
+    /// Return stock to the bureau.
+    Return {
+        /// Category number.
+        #[arg(long)]
+        category: u8,
+        /// Litres (or --tonnes).
+        #[arg(long)]
+        litres: Option<Decimal>,
+        /// Tonnes.
+        #[arg(long)]
+        tonnes: Option<Decimal>,
+    },
+}
+
+/// Everything a command runs with.
+pub struct Ctx {
+    /// The workflow.
+    pub wf: Workflow,
+    _bureau: BureauLink,
+    _sim: Option<SimHandle>,
+    data: PathBuf,
+    pin: Pin,
+}
+
+/// The CLI's session file: the token only, never a password.
+fn session_file(data: &Path) -> PathBuf {
+    data.join("session")
+}
+
+impl Ctx {
+    /// Opens store, disk and bureau.
+    pub fn open(
+        data: &Path,
+        disk: &DiskSpec,
+        bureau_url: Option<&str>,
+        pin: &str,
+    ) -> Result<Ctx, CmdError> {
+        std::fs::create_dir_all(data).map_err(input(&data.display().to_string()))?;
+        let link = wiring::bureau(bureau_url, data)?;
+        let key = wiring::bureau_key(&link)?;
+        let (mut client, sim) = wiring::open_disk(disk, key)?;
+        // One host session id for every process of this data folder: a served disk still
+        // holding the login of the previous command would answer Busy to a new id (D14).
+        let id_file = data.join("disk-session");
+        let session = match std::fs::read_to_string(&id_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            Some(id) if id != 0 => id,
+            _ => {
+                let id = rand::random::<u32>() | 1;
+                write_file(&id_file, id.to_string().as_bytes())?;
+                id
+            }
+        };
+        let mut cfg = client.config().clone();
+        cfg.session = Some(session);
+        client.set_config(cfg);
+        let store = Store::open(data.join("taxdisk.db"))?;
+        let mut wf = Workflow::new(store, client, Some(link.client.clone()));
+        wf.set_bureau(Some(link.client.clone()));
+        let pin = Pin::new(pin).map_err(input("--pin"))?;
+        Ok(Ctx {
+            wf,
+            _bureau: link,
+            _sim: sim,
+            data: data.to_owned(),
+            pin,
+        })
+    }
+
+    /// Resumes the login session saved by `taxdisk login`.
+    pub fn resume(&mut self) -> Result<(), CmdError> {
+        let token =
+            std::fs::read_to_string(session_file(&self.data)).map_err(|_| CmdError::NoSession)?;
+        self.wf.resume(token.trim(), &self.pin)?;
+        Ok(())
+    }
+}
+
+fn last_month(wf: &mut Workflow) -> Result<Period, CmdError> {
+    Ok(wf.refresh_info()?.time.period().prev())
+}
+
+fn this_month(wf: &mut Workflow) -> Result<Period, CmdError> {
+    Ok(wf.refresh_info()?.time.period())
+}
+
+fn oil_qty(litres: Option<Decimal>, tonnes: Option<Decimal>) -> Result<(OilUnit, i64), CmdError> {
+    let (unit, q) = match (litres, tonnes) {
+        (Some(l), None) => (OilUnit::Litre, l),
+        (None, Some(t)) => (OilUnit::Tonne, t),
+        _ => {
+            return Err(CmdError::Input(
+                "give one of --litres or --tonnes (H15)".into(),
+            ));
+        }
+    };
+    let milli = (q * Decimal::from(1000)).round();
+    let m: i64 = milli
+        .try_into()
+        .map_err(|_| CmdError::Input("oil quantity out of range".into()))?;
+    if m <= 0 {
+        return Err(CmdError::Input(
+            "oil quantity must be positive (H15)".into(),
+        ));
+    }
+    Ok((unit, m))
+}
+
+fn kind_fields(k: InvoiceKind) -> Result<taxdisk_host::invoice::model::KindFields, CmdError> {
+    use taxdisk_host::invoice::model::KindFields;
+    Ok(match k {
+        InvoiceKind::Special => KindFields::Special,
+        InvoiceKind::Normal => KindFields::Normal(Variant::Standard),
+        InvoiceKind::Electronic => KindFields::Electronic,
+        InvoiceKind::Roll => KindFields::Roll,
+        InvoiceKind::MotorVehicle | InvoiceKind::UsedCar => {
+            return Err(CmdError::Input(format!(
+                "{k} invoices carry vehicle fields: write them in a file (taxdisk issue --template {k}) and use --file (H7)"
+            )));
+        }
+    })
+}
+
+/// `NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE`, numbers may be full-width (FAQ 4.18).
+fn parse_item(s: &str) -> Result<taxdisk_host::invoice::LineInput, CmdError> {
+    use taxdisk_host::invoice::text::{parse_class_code, parse_decimal};
+    let bad = |why: &str| {
+        CmdError::Input(format!(
+            "--item {s:?}: {why}; expected NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE"
+        ))
+    };
+    let parts: Vec<&str> = s.split([':', '：']).collect();
+    let [name, class, rate, qty, price] = parts[..] else {
+        return Err(bad("five fields"));
+    };
+    let class = parse_class_code(class).map_err(|e| bad(&e.to_string()))?;
+    let rate =
+        parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(&e.to_string()))?;
+    let bp: u16 = (rate * Decimal::from(100))
+        .round()
+        .try_into()
+        .map_err(|_| bad("rate out of range"))?;
+    let qty = parse_decimal("quantity", qty).map_err(|e| bad(&e.to_string()))?;
+    let price = parse_decimal("unit price", price).map_err(|e| bad(&e.to_string()))?;
+    let mut li =
+        taxdisk_host::invoice::LineInput::new(name, class, TaxRate(bp)).qty_price(qty, price);
+    if bp == 0 {
+        li = li.zero_flag(ZeroRateFlag::Ordinary);
+    }
+    Ok(li)
+}
+
+/// A draft of `k` showing the JSON shape a batch file follows.
+fn template_draft(k: InvoiceKind) -> Result<Draft, CmdError> {
+    use taxdisk_host::invoice::model::{KindFields, MotorVehicleFields, Party, UsedCarFields};
+    let fields = match k {
+        InvoiceKind::MotorVehicle => KindFields::MotorVehicle(Box::default()),
+        InvoiceKind::UsedCar => KindFields::UsedCar(Box::<UsedCarFields>::default()),
+        other => kind_fields(other)?,
+    };
+    let _ = MotorVehicleFields::default();
+    let seller = Party::named("销售方名称");
+    let buyer = Party::named("购买方名称");
+    let mut d = Draft::new(fields, seller, buyer);
+    d.add_line(&parse_item("商品名称:1090101010000000000:13:2:100")?)
+        .map_err(WorkflowError::from)?;
+    Ok(d)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
+    std::fs::write(path, bytes).map_err(input(&path.display().to_string()))
+}
+
+/// Runs a workflow subcommand.
+pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
+    match cmd {
+        WorkflowCmd::Init {
+            supervisor,
+            password,
+            address,
+            phone,
+            banks,
+        } => {
+            let mut accounts = Vec::new();
+            for b in banks {
+                let (bank, account) = b.split_once(':').ok_or_else(|| {
+                    CmdError::Input(format!("--bank {b:?}: expected BANK:ACCOUNT (H1)"))
+                })?;
+                accounts.push(BankAccount {
+                    bank: bank.trim().into(),
+                    account: account.trim().into(),
+                });
+            }
+            let url = ctx
+                .wf
+                .bureau()
+                .map(|b| b.base_url().to_owned())
+                .unwrap_or_default();
+            ctx.wf.initialize(&Initialization {
+                supervisor_name: supervisor.clone(),
+                supervisor_password: password,
+                address,
+                phone,
+                bank_accounts: accounts,
+                bureau_server: url.clone(),
+            })?;
+            println!(
+                "initialized: administrator {supervisor}; bureau {url} answered the connection test (H1)"
+            );
+        }
+        WorkflowCmd::Provision {
+            taxpayer_id,
+            company,
+            machine,
+        } => {
+            let kinds = InvoiceKind::ALL
+                .into_iter()
+                .map(|kind| KindLimits {
+                    kind,
+                    single_limit: Fen(if kind == InvoiceKind::Roll {
+                        1_000_000
+                    } else {
+                        100_000_000
+                    }),
+                    offline_hours: 72,
+                    offline_amount: Fen(200_000_000),
+                })
+                .collect();
+            let info = ctx.wf.provision_disk(
+                &RegisterTaxpayer {
+                    taxpayer_id,
+                    company_name: company,
+                    kinds,
+                },
+                machine,
+            )?;
+            println!(
+                "disk {} provisioned for {} ({}), machine {}; lock time {} (D1)",
+                info.serial,
+                info.company_name.map(|c| c.to_string()).unwrap_or_default(),
+                info.taxpayer_id.map(|t| t.to_string()).unwrap_or_default(),
+                info.machine,
+                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+            );
+        }
+        WorkflowCmd::Login { user, password } => {
+            let report = ctx.wf.login(&user, &password, &ctx.pin)?;
+            let token = ctx.wf.open_session()?;
+            write_file(&session_file(&ctx.data), token.as_bytes())?;
+            println!(
+                "logged in as {} on disk {} ({})",
+                report.user, report.info.serial, report.info.state
+            );
+            for p in &report.reported {
+                println!("reported period {p} automatically (上报汇总, H12)");
+            }
+            for p in &report.cleared {
+                println!("cleared the card for {p} (H12)");
+            }
+            if report.uploaded > 0 {
+                println!("uploaded {} events", report.uploaded);
+            }
+            for n in &report.notes {
+                println!("note: {n}");
+            }
+        }
+        WorkflowCmd::Logout => {
+            let path = session_file(&ctx.data);
+            if let Ok(token) = std::fs::read_to_string(&path) {
+                if ctx.wf.resume(token.trim(), &ctx.pin).is_ok() {
+                    ctx.wf.close_session(token.trim())?;
+                }
+                let _ = std::fs::remove_file(&path);
+            }
+            println!("logged out");
+        }
+        WorkflowCmd::User(c) => {
+            ctx.resume()?;
+            match c {
+                UserCmd::Add {
+                    name,
+                    password,
+                    kinds,
+                } => {
+                    let id = ctx.wf.add_invoicer(&name, &password)?;
+                    let kinds = if kinds.is_empty() {
+                        InvoiceKind::ALL.to_vec()
+                    } else {
+                        kinds
+                    };
+                    for k in &kinds {
+                        for a in Action::ALL {
+                            ctx.wf.grant(id, *k, a)?;
+                        }
+                    }
+                    println!(
+                        "added invoicer {name} (id {}) for {} kind(s)",
+                        id.0,
+                        kinds.len()
+                    );
+                }
+                UserCmd::Passwd { old, new } => {
+                    ctx.wf.change_password(&old, &new)?;
+                    println!("password changed");
+                }
+                UserCmd::Rename { password, new_name } => {
+                    let u = ctx.wf.rename_self(&password, &new_name)?;
+                    println!("renamed to {}", u.name);
+                }
+                UserCmd::List => {
+                    for u in ctx.wf.store().users()? {
+                        println!("{:>4}  {:<12} {:?}", u.id.0, u.name, u.role);
+                    }
+                }
+            }
+        }
+        WorkflowCmd::Customer(c) => {
+            ctx.resume()?;
+            let actor = ctx.wf.user().map(|u| u.id).ok_or(CmdError::NoSession)?;
+            match c {
+                CustomerCmd::Add {
+                    code,
+                    name,
+                    tin,
+                    address_phone,
+                    bank_account,
+                } => {
+                    let party = taxdisk_host::invoice::model::Party {
+                        name,
+                        taxpayer_id: tin,
+                        address_phone,
+                        bank_account,
+                    };
+                    let id = ctx.wf.store_mut().add_customer(
+                        actor,
+                        &NewCustomer {
+                            code,
+                            party,
+                            category: None,
+                        },
+                    )?;
+                    println!("added customer {}", id.0);
+                }
+                CustomerCmd::List => {
+                    for c in ctx.wf.store().customers(None)? {
+                        let tin = c
+                            .party
+                            .taxpayer_id
+                            .map(|t| t.to_string())
+                            .unwrap_or_default();
+                        println!("{:<8} {:<30} {tin}", c.code, c.party.name);
+                    }
+                }
+            }
+        }
+        WorkflowCmd::Product(c) => {
+            ctx.resume()?;
+            let actor = ctx.wf.user().map(|u| u.id).ok_or(CmdError::NoSession)?;
+            match c {
+                ProductCmd::Add {
+                    code,
+                    name,
+                    class_code,
+                    rate,
+                    unit,
+                    spec,
+                    price,
+                    with_tax,
+                    rare_earth,
+                } => {
+                    let bp: u16 = (rate * Decimal::from(100))
+                        .round()
+                        .try_into()
+                        .map_err(|_| CmdError::Input(format!("--rate {rate}: not a rate (F7)")))?;
+                    let p = NewProduct {
+                        code,
+                        name,
+                        class_code,
+                        rate: TaxRate(bp),
+                        unit,
+                        spec,
+                        price,
+                        price_includes_tax: with_tax,
+                        preferential: None,
+                        zero_flag: (bp == 0).then_some(ZeroRateFlag::Ordinary),
+                        rare_earth,
+                    };
+                    let id = ctx.wf.store_mut().add_product(actor, &p)?;
+                    println!("added product {}", id.0);
+                }
+                ProductCmd::List { all } => {
+                    for p in ctx.wf.store().products(all)? {
+                        println!(
+                            "{:<8} {:<20} {} {}",
+                            p.data.code, p.data.name, p.data.class_code, p.data.rate
+                        );
+                    }
+                }
+            }
+        }
+        WorkflowCmd::Issue {
+            file,
+            template,
+            kind,
+            buyer,
+            buyer_tin,
+            buyer_address,
+            buyer_bank,
+            items,
+            remarks,
+        } => {
+            if let Some(k) = template {
+                let d = template_draft(k)?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d).map_err(input("template"))?
+                );
+                return Ok(());
+            }
+            ctx.resume()?;
+            let drafts: Vec<Draft> = match (file, kind) {
+                (Some(file), None) => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(input(&file.display().to_string()))?;
+                    match serde_json::from_str::<Vec<Draft>>(&text) {
+                        Ok(v) => v,
+                        Err(_) => vec![serde_json::from_str::<Draft>(&text).map_err(input(
+                            &format!("{} (a Draft or an array of Drafts)", file.display()),
+                        ))?],
+                    }
+                }
+                (None, Some(k)) => {
+                    let seller = ctx.wf.seller_party()?;
+                    let buyer = taxdisk_host::invoice::model::Party {
+                        name: buyer,
+                        taxpayer_id: buyer_tin,
+                        address_phone: buyer_address,
+                        bank_account: buyer_bank,
+                    };
+                    let mut d = Draft::new(kind_fields(k)?, seller, buyer);
+                    for it in &items {
+                        d.add_line(&parse_item(it)?).map_err(WorkflowError::from)?;
+                    }
+                    d.remarks = remarks;
+                    d.issuer = ctx.wf.user().map(|u| u.name.clone()).unwrap_or_default();
+                    vec![d]
+                }
+                _ => {
+                    return Err(CmdError::Input(
+                        "give --file FILE, or --kind K with --item lines (H7)".into(),
+                    ));
+                }
+            };
+            for (i, d) in drafts.into_iter().enumerate() {
+                let issued = ctx
+                    .wf
+                    .issue(d)
+                    .map_err(|e| CmdError::Input(format!("draft {}: {e}", i + 1)))?;
+                println!(
+                    "issued {} {} {} (id {}, counter {}){}",
+                    issued.kind,
+                    issued.code,
+                    issued.number,
+                    issued.id.0,
+                    issued.counter,
+                    if issued.uploaded {
+                        ", uploaded"
+                    } else {
+                        ", not uploaded yet"
+                    }
+                );
+            }
+        }
+        WorkflowCmd::Void { ids, blank, kind } => {
+            ctx.resume()?;
+            match (blank, kind, ids.is_empty()) {
+                (Some(n), Some(k), true) => {
+                    let b = ctx.wf.void_blank(k, n)?;
+                    println!(
+                        "voided {n} blank number(s) of {k} from {} {}",
+                        b.code, b.first
+                    );
+                }
+                (None, None, false) => {
+                    let ids: Vec<InvoiceId> = ids.into_iter().map(InvoiceId).collect();
+                    for v in ctx.wf.void(&ids)? {
+                        println!("voided {} {} (id {})", v.code, v.number, v.id.0);
+                    }
+                }
+                _ => {
+                    return Err(CmdError::Input(
+                        "give --id N (repeatable), or --blank N with --kind K (H9)".into(),
+                    ));
+                }
+            }
+        }
+        WorkflowCmd::Red {
+            code,
+            number,
+            code_again,
+            number_again,
+        } => {
+            ctx.resume()?;
+            let d = ctx
+                .wf
+                .red_draft_from_original(&code, &number, &code_again, &number_again)?;
+            let issued = ctx.wf.issue(d)?;
+            println!(
+                "issued red {} {} {} (id {})",
+                issued.kind, issued.code, issued.number, issued.id.0
+            );
+        }
+        WorkflowCmd::List { period } => {
+            ctx.resume()?;
+            let p = match period {
+                Some(p) => p,
+                None => this_month(&mut ctx.wf)?,
+            };
+            for r in ctx
+                .wf
+                .store()
+                .month(&taxdisk_host::store::MonthQuery::period(p))?
+            {
+                println!(
+                    "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
+                    r.id.0,
+                    r.kind.name(),
+                    r.code.unwrap_or_default(),
+                    r.number.map(|n| format!("{n:08}")).unwrap_or_default(),
+                    r.state.as_str(),
+                    r.amount,
+                    r.tax,
+                    r.buyer_name
+                );
+            }
+        }
+        WorkflowCmd::Upload => {
+            ctx.resume()?;
+            let u = ctx.wf.upload()?;
+            println!(
+                "sent {} events, bureau accepted {}, {} marked uploaded; {} rejected",
+                u.sent,
+                u.accepted,
+                u.marked,
+                u.rejected.len()
+            );
+            for r in u.rejected {
+                println!("rejected counter {}: {} ({})", r.counter, r.message, r.code);
+            }
+        }
+        WorkflowCmd::Repair => {
+            ctx.resume()?;
+            let r = ctx.wf.repair()?;
+            println!(
+                "scanned {} journal events: {} pending became issued, {} abandoned, {} undecided, {} voided, {} on the disk unknown to the database",
+                r.scanned,
+                r.issued.len(),
+                r.abandoned.len(),
+                r.undecided.len(),
+                r.voided.len(),
+                r.unknown_on_disk.len()
+            );
+            if let Some(n) = r.upload_note {
+                println!("note: {n}");
+            }
+        }
+        WorkflowCmd::Report { period, medium } => {
+            ctx.resume()?;
+            let p = match period {
+                Some(p) => p,
+                None => last_month(&mut ctx.wf)?,
+            };
+            match medium {
+                Some(path) => {
+                    ctx.wf.counter_report(p, &path)?;
+                    println!(
+                        "wrote the counter report of {p} to {} (办税厅抄报, H12)",
+                        path.display()
+                    );
+                }
+                None => {
+                    let s = ctx.wf.report_period(p)?;
+                    println!(
+                        "reported {p}: counters {}..{} (上报汇总, H12)",
+                        s.body.first_counter, s.body.last_counter
+                    );
+                }
+            }
+        }
+        WorkflowCmd::Declare { period } => {
+            ctx.resume()?;
+            let p = match period {
+                Some(p) => p,
+                None => last_month(&mut ctx.wf)?,
+            };
+            ctx.wf.declare(p)?;
+            println!("declared {p} at the bureau (B5)");
+        }
+        WorkflowCmd::Clear { period } => {
+            ctx.resume()?;
+            let p = match period {
+                Some(p) => p,
+                None => last_month(&mut ctx.wf)?,
+            };
+            ctx.wf.clear_card(p)?;
+            let info = ctx.wf.refresh_info()?;
+            println!(
+                "cleared the card for {p}; next lock time {}",
+                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+            );
+        }
+        WorkflowCmd::Rolls(c) => {
+            ctx.resume()?;
+            let rolls = match c {
+                RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
+                RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
+                RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
+                RollsCmd::Return { kind, code, first } => {
+                    let r = ctx.wf.return_roll(kind, &code, first)?;
+                    println!("returned: {r:?}");
+                    Vec::new()
+                }
+                RollsCmd::Stock => ctx.wf.rolls(None)?,
+            };
+            for r in rolls {
+                println!(
+                    "{:<13} {} {}-{} used {} left {}",
+                    r.kind.name(),
+                    r.code,
+                    r.first,
+                    r.first.get() + r.count - 1,
+                    r.used,
+                    r.left()
+                );
+            }
+        }
+        WorkflowCmd::Status => {
+            ctx.resume()?;
+            let s = ctx.wf.status()?;
+            let i = &s.info;
+            println!(
+                "disk {} state {} time {} period {} lock {} upload deadline {} counter {}",
+                i.serial,
+                i.state,
+                i.time,
+                i.period.map(|p| p.to_string()).unwrap_or_default(),
+                i.lock_time.map(|t| t.to_string()).unwrap_or_default(),
+                i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
+                i.counter
+            );
+            println!(
+                "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
+                "kind", "auth", "single limit", "hours", "offline amt", "pending", "blank"
+            );
+            for k in &s.kinds {
+                let st = &k.status;
+                println!(
+                    "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
+                    k.kind.name(),
+                    if st.authorized { "yes" } else { "no" },
+                    st.limits.single_limit,
+                    st.limits.offline_hours,
+                    st.limits.offline_amount,
+                    st.pending_count,
+                    st.blank_left
+                );
+            }
+            if let Some(oil) = s.oil {
+                for o in oil {
+                    println!(
+                        "oil category {} {:?}: {}.{:03}",
+                        o.category,
+                        o.unit,
+                        o.milli_quantity / 1000,
+                        o.milli_quantity % 1000
+                    );
+                }
+            }
+        }
+        WorkflowCmd::Oil(c) => {
+            ctx.resume()?;
+            match c {
+                OilCmd::Show => {}
+                OilCmd::Download {
+                    category,
+                    litres,
+                    tonnes,
+                } => {
+                    let (unit, m) = oil_qty(litres, tonnes)?;
+                    ctx.wf.oil_download(category, unit, m)?;
+                }
+                OilCmd::Return {
+                    category,
+                    litres,
+                    tonnes,
+                } => {
+                    let (unit, m) = oil_qty(litres, tonnes)?;
+                    ctx.wf.oil_return(category, unit, m)?;
+                }
+            }
+            for o in ctx.wf.oil_stock()? {
+                println!(
+                    "oil category {} {:?}: {}.{:03}",
+                    o.category,
+                    o.unit,
+                    o.milli_quantity / 1000,
+                    o.milli_quantity % 1000
+                );
+            }
+        }
+        WorkflowCmd::Update => {
+            ctx.resume()?;
+            let changes = ctx.wf.apply_updates()?;
+            println!("applied {} change(s) (H17)", changes.len());
+            for c in changes {
+                println!("  {c:?}");
+            }
+        }
+        WorkflowCmd::Export { period, out } => {
+            ctx.resume()?;
+            let p = match period {
+                Some(p) => p,
+                None => this_month(&mut ctx.wf)?,
+            };
+            let s = ctx.wf.export_month(p, &out)?;
+            println!(
+                "exported {} invoices and {} lines of {p} to {} ({} voided left out)",
+                s.invoices,
+                s.lines,
+                out.display(),
+                s.voided_skipped
+            );
+        }
+        WorkflowCmd::Print {
+            id,
+            out,
+            right,
+            down,
+            rows,
+        } => {
+            ctx.resume()?;
+            let pdf = ctx.wf.print(
+                InvoiceId(id),
+                Margins {
+                    right_mm: right,
+                    down_mm: down,
+                },
+                ListLayout {
+                    rows_per_page: rows,
+                    title_size: 11.0,
+                },
+            )?;
+            write_file(&out, &pdf)?;
+            println!("printed invoice {id} to {}", out.display());
+        }
+        WorkflowCmd::Backup { folder } => {
+            ctx.resume()?;
+            if let Some(f) = folder {
+                ctx.wf.set_backup_folder(&f)?;
+            }
+            let b = ctx.wf.backup()?;
+            println!("backup {}", b.name);
+        }
+        WorkflowCmd::Backups => {
+            ctx.resume()?;
+            for b in ctx.wf.list_backups()? {
+                println!("{}", b.name);
+            }
+        }
+        WorkflowCmd::Restore { name } => {
+            ctx.resume()?;
+            ctx.wf.restore(&name)?;
+            println!("restored {name}");
+        }
+    }
+    Ok(())
+}
