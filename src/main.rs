@@ -6,7 +6,9 @@
 mod bench;
 mod commands;
 mod demo;
+mod faults;
 mod keys;
+mod suite;
 mod wiring;
 
 use clap::{Parser, Subcommand};
@@ -81,6 +83,53 @@ enum Command {
         #[arg(long, default_value = "normal", value_parser = parse_durability)]
         durability: taxdisk_host::store::Durability,
     },
+    /// Run the conformance suite (one scenario per disk rule D1-D14 and per command) against
+    /// --disk tcp:ADDR or usb (factory state), or by default a fresh reference simulator;
+    /// print the pass/fail table.
+    Conformance {
+        /// The simulator's control port (clock, power); without it those scenarios are skipped.
+        #[arg(long)]
+        control: Option<String>,
+        /// Hex secret of the bureau key the disk was manufactured for (signs test tokens);
+        /// without it token scenarios are skipped.
+        #[arg(long)]
+        bureau_secret: Option<String>,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Record every frame of the session to this trace file.
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
+    /// Replay a recorded trace against --disk (default: a fresh reference simulator) and
+    /// compare the answers field by field.
+    Replay {
+        /// The trace file.
+        #[arg(long)]
+        trace: PathBuf,
+        /// The simulator's control port.
+        #[arg(long)]
+        control: Option<String>,
+        /// Hex secret of the replaying disk's bureau key (tokens are re-signed for it).
+        #[arg(long)]
+        bureau_secret: Option<String>,
+    },
+    /// A seeded fault campaign against a simulator: power cuts at flash operations and frame
+    /// faults during a mixed workload; reports the invariants checked.
+    Faults {
+        /// Power cuts to inject.
+        #[arg(long, default_value_t = 20)]
+        power_cuts: u32,
+        /// Share of frames given a fault (0 to 0.5).
+        #[arg(long, default_value_t = 0.05)]
+        frame_faults: f64,
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Invoices in the workload.
+        #[arg(long, default_value_t = 200)]
+        invoices: u32,
+    },
     /// Write the disk's SM2 public key as PEM.
     ExportKey {
         /// Output file.
@@ -149,6 +198,10 @@ enum CliError {
     Demo(#[from] demo::DemoError),
     #[error(transparent)]
     Cmd(#[from] commands::CmdError),
+    #[error(transparent)]
+    Suite(#[from] suite::SuiteError),
+    #[error(transparent)]
+    Faults(#[from] faults::FaultsError),
     #[error("{0}")]
     Usage(String),
 }
@@ -159,6 +212,56 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
     match cli.command {
+        Command::Conformance {
+            control,
+            bureau_secret,
+            junit,
+            record,
+        } => {
+            suite::conformance(
+                cli.disk.as_ref(),
+                control.as_deref(),
+                bureau_secret.as_deref(),
+                junit.as_deref(),
+                record.as_deref(),
+            )?;
+        }
+        Command::Replay {
+            trace,
+            control,
+            bureau_secret,
+        } => {
+            suite::replay(
+                &trace,
+                cli.disk.as_ref(),
+                control.as_deref(),
+                bureau_secret.as_deref(),
+            )?;
+        }
+        Command::Faults {
+            power_cuts,
+            frame_faults,
+            seed,
+            invoices,
+        } => {
+            if !(0.0..=0.5).contains(&frame_faults) || invoices == 0 {
+                return Err(CliError::Usage(
+                    "--frame-faults must be 0 to 0.5 and --invoices at least 1".into(),
+                ));
+            }
+            let report = faults::run(&faults::CampaignConfig {
+                power_cuts,
+                frame_fault_rate: frame_faults,
+                seed,
+                invoices,
+            })?;
+            report.print();
+            if !report.passed() {
+                return Err(CliError::Usage(
+                    "fault campaign: an invariant failed (see above)".into(),
+                ));
+            }
+        }
         Command::Workflow(cmd) => {
             let mut ctx =
                 commands::Ctx::open(&cli.data, &disk_spec, cli.bureau.as_deref(), &cli.pin)?;

@@ -1,0 +1,236 @@
+//! The CLI as a user drives it: one data folder, a command per process, the login kept as a
+//! session token between them (never the password), refusals as one line naming the rule.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn taxdisk(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let o = taxdisk(data, args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}{out}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+fn refused(data: &Path, args: &[&str]) -> String {
+    let o = taxdisk(data, args);
+    assert!(!o.status.success(), "{args:?} should fail");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn h01_to_h18_workflow_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // H2: nothing works before login.
+    assert!(refused(d, &["status"]).contains("not logged in"));
+    ok(
+        d,
+        &[
+            "init",
+            "--supervisor",
+            "陈主管",
+            "--password",
+            "pw-admin-1",
+            "--address",
+            "厦门市",
+            "--phone",
+            "0592-1",
+            "--bank",
+            "工商银行:4100021209200123456",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "provision",
+            "--taxpayer-id",
+            "91350200MA2XY1234B",
+            "--company",
+            "厦门鹭岛科技",
+        ],
+    );
+    assert!(refused(d, &["login", "--user", "陈主管", "--password", "wrong"]).contains("H2"));
+    ok(
+        d,
+        &["login", "--user", "陈主管", "--password", "pw-admin-1"],
+    );
+    // The password is not kept: the session file holds a token only.
+    let session = std::fs::read_to_string(d.join("session")).unwrap();
+    assert!(!session.contains("pw-admin-1") && session.trim().len() == 64);
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "20"]);
+    let issued = ok(
+        d,
+        &[
+            "issue",
+            "--kind",
+            "normal",
+            "--buyer",
+            "福州闽江贸易",
+            "--item",
+            "技术服务费:3040201000000000000:6:1:3000",
+            "--item",
+            "软件维护费：3040203000000000000：6%：２：１２００",
+        ],
+    );
+    assert!(
+        issued.contains("issued normal") && issued.contains("uploaded"),
+        "{issued}"
+    );
+    // H7: a special invoice without the buyer's id is refused with the rule.
+    assert!(
+        refused(
+            d,
+            &[
+                "issue",
+                "--kind",
+                "special",
+                "--buyer",
+                "x",
+                "--item",
+                "a:1090101010000000000:13:1:100"
+            ]
+        )
+        .contains("H7")
+    );
+    let list = ok(d, &["list"]);
+    assert!(
+        list.contains("5400.00") && list.contains("324.00"),
+        "{list}"
+    );
+    // H10: red of a normal invoice, code and number entered twice.
+    let line = list
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    let (code, number) = (line[2], line[3]);
+    assert!(
+        refused(
+            d,
+            &[
+                "red",
+                "--code",
+                code,
+                "--number",
+                number,
+                "--code-again",
+                code,
+                "--number-again",
+                "00000099"
+            ]
+        )
+        .contains("H10")
+    );
+    ok(
+        d,
+        &[
+            "red",
+            "--code",
+            code,
+            "--number",
+            number,
+            "--code-again",
+            code,
+            "--number-again",
+            number,
+        ],
+    );
+    // H9: void of the red one; H18 print; H16 export; H14 status; H4 backup.
+    ok(d, &["void", "--id", "2"]);
+    ok(
+        d,
+        &[
+            "print",
+            "--id",
+            "1",
+            "--out",
+            d.join("1.pdf").to_str().unwrap(),
+            "--right",
+            "-2",
+        ],
+    );
+    assert!(
+        std::fs::read(d.join("1.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF-1.4")
+    );
+    let export = ok(d, &["export", "--out", d.join("m.xlsx").to_str().unwrap()]);
+    assert!(
+        export.contains("exported 1 invoices") && export.contains("1 voided left out"),
+        "{export}"
+    );
+    let status = ok(d, &["status"]);
+    assert!(
+        status.contains("normal") && status.contains("yes"),
+        "{status}"
+    );
+    ok(d, &["backup", "--folder", d.join("bk").to_str().unwrap()]);
+    // H2: an invoicer, then the session ends.
+    ok(
+        d,
+        &[
+            "user",
+            "add",
+            "--name",
+            "李会计",
+            "--password",
+            "pw-clerk-1",
+            "--kinds",
+            "electronic",
+        ],
+    );
+    assert!(
+        refused(
+            d,
+            &["user", "add", "--name", "陈主管", "--password", "x-pass-1"]
+        )
+        .contains("H2")
+    );
+    ok(d, &["logout"]);
+    assert!(refused(d, &["list"]).contains("not logged in"));
+}
+
+#[test]
+fn conformance_junit_record_and_replay_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let junit = d.join("j.xml");
+    let trace = d.join("t.jsonl");
+    let out = ok(
+        d,
+        &[
+            "conformance",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--record",
+            trace.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("0 failed"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite") && xml.contains("d05_issue_retry_is_idempotent"));
+    let replay = ok(d, &["replay", "--trace", trace.to_str().unwrap()]);
+    assert!(replay.contains(", 0 differences"), "{replay}");
+    // A damaged trace is refused with the line that is wrong, nothing replayed.
+    let text = std::fs::read(&trace).unwrap();
+    std::fs::write(&trace, &text[..text.len() / 2 + 7]).unwrap();
+    let err = refused(d, &["replay", "--trace", trace.to_str().unwrap()]);
+    assert!(err.contains("--trace: trace line"), "{err}");
+}
