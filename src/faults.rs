@@ -651,20 +651,23 @@ impl Campaign {
     fn note_error(&mut self, what: &str, e: &WorkflowError) {
         match explain(e) {
             Some(class) => *self.report.errors.entry(class).or_insert(0) += 1,
-            None => {
-                *self.report.errors.entry("unexplained").or_insert(0) += 1;
-                if self.unexplained.len() < 20 {
-                    self.unexplained.push(format!("{what}: {e}"));
-                }
-            }
+            None => self.flag(format!("{what}: {e}")),
+        }
+    }
+
+    /// Records something the faults do not explain (shown in the "refusals explained"
+    /// invariant, the first 20 in full).
+    fn flag(&mut self, what: String) {
+        *self.report.errors.entry("unexplained").or_insert(0) += 1;
+        if self.unexplained.len() < 20 {
+            self.unexplained.push(what);
         }
     }
 
     /// Notes of the workflow (automatic upload, monthly report) that name a bureau refusal.
     fn note_text(&mut self, what: &str, note: &str) {
-        if note.contains("refused") && !note.contains("disk") && self.unexplained.len() < 20 {
-            *self.report.errors.entry("unexplained").or_insert(0) += 1;
-            self.unexplained.push(format!("{what}: {note}"));
+        if note.contains("refused") && !note.contains("disk") {
+            self.flag(format!("{what}: {note}"));
         }
     }
 
@@ -705,7 +708,7 @@ impl Campaign {
             }
             if let Some(u) = &r.upload {
                 for rej in &u.rejected {
-                    self.unexplained.push(format!(
+                    self.flag(format!(
                         "repair upload: bureau rejected {}: {}",
                         rej.counter, rej.code
                     ));
@@ -735,8 +738,7 @@ impl Campaign {
         }
         let row = self.wf.store().invoice(id)?;
         let Some(rec) = row.disk else {
-            self.unexplained
-                .push(format!("store row {} issued without a disk record", id.0));
+            self.flag(format!("store row {} issued without a disk record", id.0));
             return Ok(());
         };
         let red = row.invoice.is_red();
@@ -1000,7 +1002,7 @@ impl Campaign {
                         Ok(u) => {
                             self.report.uploads += 1;
                             for rej in &u.rejected {
-                                self.unexplained.push(format!(
+                                self.flag(format!(
                                     "upload: bureau rejected {}: {} {}",
                                     rej.counter, rej.code, rej.message
                                 ));
@@ -1088,7 +1090,7 @@ impl Campaign {
         }
         let up = self.step("final upload", |c| c.wf.upload())?;
         for rej in &up.rejected {
-            self.unexplained.push(format!(
+            self.flag(format!(
                 "final upload: bureau rejected {}: {} {}",
                 rej.counter, rej.code, rej.message
             ));
