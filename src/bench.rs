@@ -342,17 +342,7 @@ fn issue_loop(
         let request_id = taxdisk_host::disk::new_request_id();
         let period = crate::wiring::system_now().period();
         let id = store.insert_pending(user, &inv, request_id, period, None)?;
-        let req = inv.issue_request(request_id);
-        let draft = IssueDraft {
-            kind: req.kind,
-            variant: req.variant,
-            buyer: req.buyer,
-            amount: req.amount,
-            tax: req.tax,
-            content_digest: req.content_digest,
-            red: req.red,
-            oil: req.oil,
-        };
+        let draft = IssueDraft::from(inv.issue_request(request_id));
         let signed = match disk.issue_with_id(request_id, draft.clone()) {
             Err(e) if e.wire_error() == Some(WireError::NoBlankNumber) => {
                 top_up(disk, office, serial, (n - issued) as u32)?;

@@ -221,6 +221,22 @@ impl IssueDraft {
     }
 }
 
+impl From<IssueRequest> for IssueDraft {
+    /// The draft of a wire request: everything but its request id.
+    fn from(r: IssueRequest) -> IssueDraft {
+        IssueDraft {
+            kind: r.kind,
+            variant: r.variant,
+            buyer: r.buyer,
+            amount: r.amount,
+            tax: r.tax,
+            content_digest: r.content_digest,
+            red: r.red,
+            oil: r.oil,
+        }
+    }
+}
+
 /// A fresh random request id (idempotency key) for an Issue.
 pub fn new_request_id() -> RequestId {
     rand::random()

@@ -97,17 +97,7 @@ impl Workflow {
         let id = self
             .store
             .insert_pending(user.id, &invoice, request_id, period, form)?;
-        let req = invoice.issue_request(request_id);
-        let sent = IssueDraft {
-            kind: req.kind,
-            variant: req.variant,
-            buyer: req.buyer,
-            amount: req.amount,
-            tax: req.tax,
-            content_digest: req.content_digest,
-            red: req.red,
-            oil: req.oil,
-        };
+        let sent = IssueDraft::from(invoice.issue_request(request_id));
         let mut answer = self.disk.issue_with_id(request_id, sent.clone());
         if let Err(e) = &answer
             && matches!(
