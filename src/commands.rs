@@ -157,6 +157,9 @@ pub enum WorkflowCmd {
         #[arg(long)]
         number_again: String,
     },
+    /// Red info forms for red special invoices (FAQ 7.1-7.15, H10).
+    #[command(subcommand)]
+    RedForm(RedFormCmd),
     /// List this month's invoices (or --period).
     List {
         /// Period YYYYMM.
@@ -276,6 +279,55 @@ pub enum UserCmd {
     },
     /// List users and roles.
     List,
+}
+
+/// Red info forms.
+#[derive(Debug, Subcommand)]
+pub enum RedFormCmd {
+    /// Fill a seller's form reversing an issued special invoice in full (not uploaded yet).
+    Fill {
+        /// Store id of the original special invoice.
+        #[arg(long)]
+        original: i64,
+        /// Reason.
+        #[arg(long, default_value = "销货退回")]
+        reason: String,
+    },
+    /// Upload a form for review; answers its state and, when approved, its number (F4).
+    Upload {
+        /// Form id.
+        #[arg(long)]
+        id: i64,
+    },
+    /// Download review results and forms buyers filed for this seller (FAQ 7.14).
+    Download,
+    /// List forms in a state: not-uploaded, under-review, approved, rejected, used.
+    List {
+        /// State.
+        #[arg(long, default_value = "approved")]
+        state: String,
+    },
+    /// Export a form to XML (FAQ 7.2).
+    Export {
+        /// Form id.
+        #[arg(long)]
+        id: i64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a form from XML.
+    Import {
+        /// The XML file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Issue the red special invoice of an approved form (one form, one invoice, FAQ 7.4).
+    Issue {
+        /// The form's number (16 digits).
+        #[arg(long)]
+        number: InfoFormNumber,
+    },
 }
 
 /// Customers.
@@ -503,6 +555,92 @@ fn oil_qty(litres: Option<Decimal>, tonnes: Option<Decimal>) -> Result<(OilUnit,
         ));
     }
     Ok((unit, m))
+}
+
+fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
+    use taxdisk_host::store::{Applicant, RedFormBody, RedFormId, RedFormState};
+    let show = |f: &taxdisk_host::store::RedForm| {
+        println!(
+            "form {:>4} {:?} {}",
+            f.id.0,
+            f.state,
+            f.number
+                .as_ref()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "(no number yet)".into())
+        );
+    };
+    match c {
+        RedFormCmd::Fill { original, reason } => {
+            let orig = ctx.wf.store().invoice(InvoiceId(original))?;
+            let rec = orig.disk.clone().ok_or_else(|| {
+                CmdError::Input(format!("invoice {original} is not issued (H10)"))
+            })?;
+            let d = orig.invoice.draft();
+            let lines = orig
+                .invoice
+                .lines()
+                .iter()
+                .map(|l| taxdisk_host::invoice::model::Line {
+                    quantity: l.quantity.map(|q| -q),
+                    amount: -l.amount,
+                    tax: -l.tax,
+                    ..l.clone()
+                })
+                .collect();
+            let body = RedFormBody {
+                applicant: Applicant::Seller,
+                deducted: false,
+                original: Some((rec.code, rec.number)),
+                seller: d.seller.clone(),
+                buyer: d.buyer.clone(),
+                lines,
+                reason,
+            };
+            let id = ctx.wf.red_form_fill(&body)?;
+            println!("filled form {} (not uploaded)", id.0);
+        }
+        RedFormCmd::Upload { id } => show(&ctx.wf.red_form_upload(RedFormId(id))?),
+        RedFormCmd::Download => {
+            for id in ctx.wf.download_red_forms()? {
+                show(&ctx.wf.store().red_form(id)?);
+            }
+        }
+        RedFormCmd::List { state } => {
+            let st = match state.as_str() {
+                "not-uploaded" => RedFormState::NotUploaded,
+                "under-review" => RedFormState::UnderReview,
+                "approved" => RedFormState::Approved,
+                "rejected" => RedFormState::Rejected,
+                "used" => RedFormState::Used,
+                other => {
+                    return Err(CmdError::Input(format!(
+                        "--state {other:?}: not-uploaded, under-review, approved, rejected or used"
+                    )));
+                }
+            };
+            for f in ctx.wf.store().red_forms(st)? {
+                show(&f);
+            }
+        }
+        RedFormCmd::Export { id, out } => {
+            ctx.wf.red_form_export_xml(RedFormId(id), &out)?;
+            println!("wrote {}", out.display());
+        }
+        RedFormCmd::Import { file } => {
+            let id = ctx.wf.red_form_import_xml(&file)?;
+            show(&ctx.wf.store().red_form(id)?);
+        }
+        RedFormCmd::Issue { number } => {
+            let d = ctx.wf.red_draft_from_form(&number)?;
+            let issued = ctx.wf.issue(d)?;
+            println!(
+                "issued red {} {} {} (id {}) from form {number}",
+                issued.kind, issued.code, issued.number, issued.id.0
+            );
+        }
+    }
+    Ok(())
 }
 
 fn kind_fields(k: InvoiceKind) -> Result<taxdisk_host::invoice::model::KindFields, CmdError> {
@@ -908,6 +1046,10 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 "issued red {} {} {} (id {})",
                 issued.kind, issued.code, issued.number, issued.id.0
             );
+        }
+        WorkflowCmd::RedForm(c) => {
+            ctx.resume()?;
+            red_form(c, ctx)?;
         }
         WorkflowCmd::List { period } => {
             ctx.resume()?;

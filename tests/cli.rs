@@ -152,6 +152,59 @@ fn h01_to_h18_workflow_through_the_cli() {
             number,
         ],
     );
+    // H10: a red special invoice through an info form: fill, upload (approved at once), issue
+    // once, and a second use of the form is refused.
+    ok(d, &["rolls", "buy", "--kind", "special", "--count", "5"]);
+    let sp = ok(
+        d,
+        &[
+            "issue",
+            "--kind",
+            "special",
+            "--buyer",
+            "福州闽江贸易",
+            "--buyer-tin",
+            "91350100MA34ABCD13",
+            "--buyer-address",
+            "福州市 0591-1",
+            "--buyer-bank",
+            "中国银行 40770001",
+            "--item",
+            "笔记本电脑:1090511010000000000:13:1:5200",
+        ],
+    );
+    let sp_id = sp
+        .split("(id ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    let filled = ok(d, &["red-form", "fill", "--original", &sp_id]);
+    let form_id = filled.split_whitespace().nth(2).unwrap().to_owned();
+    let up = ok(d, &["red-form", "upload", "--id", &form_id]);
+    assert!(up.contains("Approved"), "{up}");
+    let number = up.split_whitespace().last().unwrap().to_owned();
+    ok(
+        d,
+        &[
+            "red-form",
+            "export",
+            "--id",
+            &form_id,
+            "--out",
+            d.join("form.xml").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        std::fs::read_to_string(d.join("form.xml"))
+            .unwrap()
+            .contains(&number)
+    );
+    let red = ok(d, &["red-form", "issue", "--number", &number]);
+    assert!(red.contains("issued red special"), "{red}");
+    assert!(refused(d, &["red-form", "issue", "--number", &number]).contains("H10"));
     // H9: void of the red one; H18 print; H16 export; H14 status; H4 backup.
     ok(d, &["void", "--id", "2"]);
     ok(
