@@ -226,7 +226,7 @@ fn h01_to_h18_workflow_through_the_cli() {
     );
     let export = ok(d, &["export", "--out", d.join("m.xlsx").to_str().unwrap()]);
     assert!(
-        export.contains("exported 1 invoices") && export.contains("1 voided left out"),
+        export.contains("exported 3 invoices") && export.contains("1 voided left out"),
         "{export}"
     );
     let status = ok(d, &["status"]);
