@@ -35,6 +35,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use taxdisk_device_sim::firmware::persist::MAX_ROLLS;
 use taxdisk_device_sim::firmware::{Firmware, FirmwareConfig};
 use taxdisk_device_sim::flash::SpiNor;
 use taxdisk_device_sim::flash::chip::EmulatedChip;
@@ -52,8 +53,6 @@ const MAX_OPS: usize = 48;
 const FLASH: usize = 256 << 10;
 /// The two host sessions.
 const SESSIONS: [u32; 2] = [1, 2];
-/// Rolls the disk holds at most (firmware `persist::MAX_ROLLS`).
-const MAX_ROLLS: usize = 16;
 const KINDS: [InvoiceKind; 3] = [
     InvoiceKind::Normal,
     InvoiceKind::Special,
