@@ -72,17 +72,7 @@ pub fn draft(i: usize) -> Draft {
 
 /// The issue draft (the wire request without its id) of a validated invoice.
 pub fn issue_draft(inv: &Invoice, request_id: RequestId) -> IssueDraft {
-    let req = inv.issue_request(request_id);
-    IssueDraft {
-        kind: req.kind,
-        variant: req.variant,
-        buyer: req.buyer,
-        amount: req.amount,
-        tax: req.tax,
-        content_digest: req.content_digest,
-        red: req.red,
-        oil: req.oil,
-    }
+    IssueDraft::from(inv.issue_request(request_id))
 }
 
 /// The store's record of what the disk signed.
