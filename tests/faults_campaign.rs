@@ -56,15 +56,11 @@ fn issue7_bad_config_is_refused() {
 }
 
 /// Found by the campaign (seeds 1, 3 and 6 at 20 % frame faults and 40 power cuts): a blank
-/// void (未开发票作废, D7, FAQ 5.2) whose answer is lost is carried out twice. The host's
-/// `DiskClient` resends the same frame after a lost answer (safe for Issue, which has a request
-/// id, D5), but the firmware has no idempotency for VoidBlank and no replay of its last answer,
-/// so the resend voids the next blank numbers again: one request of 1 number voids 2, and two
-/// BlankVoid events reach the journal and the bureau. Ignored until the firmware (or the
-/// client) makes VoidBlank at-most-once; run with `cargo test --test faults_campaign --
-/// --ignored`.
+/// void (未开发票作废, D7, FAQ 5.2) whose answer was lost was carried out twice, because the
+/// `DiskClient` resends the same frame and the firmware ran it again. The firmware now keeps
+/// its last answer in RAM (DESIGN) and answers a resent frame with it: one request of 1 number
+/// voids 1.
 #[test]
-#[ignore = "bug: a VoidBlank resent after a lost answer is carried out twice (D7)"]
 fn d07_blank_void_resent_after_lost_answer_voids_once() {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;

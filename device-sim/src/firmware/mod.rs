@@ -59,7 +59,8 @@ use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::frame::{
-    FrameType, HEADER_LEN, Header, MAX_FRAME, decode_frame, decode_request, encode_response,
+    FrameType, HEADER_LEN, Header, MAX_ENCODED, MAX_FRAME, crc32, decode_frame, decode_request,
+    encode_response,
 };
 use taxdisk_protocol::message::{MAX_MESSAGE, ProvisionProof, SignedMessage};
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
@@ -148,6 +149,19 @@ pub struct Firmware<F, R> {
     /// Ring of (request id fingerprint, invoice counter) (D5 idempotency).
     idem: [(u32, u64); IDEM_WINDOW],
     idem_next: usize,
+    /// The last answer (RAM, lost at power cycle, DESIGN "The firmware core"): a resent frame
+    /// (same session, sequence number and bytes, after a lost answer) gets it again instead of
+    /// running the command twice, so a void or blank void is never done twice by a resend.
+    last_answer: Option<LastAnswer>,
+}
+
+/// The last answered frame: who asked, with which sequence number and bytes, and the answer.
+#[derive(Debug)]
+struct LastAnswer {
+    session: u32,
+    seq: u32,
+    request_crc: u32,
+    answer: Vec<u8, MAX_ENCODED>,
 }
 
 impl<F, R> fmt::Debug for Firmware<F, R> {
@@ -243,6 +257,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             pending: [Pending::default(); 6],
             idem: [(0, 0); IDEM_WINDOW],
             idem_next: 0,
+            last_answer: None,
         };
         if !ok || fw.replay().is_err() {
             fw.set_state(Timestamp(0), FwState::Fault);
@@ -517,11 +532,33 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         if header.frame_type != FrameType::Request {
             return 0;
         }
+        let body = match frame.split_last() {
+            Some((0, rest)) => rest,
+            _ => frame,
+        };
+        let request_crc = crc32(body);
+        if let Some(last) = &self.last_answer
+            && last.session == header.session
+            && last.seq == header.seq
+            && last.request_crc == request_crc
+            && out.len() >= last.answer.len()
+        {
+            // A resend of the frame just answered: the same answer, nothing done again.
+            out[..last.answer.len()].copy_from_slice(&last.answer);
+            return last.answer.len();
+        }
         let result = match decode_request(&header, payload) {
             Ok(req) => self.handle(now, header.session, req),
             Err(e) => Err(Refusal::from(e)),
         };
-        encode_response(&header, &result, out).unwrap_or(0)
+        let n = encode_response(&header, &result, out).unwrap_or(0);
+        self.last_answer = Vec::from_slice(&out[..n]).ok().map(|answer| LastAnswer {
+            session: header.session,
+            seq: header.seq,
+            request_crc,
+            answer,
+        });
+        n
     }
 
     /// Handles one request of `session` at time `now` (the time the firmware is given; the
