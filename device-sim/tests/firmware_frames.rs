@@ -293,3 +293,48 @@ fn sim_disk_can_move_to_another_thread() {
     fn assert_send<T: Send>() {}
     assert_send::<SimDisk>();
 }
+
+/// DESIGN: the last answer is RAM state. A resent frame (same session, sequence and bytes) gets
+/// the same answer without the command running again; another request with the same sequence
+/// number is handled as new; a power cycle forgets the answer.
+#[test]
+fn d07_resent_frame_gets_the_last_answer_and_runs_once() {
+    use taxdisk_protocol::command::VoidBlank;
+    use taxdisk_protocol::frame::{Header, MAX_ENCODED, encode_raw, encode_request};
+    let mut d = Disk::stocked();
+    let left = |d: &mut Disk| match d.disk.request(S, Request::GetStatus(InvoiceKind::Normal)) {
+        Ok(taxdisk_protocol::Response::GetStatus(s)) => s.blank_left,
+        other => panic!("{other:?}"),
+    };
+    let before = left(&mut d);
+    let mut f = [0u8; MAX_ENCODED];
+    let req = Request::VoidBlank(VoidBlank {
+        kind: InvoiceKind::Normal,
+        count: 1,
+    });
+    let n = encode_request(7_000, S, &req, &mut f).unwrap();
+    let mut a = vec![0u8; 2 * MAX_ENCODED];
+    let mut b = vec![0u8; 2 * MAX_ENCODED];
+    let na = d.disk.handle_frame(&f[..n], &mut a);
+    let nb = d.disk.handle_frame(&f[..n], &mut b);
+    assert!(na > 0);
+    assert_eq!(a[..na], b[..nb], "the resend gets the same answer");
+    assert_eq!(left(&mut d), before - 1, "voided once");
+    // Same sequence number, other bytes: a new request (the Malformed answer of this Login
+    // must not be replayed to it).
+    let m = encode_raw(
+        &Header::request(taxdisk_protocol::CommandId::Login, 7_001, S),
+        &[1],
+        &mut f,
+    )
+    .unwrap();
+    assert!(d.disk.handle_frame(&f[..m], &mut a) > 0);
+    let p = encode_request(7_001, S, &Request::Ping(5), &mut f).unwrap();
+    let np = d.disk.handle_frame(&f[..p], &mut a);
+    let mut scratch = [0u8; taxdisk_protocol::frame::MAX_FRAME];
+    let (h, pl) = taxdisk_protocol::frame::decode_frame(&a[..np], &mut scratch).unwrap();
+    assert_eq!(
+        taxdisk_protocol::frame::decode_response(&h, pl),
+        Ok(Ok(taxdisk_protocol::Response::Ping(5)))
+    );
+}

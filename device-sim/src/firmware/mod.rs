@@ -59,7 +59,7 @@ use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::frame::{
-    FrameType, HEADER_LEN, Header, MAX_ENCODED, MAX_FRAME, crc32, decode_frame, decode_request,
+    FrameType, HEADER_LEN, Header, MAX_ENCODED, MAX_FRAME, decode_frame, decode_request,
     encode_response,
 };
 use taxdisk_protocol::message::{MAX_MESSAGE, ProvisionProof, SignedMessage};
@@ -154,6 +154,9 @@ pub struct Firmware<F, R> {
     /// running the command twice, so a void or blank void is never done twice by a resend.
     last_answer: Option<LastAnswer>,
 }
+
+/// CRC of a request's command and payload, to recognise a resent frame.
+const REQUEST_FINGERPRINT: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// The last answered frame: who asked, with which sequence number and bytes, and the answer.
 #[derive(Debug)]
@@ -532,11 +535,14 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         if header.frame_type != FrameType::Request {
             return 0;
         }
-        let body = match frame.split_last() {
-            Some((0, rest)) => rest,
-            _ => frame,
+        // Command and payload (session and sequence are compared apart). Not a CRC over the
+        // whole frame: that includes the frame's own CRC, whose residue is the same for all.
+        let request_crc = {
+            let mut d = REQUEST_FINGERPRINT.digest();
+            d.update(&header.command.to_le_bytes());
+            d.update(payload);
+            d.finalize()
         };
-        let request_crc = crc32(body);
         if let Some(last) = &self.last_answer
             && last.session == header.session
             && last.seq == header.seq
