@@ -30,7 +30,7 @@ struct Cli {
     #[arg(long, global = true, default_value = "taxdisk-data")]
     data: PathBuf,
     /// The disk: sim:PATH (in-process simulator), tcp:HOST:PORT (taxdisk-sim serve), usb,
-    /// usb:SERIAL or usb:BUS.ADDRESS. Default: sim:<data>/disk.img.
+    /// usb:SERIAL or usb:BUS.ADDRESS. Default: sim:DATA/disk.img (DATA is --data).
     #[arg(long, global = true)]
     disk: Option<DiskSpec>,
     /// The bureau's URL; without it the embedded bureau runs inside this process.
