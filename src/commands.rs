@@ -506,8 +506,7 @@ impl Ctx {
         cfg.session = Some(session);
         client.set_config(cfg);
         let store = Store::open(data.join("taxdisk.db"))?;
-        let mut wf = Workflow::new(store, client, Some(link.client.clone()));
-        wf.set_bureau(Some(link.client.clone()));
+        let wf = Workflow::new(store, client, Some(link.client.clone()));
         let pin = Pin::new(pin).map_err(input("--pin"))?;
         Ok(Ctx {
             wf,
