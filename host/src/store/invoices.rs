@@ -28,7 +28,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::{
-    CheckCode, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, RedRef, RequestId, Signature,
+    CheckCode, Digest, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, RedRef, RequestId, Signature,
 };
 
 /// An invoice's row id.
@@ -366,6 +366,21 @@ fn fen(field: &'static str, d: rust_decimal::Decimal) -> Result<i64, StoreError>
     Ok(math::to_fen(field, d)?.0)
 }
 
+/// One invoice of a batch recorded pending in one transaction
+/// ([`Store::insert_pending_batch`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PendingInsert<'a> {
+    /// The validated invoice.
+    pub invoice: &'a Invoice,
+    /// The disk's idempotency key for it.
+    pub request_id: RequestId,
+    /// Its content digest (`invoice.content_digest()`, computed once by the caller, who sends
+    /// the same digest to the disk).
+    pub digest: Digest,
+    /// The info form a red special invoice uses (H10).
+    pub red_form: Option<RedFormId>,
+}
+
 impl Store {
     /// H8: records a validated invoice as pending before the disk signs it. `period` is the
     /// period the host expects (the disk's time decides it at [`Store::mark_issued`]).
@@ -377,57 +392,86 @@ impl Store {
         period: Period,
         red_form: Option<RedFormId>,
     ) -> Result<InvoiceId, StoreError> {
-        let d = invoice.draft();
-        let body = serde_json::to_string(invoice).map_err(corrupt)?;
+        let item = PendingInsert {
+            invoice,
+            request_id,
+            digest: invoice.content_digest(),
+            red_form,
+        };
+        let ids = self.insert_pending_batch(issuer, period, &[item])?;
+        // One item in, one id out (insert_pending_batch answers one id per item).
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("no row id for a pending invoice".into()))
+    }
+
+    /// H8 for a batch: records every invoice of `items` as pending in one transaction (one
+    /// commit for all, so the rows are durable together before the disk signs any of them).
+    /// All or nothing: an error records none. Answers the row ids in the order of `items`.
+    pub fn insert_pending_batch(
+        &mut self,
+        issuer: UserId,
+        period: Period,
+        items: &[PendingInsert<'_>],
+    ) -> Result<Vec<InvoiceId>, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.prepare_cached(
-            "INSERT INTO invoices (request_id, kind, variant, state, period, created_at, issuer_id,
-             buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id, digest, body)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            &request_id[..],
-            invoice.kind().number(),
-            invoice.variant() as u8,
-            period.yyyymm(),
-            now_secs(),
-            issuer.0,
-            d.buyer.name,
-            d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
-            invoice.amount_fen().0,
-            invoice.tax_fen().0,
-            invoice.is_red(),
-            red_ref_text(&d.red),
-            red_form.map(|r| r.0),
-            &invoice.content_digest()[..],
-            body,
-        ])?;
-        let id = tx.last_insert_rowid();
+        let mut ids = Vec::with_capacity(items.len());
         {
+            let mut row = tx.prepare_cached(
+                "INSERT INTO invoices (request_id, kind, variant, state, period, created_at,
+                 issuer_id, buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref,
+                 red_form_id, digest, body)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                 ?15)",
+            )?;
             let mut line = tx.prepare_cached(
                 "INSERT INTO invoice_lines (invoice_id, position, is_discount, name, class_code,
                  spec, unit, quantity, unit_price, amount_fen, rate, tax_fen)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
-            for (i, l) in d.lines.iter().enumerate() {
-                line.execute(params![
-                    id,
-                    i as i64 + 1,
-                    l.kind == LineKind::Discount,
-                    l.name,
-                    l.class_code.as_str(),
-                    l.spec,
-                    l.unit,
-                    l.quantity.map(|q| q.to_string()),
-                    l.unit_price.map(|p| p.to_string()),
-                    fen("line amount", l.amount)?,
-                    l.rate.0,
-                    fen("line tax", l.tax)?,
+            let now = now_secs();
+            for item in items {
+                let invoice = item.invoice;
+                let d = invoice.draft();
+                let body = serde_json::to_string(invoice).map_err(corrupt)?;
+                let id = row.insert(params![
+                    &item.request_id[..],
+                    invoice.kind().number(),
+                    invoice.variant() as u8,
+                    period.yyyymm(),
+                    now,
+                    issuer.0,
+                    d.buyer.name,
+                    d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
+                    invoice.amount_fen().0,
+                    invoice.tax_fen().0,
+                    invoice.is_red(),
+                    red_ref_text(&d.red),
+                    item.red_form.map(|r| r.0),
+                    &item.digest[..],
+                    body,
                 ])?;
+                for (i, l) in d.lines.iter().enumerate() {
+                    line.execute(params![
+                        id,
+                        i as i64 + 1,
+                        l.kind == LineKind::Discount,
+                        l.name,
+                        l.class_code.as_str(),
+                        l.spec,
+                        l.unit,
+                        l.quantity.map(|q| q.to_string()),
+                        l.unit_price.map(|p| p.to_string()),
+                        fen("line amount", l.amount)?,
+                        l.rate.0,
+                        fen("line tax", l.tax)?,
+                    ])?;
+                }
+                ids.push(InvoiceId(id));
             }
         }
         tx.commit()?;
-        Ok(InvoiceId(id))
+        Ok(ids)
     }
 
     fn state_of(&self, id: InvoiceId) -> Result<(InvoiceState, UserId, Option<i64>), StoreError> {
@@ -456,59 +500,99 @@ impl Store {
     }
 
     /// H8: stores the disk's signed record; pending -> issued. The period becomes the disk
-    /// time's. A red invoice's info form becomes used (FAQ 7.4).
+    /// time's. A red invoice's info form becomes used (FAQ 7.4). An error changes nothing.
     pub fn mark_issued(&mut self, id: InvoiceId, rec: &DiskRecord) -> Result<(), StoreError> {
-        let (state, _, form) = self.state_of(id)?;
-        if state != InvoiceState::Pending {
-            return Err(Self::refuse(
-                id,
-                state,
-                "H8",
-                "only a pending invoice can be issued",
-            ));
-        }
-        // F2: the disk's code must be one of this kind.
-        let kind: u8 = self
-            .conn
-            .prepare_cached("SELECT kind FROM invoices WHERE id = ?1")?
-            .query_row([id.0], |r| r.get(0))?;
-        rec.code
-            .check_kind(kind_of(kind)?)
-            .map_err(|e| StoreError::Invoice(e.into()))?;
+        let mut results = self.mark_issued_batch(&[(id, rec.clone())])?;
+        results.pop().unwrap_or_else(|| {
+            Err(StoreError::Corrupt(
+                "no result for an issued invoice".into(),
+            ))
+        })
+    }
+
+    /// H8 for a batch: stores the disk's signed records of `items` in one transaction (one
+    /// commit for all). Each item is checked on its own inside the transaction (pending, a code
+    /// of its kind, its red info form still approved); one that fails changes nothing and gets
+    /// its error in the answer (same order as `items`), the others are stored. The outer
+    /// error is a database failure: then nothing is stored.
+    pub fn mark_issued_batch(
+        &mut self,
+        items: &[(InvoiceId, DiskRecord)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.prepare_cached(
-            "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
-             counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
-             WHERE id = ?8 AND state = 'pending'",
-        )?
-        .execute(params![
-            rec.time.period().yyyymm(),
-            rec.code.as_str(),
-            rec.number.get(),
-            i64::try_from(rec.counter).map_err(corrupt)?,
-            i64::try_from(rec.time.0).map_err(corrupt)?,
-            &rec.signature.to_bytes()[..],
-            rec.check_code.as_ref().map(|c| c.as_str()),
-            id.0
-        ])?;
-        if let Some(form) = form {
-            let n = tx
-                .prepare_cached(
-                    "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
-                     WHERE id = ?3 AND state = 'approved'",
-                )?
-                .execute(params![id.0, now_secs(), form])?;
-            if n == 0 {
-                return Err(StoreError::State {
-                    rule: "H10",
-                    what: format!("red info form {form}"),
-                    state: "not approved".into(),
-                    problem: "one approved form gives one red invoice (FAQ 7.4)",
-                });
+        let mut results = Vec::with_capacity(items.len());
+        {
+            let mut read = tx.prepare_cached(
+                "SELECT state, kind, red_form_id,
+                 (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id)
+                 FROM invoices WHERE id = ?1",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
+                 counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
+                 WHERE id = ?8 AND state = 'pending'",
+            )?;
+            let mut use_form = tx.prepare_cached(
+                "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
+                 WHERE id = ?3 AND state = 'approved'",
+            )?;
+            for (id, rec) in items {
+                let row: Option<(String, u8, Option<i64>, Option<String>)> = read
+                    .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()?;
+                let checked = (|| {
+                    let (state, kind, form, form_state) =
+                        row.ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))?;
+                    let state = InvoiceState::parse(&state)?;
+                    if state != InvoiceState::Pending {
+                        return Err(Self::refuse(
+                            *id,
+                            state,
+                            "H8",
+                            "only a pending invoice can be issued",
+                        ));
+                    }
+                    // F2: the disk's code must be one of this kind.
+                    rec.code
+                        .check_kind(kind_of(kind)?)
+                        .map_err(|e| StoreError::Invoice(e.into()))?;
+                    if let Some(form) = form
+                        && form_state.as_deref() != Some("approved")
+                    {
+                        return Err(StoreError::State {
+                            rule: "H10",
+                            what: format!("red info form {form}"),
+                            state: form_state.unwrap_or_else(|| "missing".into()),
+                            problem: "one approved form gives one red invoice (FAQ 7.4)",
+                        });
+                    }
+                    Ok(form)
+                })();
+                let form = match checked {
+                    Ok(form) => form,
+                    Err(e) => {
+                        results.push(Err(e));
+                        continue;
+                    }
+                };
+                update.execute(params![
+                    rec.time.period().yyyymm(),
+                    rec.code.as_str(),
+                    rec.number.get(),
+                    i64::try_from(rec.counter).map_err(corrupt)?,
+                    i64::try_from(rec.time.0).map_err(corrupt)?,
+                    &rec.signature.to_bytes()[..],
+                    rec.check_code.as_ref().map(|c| c.as_str()),
+                    id.0
+                ])?;
+                if let Some(form) = form {
+                    use_form.execute(params![id.0, now_secs(), form])?;
+                }
+                results.push(Ok(()));
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(results)
     }
 
     /// H8: the disk refused the request; pending -> abandoned.

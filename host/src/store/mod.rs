@@ -25,7 +25,9 @@ pub use audit::AuditEntry;
 pub use backup::BackupEntry;
 pub use company::{BankAccount, Company, Initialization};
 pub use customers::{Category, CategoryId, Customer, CustomerId, NewCustomer, SavedBuyer};
-pub use invoices::{DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, StoredInvoice};
+pub use invoices::{
+    DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, PendingInsert, StoredInvoice,
+};
 pub use products::{NewProduct, Product, ProductId, coding_allowed};
 pub use red_forms::{Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
 pub use users::{Action, Role, User, UserId};
