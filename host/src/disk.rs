@@ -16,7 +16,7 @@
 //! - A refusal of the disk ([`WireError`]) is never retried: it is [`DiskError::Refused`] with
 //!   the error and its detail (PIN tries left, ...), or [`DiskError::Busy`] for D14.
 
-use crate::transport::{Transport, TransportError};
+use crate::transport::{Frame, Transport, TransportError};
 use std::fmt;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::command::{
@@ -174,6 +174,16 @@ impl DiskError {
     }
 }
 
+/// Most answers kept for later requests in flight while an earlier one is awaited.
+const MAX_EARLY: usize = 64;
+
+/// Whether `got` names a request sent after `awaited` and no later than `newest` (sequence
+/// numbers wrap).
+fn in_flight_after(awaited: u32, newest: u32, got: u32) -> bool {
+    let d = got.wrapping_sub(awaited);
+    d != 0 && d <= newest.wrapping_sub(awaited)
+}
+
 fn detail_text(error: WireError, detail: u32) -> String {
     match (error, detail) {
         (WireError::WrongPin, n) => format!("; {n} tries left"),
@@ -250,6 +260,9 @@ pub struct DiskClient<T: Transport> {
     seq: u32,
     stats: ClientStats,
     buf: Vec<u8>,
+    /// Answers that arrived for a later request still in flight (pipelining) while an earlier
+    /// one was awaited; consulted before the transport.
+    early: Vec<Frame>,
 }
 
 impl<T: Transport> fmt::Debug for DiskClient<T> {
@@ -364,6 +377,7 @@ impl<T: Transport> DiskClient<T> {
             seq: 0,
             stats: ClientStats::default(),
             buf: vec![0; MAX_ENCODED],
+            early: Vec::new(),
         }
     }
 
@@ -508,22 +522,39 @@ impl<T: Transport> DiskClient<T> {
     /// documentation. The typed methods all go through here; conformance suites may use it
     /// directly.
     pub fn request(&mut self, req: &Request) -> Result<Response, DiskError> {
+        let (seq, frame) = self.encode(req)?;
+        self.exchange(req.id(), seq, &frame, 1, None)
+    }
+
+    /// Gives `req` the next sequence number and encodes it.
+    fn encode(&mut self, req: &Request) -> Result<(u32, Vec<u8>), DiskError> {
         let command = req.id();
         self.seq = self.seq.wrapping_add(1);
-        let seq = self.seq;
-        let n = encode_request(seq, self.session, req, &mut self.buf)
+        let n = encode_request(self.seq, self.session, req, &mut self.buf)
             .map_err(|error| DiskError::Encode { command, error })?;
-        let frame = self.buf[..n].to_vec();
         self.stats.requests += 1;
+        Ok((self.seq, self.buf[..n].to_vec()))
+    }
+
+    /// Sends `frame` (request `seq`) and waits for its answer, resending on a lost, late or
+    /// corrupted answer; `first_attempt` > 1 continues the attempts of a frame already sent
+    /// once (pipelining), whose failure was `last`.
+    fn exchange(
+        &mut self,
+        command: CommandId,
+        seq: u32,
+        frame: &[u8],
+        first_attempt: u32,
+        mut last: Option<DiskError>,
+    ) -> Result<Response, DiskError> {
         let attempts = self.config.attempts.max(1);
-        let mut last: Option<DiskError> = None;
-        for attempt in 1..=attempts {
+        for attempt in first_attempt..=attempts {
             if attempt > 1 {
                 self.stats.retries += 1;
                 tracing::debug!(command = command.name(), seq, attempt, "resending");
             }
             self.stats.sends += 1;
-            if let Err(e) = self.transport.send(&frame) {
+            if let Err(e) = self.transport.send(frame) {
                 last = Some(self.link_failed(e)?);
                 continue;
             }
@@ -532,7 +563,13 @@ impl<T: Transport> DiskClient<T> {
                 Err(e) => last = Some(e),
             }
         }
-        Err(match last {
+        Err(self.gave_up(command, last))
+    }
+
+    /// The error after the last attempt failed with `last`.
+    fn gave_up(&self, command: CommandId, last: Option<DiskError>) -> DiskError {
+        let attempts = self.config.attempts.max(1);
+        match last {
             Some(DiskError::Timeout { .. })
             | Some(DiskError::Transport(TransportError::Timeout(_)))
             | None => DiskError::Timeout {
@@ -547,7 +584,121 @@ impl<T: Transport> DiskClient<T> {
                 last,
             },
             Some(e) => e,
-        })
+        }
+    }
+
+    /// How many requests this client keeps in flight in [`issue_pipelined`](Self::issue_pipelined)
+    /// by default: the transport's [`pipeline_depth`](Transport::pipeline_depth).
+    pub fn pipeline_depth(&self) -> usize {
+        self.transport.pipeline_depth().max(1)
+    }
+
+    /// Issues many invoices with up to `window` requests in flight (1 = one at a time): the
+    /// next requests travel while the disk signs, so a link's round trip is hidden behind the
+    /// signing (DESIGN "Targets": TCP loopback at 80 % of raw signing). The disk still
+    /// handles them one after the other, in order.
+    ///
+    /// `on_answer(i, result)` is called once per sent item, in the order of `items`, with the
+    /// same outcomes as [`issue_with_id`](Self::issue_with_id) (retries included: a lost answer
+    /// is resent with the same frame, and the request id makes any resend safe even when later
+    /// requests were handled in between). When it answers `false`, no further item is sent;
+    /// those in flight are still awaited and reported. Answers how many items were sent.
+    pub fn issue_pipelined<I>(
+        &mut self,
+        items: I,
+        window: usize,
+        mut on_answer: impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
+    ) -> usize
+    where
+        I: IntoIterator<Item = (RequestId, IssueDraft)>,
+    {
+        let window = window.max(1);
+        let mut items = items.into_iter().enumerate();
+        // (index, seq, frame, whether its first send went out)
+        let mut in_flight: std::collections::VecDeque<(usize, u32, Vec<u8>, bool)> =
+            std::collections::VecDeque::with_capacity(window);
+        let mut sending = true;
+        let mut sent = 0;
+        loop {
+            while sending && in_flight.len() < window {
+                let Some((i, (request_id, draft))) = items.next() else {
+                    sending = false;
+                    break;
+                };
+                sent += 1;
+                let req = Request::Issue(draft.with_request_id(request_id));
+                let (seq, frame) = match self.encode(&req) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Nothing of it went out; earlier ones in flight are still answered.
+                        if !self.drain(&mut in_flight, &mut on_answer) || !on_answer(i, Err(e)) {
+                            sending = false;
+                        }
+                        continue;
+                    }
+                };
+                self.stats.sends += 1;
+                let ok = match self.transport.send(&frame) {
+                    Ok(()) => true,
+                    Err(e) => match self.link_failed(e) {
+                        // Resent when its turn comes (a first attempt that failed).
+                        Ok(_) => false,
+                        Err(fatal) => {
+                            if !self.drain(&mut in_flight, &mut on_answer)
+                                || !on_answer(i, Err(fatal))
+                            {
+                                sending = false;
+                            }
+                            continue;
+                        }
+                    },
+                };
+                in_flight.push_back((i, seq, frame, ok));
+            }
+            let Some(head) = in_flight.pop_front() else {
+                return sent;
+            };
+            if !self.settle(head, &mut on_answer) {
+                sending = false;
+            }
+        }
+    }
+
+    /// Awaits (and if needed resends) every request in flight, oldest first; answers whether
+    /// the caller wants more sent.
+    fn drain(
+        &mut self,
+        in_flight: &mut std::collections::VecDeque<(usize, u32, Vec<u8>, bool)>,
+        on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
+    ) -> bool {
+        let mut more = true;
+        while let Some(head) = in_flight.pop_front() {
+            more &= self.settle(head, on_answer);
+        }
+        more
+    }
+
+    /// The answer to one pipelined Issue: awaited, or resent with its own frame.
+    fn settle(
+        &mut self,
+        (i, seq, frame, sent): (usize, u32, Vec<u8>, bool),
+        on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
+    ) -> bool {
+        let command = CommandId::Issue;
+        let answer = if sent {
+            match self.await_answer(command, seq, false) {
+                Ok(answer) => answer,
+                Err(e) => self.exchange(command, seq, &frame, 2, Some(e)),
+            }
+        } else {
+            self.exchange(command, seq, &frame, 2, None)
+        };
+        let result = match answer {
+            Ok(Response::Issue(v)) => Ok(v),
+            Ok(other) => Err(unexpected(command, &other)),
+            Err(e) => Err(e),
+        };
+        on_answer(i, result)
     }
 
     /// Handles a transport error on send or receive: returns the error to remember when the
@@ -580,36 +731,54 @@ impl<T: Transport> DiskClient<T> {
     ) -> Result<Result<Response, DiskError>, DiskError> {
         let timeout = self.config.timeout;
         let deadline = Instant::now() + timeout;
+        // Answers to requests older than this one are stale now.
+        let newest = self.seq;
+        self.early
+            .retain(|f| in_flight_after(seq, newest, f.header.seq) || f.header.seq == seq);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let frame = match self.transport.recv(left) {
-                Ok(f) => f,
-                Err(TransportError::Timeout(_)) => {
-                    self.stats.timeouts += 1;
-                    return Err(DiskError::Timeout {
-                        command,
-                        attempts: 1,
-                        timeout,
-                        link: String::new(),
-                    });
-                }
-                Err(TransportError::BadFrame(last)) => {
-                    // An answer arrived but cannot be read: resend now rather than wait.
-                    self.stats.bad_frames += 1;
-                    return Err(DiskError::Corrupted {
-                        command,
-                        attempts: 1,
-                        last,
-                    });
-                }
-                Err(e) => {
-                    return match self.link_failed(e) {
-                        Ok(retry) => Err(retry),
-                        Err(fatal) => Ok(Err(fatal)),
-                    };
+            let early = self.early.iter().position(|f| f.header.seq == seq);
+            let frame = if let Some(k) = early {
+                self.early.remove(k)
+            } else {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.transport.recv(left) {
+                    Ok(f) => f,
+                    Err(TransportError::Timeout(_)) => {
+                        self.stats.timeouts += 1;
+                        return Err(DiskError::Timeout {
+                            command,
+                            attempts: 1,
+                            timeout,
+                            link: String::new(),
+                        });
+                    }
+                    Err(TransportError::BadFrame(last)) => {
+                        // An answer arrived but cannot be read: resend now rather than wait.
+                        self.stats.bad_frames += 1;
+                        return Err(DiskError::Corrupted {
+                            command,
+                            attempts: 1,
+                            last,
+                        });
+                    }
+                    Err(e) => {
+                        return match self.link_failed(e) {
+                            Ok(retry) => Err(retry),
+                            Err(fatal) => Ok(Err(fatal)),
+                        };
+                    }
                 }
             };
             let h = frame.header;
+            if h.frame_type == FrameType::Response
+                && h.session == self.session
+                && in_flight_after(seq, newest, h.seq)
+                && self.early.len() < MAX_EARLY
+            {
+                // The answer to a later request in flight (pipelining): keep it for its turn.
+                self.early.push(frame);
+                continue;
+            }
             if h.frame_type != FrameType::Response
                 || h.seq != seq
                 || h.session != self.session

@@ -251,6 +251,8 @@ impl<T: Transport> Recorder<T> {
     }
 }
 
+// `pipeline_depth` stays 1 while recording (the default): a trace pairs each request with the
+// answer that follows it, which is what a replay compares.
 impl<T: Transport> Transport for Recorder<T> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         write_line(&self.sink, |t_us| TraceLine::Frame {

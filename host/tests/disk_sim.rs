@@ -477,3 +477,162 @@ fn unplugged_disk_times_out_then_works_again_after_replug() {
     c.login(&factory_pin()).unwrap();
     assert_eq!(c.issue(draft(2)).unwrap().body.number.get(), 2);
 }
+
+/// A transport that lets `depth` requests travel and counts how many were out at most.
+struct Windowed<T> {
+    inner: T,
+    depth: usize,
+    out: usize,
+    max_out: usize,
+}
+
+impl<T: Transport> Transport for Windowed<T> {
+    fn send(&mut self, frame: &[u8]) -> Result<(), taxdisk_host::transport::TransportError> {
+        self.out += 1;
+        self.max_out = self.max_out.max(self.out);
+        self.inner.send(frame)
+    }
+    fn recv(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<taxdisk_host::transport::Frame, taxdisk_host::transport::TransportError> {
+        let f = self.inner.recv(timeout);
+        if f.is_ok() {
+            self.out = self.out.saturating_sub(1);
+        }
+        f
+    }
+    fn reconnect(&mut self) -> Result<(), taxdisk_host::transport::TransportError> {
+        self.out = 0;
+        self.inner.reconnect()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn pipeline_depth(&self) -> usize {
+        self.depth
+    }
+}
+
+fn windowed<H: taxdisk_protocol::FrameHandler>(h: H, depth: usize) -> Windowed<InProcess<H>> {
+    Windowed {
+        inner: InProcess::new(h),
+        depth,
+        out: 0,
+        max_out: 0,
+    }
+}
+
+#[test]
+fn pipelined_issues_keep_the_window_full_and_answer_in_order() {
+    let mut c = DiskClient::with_config(windowed(sim(), 4), config());
+    ready(&mut c, 100);
+    assert_eq!(c.pipeline_depth(), 4);
+    c.transport_mut().max_out = 0;
+    let items = (0..40i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(300 + i)));
+    let mut got = Vec::new();
+    let sent = c.issue_pipelined(items, c.pipeline_depth(), |i, r| {
+        let inv = r.unwrap();
+        assert_eq!(inv.body.amount.0, 300 + i as i64, "answers come in order");
+        got.push(inv.body.number.get());
+        true
+    });
+    assert_eq!(sent, 40);
+    assert_eq!(c.transport().max_out, 4, "four requests travelled at once");
+    let s = c.stats();
+    assert_eq!((s.requests, s.retries), (40 + 1 + 1 + 1, 0), "{s:?}");
+    assert!(got.windows(2).all(|w| w[1] == w[0] + 1), "{got:?}");
+    let journal = journal_numbers(c.transport_mut().inner.handler_mut());
+    assert_eq!(journal, got);
+}
+
+#[test]
+fn pipelined_refusals_come_per_item_and_a_stop_sends_no_more() {
+    let mut c = DiskClient::with_config(windowed(sim(), 4), config());
+    ready(&mut c, 3);
+    let items = (0..6i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(10 + i)));
+    let mut outcomes = Vec::new();
+    c.issue_pipelined(items, 4, |_, r| {
+        outcomes.push(r.map_err(|e| e.wire_error()));
+        true
+    });
+    assert!(outcomes[..3].iter().all(|r| r.is_ok()));
+    assert!(
+        outcomes[3..]
+            .iter()
+            .all(|r| matches!(r, Err(Some(WireError::NoBlankNumber)))),
+        "{outcomes:?}"
+    );
+    // A caller that stops after the first answer gets the ones in flight, and no more is sent.
+    let mut c = DiskClient::with_config(windowed(sim(), 4), config());
+    ready(&mut c, 20);
+    let items = (0..10i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(10 + i)));
+    let mut answered = Vec::new();
+    let sent = c.issue_pipelined(items, 4, |i, r| {
+        r.unwrap();
+        answered.push(i);
+        false
+    });
+    assert_eq!(sent, 4);
+    assert_eq!(answered, vec![0, 1, 2, 3]);
+    assert_eq!(
+        journal_numbers(c.transport_mut().inner.handler_mut()).len(),
+        4
+    );
+}
+
+/// Pipelining under the host-side fault injector: a lost or corrupted answer is resent with its
+/// own frame after later requests were handled; the request id keeps every resend safe.
+#[test]
+fn pipelined_issues_with_random_faults_lose_and_double_nothing() {
+    let rates = FaultRates {
+        drop_request: 40,
+        drop_answer: 40,
+        corrupt_answer: 40,
+        duplicate_answer: 40,
+        delay_answer: 40,
+    };
+    let mut c = DiskClient::with_config(
+        windowed(sim(), 1),
+        ClientConfig {
+            attempts: 10,
+            ..config()
+        },
+    );
+    ready(&mut c, 1000);
+    // Faults from here on only (provisioning above ran clean); the same session goes on.
+    let session = c.session();
+    let sim = c.into_transport().inner.into_inner();
+    let mut c = DiskClient::with_config(
+        windowed(FaultyHandler::new(sim, rates, 7), 4),
+        ClientConfig {
+            attempts: 10,
+            session: Some(session),
+            ..config()
+        },
+    );
+    let items = (0..400i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(2000 + i)));
+    let mut got = Vec::new();
+    c.issue_pipelined(items, 4, |i, r| {
+        let inv = r.unwrap_or_else(|e| panic!("item {i}: {e}"));
+        assert_eq!(inv.body.amount.0, 2000 + i as i64);
+        got.push(inv.body.number.get());
+        true
+    });
+    assert_eq!(got.len(), 400);
+    let f = c.transport_mut().inner.handler_mut().stats();
+    assert!(
+        f.delayed > 5 && f.corrupted > 5 && f.dropped_answers > 5,
+        "{f:?}"
+    );
+    assert!(c.stats().retries > 20, "{:?}", c.stats());
+    let mut journal = journal_numbers(c.transport_mut().inner.handler_mut().inner_mut());
+    assert_eq!(
+        journal.iter().collect::<HashSet<_>>().len(),
+        400,
+        "no doubled number"
+    );
+    journal.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(journal, got, "no lost invoice, none extra");
+}

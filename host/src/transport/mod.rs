@@ -98,6 +98,14 @@ pub trait Transport {
 
     /// Where the disk is, for messages (`tcp 127.0.0.1:7000`, `usb bus 1 address 4`, ...).
     fn describe(&self) -> String;
+
+    /// How many requests may travel before their answers
+    /// ([`DiskClient::issue_pipelined`](crate::disk::DiskClient::issue_pipelined)). 1 by
+    /// default: a disk on USB takes one request at a time. Links that buffer (a TCP stream)
+    /// answer more, so the round trip hides behind the disk's signing.
+    fn pipeline_depth(&self) -> usize {
+        1
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -112,6 +120,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn pipeline_depth(&self) -> usize {
+        (**self).pipeline_depth()
     }
 }
 

@@ -14,6 +14,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest a send may block on a peer that does not read.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Requests [`DiskClient::issue_pipelined`](crate::disk::DiskClient::issue_pipelined) keeps in
+/// flight on TCP: enough to cover a loopback or LAN round trip while the disk signs one
+/// (about 0.2 ms), few enough that a lost answer costs little to resend.
+pub const PIPELINE_DEPTH: usize = 4;
+
 /// A disk on TCP.
 #[derive(Debug)]
 pub struct TcpTransport {
@@ -192,5 +197,11 @@ impl Transport for TcpTransport {
 
     fn describe(&self) -> String {
         format!("tcp {}", self.addr)
+    }
+
+    /// The stream buffers requests at the server and answers at the client, and the server
+    /// handles them in order: a few in flight keep the disk signing while frames travel.
+    fn pipeline_depth(&self) -> usize {
+        PIPELINE_DEPTH
     }
 }
