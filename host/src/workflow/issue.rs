@@ -16,14 +16,16 @@
 use super::Workflow;
 use super::errors::WorkflowError;
 use crate::disk::{DiskError, IssueDraft, new_request_id};
-use crate::invoice::{Draft, LineKind, PriceMode};
-use crate::store::{Action, DiskRecord, InvoiceId, InvoiceState, RedFormId, RedFormState};
+use crate::invoice::{Draft, Invoice, LineKind, PriceMode};
+use crate::store::{
+    Action, DiskRecord, InvoiceId, InvoiceState, PendingInsert, RedFormId, RedFormState, User,
+};
 use rust_decimal::Decimal;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::{
-    CheckCode, InvoiceCode, InvoiceKind, InvoiceNumber, IssuedInvoice, RedRef, Signed,
+    CheckCode, InvoiceCode, InvoiceKind, InvoiceNumber, IssuedInvoice, RedRef, RequestId, Signed,
 };
 
 /// An issued invoice as the user sees it.
@@ -65,6 +67,27 @@ pub(crate) fn disk_record(s: &Signed<IssuedInvoice>) -> DiskRecord {
     }
 }
 
+/// A draft on its way to the disk: checked, validated, with its request.
+struct Prepared {
+    invoice: Invoice,
+    kind: InvoiceKind,
+    form: Option<RedFormId>,
+    request_id: RequestId,
+    sent: IssueDraft,
+}
+
+/// The offline limits (D9): a refusal an upload may release.
+fn offline_limit(e: &DiskError) -> bool {
+    matches!(
+        e.wire_error(),
+        Some(
+            WireError::OfflineHoursExceeded
+                | WireError::OfflineAmountExceeded
+                | WireError::UploadDeadlinePassed
+        )
+    )
+}
+
 impl Workflow {
     /// H8: issues `draft`. Checks the user's permission for the kind (H3; red invoices need the
     /// red permission), validates (H7), records the invoice as pending, has the disk sign it,
@@ -72,8 +95,66 @@ impl Workflow {
     /// of the disk abandons the pending row and comes back with the disk's rule; a lost answer
     /// leaves it pending for repair ([`WorkflowError::IssueUnknown`]). A draft without an
     /// issuer (开票人) gets the logged-in user's name.
-    pub fn issue(&mut self, mut draft: Draft) -> Result<Issued, WorkflowError> {
+    ///
+    /// This is [`Workflow::issue_batch`] with one draft.
+    pub fn issue(&mut self, draft: Draft) -> Result<Issued, WorkflowError> {
+        self.issue_batch(vec![draft])?
+            .pop()
+            .unwrap_or_else(|| Err(WorkflowError::rule("issue", "no draft issued", "H8")))
+    }
+
+    /// H8 for many drafts at once (批量开具: a list imported or generated in one go), with the
+    /// checks and outcomes of [`Workflow::issue`] for each, answered in the order of `drafts`.
+    ///
+    /// What a batch shares: the pending rows of all valid drafts are recorded in one
+    /// transaction before the disk signs any of them (H8 holds for each); the requests travel
+    /// pipelined where the link allows ([`DiskClient::issue_pipelined`]); the signed records
+    /// are stored in one transaction; distinct buyers are saved once (H5); one automatic
+    /// upload follows (H11). A draft that fails its checks is not recorded and does not stop
+    /// the others; a refusal of the disk abandons that draft's row only; when the disk
+    /// refuses for its offline limits (D9) while the bureau is reachable, the waiting events
+    /// are uploaded and the refused requests are sent again, as for one invoice. A crash at any
+    /// point leaves rows pending under their request ids for repair (H11).
+    ///
+    /// The outer error is one that stops the whole batch before any disk request (not logged
+    /// in, the disk's period unreadable, the store failing).
+    ///
+    /// [`DiskClient::issue_pipelined`]: crate::disk::DiskClient::issue_pipelined
+    pub fn issue_batch(
+        &mut self,
+        drafts: Vec<Draft>,
+    ) -> Result<Vec<Result<Issued, WorkflowError>>, WorkflowError> {
         let user = self.require_user("issue")?;
+        let mut results: Vec<Option<Result<Issued, WorkflowError>>> =
+            drafts.iter().map(|_| None).collect();
+        let mut ready: Vec<(usize, Prepared)> = Vec::with_capacity(drafts.len());
+        for (i, draft) in drafts.into_iter().enumerate() {
+            let forms_taken = ready.iter().filter_map(|(_, p)| p.form).collect::<Vec<_>>();
+            match self.prepare_issue(&user, draft, &forms_taken) {
+                Ok(p) => ready.push((i, p)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        if !ready.is_empty() {
+            self.issue_prepared(&user, ready, &mut results)?;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(WorkflowError::rule("issue", "draft not issued", "H8")))
+            })
+            .collect())
+    }
+
+    /// H3, H10, H7 for one draft of a batch: permission, red form (not one another draft of
+    /// the batch uses: one form, one red invoice, FAQ 7.4), used-car reversal, validation; then
+    /// its request id and request.
+    fn prepare_issue(
+        &mut self,
+        user: &User,
+        mut draft: Draft,
+        forms_taken: &[RedFormId],
+    ) -> Result<Prepared, WorkflowError> {
         if draft.issuer.trim().is_empty() {
             // 开票人 is the logged-in user unless the draft names one.
             draft.issuer = user.name.clone();
@@ -86,99 +167,195 @@ impl Workflow {
         };
         self.store.require(user.id, kind, action)?;
         let form = self.red_form_for(&draft)?;
+        if let Some(f) = form
+            && forms_taken.contains(&f)
+        {
+            return Err(WorkflowError::rule(
+                "red special invoice",
+                "another invoice of this batch uses the same info form; one form gives one red                  invoice",
+                "H10, FAQ 7.4",
+            ));
+        }
         if kind == InvoiceKind::UsedCar
             && let Some(RedRef::Original { code, number }) = &draft.red
         {
             self.check_used_car_full_reversal(&draft, code, *number)?;
         }
         let invoice = draft.validate()?;
-        let period = self.current_period()?;
         let request_id = new_request_id();
-        let id = self
-            .store
-            .insert_pending(user.id, &invoice, request_id, period, form)?;
+        // The content digest is computed once here: the pending row and the disk get the same.
         let sent = IssueDraft::from(invoice.issue_request(request_id));
-        let mut answer = self.disk.issue_with_id(request_id, sent.clone());
-        if let Err(e) = &answer
-            && matches!(
-                e.wire_error(),
-                Some(
-                    WireError::OfflineHoursExceeded
-                        | WireError::OfflineAmountExceeded
-                        | WireError::UploadDeadlinePassed
-                )
-            )
-            && self.auto_upload
-            && self.bureau.is_some()
-            && self.upload().is_ok_and(|r| r.acknowledged > 0)
-        {
-            // D9: the offline limits were reached while the bureau is back: the upload
-            // released them; the disk signed nothing, so the same request id is sent again.
-            answer = self.disk.issue_with_id(request_id, sent.clone());
-        }
-        let signed = match answer {
-            Ok(s) => s,
-            // A lost answer, or a refusal of a resend (the first send may have been signed
-            // before the disk rebooted): only the journal knows (H11 repair).
-            Err(e)
-                if e.outcome_unknown() || matches!(e, DiskError::Refused { retried: true, .. }) =>
+        Ok(Prepared {
+            invoice,
+            kind,
+            form,
+            request_id,
+            sent,
+        })
+    }
+
+    /// Records `ready` pending, has the disk sign them, stores what was signed and uploads;
+    /// fills `results` at each draft's index.
+    fn issue_prepared(
+        &mut self,
+        user: &User,
+        ready: Vec<(usize, Prepared)>,
+        results: &mut [Option<Result<Issued, WorkflowError>>],
+    ) -> Result<(), WorkflowError> {
+        let period = self.current_period()?;
+        let items: Vec<PendingInsert<'_>> = ready
+            .iter()
+            .map(|(_, p)| PendingInsert {
+                invoice: &p.invoice,
+                request_id: p.request_id,
+                digest: p.sent.content_digest,
+                red_form: p.form,
+            })
+            .collect();
+        let ids = self.store.insert_pending_batch(user.id, period, &items)?;
+        drop(items);
+
+        let mut answers: Vec<Option<Result<Signed<IssuedInvoice>, DiskError>>> =
+            ready.iter().map(|_| None).collect();
+        let mut todo: Vec<usize> = (0..ready.len()).collect();
+        loop {
+            let window = self.disk.pipeline_depth();
+            let requests = todo
+                .iter()
+                .map(|&k| (ready[k].1.request_id, ready[k].1.sent.clone()));
+            self.disk.issue_pipelined(requests, window, |j, answer| {
+                answers[todo[j]] = Some(answer);
+                true
+            });
+            // D9: the offline limits were reached while the bureau is back: the upload releases
+            // them; the disk signed none of the refused, so the same request ids go again.
+            let refused: Vec<usize> = todo
+                .iter()
+                .copied()
+                .filter(|&k| matches!(&answers[k], Some(Err(e)) if offline_limit(e)))
+                .collect();
+            if refused.is_empty()
+                || !self.auto_upload
+                || self.bureau.is_none()
+                || !self.upload().is_ok_and(|r| r.acknowledged > 0)
             {
-                return Err(WorkflowError::IssueUnknown { id, source: e });
+                break;
             }
-            Err(e) => {
-                self.store.mark_abandoned(user.id, id, &e.to_string())?;
-                if e.wire_error()
-                    .is_some_and(|w| matches!(w, WireError::PeriodNotReported | WireError::Locked))
-                {
-                    // The disk's period moved on: read it afresh for the next attempt.
-                    self.info = None;
-                }
-                return Err(e.into());
-            }
-        };
-        let b = &signed.body;
-        if b.request_id != request_id
-            || b.content_digest != sent.content_digest
-            || b.amount != sent.amount
-            || b.tax != sent.tax
-            || b.kind != kind
-        {
-            // Not what was asked: keep the row pending so repair decides from the journal.
-            return Err(WorkflowError::Disk(DiskError::Protocol {
-                command: taxdisk_protocol::CommandId::Issue,
-                what: "the signed invoice does not match the request (H8)".into(),
-            }));
+            todo = refused;
         }
-        let rec = disk_record(&signed);
-        self.store.mark_issued(id, &rec)?;
-        if b.oil.is_some() {
-            // The mirror is for display (H15); the invoice is issued and stored either way, so
-            // a failed refresh is not the issue's failure (the next status refreshes it).
+
+        let mut signed_items = Vec::new();
+        for (k, ((i, p), answer)) in ready.into_iter().zip(answers).enumerate() {
+            let id = ids[k];
+            let answer = answer.unwrap_or_else(|| {
+                Err(DiskError::Protocol {
+                    command: taxdisk_protocol::CommandId::Issue,
+                    what: "no answer reported for a request of the batch".into(),
+                })
+            });
+            let signed = match answer {
+                Ok(s) => s,
+                // A lost answer, or a refusal of a resend (the first send may have been signed
+                // before the disk rebooted): only the journal knows (H11 repair).
+                Err(e)
+                    if e.outcome_unknown()
+                        || matches!(e, DiskError::Refused { retried: true, .. }) =>
+                {
+                    results[i] = Some(Err(WorkflowError::IssueUnknown { id, source: e }));
+                    continue;
+                }
+                Err(e) => {
+                    if e.wire_error().is_some_and(|w| {
+                        matches!(w, WireError::PeriodNotReported | WireError::Locked)
+                    }) {
+                        // The disk's period moved on: read it afresh for the next attempt.
+                        self.info = None;
+                    }
+                    results[i] = Some(Err(
+                        match self.store.mark_abandoned(user.id, id, &e.to_string()) {
+                            Ok(()) => e.into(),
+                            Err(s) => s.into(),
+                        },
+                    ));
+                    continue;
+                }
+            };
+            let b = &signed.body;
+            if b.request_id != p.request_id
+                || b.content_digest != p.sent.content_digest
+                || b.amount != p.sent.amount
+                || b.tax != p.sent.tax
+                || b.kind != p.kind
+            {
+                // Not what was asked: keep the row pending so repair decides from the journal.
+                results[i] = Some(Err(WorkflowError::Disk(DiskError::Protocol {
+                    command: taxdisk_protocol::CommandId::Issue,
+                    what: "the signed invoice does not match the request (H8)".into(),
+                })));
+                continue;
+            }
+            signed_items.push((i, id, p, signed));
+        }
+        if signed_items.is_empty() {
+            return Ok(());
+        }
+
+        let records: Vec<(InvoiceId, DiskRecord)> = signed_items
+            .iter()
+            .map(|(_, id, _, s)| (*id, disk_record(s)))
+            .collect();
+        let stored = self.store.mark_issued_batch(&records)?;
+        if signed_items.iter().any(|(_, _, _, s)| s.body.oil.is_some()) {
+            // The mirror is for display (H15); the invoices are issued and stored either way,
+            // so a failed refresh is not the issue's failure (the next status refreshes it).
             if let Ok(stock) = self.disk.oil_stock() {
                 let _ = self.store.set_oil_stock(&stock);
             }
         }
-        let mut issued = Issued {
-            id,
-            kind,
-            code: rec.code,
-            number: rec.number,
-            counter: rec.counter,
-            time: rec.time,
-            check_code: rec.check_code,
-            uploaded: false,
-            upload_note: None,
-            // H5 (FAQ 3.2): a buyer that does not save (no name, ...) never fails the issue.
-            buyer_saved: matches!(
-                self.store
-                    .save_buyer_automatically(user.id, &invoice.draft().buyer),
-                Ok(Some(_))
-            ),
-            signed,
-        };
-        let through = self.auto_upload(&mut issued.upload_note);
-        issued.uploaded = through.is_some_and(|t| t >= issued.counter);
-        Ok(issued)
+        // H5 (FAQ 3.2): each distinct buyer saved once; a buyer that does not save (no name,
+        // ...) never fails the issue.
+        let mut buyers: Vec<(&crate::invoice::model::Party, bool)> = Vec::new();
+        for (_, _, p, _) in &signed_items {
+            let buyer = &p.invoice.draft().buyer;
+            if !buyers.iter().any(|(b, _)| *b == buyer) {
+                let saved = matches!(
+                    self.store.save_buyer_automatically(user.id, buyer),
+                    Ok(Some(_))
+                );
+                buyers.push((buyer, saved));
+            }
+        }
+        let saved: Vec<bool> = signed_items
+            .iter()
+            .map(|(_, _, p, _)| {
+                let buyer = &p.invoice.draft().buyer;
+                buyers.iter().any(|(b, s)| *s && *b == buyer)
+            })
+            .collect();
+        let mut note = None;
+        let through = self.auto_upload(&mut note);
+        for ((((i, id, p, signed), rec), stored), buyer_saved) in
+            signed_items.into_iter().zip(records).zip(stored).zip(saved)
+        {
+            let (_, rec) = rec;
+            results[i] = Some(match stored {
+                Ok(()) => Ok(Issued {
+                    id,
+                    kind: p.kind,
+                    code: rec.code,
+                    number: rec.number,
+                    counter: rec.counter,
+                    time: rec.time,
+                    check_code: rec.check_code,
+                    uploaded: through.is_some_and(|t| t >= rec.counter),
+                    upload_note: note.clone(),
+                    buyer_saved,
+                    signed,
+                }),
+                Err(e) => Err(e.into()),
+            });
+        }
+        Ok(())
     }
 
     /// H11: uploads what is pending when a bureau is set and automatic upload is on; failures
