@@ -247,9 +247,19 @@ impl From<IssueRequest> for IssueDraft {
     }
 }
 
-/// A fresh random request id (idempotency key) for an Issue.
+/// A fresh request id (idempotency key) for an Issue, laid out like a UUIDv7: the first six
+/// bytes are the Unix time in milliseconds (big-endian), the other ten are random. Unique like
+/// a random id (80 random bits per millisecond), and ids made one after the other sort
+/// together, so the store's unique index on them grows at its end instead of touching a random
+/// page of a large index for every invoice (one 4 KiB WAL page per invoice at a million).
 pub fn new_request_id() -> RequestId {
-    rand::random()
+    let mut id: RequestId = rand::random();
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    id[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    id
 }
 
 /// The disk client: typed commands with sequence numbers, a session id and safe retries.

@@ -16,14 +16,13 @@
 //! - `voided`: by the issuer or the administrator (H9); voiding a red invoice that used an info
 //!   form releases the form for a corrected one (FAQ 7.5).
 //!
-//! The content is stored as the validated invoice's JSON (re-validated on load) plus one row
-//! per line for exports. Month queries go through `invoices_period_kind_state` /
-//! `invoices_period_state` (schema v2).
+//! The content is stored once, as the validated invoice's JSON (re-validated on load; exports
+//! read their lines from it). Month queries go through `invoices_period_kind` (schema v3).
 
 use super::red_forms::RedFormId;
 use super::users::{Role, UserId};
 use super::{Store, StoreError, audit, now_secs};
-use crate::invoice::{Invoice, LineKind, math};
+use crate::invoice::Invoice;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use taxdisk_protocol::time::{Period, Timestamp};
@@ -362,10 +361,6 @@ fn red_ref_text(r: &Option<RedRef>) -> Option<String> {
     }
 }
 
-fn fen(field: &'static str, d: rust_decimal::Decimal) -> Result<i64, StoreError> {
-    Ok(math::to_fen(field, d)?.0)
-}
-
 /// One invoice of a batch recorded pending in one transaction
 /// ([`Store::insert_pending_batch`]).
 #[derive(Clone, Copy, Debug)]
@@ -380,6 +375,10 @@ pub struct PendingInsert<'a> {
     /// The info form a red special invoice uses (H10).
     pub red_form: Option<RedFormId>,
 }
+
+/// What `mark_issued_batch` reads of a row before storing its record: state, kind, red form
+/// id, the form's state, the period recorded when pending.
+type IssueCheckRow = (String, u8, Option<i64>, Option<String>, u32);
 
 impl Store {
     /// H8: records a validated invoice as pending before the disk signs it. `period` is the
@@ -424,11 +423,6 @@ impl Store {
                  VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
                  ?15)",
             )?;
-            let mut line = tx.prepare_cached(
-                "INSERT INTO invoice_lines (invoice_id, position, is_discount, name, class_code,
-                 spec, unit, quantity, unit_price, amount_fen, rate, tax_fen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
             let now = now_secs();
             for item in items {
                 let invoice = item.invoice;
@@ -451,22 +445,6 @@ impl Store {
                     &item.digest[..],
                     body,
                 ])?;
-                for (i, l) in d.lines.iter().enumerate() {
-                    line.execute(params![
-                        id,
-                        i as i64 + 1,
-                        l.kind == LineKind::Discount,
-                        l.name,
-                        l.class_code.as_str(),
-                        l.spec,
-                        l.unit,
-                        l.quantity.map(|q| q.to_string()),
-                        l.unit_price.map(|p| p.to_string()),
-                        fen("line amount", l.amount)?,
-                        l.rate.0,
-                        fen("line tax", l.tax)?,
-                    ])?;
-                }
                 ids.push(InvoiceId(id));
             }
         }
@@ -524,10 +502,18 @@ impl Store {
         {
             let mut read = tx.prepare_cached(
                 "SELECT state, kind, red_form_id,
-                 (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id)
+                 (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id), period
                  FROM invoices WHERE id = ?1",
             )?;
+            // SQLite rewrites the entry of every index on a column the SET names, changed or
+            // not: the period is named only when the disk's time moved the invoice to another
+            // period than the host expected.
             let mut update = tx.prepare_cached(
+                "UPDATE invoices SET state = 'issued', code = ?2, number = ?3,
+                 counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
+                 WHERE id = ?8 AND state = 'pending' AND period = ?1",
+            )?;
+            let mut update_period = tx.prepare_cached(
                 "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
                  counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
                  WHERE id = ?8 AND state = 'pending'",
@@ -537,12 +523,17 @@ impl Store {
                  WHERE id = ?3 AND state = 'approved'",
             )?;
             for (id, rec) in items {
-                let row: Option<(String, u8, Option<i64>, Option<String>)> = read
-                    .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                let row: Option<IssueCheckRow> = read
+                    .query_row([id.0], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
                     .optional()?;
+                let period = rec.time.period().yyyymm();
+                let mut same_period = false;
                 let checked = (|| {
-                    let (state, kind, form, form_state) =
+                    let (state, kind, form, form_state, recorded) =
                         row.ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))?;
+                    same_period = recorded == period;
                     let state = InvoiceState::parse(&state)?;
                     if state != InvoiceState::Pending {
                         return Err(Self::refuse(
@@ -575,8 +566,13 @@ impl Store {
                         continue;
                     }
                 };
+                let update = if same_period {
+                    &mut update
+                } else {
+                    &mut update_period
+                };
                 update.execute(params![
-                    rec.time.period().yyyymm(),
+                    period,
                     rec.code.as_str(),
                     rec.number.get(),
                     i64::try_from(rec.counter).map_err(corrupt)?,
@@ -732,15 +728,6 @@ impl Store {
             .query_row(p, raw_full)
             .optional()?;
         r.map(to_full).transpose()
-    }
-
-    /// How many line rows (the export projection) an invoice has.
-    pub fn invoice_line_count(&self, id: InvoiceId) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = ?1")?
-            .query_row([id.0], |r| r.get(0))?;
-        u64::try_from(n).map_err(corrupt)
     }
 
     /// Pending invoices, oldest first (H11 repair).

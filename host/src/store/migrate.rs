@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "indexes for month queries and lookups",
         sql: include_str!("schema_v2.sql"),
     },
+    Migration {
+        version: 3,
+        description: "month indexes on (period, kind); line rows dropped (the JSON holds them)",
+        sql: include_str!("schema_v3.sql"),
+    },
 ];
 
 /// The schema version this build writes.

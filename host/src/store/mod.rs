@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod checkpoint;
 pub mod company;
 pub mod customers;
 pub mod invoices;
@@ -154,6 +155,8 @@ pub enum Durability {
 /// The host database.
 #[derive(Debug)]
 pub struct Store {
+    /// Declared first so it stops before the main connection closes.
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
 }
 
@@ -177,24 +180,55 @@ impl Store {
              PRAGMA busy_timeout = 5000;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
+        // Write transactions take the write lock when they begin: one that waits for another
+        // writer (the background checkpointer restarting the WAL) then holds no snapshot, so
+        // the two cannot wait for each other.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrate::migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            checkpointer: None,
+            conn,
+        })
     }
 
-    /// Sets how hard each commit is made durable (see [`Durability`]). Under `Normal` the WAL
-    /// is checkpointed every 10,000 pages instead of SQLite's 1,000: a checkpoint fsyncs the
-    /// database inside whichever commit crosses the mark, and at 1,000 pages that was one
-    /// issuing call in forty waiting for two fsyncs (BENCHMARKS.md section 6).
+    /// Sets how hard each commit is made durable (see [`Durability`]). Under `Normal` the
+    /// WAL is checkpointed by a background thread on its own connection
+    /// ([`checkpoint`]), not from inside a commit: a checkpoint copies pages and fsyncs, and
+    /// inside a commit that was one issuing call in many waiting for it (BENCHMARKS.md
+    /// section 6). A database in memory has no WAL and no checkpointer.
     pub fn set_durability(&mut self, d: Durability) -> Result<(), StoreError> {
-        let sql = match d {
-            Durability::Full => "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000",
-            Durability::Normal => "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000",
-        };
-        self.conn.execute_batch(sql)?;
+        let file = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from);
+        match (d, file) {
+            (Durability::Normal, Some(path)) => {
+                self.conn
+                    .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")?;
+                if self.checkpointer.is_none() {
+                    self.checkpointer = Some(checkpoint::Checkpointer::start(&path)?);
+                }
+            }
+            (Durability::Normal, None) => {
+                self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+            }
+            (Durability::Full, _) => {
+                self.checkpointer = None;
+                self.conn
+                    .execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000")?;
+            }
+        }
         Ok(())
     }
 
-    /// Pages of WAL after which a commit checkpoints it.
+    /// Whether a background thread checkpoints the WAL (`Durability::Normal` on a file).
+    pub fn checkpoints_in_background(&self) -> bool {
+        self.checkpointer.is_some()
+    }
+
+    /// Pages of WAL after which a commit checkpoints it (0: never; the background checkpointer
+    /// does it).
     pub fn wal_autocheckpoint(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
