@@ -987,24 +987,36 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     ));
                 }
             };
-            for (i, d) in drafts.into_iter().enumerate() {
-                let issued = ctx
-                    .wf
-                    .issue(d)
-                    .map_err(|e| CmdError::Input(format!("draft {}: {e}", i + 1)))?;
-                println!(
-                    "issued {} {} {} (id {}, counter {}){}",
-                    issued.kind,
-                    issued.code,
-                    issued.number,
-                    issued.id.0,
-                    issued.counter,
-                    if issued.uploaded {
-                        ", uploaded"
-                    } else {
-                        ", not uploaded yet"
+            // One batch (批量开具): pending rows in one commit, the disk signs each, records
+            // in one commit, one upload; each draft keeps its own outcome.
+            let total = drafts.len();
+            let mut refused = 0;
+            for (i, r) in ctx.wf.issue_batch(drafts)?.into_iter().enumerate() {
+                match r {
+                    Ok(issued) => println!(
+                        "issued {} {} {} (id {}, counter {}){}",
+                        issued.kind,
+                        issued.code,
+                        issued.number,
+                        issued.id.0,
+                        issued.counter,
+                        if issued.uploaded {
+                            ", uploaded"
+                        } else {
+                            ", not uploaded yet"
+                        }
+                    ),
+                    Err(e) if total == 1 => return Err(CmdError::Input(format!("draft 1: {e}"))),
+                    Err(e) => {
+                        refused += 1;
+                        println!("draft {} not issued: {e}", i + 1);
                     }
-                );
+                }
+            }
+            if refused > 0 {
+                return Err(CmdError::Input(format!(
+                    "{refused} of {total} drafts not issued (listed above); the others are issued"
+                )));
             }
         }
         WorkflowCmd::Void { ids, blank, kind } => {

@@ -78,6 +78,10 @@ enum Command {
         /// Simulated disks in parallel (a bench farm); reports the scaling over one disk.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Drafts per issuing call (批量开具): pending rows recorded in one commit, requests
+        /// pipelined on TCP, signed records stored in one commit. 1: one invoice per call.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
         /// SQLite durability of the bench stores: normal (WAL, durable across process
         /// crashes) or full (fsync per commit).
         #[arg(long, default_value = "normal", value_parser = parse_durability)]
@@ -288,6 +292,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             invoices,
             jobs,
+            batch,
             durability,
         } => {
             let disk = match (&cli.disk, &cli.bureau) {
@@ -308,15 +313,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     ));
                 }
             };
-            if invoices == 0 || jobs == 0 || jobs > 64 {
+            if invoices == 0 || jobs == 0 || jobs > 64 || batch == 0 || batch > 10_000 {
                 return Err(CliError::Usage(
-                    "--invoices must be at least 1 and --jobs 1 to 64".into(),
+                    "--invoices must be at least 1, --jobs 1 to 64 and --batch 1 to 10000".into(),
                 ));
             }
             let cfg = bench::BenchConfig {
                 disk,
                 invoices,
                 jobs,
+                batch,
                 dir: cli.data.join("bench"),
                 progress: true,
                 durability,

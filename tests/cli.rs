@@ -287,3 +287,134 @@ fn conformance_junit_record_and_replay_through_the_cli() {
     let err = refused(d, &["replay", "--trace", trace.to_str().unwrap()]);
     assert!(err.contains("--trace: trace line"), "{err}");
 }
+
+/// `taxdisk bench`: a one-disk run and a farm of two, through `Workflow::issue_batch`, with
+/// the raw signing rate of the same run, the ratio, latencies and the scaling; every invoice
+/// is in the bench's store, issued. Bad arguments are one line each.
+#[test]
+fn bench_issues_through_the_workflow_and_reports_rates_ratio_and_scaling() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(
+        d,
+        &["bench", "--invoices", "300", "--batch", "32", "--jobs", "2"],
+    );
+    let line = |prefix: &str| {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {out}"))
+            .to_owned()
+    };
+    let number_after = |l: &str, prefix: &str| -> f64 {
+        l[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let raw = line("raw SM2 signing (one core):");
+    assert!(
+        number_after(&raw, "raw SM2 signing (one core):") > 0.0,
+        "{raw}"
+    );
+    assert!(raw.contains("[75 signatures between the calls]"), "{raw}");
+    let one = line("end-to-end issue, 1 disk:");
+    assert!(
+        number_after(&one, "end-to-end issue, 1 disk:") > 0.0,
+        "{one}"
+    );
+    assert!(one.contains("% of raw signing") && one.contains("[300 invoices, 32 per call]"));
+    assert!(line("latency per call:").contains("p99"));
+    let farm = line("end-to-end issue, 2 disks:");
+    assert!(farm.contains("scaling x"), "{farm}");
+    // One store per disk, each holding its 300 invoices as issued.
+    for db in ["bench-0.db", "bench-1.db", "bench-2.db"] {
+        let conn = rusqlite::Connection::open(d.join("bench").join(db)).unwrap();
+        let (all, issued): (i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), SUM(state = 'issued') FROM invoices",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((all, issued), (300, 300), "{db}");
+    }
+    for bad in [
+        &["bench", "--batch", "0"][..],
+        &["bench", "--invoices", "0"],
+        &["bench", "--jobs", "65"],
+    ] {
+        let e = refused(d, bad);
+        assert!(e.contains("--batch 1 to 10000"), "{e}");
+    }
+}
+
+/// 批量开具 from a file: one `Workflow::issue_batch`; the valid drafts are issued, the refused
+/// one is named with its rule, and the command fails with one line counting it.
+#[test]
+fn h08_batch_file_issues_the_valid_drafts_and_names_the_refused_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--supervisor",
+            "陈主管",
+            "--password",
+            "pw-admin-1",
+            "--address",
+            "厦门市",
+            "--phone",
+            "0592-1",
+            "--bank",
+            "工商银行:4100021209200123456",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "provision",
+            "--taxpayer-id",
+            "91350200MA2XY1234B",
+            "--company",
+            "厦门鹭岛科技",
+        ],
+    );
+    ok(
+        d,
+        &["login", "--user", "陈主管", "--password", "pw-admin-1"],
+    );
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    let mut template: serde_json::Value =
+        serde_json::from_str(&ok(d, &["issue", "--template", "normal"])).unwrap();
+    template["seller"]["name"] = "厦门鹭岛科技".into();
+    template["seller"]["taxpayer_id"] = "91350200MA2XY1234B".into();
+    let mut bad = template.clone();
+    bad["currency"] = "USD".into();
+    let file = d.join("batch.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string(&vec![template.clone(), bad, template]).unwrap(),
+    )
+    .unwrap();
+    let o = taxdisk(d, &["issue", "--file", file.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{out}");
+    assert_eq!(out.matches("issued normal").count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("draft 2 not issued") && l.contains("H7")),
+        "{out}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("1 of 3 drafts not issued"), "{err}");
+    let list = ok(d, &["list"]);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("200.00")).count(),
+        2,
+        "{list}"
+    );
+}
