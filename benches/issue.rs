@@ -37,7 +37,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 use taxdisk_host::disk::{IssueDraft, new_request_id};
 use taxdisk_host::invoice::Invoice;
-use taxdisk_host::store::{DiskRecord, Durability};
+use taxdisk_host::store::{DiskRecord, Durability, PendingInsert};
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
@@ -120,6 +120,62 @@ fn bench(c: &mut Criterion) {
         });
     }
 
+    // SQLite alone for a batch: one transaction for the pending rows, one for the records.
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, user) = new_store(&dir.path().join("stage-batch.db"), Durability::Normal);
+        let invs = invoices();
+        let digests: Vec<_> = invs.iter().map(|i| i.content_digest()).collect();
+        let code = InvoiceCode::new("035002600111").unwrap();
+        let sig = Signature {
+            r: [7; 32],
+            s: [9; 32],
+        };
+        let period = host_period();
+        let now = system_now();
+        let mut n = 0u32;
+        g.bench_function("store_pending_issued_batch", |b| {
+            b.iter_custom(|iters| {
+                let t = Instant::now();
+                let mut done = 0;
+                while done < iters {
+                    let k = (iters - done).min(BATCH as u64) as usize;
+                    let items: Vec<PendingInsert<'_>> = (0..k)
+                        .map(|j| PendingInsert {
+                            invoice: &invs[j % invs.len()],
+                            request_id: new_request_id(),
+                            digest: digests[j % invs.len()],
+                            red_form: None,
+                        })
+                        .collect();
+                    let ids = store.insert_pending_batch(user, period, &items).unwrap();
+                    let recs: Vec<_> = ids
+                        .into_iter()
+                        .map(|id| {
+                            n += 1;
+                            (
+                                id,
+                                DiskRecord {
+                                    code: code.clone(),
+                                    number: InvoiceNumber::new(n).unwrap(),
+                                    counter: u64::from(n),
+                                    time: now,
+                                    signature: sig,
+                                    check_code: Some(check_code(&sig)),
+                                },
+                            )
+                        })
+                        .collect();
+                    for r in store.mark_issued_batch(&recs).unwrap() {
+                        r.unwrap();
+                    }
+                    done += k as u64;
+                }
+                t.elapsed()
+            })
+        });
+    }
+
     let drafts: Vec<IssueDraft> = invoices()
         .iter()
         .map(|inv| issue_draft(inv, [0; 16]))
@@ -140,8 +196,34 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("end_to_end_tcp", |b| b.iter_custom(|n| rig.issue_many(n)));
     drop(rig);
+
+    // Batches: one commit for the pending rows, one for the signed records, requests
+    // pipelined on TCP.
+    let mut rig = inproc_rig(6, Durability::Normal);
+    g.bench_function("end_to_end_batch_inproc", |b| {
+        b.iter_custom(|n| rig.issue_many_batched(n, BATCH))
+    });
+    drop(rig);
+    let mut rig = tcp_rig(7, Durability::Normal);
+    g.bench_function("end_to_end_batch_tcp", |b| {
+        b.iter_custom(|n| rig.issue_many_batched(n, BATCH))
+    });
+    drop(rig);
+    let mut rig = workflow_rig(8, false, Durability::Normal);
+    g.bench_function("workflow_batch_inproc", |b| {
+        b.iter_custom(|n| rig.issue_many(n, BATCH))
+    });
+    drop(rig);
+    let mut rig = workflow_rig(9, true, Durability::Normal);
+    g.bench_function("workflow_batch_tcp", |b| {
+        b.iter_custom(|n| rig.issue_many(n, BATCH))
+    });
+    drop(rig);
     g.finish();
 }
+
+/// Invoices per batch in the batch benches (`taxdisk bench`'s default `--batch`).
+const BATCH: usize = 64;
 
 /// Interleaved blocks of raw signing and end-to-end issuing, in-process and over TCP.
 fn interleaved_ratios() {
@@ -171,6 +253,41 @@ fn interleaved_ratios() {
         "issue/interleaved tcp loopback: raw SM2 {raw:.0}/s, end-to-end {rate:.0}/s, median block ratio {:.1} % \
          (target >= 80 %)",
         100.0 * ratio
+    );
+    drop(rig);
+    let line = |what: &str, target: u32, (raw, rate, ratio): (f64, f64, f64)| {
+        println!(
+            "issue/interleaved {what}: raw SM2 {raw:.0}/s, end-to-end {rate:.0}/s, median block ratio {:.1} % \
+             (target >= {target} %)",
+            100.0 * ratio
+        )
+    };
+    let mut rig = inproc_rig(10, Durability::Normal);
+    line(
+        &format!("batch of {BATCH} in-process"),
+        90,
+        interleaved(BLOCKS, BLOCK, |n| rig.issue_many_batched(n, BATCH)),
+    );
+    drop(rig);
+    let mut rig = tcp_rig(11, Durability::Normal);
+    line(
+        &format!("batch of {BATCH} tcp loopback"),
+        80,
+        interleaved(BLOCKS, BLOCK, |n| rig.issue_many_batched(n, BATCH)),
+    );
+    drop(rig);
+    let mut rig = workflow_rig(12, false, Durability::Normal);
+    line(
+        &format!("Workflow::issue_batch of {BATCH} in-process"),
+        90,
+        interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n, BATCH)),
+    );
+    drop(rig);
+    let mut rig = workflow_rig(13, true, Durability::Normal);
+    line(
+        &format!("Workflow::issue_batch of {BATCH} tcp loopback"),
+        80,
+        interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n, BATCH)),
     );
 }
 
@@ -216,6 +333,50 @@ fn phase_profile(n: usize) {
     );
 }
 
+/// Wall time of each phase of `n` in-process issues in batches of [`BATCH`], per invoice, next
+/// to raw signing measured right after.
+fn batch_phase_profile(n: usize) {
+    let mut rig = inproc_rig(14, Durability::Normal);
+    let mut phases = [Duration::ZERO; 4];
+    let mut done = 0;
+    while done < n {
+        let chunk = (n - done).min(TOP_UP as usize);
+        rig.top_up(chunk as u32);
+        let mut d = 0;
+        while d < chunk {
+            let k = BATCH.min(chunk - d);
+            rig.issue_batch_timed(k, Some(&mut phases));
+            d += k;
+        }
+        done += chunk;
+    }
+    let (key, msg) = raw_sign_setup();
+    let raw = raw_sign_many(&key, &msg, 2_000).as_secs_f64() * 1e6 / 2_000.0;
+    let total: Duration = phases.iter().sum();
+    println!(
+        "issue/batch_phases ({n} in-process issues in batches of {BATCH}, wall time per invoice):"
+    );
+    for (name, d) in [
+        "compose+validate+request",
+        "insert_pending_batch",
+        "disk (issue_pipelined)",
+        "mark_issued_batch",
+    ]
+    .iter()
+    .zip(phases)
+    {
+        println!(
+            "  {name:<26} {:>8.1} us  share {:>5.1} %",
+            d.as_secs_f64() * 1e6 / n as f64,
+            100.0 * d.as_secs_f64() / total.as_secs_f64()
+        );
+    }
+    println!(
+        "  total                      {:>8.1} us/invoice; raw SM2 signature {raw:.1} us",
+        total.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
@@ -227,5 +388,6 @@ fn main() {
     if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
         interleaved_ratios();
         phase_profile(5_000);
+        batch_phase_profile(20_000);
     }
 }

@@ -17,10 +17,13 @@ use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::disk::{DiskClient, IssueDraft, new_request_id};
 use taxdisk_host::invoice::model::{KindFields, Party};
 use taxdisk_host::invoice::{Draft, Invoice, LineInput};
-use taxdisk_host::store::{BankAccount, DiskRecord, Durability, Initialization, Store, UserId};
+use taxdisk_host::store::{
+    BankAccount, DiskRecord, Durability, Initialization, PendingInsert, Store, UserId,
+};
 use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::InProcess;
 use taxdisk_host::transport::tcp::TcpTransport;
+use taxdisk_host::workflow::Workflow;
 use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::message::SignedMessage;
@@ -360,6 +363,87 @@ impl<T: Transport> Rig<T> {
         timed
     }
 
+    /// `k` invoices end to end as one batch, as `Workflow::issue_batch` and `taxdisk bench
+    /// --batch K` do it: compose and validate each (H7, one content digest each), record all
+    /// pending in one transaction (H8), the disk signs each with the requests pipelined where
+    /// the link allows, store all signed records in one transaction.
+    pub fn issue_batch(&mut self, k: usize) {
+        self.issue_batch_timed(k, None);
+    }
+
+    /// [`Rig::issue_batch`], adding the wall time of each phase to `phases` when given:
+    /// compose + validate + request, `insert_pending_batch`, the disk (`issue_pipelined`),
+    /// `mark_issued_batch`.
+    pub fn issue_batch_timed(&mut self, k: usize, phases: Option<&mut [Duration; 4]>) {
+        let t0 = Instant::now();
+        let period = host_period();
+        let prepared: Vec<(Invoice, RequestId, IssueDraft)> = (0..k)
+            .map(|j| {
+                let inv = draft(self.issued + j).validate().unwrap();
+                let id = new_request_id();
+                let d = issue_draft(&inv, id);
+                (inv, id, d)
+            })
+            .collect();
+        let items: Vec<PendingInsert<'_>> = prepared
+            .iter()
+            .map(|(inv, id, d)| PendingInsert {
+                invoice: inv,
+                request_id: *id,
+                digest: d.content_digest,
+                red_form: None,
+            })
+            .collect();
+        let t1 = Instant::now();
+        let ids = self
+            .store
+            .insert_pending_batch(self.user, period, &items)
+            .unwrap();
+        let t2 = Instant::now();
+        let mut records = Vec::with_capacity(k);
+        let window = self.disk.pipeline_depth();
+        self.disk.issue_pipelined(
+            prepared.iter().map(|(_, id, d)| (*id, d.clone())),
+            window,
+            |i, r| {
+                records.push((ids[i], disk_record(&r.unwrap())));
+                true
+            },
+        );
+        let t3 = Instant::now();
+        for r in self.store.mark_issued_batch(&records).unwrap() {
+            r.unwrap();
+        }
+        let t4 = Instant::now();
+        if let Some(p) = phases {
+            for (i, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].into_iter().enumerate() {
+                p[i] += d;
+            }
+        }
+        self.issued += k;
+    }
+
+    /// Issues `n` invoices end to end in batches of `k` ([`Rig::issue_batch`]); answers the
+    /// time of the issuing alone.
+    pub fn issue_many_batched(&mut self, n: u64, k: usize) -> Duration {
+        let mut timed = Duration::ZERO;
+        let mut left = n as usize;
+        while left > 0 {
+            let chunk = left.min(TOP_UP as usize);
+            self.top_up(chunk as u32);
+            let t = Instant::now();
+            let mut done = 0;
+            while done < chunk {
+                let b = k.min(chunk - done);
+                self.issue_batch(b);
+                done += b;
+            }
+            timed += t.elapsed();
+            left -= chunk;
+        }
+        timed
+    }
+
     /// `n` disk issues alone (frame codec, transport, firmware checks, SM2 signing, flash
     /// journal) with a pre-built request per issue: no composition, no SQLite.
     pub fn disk_only_many(&mut self, drafts: &[IssueDraft], n: u64) -> Duration {
@@ -411,4 +495,118 @@ pub fn interleaved(
         n / issue_t.as_secs_f64(),
         ratios[ratios.len() / 2],
     )
+}
+
+/// The invoicing software itself over a provisioned disk: [`Workflow::issue_batch`] with the
+/// automatic upload off (issuing alone: the upload is the bureau's cost, measured by the
+/// bureau bench). Permission checks (H3), buyer saving (H5) and result building included.
+pub struct WfRig {
+    /// The workflow, logged in as the bench supervisor.
+    pub wf: Workflow,
+    /// The bureau that sells the rolls.
+    pub bureau: Bureau,
+    /// The disk's serial.
+    pub serial: DeviceSerial,
+    /// The TCP server, kept alive while the rig lives.
+    pub server: Option<Server>,
+    /// Invoices issued so far.
+    pub issued: usize,
+    _dir: tempfile::TempDir,
+}
+
+/// A [`WfRig`] over an in-process `SimDisk` or, with `tcp`, a served one on loopback.
+pub fn workflow_rig(seed: u64, tcp: bool, durability: Durability) -> WfRig {
+    let (bureau, serial) = bureau_and_serial(seed);
+    let (transport, server): (Box<dyn Transport + Send>, Option<Server>) = if tcp {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let server = Server::start(ServeConfig {
+            sim: sim_config(&bureau, &serial, seed),
+            run_free: false,
+            disk_addr: any,
+            control_addr: any,
+            bureau: BureauSetup::Key(bureau.public_key()),
+        })
+        .unwrap();
+        let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
+        (Box::new(t), Some(server))
+    } else {
+        let sim = SimDisk::new(sim_config(&bureau, &serial, seed)).unwrap();
+        (Box::new(InProcess::new(sim)), None)
+    };
+    let rig = Rig::new(
+        DiskClient::new(transport),
+        bureau,
+        serial,
+        server,
+        durability,
+    );
+    let Rig {
+        disk,
+        bureau,
+        serial,
+        store,
+        server,
+        _dir,
+        ..
+    } = rig;
+    let mut wf = Workflow::new(store, disk, None);
+    wf.set_auto_upload(false);
+    wf.login("bench", "bench-password", &Pin::new(Pin::FACTORY).unwrap())
+        .unwrap();
+    WfRig {
+        wf,
+        bureau,
+        serial,
+        server,
+        issued: 0,
+        _dir,
+    }
+}
+
+impl WfRig {
+    /// Makes sure at least `want` (at most [`TOP_UP`]) blank numbers are loaded.
+    pub fn top_up(&mut self, want: u32) {
+        let want = want.min(TOP_UP);
+        let disk = self.wf.disk();
+        let left = disk.status(InvoiceKind::Electronic).unwrap().blank_left;
+        if left >= want {
+            return;
+        }
+        for g in self
+            .bureau
+            .buy_rolls(BuyRolls {
+                serial: self.serial.clone(),
+                kind: InvoiceKind::Electronic,
+                count: want - left,
+            })
+            .unwrap()
+        {
+            self.wf.disk().load_roll(g).unwrap();
+        }
+    }
+
+    /// Issues `n` invoices with `Workflow::issue_batch` in batches of `k`; answers the time of
+    /// the issuing alone (drafts are built inside the timed part, as a caller would).
+    pub fn issue_many(&mut self, n: u64, k: usize) -> Duration {
+        let mut timed = Duration::ZERO;
+        let mut left = n as usize;
+        while left > 0 {
+            let chunk = left.min(TOP_UP as usize);
+            self.top_up(chunk as u32);
+            let t = Instant::now();
+            let mut done = 0;
+            while done < chunk {
+                let b = k.min(chunk - done);
+                let drafts = (0..b).map(|j| draft(self.issued + j)).collect();
+                for r in self.wf.issue_batch(drafts).unwrap() {
+                    r.unwrap();
+                }
+                self.issued += b;
+                done += b;
+            }
+            timed += t.elapsed();
+            left -= chunk;
+        }
+        timed
+    }
 }

@@ -449,3 +449,36 @@ fn h10_red_special_must_match_its_form() {
     let d = env.wf.red_draft_from_form(&number).unwrap();
     env.wf.issue(d).unwrap();
 }
+
+#[test]
+fn h10_one_form_gives_one_red_invoice_within_a_batch_too() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
+    let blue = blue_special(&mut env);
+    let body = seller_form(&mut env, &blue);
+    let id = env.wf.red_form_fill(&body).unwrap();
+    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    let d = env.wf.red_draft_from_form(&number).unwrap();
+    let blank_before = env
+        .wf
+        .status()
+        .unwrap()
+        .kind(InvoiceKind::Special)
+        .unwrap()
+        .status
+        .blank_left;
+    let results = env.wf.issue_batch(vec![d.clone(), d]).unwrap();
+    let red = results[0].as_ref().unwrap();
+    assert_eq!(red.signed.body.red, Some(RedRef::InfoForm(number)));
+    let e = results[1].as_ref().unwrap_err();
+    says(e, "FAQ 7.4");
+    // The second never reached the disk: one number used.
+    let st = env.wf.status().unwrap();
+    assert_eq!(
+        st.kind(InvoiceKind::Special).unwrap().status.blank_left,
+        blank_before - 1
+    );
+    assert_eq!(
+        env.wf.store().red_form(id).unwrap().state,
+        RedFormState::Used
+    );
+}

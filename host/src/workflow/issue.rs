@@ -128,9 +128,11 @@ impl Workflow {
         let mut results: Vec<Option<Result<Issued, WorkflowError>>> =
             drafts.iter().map(|_| None).collect();
         let mut ready: Vec<(usize, Prepared)> = Vec::with_capacity(drafts.len());
+        // H3 answers the same for every draft of a kind: asked once per (kind, action).
+        let mut allowed: Vec<(InvoiceKind, Action)> = Vec::new();
         for (i, draft) in drafts.into_iter().enumerate() {
             let forms_taken = ready.iter().filter_map(|(_, p)| p.form).collect::<Vec<_>>();
-            match self.prepare_issue(&user, draft, &forms_taken) {
+            match self.prepare_issue(&user, draft, &forms_taken, &mut allowed) {
                 Ok(p) => ready.push((i, p)),
                 Err(e) => results[i] = Some(Err(e)),
             }
@@ -154,6 +156,7 @@ impl Workflow {
         user: &User,
         mut draft: Draft,
         forms_taken: &[RedFormId],
+        allowed: &mut Vec<(InvoiceKind, Action)>,
     ) -> Result<Prepared, WorkflowError> {
         if draft.issuer.trim().is_empty() {
             // 开票人 is the logged-in user unless the draft names one.
@@ -165,7 +168,10 @@ impl Workflow {
         } else {
             Action::Issue
         };
-        self.store.require(user.id, kind, action)?;
+        if !allowed.contains(&(kind, action)) {
+            self.store.require(user.id, kind, action)?;
+            allowed.push((kind, action));
+        }
         let form = self.red_form_for(&draft)?;
         if let Some(f) = form
             && forms_taken.contains(&f)
