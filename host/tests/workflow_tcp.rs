@@ -62,3 +62,87 @@ fn h08_demo_path_over_tcp() {
     assert!(rep.issued.is_empty() && rep.abandoned.is_empty() && rep.voided.is_empty());
     wf.logout().unwrap();
 }
+
+/// A batch over TCP: parts of the batch are recorded and stored while the disk signs the
+/// requests in flight, with lost, corrupted, duplicated and late answers armed on the server:
+/// every draft issued once, every pending row resolved, the disk's journal and the store agree.
+#[test]
+fn h08_batch_over_tcp_overlaps_store_and_disk_and_survives_frame_faults() {
+    use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
+    let mut b = Bureau::open(None, Some(4)).unwrap();
+    b.set_time(nov10()).unwrap();
+    let key = b.public_key();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let bureau = spawn(b, addr).unwrap();
+    let server = Server::start(ServeConfig {
+        sim: SimConfig::new(DeviceSerial::new(SERIAL).unwrap(), key, nov10()),
+        run_free: false,
+        disk_addr: addr,
+        control_addr: addr,
+        bureau: BureauSetup::Key(key),
+    })
+    .unwrap();
+    let t: Box<dyn Transport + Send> =
+        Box::new(TcpTransport::connect(&server.disk_addr().to_string()).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("tcp.db")).unwrap();
+    store
+        .set_durability(taxdisk_host::store::Durability::Normal)
+        .unwrap();
+    let mut wf = Workflow::new(
+        store,
+        DiskClient::with_config(
+            t,
+            taxdisk_host::disk::ClientConfig {
+                attempts: 6,
+                timeout: std::time::Duration::from_millis(80),
+                reconnect_pause: std::time::Duration::from_millis(5),
+                session: None,
+            },
+        ),
+        None,
+    );
+    wf.initialize(&init_form(&bureau.url())).unwrap();
+    wf.provision_disk(&registration(&all_limits()), 0).unwrap();
+    wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    wf.buy_rolls(InvoiceKind::Normal, 100).unwrap();
+    assert!(wf.disk().pipeline_depth() > 1);
+    let actions = [
+        FrameFaultAction::DropAnswer,
+        FrameFaultAction::CorruptAnswer,
+        FrameFaultAction::DuplicateAnswer,
+        FrameFaultAction::DelayAnswer(120),
+        FrameFaultAction::DropRequest,
+    ];
+    for (i, action) in actions.into_iter().enumerate() {
+        let r = server.control(ControlRequest::FrameFault {
+            nth: 7 + 9 * i as u32,
+            action,
+        });
+        assert!(r.is_some());
+    }
+    let drafts: Vec<_> = (0..60).map(|_| normal(&mut wf)).collect();
+    let results = wf.issue_batch(drafts).unwrap();
+    let stats = wf.disk().stats();
+    assert!(
+        stats.retries >= 3 && stats.stale >= 1,
+        "the faults were met: {stats:?}"
+    );
+    let mut numbers: Vec<u32> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().number.get())
+        .collect();
+    assert!(results.iter().all(|r| r.as_ref().unwrap().uploaded));
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 60, "sixty numbers, none doubled");
+    let st = wf.status().unwrap();
+    let k = st.kind(InvoiceKind::Normal).unwrap();
+    assert_eq!((k.status.blank_left, k.status.pending_count), (40, 0));
+    for r in &results {
+        let row = wf.store().invoice(r.as_ref().unwrap().id).unwrap();
+        assert_eq!(row.state, InvoiceState::Uploaded);
+    }
+    let rep = wf.repair().unwrap();
+    assert!(rep.issued.is_empty() && rep.abandoned.is_empty(), "{rep:?}");
+}

@@ -18,9 +18,11 @@ use super::errors::WorkflowError;
 use crate::disk::{DiskError, IssueDraft, new_request_id};
 use crate::invoice::{Draft, Invoice, LineKind, PriceMode};
 use crate::store::{
-    Action, DiskRecord, InvoiceId, InvoiceState, PendingInsert, RedFormId, RedFormState, User,
+    Action, DiskRecord, InvoiceId, InvoiceState, PendingInsert, RedFormId, RedFormState, Store,
+    StoreError, User,
 };
 use rust_decimal::Decimal;
+use std::cell::RefCell;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::time::Timestamp;
@@ -74,6 +76,42 @@ struct Prepared {
     form: Option<RedFormId>,
     request_id: RequestId,
     sent: IssueDraft,
+}
+
+/// Invoices per part of a batch when the store's work overlaps the disk's signing (see
+/// `Workflow::issue_prepared`): a part's commit takes about as long as the disk signs the
+/// requests in flight.
+const OVERLAP_PART: usize = 16;
+
+/// Whether the disk signed what was asked (H8): request id, content digest, totals, kind.
+fn signed_as_asked(p: &Prepared, s: &Signed<IssuedInvoice>) -> bool {
+    let b = &s.body;
+    b.request_id == p.request_id
+        && b.content_digest == p.sent.content_digest
+        && b.amount == p.sent.amount
+        && b.tax == p.sent.tax
+        && b.kind == p.kind
+}
+
+/// Stores the signed records gathered so far in one transaction; each one's outcome goes to
+/// `stored` at its index. A database failure comes back (the records stay pending: repair
+/// stores them from the journal).
+fn store_records(
+    store: &mut Store,
+    gathered: &mut Vec<(usize, InvoiceId, DiskRecord)>,
+    stored: &mut [Option<Result<(), StoreError>>],
+) -> Result<(), StoreError> {
+    if gathered.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<(InvoiceId, DiskRecord)> =
+        gathered.iter().map(|(_, id, r)| (*id, r.clone())).collect();
+    let outcomes = store.mark_issued_batch(&records)?;
+    for ((k, ..), o) in gathered.iter().zip(outcomes) {
+        stored[*k] = Some(o);
+    }
+    gathered.clear();
+    Ok(())
 }
 
 /// The offline limits (D9): a refusal an upload may release.
@@ -202,6 +240,13 @@ impl Workflow {
 
     /// Records `ready` pending, has the disk sign them, stores what was signed and uploads;
     /// fills `results` at each draft's index.
+    ///
+    /// On a link that keeps several requests in flight (the disk is elsewhere: TCP), the
+    /// batch goes in parts of [`OVERLAP_PART`]: a part's pending rows are committed when its
+    /// first request is about to leave (H8: before the disk signs any of them) and the signed
+    /// records are stored as the answers come, so the store's work overlaps the disk's
+    /// signing of the requests in flight. One request at a time (in-process, USB) it is one
+    /// part: one commit before, one after.
     fn issue_prepared(
         &mut self,
         user: &User,
@@ -209,6 +254,13 @@ impl Workflow {
         results: &mut [Option<Result<Issued, WorkflowError>>],
     ) -> Result<(), WorkflowError> {
         let period = self.current_period()?;
+        let n = ready.len();
+        let depth = self.disk.pipeline_depth();
+        let part = if depth > 1 {
+            OVERLAP_PART.max(depth)
+        } else {
+            n.max(1)
+        };
         let items: Vec<PendingInsert<'_>> = ready
             .iter()
             .map(|(_, p)| PendingInsert {
@@ -218,26 +270,71 @@ impl Workflow {
                 red_form: p.form,
             })
             .collect();
-        let ids = self.store.insert_pending_batch(user.id, period, &items)?;
-        drop(items);
-
+        let mut ids: Vec<Option<InvoiceId>> = vec![None; n];
         let mut answers: Vec<Option<Result<Signed<IssuedInvoice>, DiskError>>> =
-            ready.iter().map(|_| None).collect();
-        let mut todo: Vec<usize> = (0..ready.len()).collect();
-        loop {
-            let window = self.disk.pipeline_depth();
-            let requests = todo
-                .iter()
-                .map(|&k| (ready[k].1.request_id, ready[k].1.sent.clone()));
-            self.disk.issue_pipelined(requests, window, |j, answer| {
-                answers[todo[j]] = Some(answer);
-                true
+            (0..n).map(|_| None).collect();
+        // Records stored while answers came (the overlap), by index.
+        let mut stored: Vec<Option<Result<(), StoreError>>> = (0..n).map(|_| None).collect();
+        let mut not_recorded: Option<(usize, StoreError)> = None;
+        let mut db_error: Option<StoreError> = None;
+        {
+            let store = RefCell::new(&mut self.store);
+            let ids_cell = RefCell::new(&mut ids);
+            let mut to_store: Vec<(usize, InvoiceId, DiskRecord)> = Vec::new();
+            let requests = (0..n).map_while(|k| {
+                if k % part == 0 {
+                    let end = (k + part).min(n);
+                    match store
+                        .borrow_mut()
+                        .insert_pending_batch(user.id, period, &items[k..end])
+                    {
+                        Ok(new) => {
+                            for (j, id) in new.into_iter().enumerate() {
+                                ids_cell.borrow_mut()[k + j] = Some(id);
+                            }
+                        }
+                        Err(e) => {
+                            // This part and the rest are not recorded: none of them is sent.
+                            not_recorded = Some((k, e));
+                            return None;
+                        }
+                    }
+                }
+                Some((ready[k].1.request_id, ready[k].1.sent.clone()))
             });
-            // D9: the offline limits were reached while the bureau is back: the upload releases
-            // them; the disk signed none of the refused, so the same request ids go again.
-            let refused: Vec<usize> = todo
-                .iter()
-                .copied()
+            self.disk.issue_pipelined(requests, depth, |k, answer| {
+                let id = ids_cell.borrow()[k];
+                if let (Ok(signed), Some(id)) = (&answer, id)
+                    && signed_as_asked(&ready[k].1, signed)
+                {
+                    to_store.push((k, id, disk_record(signed)));
+                    if part < n
+                        && to_store.len() >= part
+                        && let Err(e) =
+                            store_records(&mut store.borrow_mut(), &mut to_store, &mut stored)
+                    {
+                        // The store fails: send no more (what is in flight still answers).
+                        db_error.get_or_insert(e);
+                    }
+                }
+                answers[k] = Some(answer);
+                db_error.is_none()
+            });
+            if db_error.is_none()
+                && let Err(e) = store_records(&mut store.borrow_mut(), &mut to_store, &mut stored)
+            {
+                db_error = Some(e);
+            }
+        }
+        if let Some(e) = db_error {
+            // Signed records may be unstored: they stay pending for repair (H11).
+            return Err(e.into());
+        }
+
+        // D9: the offline limits were reached while the bureau is back: the upload releases
+        // them; the disk signed none of the refused, so the same request ids go again.
+        loop {
+            let refused: Vec<usize> = (0..n)
                 .filter(|&k| matches!(&answers[k], Some(Err(e)) if offline_limit(e)))
                 .collect();
             if refused.is_empty()
@@ -247,12 +344,29 @@ impl Workflow {
             {
                 break;
             }
-            todo = refused;
+            let requests = refused
+                .iter()
+                .map(|&k| (ready[k].1.request_id, ready[k].1.sent.clone()));
+            self.disk.issue_pipelined(requests, depth, |j, answer| {
+                answers[refused[j]] = Some(answer);
+                true
+            });
         }
 
         let mut signed_items = Vec::new();
+        let mut late: Vec<(InvoiceId, DiskRecord)> = Vec::new();
         for (k, ((i, p), answer)) in ready.into_iter().zip(answers).enumerate() {
-            let id = ids[k];
+            let Some(id) = ids[k] else {
+                results[i] = Some(Err(match not_recorded.take() {
+                    Some((_, e)) => e.into(),
+                    None => WorkflowError::rule(
+                        "issue",
+                        "not recorded pending (an earlier part of the batch failed to record),                          not sent",
+                        "H8",
+                    ),
+                }));
+                continue;
+            };
             let answer = answer.unwrap_or_else(|| {
                 Err(DiskError::Protocol {
                     command: taxdisk_protocol::CommandId::Issue,
@@ -286,13 +400,7 @@ impl Workflow {
                     continue;
                 }
             };
-            let b = &signed.body;
-            if b.request_id != p.request_id
-                || b.content_digest != p.sent.content_digest
-                || b.amount != p.sent.amount
-                || b.tax != p.sent.tax
-                || b.kind != p.kind
-            {
+            if !signed_as_asked(&p, &signed) {
                 // Not what was asked: keep the row pending so repair decides from the journal.
                 results[i] = Some(Err(WorkflowError::Disk(DiskError::Protocol {
                     command: taxdisk_protocol::CommandId::Issue,
@@ -300,18 +408,24 @@ impl Workflow {
                 })));
                 continue;
             }
-            signed_items.push((i, id, p, signed));
+            if stored[k].is_none() {
+                // Signed on a resend after an upload (D9): stored below, with the others.
+                late.push((id, disk_record(&signed)));
+            }
+            signed_items.push((k, i, id, p, signed));
+        }
+        if !late.is_empty() {
+            let mut outcomes = self.store.mark_issued_batch(&late)?.into_iter();
+            for (k, ..) in &signed_items {
+                if stored[*k].is_none() {
+                    stored[*k] = outcomes.next();
+                }
+            }
         }
         if signed_items.is_empty() {
             return Ok(());
         }
-
-        let records: Vec<(InvoiceId, DiskRecord)> = signed_items
-            .iter()
-            .map(|(_, id, _, s)| (*id, disk_record(s)))
-            .collect();
-        let stored = self.store.mark_issued_batch(&records)?;
-        if signed_items.iter().any(|(_, _, _, s)| s.body.oil.is_some()) {
+        if signed_items.iter().any(|(.., s)| s.body.oil.is_some()) {
             // The mirror is for display (H15); the invoices are issued and stored either way,
             // so a failed refresh is not the issue's failure (the next status refreshes it).
             if let Ok(stock) = self.disk.oil_stock() {
@@ -321,7 +435,7 @@ impl Workflow {
         // H5 (FAQ 3.2): each distinct buyer saved once; a buyer that does not save (no name,
         // ...) never fails the issue.
         let mut buyers: Vec<(&crate::invoice::model::Party, bool)> = Vec::new();
-        for (_, _, p, _) in &signed_items {
+        for (_, _, _, p, _) in &signed_items {
             let buyer = &p.invoice.draft().buyer;
             if !buyers.iter().any(|(b, _)| *b == buyer) {
                 let saved = matches!(
@@ -333,18 +447,22 @@ impl Workflow {
         }
         let saved: Vec<bool> = signed_items
             .iter()
-            .map(|(_, _, p, _)| {
+            .map(|(_, _, _, p, _)| {
                 let buyer = &p.invoice.draft().buyer;
                 buyers.iter().any(|(b, s)| *s && *b == buyer)
             })
             .collect();
         let mut note = None;
         let through = self.auto_upload(&mut note);
-        for ((((i, id, p, signed), rec), stored), buyer_saved) in
-            signed_items.into_iter().zip(records).zip(stored).zip(saved)
-        {
-            let (_, rec) = rec;
-            results[i] = Some(match stored {
+        for ((k, i, id, p, signed), buyer_saved) in signed_items.into_iter().zip(saved) {
+            let rec = disk_record(&signed);
+            let outcome = stored[k].take().unwrap_or_else(|| {
+                Err(StoreError::Corrupt(format!(
+                    "invoice {}: its signed record was not stored",
+                    id.0
+                )))
+            });
+            results[i] = Some(match outcome {
                 Ok(()) => Ok(Issued {
                     id,
                     kind: p.kind,
