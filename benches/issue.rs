@@ -55,6 +55,22 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The disk's record of invoice `n` as the store-only benches store it (a fixed signature).
+fn synthetic_record(n: u32) -> DiskRecord {
+    let sig = Signature {
+        r: [7; 32],
+        s: [9; 32],
+    };
+    DiskRecord {
+        code: InvoiceCode::new("035002600111").unwrap(),
+        number: InvoiceNumber::new(n).unwrap(),
+        counter: u64::from(n),
+        time: system_now(),
+        signature: sig,
+        check_code: Some(check_code(&sig)),
+    }
+}
+
 fn invoices() -> Vec<Invoice> {
     (0..3).map(|i| draft(i).validate().unwrap()).collect()
 }
@@ -92,13 +108,7 @@ fn bench(c: &mut Criterion) {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, user) = new_store(&dir.path().join("stage.db"), Durability::Normal);
         let invs = invoices();
-        let code = InvoiceCode::new("035002600111").unwrap();
-        let sig = Signature {
-            r: [7; 32],
-            s: [9; 32],
-        };
         let period = host_period();
-        let now = system_now();
         let mut n = 0u32;
         g.bench_function("store_pending_issued", |b| {
             b.iter(|| {
@@ -107,15 +117,7 @@ fn bench(c: &mut Criterion) {
                 let id = store
                     .insert_pending(user, inv, new_request_id(), period, None)
                     .unwrap();
-                let rec = DiskRecord {
-                    code: code.clone(),
-                    number: InvoiceNumber::new(n).unwrap(),
-                    counter: u64::from(n),
-                    time: now,
-                    signature: sig,
-                    check_code: Some(check_code(&sig)),
-                };
-                store.mark_issued(id, &rec).unwrap();
+                store.mark_issued(id, &synthetic_record(n)).unwrap();
             })
         });
     }
@@ -126,13 +128,7 @@ fn bench(c: &mut Criterion) {
         let (mut store, user) = new_store(&dir.path().join("stage-batch.db"), Durability::Normal);
         let invs = invoices();
         let digests: Vec<_> = invs.iter().map(|i| i.content_digest()).collect();
-        let code = InvoiceCode::new("035002600111").unwrap();
-        let sig = Signature {
-            r: [7; 32],
-            s: [9; 32],
-        };
         let period = host_period();
-        let now = system_now();
         let mut n = 0u32;
         g.bench_function("store_pending_issued_batch", |b| {
             b.iter_custom(|iters| {
@@ -153,17 +149,7 @@ fn bench(c: &mut Criterion) {
                         .into_iter()
                         .map(|id| {
                             n += 1;
-                            (
-                                id,
-                                DiskRecord {
-                                    code: code.clone(),
-                                    number: InvoiceNumber::new(n).unwrap(),
-                                    counter: u64::from(n),
-                                    time: now,
-                                    signature: sig,
-                                    check_code: Some(check_code(&sig)),
-                                },
-                            )
+                            (id, synthetic_record(n))
                         })
                         .collect();
                     for r in store.mark_issued_batch(&recs).unwrap() {
@@ -276,19 +262,19 @@ fn interleaved_ratios() {
         interleaved(BLOCKS, BLOCK, |n| rig.issue_many_batched(n, BATCH)),
     );
     drop(rig);
-    let mut rig = workflow_rig(12, false, Durability::Normal);
-    line(
-        &format!("Workflow::issue_batch of {BATCH} in-process"),
-        90,
-        interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n, BATCH)),
-    );
-    drop(rig);
-    let mut rig = workflow_rig(13, true, Durability::Normal);
-    line(
-        &format!("Workflow::issue_batch of {BATCH} tcp loopback"),
-        80,
-        interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n, BATCH)),
-    );
+    for (seed, tcp) in [(12, false), (13, true)] {
+        let mut rig = workflow_rig(seed, tcp, Durability::Normal);
+        let (what, target) = if tcp {
+            ("tcp loopback", 80)
+        } else {
+            ("in-process", 90)
+        };
+        line(
+            &format!("Workflow::issue_batch of {BATCH} {what}"),
+            target,
+            interleaved(BLOCKS, BLOCK, |n| rig.issue_many(n, BATCH)),
+        );
+    }
 }
 
 /// Wall time of each phase of `n` end-to-end issues (in-process), with their tails: where the

@@ -33,12 +33,9 @@ fn refused(data: &Path, args: &[&str]) -> String {
     err
 }
 
-#[test]
-fn h01_to_h18_workflow_through_the_cli() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    // H2: nothing works before login.
-    assert!(refused(d, &["status"]).contains("not logged in"));
+/// H1 and D1 through the CLI: the company initialized (bureau connection tested) and the disk
+/// provisioned.
+fn init_and_provision(d: &Path) {
     ok(
         d,
         &[
@@ -65,6 +62,15 @@ fn h01_to_h18_workflow_through_the_cli() {
             "厦门鹭岛科技",
         ],
     );
+}
+
+#[test]
+fn h01_to_h18_workflow_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // H2: nothing works before login.
+    assert!(refused(d, &["status"]).contains("not logged in"));
+    init_and_provision(d);
     assert!(refused(d, &["login", "--user", "陈主管", "--password", "wrong"]).contains("H2"));
     ok(
         d,
@@ -356,32 +362,7 @@ fn bench_issues_through_the_workflow_and_reports_rates_ratio_and_scaling() {
 fn h08_batch_file_issues_the_valid_drafts_and_names_the_refused_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(
-        d,
-        &[
-            "init",
-            "--supervisor",
-            "陈主管",
-            "--password",
-            "pw-admin-1",
-            "--address",
-            "厦门市",
-            "--phone",
-            "0592-1",
-            "--bank",
-            "工商银行:4100021209200123456",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "provision",
-            "--taxpayer-id",
-            "91350200MA2XY1234B",
-            "--company",
-            "厦门鹭岛科技",
-        ],
-    );
+    init_and_provision(d);
     ok(
         d,
         &["login", "--user", "陈主管", "--password", "pw-admin-1"],

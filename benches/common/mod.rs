@@ -213,9 +213,15 @@ pub fn inproc_rig(seed: u64, durability: Durability) -> Rig<InProcess<SimDisk>> 
 /// 127.0.0.1 port 0 (its own accept and connection threads), reached with `TcpTransport`.
 pub fn tcp_rig(seed: u64, durability: Durability) -> Rig<TcpTransport> {
     let (bureau, serial) = bureau_and_serial(seed);
+    let (server, t) = serve(&bureau, &serial, seed);
+    Rig::new(DiskClient::new(t), bureau, serial, Some(server), durability)
+}
+
+/// A `SimDisk` served on 127.0.0.1 port 0 and a TCP transport to it.
+fn serve(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> (Server, TcpTransport) {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let server = Server::start(ServeConfig {
-        sim: sim_config(&bureau, &serial, seed),
+        sim: sim_config(bureau, serial, seed),
         run_free: false,
         disk_addr: any,
         control_addr: any,
@@ -223,7 +229,7 @@ pub fn tcp_rig(seed: u64, durability: Durability) -> Rig<TcpTransport> {
     })
     .unwrap();
     let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
-    Rig::new(DiskClient::new(t), bureau, serial, Some(server), durability)
+    (server, t)
 }
 
 impl<T: Transport> Rig<T> {
@@ -276,26 +282,7 @@ impl<T: Transport> Rig<T> {
 
     /// Makes sure at least `want` (at most [`TOP_UP`]) blank numbers are loaded.
     pub fn top_up(&mut self, want: u32) {
-        let want = want.min(TOP_UP);
-        let left = self
-            .disk
-            .status(InvoiceKind::Electronic)
-            .unwrap()
-            .blank_left;
-        if left >= want {
-            return;
-        }
-        for g in self
-            .bureau
-            .buy_rolls(BuyRolls {
-                serial: self.serial.clone(),
-                kind: InvoiceKind::Electronic,
-                count: want - left,
-            })
-            .unwrap()
-        {
-            self.disk.load_roll(g).unwrap();
-        }
+        top_up(&mut self.disk, &mut self.bureau, &self.serial, want);
     }
 
     /// One invoice end to end, as `taxdisk bench` and `Workflow::issue` do it: compose and
@@ -348,19 +335,13 @@ impl<T: Transport> Rig<T> {
     /// Issues `n` invoices end to end; answers the time of the issuing alone (top-ups of blank
     /// numbers between chunks are not timed).
     pub fn issue_many(&mut self, n: u64) -> Duration {
-        let mut timed = Duration::ZERO;
-        let mut left = n;
-        while left > 0 {
-            let chunk = left.min(u64::from(TOP_UP));
-            self.top_up(chunk as u32);
-            let t = Instant::now();
-            for _ in 0..chunk {
-                self.issue_one();
-            }
-            timed += t.elapsed();
-            left -= chunk;
-        }
-        timed
+        let rig = std::cell::RefCell::new(self);
+        timed_chunks(
+            n,
+            1,
+            |want| rig.borrow_mut().top_up(want),
+            |_| rig.borrow_mut().issue_one(),
+        )
     }
 
     /// `k` invoices end to end as one batch, as `Workflow::issue_batch` and `taxdisk bench
@@ -426,22 +407,13 @@ impl<T: Transport> Rig<T> {
     /// Issues `n` invoices end to end in batches of `k` ([`Rig::issue_batch`]); answers the
     /// time of the issuing alone.
     pub fn issue_many_batched(&mut self, n: u64, k: usize) -> Duration {
-        let mut timed = Duration::ZERO;
-        let mut left = n as usize;
-        while left > 0 {
-            let chunk = left.min(TOP_UP as usize);
-            self.top_up(chunk as u32);
-            let t = Instant::now();
-            let mut done = 0;
-            while done < chunk {
-                let b = k.min(chunk - done);
-                self.issue_batch(b);
-                done += b;
-            }
-            timed += t.elapsed();
-            left -= chunk;
-        }
-        timed
+        let rig = std::cell::RefCell::new(self);
+        timed_chunks(
+            n,
+            k,
+            |want| rig.borrow_mut().top_up(want),
+            |b| rig.borrow_mut().issue_batch(b),
+        )
     }
 
     /// `n` disk issues alone (frame codec, transport, firmware checks, SM2 signing, flash
@@ -463,6 +435,57 @@ impl<T: Transport> Rig<T> {
         }
         timed
     }
+}
+
+/// Makes sure at least `want` (at most [`TOP_UP`]) blank electronic numbers are loaded on
+/// `disk`, buying the rest from `bureau`.
+pub fn top_up<T: Transport>(
+    disk: &mut DiskClient<T>,
+    bureau: &mut Bureau,
+    serial: &DeviceSerial,
+    want: u32,
+) {
+    let want = want.min(TOP_UP);
+    let left = disk.status(InvoiceKind::Electronic).unwrap().blank_left;
+    if left >= want {
+        return;
+    }
+    for g in bureau
+        .buy_rolls(BuyRolls {
+            serial: serial.clone(),
+            kind: InvoiceKind::Electronic,
+            count: want - left,
+        })
+        .unwrap()
+    {
+        disk.load_roll(g).unwrap();
+    }
+}
+
+/// Runs `n` issues in chunks of at most [`TOP_UP`], topping up with `top_up` before each chunk
+/// and timing only `issue(k)` calls of at most `k` invoices; answers the time of the issuing.
+pub fn timed_chunks(
+    n: u64,
+    k: usize,
+    mut top_up: impl FnMut(u32),
+    mut issue: impl FnMut(usize),
+) -> Duration {
+    let mut timed = Duration::ZERO;
+    let mut left = n as usize;
+    while left > 0 {
+        let chunk = left.min(TOP_UP as usize);
+        top_up(chunk as u32);
+        let t = Instant::now();
+        let mut done = 0;
+        while done < chunk {
+            let b = k.min(chunk - done);
+            issue(b);
+            done += b;
+        }
+        timed += t.elapsed();
+        left -= chunk;
+    }
+    timed
 }
 
 /// The current host period (what `insert_pending` records before the disk decides).
@@ -518,16 +541,7 @@ pub struct WfRig {
 pub fn workflow_rig(seed: u64, tcp: bool, durability: Durability) -> WfRig {
     let (bureau, serial) = bureau_and_serial(seed);
     let (transport, server): (Box<dyn Transport + Send>, Option<Server>) = if tcp {
-        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let server = Server::start(ServeConfig {
-            sim: sim_config(&bureau, &serial, seed),
-            run_free: false,
-            disk_addr: any,
-            control_addr: any,
-            bureau: BureauSetup::Key(bureau.public_key()),
-        })
-        .unwrap();
-        let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
+        let (server, t) = serve(&bureau, &serial, seed);
         (Box::new(t), Some(server))
     } else {
         let sim = SimDisk::new(sim_config(&bureau, &serial, seed)).unwrap();
@@ -566,47 +580,25 @@ pub fn workflow_rig(seed: u64, tcp: bool, durability: Durability) -> WfRig {
 impl WfRig {
     /// Makes sure at least `want` (at most [`TOP_UP`]) blank numbers are loaded.
     pub fn top_up(&mut self, want: u32) {
-        let want = want.min(TOP_UP);
-        let disk = self.wf.disk();
-        let left = disk.status(InvoiceKind::Electronic).unwrap().blank_left;
-        if left >= want {
-            return;
-        }
-        for g in self
-            .bureau
-            .buy_rolls(BuyRolls {
-                serial: self.serial.clone(),
-                kind: InvoiceKind::Electronic,
-                count: want - left,
-            })
-            .unwrap()
-        {
-            self.wf.disk().load_roll(g).unwrap();
-        }
+        top_up(self.wf.disk(), &mut self.bureau, &self.serial, want);
     }
 
     /// Issues `n` invoices with `Workflow::issue_batch` in batches of `k`; answers the time of
     /// the issuing alone (drafts are built inside the timed part, as a caller would).
     pub fn issue_many(&mut self, n: u64, k: usize) -> Duration {
-        let mut timed = Duration::ZERO;
-        let mut left = n as usize;
-        while left > 0 {
-            let chunk = left.min(TOP_UP as usize);
-            self.top_up(chunk as u32);
-            let t = Instant::now();
-            let mut done = 0;
-            while done < chunk {
-                let b = k.min(chunk - done);
-                let drafts = (0..b).map(|j| draft(self.issued + j)).collect();
-                for r in self.wf.issue_batch(drafts).unwrap() {
-                    r.unwrap();
+        let rig = std::cell::RefCell::new(self);
+        timed_chunks(
+            n,
+            k,
+            |want| rig.borrow_mut().top_up(want),
+            |b| {
+                let mut r = rig.borrow_mut();
+                let drafts = (0..b).map(|j| draft(r.issued + j)).collect();
+                for res in r.wf.issue_batch(drafts).unwrap() {
+                    res.unwrap();
                 }
-                self.issued += b;
-                done += b;
-            }
-            timed += t.elapsed();
-            left -= chunk;
-        }
-        timed
+                r.issued += b;
+            },
+        )
     }
 }

@@ -104,6 +104,16 @@ fn draft(amount: i64) -> IssueDraft {
     }
 }
 
+/// The frame faults armed on the server: lost, corrupted, dropped requests, duplicated, and
+/// answers later than the client waits (the resend's answer and the late one both arrive).
+const FAULTS: [FrameFaultAction; 5] = [
+    FrameFaultAction::DropAnswer,
+    FrameFaultAction::CorruptAnswer,
+    FrameFaultAction::DropRequest,
+    FrameFaultAction::DuplicateAnswer,
+    FrameFaultAction::DelayAnswer(90),
+];
+
 fn config() -> ClientConfig {
     ClientConfig {
         attempts: 6,
@@ -120,14 +130,7 @@ fn thousand_issues_over_tcp_with_faults_no_lost_no_doubled_invoice() {
     let mut c = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
     ready(&mut c, 1000);
     let mut rng = StdRng::seed_from_u64(7);
-    let actions = [
-        FrameFaultAction::DropAnswer,
-        FrameFaultAction::CorruptAnswer,
-        FrameFaultAction::DropRequest,
-        FrameFaultAction::DuplicateAnswer,
-        // Later than the client waits: the resend's answer and this one both arrive.
-        FrameFaultAction::DelayAnswer(90),
-    ];
+    let actions = FAULTS;
     let mut got = Vec::new();
     for i in 0..1000i64 {
         if rng.random_range(0..100) < 25 {
@@ -224,13 +227,7 @@ fn pipelined_issues_over_tcp_with_faults_no_lost_no_doubled_invoice() {
         taxdisk_host::transport::tcp::PIPELINE_DEPTH
     );
     let mut rng = StdRng::seed_from_u64(11);
-    let actions = [
-        FrameFaultAction::DropAnswer,
-        FrameFaultAction::CorruptAnswer,
-        FrameFaultAction::DropRequest,
-        FrameFaultAction::DuplicateAnswer,
-        FrameFaultAction::DelayAnswer(90),
-    ];
+    let actions = FAULTS;
     let mut got = Vec::new();
     for chunk in 0..50i64 {
         for _ in 0..rng.random_range(0..3) {

@@ -8,7 +8,7 @@
 mod workflow_support;
 
 use taxdisk_host::invoice::*;
-use taxdisk_host::store::{Applicant, InvoiceState, RedFormBody, RedFormState};
+use taxdisk_host::store::{Applicant, InvoiceState, RedFormBody, RedFormId, RedFormState};
 use taxdisk_host::workflow::red::red_form_to_xml;
 use taxdisk_host::workflow::{Issued, WorkflowError};
 use taxdisk_protocol::bureau_api::{BureauSettings, Review};
@@ -38,6 +38,16 @@ fn seller_form(env: &mut Env, blue: &Issued) -> RedFormBody {
         lines,
         reason: "退货".into(),
     }
+}
+
+/// A blue special invoice and the seller's form reversing it, filled and approved (B6):
+/// the form's id and its number.
+fn approved_seller_form(env: &mut Env) -> (RedFormId, InfoFormNumber) {
+    let blue = blue_special(env);
+    let body = seller_form(env, &blue);
+    let id = env.wf.red_form_fill(&body).unwrap();
+    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    (id, number)
 }
 
 #[test]
@@ -78,10 +88,7 @@ fn h10_red_special_needs_info_form_one_form_one_invoice() {
 #[test]
 fn h10_wrong_red_is_voided_and_reissued_on_the_same_form() {
     let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
-    let blue = blue_special(&mut env);
-    let body = seller_form(&mut env, &blue);
-    let id = env.wf.red_form_fill(&body).unwrap();
-    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    let (id, number) = approved_seller_form(&mut env);
     let d = env.wf.red_draft_from_form(&number).unwrap();
     let wrong = env.wf.issue(d).unwrap();
     env.wf.void(&[wrong.id]).unwrap();
@@ -435,10 +442,7 @@ fn h10_buyer_form_downloaded_and_issued_by_the_seller() {
 #[test]
 fn h10_red_special_must_match_its_form() {
     let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
-    let blue = blue_special(&mut env);
-    let body = seller_form(&mut env, &blue);
-    let id = env.wf.red_form_fill(&body).unwrap();
-    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    let (_, number) = approved_seller_form(&mut env);
     let mut d = env.wf.red_draft_from_form(&number).unwrap();
     d.lines[0].amount = dec("-500");
     d.lines[0].tax = dec("-65");
@@ -453,10 +457,7 @@ fn h10_red_special_must_match_its_form() {
 #[test]
 fn h10_one_form_gives_one_red_invoice_within_a_batch_too() {
     let mut env = Env::with_rolls(&[InvoiceKind::Special], 10);
-    let blue = blue_special(&mut env);
-    let body = seller_form(&mut env, &blue);
-    let id = env.wf.red_form_fill(&body).unwrap();
-    let number = env.wf.red_form_upload(id).unwrap().number.unwrap();
+    let (id, number) = approved_seller_form(&mut env);
     let d = env.wf.red_draft_from_form(&number).unwrap();
     let blank_before = env
         .wf

@@ -6,7 +6,7 @@
 mod workflow_support;
 
 use std::net::SocketAddr;
-use taxdisk_device_sim::bureau::{Bureau, spawn};
+use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
 use taxdisk_device_sim::sim::SimConfig;
 use taxdisk_host::disk::DiskClient;
@@ -16,9 +16,10 @@ use taxdisk_host::workflow::Workflow;
 use taxdisk_protocol::types::*;
 use workflow_support::*;
 
-#[test]
-fn h08_demo_path_over_tcp() {
-    let mut b = Bureau::open(None, Some(3)).unwrap();
+/// A bureau over HTTP and a disk served by `taxdisk-sim serve`'s server (both on port 0), and a
+/// TCP transport to the disk.
+fn served(seed: u64) -> (BureauServer, Server, Box<dyn Transport + Send>) {
+    let mut b = Bureau::open(None, Some(seed)).unwrap();
     b.set_time(nov10()).unwrap();
     let key = b.public_key();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -31,8 +32,13 @@ fn h08_demo_path_over_tcp() {
         bureau: BureauSetup::Key(key),
     })
     .unwrap();
-    let t: Box<dyn Transport + Send> =
-        Box::new(TcpTransport::connect(&server.disk_addr().to_string()).unwrap());
+    let t = Box::new(TcpTransport::connect(&server.disk_addr().to_string()).unwrap());
+    (bureau, server, t)
+}
+
+#[test]
+fn h08_demo_path_over_tcp() {
+    let (bureau, _server, t) = served(3);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("tcp.db")).unwrap();
     let mut wf = Workflow::new(store, DiskClient::new(t), None);
@@ -69,21 +75,7 @@ fn h08_demo_path_over_tcp() {
 #[test]
 fn h08_batch_over_tcp_overlaps_store_and_disk_and_survives_frame_faults() {
     use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
-    let mut b = Bureau::open(None, Some(4)).unwrap();
-    b.set_time(nov10()).unwrap();
-    let key = b.public_key();
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let bureau = spawn(b, addr).unwrap();
-    let server = Server::start(ServeConfig {
-        sim: SimConfig::new(DeviceSerial::new(SERIAL).unwrap(), key, nov10()),
-        run_free: false,
-        disk_addr: addr,
-        control_addr: addr,
-        bureau: BureauSetup::Key(key),
-    })
-    .unwrap();
-    let t: Box<dyn Transport + Send> =
-        Box::new(TcpTransport::connect(&server.disk_addr().to_string()).unwrap());
+    let (bureau, server, t) = served(4);
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("tcp.db")).unwrap();
     store
