@@ -174,6 +174,18 @@ impl DiskError {
     }
 }
 
+/// A pipelined Issue sent (or whose first send failed) and not yet answered.
+struct InFlight {
+    /// Its place among the items.
+    index: usize,
+    /// Its sequence number.
+    seq: u32,
+    /// Its encoded frame, for resends.
+    frame: Vec<u8>,
+    /// Why its first send failed, if it did (then it is resent when its turn comes).
+    send_failed: Option<DiskError>,
+}
+
 /// Most answers kept for later requests in flight while an earlier one is awaited.
 const MAX_EARLY: usize = 64;
 
@@ -624,8 +636,7 @@ impl<T: Transport> DiskClient<T> {
     {
         let window = window.max(1);
         let mut items = items.into_iter().enumerate();
-        // (index, seq, frame, whether its first send went out)
-        let mut in_flight: std::collections::VecDeque<(usize, u32, Vec<u8>, bool)> =
+        let mut in_flight: std::collections::VecDeque<InFlight> =
             std::collections::VecDeque::with_capacity(window);
         let mut sending = true;
         let mut sent = 0;
@@ -648,11 +659,11 @@ impl<T: Transport> DiskClient<T> {
                     }
                 };
                 self.stats.sends += 1;
-                let ok = match self.transport.send(&frame) {
-                    Ok(()) => true,
+                let send_failed = match self.transport.send(&frame) {
+                    Ok(()) => None,
                     Err(e) => match self.link_failed(e) {
                         // Resent when its turn comes (a first attempt that failed).
-                        Ok(_) => false,
+                        Ok(why) => Some(why),
                         Err(fatal) => {
                             if !self.drain(&mut in_flight, &mut on_answer)
                                 || !on_answer(i, Err(fatal))
@@ -663,7 +674,12 @@ impl<T: Transport> DiskClient<T> {
                         }
                     },
                 };
-                in_flight.push_back((i, seq, frame, ok));
+                in_flight.push_back(InFlight {
+                    index: i,
+                    seq,
+                    frame,
+                    send_failed,
+                });
             }
             let Some(head) = in_flight.pop_front() else {
                 return sent;
@@ -678,7 +694,7 @@ impl<T: Transport> DiskClient<T> {
     /// the caller wants more sent.
     fn drain(
         &mut self,
-        in_flight: &mut std::collections::VecDeque<(usize, u32, Vec<u8>, bool)>,
+        in_flight: &mut std::collections::VecDeque<InFlight>,
         on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
     ) -> bool {
         let mut more = true;
@@ -691,17 +707,17 @@ impl<T: Transport> DiskClient<T> {
     /// The answer to one pipelined Issue: awaited, or resent with its own frame.
     fn settle(
         &mut self,
-        (i, seq, frame, sent): (usize, u32, Vec<u8>, bool),
+        r: InFlight,
         on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
     ) -> bool {
         let command = CommandId::Issue;
-        let answer = if sent {
-            match self.await_answer(command, seq, false) {
+        let (i, seq, frame) = (r.index, r.seq, r.frame);
+        let answer = match r.send_failed {
+            None => match self.await_answer(command, seq, false) {
                 Ok(answer) => answer,
                 Err(e) => self.exchange(command, seq, &frame, 2, Some(e)),
-            }
-        } else {
-            self.exchange(command, seq, &frame, 2, None)
+            },
+            Some(why) => self.exchange(command, seq, &frame, 2, Some(why)),
         };
         let result = match answer {
             Ok(Response::Issue(v)) => Ok(v),

@@ -505,3 +505,45 @@ fn backup_lines(path: &std::path::Path) -> i64 {
         })
         .sum()
 }
+
+/// H4 across an upgrade: a backup written by the previous schema (v2: line rows, month indexes
+/// with the state) restores into this one; it is migrated on a copy and stays as it was.
+#[test]
+fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, admin) = store();
+    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
+        .unwrap();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let id = s
+        .insert_pending(admin, &inv, rid(1), period(2026, 11), None)
+        .unwrap();
+    s.mark_issued(id, &record("031001600104", 1, 1, Timestamp(1_795_000_000)))
+        .unwrap();
+    let backup = s.backup(admin).unwrap();
+    // Turn the backup into what version 2 wrote.
+    {
+        let raw = rusqlite::Connection::open(&backup.path).unwrap();
+        raw.execute_batch(
+            "DROP INDEX invoices_period_kind;
+             CREATE INDEX invoices_period_kind_state ON invoices (period, kind, state);
+             CREATE INDEX invoices_period_state ON invoices (period, state);
+             CREATE TABLE invoice_lines (invoice_id INTEGER NOT NULL, position INTEGER NOT NULL,
+                 PRIMARY KEY (invoice_id, position)) WITHOUT ROWID;
+             INSERT INTO invoice_lines VALUES (1, 1);
+             DELETE FROM schema_version WHERE version = 3;",
+        )
+        .unwrap();
+    }
+    s.mark_voided(admin, id).unwrap();
+    s.restore(admin, &backup.name).unwrap();
+    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Issued);
+    // The backup file is untouched (still version 2) and no copy is left behind.
+    let raw = rusqlite::Connection::open(&backup.path).unwrap();
+    let v: u32 = raw
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 1, "only the backup itself");
+}

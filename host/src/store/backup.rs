@@ -4,8 +4,9 @@
 //! - A backup is `VACUUM INTO` a new file: a consistent snapshot even while WAL is in use.
 //!   Files are named `taxdisk-backup-<unix seconds, 12 digits>-<n>.db`, so names sort by time.
 //! - Restore is for the administrator only, from a backup listed in the folder (a name, never
-//!   a path), of the same schema version. It replaces every table's content in one transaction,
-//!   so a failed restore changes nothing; the restore itself is then audited.
+//!   a path). A backup of an older schema version is migrated on a copy first (the backup
+//!   stays as it was); a newer one is refused. It replaces every table's content in one
+//!   transaction, so a failed restore changes nothing; the restore itself is then audited.
 
 use super::company::SETTING_BACKUP_FOLDER;
 use super::users::{Role, UserId};
@@ -25,6 +26,15 @@ pub struct BackupEntry {
 }
 
 const PREFIX: &str = "taxdisk-backup-";
+
+/// A file removed when dropped (the migrated copy of an old backup).
+struct TempCopy(PathBuf);
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
 
 impl Store {
     fn backup_folder(&self) -> Result<PathBuf, StoreError> {
@@ -95,8 +105,11 @@ impl Store {
             .into_iter()
             .find(|b| b.name == name)
             .ok_or_else(|| StoreError::NotFound(format!("backup {name:?}")))?;
-        let path = entry
-            .path
+        // A backup of an older schema is brought up to this one on a copy (the backup file
+        // itself is never changed), then restored from the copy.
+        let migrated = self.migrated_copy(&entry.path)?;
+        let source = migrated.as_ref().map_or(&entry.path, |m| &m.0);
+        let path = source
             .to_str()
             .ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?
             .to_owned();
@@ -104,10 +117,40 @@ impl Store {
             .execute("ATTACH DATABASE ?1 AS restore_src", [&path])?;
         let result = self.copy_from_attached();
         let detach = self.conn.execute("DETACH DATABASE restore_src", []);
+        drop(migrated);
         result?;
         detach?;
         audit::write(&self.conn, Some(actor), "backup.restore", name)?;
         Ok(())
+    }
+
+    /// When the backup at `path` has an older schema version than this database: a migrated
+    /// copy of it next to it (removed when dropped). `None` when it is current (or newer:
+    /// the version check refuses it).
+    fn migrated_copy(&self, path: &std::path::Path) -> Result<Option<TempCopy>, StoreError> {
+        let theirs: u32 = {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?;
+            // Not a backup of ours (no versions): the version check below says so.
+            conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+                r.get::<_, Option<u32>>(0)
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+        };
+        if theirs == 0 || theirs >= migrate::current(&self.conn)? {
+            return Ok(None);
+        }
+        let mut copy = path.as_os_str().to_owned();
+        copy.push(".migrating");
+        let copy = TempCopy(PathBuf::from(copy));
+        std::fs::copy(path, &copy.0)?;
+        let mut conn = rusqlite::Connection::open(&copy.0)?;
+        migrate::migrate(&mut conn)?;
+        Ok(Some(copy))
     }
 
     fn copy_from_attached(&mut self) -> Result<(), StoreError> {

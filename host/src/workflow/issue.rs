@@ -144,18 +144,20 @@ impl Workflow {
     /// H8 for many drafts at once (批量开具: a list imported or generated in one go), with the
     /// checks and outcomes of [`Workflow::issue`] for each, answered in the order of `drafts`.
     ///
-    /// What a batch shares: the pending rows of all valid drafts are recorded in one
-    /// transaction before the disk signs any of them (H8 holds for each); the requests travel
-    /// pipelined where the link allows ([`DiskClient::issue_pipelined`]); the signed records
-    /// are stored in one transaction; distinct buyers are saved once (H5); one automatic
-    /// upload follows (H11). A draft that fails its checks is not recorded and does not stop
+    /// What a batch shares: the pending rows of the valid drafts are recorded in one
+    /// transaction before the disk signs any of them (H8 holds for each; over a link that
+    /// pipelines, in parts of 16, each committed before its first request leaves); the
+    /// requests travel pipelined where the link allows ([`DiskClient::issue_pipelined`]); the
+    /// signed records are stored together (per part over a pipelined link); distinct buyers
+    /// are saved once (H5); one automatic upload follows (H11). A draft that fails its checks is not recorded and does not stop
     /// the others; a refusal of the disk abandons that draft's row only; when the disk
     /// refuses for its offline limits (D9) while the bureau is reachable, the waiting events
     /// are uploaded and the refused requests are sent again, as for one invoice. A crash at any
     /// point leaves rows pending under their request ids for repair (H11).
     ///
-    /// The outer error is one that stops the whole batch before any disk request (not logged
-    /// in, the disk's period unreadable, the store failing).
+    /// The outer error stops the whole batch: not logged in, the disk's period unreadable, or
+    /// the store failing (then no further request is sent, and invoices the disk signed
+    /// before stay pending until repair stores them from the journal, H11).
     ///
     /// [`DiskClient::issue_pipelined`]: crate::disk::DiskClient::issue_pipelined
     pub fn issue_batch(
