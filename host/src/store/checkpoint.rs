@@ -9,7 +9,8 @@
 //! [`RESTART_PAGES`] (writers that never pause), a `RESTART` checkpoint waits for the current
 //! writer and starts the log over, so the WAL file stays bounded.
 //!
-//! Dropping the [`Checkpointer`] stops the thread (it wakes at once) and joins it.
+//! Dropping the store (or going back to `Durability::Full`) stops the thread: it wakes at
+//! once and is joined.
 
 use super::StoreError;
 use rusqlite::Connection;
