@@ -34,12 +34,12 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use taxdisk_host::disk::new_request_id;
-use taxdisk_host::export::xlsx::{ExportRow, export_month};
 use taxdisk_host::invoice::Invoice;
 use taxdisk_host::store::migrate;
 use taxdisk_host::store::{
     DiskRecord, Durability, InvoiceState, MonthQuery, Store, StoredInvoice, UserId,
 };
+use taxdisk_host::workflow::output::export_stored;
 use taxdisk_protocol::Period;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber, Signature};
@@ -205,29 +205,9 @@ fn load_month(store: &Store, p: Period) -> Vec<StoredInvoice> {
     rows
 }
 
-/// As `Workflow::export_month` (host/src/workflow/output.rs) builds the export rows.
+/// The export `Workflow::export_month` writes for these rows.
 fn export(rows: &[StoredInvoice], p: Period, path: &Path) -> usize {
-    let texts: Vec<(String, String)> = rows
-        .iter()
-        .filter_map(|s| s.disk.as_ref())
-        .map(|d| (d.code.as_str().to_owned(), format!("{:08}", d.number.get())))
-        .collect();
-    let export: Vec<ExportRow<'_>> = rows
-        .iter()
-        .zip(&texts)
-        .filter_map(|(s, (code, number))| {
-            let d = s.disk.as_ref()?;
-            Some(ExportRow {
-                invoice: &s.invoice,
-                code,
-                number,
-                issued_at: d.time,
-                voided: s.state == InvoiceState::Voided,
-                uploaded: s.state == InvoiceState::Uploaded,
-            })
-        })
-        .collect();
-    export_month(&export, p, path).unwrap().invoices
+    export_stored(rows, p, path).unwrap().invoices
 }
 
 fn bench(c: &mut Criterion) {

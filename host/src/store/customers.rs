@@ -84,15 +84,8 @@ type CustomerRow = (
 );
 
 fn row_customer(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+    // rusqlite reads a row into a tuple of its columns in order.
+    CustomerRow::try_from(r)
 }
 
 fn to_customer(

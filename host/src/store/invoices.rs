@@ -226,20 +226,8 @@ type RawRow = (
 );
 
 fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-    ))
+    // rusqlite reads a row into a tuple of its columns in order.
+    RawRow::try_from(r)
 }
 
 fn to_row(r: RawRow) -> Result<InvoiceRow, StoreError> {
@@ -281,24 +269,8 @@ type RawFull = (
 );
 
 fn raw_full(r: &Row<'_>) -> rusqlite::Result<RawFull> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-        r.get(13)?,
-        r.get(14)?,
-        r.get(15)?,
-    ))
+    // rusqlite reads a row into a tuple of its columns in order.
+    RawFull::try_from(r)
 }
 
 fn to_full(r: RawFull) -> Result<StoredInvoice, StoreError> {

@@ -150,21 +150,8 @@ type ProductRow = (
 );
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-    ))
+    // rusqlite reads a row into a tuple of its columns in order.
+    ProductRow::try_from(r)
 }
 
 fn to_product(r: ProductRow) -> Result<Product, StoreError> {

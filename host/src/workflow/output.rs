@@ -14,6 +14,37 @@ use std::path::Path;
 use taxdisk_protocol::checkcode::{check_code, cipher_area};
 use taxdisk_protocol::time::Period;
 
+/// H16: writes the month's .xlsx of stored invoices (those the disk signed; the rest are
+/// skipped): code and number as printed, the disk's time, voided and uploaded marks. What
+/// [`Workflow::export_month`] writes after choosing the rows.
+pub fn export_stored(
+    rows: &[StoredInvoice],
+    period: Period,
+    path: &Path,
+) -> Result<ExportSummary, crate::export::xlsx::ExportError> {
+    let signed: Vec<(&StoredInvoice, &crate::store::DiskRecord)> = rows
+        .iter()
+        .filter_map(|s| s.disk.as_ref().map(|d| (s, d)))
+        .collect();
+    let texts: Vec<(String, String)> = signed
+        .iter()
+        .map(|(_, d)| (d.code.as_str().to_owned(), format!("{:08}", d.number.get())))
+        .collect();
+    let export: Vec<ExportRow<'_>> = signed
+        .iter()
+        .zip(&texts)
+        .map(|((s, d), (code, number))| ExportRow {
+            invoice: &s.invoice,
+            code,
+            number,
+            issued_at: d.time,
+            voided: s.state == InvoiceState::Voided,
+            uploaded: s.state == InvoiceState::Uploaded,
+        })
+        .collect();
+    export_month(&export, period, path)
+}
+
 impl Workflow {
     /// H4 (FAQ 2.7): sets the backup folder.
     pub fn set_backup_folder(&mut self, folder: &Path) -> Result<(), WorkflowError> {
@@ -66,27 +97,7 @@ impl Workflow {
                 }
                 Ok(())
             })?;
-        let texts: Vec<(String, String)> = rows
-            .iter()
-            .filter_map(|s| s.disk.as_ref())
-            .map(|d| (d.code.as_str().to_owned(), format!("{:08}", d.number.get())))
-            .collect();
-        let export: Vec<ExportRow<'_>> = rows
-            .iter()
-            .zip(&texts)
-            .filter_map(|(s, (code, number))| {
-                let d = s.disk.as_ref()?;
-                Some(ExportRow {
-                    invoice: &s.invoice,
-                    code,
-                    number,
-                    issued_at: d.time,
-                    voided: s.state == InvoiceState::Voided,
-                    uploaded: s.state == InvoiceState::Uploaded,
-                })
-            })
-            .collect();
-        Ok(export_month(&export, period, path)?)
+        Ok(export_stored(&rows, period, path)?)
     }
 
     /// H3 (已开发票查询): the invoices of a month the user may query (the administrator all;
