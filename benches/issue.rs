@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 use taxdisk_host::disk::{IssueDraft, new_request_id};
 use taxdisk_host::invoice::Invoice;
 use taxdisk_host::store::{DiskRecord, Durability, PendingInsert};
+use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
@@ -65,7 +66,7 @@ fn synthetic_record(n: u32) -> DiskRecord {
         code: InvoiceCode::new("035002600111").unwrap(),
         number: InvoiceNumber::new(n).unwrap(),
         counter: u64::from(n),
-        time: system_now(),
+        time: Timestamp::now(),
         signature: sig,
         check_code: Some(check_code(&sig)),
     }

@@ -408,7 +408,7 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
     let mut cfg = SimConfig::new(
         serial.clone(),
         bureau.public_key(),
-        crate::wiring::system_now(),
+        taxdisk_protocol::Timestamp::now(),
     );
     cfg.seed = i as u64;
     // Room for the journal: 256-byte records, with slack, at least 16 MiB.

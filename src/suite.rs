@@ -85,7 +85,7 @@ fn link(
             // A fresh reference simulator: its bureau secret and control are ours.
             let key = setup(sign::signing_key(&REFERENCE_BUREAU_SECRET), "reference bureau key")?;
             let serial = setup(DeviceSerial::new("661900000001"), "serial")?;
-            let cfg = SimConfig::new(serial, sign::public_key(&key), crate::wiring::system_now());
+            let cfg = SimConfig::new(serial, sign::public_key(&key), taxdisk_protocol::Timestamp::now());
             let sim = Arc::new(Mutex::new(setup(SimDisk::new(cfg), "simulator")?));
             let handle = sim.clone();
             let ctl = FnControl(move |req| match handle.lock() {

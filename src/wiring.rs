@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::bureau_client::BureauClient;
@@ -84,16 +83,6 @@ pub enum WiringError {
     Transport(String),
 }
 
-/// The system clock as a disk timestamp.
-pub fn system_now() -> Timestamp {
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
-
 /// The embedded bureau: its state file in the data folder, served on 127.0.0.1 port 0.
 pub fn embedded_bureau(db: &Path, time: Option<Timestamp>) -> Result<BureauServer, WiringError> {
     let mut b = Bureau::open(Some(db), Some(EMBEDDED_BUREAU_SEED))
@@ -168,7 +157,7 @@ pub fn open_disk(
             }
             let serial =
                 DeviceSerial::new(DEFAULT_SERIAL).map_err(|e| WiringError::Sim(e.to_string()))?;
-            let mut cfg = SimConfig::new(serial, bureau_key, system_now());
+            let mut cfg = SimConfig::new(serial, bureau_key, Timestamp::now());
             cfg.image = Some(path.clone());
             let mut sim = SimDisk::new(cfg).map_err(|e| WiringError::Sim(e.to_string()))?;
             sim.control(ControlRequest::RunFree(true));

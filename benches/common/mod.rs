@@ -10,7 +10,7 @@
 use rust_decimal::Decimal;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use taxdisk_device_sim::bureau::Bureau;
 use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
@@ -37,16 +37,6 @@ pub const BENCH_TIN: &str = "91350100M000100Y43";
 pub const BUYER_TIN: &str = "110108123456789";
 /// Most blank numbers topped up at once: the disk holds 16 rolls of 1,000.
 pub const TOP_UP: u32 = 8_000;
-
-/// Seconds since the Unix epoch by the system clock (the disk's start time, the host period).
-pub fn system_now() -> Timestamp {
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
 
 /// The `i`th bench draft: 1 to 3 service lines at 6 %, as src/bench.rs `draft`.
 pub fn draft(i: usize) -> Draft {
@@ -124,7 +114,7 @@ pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
         code: InvoiceCode::new("035002600111").unwrap(),
         number: InvoiceNumber::new(12_345).unwrap(),
         counter: 12_345,
-        time: system_now(),
+        time: Timestamp::now(),
         request_id: [1; 16],
         content_digest: [2; 32],
         buyer: Some(TaxpayerId::new(BUYER_TIN).unwrap()),
@@ -191,7 +181,7 @@ fn bureau_and_serial(seed: u64) -> (Bureau, DeviceSerial) {
 }
 
 fn sim_config(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> SimConfig {
-    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), system_now());
+    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), Timestamp::now());
     cfg.seed = seed;
     cfg
 }
@@ -291,7 +281,7 @@ impl<T: Transport> Rig<T> {
     pub fn issue_one(&mut self) {
         let inv = draft(self.issued).validate().unwrap();
         let request_id = new_request_id();
-        let period = system_now().period();
+        let period = Timestamp::now().period();
         let id = self
             .store
             .insert_pending(self.user, &inv, request_id, period, None)
@@ -490,7 +480,7 @@ pub fn timed_chunks(
 
 /// The current host period (what `insert_pending` records before the disk decides).
 pub fn host_period() -> Period {
-    system_now().period()
+    Timestamp::now().period()
 }
 
 /// Median of interleaved blocks: `block` raw signatures, then `block` issues with `f`, repeated

@@ -13,6 +13,18 @@ pub const CST_OFFSET_SECS: i64 = 8 * 3600;
 )]
 pub struct Timestamp(pub u64);
 
+#[cfg(feature = "std")]
+impl Timestamp {
+    /// The system clock as a timestamp (a clock before 1970 reads as 1970).
+    pub fn now() -> Timestamp {
+        Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        )
+    }
+}
+
 /// A calendar date and time of day in China Standard Time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CivilTime {

@@ -4,7 +4,6 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 use taxdisk_device_sim::bureau::{self, Bureau};
 use taxdisk_device_sim::serve::args::{BureauArgs, Cli, Command, ControlArgs, ServeArgs};
 use taxdisk_device_sim::serve::shutdown::StopSignals;
@@ -36,15 +35,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn system_now() -> Timestamp {
-    // A clock before 1970 reads as 1970.
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    )
-}
-
 /// Prints one JSON line on stdout and flushes it (a test or bench reads it from a pipe).
 fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
     use std::io::Write;
@@ -56,7 +46,7 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
 }
 
 fn serve(a: ServeArgs) -> Result<(), String> {
-    let cfg = a.to_config(system_now())?;
+    let cfg = a.to_config(Timestamp::now())?;
     // Installed first, so a signal during start-up is not lost.
     let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
     let server = Server::start(cfg).map_err(|e| e.to_string())?;

@@ -128,7 +128,7 @@ impl Bureau {
 
     /// The bureau clock: the virtual time if set, else the system time.
     pub fn now(&self) -> Timestamp {
-        self.virtual_time.unwrap_or_else(system_now)
+        self.virtual_time.unwrap_or_else(Timestamp::now)
     }
 
     /// Sets the virtual clock (kept across restarts) (`POST /admin/time`).
@@ -280,16 +280,6 @@ fn check_kinds(kinds: &[KindLimits]) -> Result<(), BureauError> {
         }
     }
     Ok(())
-}
-
-/// The system clock as a [`Timestamp`] (0 before 1970, which a real clock never is).
-fn system_now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
 }
 
 /// 32 secret bytes that form a valid SM2 scalar: from a ChaCha20 stream seeded with `seed`, or
