@@ -43,19 +43,6 @@ use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
 
-/// Resident set size of this process in KiB (Linux), to see that memory stays flat.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The disk's record of invoice `n` as the store-only benches store it (a fixed signature).
 fn synthetic_record(n: u32) -> DiskRecord {
     let sig = Signature {

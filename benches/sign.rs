@@ -8,6 +8,9 @@
 // Benches may unwrap: a failed setup is a broken bench, and a panic says where.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::bench_invoice;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
@@ -16,24 +19,9 @@ use taxdisk_protocol::sign;
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::*;
 
+/// The bench invoice at a fixed time (2026-11-10 10:00 CST).
 fn body() -> IssuedInvoice {
-    IssuedInvoice {
-        serial: DeviceSerial::new("661234567890").unwrap(),
-        machine: 0,
-        kind: InvoiceKind::Electronic,
-        variant: Variant::Standard,
-        code: InvoiceCode::new("035002600111").unwrap(),
-        number: InvoiceNumber::new(12_345).unwrap(),
-        counter: 12_345,
-        time: Timestamp(1_794_276_000), // 2026-11-10 10:00 CST
-        request_id: [1; 16],
-        content_digest: [2; 32],
-        buyer: Some(TaxpayerId::new("110108123456789").unwrap()),
-        amount: Fen(12_345),
-        tax: Fen(741),
-        red: None,
-        oil: None,
-    }
+    bench_invoice(Timestamp(1_794_276_000))
 }
 
 fn sm2(c: &mut Criterion) {

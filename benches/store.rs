@@ -39,7 +39,7 @@ use taxdisk_host::store::migrate;
 use taxdisk_host::store::{
     DiskRecord, Durability, InvoiceState, MonthQuery, Store, StoredInvoice, UserId,
 };
-use taxdisk_host::workflow::output::export_stored;
+use taxdisk_host::workflow::output::{export_rows, export_stored};
 use taxdisk_protocol::Period;
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber, Signature};
@@ -93,18 +93,6 @@ fn insert_issue(store: &mut Store, user: UserId, inv: &Invoice, m: u8, i: u32) {
         .insert_pending(user, inv, new_request_id(), period(m), None)
         .unwrap();
     store.mark_issued(id, &record(m, i)).unwrap();
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// `target/` of this build: the bench runs as `target/<profile>/deps/store-<hash>`.
@@ -188,21 +176,9 @@ fn big_store(per_month: u32, dir: &Path) -> (Store, UserId, PathBuf) {
     (store, user, db)
 }
 
+/// The rows `Workflow::export_month` loads for the month.
 fn load_month(store: &Store, p: Period) -> Vec<StoredInvoice> {
-    let mut rows = Vec::new();
-    store
-        .for_each_in_month(&MonthQuery::period(p), |s| {
-            if matches!(
-                s.state,
-                InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
-            ) && s.disk.is_some()
-            {
-                rows.push(s);
-            }
-            Ok(())
-        })
-        .unwrap();
-    rows
+    export_rows(store, p).unwrap()
 }
 
 /// The export `Workflow::export_month` writes for these rows.

@@ -102,11 +102,10 @@ pub fn new_store(path: &Path, durability: Durability) -> (Store, UserId) {
     (store, user)
 }
 
-/// A fixed signing key and the message the disk signs for an invoice (an `IssuedInvoice`'s
-/// canonical bytes), for raw SM2 signing next to the issue path.
-pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
-    let key = sign::signing_key(&[0x42; 32]).unwrap();
-    let body = IssuedInvoice {
+/// The invoice the signing benches sign, as the disk would record it at `time`: its
+/// canonical bytes (129 bytes) are the message of an issue.
+pub fn bench_invoice(time: Timestamp) -> IssuedInvoice {
+    IssuedInvoice {
         serial: DeviceSerial::new("661234567890").unwrap(),
         machine: 0,
         kind: InvoiceKind::Electronic,
@@ -114,7 +113,7 @@ pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
         code: InvoiceCode::new("035002600111").unwrap(),
         number: InvoiceNumber::new(12_345).unwrap(),
         counter: 12_345,
-        time: Timestamp::now(),
+        time,
         request_id: [1; 16],
         content_digest: [2; 32],
         buyer: Some(TaxpayerId::new(BUYER_TIN).unwrap()),
@@ -122,8 +121,27 @@ pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
         tax: Fen(741),
         red: None,
         oil: None,
-    };
-    (key, body.message())
+    }
+}
+
+/// A fixed signing key and the message the disk signs for an invoice (an `IssuedInvoice`'s
+/// canonical bytes), for raw SM2 signing next to the issue path.
+pub fn raw_sign_setup() -> (sign::Sm2SigningKey, Vec<u8>) {
+    let key = sign::signing_key(&[0x42; 32]).unwrap();
+    (key, bench_invoice(Timestamp::now()).message())
+}
+
+/// Resident set size of this process in KiB (Linux), to see that memory stays flat.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// `n` raw SM2 signatures of `msg`; answers the time taken.

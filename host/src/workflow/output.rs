@@ -14,6 +14,26 @@ use std::path::Path;
 use taxdisk_protocol::checkcode::{check_code, cipher_area};
 use taxdisk_protocol::time::Period;
 
+/// H16: the stored invoices of `period` a month export covers: those the disk signed
+/// (issued, uploaded, voided; the writer marks the voided), with their content.
+pub fn export_rows(
+    store: &crate::store::Store,
+    period: Period,
+) -> Result<Vec<StoredInvoice>, crate::store::StoreError> {
+    let mut rows = Vec::new();
+    store.for_each_in_month(&MonthQuery::period(period), |s| {
+        if matches!(
+            s.state,
+            InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
+        ) && s.disk.is_some()
+        {
+            rows.push(s);
+        }
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
 /// H16: writes the month's .xlsx of stored invoices (those the disk signed; the rest are
 /// skipped): code and number as printed, the disk's time, voided and uploaded marks. What
 /// [`Workflow::export_month`] writes after choosing the rows.
@@ -85,18 +105,7 @@ impl Workflow {
         path: &Path,
     ) -> Result<ExportSummary, WorkflowError> {
         self.require_user("export")?;
-        let mut rows: Vec<StoredInvoice> = Vec::new();
-        self.store
-            .for_each_in_month(&MonthQuery::period(period), |s| {
-                if matches!(
-                    s.state,
-                    InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
-                ) && s.disk.is_some()
-                {
-                    rows.push(s);
-                }
-                Ok(())
-            })?;
+        let rows = export_rows(&self.store, period)?;
         Ok(export_stored(&rows, period, path)?)
     }
 
