@@ -93,24 +93,35 @@ fn signed_as_asked(p: &Prepared, s: &Signed<IssuedInvoice>) -> bool {
         && b.kind == p.kind
 }
 
-/// Stores the signed records gathered so far in one transaction; each one's outcome goes to
-/// `stored` at its index. A database failure comes back (the records stay pending: repair
-/// stores them from the journal).
+/// Signed records waiting to be stored together, with each one's place in the batch.
+#[derive(Default)]
+struct Gathered {
+    at: Vec<usize>,
+    records: Vec<(InvoiceId, DiskRecord)>,
+}
+
+/// Stores the gathered signed records in one transaction; each one's outcome goes to
+/// `stored` and its record to `kept` at its place in the batch. A database failure comes
+/// back (the records stay pending: repair stores them from the journal).
 fn store_records(
     store: &mut Store,
-    gathered: &mut Vec<(usize, InvoiceId, DiskRecord)>,
+    gathered: &mut Gathered,
     stored: &mut [Option<Result<(), StoreError>>],
+    kept: &mut [Option<DiskRecord>],
 ) -> Result<(), StoreError> {
-    if gathered.is_empty() {
+    if gathered.at.is_empty() {
         return Ok(());
     }
-    let records: Vec<(InvoiceId, DiskRecord)> =
-        gathered.iter().map(|(_, id, r)| (*id, r.clone())).collect();
-    let outcomes = store.mark_issued_batch(&records)?;
-    for ((k, ..), o) in gathered.iter().zip(outcomes) {
-        stored[*k] = Some(o);
+    let outcomes = store.mark_issued_batch(&gathered.records)?;
+    for ((k, o), (_, rec)) in gathered
+        .at
+        .drain(..)
+        .zip(outcomes)
+        .zip(gathered.records.drain(..))
+    {
+        stored[k] = Some(o);
+        kept[k] = Some(rec);
     }
-    gathered.clear();
     Ok(())
 }
 
@@ -170,10 +181,13 @@ impl Workflow {
         let mut ready: Vec<(usize, Prepared)> = Vec::with_capacity(drafts.len());
         // H3 answers the same for every draft of a kind: asked once per (kind, action).
         let mut allowed: Vec<(InvoiceKind, Action)> = Vec::new();
+        let mut forms_taken: Vec<RedFormId> = Vec::new();
         for (i, draft) in drafts.into_iter().enumerate() {
-            let forms_taken = ready.iter().filter_map(|(_, p)| p.form).collect::<Vec<_>>();
             match self.prepare_issue(&user, draft, &forms_taken, &mut allowed) {
-                Ok(p) => ready.push((i, p)),
+                Ok(p) => {
+                    forms_taken.extend(p.form);
+                    ready.push((i, p));
+                }
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
@@ -277,12 +291,14 @@ impl Workflow {
             (0..n).map(|_| None).collect();
         // Records stored while answers came (the overlap), by index.
         let mut stored: Vec<Option<Result<(), StoreError>>> = (0..n).map(|_| None).collect();
+        // Their records, kept for the answers.
+        let mut kept: Vec<Option<DiskRecord>> = vec![None; n];
         let mut not_recorded: Option<(usize, StoreError)> = None;
         let mut db_error: Option<StoreError> = None;
         {
             let store = RefCell::new(&mut self.store);
             let ids_cell = RefCell::new(&mut ids);
-            let mut to_store: Vec<(usize, InvoiceId, DiskRecord)> = Vec::new();
+            let mut to_store = Gathered::default();
             let requests = (0..n).map_while(|k| {
                 if k % part == 0 {
                     let end = (k + part).min(n);
@@ -309,11 +325,16 @@ impl Workflow {
                 if let (Ok(signed), Some(id)) = (&answer, id)
                     && signed_as_asked(&ready[k].1, signed)
                 {
-                    to_store.push((k, id, disk_record(signed)));
+                    to_store.at.push(k);
+                    to_store.records.push((id, disk_record(signed)));
                     if part < n
-                        && to_store.len() >= part
-                        && let Err(e) =
-                            store_records(&mut store.borrow_mut(), &mut to_store, &mut stored)
+                        && to_store.at.len() >= part
+                        && let Err(e) = store_records(
+                            &mut store.borrow_mut(),
+                            &mut to_store,
+                            &mut stored,
+                            &mut kept,
+                        )
                     {
                         // The store fails: send no more (what is in flight still answers).
                         db_error.get_or_insert(e);
@@ -323,7 +344,12 @@ impl Workflow {
                 db_error.is_none()
             });
             if db_error.is_none()
-                && let Err(e) = store_records(&mut store.borrow_mut(), &mut to_store, &mut stored)
+                && let Err(e) = store_records(
+                    &mut store.borrow_mut(),
+                    &mut to_store,
+                    &mut stored,
+                    &mut kept,
+                )
             {
                 db_error = Some(e);
             }
@@ -356,7 +382,7 @@ impl Workflow {
         }
 
         let mut signed_items = Vec::new();
-        let mut late: Vec<(InvoiceId, DiskRecord)> = Vec::new();
+        let mut late = Gathered::default();
         for (k, ((i, p), answer)) in ready.into_iter().zip(answers).enumerate() {
             let Some(id) = ids[k] else {
                 results[i] = Some(Err(match not_recorded.take() {
@@ -412,18 +438,12 @@ impl Workflow {
             }
             if stored[k].is_none() {
                 // Signed on a resend after an upload (D9): stored below, with the others.
-                late.push((id, disk_record(&signed)));
+                late.at.push(k);
+                late.records.push((id, disk_record(&signed)));
             }
             signed_items.push((k, i, id, p, signed));
         }
-        if !late.is_empty() {
-            let mut outcomes = self.store.mark_issued_batch(&late)?.into_iter();
-            for (k, ..) in &signed_items {
-                if stored[*k].is_none() {
-                    stored[*k] = outcomes.next();
-                }
-            }
-        }
+        store_records(&mut self.store, &mut late, &mut stored, &mut kept)?;
         if signed_items.is_empty() {
             return Ok(());
         }
@@ -457,15 +477,8 @@ impl Workflow {
         let mut note = None;
         let through = self.auto_upload(&mut note);
         for ((k, i, id, p, signed), buyer_saved) in signed_items.into_iter().zip(saved) {
-            let rec = disk_record(&signed);
-            let outcome = stored[k].take().unwrap_or_else(|| {
-                Err(StoreError::Corrupt(format!(
-                    "invoice {}: its signed record was not stored",
-                    id.0
-                )))
-            });
-            results[i] = Some(match outcome {
-                Ok(()) => Ok(Issued {
+            results[i] = Some(match (stored[k].take(), kept[k].take()) {
+                (Some(Ok(())), Some(rec)) => Ok(Issued {
                     id,
                     kind: p.kind,
                     code: rec.code,
@@ -478,7 +491,12 @@ impl Workflow {
                     buyer_saved,
                     signed,
                 }),
-                Err(e) => Err(e.into()),
+                (Some(Err(e)), _) => Err(e.into()),
+                _ => Err(StoreError::Corrupt(format!(
+                    "invoice {}: its signed record was not stored",
+                    id.0
+                ))
+                .into()),
             });
         }
         Ok(())
