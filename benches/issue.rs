@@ -4,26 +4,29 @@
 //!
 //! - `issue/raw_sm2_sign`: `sign::sign_bytes` over an `IssuedInvoice`'s canonical message;
 //! - `issue/compose`: draft -> `validate` -> `content_digest` (host composition, H7);
-//! - `issue/content_digest`: the digest alone (computed twice per issue today: in
-//!   `Store::insert_pending` and in `Invoice::issue_request`);
+//! - `issue/content_digest`: the digest alone (computed once per issue);
 //! - `issue/store_pending_issued`: `insert_pending` + `mark_issued` alone (SQLite, WAL,
 //!   `Durability::Normal`), with pre-validated invoices and a synthetic disk record;
+//!   `issue/store_pending_issued_batch`: the same with the batch calls, 64 per transaction;
 //! - `issue/disk_inproc`, `issue/disk_tcp`: `DiskClient::issue_with_id` alone with pre-built
 //!   requests (frame codec, transport, firmware checks, SM2 signature, flash journal);
-//! - `issue/end_to_end_inproc`, `issue/end_to_end_tcp`: compose + store pending + disk + store
-//!   issued, exactly `taxdisk bench`'s loop (src/bench.rs), over `InProcess<SimDisk>` and over
-//!   `TcpTransport` to a `SimDisk` served on 127.0.0.1 port 0 by `taxdisk_device_sim::serve`
-//!   in this process.
+//! - `issue/end_to_end_inproc`, `issue/end_to_end_tcp`: one invoice at a time: compose + store
+//!   pending + disk + store issued, over `InProcess<SimDisk>` and over `TcpTransport` to a
+//!   `SimDisk` served on 127.0.0.1 port 0 by `taxdisk_device_sim::serve` in this process;
+//! - `issue/end_to_end_batch_inproc`, `issue/end_to_end_batch_tcp`: batches of 64 through the
+//!   store's batch calls and the pipelined client directly;
+//! - `issue/workflow_batch_inproc`, `issue/workflow_batch_tcp`: `Workflow::issue_batch` of 64,
+//!   the software's own path and `taxdisk bench`'s (src/bench.rs).
 //!
 //! The store uses `Durability::Normal` (WAL, `synchronous = NORMAL`). With the default
-//! `Durability::Full` every commit is an fsync and issuing is fsync-bound (two commits per
-//! invoice; see `store/insert_issue_empty_full` in benches/store.rs).
+//! `Durability::Full` every commit is an fsync and issuing is fsync-bound (see
+//! `store/insert_issue_empty_full` in benches/store.rs).
 //!
-//! After criterion's report, the bench prints interleaved ratios: blocks of raw signing and of
-//! end-to-end issuing alternate, so machine load hits both alike; the median block ratio is the
-//! figure to compare with the targets. Then `issue/phases`: the wall time of each phase of 5,000
-//! in-process issues with p50/p99/max, so blocking I/O (the fsync of SQLite's WAL checkpoints)
-//! is attributed too, which a CPU profile misses.
+//! After criterion's report, the bench prints interleaved ratios of each path: blocks of raw
+//! signing and of issuing alternate, so machine load hits both alike; the median block ratio is
+//! the figure to compare with the targets. Then `issue/phases` (the wall time of each phase of
+//! 5,000 one-at-a-time issues with p50/p99/max, blocking I/O included, which a CPU profile
+//! misses) and `issue/batch_phases` (the same per invoice for 20,000 issues in batches).
 //!
 //! `cargo bench --bench issue`
 // Benches may unwrap: a failed setup is a broken bench, and a panic says where.

@@ -4,7 +4,7 @@
 //! - `store/month_count`, `store/month`, `store/month_kind_state`: one month of 100,000 invoices
 //!   out of 1,000,000 (10 months of 100,000), through `Store::month_count` / `Store::month`;
 //! - `store/load_month`: `Store::for_each_in_month` of those 100,000 with their content (JSON
-//!   decoded and re-validated), as `Workflow::export_month` collects them;
+//!   decoded and re-validated), as `Workflow::export_month` collects them (`export_rows`);
 //! - `store/export_xlsx`: `export::xlsx::export_month` of those 100,000 (constant-memory
 //!   rust_xlsxwriter) into a temp file; an export is `load_month` + `export_xlsx`;
 //! - `store/insert_issue_at_1m`: `insert_pending` + `mark_issued` (one invoice's two commits)
