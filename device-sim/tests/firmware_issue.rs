@@ -305,6 +305,25 @@ fn d05_retry_with_same_request_id_gets_the_stored_answer() {
     assert_eq!(d.info().counter, a.body.counter);
 }
 
+#[test]
+fn d05_a_retry_of_any_recent_request_gets_its_own_answer() {
+    let mut d = Disk::stocked();
+    let issued: Vec<_> = (0..40)
+        .map(|i| {
+            let q = d.req(InvoiceKind::Normal, 100_00 + i);
+            let a = d.issue_with(q.clone());
+            (q, a)
+        })
+        .collect();
+    let counter = d.info().counter;
+    // The first, one in the second group of the index and the newest.
+    for k in [0, 17, 39] {
+        let (q, a) = &issued[k];
+        assert_eq!(&d.issue_with(q.clone()), a, "request {k}");
+    }
+    assert_eq!(d.info().counter, counter, "nothing issued again");
+}
+
 // ---- D6 ---------------------------------------------------------------------------------
 
 #[test]

@@ -283,6 +283,21 @@ impl EmulatedChip {
         }
     }
 
+    /// Whether the next bytes clocked in are a page program's data.
+    fn takes_program_data(&self) -> bool {
+        matches!(self.cmd, Some(CMD_PAGE_PROGRAM | CMD_PAGE_PROGRAM_4B))
+            && self.addr_have == self.addr_len
+    }
+
+    /// A page program's data bytes clocked in at once: as on the chip, only the last
+    /// [`PAGE_SIZE`] bytes of all clocked in are kept.
+    fn program_data(&mut self, bytes: &[u8]) {
+        let new = &bytes[bytes.len().saturating_sub(PAGE_SIZE)..];
+        let old_kept = (PAGE_SIZE - new.len()).min(self.data.len());
+        self.data.drain(..self.data.len() - old_kept);
+        self.data.extend_from_slice(new);
+    }
+
     /// CS goes high: programs and erases execute.
     fn finish(&mut self) -> Result<(), ChipError> {
         let cmd = self.cmd;
@@ -392,8 +407,17 @@ impl SpiDevice for EmulatedChip {
         for op in operations.iter_mut() {
             match op {
                 Operation::Write(w) => {
-                    for b in w.iter() {
+                    let mut rest: &[u8] = w;
+                    // Command and address bytes one by one, then the data of a page program
+                    // at once (same effect as clocking it in: the last page of it is kept).
+                    while let Some((b, more)) = rest.split_first()
+                        && !self.takes_program_data()
+                    {
                         self.clock(*b);
+                        rest = more;
+                    }
+                    if !rest.is_empty() {
+                        self.program_data(rest);
                     }
                 }
                 Operation::Read(r) => {
@@ -472,6 +496,40 @@ mod tests {
             .unwrap();
         assert_eq!(chip.memory()[255], 1);
         assert_eq!(chip.memory()[0], 2, "wraps inside the page");
+    }
+
+    #[test]
+    fn program_data_written_at_once_equals_clocking_it_in_byte_by_byte() {
+        // Lengths around a page, split across operations, with more than a page clocked in
+        // (only the last 256 bytes count).
+        for (first, second) in [(0, 10), (10, 0), (100, 200), (256, 0), (300, 5), (5, 300)] {
+            let data: Vec<u8> = (0..first + second).map(|i| (i * 7 + 3) as u8).collect();
+            let header = [CMD_PAGE_PROGRAM, 0, 1, 17];
+            let mut at_once = EmulatedChip::new(1 << 16).unwrap();
+            let mut by_byte = EmulatedChip::new(1 << 16).unwrap();
+            for chip in [&mut at_once, &mut by_byte] {
+                chip.transaction(&mut [Operation::Write(&[CMD_WRITE_ENABLE])])
+                    .unwrap();
+            }
+            at_once
+                .transaction(&mut [
+                    Operation::Write(&header),
+                    Operation::Write(&data[..first]),
+                    Operation::Write(&data[first..]),
+                ])
+                .unwrap();
+            // A full-duplex transfer clocks every byte through `clock`.
+            let mut all: Vec<u8> = header.iter().chain(&data).copied().collect();
+            by_byte
+                .transaction(&mut [Operation::TransferInPlace(&mut all)])
+                .unwrap();
+            assert_eq!(
+                at_once.memory(),
+                by_byte.memory(),
+                "{first} + {second} bytes"
+            );
+            assert_eq!(at_once.stats().programs, 1);
+        }
     }
 
     #[test]
