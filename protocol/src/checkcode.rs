@@ -32,11 +32,19 @@ pub fn check_code_digits(sig: &Signature) -> [u8; 20] {
     let d = h.finalize();
     let mut first = [0u8; 16];
     first.copy_from_slice(&d[..16]);
-    let mut v = u128::from_be_bytes(first) % 100_000_000_000_000_000_000u128;
+    let v = u128::from_be_bytes(first) % 100_000_000_000_000_000_000u128;
+    // Two halves of 10 digits each fit a u64, whose divisions by 10 are multiplications (a
+    // u128 division is a library call: twenty of them cost more than the hash).
+    const TEN_DIGITS: u128 = 10_000_000_000;
     let mut out = [b'0'; 20];
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
+    for (half, mut part) in out
+        .chunks_exact_mut(10)
+        .zip([(v / TEN_DIGITS) as u64, (v % TEN_DIGITS) as u64])
+    {
+        for slot in half.iter_mut().rev() {
+            *slot = b'0' + (part % 10) as u8;
+            part /= 10;
+        }
     }
     out
 }
@@ -93,6 +101,30 @@ mod tests {
         assert_eq!(cc.as_str(), crate::checkcode::tests::PINNED_CHECK);
         let c = cipher_area(&s);
         assert_eq!(core::str::from_utf8(&c).unwrap(), PINNED_CIPHER);
+    }
+
+    #[test]
+    fn f5_digits_are_the_decimal_of_the_hash_written_out_plainly() {
+        for b in 0..=255u8 {
+            let s = Signature {
+                r: [b; 32],
+                s: [b ^ 0x5a; 32],
+            };
+            let mut h = Sm3::new();
+            h.update(CHECK_TAG);
+            h.update(s.r);
+            h.update(s.s);
+            let d = h.finalize();
+            let mut first = [0u8; 16];
+            first.copy_from_slice(&d[..16]);
+            let mut v = u128::from_be_bytes(first) % 10u128.pow(20);
+            let mut want = [b'0'; 20];
+            for slot in want.iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            assert_eq!(check_code_digits(&s), want, "signature byte {b}");
+        }
     }
 
     #[test]
