@@ -232,7 +232,7 @@ impl Workflow {
         {
             return Err(WorkflowError::rule(
                 "red special invoice",
-                "another invoice of this batch uses the same info form; one form gives one red                  invoice",
+                "another invoice of this batch uses the same info form; one form gives one red invoice",
                 "H10, FAQ 7.4",
             ));
         }
@@ -389,7 +389,7 @@ impl Workflow {
                     Some((_, e)) => e.into(),
                     None => WorkflowError::rule(
                         "issue",
-                        "not recorded pending (an earlier part of the batch failed to record),                          not sent",
+                        "not recorded pending (an earlier part of the batch failed to record), not sent",
                         "H8",
                     ),
                 }));
