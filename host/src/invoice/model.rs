@@ -320,13 +320,22 @@ impl Totals {
 
 /// A validated invoice: every rule of H7 and F1-F8 holds. Built only by
 /// [`Draft::validate`](crate::invoice::Draft::validate); deserializing re-validates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Draft", into = "Draft")]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Draft")]
 pub struct Invoice {
     pub(crate) draft: Draft,
     pub(crate) totals: Totals,
     /// The totals in fen, checked to fit when validated.
     pub(crate) fen: (Fen, Fen),
+}
+
+/// Serialized as its draft (the totals follow from it), written from the borrowed draft:
+/// `#[serde(into = "Draft")]` would clone every string and line of it first, for each invoice
+/// stored.
+impl Serialize for Invoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.draft.serialize(serializer)
+    }
 }
 
 impl Invoice {
