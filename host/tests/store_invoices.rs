@@ -144,6 +144,45 @@ fn h08_refused_request_is_abandoned() {
 }
 
 #[test]
+fn f02_a_signed_record_with_a_code_of_another_kind_is_refused_and_changes_nothing() {
+    let (mut s, admin) = store();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let t = Timestamp(1_795_000_000);
+    let ids = s
+        .insert_pending_batch(
+            admin,
+            t.period(),
+            &[1u64, 2, 3].map(|n| PendingInsert {
+                invoice: &inv,
+                request_id: rid(n),
+                digest: inv.content_digest(),
+                red_form: None,
+            }),
+        )
+        .unwrap();
+    // For a paper normal invoice (code suffix 04): an electronic invoice's code (suffix 11),
+    // a special invoice's 10-digit code, and a right one.
+    let results = s
+        .mark_issued_batch(&[
+            (ids[0], record("031001600111", 1, 1, t)),
+            (ids[1], record("3100153130", 2, 2, t)),
+            (ids[2], record("031001600104", 3, 3, t)),
+        ])
+        .unwrap();
+    for r in &results[..2] {
+        let e = r.as_ref().unwrap_err();
+        assert_eq!(e.rule(), Some("F2"), "{e}");
+    }
+    assert!(results[2].is_ok());
+    for id in &ids[..2] {
+        let got = s.invoice(*id).unwrap();
+        assert_eq!(got.state, InvoiceState::Pending);
+        assert_eq!(got.disk, None);
+    }
+    assert_eq!(s.invoice(ids[2]).unwrap().state, InvoiceState::Issued);
+}
+
+#[test]
 fn h09_void_only_by_issuer_or_admin() {
     let (mut s, admin) = store();
     let a = s.add_invoicer(admin, "开票员甲", "pw").unwrap();
@@ -419,7 +458,7 @@ fn store_tampered_invoice_refused_on_load() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     let n = raw
         .execute(
-            "UPDATE invoices SET body = replace(body, '\"tax\":\"2.73\"', '\"tax\":\"9.73\"')",
+            "UPDATE invoice_bodies SET body = replace(body, '\"tax\":\"2.73\"', '\"tax\":\"9.73\"')",
             [],
         )
         .unwrap();
@@ -496,7 +535,7 @@ fn h04_restore_keeps_invoices_lines_and_permissions() {
 /// Lines of every invoice in the backup file, read from the stored JSON.
 fn backup_lines(path: &std::path::Path) -> i64 {
     let raw = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = raw.prepare("SELECT body FROM invoices").unwrap();
+    let mut stmt = raw.prepare("SELECT body FROM invoice_bodies").unwrap();
     let bodies = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
     bodies
         .map(|b| {
@@ -506,8 +545,9 @@ fn backup_lines(path: &std::path::Path) -> i64 {
         .sum()
 }
 
-/// H4 across an upgrade: a backup written by the previous schema (v2: line rows, month indexes
-/// with the state) restores into this one; it is migrated on a copy and stays as it was.
+/// H4 across upgrades: a backup written by an earlier schema (v2: line rows, month indexes
+/// with the state, the content inline) restores into this one; it is migrated on a copy and
+/// stays as it was.
 #[test]
 fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
     let dir = tempfile::tempdir().unwrap();
@@ -531,13 +571,19 @@ fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
              CREATE TABLE invoice_lines (invoice_id INTEGER NOT NULL, position INTEGER NOT NULL,
                  PRIMARY KEY (invoice_id, position)) WITHOUT ROWID;
              INSERT INTO invoice_lines VALUES (1, 1);
-             DELETE FROM schema_version WHERE version = 3;",
+             ALTER TABLE invoices ADD COLUMN body TEXT NOT NULL DEFAULT '';
+             UPDATE invoices SET body =
+                 (SELECT body FROM invoice_bodies WHERE invoice_id = invoices.id);
+             DROP TABLE invoice_bodies;
+             DELETE FROM schema_version WHERE version IN (3, 4);",
         )
         .unwrap();
     }
     s.mark_voided(admin, id).unwrap();
     s.restore(admin, &backup.name).unwrap();
-    assert_eq!(s.invoice(id).unwrap().state, InvoiceState::Issued);
+    let got = s.invoice(id).unwrap();
+    assert_eq!(got.state, InvoiceState::Issued);
+    assert_eq!(got.invoice, inv, "the content moved to its table intact");
     // The backup file is untouched (still version 2) and no copy is left behind.
     let raw = rusqlite::Connection::open(&backup.path).unwrap();
     let v: u32 = raw

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "month indexes on (period, kind); line rows dropped (the JSON holds them)",
         sql: include_str!("schema_v3.sql"),
     },
+    Migration {
+        version: 4,
+        description: "invoice content in its own table (issuing no longer rewrites it)",
+        sql: include_str!("schema_v4.sql"),
+    },
 ];
 
 /// The schema version this build writes.
