@@ -23,8 +23,9 @@ pub const CIPHER_ALPHABET: &[u8; 16] = b"0123456789+-*/<>";
 /// Length of the cipher area in characters.
 pub const CIPHER_LEN: usize = 108;
 
-/// The 20 digits of the check code of a signature.
-pub fn check_code_digits(sig: &Signature) -> [u8; 20] {
+/// The number the check code of a signature writes in 20 decimal digits: the first 16 bytes
+/// of SM3(tag || r || s), big-endian, modulo 10^20.
+fn check_value(sig: &Signature) -> u128 {
     let mut h = Sm3::new();
     h.update(CHECK_TAG);
     h.update(sig.r);
@@ -32,7 +33,12 @@ pub fn check_code_digits(sig: &Signature) -> [u8; 20] {
     let d = h.finalize();
     let mut first = [0u8; 16];
     first.copy_from_slice(&d[..16]);
-    let v = u128::from_be_bytes(first) % 100_000_000_000_000_000_000u128;
+    u128::from_be_bytes(first) % 100_000_000_000_000_000_000u128
+}
+
+/// The 20 digits of the check code of a signature.
+pub fn check_code_digits(sig: &Signature) -> [u8; 20] {
+    let v = check_value(sig);
     // Two halves of 10 digits each fit a u64, whose divisions by 10 are multiplications (a
     // u128 division is a library call: twenty of them cost more than the hash).
     const TEN_DIGITS: u128 = 10_000_000_000;
@@ -110,14 +116,7 @@ mod tests {
                 r: [b; 32],
                 s: [b ^ 0x5a; 32],
             };
-            let mut h = Sm3::new();
-            h.update(CHECK_TAG);
-            h.update(s.r);
-            h.update(s.s);
-            let d = h.finalize();
-            let mut first = [0u8; 16];
-            first.copy_from_slice(&d[..16]);
-            let mut v = u128::from_be_bytes(first) % 10u128.pow(20);
+            let mut v = check_value(&s);
             let mut want = [b'0'; 20];
             for slot in want.iter_mut().rev() {
                 *slot = b'0' + (v % 10) as u8;

@@ -522,18 +522,19 @@ impl Store {
                 let signature = rec.signature.to_bytes();
                 let check_code = rec.check_code.as_ref().map(|c| c.as_str());
                 let fitting = kinds_of_code(&rec.code);
-                if fast.execute(params![
-                    period,
-                    rec.code.as_str(),
-                    rec.number.get(),
-                    counter,
-                    time,
-                    &signature[..],
-                    check_code,
-                    id.0,
-                    fitting
-                ])? == 1
-                {
+                // ?1 to ?8 for each UPDATE of the record, ?9 for the fast one's kind check.
+                let values: [&dyn rusqlite::ToSql; 9] = [
+                    &period,
+                    &rec.code.as_str(),
+                    &rec.number.get(),
+                    &counter,
+                    &time,
+                    &&signature[..],
+                    &check_code,
+                    &id.0,
+                    &fitting,
+                ];
+                if fast.execute(&values[..])? == 1 {
                     results.push(Ok(()));
                     continue;
                 }
@@ -584,16 +585,7 @@ impl Store {
                 } else {
                     &mut update_period
                 };
-                update.execute(params![
-                    period,
-                    rec.code.as_str(),
-                    rec.number.get(),
-                    counter,
-                    time,
-                    &signature[..],
-                    check_code,
-                    id.0
-                ])?;
+                update.execute(&values[..8])?;
                 if let Some(form) = form {
                     use_form.execute(params![id.0, now_secs(), form])?;
                 }
