@@ -182,6 +182,64 @@ fn f02_a_signed_record_with_a_code_of_another_kind_is_refused_and_changes_nothin
     assert_eq!(s.invoice(ids[2]).unwrap().state, InvoiceState::Issued);
 }
 
+/// Records go to the store many per statement: each one still gets its own outcome, a wrong
+/// one is refused alone, two records for one invoice store the first, and a record whose disk
+/// time moved the invoice to another period still moves it.
+#[test]
+fn h08_records_stored_many_at_a_time_keep_each_outcome() {
+    let (mut s, admin) = store();
+    let inv = blue(KindFields::Normal(Variant::Standard));
+    let t = Timestamp(1_795_000_000);
+    let pending: Vec<PendingInsert<'_>> = (0..36u64)
+        .map(|n| PendingInsert {
+            invoice: &inv,
+            request_id: rid(n + 1),
+            digest: inv.content_digest(),
+            red_form: None,
+        })
+        .collect();
+    let ids = s.insert_pending_batch(admin, t.period(), &pending).unwrap();
+    assert_eq!(ids.len(), 36);
+    let next_month = Timestamp(t.0 + 40 * 86_400);
+    let mut items: Vec<_> = (0..36u32)
+        .map(|k| {
+            (
+                ids[k as usize],
+                record("031001600104", k + 1, u64::from(k) + 1, t),
+            )
+        })
+        .collect();
+    // In the first 16: a code of another kind.
+    items[3].1 = record("031001600111", 4, 4, t);
+    // In the next 16: a second record for invoice 18.
+    items[20] = (ids[18], record("031001600104", 99, 99, t));
+    // In the tail: the disk's time is in the next month.
+    items[34].1 = record("031001600104", 35, 35, next_month);
+    let results = s.mark_issued_batch(&items).unwrap();
+    for (k, r) in results.iter().enumerate() {
+        match k {
+            3 => assert_eq!(r.as_ref().unwrap_err().rule(), Some("F2")),
+            20 => assert!(
+                matches!(r, Err(StoreError::State { rule: "H8", .. })),
+                "{r:?}"
+            ),
+            _ => assert!(r.is_ok(), "item {k}: {r:?}"),
+        }
+    }
+    for (k, id) in ids.iter().enumerate() {
+        let got = s.invoice(*id).unwrap();
+        match k {
+            3 | 20 => assert_eq!(got.state, InvoiceState::Pending, "invoice {k}"),
+            _ => {
+                assert_eq!(got.state, InvoiceState::Issued, "invoice {k}");
+                assert_eq!(got.disk.unwrap().number.get(), k as u32 + 1, "invoice {k}");
+            }
+        }
+    }
+    assert_eq!(s.invoice(ids[34]).unwrap().period, next_month.period());
+    assert_eq!(s.invoice(ids[33]).unwrap().period, t.period());
+}
+
 #[test]
 fn h09_void_only_by_issuer_or_admin() {
     let (mut s, admin) = store();

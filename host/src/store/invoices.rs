@@ -358,6 +358,207 @@ pub struct PendingInsert<'a> {
     pub red_form: Option<RedFormId>,
 }
 
+/// Pending invoices per INSERT statement of [`Store::insert_pending_batch`] (a batch's tail
+/// goes one row per statement). One statement per row spent as much in SQLite's work per
+/// statement (reset, bind, transaction check, opening and closing a cursor per index) as in
+/// the rows themselves.
+const INSERT_ROWS: usize = 16;
+
+/// The INSERT of `rows` pending invoices (14 parameters each), answering their ids.
+fn pending_rows_sql(rows: usize) -> String {
+    let one = "(?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO invoices (request_id, kind, variant, state, period, created_at, issuer_id,
+         buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id, digest)
+         VALUES {} RETURNING id, request_id",
+        vec![one; rows].join(", ")
+    )
+}
+
+/// The INSERT of the contents of `rows` invoices (id, JSON).
+fn content_rows_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO invoice_bodies (invoice_id, body) VALUES {}",
+        vec!["(?, ?)"; rows].join(", ")
+    )
+}
+
+/// The values of one pending row, kept while its statement runs.
+struct PendingRow<'a> {
+    kind: u8,
+    variant: u8,
+    buyer_id: Option<&'a str>,
+    amount: i64,
+    tax: i64,
+    is_red: bool,
+    red_ref: Option<String>,
+    red_form: Option<i64>,
+    body: String,
+}
+
+/// Records `items` pending with one INSERT of their rows and one of their contents, in `tx`;
+/// appends their ids to `ids` in the order of `items`.
+fn insert_pending_rows(
+    tx: &rusqlite::Transaction<'_>,
+    issuer: UserId,
+    period: Period,
+    now: i64,
+    items: &[PendingInsert<'_>],
+    ids: &mut Vec<InvoiceId>,
+) -> Result<(), StoreError> {
+    let rows = items
+        .iter()
+        .map(|item| {
+            let invoice = item.invoice;
+            let d = invoice.draft();
+            Ok(PendingRow {
+                kind: invoice.kind().number(),
+                variant: invoice.variant() as u8,
+                buyer_id: d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
+                amount: invoice.amount_fen().0,
+                tax: invoice.tax_fen().0,
+                is_red: invoice.is_red(),
+                red_ref: red_ref_text(&d.red),
+                red_form: item.red_form.map(|r| r.0),
+                body: serde_json::to_string(invoice).map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let yyyymm = period.yyyymm();
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(items.len() * 14);
+    for (item, row) in items.iter().zip(&rows) {
+        values.extend_from_slice(&[
+            &item.request_id as &dyn rusqlite::ToSql,
+            &row.kind,
+            &row.variant,
+            &yyyymm,
+            &now,
+            &issuer.0,
+            &item.invoice.draft().buyer.name,
+            &row.buyer_id,
+            &row.amount,
+            &row.tax,
+            &row.is_red,
+            &row.red_ref,
+            &row.red_form,
+            &item.digest,
+        ]);
+    }
+    let first = ids.len();
+    ids.extend(std::iter::repeat_n(InvoiceId(0), items.len()));
+    let mut found = 0;
+    {
+        let mut insert = tx.prepare_cached(&pending_rows_sql(items.len()))?;
+        let mut answered = insert.query(&values[..])?;
+        // SQLite does not promise RETURNING's order: each id is placed by its request id.
+        while let Some(r) = answered.next()? {
+            let id: i64 = r.get(0)?;
+            let request_id: Vec<u8> = r.get(1)?;
+            let at = items
+                .iter()
+                .position(|i| i.request_id[..] == request_id[..])
+                .ok_or_else(|| StoreError::Corrupt("an inserted row of another request".into()))?;
+            ids[first + at] = InvoiceId(id);
+            found += 1;
+        }
+    }
+    if found != items.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{found} of {} pending rows inserted",
+            items.len()
+        )));
+    }
+    let mut content: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(items.len() * 2);
+    for (id, row) in ids[first..].iter().zip(&rows) {
+        content.push(&id.0);
+        content.push(&row.body);
+    }
+    tx.prepare_cached(&content_rows_sql(items.len()))?
+        .execute(&content[..])?;
+    Ok(())
+}
+
+/// A disk record as the issuing UPDATEs take it: `?1` to `?8` (period, code, number,
+/// counter, time, signature, check code, row id) and `?9`, the kinds its code fits (one bit
+/// per kind number, F2).
+struct RecordValues<'a> {
+    period: u32,
+    code: &'a str,
+    number: u32,
+    counter: i64,
+    time: i64,
+    signature: [u8; 64],
+    check_code: Option<&'a str>,
+    id: i64,
+    fitting: i64,
+}
+
+impl<'a> RecordValues<'a> {
+    fn new(id: InvoiceId, rec: &'a DiskRecord) -> Result<RecordValues<'a>, StoreError> {
+        Ok(RecordValues {
+            period: rec.time.period().yyyymm(),
+            code: rec.code.as_str(),
+            number: rec.number.get(),
+            counter: i64::try_from(rec.counter).map_err(corrupt)?,
+            time: i64::try_from(rec.time.0).map_err(corrupt)?,
+            signature: rec.signature.to_bytes(),
+            check_code: rec.check_code.as_ref().map(|c| c.as_str()),
+            id: id.0,
+            fitting: kinds_of_code(&rec.code),
+        })
+    }
+
+    fn params(&self) -> [&dyn rusqlite::ToSql; 9] {
+        [
+            &self.period,
+            &self.code,
+            &self.number,
+            &self.counter,
+            &self.time,
+            &self.signature,
+            &self.check_code,
+            &self.id,
+            &self.fitting,
+        ]
+    }
+}
+
+/// The UPDATE storing `rows` records at once: each a pending invoice, still in the period it
+/// was recorded in, without a red info form, whose code fits its kind; answers the ids it
+/// stored. `NOT INDEXED`: each row is found by its id, never through the state index.
+fn records_at_once_sql(rows: usize) -> String {
+    format!(
+        "UPDATE invoices NOT INDEXED SET state = 'issued', code = v.column2,
+         number = v.column3, counter = v.column4, disk_time = v.column5, signature = v.column6,
+         check_code = v.column7
+         FROM (VALUES {}) AS v
+         WHERE invoices.id = v.column8 AND invoices.state = 'pending'
+         AND invoices.period = v.column1 AND invoices.red_form_id IS NULL
+         AND ((v.column9 >> invoices.kind) & 1) = 1
+         RETURNING invoices.id",
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ")
+    )
+}
+
+/// Stores the records of `chunk` (distinct invoices) that need no more than the checks of
+/// [`records_at_once_sql`], with one statement; marks them in `stored`.
+fn store_records_at_once(
+    tx: &rusqlite::Transaction<'_>,
+    chunk: &[RecordValues<'_>],
+    stored: &mut [bool],
+) -> Result<(), StoreError> {
+    let params: Vec<&dyn rusqlite::ToSql> = chunk.iter().flat_map(|v| v.params()).collect();
+    let mut update = tx.prepare_cached(&records_at_once_sql(chunk.len()))?;
+    let mut done = update.query(&params[..])?;
+    while let Some(r) = done.next()? {
+        let id: i64 = r.get(0)?;
+        if let Some(at) = chunk.iter().position(|v| v.id == id) {
+            stored[at] = true;
+        }
+    }
+    Ok(())
+}
+
 /// What `mark_issued_batch` reads of a row before storing its record: state, kind, red form
 /// id, the form's state, the period recorded when pending.
 type IssueCheckRow = (String, u8, Option<i64>, Option<String>, u32);
@@ -397,39 +598,20 @@ impl Store {
     ) -> Result<Vec<InvoiceId>, StoreError> {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::with_capacity(items.len());
-        {
-            let mut row = tx.prepare_cached(
-                "INSERT INTO invoices (request_id, kind, variant, state, period, created_at,
-                 issuer_id, buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref,
-                 red_form_id, digest)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        let now = now_secs();
+        let mut chunks = items.chunks_exact(INSERT_ROWS);
+        for chunk in chunks.by_ref() {
+            insert_pending_rows(&tx, issuer, period, now, chunk, &mut ids)?;
+        }
+        for item in chunks.remainder() {
+            insert_pending_rows(
+                &tx,
+                issuer,
+                period,
+                now,
+                std::slice::from_ref(item),
+                &mut ids,
             )?;
-            let mut content =
-                tx.prepare_cached("INSERT INTO invoice_bodies (invoice_id, body) VALUES (?1, ?2)")?;
-            let now = now_secs();
-            for item in items {
-                let invoice = item.invoice;
-                let d = invoice.draft();
-                let body = serde_json::to_string(invoice).map_err(corrupt)?;
-                let id = row.insert(params![
-                    &item.request_id[..],
-                    invoice.kind().number(),
-                    invoice.variant() as u8,
-                    period.yyyymm(),
-                    now,
-                    issuer.0,
-                    d.buyer.name,
-                    d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
-                    invoice.amount_fen().0,
-                    invoice.tax_fen().0,
-                    invoice.is_red(),
-                    red_ref_text(&d.red),
-                    item.red_form.map(|r| r.0),
-                    &item.digest[..],
-                ])?;
-                content.execute(params![id, body])?;
-                ids.push(InvoiceId(id));
-            }
         }
         tx.commit()?;
         Ok(ids)
@@ -481,18 +663,34 @@ impl Store {
         items: &[(InvoiceId, DiskRecord)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let tx = self.conn.transaction()?;
+        let values = items
+            .iter()
+            .map(|(id, rec)| RecordValues::new(*id, rec))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // The common case, many invoices per statement (the tail one by one); whatever it did
+        // not store goes the long way below, which finds what is wrong or handles the rest.
+        let mut stored = vec![false; items.len()];
+        let mut start = 0;
+        while start < values.len() {
+            let n = if values.len() - start >= INSERT_ROWS {
+                INSERT_ROWS
+            } else {
+                1
+            };
+            let chunk = &values[start..start + n];
+            // Two records for one invoice in one statement: which one SQLite would keep is not
+            // said. Such a chunk goes the long way, in order: the first is stored.
+            let twice = chunk
+                .iter()
+                .enumerate()
+                .any(|(i, v)| chunk[..i].iter().any(|w| w.id == v.id));
+            if !twice {
+                store_records_at_once(&tx, chunk, &mut stored[start..start + n])?;
+            }
+            start += n;
+        }
         let mut results = Vec::with_capacity(items.len());
         {
-            // The common case in one statement: a pending blue (or red without a form) invoice
-            // whose code fits its kind and whose period the disk's time kept. `?9` is the set of
-            // kinds the code fits, one bit per kind number. An invoice it does not change goes
-            // the long way below, which finds what is wrong or handles the rest.
-            let mut fast = tx.prepare_cached(
-                "UPDATE invoices SET state = 'issued', code = ?2, number = ?3,
-                 counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
-                 WHERE id = ?8 AND state = 'pending' AND period = ?1 AND red_form_id IS NULL
-                 AND ((?9 >> kind) & 1) = 1",
-            )?;
             let mut read = tx.prepare_cached(
                 "SELECT state, kind, red_form_id,
                  (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id), period
@@ -515,29 +713,12 @@ impl Store {
                 "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
                  WHERE id = ?3 AND state = 'approved'",
             )?;
-            for (id, rec) in items {
-                let period = rec.time.period().yyyymm();
-                let counter = i64::try_from(rec.counter).map_err(corrupt)?;
-                let time = i64::try_from(rec.time.0).map_err(corrupt)?;
-                let signature = rec.signature.to_bytes();
-                let check_code = rec.check_code.as_ref().map(|c| c.as_str());
-                let fitting = kinds_of_code(&rec.code);
-                // ?1 to ?8 for each UPDATE of the record, ?9 for the fast one's kind check.
-                let values: [&dyn rusqlite::ToSql; 9] = [
-                    &period,
-                    &rec.code.as_str(),
-                    &rec.number.get(),
-                    &counter,
-                    &time,
-                    &&signature[..],
-                    &check_code,
-                    &id.0,
-                    &fitting,
-                ];
-                if fast.execute(&values[..])? == 1 {
+            for (((id, rec), v), done) in items.iter().zip(&values).zip(stored) {
+                if done {
                     results.push(Ok(()));
                     continue;
                 }
+                let period = v.period;
                 let row: Option<IssueCheckRow> = read
                     .query_row([id.0], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -585,7 +766,7 @@ impl Store {
                 } else {
                     &mut update_period
                 };
-                update.execute(&values[..8])?;
+                update.execute(&v.params()[..8])?;
                 if let Some(form) = form {
                     use_form.execute(params![id.0, now_secs(), form])?;
                 }
