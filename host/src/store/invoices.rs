@@ -358,10 +358,11 @@ pub struct PendingInsert<'a> {
     pub red_form: Option<RedFormId>,
 }
 
-/// Pending invoices per INSERT statement of [`Store::insert_pending_batch`] (a batch's tail
-/// goes one row per statement). One statement per row spent as much in SQLite's work per
-/// statement (reset, bind, transaction check, opening and closing a cursor per index) as in
-/// the rows themselves.
+/// Pending invoices (and issued records) per statement of [`Store::insert_pending_batch`] and
+/// [`Store::mark_issued_batch`] (a batch's tail goes one row per statement). With one
+/// statement per row, SQLite's work per statement (reset, the transaction check, opening and
+/// closing a cursor for the table and each index) was about 14 % of the store's time per
+/// invoice (BENCHMARKS.md section 3).
 const INSERT_ROWS: usize = 16;
 
 /// The INSERT of `rows` pending invoices (14 parameters each), answering their ids.
