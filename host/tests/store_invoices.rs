@@ -528,10 +528,7 @@ fn store_tampered_invoice_refused_on_load() {
 
 #[test]
 fn h04_restore_keeps_invoices_lines_and_permissions() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut s, admin) = store();
-    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
-        .unwrap();
+    let (_dir, mut s, admin) = store_with_backup_folder();
     let a = s.add_invoicer(admin, "开票员甲", "pw").unwrap();
     s.grant(
         admin,
@@ -608,10 +605,7 @@ fn backup_lines(path: &std::path::Path) -> i64 {
 /// stays as it was.
 #[test]
 fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut s, admin) = store();
-    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
-        .unwrap();
+    let (dir, mut s, admin) = store_with_backup_folder();
     let inv = blue(KindFields::Normal(Variant::Standard));
     let id = s
         .insert_pending(admin, &inv, rid(1), period(2026, 11), None)

@@ -310,10 +310,7 @@ fn h04_backup_and_restore_by_admin() {
 
 #[test]
 fn h04_backups_listed_oldest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut s, admin) = store();
-    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
-        .unwrap();
+    let (dir, mut s, admin) = store_with_backup_folder();
     let a = s.backup(admin).unwrap();
     let b = s.backup(admin).unwrap();
     std::fs::write(dir.path().join("unrelated.txt"), b"x").unwrap();

@@ -160,11 +160,12 @@ impl Workflow {
     /// pipelines, in parts of 16, each committed before its first request leaves); the
     /// requests travel pipelined where the link allows ([`DiskClient::issue_pipelined`]); the
     /// signed records are stored together (per part over a pipelined link); distinct buyers
-    /// are saved once (H5); one automatic upload follows (H11). A draft that fails its checks is not recorded and does not stop
-    /// the others; a refusal of the disk abandons that draft's row only; when the disk
-    /// refuses for its offline limits (D9) while the bureau is reachable, the waiting events
-    /// are uploaded and the refused requests are sent again, as for one invoice. A crash at any
-    /// point leaves rows pending under their request ids for repair (H11).
+    /// are saved once (H5); one automatic upload follows (H11). A draft that fails its checks
+    /// is not recorded and does not stop the others; a refusal of the disk abandons that
+    /// draft's row only; when the disk refuses for its offline limits (D9) while the bureau is
+    /// reachable, the waiting events are uploaded and the refused requests are sent again, as
+    /// for one invoice. A crash at any point leaves rows pending under their request ids for
+    /// repair (H11).
     ///
     /// The outer error stops the whole batch: not logged in, the disk's period unreadable, or
     /// the store failing (then no further request is sent, and invoices the disk signed

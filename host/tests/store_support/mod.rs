@@ -29,3 +29,13 @@ pub fn store() -> (Store, UserId) {
     let admin = s.initialize(&init()).unwrap();
     (s, admin)
 }
+
+/// [`store`] with its backup folder set to a fresh temporary folder (kept alive by the
+/// returned guard).
+pub fn store_with_backup_folder() -> (tempfile::TempDir, Store, UserId) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, admin) = store();
+    s.set_setting(admin, "backup_folder", dir.path().to_str().unwrap())
+        .unwrap();
+    (dir, s, admin)
+}
