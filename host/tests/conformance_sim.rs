@@ -13,11 +13,13 @@ use taxdisk_host::conformance::{
     BureauKeyTokens, Control, FnControl, Outcome, Report, TcpControl, TokenSource, run_suite,
     scenario_list,
 };
+use taxdisk_host::trace::{Recorder, Trace, TraceDir};
 use taxdisk_host::transport::inproc::Shared;
 use taxdisk_host::transport::{InProcess, TcpTransport};
 use taxdisk_protocol::CommandId;
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlRequest;
+use taxdisk_protocol::frame::{decode_frame, decode_request, decode_response};
 use taxdisk_protocol::sign;
 use taxdisk_protocol::time::CivilTime;
 use taxdisk_protocol::types::DeviceSerial;
@@ -36,11 +38,15 @@ fn start() -> Timestamp {
 }
 
 fn sim_config() -> SimConfig {
+    sim_config_at(start())
+}
+
+fn sim_config_at(t: Timestamp) -> SimConfig {
     let key = sign::signing_key(&BUREAU_SECRET).unwrap();
     let mut cfg = SimConfig::new(
         DeviceSerial::new("661234567890").unwrap(),
         sign::public_key(&key),
-        start(),
+        t,
     );
     cfg.flash_bytes = 1 << 20;
     cfg.seed = 11;
@@ -302,5 +308,169 @@ fn conformance_bureau_secret_from_hex() {
     assert_eq!(t.bureau_key(), want);
     for bad in ["", "zz", "0707", &"00".repeat(32), &"07".repeat(33)] {
         assert!(BureauKeyTokens::from_secret_hex(bad).is_err(), "{bad}");
+    }
+}
+
+/// The whole suite against a fresh reference simulator whose clock starts at `t`, every frame
+/// recorded; the report and the trace.
+fn suite_at(t: Timestamp) -> (Report, Trace) {
+    let (shared, handle) = Shared::new(SimDisk::new(sim_config_at(t)).unwrap());
+    let mut control = FnControl(move |r: ControlRequest| handle.lock().unwrap().control(r));
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let (out, text) = SharedBuf::new();
+    let rec = Recorder::new(InProcess::new(shared), Box::new(out)).unwrap();
+    let report = run_suite(
+        Box::new(rec),
+        Some(&tokens as &dyn TokenSource),
+        Some(&mut control as &mut dyn Control),
+    );
+    let trace = Trace::parse(&String::from_utf8(text.lock().unwrap().clone()).unwrap()).unwrap();
+    (report, trace)
+}
+
+/// A `Write` whose bytes the test reads back.
+#[derive(Clone)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    fn new() -> (SharedBuf, Arc<Mutex<Vec<u8>>>) {
+        let b = Arc::new(Mutex::new(Vec::new()));
+        (SharedBuf(b.clone()), b)
+    }
+}
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Green on any date (issue 12): the same verdict from every start the calendar can give,
+/// month ends, the turn of the year, 28/29 February, the bureau's lock day (00:00 on the 16th,
+/// `deadlines`) and the day after it, and times near midnight in China time while the host
+/// runs in UTC.
+#[test]
+fn conformance_passes_from_every_kind_of_date() {
+    let dates = [
+        Timestamp::cst(2026, 11, 26, 10, 0),
+        Timestamp::cst(2026, 12, 3, 10, 0),
+        Timestamp::cst(2026, 12, 31, 23, 30),
+        Timestamp::cst(2027, 1, 1, 0, 10),
+        Timestamp::cst(2027, 2, 28, 12, 0),
+        Timestamp::cst(2028, 2, 29, 12, 0),
+        Timestamp::cst(2026, 12, 16, 0, 0),
+        Timestamp::cst(2026, 12, 17, 9, 0),
+        Timestamp::cst(2026, 11, 30, 23, 59),
+        Timestamp::cst(2027, 1, 31, 23, 59),
+        Timestamp::cst(2026, 12, 1, 0, 0),
+    ];
+    let mut failed = Vec::new();
+    for t in dates {
+        let (report, _) = suite_at(t);
+        for r in &report.rows {
+            if r.outcome != Outcome::Pass {
+                failed.push(format!("started at {t} (CST): {}: {:?}", r.name, r.outcome));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// Every time, period and invoice code in a recorded run belongs to the simulated clock, not
+/// the host's: the suite started in 2031 must never say 2026 (or today).
+#[test]
+fn conformance_reads_no_wall_clock() {
+    let start = Timestamp::cst(2031, 6, 30, 23, 50);
+    let (report, trace) = suite_at(start);
+    assert_all_pass(&report);
+    // The suite's own moves stay within a few months of the start.
+    let lo = start.0 - 2 * 86_400;
+    let hi = start.0 + 200 * 86_400;
+    let mut seen = (0usize, 0usize, 0usize);
+    for f in &trace.frames {
+        let mut scratch = vec![0u8; taxdisk_protocol::frame::MAX_FRAME];
+        let (header, payload) = decode_frame(&f.bytes, &mut scratch).unwrap();
+        let value = match f.dir {
+            TraceDir::Out => match decode_request(&header, payload) {
+                Ok(r) => serde_json::to_value(&r).unwrap(),
+                // The suite's deliberately malformed frames carry no time.
+                Err(_) => continue,
+            },
+            TraceDir::In => match decode_response(&header, payload) {
+                Ok(Ok(r)) => serde_json::to_value(&r).unwrap(),
+                _ => continue,
+            },
+        };
+        check_times(&value, "", lo, hi, &mut seen);
+    }
+    let (times, periods, codes) = seen;
+    assert!(
+        times > 100 && periods > 10 && codes > 10,
+        "the trace had {times} times, {periods} periods, {codes} codes"
+    );
+}
+
+fn check_times(
+    v: &serde_json::Value,
+    key: &str,
+    lo: u64,
+    hi: u64,
+    seen: &mut (usize, usize, usize),
+) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                check_times(v, k, lo, hi, seen);
+            }
+        }
+        Value::Array(a) => {
+            for v in a {
+                check_times(v, key, lo, hi, seen);
+            }
+        }
+        Value::Number(n) => {
+            let Some(n) = n.as_u64() else { return };
+            let is_time = key == "time"
+                || key.ends_with("_time")
+                || key.ends_with("_at")
+                || key.ends_with("deadline")
+                || key.ends_with("until")
+                || key == "oldest_pending";
+            let is_period =
+                key == "period" || key.starts_with("last_") && n > 200_000 && n < 1_000_000;
+            if is_time && n != 0 {
+                seen.0 += 1;
+                assert!(
+                    (lo..=hi).contains(&n),
+                    "{key} = {} ({n}) is not on the simulated clock",
+                    Timestamp(n)
+                );
+            } else if is_period {
+                seen.1 += 1;
+                assert!(
+                    (203_106..=203_201).contains(&n),
+                    "{key} = {n} is not a period of the simulated clock"
+                );
+            }
+        }
+        Value::String(s) if key == "code" && s.chars().all(|c| c.is_ascii_digit()) => {
+            // F2: the year is digits 5-6 of a 10-digit code, 6-7 of a 12-digit one.
+            let year = match s.len() {
+                10 => &s[4..6],
+                12 => &s[5..7],
+                _ => return,
+            };
+            seen.2 += 1;
+            assert!(
+                year == "31" || year == "32",
+                "invoice code {s} has year {year}, not the simulated clock's"
+            );
+        }
+        _ => {}
     }
 }

@@ -130,15 +130,18 @@ macro_rules! command_table {
             }
         }
 
-        /// A request to the disk: one variant per command, holding its body.
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        /// A request to the disk: one variant per command, holding its body. `Serialize` gives
+        /// it a self-describing form (`{"Issue": {...}}` in JSON) for traces and tests; the
+        /// wire carries only the body ([`Request::encode_payload`]).
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
         #[allow(clippy::large_enum_variant)]
         pub enum Request {
             $( $(#[$doc])* $name($req), )*
         }
 
-        /// A successful answer of the disk: one variant per command, holding its body.
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        /// A successful answer of the disk: one variant per command, holding its body
+        /// (`Serialize` as for [`Request`]).
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
         #[allow(clippy::large_enum_variant)]
         pub enum Response {
             $( #[doc = concat!("Answer to [`Request::", stringify!($name), "`].")] $name($resp), )*

@@ -105,6 +105,42 @@ impl Timestamp {
     pub const fn plus_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs))
     }
+
+    /// This instant moved by `secs` seconds either way, saturating at the epoch and at the
+    /// end of the range (a clock offset: a simulated clock that runs `secs` ahead of another).
+    pub const fn shifted(self, secs: i64) -> Timestamp {
+        if secs >= 0 {
+            self.plus_secs(secs as u64)
+        } else {
+            Timestamp(self.0.saturating_sub(secs.unsigned_abs()))
+        }
+    }
+
+    /// Seconds from `earlier` to this instant (negative when `earlier` is later), saturating.
+    pub const fn secs_since(self, earlier: Timestamp) -> i64 {
+        let d = self.0 as i128 - earlier.0 as i128;
+        if d > i64::MAX as i128 {
+            i64::MAX
+        } else if d < i64::MIN as i128 {
+            i64::MIN
+        } else {
+            d as i64
+        }
+    }
+
+    /// A China Standard Time date and time of day, to the minute (tests and scripts:
+    /// `Timestamp::cst(2026, 12, 31, 23, 30)`). Fields out of range roll over as in
+    /// [`Timestamp::from_civil`].
+    pub const fn cst(year: u16, month: u8, day: u8, hour: u8, minute: u8) -> Timestamp {
+        Timestamp::from_civil(CivilTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second: 0,
+        })
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -254,6 +290,46 @@ mod tests {
         assert!(p.contains(p.start()));
         assert!(!p.contains(Timestamp(p.start().0 - 1)));
         assert!(!p.contains(p.end()));
+    }
+
+    #[test]
+    fn month_and_year_edges_in_china_time() {
+        // 31 December 23:30 in Beijing is 15:30 UTC: still December, period 202612.
+        let t = Timestamp::cst(2026, 12, 31, 23, 30);
+        assert_eq!(t.0 % 86_400, 15 * 3600 + 30 * 60);
+        assert_eq!(t.period(), Period::new(2026, 12).unwrap());
+        let p = t.period();
+        assert_eq!(p.end(), Timestamp::cst(2027, 1, 1, 0, 0));
+        assert_eq!(t.plus_secs(30 * 60).period(), Period::new(2027, 1).unwrap());
+        assert_eq!(Timestamp(t.plus_secs(30 * 60).0 - 1).period(), p);
+        // 28/29 February.
+        assert_eq!(
+            Timestamp::cst(2027, 2, 28, 12, 0)
+                .plus_secs(86_400)
+                .civil()
+                .month,
+            3
+        );
+        let leap = Timestamp::cst(2028, 2, 28, 12, 0).plus_secs(86_400).civil();
+        assert_eq!((leap.month, leap.day), (2, 29));
+        assert_eq!(
+            Period::new(2028, 2).unwrap().end().0 - Period::new(2028, 2).unwrap().start().0,
+            29 * 86_400
+        );
+        assert_eq!(
+            Period::new(2100, 2).unwrap().end().0 - Period::new(2100, 2).unwrap().start().0,
+            28 * 86_400
+        );
+        // A day past the month's end rolls into the next month.
+        assert_eq!(
+            Timestamp::cst(2026, 11, 31, 0, 0),
+            Timestamp::cst(2026, 12, 1, 0, 0)
+        );
+        // Offsets both ways.
+        assert_eq!(t.shifted(-3600).shifted(3600), t);
+        assert_eq!(t.secs_since(t.shifted(-90)), 90);
+        assert_eq!(Timestamp(5).shifted(-10), Timestamp(0));
+        assert_eq!(Timestamp(u64::MAX).shifted(1), Timestamp(u64::MAX));
     }
 
     #[test]

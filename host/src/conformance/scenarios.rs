@@ -92,13 +92,34 @@ const MAX_SUITE_EVENTS: u64 = 10_000;
 /// Single-invoice limit the suite provisions: 1,000,000 yuan.
 const SINGLE_LIMIT: Fen = Fen(100_000_000);
 
+/// The longest time the suite keeps an invoice not uploaded while it still expects to issue:
+/// D8 acknowledges everything, issues the invoice D9's deadline scenario needs, then moves
+/// from wherever the run's clock stands in a month to the 3rd of the next month at 10:00
+/// ([`next_month_day3`]: at most 31 days + 2 days 10 hours later), then past a one-day lock
+/// time (one day and a minute), and D9's deadline scenario adds two minutes. Any start date
+/// gives a move no longer than this.
+const LONGEST_OFFLINE_SECS: u64 = (31 + 2) * 86_400 + 10 * 3600 + (86_400 + 60) + 120;
+
+/// Offline hours the suite provisions (D9): above [`LONGEST_OFFLINE_SECS`] by a day, so that
+/// no scenario but D9's own crosses it, whatever date the run starts on. D9's scenarios set
+/// their own small limits to cross.
+const SUITE_OFFLINE_HOURS: u32 = (LONGEST_OFFLINE_SECS / 3600) as u32 + 24;
+
+const _: () = assert!(SUITE_OFFLINE_HOURS as u64 * 3600 > LONGEST_OFFLINE_SECS + 3600);
+
 fn limits(kind: InvoiceKind) -> KindLimits {
     KindLimits {
         kind,
         single_limit: SINGLE_LIMIT,
-        offline_hours: 24 * 30,
+        offline_hours: SUITE_OFFLINE_HOURS,
         offline_amount: Fen(100_000_000_000),
     }
+}
+
+/// The 3rd of the month after `p`, 10:00 China time: the day D8 moves the clock to (a new
+/// month begun, its report not yet made).
+fn next_month_day3(p: Period) -> Timestamp {
+    p.next().start().plus_secs(2 * 86_400 + 10 * 3600)
 }
 
 /// Token sequence numbers used so far, per token type.
@@ -241,10 +262,11 @@ impl<'a> Ctx<'a> {
     fn code(&mut self, kind: InvoiceKind) -> Result<InvoiceCode, Stop> {
         self.batch += 1;
         let b = self.batch;
-        let year = 26;
+        // The code's year digits (F2) are the disk clock's year, not the host's.
+        let year = self.now()?.civil().year % 100;
         let s = match taxdisk_protocol::validate::code_kind_suffix(kind) {
-            None => format!("3300{year}{}130", b % 10),
-            Some(suffix) => format!("03300{year}{:03}{suffix}", b % 1000),
+            None => format!("3300{year:02}{}130", b % 10),
+            Some(suffix) => format!("03300{year:02}{:03}{suffix}", b % 1000),
         };
         InvoiceCode::new(&s).map_err(|e| Stop::Fail(format!("roll code {s}: {e}")))
     }
@@ -347,6 +369,36 @@ impl<'a> Ctx<'a> {
             issued_at: self.now()?,
         };
         Ok(self.tokens()?.upload_receipt(body)?)
+    }
+
+    /// Moves the disk clock forward by `secs` through the control channel. A move that
+    /// crosses into a new month (the run started near a month's end) closes each month it
+    /// left as the software would at its first login of the new month: copy tax, then a
+    /// clear-card token (D8). The scenario then goes on testing its own rule instead of
+    /// meeting D5's "report the last period first" on whatever date the suite runs. D8's own
+    /// move into the next month uses the control channel directly: it tests that refusal.
+    fn advance(&mut self, secs: u64) -> Step {
+        let before = self.c.info()?.period;
+        self.control(ControlRequest::Advance(secs))?;
+        let after = self.c.info()?.period;
+        if let (Some(mut p), Some(now)) = (before, after) {
+            while p < now {
+                self.close_period(p)?;
+                p = p.next();
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy tax of `p` and a clear card for it, with the next lock time and upload deadline
+    /// 60 days away (D8).
+    fn close_period(&mut self, p: Period) -> Step {
+        self.c.copy_tax(p)?;
+        let now = self.now()?;
+        let later = now.plus_secs(60 * 86_400);
+        let t = clear_token(self, p, later, later)?;
+        self.c.clear_card(t)?;
+        Ok(())
     }
 
     /// Acknowledges every event so far.
@@ -1441,7 +1493,7 @@ fn d03_clock(x: &mut Ctx<'_>) -> Step {
     let t0 = x.now()?;
     let wall = Instant::now();
     if x.control.is_some() {
-        x.control(ControlRequest::Advance(60))?;
+        x.advance(60)?;
         let t1 = x.now()?;
         check!(
             t1.0 >= t0.0.saturating_add(60),
@@ -1671,7 +1723,7 @@ fn d09_hours(x: &mut Ctx<'_>) -> Step {
     let r = (|| -> Step {
         x.issue(k, 10_000)?;
         // Past the hour, not on it: "past" the limit is what RULES.md D9 refuses.
-        x.control(ControlRequest::Advance(3600 + 60))?;
+        x.advance(3600 + 60)?;
         let d = x.draft(k, 10_000);
         refused(
             x.c.issue(d),
@@ -1979,6 +2031,9 @@ fn d08_period(x: &mut Ctx<'_>) -> Step {
     x.need_control()?;
     x.login()?;
     x.ensure_blank(InvoiceKind::Normal, 6)?;
+    // Nothing older than `kept` stays pending: the moves below are bounded by
+    // LONGEST_OFFLINE_SECS from here, inside the provisioned offline hours (D9).
+    x.ack_all()?;
     let info = x.c.info()?;
     let p = info
         .period
@@ -2002,8 +2057,13 @@ fn d08_period(x: &mut Ctx<'_>) -> Step {
         "ClearCard of a period not copied",
     )?;
     // Into the next month, day 3 at 10:00.
-    let target = p.next().start().plus_secs(2 * 86_400 + 10 * 3600);
+    let target = next_month_day3(p);
     let now = x.now()?;
+    check!(
+        target.0.saturating_sub(kept.time.0) + (86_400 + 60) + 120 <= LONGEST_OFFLINE_SECS,
+        "the suite's clock moves from {} to {target} would cross its own offline limit",
+        kept.time
+    );
     x.control(ControlRequest::Advance(target.0.saturating_sub(now.0)))?;
     let info = x.c.info()?;
     check!(
@@ -2089,7 +2149,7 @@ fn d08_period(x: &mut Ctx<'_>) -> Step {
     )?;
     // Past the lock time.
     let fresh = x.issue(InvoiceKind::Normal, 10_000)?.body;
-    x.control(ControlRequest::Advance(86_400 + 60))?;
+    x.advance(86_400 + 60)?;
     let r = (|| -> Step {
         check!(
             x.c.info()?.state == DiskState::Locked,
@@ -2160,7 +2220,7 @@ fn d09_upload_deadline(x: &mut Ctx<'_>) -> Step {
     let lock = now.plus_secs(60 * 86_400);
     let t = clear_token(x, copied, lock, now.plus_secs(60))?;
     x.c.clear_card(t)?;
-    x.control(ControlRequest::Advance(120))?;
+    x.advance(120)?;
     let d = x.draft(InvoiceKind::Normal, 10_000);
     let r = refused(
         x.c.issue(d),
