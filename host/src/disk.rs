@@ -413,8 +413,13 @@ impl<T: Transport> DiskClient<T> {
         &self.config
     }
 
-    /// Changes the configuration (the session id stays).
+    /// Changes the configuration. A session id given in it (nonzero) becomes this client's
+    /// from the next request on, so that a program whose commands run as separate processes
+    /// keeps one host session on a served disk (D14); `None` keeps the current one.
     pub fn set_config(&mut self, config: ClientConfig) {
+        if let Some(s) = config.session.filter(|s| *s != 0) {
+            self.session = s;
+        }
         self.config = config;
     }
 

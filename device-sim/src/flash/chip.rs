@@ -20,10 +20,48 @@ use super::nor::{
 use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Write disable.
 const CMD_WRITE_DISABLE: u8 = 0x04;
+
+/// The file beside an image that names the process holding it.
+pub fn image_pid_file(image: &Path) -> PathBuf {
+    let mut name = image.as_os_str().to_owned();
+    name.push(".pid");
+    PathBuf::from(name)
+}
+
+/// Takes the exclusive lock on an opened image, retrying every 10 ms for up to `wait`.
+fn lock_image(file: &File, path: &Path, wait: Duration) -> std::io::Result<()> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                // Only informative (the lock is the truth): a failed write changes nothing.
+                let _ = std::fs::write(image_pid_file(path), format!("{}\n", std::process::id()));
+                return Ok(());
+            }
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(image_pid_file(path))
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok())
+                    .map_or_else(|| "another process".to_owned(), |p| format!("process {p}"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    format!(
+                        "the disk image is in use by {holder} (one image, one process: stop it or wait for it to finish)"
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
 /// Winbond manufacturer id.
 const WINBOND: u8 = 0xEF;
 /// Winbond memory type of the W25Q..JV family.
@@ -122,8 +160,20 @@ impl EmulatedChip {
     }
 
     /// A chip backed by an image file: loaded from it if it exists with the right size, else
-    /// created blank. Every program and erase is written through at its position.
+    /// created blank. Every program and erase is written through at its position. The file is
+    /// locked for this process (see [`EmulatedChip::open_waiting`]); another process holding
+    /// it is an error at once.
     pub fn open(path: &Path, capacity: usize) -> std::io::Result<Self> {
+        Self::open_waiting(path, capacity, Duration::ZERO)
+    }
+
+    /// [`EmulatedChip::open`], waiting up to `wait` for another process to release the image.
+    ///
+    /// One image, one process: the chip holds an exclusive OS lock on the file (`flock`) for
+    /// as long as it lives, so two simulators (or two CLI commands) can never run one disk's
+    /// flash at once and sign the same invoice number twice. The holder's process id is kept
+    /// in `IMAGE.pid` beside the image so that the error can name it.
+    pub fn open_waiting(path: &Path, capacity: usize, wait: Duration) -> std::io::Result<Self> {
         let mut chip = Self::new(capacity).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -136,6 +186,7 @@ impl EmulatedChip {
             .create(true)
             .truncate(false)
             .open(path)?;
+        lock_image(&file, path, wait)?;
         let len = file.metadata()?.len();
         if len == capacity as u64 {
             file.read_exact_at(&mut chip.mem, 0)?;

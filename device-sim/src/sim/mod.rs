@@ -61,6 +61,9 @@ pub struct SimConfig {
     pub image: Option<PathBuf>,
     /// Whether the latency model is on.
     pub latency: bool,
+    /// How long to wait for another process to release the image file (one image, one
+    /// process: [`crate::flash::chip::EmulatedChip::open_waiting`]); zero fails at once.
+    pub image_lock_wait: std::time::Duration,
 }
 
 impl SimConfig {
@@ -74,6 +77,7 @@ impl SimConfig {
             flash_bytes: DEFAULT_FLASH_BYTES,
             image: None,
             latency: false,
+            image_lock_wait: std::time::Duration::ZERO,
         }
     }
 }
@@ -145,13 +149,16 @@ impl SimDisk {
     /// else starts from a blank flash (factory state).
     pub fn new(cfg: SimConfig) -> Result<SimDisk, SimError> {
         let cap = cfg.flash_bytes.max(64 << 10).next_power_of_two();
-        let chip = match &cfg.image {
-            Some(path) => EmulatedChip::open(path, cap).map_err(|source| SimError::Image {
-                path: path.clone(),
-                source,
-            })?,
-            None => EmulatedChip::new(cap).ok_or(SimError::FlashSize(cfg.flash_bytes))?,
-        };
+        let chip =
+            match &cfg.image {
+                Some(path) => EmulatedChip::open_waiting(path, cap, cfg.image_lock_wait).map_err(
+                    |source| SimError::Image {
+                        path: path.clone(),
+                        source,
+                    },
+                )?,
+                None => EmulatedChip::new(cap).ok_or(SimError::FlashSize(cfg.flash_bytes))?,
+            };
         let nor = SpiNor::new(chip).map_err(|_| SimError::FlashSize(cfg.flash_bytes))?;
         let rng = ChaCha20Rng::seed_from_u64(cfg.seed);
         let fw = Firmware::boot(
