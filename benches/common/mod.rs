@@ -59,7 +59,6 @@ pub fn draft(i: usize) -> Draft {
         )
         .unwrap();
     }
-    d.issuer = "bench".into();
     d
 }
 

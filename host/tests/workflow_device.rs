@@ -73,9 +73,21 @@ fn h02_h03_user_management_through_the_workflow() {
     let row = env.wf.store().invoice(issued.id).unwrap();
     assert_eq!(
         row.invoice.draft().issuer,
-        "张三",
-        "the draft's issuer is kept"
+        "开票员乙",
+        "the issuer is the logged-in user (H3)"
     );
+    // A draft naming anyone else as issuer or seller is refused before the disk (H3).
+    let mut d = normal(&mut env.wf);
+    d.issuer = "张三".into();
+    let e = env.wf.issue(d).unwrap_err();
+    assert!(
+        e.to_string().contains("the issuer is the logged-in user"),
+        "{e}"
+    );
+    let mut d = normal(&mut env.wf);
+    d.seller.name = "别的公司".into();
+    let e = env.wf.issue(d).unwrap_err();
+    assert!(e.to_string().contains("this disk's company"), "{e}");
     // Password change needs the old one (FAQ 2.5); rename keeps the session.
     let e = env.wf.change_password("wrong", "new-12345678").unwrap_err();
     says(&e, "H2");

@@ -512,6 +512,16 @@ pub enum OilUnit {
     Tonne,
 }
 
+impl core::fmt::Display for OilUnit {
+    /// The unit as printed on an invoice and in stock lists: `升` or `吨`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            OilUnit::Litre => "升",
+            OilUnit::Tonne => "吨",
+        })
+    }
+}
+
 /// Oil moved by an invoice: positive invoices consume stock, red ones restore it (D11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OilUse {

@@ -39,6 +39,19 @@ pub enum RedFormState {
     Used,
 }
 
+impl std::fmt::Display for RedFormState {
+    /// The state as the software shows it (FAQ 7.6).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RedFormState::NotUploaded => "not uploaded (未上传)",
+            RedFormState::UnderReview => "under review (审核中)",
+            RedFormState::Approved => "approved (审核通过)",
+            RedFormState::Rejected => "rejected (审核不通过)",
+            RedFormState::Used => "used (已开具)",
+        })
+    }
+}
+
 impl RedFormState {
     /// The stored word.
     pub fn as_str(self) -> &'static str {

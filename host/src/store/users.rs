@@ -27,6 +27,15 @@ pub enum Role {
     Invoicer,
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Admin => "administrator (管理员)",
+            Role::Invoicer => "invoicer (开票员)",
+        })
+    }
+}
+
 impl Role {
     fn as_str(self) -> &'static str {
         match self {

@@ -16,7 +16,7 @@
 use super::Workflow;
 use super::errors::WorkflowError;
 use crate::disk::{DiskError, IssueDraft, new_request_id};
-use crate::invoice::{Draft, Invoice, LineKind, PriceMode};
+use crate::invoice::{Draft, Invoice, LineKind, Party, PriceMode};
 use crate::store::{
     Action, DiskRecord, InvoiceId, InvoiceState, PendingInsert, RedFormId, RedFormState, Store,
     StoreError, User,
@@ -137,6 +137,75 @@ fn offline_limit(e: &DiskError) -> bool {
     )
 }
 
+/// Who issues: the disk's company (name and taxpayer id as the disk holds them, address,
+/// phone and bank accounts from the company data) and the logged-in user. A draft (a file of
+/// drafts is untrusted input) may leave these out; naming anyone else is refused.
+struct Seller {
+    party: Party,
+    banks: Vec<String>,
+}
+
+impl Seller {
+    /// Writes the seller and the issuer into `draft`, or says which one it names wrongly.
+    fn take_over(&self, draft: &mut Draft, user: &User) -> Result<(), WorkflowError> {
+        let issuer = draft.issuer.trim();
+        if !issuer.is_empty() && issuer != user.name {
+            return Err(WorkflowError::rule(
+                "issue",
+                format!(
+                    "the draft names {issuer:?} as issuer (开票人); the issuer is the logged-in user {:?}",
+                    user.name
+                ),
+                "H3",
+            ));
+        }
+        draft.issuer = user.name.clone();
+        let d = &draft.seller;
+        let other_name = !d.name.trim().is_empty() && d.name.trim() != self.party.name;
+        let other_id = d.taxpayer_id.is_some() && d.taxpayer_id != self.party.taxpayer_id;
+        if other_name || other_id {
+            return Err(WorkflowError::rule(
+                "issue",
+                format!(
+                    "the draft names seller {:?} ({}); the seller is always this disk's company {:?} ({})",
+                    d.name,
+                    d.taxpayer_id
+                        .as_ref()
+                        .map(|t| t.as_str())
+                        .unwrap_or("no taxpayer id"),
+                    self.party.name,
+                    self.party
+                        .taxpayer_id
+                        .as_ref()
+                        .map(|t| t.as_str())
+                        .unwrap_or("no taxpayer id")
+                ),
+                "H3, D1",
+            ));
+        }
+        // FAQ 4.16: the seller chooses among its own bank accounts, nothing else.
+        let bank = d.bank_account.trim();
+        let bank_account = if bank.is_empty() {
+            self.party.bank_account.clone()
+        } else if self.banks.iter().any(|b| b == bank) {
+            bank.to_owned()
+        } else {
+            return Err(WorkflowError::rule(
+                "issue",
+                format!(
+                    "the seller's bank and account {bank:?} is not one of the company's accounts (H1); add it with the company data first"
+                ),
+                "H1, FAQ 4.16",
+            ));
+        };
+        draft.seller = Party {
+            bank_account,
+            ..self.party.clone()
+        };
+        Ok(())
+    }
+}
+
 impl Workflow {
     /// H8: issues `draft`. Checks the user's permission for the kind (H3; red invoices need the
     /// red permission), validates (H7), records the invoice as pending, has the disk sign it,
@@ -177,6 +246,13 @@ impl Workflow {
         drafts: Vec<Draft>,
     ) -> Result<Vec<Result<Issued, WorkflowError>>, WorkflowError> {
         let user = self.require_user("issue")?;
+        let company = self.store.company()?;
+        let seller = Seller {
+            party: self.seller_party()?,
+            banks: (0..company.bank_accounts.len())
+                .filter_map(|i| company.bank_account_text(i))
+                .collect(),
+        };
         let mut results: Vec<Option<Result<Issued, WorkflowError>>> =
             drafts.iter().map(|_| None).collect();
         let mut ready: Vec<(usize, Prepared)> = Vec::with_capacity(drafts.len());
@@ -184,7 +260,7 @@ impl Workflow {
         let mut allowed: Vec<(InvoiceKind, Action)> = Vec::new();
         let mut forms_taken: Vec<RedFormId> = Vec::new();
         for (i, draft) in drafts.into_iter().enumerate() {
-            match self.prepare_issue(&user, draft, &forms_taken, &mut allowed) {
+            match self.prepare_issue(&user, &seller, draft, &forms_taken, &mut allowed) {
                 Ok(p) => {
                     forms_taken.extend(p.form);
                     ready.push((i, p));
@@ -209,14 +285,12 @@ impl Workflow {
     fn prepare_issue(
         &mut self,
         user: &User,
+        seller: &Seller,
         mut draft: Draft,
         forms_taken: &[RedFormId],
         allowed: &mut Vec<(InvoiceKind, Action)>,
     ) -> Result<Prepared, WorkflowError> {
-        if draft.issuer.trim().is_empty() {
-            // 开票人 is the logged-in user unless the draft names one.
-            draft.issuer = user.name.clone();
-        }
+        seller.take_over(&mut draft, user)?;
         let kind = draft.kind();
         let action = if draft.is_red() {
             Action::Red
@@ -637,29 +711,31 @@ impl Workflow {
             normalize_digits("invoice code", code)?,
             normalize_digits("invoice code", code_again)?,
         );
-        let (n1, n2) = (
-            normalize_digits("invoice number", number)?,
-            normalize_digits("invoice number", number_again)?,
-        );
-        if c1 != c2 || n1 != n2 {
+        let parse_number = |text: &str| -> Result<InvoiceNumber, WorkflowError> {
+            let n = normalize_digits("invoice number", text)?;
+            Some(n.trim())
+                .filter(|n| (1..=8).contains(&n.len()))
+                .and_then(|n| n.parse::<u32>().ok())
+                .and_then(|n| InvoiceNumber::new(n).ok())
+                .ok_or_else(|| {
+                    WorkflowError::rule(
+                        "red invoice",
+                        format!("{text:?} is not an invoice number (up to 8 digits)"),
+                        "F2",
+                    )
+                })
+        };
+        // Numbers compare as numbers (`1` is `00000001`), codes as codes.
+        let (n1, n2) = (parse_number(number)?, parse_number(number_again)?);
+        if c1.trim() != c2.trim() || n1 != n2 {
             return Err(WorkflowError::rule(
                 "red invoice",
                 "the original code and number entered twice do not match",
                 "H10, FAQ 7.17",
             ));
         }
-        let code = crate::invoice::text::parse_invoice_code(&c1)?;
-        let number = Some(n1.as_str())
-            .filter(|n| n.len() == 8)
-            .and_then(|n| n.parse::<u32>().ok())
-            .and_then(|n| InvoiceNumber::new(n).ok())
-            .ok_or_else(|| {
-                WorkflowError::rule(
-                    "red invoice",
-                    format!("{number:?} is not an 8-digit invoice number"),
-                    "F2",
-                )
-            })?;
+        let code = crate::invoice::text::parse_invoice_code(c1.trim())?;
+        let number = n1;
         let orig = self
             .store
             .invoice_by_number(&code, number)?
@@ -692,6 +768,10 @@ impl Workflow {
             ));
         }
         let mut d = orig.invoice.into_draft();
+        // Issued by this disk's company as it is now (a renamed company, FAQ 10.1, issues
+        // under its new name) and by the logged-in user: the issuing path fills both.
+        d.seller = Party::default();
+        d.issuer = String::new();
         d.lines = reversed_lines(&d.lines);
         d.sales_list = false;
         d.red = Some(RedRef::Original { code, number });

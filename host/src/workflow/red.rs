@@ -20,6 +20,7 @@ use super::Workflow;
 use super::errors::WorkflowError;
 use super::xml::{self, Element};
 use crate::invoice::math::{from_fen, round_price, to_fen};
+use crate::invoice::model::PAPER_LINES;
 use crate::invoice::{Draft, KindFields, Line, LineKind, Party, PriceMode, text};
 use crate::store::{Action, Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
 use rust_decimal::Decimal;
@@ -37,6 +38,23 @@ fn number_key(id: RedFormId) -> String {
 
 fn red(problem: impl Into<String>, rule: &'static str) -> WorkflowError {
     WorkflowError::rule("red info form", problem, rule)
+}
+
+/// FAQ 7.8: a red invoice takes no sales list, so a form (whose red invoice carries its lines)
+/// has at most [`PAPER_LINES`] lines; an original with more is reversed with merged lines.
+/// Refused when the form is filled, edited or imported, not only when its invoice is issued,
+/// so that no approved form is left that can never be used.
+fn check_no_sales_list(body: &RedFormBody) -> Result<(), WorkflowError> {
+    if body.lines.len() > PAPER_LINES {
+        return Err(red(
+            format!(
+                "the form has {} lines and a red invoice takes no sales list: merge them into at most {PAPER_LINES}",
+                body.lines.len()
+            ),
+            "H10, FAQ 7.8",
+        ));
+    }
+    Ok(())
 }
 
 impl Workflow {
@@ -73,6 +91,7 @@ impl Workflow {
     }
 
     fn check_applicant(&mut self, body: &RedFormBody) -> Result<(), WorkflowError> {
+        check_no_sales_list(body)?;
         let own = self.taxpayer_id("red info form")?;
         match body.applicant {
             Applicant::Seller => {
@@ -563,6 +582,7 @@ impl Workflow {
             rule: "H10, FAQ 7.2",
         })?;
         let (number, body) = red_form_from_xml(path, &text)?;
+        check_no_sales_list(&body)?;
         let Some(number) = number else {
             return self.red_form_fill(&body);
         };

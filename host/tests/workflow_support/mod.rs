@@ -284,8 +284,9 @@ pub fn used_car() -> UsedCarFields {
 pub fn draft_of(wf: &mut Workflow, fields: KindFields, qty: &str, price: &str) -> Draft {
     let seller = wf.seller_party().unwrap();
     let mut d = Draft::new(fields, seller, buyer());
-    d.issuer = "张三".into();
     d.add_line(&goods("商品", qty, price)).unwrap();
+    // The logged-in user issues (H3); a draft made before any login names nobody.
+    d.issuer = wf.user().map(|u| u.name.clone()).unwrap_or_default();
     d
 }
 
