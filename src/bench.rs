@@ -64,6 +64,9 @@ pub struct BenchConfig {
     pub progress: bool,
     /// SQLite durability of the stores.
     pub durability: Durability,
+    /// The simulated disks' clock (it stands still while they issue, so a run never crosses
+    /// into a month whose report is not made).
+    pub start: taxdisk_protocol::Timestamp,
 }
 
 /// Why the bench stopped.
@@ -318,7 +321,6 @@ fn draft(i: usize, buyer: &TaxpayerId) -> Result<Draft, BenchError> {
             ),
         )?;
     }
-    d.issuer = "bench".into();
     Ok(d)
 }
 
@@ -405,11 +407,8 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
         Bureau::open(None, Some(1000 + i as u64)).map_err(|e| BenchError::Bureau(e.to_string()))?;
     let serial = DeviceSerial::new(&format!("6699{:08}", i))
         .map_err(|e| BenchError::Setup(e.to_string()))?;
-    let mut cfg = SimConfig::new(
-        serial.clone(),
-        bureau.public_key(),
-        taxdisk_protocol::Timestamp::now(),
-    );
+    bureau.set_clock_offset(bench.start.secs_since(taxdisk_protocol::Timestamp::now()));
+    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), bench.start);
     cfg.seed = i as u64;
     // Room for the journal: 256-byte records, with slack, at least 16 MiB.
     cfg.flash_bytes = (n * 512).max(16 << 20);

@@ -128,6 +128,10 @@ pub enum WorkflowCmd {
         /// Remarks.
         #[arg(long, default_value = "")]
         remarks: String,
+        /// Put the lines on a sales list (销货清单, FAQ 4.11): needed for more than 8 lines
+        /// on paper kinds; the invoice then reads "详见销货清单".
+        #[arg(long)]
+        sales_list: bool,
     },
     /// Void issued invoices (several at once) or blank numbers (FAQ 5.1-5.5, H9).
     Void {
@@ -165,6 +169,9 @@ pub enum WorkflowCmd {
         /// Period YYYYMM.
         #[arg(long, value_parser = crate::parse_period)]
         period: Option<Period>,
+        /// Also show abandoned attempts (drafts the disk refused; nothing was signed).
+        #[arg(long)]
+        all: bool,
     },
     /// Upload what the bureau lacks (FAQ 4.9, H11).
     Upload,
@@ -425,6 +432,9 @@ pub enum RollsCmd {
         /// First number of the roll.
         #[arg(long, value_parser = crate::parse_number)]
         first: InvoiceNumber,
+        /// Print the disk-signed receipt as one JSON line (for machines).
+        #[arg(long)]
+        json: bool,
     },
     /// Show the stock per kind.
     Stock,
@@ -469,6 +479,9 @@ pub struct Ctx {
     _sim: Option<SimHandle>,
     data: PathBuf,
     pin: Pin,
+    /// Held until everything above is dropped (fields drop in order): the data folder is this
+    /// command's until its store and disk are closed.
+    _lock: wiring::DataLock,
 }
 
 /// The CLI's session file: the token only, never a password.
@@ -483,33 +496,19 @@ impl Ctx {
         disk: &DiskSpec,
         bureau_url: Option<&str>,
         pin: &str,
+        clock: wiring::SimClock,
     ) -> Result<Ctx, CmdError> {
         std::fs::create_dir_all(data).map_err(input(&data.display().to_string()))?;
-        let link = wiring::bureau(bureau_url, data)?;
-        let key = wiring::bureau_key(&link)?;
-        let (mut client, sim) = wiring::open_disk(disk, key)?;
-        // One host session id for every process of this data folder: a served disk still
-        // holding the login of the previous command would answer Busy to a new id (D14).
-        let id_file = data.join("disk-session");
-        let session = match std::fs::read_to_string(&id_file)
-            .ok()
-            .and_then(|s| s.trim().parse::<u32>().ok())
-        {
-            Some(id) if id != 0 => id,
-            _ => {
-                let id = rand::random::<u32>() | 1;
-                write_file(&id_file, id.to_string().as_bytes())?;
-                id
-            }
-        };
-        let mut cfg = client.config().clone();
-        cfg.session = Some(session);
-        client.set_config(cfg);
+        let lock = wiring::lock_data_folder(data, wiring::DATA_LOCK_WAIT)?;
+        let link = wiring::bureau(bureau_url, data, clock)?;
+        let (mut client, sim) = wiring::open_disk(disk, || wiring::bureau_key(&link, data), clock)?;
+        wiring::use_folder_session(&mut client, data)?;
         let store = Store::open(data.join("taxdisk.db"))?;
         let wf = Workflow::new(store, client, Some(link.client.clone()));
         let pin = Pin::new(pin).map_err(input("--pin"))?;
         Ok(Ctx {
             wf,
+            _lock: lock,
             _bureau: link,
             _sim: sim,
             data: data.to_owned(),
@@ -560,7 +559,7 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
     use taxdisk_host::store::{Applicant, RedFormBody, RedFormId, RedFormState};
     let show = |f: &taxdisk_host::store::RedForm| {
         println!(
-            "form {:>4} {:?} {}",
+            "form {:>4} {} {}",
             f.id.0,
             f.state,
             f.number
@@ -688,19 +687,61 @@ fn parse_item(s: &str) -> Result<taxdisk_host::invoice::LineInput, CmdError> {
 
 /// A draft of `k` showing the JSON shape a batch file follows.
 fn template_draft(k: InvoiceKind) -> Result<Draft, CmdError> {
-    use taxdisk_host::invoice::model::{KindFields, MotorVehicleFields, Party, UsedCarFields};
+    use taxdisk_host::invoice::model::{KindFields, Party, UsedCarFields};
     let fields = match k {
         InvoiceKind::MotorVehicle => KindFields::MotorVehicle(Box::default()),
         InvoiceKind::UsedCar => KindFields::UsedCar(Box::<UsedCarFields>::default()),
         other => kind_fields(other)?,
     };
-    let _ = MotorVehicleFields::default();
-    let seller = Party::named("销售方名称");
+    // The seller and the issuer stay empty: the disk's company and the logged-in user fill
+    // them when the draft is issued (naming anyone else is refused, H3).
     let buyer = Party::named("购买方名称");
-    let mut d = Draft::new(fields, seller, buyer);
+    let mut d = Draft::new(fields, Party::default(), buyer);
     d.add_line(&parse_item("商品名称:1090101010000000000:13:2:100")?)
         .map_err(WorkflowError::from)?;
     Ok(d)
+}
+
+/// What `rolls return` says: the roll, the numbers returned, whether the bureau took the
+/// disk-signed receipt; or the receipt as one JSON line.
+fn print_roll_return(r: &taxdisk_host::workflow::RollReturn, json: bool) {
+    let b = &r.receipt.body;
+    let last = b.first.get().saturating_add(b.count.saturating_sub(1));
+    if json {
+        let sig = &r.receipt.signature;
+        let v = serde_json::json!({
+            "serial": b.serial.as_str(),
+            "kind": b.kind.name(),
+            "code": b.code.as_str(),
+            "first": b.first.get(),
+            "count": b.count,
+            "time": b.time.0,
+            "signature": format!("{}{}", hex::encode(sig.r), hex::encode(sig.s)),
+            "handed_in": r.handed_in,
+            "note": r.note,
+        });
+        println!("{v}");
+        return;
+    }
+    println!(
+        "returned {} roll {} numbers {:08}-{:08} ({} blank) at {}; receipt signed by disk {} (D4)",
+        b.kind.name(),
+        b.code,
+        b.first.get(),
+        last,
+        b.count,
+        b.time,
+        b.serial
+    );
+    match (&r.handed_in, &r.note) {
+        (true, _) => println!("the bureau accepted the receipt (FAQ 4.20)"),
+        (false, Some(why)) => println!(
+            "the bureau has not received the receipt: {why}; hand it in at the tax office (FAQ 4.20)"
+        ),
+        (false, None) => println!(
+            "the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)"
+        ),
+    }
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
@@ -845,7 +886,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 }
                 UserCmd::List => {
                     for u in ctx.wf.store().users()? {
-                        println!("{:>4}  {:<12} {:?}", u.id.0, u.name, u.role);
+                        println!("{:>4}  {:<12} {}", u.id.0, u.name, u.role);
                     }
                 }
             }
@@ -944,6 +985,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             buyer_bank,
             items,
             remarks,
+            sales_list,
         } => {
             if let Some(k) = template {
                 let d = template_draft(k)?;
@@ -978,6 +1020,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         d.add_line(&parse_item(it)?).map_err(WorkflowError::from)?;
                     }
                     d.remarks = remarks;
+                    d.sales_list = sales_list;
                     d.issuer = ctx.wf.user().map(|u| u.name.clone()).unwrap_or_default();
                     vec![d]
                 }
@@ -1062,7 +1105,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.resume()?;
             red_form(c, ctx)?;
         }
-        WorkflowCmd::List { period } => {
+        WorkflowCmd::List { period, all } => {
             ctx.resume()?;
             let p = match period {
                 Some(p) => p,
@@ -1072,6 +1115,8 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 .wf
                 .store()
                 .month(&taxdisk_host::store::MonthQuery::period(p))?
+                .into_iter()
+                .filter(|r| all || r.state != taxdisk_host::store::InvoiceState::Abandoned)
             {
                 println!(
                     "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
@@ -1167,9 +1212,14 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
                 RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
                 RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
-                RollsCmd::Return { kind, code, first } => {
+                RollsCmd::Return {
+                    kind,
+                    code,
+                    first,
+                    json,
+                } => {
                     let r = ctx.wf.return_roll(kind, &code, first)?;
-                    println!("returned: {r:?}");
+                    print_roll_return(&r, json);
                     Vec::new()
                 }
                 RollsCmd::Stock => ctx.wf.rolls(None)?,
@@ -1220,11 +1270,11 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             if let Some(oil) = s.oil {
                 for o in oil {
                     println!(
-                        "oil category {} {:?}: {}.{:03}",
+                        "oil category {}: {}.{:03} {}",
                         o.category,
-                        o.unit,
                         o.milli_quantity / 1000,
-                        o.milli_quantity % 1000
+                        o.milli_quantity % 1000,
+                        o.unit
                     );
                 }
             }
@@ -1252,11 +1302,11 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             }
             for o in ctx.wf.oil_stock()? {
                 println!(
-                    "oil category {} {:?}: {}.{:03}",
+                    "oil category {}: {}.{:03} {}",
                     o.category,
-                    o.unit,
                     o.milli_quantity / 1000,
-                    o.milli_quantity % 1000
+                    o.milli_quantity % 1000,
+                    o.unit
                 );
             }
         }

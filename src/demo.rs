@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use taxdisk_device_sim::bureau::http::lock;
+use taxdisk_device_sim::bureau::rolls::ROLL_SIZE;
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::bureau_client::BureauClient;
@@ -50,8 +51,9 @@ pub struct DemoConfig {
     pub seed: u64,
     /// Output folder (emptied of the demo's own files first).
     pub out: PathBuf,
-    /// The month to run, e.g. 2026-11.
-    pub month: Period,
+    /// When the month starts (the disk's and the bureau's clock): the month run is this
+    /// time's period, from this day and time to its last day ([`demo_start`]).
+    pub start: Timestamp,
     /// Draw a progress bar.
     pub progress: bool,
 }
@@ -251,6 +253,50 @@ fn at(p: Period, day: u8, hour: u8, minute: u8) -> Timestamp {
     })
 }
 
+/// The demo's default month when neither is given: fixed, so a plain `taxdisk demo` gives the
+/// same output on every date.
+pub const DEFAULT_MONTH: Period = match Period::new(2026, 11) {
+    Some(p) => p,
+    None => panic!("202611 is a period"),
+};
+
+/// `--start-time` and `--month` that do not agree.
+#[derive(Debug, thiserror::Error)]
+#[error("--start-time {start} falls in period {}, not in --month {month}", start.period())]
+pub struct StartOutsideMonth {
+    start: Timestamp,
+    month: Period,
+}
+
+/// When the demo's month starts: `start` when given (it must fall in `month` when both are
+/// given), else 08:30 China time on the first day of `month` (default [`DEFAULT_MONTH`]).
+pub fn demo_start(
+    month: Option<Period>,
+    start: Option<Timestamp>,
+) -> Result<Timestamp, StartOutsideMonth> {
+    match (month, start) {
+        (Some(month), Some(start)) if start.period() != month => {
+            Err(StartOutsideMonth { start, month })
+        }
+        (_, Some(start)) => Ok(start),
+        (m, None) => Ok(at(m.unwrap_or(DEFAULT_MONTH), 1, 8, 30)),
+    }
+}
+
+/// Minutes after midnight of the working day's first and last invoice: 09:00 to 18:00, or on
+/// the first day of a run that starts later, from a minute after the start to at least an
+/// hour later (23:59 at the latest).
+fn working_minutes(day: u8, start: CivilTime) -> (u32, u32) {
+    const OPEN: u32 = 9 * 60;
+    const CLOSE: u32 = 18 * 60;
+    const LAST: u32 = 23 * 60 + 59;
+    if day != start.day {
+        return (OPEN, CLOSE);
+    }
+    let begin = (start.hour as u32 * 60 + start.minute as u32 + 1).clamp(OPEN, LAST);
+    (begin, CLOSE.max(begin + 60).min(LAST))
+}
+
 fn days_in(p: Period) -> u8 {
     ((p.end().0 - p.start().0) / 86_400) as u8
 }
@@ -377,6 +423,13 @@ struct World {
     first: BTreeMap<InvoiceKind, InvoiceId>,
     /// What the issued drafts carried: discount, sales list, purchase, export, oil.
     mix: [usize; 5],
+    /// Blank numbers left per kind, as bought and used (the disk holds at most 16 rolls, D4,
+    /// so a large month buys as it goes, as a company does).
+    blank: BTreeMap<InvoiceKind, u32>,
+    /// Whether the bureau answers (rolls are bought online).
+    online_now: bool,
+    /// Rolls bought during the month, beyond the first purchase.
+    restocks: usize,
 }
 
 impl World {
@@ -502,13 +555,41 @@ impl World {
     }
 
     fn issue(&mut self, d: Draft) -> Result<taxdisk_host::workflow::Issued, WorkflowError> {
+        let kind = d.kind();
+        self.restock(kind, 1)?;
         let t0 = Instant::now();
         let r = self.wf.issue(d);
         self.report.issue_time += t0.elapsed();
         if r.is_ok() {
             self.report.issue_count += 1;
+            self.used(kind, 1);
         }
         r
+    }
+
+    /// Buys a roll of `kind` when fewer than a working day's worth is left (online only:
+    /// offline, issuing goes on until the numbers run out, FAQ 4.8).
+    fn restock(&mut self, kind: InvoiceKind, need: u32) -> Result<(), WorkflowError> {
+        const LOW: u32 = 60;
+        let left = self.blank.get(&kind).copied().unwrap_or(0);
+        if left >= LOW.max(need) || !self.online_now {
+            return Ok(());
+        }
+        let rolls = self.wf.buy_rolls(kind, ROLL_SIZE)?;
+        let got: u32 = rolls
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.left())
+            .sum();
+        self.blank.insert(kind, got);
+        self.restocks += 1;
+        Ok(())
+    }
+
+    fn used(&mut self, kind: InvoiceKind, n: u32) {
+        if let Some(left) = self.blank.get_mut(&kind) {
+            *left = left.saturating_sub(n);
+        }
     }
 }
 
@@ -566,8 +647,8 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     ] {
         let _ = std::fs::remove_file(out.join(f));
     }
-    let month = cfg.month;
-    let t_start = at(month, 1, 8, 30);
+    let t_start = cfg.start;
+    let month = t_start.period();
 
     // The tax office: the embedded bureau over HTTP on 127.0.0.1 port 0, state in SQLite.
     let mut bureau = setup(
@@ -610,6 +691,9 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         issued: Vec::new(),
         first: BTreeMap::new(),
         mix: [0; 5],
+        blank: BTreeMap::new(),
+        online_now: true,
+        restocks: 0,
     };
     w.report.raw_sign_rate = 200.0 / raw_sign(200).as_secs_f64().max(1e-9);
 
@@ -753,12 +837,16 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     // The clerk logs in and reads rolls online (H13).
     w.wf.login(CLERK, CLERK_PW, &setup(Pin::new(Pin::FACTORY), "pin")?)
         .step("login (clerk)")?;
+    // Up to two rolls a kind at first; more are bought as kinds run short (the disk holds 16).
     for (k, weight) in MIX {
         let want = (cfg.invoices as u32 * weight / 100) * 12 / 10 + 20;
-        w.wf.buy_rolls(k, want.min(16_000))
+        w.wf.buy_rolls(k, want.min(2 * ROLL_SIZE))
             .step("read rolls (H13)")?;
     }
     let status = w.wf.status().step("status")?;
+    for k in &status.kinds {
+        w.blank.insert(k.kind, k.status.blank_left);
+    }
     w.report.step(format!(
         "read rolls online (H13): {} blank numbers over six kinds",
         status
@@ -779,17 +867,24 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         bar.set_style(style.progress_chars("=> "));
     }
 
-    // The month, day by day.
-    let days = days_in(month);
+    // The month, day by day, from the start day: the network goes down on the 12th of a
+    // month run from its 1st (that share of the days of a later start), and two roll
+    // invoices are voided blank on the 20th (likewise).
+    let first_day = t_start.civil().day;
+    let last_day = days_in(month);
+    let days = last_day - first_day + 1;
+    let on_share = |share: u8| first_day + (share as u32 * days as u32 / last_day as u32) as u8;
+    let offline_from = on_share(11);
+    let blank_void_day = on_share(19);
     let per_day = cfg.invoices.div_ceil(days as usize).max(1);
-    let offline_from = 12u8;
     let mut offline = false;
     let mut back_online = false;
     let mut blocked: Vec<InvoiceKind> = Vec::new();
-    for day in 1..=days {
+    for day in first_day..=last_day {
         bar.set_message(format!("{month} day {day:02}"));
         if day == offline_from {
             offline = true;
+            w.online_now = false;
             // The network goes down: the bureau address points at a closed port.
             let dead = setup(std::net::TcpListener::bind("127.0.0.1:0"), "closed port")?;
             let port = setup(dead.local_addr(), "closed port")?.port();
@@ -806,6 +901,7 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         if back_online {
             back_online = false;
             offline = false;
+            w.online_now = true;
             w.set_time(at(month, day, 8, 45))?;
             w.wf.set_bureau(Some(w.online.clone()));
             let up = w.wf.upload().step("upload (H11)")?;
@@ -820,8 +916,9 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
             if w.report.issue_count >= cfg.invoices {
                 break;
             }
-            let minute = (i * 540 / per_day) as u32;
-            w.set_time(at(month, day, 9 + (minute / 60) as u8, (minute % 60) as u8))?;
+            let (open, close) = working_minutes(day, t_start.civil());
+            let minute = open + (i * (close - open) as usize / per_day) as u32;
+            w.set_time(at(month, day, (minute / 60) as u8, (minute % 60) as u8))?;
             let kind = pick_kind(&mut w.rng);
             if blocked.contains(&kind) {
                 continue;
@@ -872,10 +969,12 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
                 red_one(&mut w)?;
             }
         }
-        if day == 20 {
+        if day == blank_void_day {
+            w.restock(InvoiceKind::Roll, 2).step("read rolls (H13)")?;
             let b =
                 w.wf.void_blank(InvoiceKind::Roll, 2)
                     .step("blank void (H9)")?;
+            w.used(InvoiceKind::Roll, 2);
             w.report.step(format!(
                 "day {day}: two spoiled roll invoices voided blank from {} (D7, FAQ 5.2)",
                 b.first
@@ -883,6 +982,24 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         }
     }
     bar.finish_and_clear();
+    if offline {
+        // A run that started late in the month went offline on its last day: the network
+        // comes back before the month ends.
+        w.online_now = true;
+        w.wf.set_bureau(Some(w.online.clone()));
+        let up = w.wf.upload().step("upload (H11)")?;
+        w.report.step(format!(
+            "day {last_day}, evening: back online; manual upload sent {} events, the bureau acknowledged through counter {} (D12)",
+            up.sent,
+            up.through_counter.unwrap_or(0)
+        ));
+    }
+    if w.restocks > 0 {
+        w.report.step(format!(
+            "bought {} more roll(s) of {ROLL_SIZE} numbers online as kinds ran short (H13; the disk holds at most 16 rolls, D4)",
+            w.restocks
+        ));
+    }
     w.report.step(format!(
         "issued day by day: {} with a discount line (FAQ 4.7), {} with a sales list (FAQ 4.11), {} purchase (FAQ 4.3), {} export (FAQ 4.2), {} refined-oil (FAQ 8.x)",
         w.mix[0], w.mix[1], w.mix[2], w.mix[3], w.mix[4]
@@ -1040,6 +1157,11 @@ fn red_one(w: &mut World) -> Result<(), DemoError> {
     let Some(rec) = orig.disk.clone() else {
         return Ok(());
     };
+    if orig.invoice.draft().sales_list {
+        // FAQ 7.8: a red invoice takes no sales list; the company reverses this one another
+        // way (merged lines on a form of its own), not in the demo.
+        return Ok(());
+    }
     let draft = if kind == InvoiceKind::Special {
         // H10: the seller fills a red info form naming the original; the bureau approves it
         // at once (automatic review); the red invoice is issued from the approved form.

@@ -45,6 +45,14 @@ struct Cli {
         hide_env_values = true
     )]
     pin: String,
+    /// Start the clock of the in-process simulated disk and of the embedded bureau at TIME
+    /// (RFC 3339 such as 2026-12-31T23:30:00+08:00, or unix seconds); it runs on with real
+    /// time from there. Workflow commands keep it in DATA/clock for the commands after them;
+    /// `conformance`, `demo` and `bench` start their fresh simulators at it. Default: the
+    /// time the data folder keeps, else the system clock. A served or USB disk keeps its own
+    /// clock (`taxdisk-sim serve --start-time`).
+    #[arg(long, global = true, value_name = "TIME", value_parser = taxdisk_device_sim::serve::args::parse_time)]
+    start_time: Option<taxdisk_protocol::Timestamp>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,9 +73,10 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
-        /// The month to run, YYYYMM.
-        #[arg(long, default_value = "202611", value_parser = parse_period)]
-        month: taxdisk_protocol::Period,
+        /// The month to run, YYYYMM, from its first day (with --start-time: from that day and
+        /// time; the month is then the start's unless given).
+        #[arg(long, value_parser = parse_period)]
+        month: Option<taxdisk_protocol::Period>,
     },
     /// Issue invoices end to end as fast as the disk allows; print invoices/s, p50/p99 latency
     /// and the raw SM2 signing rate of the same run with their ratio.
@@ -210,6 +219,52 @@ enum CliError {
     Usage(String),
 }
 
+/// The clock of a command that works on the data folder: `--start-time` applies to the
+/// in-process disk and the embedded bureau only.
+fn data_clock(
+    data: &std::path::Path,
+    start: Option<taxdisk_protocol::Timestamp>,
+    disk: &DiskSpec,
+) -> Result<wiring::SimClock, CliError> {
+    if start.is_some() && !matches!(disk, DiskSpec::Sim(_)) {
+        return Err(CliError::Usage(
+            "--start-time sets the in-process simulator's clock; a served or USB disk keeps its own (start it with taxdisk-sim serve --start-time)".into(),
+        ));
+    }
+    Ok(wiring::SimClock::for_data(data, start)?)
+}
+
+/// The disk of the data folder for a command that needs no workflow (`export-key`,
+/// `verify`): the folder held, its clock, bureau and host session. Fields drop in order, the
+/// lock last.
+struct FolderDisk {
+    disk: wiring::Disk,
+    _sim: Option<wiring::SimHandle>,
+    _bureau: wiring::BureauLink,
+    _lock: wiring::DataLock,
+}
+
+impl FolderDisk {
+    fn open(
+        data: &std::path::Path,
+        start: Option<taxdisk_protocol::Timestamp>,
+        bureau: Option<&str>,
+        spec: &DiskSpec,
+    ) -> Result<FolderDisk, CliError> {
+        let clock = data_clock(data, start, spec)?;
+        let lock = wiring::lock_data_folder(data, wiring::DATA_LOCK_WAIT)?;
+        let link = wiring::bureau(bureau, data, clock)?;
+        let (mut disk, sim) = wiring::open_disk(spec, || wiring::bureau_key(&link, data), clock)?;
+        wiring::use_folder_session(&mut disk, data)?;
+        Ok(FolderDisk {
+            disk,
+            _sim: sim,
+            _bureau: link,
+            _lock: lock,
+        })
+    }
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let disk_spec = cli
         .disk
@@ -224,6 +279,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             suite::conformance(
                 cli.disk.as_ref(),
+                cli.start_time,
                 control.as_deref(),
                 bureau_secret.as_deref(),
                 junit.as_deref(),
@@ -238,6 +294,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             suite::replay(
                 &trace,
                 cli.disk.as_ref(),
+                cli.start_time,
                 control.as_deref(),
                 bureau_secret.as_deref(),
             )?;
@@ -267,8 +324,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Workflow(cmd) => {
-            let mut ctx =
-                commands::Ctx::open(&cli.data, &disk_spec, cli.bureau.as_deref(), &cli.pin)?;
+            let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
+            let mut ctx = commands::Ctx::open(
+                &cli.data,
+                &disk_spec,
+                cli.bureau.as_deref(),
+                &cli.pin,
+                clock,
+            )?;
             commands::run(cmd, &mut ctx)?;
         }
         Command::Demo {
@@ -280,11 +343,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
             if !(10..=200_000).contains(&invoices) {
                 return Err(CliError::Usage("--invoices must be 10 to 200000".into()));
             }
+            let start = demo::demo_start(month, cli.start_time)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             let cfg = demo::DemoConfig {
                 invoices,
                 seed,
                 out,
-                month,
+                start,
                 progress: true,
             };
             demo::run(&cfg)?.print();
@@ -326,13 +391,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 dir: cli.data.join("bench"),
                 progress: true,
                 durability,
+                start: cli
+                    .start_time
+                    .unwrap_or_else(taxdisk_protocol::Timestamp::now),
             };
             let report = bench::run(&cfg)?;
             report.print(&cfg);
         }
         Command::ExportKey { out } => {
-            let link = wiring::bureau(cli.bureau.as_deref(), &cli.data)?;
-            let (mut disk, _sim) = wiring::open_disk(&disk_spec, wiring::bureau_key(&link)?)?;
+            let mut held =
+                FolderDisk::open(&cli.data, cli.start_time, cli.bureau.as_deref(), &disk_spec)?;
+            let disk = &mut held.disk;
             keys::export_key(&disk.public_key()?, &out)?;
             println!("wrote {}", out.display());
         }
@@ -343,8 +412,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             pem,
         } => {
-            let link = wiring::bureau(cli.bureau.as_deref(), &cli.data)?;
-            let (mut disk, _sim) = wiring::open_disk(&disk_spec, wiring::bureau_key(&link)?)?;
+            let mut held =
+                FolderDisk::open(&cli.data, cli.start_time, cli.bureau.as_deref(), &disk_spec)?;
+            let disk = &mut held.disk;
+            // Reading an invoice back needs the PIN, as every disk command does (D2).
+            let pin = taxdisk_protocol::types::Pin::new(&cli.pin)
+                .map_err(|e| CliError::Usage(format!("--pin: {e}")))?;
+            disk.login(&pin)?;
             let pk = disk.public_key()?;
             let view = disk.read_invoice(&InvoiceRef { kind, code, number })?;
             let files = keys::verify_invoice(&view.invoice, &pk, &out)?;
@@ -356,7 +430,28 @@ fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A closed pipe (`taxdisk list | head -3`) ends the command quietly, as it ends `ls | head`:
+/// `println!` panics when stdout's reader is gone, so the panic hook exits with the status a
+/// process killed by SIGPIPE has (128 + 13) instead of printing a panic. Every other panic
+/// keeps the default report.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

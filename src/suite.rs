@@ -19,6 +19,7 @@ use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::{InProcess, Shared};
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::transport::usb::UsbTransport;
+use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlResponse;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::DeviceSerial;
@@ -61,9 +62,11 @@ type Link = (
     Option<BureauKeyTokens>,
 );
 
-/// The disk, its control channel and the token source the suite uses.
+/// The disk, its control channel and the token source the suite uses. A fresh reference
+/// simulator's clock starts at `start` (default: now) and moves only by the control channel.
 fn link(
     disk: Option<&DiskSpec>,
+    start: Option<Timestamp>,
     control: Option<&str>,
     secret: Option<&str>,
 ) -> Result<Link, SuiteError> {
@@ -85,7 +88,7 @@ fn link(
             // A fresh reference simulator: its bureau secret and control are ours.
             let key = setup(sign::signing_key(&REFERENCE_BUREAU_SECRET), "reference bureau key")?;
             let serial = setup(DeviceSerial::new("661900000001"), "serial")?;
-            let cfg = SimConfig::new(serial, sign::public_key(&key), taxdisk_protocol::Timestamp::now());
+            let cfg = SimConfig::new(serial, sign::public_key(&key), start.unwrap_or_else(Timestamp::now));
             let sim = Arc::new(Mutex::new(setup(SimDisk::new(cfg), "simulator")?));
             let handle = sim.clone();
             let ctl = FnControl(move |req| match handle.lock() {
@@ -95,6 +98,9 @@ fn link(
             let tokens = Some(setup(BureauKeyTokens::from_secret(&REFERENCE_BUREAU_SECRET), "tokens")?);
             Ok((Box::new(InProcess::new(Shared(sim))), Some(Box::new(ctl)), tokens))
         }
+        Some(_) if start.is_some() => Err(SuiteError::Setup(
+            "--start-time sets the clock of the fresh reference simulator; a served or USB disk keeps its own (taxdisk-sim serve --start-time)".into(),
+        )),
         Some(DiskSpec::Tcp(addr)) => Ok((Box::new(setup(TcpTransport::connect(addr), "disk")?), tcp_control, tokens)),
         Some(DiskSpec::Usb(sel)) => Ok((Box::new(setup(UsbTransport::open(sel.clone()), "disk")?), tcp_control, tokens)),
         Some(DiskSpec::Sim(_)) => Err(SuiteError::Setup(
@@ -106,12 +112,13 @@ fn link(
 /// `taxdisk conformance`.
 pub fn conformance(
     disk: Option<&DiskSpec>,
+    start: Option<Timestamp>,
     control: Option<&str>,
     secret: Option<&str>,
     junit: Option<&Path>,
     record: Option<&Path>,
 ) -> Result<Report, SuiteError> {
-    let (transport, mut ctl, tokens) = link(disk, control, secret)?;
+    let (transport, mut ctl, tokens) = link(disk, start, control, secret)?;
     let transport: Box<dyn Transport + Send> = match record {
         Some(path) => {
             let rec = setup(Recorder::create(transport, path), "--record")?;
@@ -147,11 +154,12 @@ pub fn conformance(
 pub fn replay(
     trace: &Path,
     disk: Option<&DiskSpec>,
+    start: Option<Timestamp>,
     control: Option<&str>,
     secret: Option<&str>,
 ) -> Result<(), SuiteError> {
     let t = setup(Trace::read(trace), "--trace")?;
-    let (mut transport, ctl, tokens) = link(disk, control, secret)?;
+    let (mut transport, ctl, tokens) = link(disk, start, control, secret)?;
     let opts = ReplayOptions {
         tokens: tokens.as_ref().map(|t| t as &dyn TokenSource),
         ..ReplayOptions::default()

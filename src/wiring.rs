@@ -72,8 +72,8 @@ pub enum WiringError {
         /// Cause.
         source: std::io::Error,
     },
-    /// The embedded bureau failed to start.
-    #[error("embedded bureau: {0}")]
+    /// The bureau could not be started or reached.
+    #[error("{0}")]
     Bureau(String),
     /// The simulator failed to open its image.
     #[error("simulated disk: {0}")]
@@ -81,20 +81,151 @@ pub enum WiringError {
     /// The transport could not reach the disk.
     #[error("{0}")]
     Transport(String),
+    /// Another process holds what this command needs.
+    #[error("{0}")]
+    Busy(String),
 }
 
-/// The embedded bureau: its state file in the data folder, served on 127.0.0.1 port 0.
-pub fn embedded_bureau(db: &Path, time: Option<Timestamp>) -> Result<BureauServer, WiringError> {
-    let mut b = Bureau::open(Some(db), Some(EMBEDDED_BUREAU_SEED))
-        .map_err(|e| WiringError::Bureau(e.to_string()))?;
-    if let Some(t) = time {
-        b.set_time(t)
-            .map_err(|e| WiringError::Bureau(e.to_string()))?;
+/// The clock of the CLI's in-process disk and embedded bureau: the system clock moved by an
+/// offset that a data folder keeps (`DATA/clock`), so a disk started at an explicit time
+/// (`taxdisk --start-time 2026-12-31T23:30:00+08:00 ...`) keeps running from there across
+/// commands, as a real disk's clock runs on between sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimClock {
+    offset: i64,
+}
+
+impl SimClock {
+    /// The file in a data folder that keeps the offset.
+    pub const FILE: &'static str = "clock";
+
+    /// The system clock, unmoved.
+    pub fn system() -> SimClock {
+        SimClock::default()
     }
+
+    /// A clock that reads `start` now and runs on with real time.
+    pub fn starting_at(start: Timestamp) -> SimClock {
+        SimClock {
+            offset: start.secs_since(Timestamp::now()),
+        }
+    }
+
+    /// The clock of `data`: started at `start` when given (and kept in the folder for the
+    /// commands after this one), else the one the folder keeps, else the system clock.
+    pub fn for_data(data: &Path, start: Option<Timestamp>) -> Result<SimClock, WiringError> {
+        let file = data.join(Self::FILE);
+        if let Some(t) = start {
+            let clock = SimClock::starting_at(t);
+            std::fs::create_dir_all(data).map_err(|source| WiringError::Data {
+                path: data.to_owned(),
+                source,
+            })?;
+            std::fs::write(&file, format!("{}\n", clock.offset)).map_err(|source| {
+                WiringError::Data {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
+            return Ok(clock);
+        }
+        match std::fs::read_to_string(&file) {
+            Ok(text) => text
+                .trim()
+                .parse::<i64>()
+                .map(|offset| SimClock { offset })
+                .map_err(|_| {
+                    WiringError::Sim(format!(
+                        "{}: not a clock offset in seconds (delete it to use the system clock, or give --start-time)",
+                        file.display()
+                    ))
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SimClock::system()),
+            Err(source) => Err(WiringError::Data { path: file, source }),
+        }
+    }
+
+    /// Seconds this clock runs ahead of the system clock (behind when negative).
+    pub fn offset(&self) -> i64 {
+        self.offset
+    }
+
+    /// The time now by this clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now().shifted(self.offset)
+    }
+}
+
+/// How long a command waits for another command on the same data folder to finish.
+pub const DATA_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long the in-process disk waits for another process to release its image.
+pub const IMAGE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The data folder held by this command: an exclusive OS lock on `DATA/lock` (which names
+/// the holder's process id) for as long as the value lives. Commands on one data folder run
+/// one at a time, so two of them can never interleave their store and disk work (D13, H8).
+#[derive(Debug)]
+pub struct DataLock {
+    _file: std::fs::File,
+}
+
+/// Locks `data` for this process, waiting up to `wait` for another command to finish.
+pub fn lock_data_folder(data: &Path, wait: std::time::Duration) -> Result<DataLock, WiringError> {
+    use std::io::{Seek, Write};
+    let path = data.join("lock");
+    let io = |source| WiringError::Data {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(data).map_err(|source| WiringError::Data {
+        path: data.to_owned(),
+        source,
+    })?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok())
+                    .map_or_else(|| "another process".to_owned(), |p| format!("process {p}"));
+                return Err(WiringError::Busy(format!(
+                    "the data folder {} is in use by {holder} (another taxdisk command); waited {} s",
+                    data.display(),
+                    wait.as_secs()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+    }
+    file.set_len(0).map_err(io)?;
+    file.rewind().map_err(io)?;
+    writeln!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(DataLock { _file: file })
+}
+
+/// The embedded bureau: its state file in the data folder, served on 127.0.0.1 port 0, its
+/// clock `clock`.
+pub fn embedded_bureau(db: &Path, clock: SimClock) -> Result<BureauServer, WiringError> {
+    let embedded = |e: &dyn std::fmt::Display| WiringError::Bureau(format!("embedded bureau: {e}"));
+    let mut b = Bureau::open(Some(db), Some(EMBEDDED_BUREAU_SEED)).map_err(|e| embedded(&e))?;
+    b.set_clock_offset(clock.offset());
     let addr = "127.0.0.1:0"
         .parse()
-        .map_err(|_| WiringError::Bureau("bad loopback address".into()))?;
-    spawn(b, addr).map_err(|e| WiringError::Bureau(e.to_string()))
+        .map_err(|_| embedded(&"bad loopback address"))?;
+    spawn(b, addr).map_err(|e| embedded(&e))
 }
 
 /// A connected bureau: the client, and the embedded server when there is one (kept alive).
@@ -107,15 +238,16 @@ pub struct BureauLink {
     pub _server: Option<BureauServer>,
 }
 
-/// Connects to `url`, or starts the embedded bureau with its state under `data`.
-pub fn bureau(url: Option<&str>, data: &Path) -> Result<BureauLink, WiringError> {
+/// Connects to `url`, or starts the embedded bureau with its state under `data` and its clock
+/// `clock`.
+pub fn bureau(url: Option<&str>, data: &Path, clock: SimClock) -> Result<BureauLink, WiringError> {
     match url {
         Some(u) => Ok(BureauLink {
             client: BureauClient::new(u).map_err(|e| WiringError::Bureau(e.to_string()))?,
             _server: None,
         }),
         None => {
-            let server = embedded_bureau(&data.join("bureau.db"), None)?;
+            let server = embedded_bureau(&data.join("bureau.db"), clock)?;
             let client =
                 BureauClient::new(&server.url()).map_err(|e| WiringError::Bureau(e.to_string()))?;
             Ok(BureauLink {
@@ -126,13 +258,49 @@ pub fn bureau(url: Option<&str>, data: &Path) -> Result<BureauLink, WiringError>
     }
 }
 
-/// The bureau key a `sim:` disk is manufactured with: the embedded bureau's, or the remote
-/// bureau's as its health answer says.
-pub fn bureau_key(link: &BureauLink) -> Result<taxdisk_protocol::types::PublicKey, WiringError> {
-    link.client
-        .health()
-        .map(|h| h.public_key)
-        .map_err(|e| WiringError::Bureau(e.to_string()))
+/// The file of a data folder that keeps the bureau's public key from the last time the bureau
+/// answered (SEC1 hex).
+pub const BUREAU_KEY_FILE: &str = "bureau-key";
+
+/// The bureau key a `sim:` disk is manufactured with: the bureau's as its health answer says,
+/// kept in `DATA/bureau-key`; while the bureau is unreachable, the kept one, so that the disk
+/// opens and invoicing goes on offline within its limits (D9, FAQ 4.13). Says so in one line
+/// on stderr when it works offline.
+pub fn bureau_key(
+    link: &BureauLink,
+    data: &Path,
+) -> Result<taxdisk_protocol::types::PublicKey, WiringError> {
+    use taxdisk_protocol::types::PublicKey;
+    let file = data.join(BUREAU_KEY_FILE);
+    match link.client.health() {
+        Ok(h) => {
+            let text = hex::encode(h.public_key.to_sec1());
+            if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+                std::fs::write(&file, &text).map_err(|source| WiringError::Data {
+                    path: file.clone(),
+                    source,
+                })?;
+            }
+            Ok(h.public_key)
+        }
+        Err(e) => {
+            let kept = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|t| hex::decode(t.trim()).ok())
+                .and_then(|b| PublicKey::from_sec1(&b));
+            match kept {
+                Some(k) => {
+                    eprintln!(
+                        "offline: {e}; working with the disk's offline limits (D9) until it answers"
+                    );
+                    Ok(k)
+                }
+                None => Err(WiringError::Bureau(format!(
+                    "{e}; this data folder has never reached it, so the disk's bureau key is not known yet"
+                ))),
+            }
+        }
+    }
 }
 
 /// The dynamic disk client every command uses.
@@ -141,11 +309,13 @@ pub type Disk = DiskClient<Box<dyn Transport + Send>>;
 /// An opened in-process simulator, shared so the CLI can also drive its clock.
 pub type SimHandle = Arc<Mutex<SimDisk>>;
 
-/// Opens the disk named by `spec`. For `sim:` the disk is manufactured with `bureau_key`, its
-/// clock runs free from the system time, and the returned handle drives it.
+/// Opens the disk named by `spec`. For `sim:` the disk is manufactured with the key
+/// `bureau_key` answers (asked only then: a served or USB disk knows its bureau), its clock
+/// runs free from `clock`'s time, and the returned handle drives it.
 pub fn open_disk(
     spec: &DiskSpec,
-    bureau_key: taxdisk_protocol::types::PublicKey,
+    bureau_key: impl FnOnce() -> Result<taxdisk_protocol::types::PublicKey, WiringError>,
+    clock: SimClock,
 ) -> Result<(Disk, Option<SimHandle>), WiringError> {
     match spec {
         DiskSpec::Sim(path) => {
@@ -157,8 +327,9 @@ pub fn open_disk(
             }
             let serial =
                 DeviceSerial::new(DEFAULT_SERIAL).map_err(|e| WiringError::Sim(e.to_string()))?;
-            let mut cfg = SimConfig::new(serial, bureau_key, Timestamp::now());
+            let mut cfg = SimConfig::new(serial, bureau_key()?, clock.now());
             cfg.image = Some(path.clone());
+            cfg.image_lock_wait = IMAGE_LOCK_WAIT;
             let mut sim = SimDisk::new(cfg).map_err(|e| WiringError::Sim(e.to_string()))?;
             sim.control(ControlRequest::RunFree(true));
             let (shared, handle) = Shared::new(sim);
@@ -182,6 +353,32 @@ pub fn open_disk(
             ))
         }
     }
+}
+
+/// Gives `client` the host session id of the data folder (`DATA/disk-session`, made at first
+/// use): every command of one folder is one host session to a served disk, so a disk still
+/// holding the login of the previous command answers it, and another folder (another
+/// program) gets Busy (D14).
+pub fn use_folder_session(client: &mut Disk, data: &Path) -> Result<(), WiringError> {
+    let id_file = data.join("disk-session");
+    let session = match std::fs::read_to_string(&id_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+    {
+        Some(id) if id != 0 => id,
+        _ => {
+            let id = rand::random::<u32>() | 1;
+            std::fs::write(&id_file, id.to_string()).map_err(|source| WiringError::Data {
+                path: id_file.clone(),
+                source,
+            })?;
+            id
+        }
+    };
+    let mut cfg = client.config().clone();
+    cfg.session = Some(session);
+    client.set_config(cfg);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -214,5 +411,25 @@ mod tests {
             let e = bad.parse::<DiskSpec>().unwrap_err().to_string();
             assert!(e.contains("expected sim:PATH"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_data_folder_keeps_its_clock_across_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            SimClock::for_data(dir.path(), None).unwrap(),
+            SimClock::system()
+        );
+        let start = Timestamp::cst(2031, 12, 31, 23, 30);
+        let c = SimClock::for_data(dir.path(), Some(start)).unwrap();
+        assert!(c.now().0.abs_diff(start.0) <= 2, "{}", c.now());
+        // The next command of the folder reads the same clock, running on.
+        let again = SimClock::for_data(dir.path(), None).unwrap();
+        assert!(again.now().0.abs_diff(start.0) <= 2);
+        std::fs::write(dir.path().join(SimClock::FILE), "soon").unwrap();
+        let e = SimClock::for_data(dir.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a clock offset"), "{e}");
     }
 }

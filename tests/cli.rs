@@ -2,6 +2,8 @@
 //! session token between them (never the password), refusals as one line naming the rule.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -36,32 +38,8 @@ fn refused(data: &Path, args: &[&str]) -> String {
 /// H1 and D1 through the CLI: the company initialized (bureau connection tested) and the disk
 /// provisioned.
 fn init_and_provision(d: &Path) {
-    ok(
-        d,
-        &[
-            "init",
-            "--supervisor",
-            "陈主管",
-            "--password",
-            "pw-admin-1",
-            "--address",
-            "厦门市",
-            "--phone",
-            "0592-1",
-            "--bank",
-            "工商银行:4100021209200123456",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "provision",
-            "--taxpayer-id",
-            "91350200MA2XY1234B",
-            "--company",
-            "厦门鹭岛科技",
-        ],
-    );
+    ok(d, support::INIT);
+    ok(d, support::PROVISION);
 }
 
 #[test]
@@ -190,7 +168,7 @@ fn h01_to_h18_workflow_through_the_cli() {
     let filled = ok(d, &["red-form", "fill", "--original", &sp_id]);
     let form_id = filled.split_whitespace().nth(2).unwrap().to_owned();
     let up = ok(d, &["red-form", "upload", "--id", &form_id]);
-    assert!(up.contains("Approved"), "{up}");
+    assert!(up.contains("approved (审核通过)"), "{up}");
     let number = up.split_whitespace().last().unwrap().to_owned();
     ok(
         d,

@@ -90,3 +90,57 @@ fn demo_refuses_bad_arguments_with_one_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("YYYYMM"));
 }
+
+/// The main job runs to its summary for any seed, month and size (issue 13): sizes that need
+/// more rolls than the disk holds at once (16, D4) buy as they go, and no red invoice is made
+/// that the rules refuse (FAQ 7.8: an original with a sales list). Runs in parallel.
+#[test]
+fn demo_runs_to_its_summary_over_a_spread_of_seeds_and_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: [(&str, &str, Option<&str>); 3] = [
+        ("6000", "2", None),
+        ("2500", "7", Some("202612")),
+        ("1200", "3", Some("202802")),
+    ];
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|&(n, seed, month)| {
+            let out = dir.path().join(format!("{n}-{seed}"));
+            std::thread::spawn(move || {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_taxdisk"));
+                c.args(["demo", "--invoices", n, "--seed", seed, "--out"])
+                    .arg(&out);
+                if let Some(m) = month {
+                    c.args(["--month", m]);
+                }
+                (n, seed, c.output().unwrap())
+            })
+        })
+        .collect();
+    for h in handles {
+        let (n, seed, o) = h.join().unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "demo --invoices {n} --seed {seed} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout.contains("declared and cleared the card"), "{stdout}");
+        let issued: usize = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("issuing: "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        // "About" N: kinds refused offline (D9) are skipped until the network is back.
+        let n: usize = n.parse().unwrap();
+        assert!(
+            issued * 10 >= n * 9 && issued <= n,
+            "{issued} of {n}: {stdout}"
+        );
+        if n == 6000 {
+            assert!(stdout.contains("more roll(s)"), "{stdout}");
+        }
+    }
+}

@@ -65,6 +65,7 @@ pub struct Bureau {
     key: Sm2SigningKey,
     public_key: PublicKey,
     virtual_time: Option<Timestamp>,
+    clock_offset: i64,
     settings: BureauSettings,
 }
 
@@ -74,6 +75,7 @@ impl std::fmt::Debug for Bureau {
         f.debug_struct("Bureau")
             .field("public_key", &self.public_key)
             .field("virtual_time", &self.virtual_time)
+            .field("clock_offset", &self.clock_offset)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -117,6 +119,7 @@ impl Bureau {
             key,
             public_key,
             virtual_time,
+            clock_offset: 0,
             settings,
         })
     }
@@ -126,9 +129,20 @@ impl Bureau {
         self.public_key
     }
 
-    /// The bureau clock: the virtual time if set, else the system time.
+    /// The bureau clock: the virtual time if set, else the system time moved by the clock
+    /// offset ([`Bureau::set_clock_offset`]).
     pub fn now(&self) -> Timestamp {
-        self.virtual_time.unwrap_or_else(Timestamp::now)
+        self.virtual_time
+            .unwrap_or_else(|| Timestamp::now().shifted(self.clock_offset))
+    }
+
+    /// Runs the bureau's clock `secs` seconds ahead of the system clock (behind when
+    /// negative), still following real time: the clock of a simulated disk started at an
+    /// explicit time (`taxdisk --start-time`, `taxdisk-sim serve --start-time`) and of the
+    /// bureau it talks to stay one clock. Not kept across restarts; a virtual time
+    /// ([`Bureau::set_time`]) takes precedence.
+    pub fn set_clock_offset(&mut self, secs: i64) {
+        self.clock_offset = secs;
     }
 
     /// Sets the virtual clock (kept across restarts) (`POST /admin/time`).

@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::types::PublicKey;
 
@@ -180,7 +181,10 @@ impl Server {
                 None
             }
             BureauSetup::Serve { addr, db, seed } => {
-                let b = Bureau::open(db.as_deref(), *seed)?;
+                let mut b = Bureau::open(db.as_deref(), *seed)?;
+                // One clock: the bureau served here starts where the disk's clock starts
+                // (`--start-time`) and runs on with real time.
+                b.set_clock_offset(sim.start_time.secs_since(Timestamp::now()));
                 sim.bureau_key = b.public_key();
                 Some(crate::bureau::spawn(b, *addr)?)
             }

@@ -1,0 +1,238 @@
+//! What a person reads from the binary (issue 13): no debug dumps, no panic on a closed pipe,
+//! refused attempts out of `list` unless asked, invoice numbers compared as numbers. Each
+//! command its own process on a fresh data folder.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use support::{Cli, ISSUE};
+
+fn taxdisk(data: &Path, args: &[&str]) -> Output {
+    Cli::new(data).run(args)
+}
+
+/// A command that must succeed and print words, not debug dumps.
+fn ok(data: &Path, args: &[&str]) -> String {
+    let out = Cli::new(data).ok(args);
+    assert!(
+        !out.contains(" { ") && !out.contains("Some("),
+        "debug output: {out}"
+    );
+    out
+}
+
+fn ready(d: &Path) {
+    Cli::new(d).ready();
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    // The reader is gone before the command writes a byte: every write gets EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["issue", "--template", "special"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked") && err.trim().is_empty(), "{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(141),
+        "the status of a process ended by SIGPIPE"
+    );
+}
+
+#[test]
+fn list_leaves_refused_attempts_out_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    // No roll loaded: the disk refuses, the attempt is kept as abandoned (H8).
+    let o = taxdisk(d, ISSUE);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("D4"));
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    ok(d, ISSUE);
+    let list = ok(d, &["list"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(
+        list.contains("00000001") && !list.contains("abandoned"),
+        "{list}"
+    );
+    let all = ok(d, &["list", "--all"]);
+    assert_eq!(all.lines().count(), 2, "{all}");
+    assert!(all.contains("abandoned"), "{all}");
+}
+
+#[test]
+fn red_takes_the_number_as_a_number_and_rolls_return_says_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    let bought = ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    let code = bought.split_whitespace().nth(1).unwrap().to_owned();
+    ok(d, ISSUE);
+    // FAQ 7.17: the number entered twice, once as 00000001 and once as 1 (full-width too).
+    let red = ok(
+        d,
+        &[
+            "red",
+            "--code",
+            &code,
+            "--number",
+            "00000001",
+            "--code-again",
+            &code,
+            "--number-again",
+            "１",
+        ],
+    );
+    assert!(red.contains("issued red normal"), "{red}");
+    let o = taxdisk(
+        d,
+        &[
+            "red",
+            "--code",
+            &code,
+            "--number",
+            "1",
+            "--code-again",
+            &code,
+            "--number-again",
+            "2",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("do not match"));
+    // Returning the rest of the roll: a line a person reads, then the receipt as JSON.
+    let ret = ok(
+        d,
+        &[
+            "rolls", "return", "--kind", "normal", "--code", &code, "--first", "1",
+        ],
+    );
+    assert!(
+        ret.contains(&format!(
+            "returned normal roll {code} numbers 00000003-00000010 (8 blank)"
+        )),
+        "{ret}"
+    );
+    assert!(ret.contains("the bureau accepted the receipt"), "{ret}");
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    let bought = ok(d, &["rolls", "stock"]);
+    let code2 = bought.split_whitespace().nth(1).unwrap().to_owned();
+    let json = ok(
+        d,
+        &[
+            "rolls", "return", "--kind", "normal", "--code", &code2, "--first", "11", "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["count"], 10);
+    assert_eq!(v["first"], 11);
+    assert_eq!(v["signature"].as_str().unwrap().len(), 128);
+    assert_eq!(v["handed_in"], true);
+}
+
+/// A batch file is untrusted input: the seller is always the disk's company and the issuer the
+/// logged-in user (H3). A draft naming others is refused and nothing is issued; one that
+/// leaves them out gets them filled, and the stored invoice shows what the disk signed for.
+#[test]
+fn a_draft_file_cannot_name_another_seller_or_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    let template = ok(d, &["issue", "--template", "normal"]);
+    let good = d.join("good.json");
+    std::fs::write(&good, &template).unwrap();
+    let mut bad: serde_json::Value = serde_json::from_str(&template).unwrap();
+    bad["seller"]["name"] = "别的公司".into();
+    bad["seller"]["taxpayer_id"] = "91350100MA34ABCD13".into();
+    let bad_seller = d.join("bad-seller.json");
+    std::fs::write(&bad_seller, bad.to_string()).unwrap();
+    let mut bad: serde_json::Value = serde_json::from_str(&template).unwrap();
+    bad["issuer"] = "路人甲".into();
+    let bad_issuer = d.join("bad-issuer.json");
+    std::fs::write(&bad_issuer, bad.to_string()).unwrap();
+    for (file, says) in [
+        (&bad_seller, "the seller is always this disk's company"),
+        (&bad_issuer, "the issuer is the logged-in user"),
+    ] {
+        let o = taxdisk(d, &["issue", "--file", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(says) && err.contains("H3"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        ok(d, &["list", "--all"]).lines().count(),
+        0,
+        "nothing was recorded"
+    );
+    ok(d, &["issue", "--file", good.to_str().unwrap()]);
+    let store = taxdisk_host::store::Store::open(d.join("taxdisk.db")).unwrap();
+    let inv = store.invoice(taxdisk_host::store::InvoiceId(1)).unwrap();
+    let draft = inv.invoice.draft();
+    assert_eq!(draft.seller.name, "厦门鹭岛科技");
+    assert_eq!(
+        draft.seller.taxpayer_id.as_ref().map(|t| t.as_str()),
+        Some("91350200MA2XY1234B")
+    );
+    assert_eq!(draft.issuer, "陈主管");
+}
+
+/// `--sales-list` puts nine lines on a list (FAQ 4.11); a red info form for such an invoice
+/// is refused when it is filled, with FAQ 7.8's reason, not later at issue (issue 13).
+#[test]
+fn sales_list_flag_and_red_form_refused_at_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    ok(d, &["rolls", "buy", "--kind", "special", "--count", "10"]);
+    let items: Vec<String> = (1..=9)
+        .map(|i| format!("商品{i}:1060301000000000000:13%:1:10"))
+        .collect();
+    let mut args: Vec<&str> = vec![
+        "issue",
+        "--kind",
+        "special",
+        "--buyer",
+        "福州闽江贸易",
+        "--buyer-tin",
+        "91350100MA34ABCD13",
+        "--buyer-address",
+        "福州 0591-1",
+        "--buyer-bank",
+        "中国银行 123",
+    ];
+    for it in &items {
+        args.extend(["--item", it]);
+    }
+    let o = taxdisk(d, &args);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FAQ 4.11"));
+    args.push("--sales-list");
+    let out = ok(d, &args);
+    assert!(out.contains("issued special"), "{out}");
+    let id = out.split("(id ").nth(1).unwrap().split(',').next().unwrap();
+    let o = taxdisk(d, &["red-form", "fill", "--original", id]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "a form that can never be used was filled"
+    );
+    assert!(
+        err.contains("no sales list") && err.contains("FAQ 7.8"),
+        "{err}"
+    );
+    let forms = ok(d, &["red-form", "list", "--state", "not-uploaded"]);
+    assert!(forms.trim().is_empty(), "{forms}");
+}
