@@ -443,3 +443,49 @@ fn corrupted_and_duplicated_answers_arrive_as_such() {
         (vec![s3], 0)
     );
 }
+
+/// Control requests out of range are refused and change nothing (issue 17): a clock past
+/// year 9998 (the disk answered GetInfo with a period the host cannot decode), a delay that
+/// would hold the disk for days, a ninth snapshot of 64 MiB.
+#[test]
+fn control_requests_out_of_range_are_refused_and_change_nothing() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut conn = sim.disk();
+    let t0 = disk_time(&mut conn);
+    for req in [
+        ControlRequest::Advance(u64::MAX),
+        ControlRequest::SetClock(Timestamp(u64::MAX)),
+        ControlRequest::FrameFault {
+            nth: 1,
+            action: FrameFaultAction::DelayAnswer(u32::MAX),
+        },
+    ] {
+        match ctl.send(req.clone()).unwrap() {
+            ControlResponse::Error(e) => assert!(!e.is_empty(), "{req:?}"),
+            other => panic!("{req:?} answered {other:?}"),
+        }
+    }
+    // The disk still answers, at its old time, with no delay armed.
+    let started = Instant::now();
+    assert_eq!(disk_time(&mut conn), t0);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    for i in 0..8 {
+        let name = heapless::String::try_from(format!("s{i}").as_str()).unwrap();
+        assert_eq!(
+            ctl.send(ControlRequest::Snapshot(name)).unwrap(),
+            ControlResponse::Ok
+        );
+    }
+    let ninth = heapless::String::try_from("s8").unwrap();
+    assert!(matches!(
+        ctl.send(ControlRequest::Snapshot(ninth)).unwrap(),
+        ControlResponse::Error(_)
+    ));
+    // A name already kept is replaced.
+    let again = heapless::String::try_from("s0").unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::Snapshot(again)).unwrap(),
+        ControlResponse::Ok
+    );
+}

@@ -44,6 +44,17 @@ pub const NO_ANSWER: u32 = u32::MAX;
 /// Bytes of a program or erase that take effect when [`ControlRequest::PowerCutAfter`] cuts it.
 pub const CUT_BYTE: usize = 100;
 
+/// The latest time the simulated clock is set or moved to (31 December 9998, China time):
+/// every period the disk may be asked about (the next month included) stays a valid
+/// `YYYYMM`, so a disk never answers bytes the host cannot decode.
+pub const LATEST_TIME: Timestamp = Timestamp::cst(9998, 12, 31, 23, 59);
+
+/// The longest answer delay a frame fault may ask for, in milliseconds.
+pub const MAX_DELAY_MS: u32 = 30_000;
+
+/// How many named snapshots a simulator keeps at once (each is a copy of the whole flash).
+pub const MAX_SNAPSHOTS: usize = 8;
+
 /// How a simulated disk is built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
@@ -356,9 +367,15 @@ impl SimDisk {
     pub fn control(&mut self, req: ControlRequest) -> ControlResponse {
         match req {
             ControlRequest::GetClock => ControlResponse::Clock(self.now()),
+            ControlRequest::SetClock(t) if t > LATEST_TIME => {
+                ControlResponse::Error(short("the clock goes no further than 9998-12-31"))
+            }
             ControlRequest::SetClock(t) => {
                 self.set_time(t);
                 ControlResponse::Ok
+            }
+            ControlRequest::Advance(s) if self.now().0.saturating_add(s) > LATEST_TIME.0 => {
+                ControlResponse::Error(short("the clock goes no further than 9998-12-31"))
             }
             ControlRequest::Advance(s) => {
                 self.advance(s);
@@ -393,6 +410,11 @@ impl SimDisk {
                 if nth == 0 {
                     return ControlResponse::Error(short("FrameFault counts from 1"));
                 }
+                if let FrameFaultAction::DelayAnswer(ms) = action
+                    && ms > MAX_DELAY_MS
+                {
+                    return ControlResponse::Error(short("a delay is at most 30000 ms"));
+                }
                 self.faults.push(ArmedFault {
                     before: nth - 1,
                     action,
@@ -403,6 +425,12 @@ impl SimDisk {
                 self.faults.clear();
                 self.fw_mut().flash_mut().spi_mut().disarm();
                 ControlResponse::Ok
+            }
+            ControlRequest::Snapshot(name)
+                if self.snapshots.len() >= MAX_SNAPSHOTS
+                    && !self.snapshots.contains_key(name.as_str()) =>
+            {
+                ControlResponse::Error(short("8 snapshots kept already: reuse a name"))
             }
             ControlRequest::Snapshot(name) => {
                 let mem = self.chip().memory().to_vec();
