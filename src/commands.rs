@@ -748,6 +748,22 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
     std::fs::write(path, bytes).map_err(input(&path.display().to_string()))
 }
 
+/// Writes a file only its owner may read (0600 from creation): the login token.
+fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.display().to_string();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(input(&name))?;
+    wiring::owner_only(path);
+    f.write_all(bytes).map_err(input(&name))
+}
+
 /// Runs a workflow subcommand.
 pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
     match cmd {
@@ -823,7 +839,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         WorkflowCmd::Login { user, password } => {
             let report = ctx.wf.login(&user, &password, &ctx.pin)?;
             let token = ctx.wf.open_session()?;
-            write_file(&session_file(&ctx.data), token.as_bytes())?;
+            write_secret(&session_file(&ctx.data), token.as_bytes())?;
             println!(
                 "logged in as {} on disk {} ({})",
                 report.user, report.info.serial, report.info.state

@@ -91,7 +91,10 @@ fn setup<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, Demo
     r.map_err(|e| DemoError::Setup(format!("{what}: {e}")))
 }
 
-const SERIAL: &str = "661100000042";
+/// The disk's serial: the one the CLI manufactures its in-process disk with, so the demo's
+/// output folder is a data folder every `taxdisk --data` command opens (the firmware derives
+/// the PIN check from the serial, which the simulator is given, not the image).
+const SERIAL: &str = crate::wiring::DEFAULT_SERIAL;
 const TAXPAYER: &str = "91350200MA2XY1234B";
 const COMPANY: &str = "厦门鹭岛科技贸易有限公司";
 const ADMIN: &str = "陈主管";

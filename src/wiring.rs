@@ -19,8 +19,6 @@ use taxdisk_protocol::types::DeviceSerial;
 
 /// The serial of the disk the CLI manufactures for `sim:` when the image is new.
 pub const DEFAULT_SERIAL: &str = "661100000001";
-/// Seed of the embedded bureau's key (fixed, so a data folder keeps working across runs).
-pub const EMBEDDED_BUREAU_SEED: u64 = 0x7a78_6462_7572_6561;
 
 /// Where the disk is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,6 +154,17 @@ impl SimClock {
     }
 }
 
+/// Makes `path` readable and writable by its owner only (0600; 0700 for a folder): the data
+/// folder holds the disk's key material (`disk.img`), the bureau's secret (`bureau.db`) and
+/// the login token (`session`). Where it cannot (not the owner, not there yet), nothing changes.
+pub fn owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        let mode = if m.is_dir() { 0o700 } else { 0o600 };
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
 /// How long a command waits for another command on the same data folder to finish.
 pub const DATA_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -182,6 +191,7 @@ pub fn lock_data_folder(data: &Path, wait: std::time::Duration) -> Result<DataLo
         path: data.to_owned(),
         source,
     })?;
+    owner_only(data);
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -220,7 +230,14 @@ pub fn lock_data_folder(data: &Path, wait: std::time::Duration) -> Result<DataLo
 /// clock `clock`.
 pub fn embedded_bureau(db: &Path, clock: SimClock) -> Result<BureauServer, WiringError> {
     let embedded = |e: &dyn std::fmt::Display| WiringError::Bureau(format!("embedded bureau: {e}"));
-    let mut b = Bureau::open(Some(db), Some(EMBEDDED_BUREAU_SEED)).map_err(|e| embedded(&e))?;
+    // The key is drawn at random when the state is first made and kept in it: no two data
+    // folders share a bureau secret.
+    let mut b = Bureau::open(Some(db), None).map_err(|e| embedded(&e))?;
+    for f in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(f);
+        owner_only(Path::new(&name));
+    }
     b.set_clock_offset(clock.offset());
     let addr = "127.0.0.1:0"
         .parse()
@@ -328,9 +345,13 @@ pub fn open_disk(
             let serial =
                 DeviceSerial::new(DEFAULT_SERIAL).map_err(|e| WiringError::Sim(e.to_string()))?;
             let mut cfg = SimConfig::new(serial, bureau_key()?, clock.now());
+            // The disk draws its key pair at provisioning from this seed: random, so no two
+            // installs share a disk key (the key then lives in the image, 0600).
+            cfg.seed = rand::random();
             cfg.image = Some(path.clone());
             cfg.image_lock_wait = IMAGE_LOCK_WAIT;
             let mut sim = SimDisk::new(cfg).map_err(|e| WiringError::Sim(e.to_string()))?;
+            owner_only(path);
             sim.control(ControlRequest::RunFree(true));
             let (shared, handle) = Shared::new(sim);
             let t: Box<dyn Transport + Send> = Box::new(InProcess::new(shared));

@@ -144,3 +144,53 @@ fn demo_runs_to_its_summary_over_a_spread_of_seeds_and_sizes() {
         }
     }
 }
+
+/// The demo's folder is a data folder like any other (issue 17: `verify` on it failed with
+/// "flash image is 8388608 bytes, expected 67108864"): an image opens at its own size, and
+/// an invoice the demo issued verifies through the binary.
+#[test]
+fn the_demo_folder_opens_with_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .args(["demo", "--invoices", "40", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row = Store::open(out.join("taxdisk.db"))
+        .unwrap()
+        .month(&MonthQuery::period(Period::new(2026, 11).unwrap()))
+        .unwrap()
+        .into_iter()
+        .find(|r| r.code.is_some() && !r.is_red)
+        .unwrap();
+    let (code, number) = (row.code.unwrap(), row.number.unwrap().to_string());
+    let stem = dir.path().join("inv");
+    let pem = dir.path().join("disk.pem");
+    let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .arg("--data")
+        .arg(&out)
+        .args([
+            "verify",
+            "--kind",
+            row.kind.name(),
+            "--code",
+            &code,
+            "--number",
+            &number,
+        ])
+        .arg("--out")
+        .arg(&stem)
+        .arg("--pem")
+        .arg(&pem)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && stdout.contains("signature verified"),
+        "{}{stdout}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stem.with_extension("sig.der").exists());
+}

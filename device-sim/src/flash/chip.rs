@@ -19,7 +19,7 @@ use super::nor::{
 };
 use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -174,30 +174,55 @@ impl EmulatedChip {
     /// flash at once and sign the same invoice number twice. The holder's process id is kept
     /// in `IMAGE.pid` beside the image so that the error can name it.
     pub fn open_waiting(path: &Path, capacity: usize, wait: Duration) -> std::io::Result<Self> {
-        let mut chip = Self::new(capacity).ok_or_else(|| {
-            std::io::Error::new(
+        let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        if Self::new(capacity).is_none() {
+            return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "flash capacity must be a power of two from 64 KiB to 256 MiB",
-            )
-        })?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        lock_image(&file, path, wait)?;
-        let len = file.metadata()?.len();
-        if len == capacity as u64 {
-            file.read_exact_at(&mut chip.mem, 0)?;
-        } else if len == 0 {
-            file.write_all_at(&chip.mem, 0)?;
-        } else {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("flash image is {len} bytes, expected {capacity}"),
             ));
         }
+        // A missing file makes a fresh (blank) chip; an existing one is this disk, whatever
+        // its state. The image holds the disk's private key: created readable by its owner
+        // only.
+        let (file, created) = match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(path)?,
+                false,
+            ),
+            Err(e) => return Err(e),
+        };
+        lock_image(&file, path, wait)?;
+        let len = file.metadata()?.len();
+        if created {
+            let chip = Self::new(capacity).ok_or_else(|| bad("flash capacity".into()))?;
+            file.write_all_at(&chip.mem, 0)?;
+            return Ok(EmulatedChip {
+                image: Some(file),
+                ..chip
+            });
+        }
+        // The image's size is its chip's capacity: an image written with another flash size
+        // opens as that chip (its JEDEC id says so to the driver).
+        let Some(mut chip) = usize::try_from(len).ok().and_then(Self::new) else {
+            return Err(bad(if len == 0 {
+                "the flash image is empty (0 bytes), not a disk's image: move it away to make a new disk".to_owned()
+            } else {
+                format!(
+                    "flash image is {len} bytes, not the size of a flash chip (a power of two from 64 KiB to 256 MiB)"
+                )
+            }));
+        };
+        file.read_exact_at(&mut chip.mem, 0)?;
         chip.image = Some(file);
         Ok(chip)
     }
@@ -611,5 +636,57 @@ mod tests {
         }
         let nor = SpiNor::new(EmulatedChip::open(&p, 1 << 16).unwrap()).unwrap();
         assert_eq!(nor.spi().memory()[4096 + 7], 0x42);
+    }
+
+    #[test]
+    fn an_image_opens_at_its_own_size_and_an_empty_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("disk.img");
+        {
+            let mut nor = SpiNor::new(EmulatedChip::open(&p, 1 << 17).unwrap()).unwrap();
+            nor.write(9, &[0x42]).unwrap();
+        }
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // Asked for another size, the image stays the chip it was written as.
+        let nor = SpiNor::new(EmulatedChip::open(&p, 1 << 16).unwrap()).unwrap();
+        assert_eq!(nor.spi().capacity(), 1 << 17);
+        assert_eq!(nor.spi().memory()[9], 0x42);
+        drop(nor);
+        // A 0-byte or odd-sized file is no disk: refused, never grown into a blank one.
+        for (len, says) in [(0u64, "empty"), (1000, "not the size of a flash chip")] {
+            let q = dir.path().join(format!("bad-{len}.img"));
+            std::fs::File::create(&q).unwrap().set_len(len).unwrap();
+            let e = EmulatedChip::open(&q, 1 << 16).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+            assert_eq!(
+                std::fs::metadata(&q).unwrap().len(),
+                len,
+                "the file changed"
+            );
+        }
+    }
+
+    #[test]
+    fn one_image_one_process_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("disk.img");
+        let first = EmulatedChip::open(&p, 1 << 16).unwrap();
+        // Another open file description of the same image (as another process has) waits,
+        // then is refused naming the holder.
+        let t = std::time::Instant::now();
+        let e = EmulatedChip::open_waiting(&p, 1 << 16, Duration::from_millis(100))
+            .unwrap_err()
+            .to_string();
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        assert!(
+            e.contains(&format!("in use by process {}", std::process::id())),
+            "{e}"
+        );
+        drop(first);
+        EmulatedChip::open(&p, 1 << 16).unwrap();
     }
 }

@@ -144,7 +144,7 @@ pub struct ServeArgs {
     /// Address of the control port (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_CONTROL_ADDR)]
     pub control: SocketAddr,
-    /// Flash image file: reopened if it exists (its size must equal --flash-size), else created
+    /// Flash image file: reopened if it exists (at its own size, whatever --flash-size says), else created
     /// blank (a factory-state disk). Without it the flash lives in memory and is lost at exit.
     #[arg(long, value_name = "PATH")]
     pub image: Option<PathBuf>,

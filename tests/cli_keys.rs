@@ -1,0 +1,36 @@
+//! Keys and secrets of a default install (issue 17): every data folder draws its own disk key
+//! and bureau secret, and the files that hold them (and the login token) are its owner's only.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use support::Cli;
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn two_fresh_data_folders_share_no_key_and_keep_secrets_to_their_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut keys = Vec::new();
+    for name in ["a", "b"] {
+        let d = dir.path().join(name);
+        let cli = Cli::new(&d);
+        cli.ready();
+        let pem = dir.path().join(format!("{name}.pem"));
+        cli.ok(&["export-key", "--out", pem.to_str().unwrap()]);
+        keys.push((
+            std::fs::read_to_string(&pem).unwrap(),
+            std::fs::read_to_string(d.join("bureau-key")).unwrap(),
+        ));
+        assert_eq!(mode(&d), 0o700, "data folder");
+        for f in ["disk.img", "bureau.db", "session"] {
+            assert_eq!(mode(&d.join(f)), 0o600, "{f}");
+        }
+    }
+    assert_ne!(keys[0].0, keys[1].0, "two installs got the same disk key");
+    assert_ne!(keys[0].1, keys[1].1, "two installs got the same bureau key");
+}
