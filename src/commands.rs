@@ -300,6 +300,25 @@ pub enum RedFormCmd {
         #[arg(long, default_value = "销货退回")]
         reason: String,
     },
+    /// Change a form's reason (and with --original, its lines anew from that invoice): only
+    /// while it is not uploaded or was rejected (FAQ 7.6).
+    Edit {
+        /// Form id.
+        #[arg(long)]
+        id: i64,
+        /// The new reason.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Store id of the special invoice to reverse in full instead.
+        #[arg(long)]
+        original: Option<i64>,
+    },
+    /// Delete a form: not once it is approved or used (FAQ 7.6).
+    Delete {
+        /// Form id.
+        #[arg(long)]
+        id: i64,
+    },
     /// Upload a form for review; answers its state and, when approved, its number (F4).
     Upload {
         /// Form id.
@@ -556,7 +575,7 @@ fn oil_qty(litres: Option<Decimal>, tonnes: Option<Decimal>) -> Result<(OilUnit,
 }
 
 fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
-    use taxdisk_host::store::{Applicant, RedFormBody, RedFormId, RedFormState};
+    use taxdisk_host::store::{RedFormId, RedFormState};
     let show = |f: &taxdisk_host::store::RedForm| {
         println!(
             "form {:>4} {} {}",
@@ -570,33 +589,29 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
     };
     match c {
         RedFormCmd::Fill { original, reason } => {
-            let orig = ctx.wf.store().invoice(InvoiceId(original))?;
-            let rec = orig.disk.clone().ok_or_else(|| {
-                CmdError::Input(format!("invoice {original} is not issued (H10)"))
-            })?;
-            let d = orig.invoice.draft();
-            let lines = orig
-                .invoice
-                .lines()
-                .iter()
-                .map(|l| taxdisk_host::invoice::model::Line {
-                    quantity: l.quantity.map(|q| -q),
-                    amount: -l.amount,
-                    tax: -l.tax,
-                    ..l.clone()
-                })
-                .collect();
-            let body = RedFormBody {
-                applicant: Applicant::Seller,
-                deducted: false,
-                original: Some((rec.code, rec.number)),
-                seller: d.seller.clone(),
-                buyer: d.buyer.clone(),
-                lines,
-                reason,
-            };
+            let body = ctx.wf.seller_form_for(InvoiceId(original), &reason)?;
             let id = ctx.wf.red_form_fill(&body)?;
             println!("filled form {} (not uploaded)", id.0);
+        }
+        RedFormCmd::Edit {
+            id,
+            reason,
+            original,
+        } => {
+            let form = ctx.wf.store().red_form(RedFormId(id))?;
+            let mut body = match original {
+                Some(o) => ctx.wf.seller_form_for(InvoiceId(o), &form.body.reason)?,
+                None => form.body,
+            };
+            if let Some(r) = reason {
+                body.reason = r;
+            }
+            ctx.wf.red_form_edit(RedFormId(id), &body)?;
+            show(&ctx.wf.store().red_form(RedFormId(id))?);
+        }
+        RedFormCmd::Delete { id } => {
+            ctx.wf.red_form_delete(RedFormId(id))?;
+            println!("deleted form {id}");
         }
         RedFormCmd::Upload { id } => show(&ctx.wf.red_form_upload(RedFormId(id))?),
         RedFormCmd::Download => {

@@ -28,12 +28,12 @@ use taxdisk_host::bureau_client::BureauClient;
 use taxdisk_host::disk::DiskClient;
 use taxdisk_host::export::{ListLayout, Margins};
 use taxdisk_host::invoice::model::{
-    KindFields, Line, MotorVehicleFields, Party, UsedCarFields, UsedCarIssuer,
+    KindFields, MotorVehicleFields, Party, UsedCarFields, UsedCarIssuer,
 };
 use taxdisk_host::invoice::{Discount, Draft, LineInput, apply_discount};
 use taxdisk_host::store::{
-    Action, Applicant, BankAccount, Durability, Initialization, InvoiceId, InvoiceState,
-    MonthQuery, NewCustomer, NewProduct, RedFormBody, Store,
+    Action, BankAccount, Durability, Initialization, InvoiceId, InvoiceState, MonthQuery,
+    NewCustomer, NewProduct, Store,
 };
 use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::{InProcess, Shared};
@@ -622,18 +622,6 @@ fn pick_kind(rng: &mut ChaCha8Rng) -> InvoiceKind {
     InvoiceKind::Electronic
 }
 
-fn negate(lines: &[Line]) -> Vec<Line> {
-    lines
-        .iter()
-        .map(|l| Line {
-            quantity: l.quantity.map(|q| -q),
-            amount: -l.amount,
-            tax: -l.tax,
-            ..l.clone()
-        })
-        .collect()
-}
-
 /// Runs the demo.
 pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
@@ -1168,16 +1156,9 @@ fn red_one(w: &mut World) -> Result<(), DemoError> {
     let draft = if kind == InvoiceKind::Special {
         // H10: the seller fills a red info form naming the original; the bureau approves it
         // at once (automatic review); the red invoice is issued from the approved form.
-        let d = orig.invoice.draft();
-        let body = RedFormBody {
-            applicant: Applicant::Seller,
-            deducted: false,
-            original: Some((rec.code.clone(), rec.number)),
-            seller: d.seller.clone(),
-            buyer: d.buyer.clone(),
-            lines: negate(orig.invoice.lines()),
-            reason: "销货退回".into(),
-        };
+        let body =
+            w.wf.seller_form_for(id, "销货退回")
+                .step("red form (H10)")?;
         let form = w.wf.red_form_fill(&body).step("red form fill (H10)")?;
         let uploaded = w.wf.red_form_upload(form).step("red form upload (H10)")?;
         let Some(number) = uploaded.number else {

@@ -236,3 +236,63 @@ fn sales_list_flag_and_red_form_refused_at_fill() {
     let forms = ok(d, &["red-form", "list", "--state", "not-uploaded"]);
     assert!(forms.trim().is_empty(), "{forms}");
 }
+
+/// FAQ 7.6 through the binary: a form not uploaded can be edited and deleted; an approved one
+/// cannot be deleted (issue 13: the CLI had no way to do either).
+#[test]
+fn red_forms_are_edited_and_deleted_as_faq_7_6_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    ok(d, &["rolls", "buy", "--kind", "special", "--count", "10"]);
+    let special = [
+        "issue",
+        "--kind",
+        "special",
+        "--buyer",
+        "福州闽江贸易",
+        "--buyer-tin",
+        "91350100MA34ABCD13",
+        "--buyer-address",
+        "福州 0591-1",
+        "--buyer-bank",
+        "中国银行 123",
+        "--item",
+        "技术服务费:3040201000000000000:6%:1:3000",
+    ];
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let out = ok(d, &special);
+        ids.push(
+            out.split("(id ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let form = |out: &str| out.split_whitespace().nth(2).unwrap().to_owned();
+    let f1 = form(&ok(d, &["red-form", "fill", "--original", &ids[0]]));
+    let f2 = form(&ok(d, &["red-form", "fill", "--original", &ids[1]]));
+    let edited = ok(
+        d,
+        &["red-form", "edit", "--id", &f1, "--reason", "开票有误"],
+    );
+    assert!(edited.contains("not uploaded (未上传)"), "{edited}");
+    // A form that names an invoice that is no special one is refused as the FAQ says.
+    let o = taxdisk(d, &["red-form", "edit", "--id", &f1, "--original", "999"]);
+    assert!(!o.status.success());
+    ok(d, &["red-form", "delete", "--id", &f1]);
+    assert!(
+        ok(d, &["red-form", "list", "--state", "not-uploaded"]).contains(&format!("form {f2:>4}"))
+    );
+    let up = ok(d, &["red-form", "upload", "--id", &f2]);
+    assert!(up.contains("approved"), "{up}");
+    let o = taxdisk(d, &["red-form", "delete", "--id", &f2]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("FAQ 7.6"), "{err}");
+    let o = taxdisk(d, &["red-form", "edit", "--id", &f2, "--reason", "x"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FAQ 7.6"));
+}

@@ -69,6 +69,39 @@ impl Workflow {
         Ok(self.store.add_red_form(user.id, body)?)
     }
 
+    /// H10 (FAQ 7.2, 7.7): the body of a seller's form reversing issued special invoice
+    /// `original` in full: its buyer, this company as seller, its lines negated with each
+    /// discount merged into its line (a red invoice has no discount lines). Fill it with
+    /// [`Workflow::red_form_fill`] (after editing lines for a partial reversal).
+    pub fn seller_form_for(
+        &mut self,
+        original: crate::store::InvoiceId,
+        reason: &str,
+    ) -> Result<RedFormBody, WorkflowError> {
+        let orig = self.store.invoice(original)?;
+        let Some(rec) = orig.disk.clone() else {
+            return Err(red(format!("invoice {} is not issued", original.0), "H10"));
+        };
+        if orig.invoice.kind() != InvoiceKind::Special {
+            return Err(red(
+                format!(
+                    "invoice {} is not a special invoice: reverse it with red --code/--number",
+                    original.0
+                ),
+                "H10, FAQ 7.3",
+            ));
+        }
+        Ok(RedFormBody {
+            applicant: Applicant::Seller,
+            deducted: false,
+            original: Some((rec.code, rec.number)),
+            seller: self.seller_party()?,
+            buyer: orig.invoice.draft().buyer.clone(),
+            lines: super::issue::reversed_lines(orig.invoice.lines()),
+            reason: reason.to_owned(),
+        })
+    }
+
     /// H10 (FAQ 7.6): edits a form not yet uploaded.
     pub fn red_form_edit(
         &mut self,
