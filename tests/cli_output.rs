@@ -296,3 +296,29 @@ fn red_forms_are_edited_and_deleted_as_faq_7_6_allows() {
     let o = taxdisk(d, &["red-form", "edit", "--id", &f2, "--reason", "x"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("FAQ 7.6"));
 }
+
+/// Printable text only (issue 17): a buyer name with an escape sequence or a line break is
+/// refused at input with the field and position, and nothing is recorded.
+#[test]
+fn control_characters_are_refused_at_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ready(d);
+    ok(d, &["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    for buyer in ["\u{1b}[31m红字\u{1b}[0m", "买家\n第二行", "买\u{7}家"] {
+        let mut args = ISSUE.to_vec();
+        args[4] = buyer;
+        let o = taxdisk(d, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{buyer:?} was issued");
+        assert!(
+            err.contains("control character") && err.contains("buyer"),
+            "{err}"
+        );
+        assert!(
+            !err.contains('\u{1b}'),
+            "the error echoes the escape: {err:?}"
+        );
+    }
+    assert_eq!(ok(d, &["list", "--all"]).lines().count(), 0);
+}

@@ -179,6 +179,18 @@ pub enum InvoiceError {
         /// Its limit.
         max: usize,
     },
+    /// H7: a control character (line break, tab, escape, ...) in a text field.
+    #[error(
+        "H7: {field}: character {position} is a control character (U+{code:04X}); an invoice takes printable text only"
+    )]
+    Control {
+        /// Which field.
+        field: &'static str,
+        /// 1-based character position.
+        position: usize,
+        /// The character's code point.
+        code: u32,
+    },
     /// H7 (FAQ 4.2): invoices are in CNY only.
     #[error("H7: invoices are issued in CNY only (FAQ 4.2); convert {found} amounts to CNY")]
     Currency {

@@ -32,6 +32,15 @@ fn text(field: &'static str, s: &str, max: usize, required: bool) -> Result<(), 
     if s.len() > max {
         return Err(InvoiceError::TooLong { field, max });
     }
+    // Only printable text goes on an invoice: a control character or an escape sequence
+    // would print raw on a terminal or a printer (the xlsx had to escape them).
+    if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(InvoiceError::Control {
+            field,
+            position: i + 1,
+            code: c as u32,
+        });
+    }
     Ok(())
 }
 
