@@ -1188,6 +1188,24 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 r.voided.len(),
                 r.unknown_on_disk.len()
             );
+            for m in &r.mismatched {
+                println!(
+                    "invoice {} ({} {}) did not match what the disk signed: {}; {}",
+                    m.id.0,
+                    m.code,
+                    m.number,
+                    m.differences.join(", "),
+                    match (m.restored, m.content_differs) {
+                        (_, true) =>
+                            "its content cannot be rebuilt from the disk: reissue or restore a backup (FAQ 4.22)",
+                        (true, false) => "restored the signed values",
+                        (false, false) => "unchanged",
+                    }
+                );
+            }
+            if r.mismatched.is_empty() {
+                println!("every invoice read back matches what the disk signed");
+            }
             if let Some(n) = r.upload_note {
                 println!("note: {n}");
             }

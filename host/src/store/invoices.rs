@@ -826,6 +826,52 @@ impl Store {
         Ok(())
     }
 
+    /// What a row's columns say of an invoice (what `list` and the month queries show): the
+    /// tax-excluded amount, the tax and the buyer's taxpayer id.
+    pub fn listed_totals(&self, id: InvoiceId) -> Result<(Fen, Fen, Option<String>), StoreError> {
+        self.conn
+            .prepare_cached("SELECT amount_fen, tax_fen, buyer_id FROM invoices WHERE id = ?1")?
+            .query_row(params![id.0], |r| {
+                Ok((Fen(r.get(0)?), Fen(r.get(1)?), r.get(2)?))
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))
+    }
+
+    /// H11 (FAQ 4.22): puts back what the disk signed (amount, tax, buyer's taxpayer id) into
+    /// the columns of a row that says otherwise, and writes the change in the audit log with
+    /// what the row said before.
+    pub fn restore_signed_totals(
+        &mut self,
+        actor: UserId,
+        id: InvoiceId,
+        signed: (Fen, Fen, Option<&str>),
+    ) -> Result<(), StoreError> {
+        let before = self.listed_totals(id)?;
+        let tx = self.conn.unchecked_transaction()?;
+        tx.prepare_cached(
+            "UPDATE invoices SET amount_fen = ?1, tax_fen = ?2, buyer_id = ?3 WHERE id = ?4",
+        )?
+        .execute(params![signed.0.0, signed.1.0, signed.2, id.0])?;
+        audit::write(
+            &tx,
+            Some(actor),
+            "repair",
+            &format!(
+                "invoice {}: restored what the disk signed (amount {} fen, tax {} fen, buyer {}); the store said {} / {} / {}",
+                id.0,
+                signed.0.0,
+                signed.1.0,
+                signed.2.unwrap_or("-"),
+                before.0.0,
+                before.1.0,
+                before.2.as_deref().unwrap_or("-")
+            ),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// H11 (D12): every issued invoice with a journal counter up to `counter` is uploaded;
     /// answers how many changed.
     pub fn mark_uploaded_through(&mut self, counter: u64) -> Result<usize, StoreError> {

@@ -71,7 +71,7 @@ pub use period::CounterReport;
 pub use rolls::RollReturn;
 pub use session::LoginReport;
 pub use status::{KindReport, StatusReport};
-pub use upload::{RepairReport, UploadReport};
+pub use upload::{Mismatch, RepairReport, UploadReport};
 pub use void::{BlankVoided, Voided};
 
 use crate::bureau_client::BureauClient;

@@ -15,6 +15,12 @@
 //! older than the oldest pending row (or at [`MAX_REPAIR_SCAN`] events). From there it reads on
 //! through the current period (voids are only possible there, D7), at most
 //! [`VOID_SCAN_WINDOW`] events, for voids the store missed.
+//!
+//! What the disk signed is the truth (FAQ 4.22(1)): every stored invoice the scan meets is
+//! compared with the disk's signed record. Amount, tax and the buyer's taxpayer id (the
+//! columns `list` and the month queries show) are put back to the signed values; content whose
+//! digest no longer matches the signed one (lines, names) cannot be rebuilt from the disk and is
+//! reported as not matching. Each mismatch is in [`RepairReport::mismatched`] and the audit log.
 
 use super::Workflow;
 use super::errors::WorkflowError;
@@ -64,13 +70,94 @@ pub struct RepairReport {
     pub voided: Vec<InvoiceId>,
     /// Invoices in the journal this store has no record of (issued by another installation).
     pub unknown_on_disk: Vec<(InvoiceCode, InvoiceNumber)>,
+    /// Stored invoices that differed from what the disk signed.
+    pub mismatched: Vec<Mismatch>,
     /// The upload of what the bureau lacked, when a bureau is set and reachable.
     pub upload: Option<UploadReport>,
     /// Why the upload did not happen, if it did not.
     pub upload_note: Option<String>,
 }
 
+/// A stored invoice that said something else than the disk signed (H11, FAQ 4.22(1)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The row.
+    pub id: InvoiceId,
+    /// Its code.
+    pub code: InvoiceCode,
+    /// Its number.
+    pub number: InvoiceNumber,
+    /// What differed, one phrase each (`amount 999.00, signed 100.00`).
+    pub differences: Vec<String>,
+    /// Whether amount, tax and buyer were put back to the signed values.
+    pub restored: bool,
+    /// Whether the content (lines, names) differs from what the disk signed: it cannot be
+    /// rebuilt from the disk; print and export of this row do not show what was signed.
+    pub content_differs: bool,
+}
+
 impl Workflow {
+    /// H11 (FAQ 4.22(1)): compares a stored invoice with the disk's signed record, puts the
+    /// signed amount, tax and buyer back where the row says otherwise, and reports it.
+    fn check_against_signed(
+        &mut self,
+        actor: crate::store::UserId,
+        id: InvoiceId,
+        signed: &taxdisk_protocol::types::Signed<taxdisk_protocol::types::IssuedInvoice>,
+        report: &mut RepairReport,
+    ) -> Result<(), WorkflowError> {
+        let b = &signed.body;
+        let (amount, tax, buyer) = self.store.listed_totals(id)?;
+        let signed_buyer = b.buyer.as_ref().map(|t| t.as_str().to_owned());
+        let mut differences = Vec::new();
+        if amount != b.amount {
+            differences.push(format!("amount {amount}, signed {}", b.amount));
+        }
+        if tax != b.tax {
+            differences.push(format!("tax {tax}, signed {}", b.tax));
+        }
+        if buyer != signed_buyer {
+            differences.push(format!(
+                "buyer's taxpayer id {}, signed {}",
+                buyer.as_deref().unwrap_or("none"),
+                signed_buyer.as_deref().unwrap_or("none")
+            ));
+        }
+        let restored = !differences.is_empty();
+        if restored {
+            self.store.restore_signed_totals(
+                actor,
+                id,
+                (b.amount, b.tax, signed_buyer.as_deref()),
+            )?;
+        }
+        let stored = self.store.invoice(id)?;
+        let content_differs =
+            crate::invoice::digest::content_digest(&stored.invoice) != b.content_digest;
+        if content_differs {
+            differences.push("lines or names differ from the signed content".into());
+            self.store.record(
+                Some(actor),
+                "repair",
+                &format!(
+                    "invoice {}: its content differs from what the disk signed ({} {})",
+                    id.0, b.code, b.number
+                ),
+            )?;
+        }
+        if !differences.is_empty() {
+            report.mismatched.push(Mismatch {
+                id,
+                code: b.code.clone(),
+                number: b.number,
+                differences,
+                restored,
+                content_differs,
+            });
+        }
+        Ok(())
+    }
+
     /// H11: uploads every event not yet acknowledged (manual upload, FAQ 4.9, 4.14).
     pub fn upload(&mut self) -> Result<UploadReport, WorkflowError> {
         self.require_bureau("upload")?;
@@ -154,11 +241,13 @@ impl Workflow {
                             self.store.mark_uploaded(id)?;
                         }
                         report.issued.push(id);
+                        self.check_against_signed(user.id, id, &s, &mut report)?;
                         continue;
                     }
                     match self.store.invoice_by_number(&b.code, b.number)? {
                         None => report.unknown_on_disk.push((b.code.clone(), b.number)),
                         Some(row) => {
+                            self.check_against_signed(user.id, row.id, &s, &mut report)?;
                             if row.state == InvoiceState::Issued && view.uploaded {
                                 self.store.mark_uploaded(row.id)?;
                             }
