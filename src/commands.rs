@@ -536,12 +536,50 @@ impl Ctx {
     }
 
     /// Resumes the login session saved by `taxdisk login`.
+    /// Resumes the login session saved by `taxdisk login`. What the software did on its own
+    /// at this login (the monthly report, uploads, online changes) is said on stderr, a line
+    /// each, so that no step happens silently and stdout stays the command's own.
     pub fn resume(&mut self) -> Result<(), CmdError> {
         let token =
             std::fs::read_to_string(session_file(&self.data)).map_err(|_| CmdError::NoSession)?;
-        self.wf.resume(token.trim(), &self.pin)?;
+        let report = self.wf.resume(token.trim(), &self.pin)?;
+        for line in login_steps(&report) {
+            eprintln!("{line}");
+        }
         Ok(())
     }
+}
+
+/// What a login did on its own, one line each (H11, H12, H17).
+fn login_steps(r: &taxdisk_host::workflow::LoginReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &r.copied {
+        out.push(format!(
+            "copied tax (抄税) for {p} at the first login of the month (H12)"
+        ));
+    }
+    for p in &r.reported {
+        out.push(format!(
+            "reported period {p} to the bureau automatically (上报汇总, H12)"
+        ));
+    }
+    for p in &r.cleared {
+        out.push(format!("cleared the card (清卡) for {p} (H12)"));
+    }
+    if !r.updates.is_empty() {
+        out.push(format!(
+            "applied {} change(s) the bureau made to this disk (online change, H17)",
+            r.updates.len()
+        ));
+    }
+    if r.uploaded > 0 {
+        out.push(format!(
+            "uploaded {} event(s) that waited for the bureau (H11)",
+            r.uploaded
+        ));
+    }
+    out.extend(r.notes.iter().map(|n| format!("note: {n}")));
+    out
 }
 
 fn last_month(wf: &mut Workflow) -> Result<Period, CmdError> {
@@ -859,17 +897,8 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 "logged in as {} on disk {} ({})",
                 report.user, report.info.serial, report.info.state
             );
-            for p in &report.reported {
-                println!("reported period {p} automatically (上报汇总, H12)");
-            }
-            for p in &report.cleared {
-                println!("cleared the card for {p} (H12)");
-            }
-            if report.uploaded > 0 {
-                println!("uploaded {} events", report.uploaded);
-            }
-            for n in &report.notes {
-                println!("note: {n}");
+            for line in login_steps(&report) {
+                println!("{line}");
             }
         }
         WorkflowCmd::Logout => {

@@ -43,6 +43,14 @@ fn a_data_folder_started_at_a_time_keeps_its_clock_across_commands() {
     assert!(err.contains("not logged in"), "{err}");
     let again = cli.ok(&["status"]);
     assert!(again.contains("period 203112"), "{again}");
+    // Into the next month: the first command reports the last one on its own, and says so.
+    let (out, err) = cli.ok_err(&[&["--start-time", "2032-01-02T09:00:00+08:00"], ISSUE].concat());
+    assert!(out.contains("issued normal"), "{out}");
+    assert!(
+        err.contains("copied tax (抄税) for 203112")
+            && err.contains("reported period 203112 to the bureau automatically"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -105,6 +105,10 @@ fn invoicing_goes_on_offline_within_the_disks_limits_and_uploads_when_back() {
         out.contains("0 rejected") && !err.contains("offline"),
         "{out}{err}"
     );
+    assert!(
+        err.contains("uploaded 3 event(s) that waited for the bureau (H11)"),
+        "the automatic upload is said: {err}"
+    );
     let (out, err) = ok(&d, &url, BIG);
     assert!(
         out.contains("uploaded") && !err.contains("offline"),
