@@ -1328,6 +1328,15 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
                 i.counter
             );
+            // FAQ 8.1, 10.6: the authorization types (授权类型) decide oil and used-car invoices.
+            println!(
+                "refined oil: {}{}; used car: {}",
+                i.oil_role,
+                i.oil_valid_until
+                    .map(|t| format!(" until {t}"))
+                    .unwrap_or_default(),
+                i.used_car_role
+            );
             println!(
                 "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
                 "kind", "auth", "single limit", "hours", "offline amt", "pending", "blank"

@@ -557,6 +557,29 @@ pub enum UsedCarRole {
     Dealer,
 }
 
+impl core::fmt::Display for OilRole {
+    /// The authorization type as the software's status shows it (FAQ 8.1).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            OilRole::None => "none",
+            OilRole::Producer => "成品油生产企业 (producer)",
+            OilRole::Dealer => "成品油经销企业 (dealer)",
+        })
+    }
+}
+
+impl core::fmt::Display for UsedCarRole {
+    /// The authorization type as the software's status shows it (FAQ 10.6).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            UsedCarRole::None => "none",
+            UsedCarRole::Market => "二手车市场 (market)",
+            UsedCarRole::Auction => "拍卖单位 (auction)",
+            UsedCarRole::Dealer => "经营单位 (dealer)",
+        })
+    }
+}
+
 /// The limits of one kind (D5, D9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KindLimits {
