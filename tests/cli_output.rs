@@ -69,7 +69,10 @@ fn list_leaves_refused_attempts_out_unless_asked() {
     );
     // FAQ 8.1, 10.6: status names the oil and used-car authorization types.
     let status = ok(d, &["status"]);
-    assert!(status.contains("refined oil: none; used car: none"), "{status}");
+    assert!(
+        status.contains("refined oil: none; used car: none"),
+        "{status}"
+    );
     let all = ok(d, &["list", "--all"]);
     assert_eq!(all.lines().count(), 2, "{all}");
     assert!(all.contains("abandoned"), "{all}");
