@@ -803,10 +803,11 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     setup(
         w.online.request_update(&UpdateRequest {
             serial: serial.clone(),
-            changes: vec![UpdateChange::Oil(
-                OilRole::Dealer,
-                Some(month.next().next().end()),
-            )],
+            changes: vec![
+                UpdateChange::Oil(OilRole::Dealer, Some(month.next().next().end())),
+                // FAQ 10.6: used-car invoices need a used-car authorization type.
+                UpdateChange::UsedCar(UsedCarRole::Market),
+            ],
         }),
         "oil authorization",
     )?;

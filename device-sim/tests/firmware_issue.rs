@@ -402,6 +402,13 @@ fn d06_red_must_match_the_original_kind_and_used_car_reverses_in_full() {
     let mut q = d.red_of(&normal.body, 10_00);
     q.kind = InvoiceKind::Electronic;
     assert_eq!(d.err(S, Request::Issue(q)), WireError::ReversalNotAllowed);
+    // FAQ 10.6: no used-car authorization type, no used-car invoice.
+    assert_eq!(
+        d.issue_err(InvoiceKind::UsedCar, 100_00),
+        WireError::KindNotAuthorized
+    );
+    let t = d.update(&[UpdateChange::UsedCar(UsedCarRole::Market)]);
+    d.ok(S, Request::ApplyUpdate(t));
     let car = d.issue(InvoiceKind::UsedCar, 100_00);
     let part = d.red_of(&car.body, 50_00);
     assert_eq!(

@@ -1060,6 +1060,11 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         if !self.p.is_authorized(k) {
             return refuse(WireError::KindNotAuthorized);
         }
+        // D5, D10 (FAQ 10.6): a used-car invoice needs the used-car authorization type
+        // (market, auction or dealer) besides the kind.
+        if k == InvoiceKind::UsedCar && self.p.used_car_role == UsedCarRole::None {
+            return refuse(WireError::KindNotAuthorized);
+        }
         // D5 (FAQ 4.8): a blank number of the oldest roll.
         let Some(ri) = self.oldest_roll(k) else {
             return refuse(WireError::NoBlankNumber);

@@ -173,7 +173,24 @@ impl Env {
         for k in kinds {
             env.wf.buy_rolls(*k, count).unwrap();
         }
+        if kinds.contains(&InvoiceKind::UsedCar) {
+            env.used_car_market();
+        }
         env
+    }
+
+    /// The tax office makes the company a used-car market (FAQ 10.6: the authorization type
+    /// a used-car invoice needs) and the software applies the change (H17).
+    pub fn used_car_market(&mut self) {
+        self.bureau_client()
+            .request_update(&taxdisk_protocol::bureau_api::UpdateRequest {
+                serial: self.wf.refresh_info().unwrap().serial,
+                changes: vec![taxdisk_protocol::types::UpdateChange::UsedCar(
+                    taxdisk_protocol::types::UsedCarRole::Market,
+                )],
+            })
+            .unwrap();
+        self.wf.apply_updates().unwrap();
     }
 
     /// Sets disk and bureau clocks.
