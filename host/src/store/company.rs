@@ -166,13 +166,13 @@ impl Store {
 
     /// The company data (H1).
     pub fn company(&self) -> Result<Company, StoreError> {
+        // Read for every issuing batch (the seller, H3): the statement is kept prepared.
         let row: Option<(String, String, String, String)> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT supervisor_name, address, phone, bureau_server FROM company WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         let Some((supervisor_name, address, phone, bureau_server)) = row else {
             return Err(StoreError::Initialization("the system is not initialized"));

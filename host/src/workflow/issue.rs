@@ -248,7 +248,7 @@ impl Workflow {
         let user = self.require_user("issue")?;
         let company = self.store.company()?;
         let seller = Seller {
-            party: self.seller_party()?,
+            party: self.seller_of(&company)?,
             banks: (0..company.bank_accounts.len())
                 .filter_map(|i| company.bank_account_text(i))
                 .collect(),

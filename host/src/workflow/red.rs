@@ -270,8 +270,16 @@ impl Workflow {
     /// This company as the seller of an invoice: the disk's name and taxpayer id with the
     /// store's address, phone and first bank account (FAQ 4.16).
     pub fn seller_party(&mut self) -> Result<Party, WorkflowError> {
-        let info = self.info()?;
         let company = self.store.company()?;
+        self.seller_of(&company)
+    }
+
+    /// [`Workflow::seller_party`] with the company data already read.
+    pub(crate) fn seller_of(
+        &mut self,
+        company: &crate::store::Company,
+    ) -> Result<Party, WorkflowError> {
+        let info = self.info()?;
         Ok(Party {
             name: info
                 .company_name
