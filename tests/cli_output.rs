@@ -9,6 +9,21 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use support::{Cli, ISSUE};
 
+/// A special invoice to a buyer with every field special invoices need; add `--item`s.
+const SPECIAL: &[&str] = &[
+    "issue",
+    "--kind",
+    "special",
+    "--buyer",
+    "福州闽江贸易",
+    "--buyer-tin",
+    "91350100MA34ABCD13",
+    "--buyer-address",
+    "福州 0591-1",
+    "--buyer-bank",
+    "中国银行 123",
+];
+
 fn taxdisk(data: &Path, args: &[&str]) -> Output {
     Cli::new(data).run(args)
 }
@@ -207,19 +222,7 @@ fn sales_list_flag_and_red_form_refused_at_fill() {
     let items: Vec<String> = (1..=9)
         .map(|i| format!("商品{i}:1060301000000000000:13%:1:10"))
         .collect();
-    let mut args: Vec<&str> = vec![
-        "issue",
-        "--kind",
-        "special",
-        "--buyer",
-        "福州闽江贸易",
-        "--buyer-tin",
-        "91350100MA34ABCD13",
-        "--buyer-address",
-        "福州 0591-1",
-        "--buyer-bank",
-        "中国银行 123",
-    ];
+    let mut args: Vec<&str> = SPECIAL.to_vec();
     for it in &items {
         args.extend(["--item", it]);
     }
@@ -252,20 +255,10 @@ fn red_forms_are_edited_and_deleted_as_faq_7_6_allows() {
     ready(d);
     ok(d, &["rolls", "buy", "--kind", "special", "--count", "10"]);
     let special = [
-        "issue",
-        "--kind",
-        "special",
-        "--buyer",
-        "福州闽江贸易",
-        "--buyer-tin",
-        "91350100MA34ABCD13",
-        "--buyer-address",
-        "福州 0591-1",
-        "--buyer-bank",
-        "中国银行 123",
-        "--item",
-        "技术服务费:3040201000000000000:6%:1:3000",
-    ];
+        SPECIAL,
+        &["--item", "技术服务费:3040201000000000000:6%:1:3000"],
+    ]
+    .concat();
     let mut ids = Vec::new();
     for _ in 0..2 {
         let out = ok(d, &special);
