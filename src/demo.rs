@@ -819,7 +819,7 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     w.wf.oil_download(GASOLINE_CATEGORY, OilUnit::Litre, litres * 1000)
         .step("oil download (H15)")?;
     w.report.step(format!(
-        "applied {changes} update(s) from the bureau (oil dealer, H17) and downloaded {litres} L of gasoline stock (D11)"
+        "applied {changes} update(s) from the bureau (oil dealer, used-car market; H17) and downloaded {litres} L of gasoline stock (D11)"
     ));
     w.seller = w.wf.seller_party().step("seller")?;
     w.wf.logout().step("logout")?;
