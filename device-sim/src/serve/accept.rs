@@ -18,6 +18,9 @@ use taxdisk_protocol::frame::MAX_ENCODED;
 /// reading must not hold a thread forever).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a disk connection may send nothing before the server closes it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Serves one connection; returns when it ends.
 pub(crate) type ConnFn = fn(TcpStream, SharedDisk);
 
@@ -43,11 +46,18 @@ impl Connections {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection; `None` when the port is full or the stream cannot be cloned.
+    /// Registers a connection; `None` when the stream cannot be cloned. A full port makes
+    /// room by closing its oldest connection: a new client is always served (idle ones
+    /// reconnect when they need the disk), so connections left open cannot lock the port.
     fn add(&self, stream: &TcpStream) -> Option<u64> {
         let mut open = self.open();
-        if open.len() >= MAX_CONNECTIONS {
-            return None;
+        while open.len() >= MAX_CONNECTIONS {
+            let oldest = *open.keys().min()?;
+            if let Some(s) = open.remove(&oldest) {
+                tracing::warn!(id = oldest, "port full: closing its oldest connection");
+                // Already closed by the peer is fine.
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
         }
         let handle = stream.try_clone().ok()?;
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -215,6 +225,11 @@ where
     // Answers are small and the peer waits for each: send them at once.
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    // A disk connection that sends nothing for IDLE_TIMEOUT is closed (its host reconnects,
+    // its login stays with its session id). Control connections may idle (a bench script).
+    if port == "disk" {
+        let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    }
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
         Err(e) => {

@@ -20,9 +20,19 @@
 //! - [`args`]: the command line of the `taxdisk-sim` binary, and its parsers.
 //! - [`shutdown`]: waiting for SIGINT/SIGTERM.
 //!
-//! Connections are served by one thread each (at most [`MAX_CONNECTIONS`] per port); the disk
-//! is shared behind a mutex, so frames from several connections are handled one after the other
-//! and the firmware's own session rule (D14) decides who may do what. [`Server::shutdown`]
+//! Connections are served by one thread each (at most [`MAX_CONNECTIONS`] per port: a new one
+//! past that closes the port's oldest, and a disk connection silent for [`IDLE_TIMEOUT`] is
+//! closed, so idle connections never lock a client out); the disk is shared behind a mutex, so
+//! frames from several connections are handled one after the other and the firmware's own
+//! session rule (D14) decides who may do what.
+//!
+//! Sessions on TCP (our choice, D14): a login belongs to the host session id in the frames,
+//! not to the TCP connection. It lasts until Logout, a power cycle or an unplug (which, as on
+//! a USB disk, logs out), so a program whose commands run as separate processes keeps one host
+//! session across connections (the CLI's per-data-folder session). The session id is a 32-bit
+//! random number the host chooses: a peer that can reach the port and guesses it acts in that
+//! session, as a program on the PC of a USB disk could; keep the port on loopback or a bench
+//! network. [`Server::shutdown`]
 //! waits for the frame in progress, takes the disk away from every connection and syncs the
 //! flash image to stable storage, so nothing answered is lost.
 
@@ -33,6 +43,7 @@ pub mod disk;
 pub mod shutdown;
 
 mod accept;
+pub use accept::IDLE_TIMEOUT;
 
 pub use client::{ControlClient, ControlClientError};
 
