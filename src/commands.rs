@@ -517,7 +517,7 @@ impl Ctx {
         pin: &str,
         clock: wiring::SimClock,
     ) -> Result<Ctx, CmdError> {
-        std::fs::create_dir_all(data).map_err(input(&data.display().to_string()))?;
+        wiring::make_data_folder(data)?;
         let lock = wiring::lock_data_folder(data, wiring::DATA_LOCK_WAIT)?;
         let link = wiring::bureau(bureau_url, data, clock)?;
         let (mut client, sim) = wiring::open_disk(disk, || wiring::bureau_key(&link, data), clock)?;

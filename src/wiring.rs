@@ -115,10 +115,7 @@ impl SimClock {
         let file = data.join(Self::FILE);
         if let Some(t) = start {
             let clock = SimClock::starting_at(t);
-            std::fs::create_dir_all(data).map_err(|source| WiringError::Data {
-                path: data.to_owned(),
-                source,
-            })?;
+            make_data_folder(data)?;
             std::fs::write(&file, format!("{}\n", clock.offset)).map_err(|source| {
                 WiringError::Data {
                     path: file.clone(),
@@ -154,15 +151,29 @@ impl SimClock {
     }
 }
 
-/// Makes `path` readable and writable by its owner only (0600; 0700 for a folder): the data
-/// folder holds the disk's key material (`disk.img`), the bureau's secret (`bureau.db`) and
-/// the login token (`session`). Where it cannot (not the owner, not there yet), nothing changes.
+/// Makes file `path` readable and writable by its owner only (0600): the data folder's
+/// `disk.img` (key material), `bureau.db` (the bureau's secret) and `session` (the login
+/// token). Where it cannot (not the owner, not there yet, not a file), nothing changes.
 pub fn owner_only(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(m) = std::fs::metadata(path) {
-        let mode = if m.is_dir() { 0o700 } else { 0o600 };
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }
+}
+
+/// Makes the data folder (and its parents) where missing, the folder itself readable by its
+/// owner only (0700) from its creation. A folder that exists (`--data .`) keeps its mode:
+/// only what this program creates is made private.
+pub fn make_data_folder(data: &Path) -> Result<(), WiringError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data)
+        .map_err(|source| WiringError::Data {
+            path: data.to_owned(),
+            source,
+        })
 }
 
 /// How long a command waits for another command on the same data folder to finish.
@@ -187,11 +198,7 @@ pub fn lock_data_folder(data: &Path, wait: std::time::Duration) -> Result<DataLo
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(data).map_err(|source| WiringError::Data {
-        path: data.to_owned(),
-        source,
-    })?;
-    owner_only(data);
+    make_data_folder(data)?;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -337,10 +344,7 @@ pub fn open_disk(
     match spec {
         DiskSpec::Sim(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| WiringError::Data {
-                    path: dir.to_owned(),
-                    source,
-                })?;
+                make_data_folder(dir)?;
             }
             let serial =
                 DeviceSerial::new(DEFAULT_SERIAL).map_err(|e| WiringError::Sim(e.to_string()))?;

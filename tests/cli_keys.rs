@@ -26,11 +26,19 @@ fn two_fresh_data_folders_share_no_key_and_keep_secrets_to_their_owner() {
             std::fs::read_to_string(&pem).unwrap(),
             std::fs::read_to_string(d.join("bureau-key")).unwrap(),
         ));
-        assert_eq!(mode(&d), 0o700, "data folder");
+        assert_eq!(mode(&d), 0o700, "data folder made by the CLI");
         for f in ["disk.img", "bureau.db", "session"] {
             assert_eq!(mode(&d.join(f)), 0o600, "{f}");
         }
     }
     assert_ne!(keys[0].0, keys[1].0, "two installs got the same disk key");
+    // A folder that was there already keeps its mode (`--data .` must not lock a shared
+    // folder away from its group).
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Cli::new(&shared).ok(support::INIT);
+    assert_eq!(mode(&shared), 0o755);
+    assert_eq!(mode(&shared.join("bureau.db")), 0o600);
     assert_ne!(keys[0].1, keys[1].1, "two installs got the same bureau key");
 }
