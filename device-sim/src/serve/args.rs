@@ -365,15 +365,24 @@ pub fn parse_serial(s: &str) -> Result<DeviceSerial, String> {
 /// A time: unix seconds, or RFC 3339 (`2026-11-26T09:00:00+08:00`, `...Z`, fractions ignored).
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s
-            .parse::<u64>()
+    let t = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>()
             .map(Timestamp)
-            .map_err(|_| format!("`{s}`: too many seconds"));
+            .map_err(|_| format!("`{s}`: too many seconds"))?
+    } else {
+        parse_rfc3339(s).ok_or_else(|| {
+            format!("`{s}` is neither unix seconds nor RFC 3339 (e.g. 2026-11-26T09:00:00+08:00)")
+        })?
+    };
+    // Periods are YYYYMM from 2000 (F-rules, protocol `Period`): a disk clock outside them
+    // would answer periods no host decodes.
+    let earliest = Timestamp::cst(2000, 1, 1, 0, 0);
+    if t < earliest || t > crate::sim::LATEST_TIME {
+        return Err(format!(
+            "`{s}`: the simulated clock runs from 2000-01-01 to 9998-12-31 (China time)"
+        ));
     }
-    parse_rfc3339(s).ok_or_else(|| {
-        format!("`{s}` is neither unix seconds nor RFC 3339 (e.g. 2026-11-26T09:00:00+08:00)")
-    })
+    Ok(t)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
@@ -550,7 +559,19 @@ mod tests {
             parse_time("2026-11-25T23:52:10.250-05:00"),
             Ok(Timestamp(1_795_668_730))
         );
-        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Ok(Timestamp(0)));
+        // Outside the periods a disk can answer (2000-01 to 9998-12): refused.
+        for out in [
+            "1970-01-01T00:00:00Z",
+            "0",
+            "18446744073709551615",
+            "9999-06-01T00:00:00Z",
+        ] {
+            let e = parse_time(out).unwrap_err();
+            assert!(
+                e.contains("runs from 2000-01-01 to 9998-12-31"),
+                "{out}: {e}"
+            );
+        }
         assert_eq!(
             parse_time("2024-02-29T00:00:00Z"),
             Ok(Timestamp(1_709_164_800))
