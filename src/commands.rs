@@ -5,7 +5,7 @@
 //! (issue, void, red, print, rolls), tax reporting (upload, repair, report, clear, status,
 //! export, update, oil).
 
-use crate::wiring::{self, BureauLink, DiskSpec, SimHandle};
+use crate::wiring::{self, DiskSpec};
 use clap::Subcommand;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
@@ -494,13 +494,11 @@ pub enum OilCmd {
 pub struct Ctx {
     /// The workflow.
     pub wf: Workflow,
-    _bureau: BureauLink,
-    _sim: Option<SimHandle>,
     data: PathBuf,
     pin: Pin,
     /// Held until everything above is dropped (fields drop in order): the data folder is this
     /// command's until its store and disk are closed.
-    _lock: wiring::DataLock,
+    _held: wiring::FolderHold,
 }
 
 /// The CLI's session file: the token only, never a password.
@@ -517,25 +515,18 @@ impl Ctx {
         pin: &str,
         clock: wiring::SimClock,
     ) -> Result<Ctx, CmdError> {
-        wiring::make_data_folder(data)?;
-        let lock = wiring::lock_data_folder(data, wiring::DATA_LOCK_WAIT)?;
-        let link = wiring::bureau(bureau_url, data, clock)?;
-        let (mut client, sim) = wiring::open_disk(disk, || wiring::bureau_key(&link, data), clock)?;
-        wiring::use_folder_session(&mut client, data)?;
+        let (held, client) = wiring::open_folder_disk(data, disk, bureau_url, clock)?;
         let store = Store::open(data.join("taxdisk.db"))?;
-        let wf = Workflow::new(store, client, Some(link.client.clone()));
+        let wf = Workflow::new(store, client, Some(held.bureau().clone()));
         let pin = Pin::new(pin).map_err(input("--pin"))?;
         Ok(Ctx {
             wf,
-            _lock: lock,
-            _bureau: link,
-            _sim: sim,
             data: data.to_owned(),
             pin,
+            _held: held,
         })
     }
 
-    /// Resumes the login session saved by `taxdisk login`.
     /// Resumes the login session saved by `taxdisk login`. What the software did on its own
     /// at this login (the monthly report, uploads, online changes) is said on stderr, a line
     /// each, so that no step happens silently and stdout stays the command's own.

@@ -234,37 +234,6 @@ fn data_clock(
     Ok(wiring::SimClock::for_data(data, start)?)
 }
 
-/// The disk of the data folder for a command that needs no workflow (`export-key`,
-/// `verify`): the folder held, its clock, bureau and host session. Fields drop in order, the
-/// lock last.
-struct FolderDisk {
-    disk: wiring::Disk,
-    _sim: Option<wiring::SimHandle>,
-    _bureau: wiring::BureauLink,
-    _lock: wiring::DataLock,
-}
-
-impl FolderDisk {
-    fn open(
-        data: &std::path::Path,
-        start: Option<taxdisk_protocol::Timestamp>,
-        bureau: Option<&str>,
-        spec: &DiskSpec,
-    ) -> Result<FolderDisk, CliError> {
-        let clock = data_clock(data, start, spec)?;
-        let lock = wiring::lock_data_folder(data, wiring::DATA_LOCK_WAIT)?;
-        let link = wiring::bureau(bureau, data, clock)?;
-        let (mut disk, sim) = wiring::open_disk(spec, || wiring::bureau_key(&link, data), clock)?;
-        wiring::use_folder_session(&mut disk, data)?;
-        Ok(FolderDisk {
-            disk,
-            _sim: sim,
-            _bureau: link,
-            _lock: lock,
-        })
-    }
-}
-
 fn run(cli: Cli) -> Result<(), CliError> {
     let disk_spec = cli
         .disk
@@ -399,9 +368,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             report.print(&cfg);
         }
         Command::ExportKey { out } => {
-            let mut held =
-                FolderDisk::open(&cli.data, cli.start_time, cli.bureau.as_deref(), &disk_spec)?;
-            let disk = &mut held.disk;
+            let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
+            let (_held, mut disk) =
+                wiring::open_folder_disk(&cli.data, &disk_spec, cli.bureau.as_deref(), clock)?;
             keys::export_key(&disk.public_key()?, &out)?;
             println!("wrote {}", out.display());
         }
@@ -412,9 +381,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             pem,
         } => {
-            let mut held =
-                FolderDisk::open(&cli.data, cli.start_time, cli.bureau.as_deref(), &disk_spec)?;
-            let disk = &mut held.disk;
+            let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
+            let (_held, mut disk) =
+                wiring::open_folder_disk(&cli.data, &disk_spec, cli.bureau.as_deref(), clock)?;
             // Reading an invoice back needs the PIN, as every disk command does (D2).
             let pin = taxdisk_protocol::types::Pin::new(&cli.pin)
                 .map_err(|e| CliError::Usage(format!("--pin: {e}")))?;

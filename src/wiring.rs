@@ -233,6 +233,48 @@ pub fn lock_data_folder(data: &Path, wait: std::time::Duration) -> Result<DataLo
     Ok(DataLock { _file: file })
 }
 
+/// What a command holds of its data folder besides the disk client: the in-process
+/// simulator (when `sim:`), the bureau link (and the embedded server) and, dropped last, the
+/// folder's lock (fields drop in order).
+#[derive(Debug)]
+pub struct FolderHold {
+    _sim: Option<SimHandle>,
+    bureau: BureauLink,
+    _lock: DataLock,
+}
+
+impl FolderHold {
+    /// The bureau client every command uses.
+    pub fn bureau(&self) -> &BureauClient {
+        &self.bureau.client
+    }
+}
+
+/// Opens the disk of a data folder for one command: the folder made and locked
+/// ([`lock_data_folder`]), its bureau
+/// (embedded or `bureau_url`) on `clock`, the disk with the folder's host session. What must
+/// be held as long as the client is used comes first, so that `let (_held, disk) = ...` drops
+/// the client before it.
+pub fn open_folder_disk(
+    data: &Path,
+    spec: &DiskSpec,
+    bureau_url: Option<&str>,
+    clock: SimClock,
+) -> Result<(FolderHold, Disk), WiringError> {
+    let lock = lock_data_folder(data, DATA_LOCK_WAIT)?;
+    let link = bureau(bureau_url, data, clock)?;
+    let (mut disk, sim) = open_disk(spec, || bureau_key(&link, data), clock)?;
+    use_folder_session(&mut disk, data)?;
+    Ok((
+        FolderHold {
+            _sim: sim,
+            bureau: link,
+            _lock: lock,
+        },
+        disk,
+    ))
+}
+
 /// The embedded bureau: its state file in the data folder, served on 127.0.0.1 port 0, its
 /// clock `clock`.
 pub fn embedded_bureau(db: &Path, clock: SimClock) -> Result<BureauServer, WiringError> {
