@@ -169,13 +169,7 @@ fn the_wall_clock_default_works_on_new_years_eve_in_china() {
             .args(args)
             .output()
             .unwrap();
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(
-            o.status.success(),
-            "{args:?} failed: {}{out}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        out
+        support::succeeded(o, args).0
     };
     let out = run(&["conformance"]);
     assert!(out.contains("0 failed"), "{out}");

@@ -108,11 +108,7 @@ impl Cli {
 
     /// Runs one command that must succeed; its standard output and error.
     pub fn ok_err(&self, args: &[&str]) -> (String, String) {
-        let o = self.run(args);
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert!(o.status.success(), "{args:?} failed: {err}{out}");
-        (out, err)
+        succeeded(self.run(args), args)
     }
 
     /// Runs one command that must fail with one line on standard error; that line.
@@ -170,6 +166,14 @@ impl Drop for SimProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The standard output and error of a command `args` that must have succeeded.
+pub fn succeeded(o: std::process::Output, args: &[&str]) -> (String, String) {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{args:?} failed: {err}{out}");
+    (out, err)
 }
 
 /// `init` with administrator `name` (H1).
