@@ -44,6 +44,8 @@ pub enum BenchDisk {
         addr: String,
         /// Bureau URL.
         bureau: String,
+        /// Its administrator token: the bench provisions the served disk as the tax office.
+        admin_token: Option<String>,
     },
 }
 
@@ -237,7 +239,9 @@ impl Office for BureauClient {
         BureauClient::provision(self, &r).map_err(|e| BenchError::Bureau(e.to_string()))
     }
     fn register_key(&mut self, r: RegisterKey) -> Result<(), BenchError> {
-        BureauClient::register_key(self, &r).map_err(|e| BenchError::Bureau(e.to_string()))
+        BureauClient::register_key(self, &r)
+            .map(|_| ())
+            .map_err(|e| BenchError::Bureau(e.to_string()))
     }
     fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, BenchError> {
         self.buy_rolls(&r)
@@ -431,13 +435,16 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
 fn tcp_job(
     addr: &str,
     url: &str,
+    admin_token: Option<&str>,
     cfg: &BenchConfig,
     bar: &ProgressBar,
 ) -> Result<JobResult, BenchError> {
     let n = cfg.invoices;
     let t = TcpTransport::connect(addr).map_err(|e| BenchError::Setup(e.to_string()))?;
     let mut disk: Disk = DiskClient::new(Box::new(t));
-    let mut office = BureauClient::new(url).map_err(|e| BenchError::Bureau(e.to_string()))?;
+    let mut office = BureauClient::new(url)
+        .map_err(|e| BenchError::Bureau(e.to_string()))?
+        .with_admin_token(admin_token.map(str::to_owned));
     let serial = disk.info()?.serial;
     prepare(&mut disk, &mut office, &serial, n.min(10_000) as u32)?;
     issue_loop(
@@ -474,7 +481,11 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport, BenchError> {
     let b = bar(cfg, cfg.invoices, "1 disk");
     let single = match &cfg.disk {
         BenchDisk::Sim => sim_job(0, cfg, &b)?,
-        BenchDisk::Tcp { addr, bureau } => tcp_job(addr, bureau, cfg, &b)?,
+        BenchDisk::Tcp {
+            addr,
+            bureau,
+            admin_token,
+        } => tcp_job(addr, bureau, admin_token.as_deref(), cfg, &b)?,
     };
     b.finish_and_clear();
     let farm = if cfg.jobs > 1 && matches!(cfg.disk, BenchDisk::Sim) {

@@ -511,11 +511,11 @@ impl Ctx {
     pub fn open(
         data: &Path,
         disk: &DiskSpec,
-        bureau_url: Option<&str>,
+        bureau: &wiring::BureauSpec,
         pin: &str,
         clock: wiring::SimClock,
     ) -> Result<Ctx, CmdError> {
-        let (held, client) = wiring::open_folder_disk(data, disk, bureau_url, clock)?;
+        let (held, client) = wiring::open_folder_disk(data, disk, bureau, clock)?;
         let store = Store::open(data.join("taxdisk.db"))?;
         let wf = Workflow::new(store, client, Some(held.bureau().clone()));
         let pin = Pin::new(pin).map_err(input("--pin"))?;

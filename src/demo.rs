@@ -649,7 +649,10 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     let bureau_key = bureau.public_key();
     let addr: SocketAddr = setup("127.0.0.1:0".parse(), "address")?;
     let server = setup(spawn(bureau, addr), "bureau server")?;
-    let online = setup(BureauClient::new(&server.url()), "bureau client")?;
+    // The demo's company and its tax office are one process: the client holds the server's
+    // administrator token for registration, declaration and the month's online change.
+    let online = setup(BureauClient::new(&server.url()), "bureau client")?
+        .with_admin_token(Some(server.admin_token().to_owned()));
 
     // The disk: the simulator in-process with its flash image in the output folder.
     let serial = setup(DeviceSerial::new(SERIAL), "serial")?;
@@ -664,7 +667,7 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     // The software's database.
     let mut store = setup(Store::open(out.join("taxdisk.db")), "store")?;
     setup(store.set_durability(Durability::Normal), "store durability")?;
-    let wf = Workflow::new(store, disk, None);
+    let wf = Workflow::new(store, disk, Some(online.clone()));
 
     let mut w = World {
         wf,

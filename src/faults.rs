@@ -531,7 +531,11 @@ impl Campaign {
             },
         );
         let store = setup(Store::open_in_memory(), "store")?;
-        let mut wf = Workflow::new(store, disk, None);
+        // This process is the tax office too (it provisions the disk): the client holds the
+        // server's administrator token, and initialization keeps it.
+        let office = setup(BureauClient::new(&server.url()), "bureau client")?
+            .with_admin_token(Some(server.admin_token().to_owned()));
+        let mut wf = Workflow::new(store, disk, Some(office.clone()));
         setup(
             wf.initialize(&Initialization {
                 supervisor_name: ADMIN.into(),
@@ -566,7 +570,7 @@ impl Campaign {
         for k in KINDS {
             setup(wf.buy_rolls(k, ROLL_BUY), "buying rolls")?;
         }
-        let bureau = setup(BureauClient::new(&server.url()), "bureau client")?;
+        let bureau = office;
         Ok(Campaign {
             cfg: cfg.clone(),
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),

@@ -36,6 +36,17 @@ struct Cli {
     /// The bureau's URL; without it the embedded bureau runs inside this process.
     #[arg(long, global = true)]
     bureau: Option<String>,
+    /// With --bureau: a file holding the bureau's administrator (tax office) token, for the
+    /// steps that are the tax office's (provision, declare, unblock, set-clock, red form
+    /// review). Other commands use the disk's own credential, kept in DATA at provisioning.
+    /// The embedded bureau needs none.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "TAXDISK_BUREAU_ADMIN_TOKEN_FILE"
+    )]
+    bureau_admin_token_file: Option<PathBuf>,
     /// The disk PIN (口令) each command logs the disk in with (D2).
     #[arg(
         long,
@@ -239,6 +250,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .disk
         .clone()
         .unwrap_or_else(|| DiskSpec::Sim(cli.data.join("disk.img")));
+    let bureau_spec = wiring::BureauSpec {
+        url: cli.bureau.clone(),
+        admin_token_file: cli.bureau_admin_token_file.clone(),
+    };
     match cli.command {
         Command::Conformance {
             control,
@@ -294,13 +309,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Workflow(cmd) => {
             let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
-            let mut ctx = commands::Ctx::open(
-                &cli.data,
-                &disk_spec,
-                cli.bureau.as_deref(),
-                &cli.pin,
-                clock,
-            )?;
+            let mut ctx =
+                commands::Ctx::open(&cli.data, &disk_spec, &bureau_spec, &cli.pin, clock)?;
             commands::run(cmd, &mut ctx)?;
         }
         Command::Demo {
@@ -334,6 +344,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 (Some(DiskSpec::Tcp(addr)), Some(url)) => bench::BenchDisk::Tcp {
                     addr: addr.clone(),
                     bureau: url.clone(),
+                    admin_token: cli
+                        .bureau_admin_token_file
+                        .as_deref()
+                        .map(wiring::read_admin_token)
+                        .transpose()?,
                 },
                 (Some(DiskSpec::Tcp(_)), None) => {
                     return Err(CliError::Usage(
@@ -370,7 +385,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::ExportKey { out } => {
             let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
             let (_held, mut disk) =
-                wiring::open_folder_disk(&cli.data, &disk_spec, cli.bureau.as_deref(), clock)?;
+                wiring::open_folder_disk(&cli.data, &disk_spec, &bureau_spec, clock)?;
             keys::export_key(&disk.public_key()?, &out)?;
             println!("wrote {}", out.display());
         }
@@ -383,7 +398,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
             let (_held, mut disk) =
-                wiring::open_folder_disk(&cli.data, &disk_spec, cli.bureau.as_deref(), clock)?;
+                wiring::open_folder_disk(&cli.data, &disk_spec, &bureau_spec, clock)?;
             // Reading an invoice back needs the PIN, as every disk command does (D2).
             let pin = taxdisk_protocol::types::Pin::new(&cli.pin)
                 .map_err(|e| CliError::Usage(format!("--pin: {e}")))?;

@@ -258,11 +258,11 @@ impl FolderHold {
 pub fn open_folder_disk(
     data: &Path,
     spec: &DiskSpec,
-    bureau_url: Option<&str>,
+    bureau_spec: &BureauSpec,
     clock: SimClock,
 ) -> Result<(FolderHold, Disk), WiringError> {
     let lock = lock_data_folder(data, DATA_LOCK_WAIT)?;
-    let link = bureau(bureau_url, data, clock)?;
+    let link = bureau(bureau_spec, data, clock)?;
     let (mut disk, sim) = open_disk(spec, || bureau_key(&link, data), clock)?;
     use_folder_session(&mut disk, data)?;
     Ok((
@@ -304,18 +304,54 @@ pub struct BureauLink {
     pub _server: Option<BureauServer>,
 }
 
-/// Connects to `url`, or starts the embedded bureau with its state under `data` and its clock
-/// `clock`.
-pub fn bureau(url: Option<&str>, data: &Path, clock: SimClock) -> Result<BureauLink, WiringError> {
-    match url {
-        Some(u) => Ok(BureauLink {
-            client: BureauClient::new(u).map_err(|e| WiringError::Bureau(e.to_string()))?,
-            _server: None,
-        }),
+/// Which bureau the commands talk to, and as whom.
+#[derive(Clone, Debug, Default)]
+pub struct BureauSpec {
+    /// Its URL; `None` runs the embedded bureau.
+    pub url: Option<String>,
+    /// A file holding its administrator (tax office) token, for the tax office's steps.
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// The administrator token kept in `path` (one line).
+pub fn read_admin_token(path: &Path) -> Result<String, WiringError> {
+    let t = std::fs::read_to_string(path).map_err(|source| WiringError::Data {
+        path: path.to_owned(),
+        source,
+    })?;
+    let t = t.trim();
+    if t.is_empty() {
+        return Err(WiringError::Bureau(format!(
+            "{}: the administrator token file is empty",
+            path.display()
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+/// Connects to the bureau at `spec.url` (with its administrator token when a file names
+/// one), or starts the embedded bureau with its state under `data` and its clock `clock`:
+/// this process then is the tax office too and holds that server's administrator token.
+pub fn bureau(spec: &BureauSpec, data: &Path, clock: SimClock) -> Result<BureauLink, WiringError> {
+    match &spec.url {
+        Some(u) => {
+            let admin = spec
+                .admin_token_file
+                .as_deref()
+                .map(read_admin_token)
+                .transpose()?;
+            Ok(BureauLink {
+                client: BureauClient::new(u)
+                    .map_err(|e| WiringError::Bureau(e.to_string()))?
+                    .with_admin_token(admin),
+                _server: None,
+            })
+        }
         None => {
             let server = embedded_bureau(&data.join("bureau.db"), clock)?;
-            let client =
-                BureauClient::new(&server.url()).map_err(|e| WiringError::Bureau(e.to_string()))?;
+            let client = BureauClient::new(&server.url())
+                .map_err(|e| WiringError::Bureau(e.to_string()))?
+                .with_admin_token(Some(server.admin_token().to_owned()));
             Ok(BureauLink {
                 client,
                 _server: Some(server),

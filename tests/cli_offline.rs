@@ -11,7 +11,16 @@ use std::process::Output;
 /// Starts the bureau with its state in `db` on `addr` (port 0: any); answers the process
 /// (killed when dropped) and its URL.
 fn bureau(db: &Path, addr: &str) -> (support::SimProcess, String) {
-    let p = support::SimProcess::start(&["bureau", "--listen", addr, "--db", db.to_str().unwrap()]);
+    let token = db.with_extension("admin-token");
+    let p = support::SimProcess::start(&[
+        "bureau",
+        "--listen",
+        addr,
+        "--db",
+        db.to_str().unwrap(),
+        "--admin-token-file",
+        token.to_str().unwrap(),
+    ]);
     let url = p.port("bureau");
     (p, url)
 }
@@ -44,7 +53,11 @@ fn invoicing_goes_on_offline_within_the_disks_limits_and_uploads_when_back() {
     let db = dir.path().join("bureau.db");
     let d = dir.path().join("data");
     let (up, url) = bureau(&db, "127.0.0.1:0");
-    support::Cli::new(&d).with(&["--bureau", &url]).ready();
+    // Only provisioning is the tax office's: every command after it, offline and back
+    // online, works with the disk's own credential kept in the data folder.
+    support::Cli::new(&d)
+        .with(&["--bureau", &url])
+        .ready_with_office(&db.with_extension("admin-token"));
     ok(
         &d,
         &url,

@@ -12,12 +12,15 @@ use support::{ISSUE, sim_binary};
 
 /// A running `taxdisk-sim serve` with its bureau: the disk and bureau addresses.
 struct Served {
+    /// The file holding the bureau's administrator (tax office) token.
+    admin: std::path::PathBuf,
     sim: support::SimProcess,
     disk: String,
     bureau: String,
 }
 
 fn serve(image: &Path) -> Served {
+    let admin = image.with_extension("admin-token");
     let image = image.to_str().unwrap();
     let sim = support::SimProcess::start(&[
         "serve",
@@ -29,8 +32,11 @@ fn serve(image: &Path) -> Served {
         "127.0.0.1:0",
         "--image",
         image,
+        "--admin-token-file",
+        admin.to_str().unwrap(),
     ]);
     Served {
+        admin,
         disk: format!("tcp:{}", sim.port("disk")),
         bureau: sim.port("bureau"),
         sim,
@@ -77,7 +83,8 @@ fn a_served_disk_takes_one_command_after_another_and_keeps_others_out() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     init(&a, Some(&s), "陈主管");
-    ok(
+    // Provisioning is the tax office's step: without its token the bureau refuses it.
+    let err = refused(
         &a,
         Some(&s),
         &[
@@ -88,6 +95,20 @@ fn a_served_disk_takes_one_command_after_another_and_keeps_others_out() {
             "厦门鹭岛科技",
         ],
     );
+    assert!(
+        err.contains("unauthenticated") && err.contains("registering a taxpayer"),
+        "{err}"
+    );
+    // With it, provisioning works; every command after it uses the disk's own credential.
+    cli(&a, Some(&s))
+        .with(&["--bureau-admin-token-file", s.admin.to_str().unwrap()])
+        .ok(&[
+            "provision",
+            "--taxpayer-id",
+            "91350200MA2XY1234B",
+            "--company",
+            "厦门鹭岛科技",
+        ]);
     let o = login(&a, Some(&s), "陈主管");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     ok(

@@ -179,7 +179,9 @@ fn b01_register_key_checks_proof_and_refuses_second_key() {
     };
     api.refused("/disks/register-key", &body, "bad_proof");
     api.register_key(SERIAL, &disk_key()).unwrap();
-    api.register_key(SERIAL, &disk_key()).unwrap();
+    // The same proof again answers no second credential (bureau_auth.rs covers the rest).
+    let r = api.register_key(SERIAL, &disk_key()).unwrap_err();
+    assert_eq!(r.error.code, "credential_issued");
     let r = api.register_key(SERIAL, &forger_key()).unwrap_err();
     assert_eq!(r.error.code, "key_registered");
     let r = api.provision(SERIAL, TAXPAYER, 0).unwrap_err();

@@ -31,9 +31,24 @@ fn get<R: DeserializeOwned>(base: &str, path: &str) -> R {
     serde_json::from_str(&text).unwrap()
 }
 
-fn post<B: Serialize, R: DeserializeOwned>(base: &str, path: &str, body: &B) -> R {
+/// The administrator token file the served bureau keeps (see [`args_with_bureau`]).
+fn admin_token(db: &std::path::Path) -> String {
+    std::fs::read_to_string(db.with_extension("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Posts as the tax office of the bureau whose state is `db`.
+fn post<B: Serialize, R: DeserializeOwned>(
+    db: &std::path::Path,
+    base: &str,
+    path: &str,
+    body: &B,
+) -> R {
     let mut resp = agent()
         .post(format!("{base}{PREFIX}{path}"))
+        .header("authorization", format!("Bearer {}", admin_token(db)))
         .send_json(body)
         .unwrap();
     let text = resp.body_mut().read_to_string().unwrap();
@@ -57,6 +72,8 @@ fn args_with_bureau(db: &std::path::Path) -> Vec<String> {
         db.display().to_string(),
         "--bureau-seed".into(),
         "5".into(),
+        "--admin-token-file".into(),
+        db.with_extension("admin-token").display().to_string(),
     ]);
     args
 }
@@ -73,9 +90,10 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
     assert_ne!(sim.ports.bureau_key, bureau_key_hex());
 
     // The bureau's clock at the disk's, then the bureau's own provisioning flow.
-    let _: serde_json::Value = post(&base, "/admin/time", &start_time());
+    let _: serde_json::Value = post(&db, &base, "/admin/time", &start_time());
     let taxpayer = TaxpayerId::new(TAXPAYER).unwrap();
     let _: serde_json::Value = post(
+        &db,
         &base,
         "/taxpayers",
         &RegisterTaxpayer {
@@ -90,6 +108,7 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
         },
     );
     let token: Signed<ProvisionToken> = post(
+        &db,
         &base,
         "/disks/provision",
         &ProvisionRequest {
@@ -109,6 +128,7 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
         other => panic!("provision: {other:?}"),
     };
     let _: serde_json::Value = post(
+        &db,
         &base,
         "/disks/register-key",
         &RegisterKey {

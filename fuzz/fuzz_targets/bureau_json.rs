@@ -21,6 +21,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use taxdisk_device_sim::bureau::http::lock;
 use taxdisk_device_sim::bureau::{Bureau, SharedBureau, router};
+
+/// The administrator token of the router under test.
+const FUZZ_ADMIN: &str = "fuzz-admin-token";
 use taxdisk_protocol::bureau_api::*;
 use taxdisk_protocol::message::ProvisionProof;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
@@ -359,8 +362,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let bureau = world();
     let before = fingerprint(&bureau);
-    let app = router(bureau.clone());
-    let mut req = Request::post(path.as_str());
+    // The fuzzer acts as the tax office, so every handler is reached.
+    let app = router(bureau.clone(), FUZZ_ADMIN);
+    let mut req = Request::post(path.as_str())
+        .header(header::AUTHORIZATION, format!("Bearer {FUZZ_ADMIN}"));
     if json_type {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }

@@ -93,12 +93,41 @@ impl BureauError {
     }
 }
 
-/// A client of one bureau.
-#[derive(Debug, Clone)]
+/// A client of one bureau, with the credentials it holds: the taxpayer's (its disk's, from
+/// key registration) and, where this software also plays the tax office, the administrator
+/// token. Each call sends the one its path needs (see "Who may call what" in
+/// [`taxdisk_protocol::bureau_api`]).
+#[derive(Clone)]
 pub struct BureauClient {
     agent: Agent,
     base: String,
     timeout: Duration,
+    credential: Option<String>,
+    admin: Option<String>,
+}
+
+impl std::fmt::Debug for BureauClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens are secrets: only whether they are held.
+        f.debug_struct("BureauClient")
+            .field("base", &self.base)
+            .field("timeout", &self.timeout)
+            .field("credential", &self.credential.is_some())
+            .field("admin", &self.admin.is_some())
+            .finish()
+    }
+}
+
+/// Whose token a call sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum As {
+    /// None: open to anyone.
+    Anyone,
+    /// The taxpayer's credential (or, without one, the administrator token).
+    Taxpayer,
+    /// The administrator token (or, without one, the credential, which the bureau refuses
+    /// with a line saying it is the tax office's step).
+    TaxOffice,
 }
 
 /// Percent-encodes a path segment or query value (everything but unreserved characters).
@@ -154,7 +183,56 @@ impl BureauClient {
             agent,
             base,
             timeout,
+            credential: None,
+            admin: None,
         })
+    }
+
+    /// The same client sending `credential`, the taxpayer's (its disk's) bearer token.
+    pub fn with_credential(mut self, credential: Option<String>) -> Self {
+        self.credential = credential.filter(|c| !c.trim().is_empty());
+        self
+    }
+
+    /// The same client sending `token` on the tax office's paths (registration, provisioning,
+    /// declaration, unblock, clock, parameter changes, review, settings).
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin = token.filter(|t| !t.trim().is_empty());
+        self
+    }
+
+    /// A client of the bureau at `base_url` holding the same credentials and timeout (a
+    /// changed server address keeps who this software is).
+    pub fn moved_to(&self, base_url: &str) -> Result<Self, BureauError> {
+        Ok(Self::with_timeout(base_url, self.timeout)?
+            .with_credential(self.credential.clone())
+            .with_admin_token(self.admin.clone()))
+    }
+
+    /// Whether a taxpayer credential is held.
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    /// Whether the administrator token is held.
+    pub fn has_admin_token(&self) -> bool {
+        self.admin.is_some()
+    }
+
+    fn token(&self, who: As) -> Option<&str> {
+        let (first, second) = match who {
+            As::Anyone => return None,
+            As::Taxpayer => (&self.credential, &self.admin),
+            As::TaxOffice => (&self.admin, &self.credential),
+        };
+        first.as_deref().or(second.as_deref())
+    }
+
+    fn authorize<T>(&self, req: ureq::RequestBuilder<T>, who: As) -> ureq::RequestBuilder<T> {
+        match self.token(who) {
+            Some(t) => req.header(AUTHORIZATION, format!("Bearer {t}")),
+            None => req,
+        }
     }
 
     /// The base URL in use.
@@ -242,14 +320,15 @@ impl BureauClient {
         }
     }
 
-    fn get<R: serde::de::DeserializeOwned>(&self, path: &str) -> Result<R, BureauError> {
+    fn get<R: serde::de::DeserializeOwned>(&self, who: As, path: &str) -> Result<R, BureauError> {
         tracing::debug!(path, "bureau GET");
-        let r = self.agent.get(&self.url(path)).call();
+        let r = self.authorize(self.agent.get(&self.url(path)), who).call();
         self.answer(path, r)
     }
 
     fn post<B: serde::Serialize, R: serde::de::DeserializeOwned>(
         &self,
+        who: As,
         path: &str,
         body: &B,
     ) -> Result<R, BureauError> {
@@ -260,21 +339,20 @@ impl BureauClient {
             reason: format!("request body does not encode: {e}"),
         })?;
         let r = self
-            .agent
-            .post(&self.url(path))
+            .authorize(self.agent.post(&self.url(path)), who)
             .header("content-type", "application/json")
             .send(&bytes[..]);
         self.answer(path, r)
     }
 
-    fn post0<B: serde::Serialize>(&self, path: &str, body: &B) -> Result<(), BureauError> {
-        self.post::<B, serde::de::IgnoredAny>(path, body)
+    fn post0<B: serde::Serialize>(&self, who: As, path: &str, body: &B) -> Result<(), BureauError> {
+        self.post::<B, serde::de::IgnoredAny>(who, path, body)
             .map(|_| ())
     }
 
     /// Connection test (H1): the bureau's status, public key and clock.
     pub fn health(&self) -> Result<Health, BureauError> {
-        let h: Health = self.get("/health")?;
+        let h: Health = self.get(As::Anyone, "/health")?;
         if h.status != "ok" {
             return Err(BureauError::BadAnswer {
                 path: "/health".into(),
@@ -286,22 +364,33 @@ impl BureauClient {
 
     /// `POST /taxpayers`: registers or updates a taxpayer (B1).
     pub fn register_taxpayer(&self, r: &RegisterTaxpayer) -> Result<(), BureauError> {
-        self.post0("/taxpayers", r)
+        self.post0(As::TaxOffice, "/taxpayers", r)
     }
 
     /// `POST /disks/provision`: the provisioning token of a factory disk (B1, D1).
     pub fn provision(&self, r: &ProvisionRequest) -> Result<Signed<ProvisionToken>, BureauError> {
-        self.post("/disks/provision", r)
+        self.post(As::TaxOffice, "/disks/provision", r)
     }
 
-    /// `POST /disks/register-key`: registers the disk's answer to Provision (B1).
-    pub fn register_key(&self, r: &RegisterKey) -> Result<(), BureauError> {
-        self.post0("/disks/register-key", r)
+    /// `POST /disks/register-key`: registers the disk's answer to Provision (B1) and answers
+    /// the disk's credential (once: keep it, e.g. with [`BureauClient::with_credential`]).
+    pub fn register_key(&self, r: &RegisterKey) -> Result<KeyRegistered, BureauError> {
+        self.post(As::Anyone, "/disks/register-key", r)
+    }
+
+    /// `POST /disks/{serial}/credential`: a new credential for a disk whose credential was
+    /// lost (the tax office's step; the old one stops working).
+    pub fn new_credential(&self, serial: &DeviceSerial) -> Result<KeyRegistered, BureauError> {
+        self.post(
+            As::TaxOffice,
+            &format!("/disks/{}/credential", enc(serial.as_str())),
+            &serde_json::json!({}),
+        )
     }
 
     /// `POST /rolls/buy`: buys rolls (发票领购, B2).
     pub fn buy_rolls(&self, r: &BuyRolls) -> Result<Vec<Signed<RollGrant>>, BureauError> {
-        self.post("/rolls/buy", r)
+        self.post(As::Taxpayer, "/rolls/buy", r)
     }
 
     /// `GET /disks/{serial}/grants?after_seq=N`: roll grants not yet loaded (B2, H13).
@@ -310,40 +399,43 @@ impl BureauClient {
         serial: &DeviceSerial,
         after_seq: u32,
     ) -> Result<Vec<Signed<RollGrant>>, BureauError> {
-        self.get(&format!(
-            "/disks/{}/grants?after_seq={after_seq}",
-            enc(serial.as_str())
-        ))
+        self.get(
+            As::Taxpayer,
+            &format!(
+                "/disks/{}/grants?after_seq={after_seq}",
+                enc(serial.as_str())
+            ),
+        )
     }
 
     /// `POST /rolls/return`: hands in a device-signed roll return receipt (B2, D4).
     pub fn return_roll(&self, receipt: &Signed<RollReturnReceipt>) -> Result<(), BureauError> {
-        self.post0("/rolls/return", receipt)
+        self.post0(As::Taxpayer, "/rolls/return", receipt)
     }
 
     /// `POST /upload`: uploads journal events (B3, D12).
     pub fn upload(&self, r: &Upload) -> Result<UploadResult, BureauError> {
-        self.post("/upload", r)
+        self.post(As::Taxpayer, "/upload", r)
     }
 
     /// `POST /summary`: reports a period's signed summary (上报汇总, B4).
     pub fn summary(&self, s: &Signed<PeriodSummary>) -> Result<SummaryResult, BureauError> {
-        self.post("/summary", s)
+        self.post(As::Taxpayer, "/summary", s)
     }
 
     /// `POST /declare`: the taxpayer's declaration of a period (B5).
     pub fn declare(&self, r: &Declare) -> Result<(), BureauError> {
-        self.post0("/declare", r)
+        self.post0(As::TaxOffice, "/declare", r)
     }
 
     /// `POST /clear-card`: the clear-card token of a reported and declared period (B5, D8).
     pub fn clear_card(&self, r: &ClearRequest) -> Result<Signed<ClearCardToken>, BureauError> {
-        self.post("/clear-card", r)
+        self.post(As::Taxpayer, "/clear-card", r)
     }
 
     /// `POST /red-forms`: submits a red info form (B6).
     pub fn submit_red_form(&self, d: &RedFormDraft) -> Result<RedForm, BureauError> {
-        self.post("/red-forms", d)
+        self.post(As::Taxpayer, "/red-forms", d)
     }
 
     /// `GET /red-forms?taxpayer_id=T&state=S`: red info forms, filtered (B6, FAQ 7.14).
@@ -364,12 +456,15 @@ impl BureauClient {
         } else {
             format!("/red-forms?{}", q.join("&"))
         };
-        self.get(&path)
+        self.get(As::Taxpayer, &path)
     }
 
     /// `GET /red-forms/{number}`: one red info form (B6).
     pub fn red_form(&self, number: &InfoFormNumber) -> Result<RedForm, BureauError> {
-        self.get(&format!("/red-forms/{}", enc(number.as_str())))
+        self.get(
+            As::Taxpayer,
+            &format!("/red-forms/{}", enc(number.as_str())),
+        )
     }
 
     /// `POST /red-forms/{number}/review`: approves or rejects a form (manual review, B6).
@@ -379,6 +474,7 @@ impl BureauClient {
         review: &Review,
     ) -> Result<RedForm, BureauError> {
         self.post(
+            As::TaxOffice,
             &format!("/red-forms/{}/review", enc(number.as_str())),
             review,
         )
@@ -386,17 +482,17 @@ impl BureauClient {
 
     /// `POST /oil/grant`: an oil stock grant (B7).
     pub fn oil_grant(&self, r: &OilGrantRequest) -> Result<Signed<OilGrant>, BureauError> {
-        self.post("/oil/grant", r)
+        self.post(As::Taxpayer, "/oil/grant", r)
     }
 
     /// `POST /oil/return`: hands in a device-signed oil return receipt (B7).
     pub fn oil_return(&self, receipt: &Signed<OilReturnReceipt>) -> Result<(), BureauError> {
-        self.post0("/oil/return", receipt)
+        self.post0(As::Taxpayer, "/oil/return", receipt)
     }
 
     /// `POST /updates`: records a change for a disk and answers its token (B8).
     pub fn request_update(&self, r: &UpdateRequest) -> Result<Signed<UpdateToken>, BureauError> {
-        self.post("/updates", r)
+        self.post(As::TaxOffice, "/updates", r)
     }
 
     /// `GET /disks/{serial}/updates?after_seq=N`: update tokens not yet applied (B8, H17).
@@ -405,39 +501,42 @@ impl BureauClient {
         serial: &DeviceSerial,
         after_seq: u32,
     ) -> Result<Vec<Signed<UpdateToken>>, BureauError> {
-        self.get(&format!(
-            "/disks/{}/updates?after_seq={after_seq}",
-            enc(serial.as_str())
-        ))
+        self.get(
+            As::Taxpayer,
+            &format!(
+                "/disks/{}/updates?after_seq={after_seq}",
+                enc(serial.as_str())
+            ),
+        )
     }
 
     /// `POST /clock`: a clock token (B10, D3).
     pub fn clock(&self, r: &ClockRequest) -> Result<Signed<ClockToken>, BureauError> {
-        self.post("/clock", r)
+        self.post(As::TaxOffice, "/clock", r)
     }
 
     /// `POST /unblock`: a PIN unblock token (D2).
     pub fn unblock(&self, r: &UnblockRequest) -> Result<Signed<UnblockToken>, BureauError> {
-        self.post("/unblock", r)
+        self.post(As::TaxOffice, "/unblock", r)
     }
 
     /// `POST /check`: invoice check (查验, B9).
     pub fn check(&self, r: &CheckRequest) -> Result<CheckResult, BureauError> {
-        self.post("/check", r)
+        self.post(As::Anyone, "/check", r)
     }
 
     /// `GET /disks/{serial}`: the bureau's record of a disk (B1).
     pub fn disk(&self, serial: &DeviceSerial) -> Result<DiskRecord, BureauError> {
-        self.get(&format!("/disks/{}", enc(serial.as_str())))
+        self.get(As::Taxpayer, &format!("/disks/{}", enc(serial.as_str())))
     }
 
     /// `POST /settings`: bureau settings (manual red-form review).
     pub fn settings(&self, s: &BureauSettings) -> Result<(), BureauError> {
-        self.post0("/settings", s)
+        self.post0(As::TaxOffice, "/settings", s)
     }
 
     /// `POST /admin/time`: sets the simulated bureau's clock (simulations only).
     pub fn set_time(&self, t: Timestamp) -> Result<(), BureauError> {
-        self.post0("/admin/time", &t)
+        self.post0(As::TaxOffice, "/admin/time", &t)
     }
 }

@@ -42,7 +42,9 @@ fn start() -> (BureauServer, BureauClient) {
     let b = Bureau::open(None, Some(1)).unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let server = spawn(b, addr).unwrap();
-    let client = BureauClient::new(&server.url()).unwrap();
+    let client = BureauClient::new(&server.url())
+        .unwrap()
+        .with_admin_token(Some(server.admin_token().to_owned()));
     (server, client)
 }
 

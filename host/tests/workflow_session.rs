@@ -4,6 +4,7 @@
 
 mod workflow_support;
 
+use taxdisk_host::bureau_client::BureauClient;
 use taxdisk_host::store::Store;
 use taxdisk_host::workflow::{Workflow, WorkflowError};
 use taxdisk_protocol::WireError;
@@ -57,7 +58,11 @@ fn h02_login_checks_password_then_pin() {
 #[test]
 fn d14_second_session_is_busy() {
     let mut env = Env::new();
-    let mut other = Workflow::new(Store::open_in_memory().unwrap(), client(&env.sim), None);
+    let mut other = Workflow::new(
+        Store::open_in_memory().unwrap(),
+        client(&env.sim),
+        Some(env.bureau_client()),
+    );
     other.initialize(&init_form(&env.server.url())).unwrap();
     let e = other.login(ADMIN, ADMIN_PW, &pin()).unwrap_err();
     assert_eq!(e.wire_error(), Some(WireError::Busy));
@@ -145,10 +150,13 @@ fn h12_disk_provisioned_elsewhere_reports_its_first_period() {
     // Provisioned by the tax office (not through this store): the first period is unknown.
     let env = Env::new();
     let (server, sim, dir) = (env.server, env.sim, env.dir);
+    let office = BureauClient::new(&server.url())
+        .unwrap()
+        .with_admin_token(Some(server.admin_token().to_owned()));
     let mut wf = Workflow::new(
         Store::open(dir.path().join("second.db")).unwrap(),
         client(&sim),
-        None,
+        Some(office),
     );
     {
         // The first installation's session is gone with it.

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
 use taxdisk_device_sim::sim::SimConfig;
+use taxdisk_host::bureau_client::BureauClient;
 use taxdisk_host::disk::DiskClient;
 use taxdisk_host::store::{InvoiceState, Store};
 use taxdisk_host::transport::{TcpTransport, Transport};
@@ -36,12 +37,19 @@ fn served(seed: u64) -> (BureauServer, Server, Box<dyn Transport + Send>) {
     (bureau, server, t)
 }
 
+/// A client of `bureau` holding its administrator token: the test plays the tax office too.
+fn office(bureau: &BureauServer) -> BureauClient {
+    BureauClient::new(&bureau.url())
+        .unwrap()
+        .with_admin_token(Some(bureau.admin_token().to_owned()))
+}
+
 #[test]
 fn h08_demo_path_over_tcp() {
     let (bureau, _server, t) = served(3);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("tcp.db")).unwrap();
-    let mut wf = Workflow::new(store, DiskClient::new(t), None);
+    let mut wf = Workflow::new(store, DiskClient::new(t), Some(office(&bureau)));
     wf.initialize(&init_form(&bureau.url())).unwrap();
     wf.provision_disk(&registration(&all_limits()), 0).unwrap();
     let r = wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
@@ -92,7 +100,7 @@ fn h08_batch_over_tcp_overlaps_store_and_disk_and_survives_frame_faults() {
                 session: None,
             },
         ),
-        None,
+        Some(office(&bureau)),
     );
     wf.initialize(&init_form(&bureau.url())).unwrap();
     wf.provision_disk(&registration(&all_limits()), 0).unwrap();

@@ -7,7 +7,8 @@
 //! | GET  | `/health` | | [`Health`] | H1 connection test |
 //! | POST | `/taxpayers` | [`RegisterTaxpayer`] | `{}` | B1 |
 //! | POST | `/disks/provision` | [`ProvisionRequest`] | `Signed<ProvisionToken>` | B1, D1 |
-//! | POST | `/disks/register-key` | [`RegisterKey`] | `{}` | B1 |
+//! | POST | `/disks/register-key` | [`RegisterKey`] | [`KeyRegistered`] | B1 |
+//! | POST | `/disks/{serial}/credential` | | [`KeyRegistered`] | B1 (a lost credential) |
 //! | POST | `/rolls/buy` | [`BuyRolls`] | `Vec<Signed<RollGrant>>` | B2 |
 //! | GET  | `/disks/{serial}/grants?after_seq=N` | | `Vec<Signed<RollGrant>>` | B2, H13 |
 //! | POST | `/rolls/return` | `Signed<RollReturnReceipt>` | `{}` | B2, D4 |
@@ -28,6 +29,27 @@
 //! | POST | `/check` | [`CheckRequest`] | [`CheckResult`] | B9 |
 //! | GET  | `/disks/{serial}` | | [`DiskRecord`] | B1 |
 //! | POST | `/settings` | [`BureauSettings`] | `{}` | B6 manual review |
+//!
+//! # Who may call what
+//!
+//! A caller names itself with `Authorization: Bearer <token>` ([`AUTHORIZATION`]). There are
+//! three kinds of caller:
+//! - **anyone**: `/health` (the connection test, H1) and `/check` (invoice check, 查验, which
+//!   the real platform offers to the public);
+//! - **a taxpayer's software**, with the credential the bureau issued to one disk when that
+//!   disk proved its key at `/disks/register-key` (the proof of possession is that call's only
+//!   authentication, and it answers the credential once). It acts only for its own disk and
+//!   sees only its own taxpayer's data: rolls, grants, returns, upload, summary, clear card,
+//!   oil, downloads of updates, its disk record, and red info forms where its taxpayer is the
+//!   seller or the buyer;
+//! - **the tax office** (administrator), with the bureau's administrator token: registration,
+//!   provisioning, a new credential for a disk, parameter changes (`POST /updates`), red form
+//!   review, declaration, PIN unblock, clock tokens, settings and `/admin/time`. The
+//!   administrator may also call every taxpayer path, for any disk.
+//!
+//! No token on a path that needs one answers 401 `unauthenticated`; an unknown token 401
+//! `bad_credential`; a taxpayer's token on the tax office's path or on another disk 403
+//! `forbidden`.
 
 use crate::time::{Period, Timestamp};
 use crate::types::*;
@@ -37,6 +59,19 @@ use std::vec::Vec;
 
 /// Every path starts with this.
 pub const PREFIX: &str = "/api/v1";
+
+/// The HTTP header that carries the caller's token, as `Bearer <token>` (see the module docs).
+pub const AUTHORIZATION: &str = "authorization";
+
+/// Most journal events one `/upload` may carry (the host sends 500 at a time).
+pub const MAX_UPLOAD_EVENTS: usize = 1000;
+
+/// Largest `/upload` body the bureau reads, in bytes: [`MAX_UPLOAD_EVENTS`] events of the
+/// largest size a disk frame can hold, written as JSON, with room to spare.
+pub const MAX_UPLOAD_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest body of every other request, in bytes.
+pub const MAX_BODY: usize = 256 * 1024;
 
 /// The body of every 4xx/5xx answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +124,22 @@ pub struct RegisterKey {
     pub serial: DeviceSerial,
     /// What the disk answered to Provision.
     pub result: ProvisionResult,
+}
+
+/// Answer to `/disks/register-key` and `/disks/{serial}/credential`: the disk's credential,
+/// the token its taxpayer's software sends as `Authorization: Bearer` from now on. The bureau
+/// keeps only its digest, so a lost one is replaced, never read back.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRegistered {
+    /// The bearer token (64 hex digits).
+    pub credential: String,
+}
+
+impl core::fmt::Debug for KeyRegistered {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // A secret: never in logs.
+        f.write_str("KeyRegistered { credential: <redacted> }")
+    }
 }
 
 /// GET `/disks/{serial}`.

@@ -120,6 +120,18 @@ impl Cli {
         err
     }
 
+    /// init, provision (as the tax office, with the administrator token in `admin_file`) and
+    /// login of the test company; the commands after it work with the disk's own credential.
+    pub fn ready_with_office(&self, admin_file: &Path) {
+        self.ok(INIT);
+        let office = self.clone().with(&[
+            "--bureau-admin-token-file",
+            admin_file.to_str().expect("utf-8 path"),
+        ]);
+        office.ok(PROVISION);
+        self.ok(LOGIN);
+    }
+
     /// init, provision and login of the test company.
     pub fn ready(&self) {
         self.ok(INIT);

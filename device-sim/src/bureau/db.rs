@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS oil_stock (
 CREATE TABLE IF NOT EXISTS oil_moves (
     serial TEXT NOT NULL, direction TEXT NOT NULL, seq INTEGER NOT NULL, signed TEXT NOT NULL,
     PRIMARY KEY (serial, direction, seq));
+CREATE TABLE IF NOT EXISTS credentials (
+    serial TEXT PRIMARY KEY, digest BLOB NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS tokens (
     serial TEXT NOT NULL, token TEXT NOT NULL, seq INTEGER NOT NULL, signed TEXT NOT NULL,
     PRIMARY KEY (serial, token, seq));

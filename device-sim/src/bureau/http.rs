@@ -3,10 +3,14 @@
 //! unknown paths and wrong methods, answers a 4xx with an `ApiError` body. [`spawn`] runs the
 //! server on its own thread and tokio runtime so sync code (CLI, tests) can start it on port 0.
 
-use super::{Bureau, BureauError, red};
+use super::access::{self, Caller};
+use super::{Bureau, BureauError, ClockView, red};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,15 +18,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use taxdisk_protocol::bureau_api::{self as api, PREFIX};
+use taxdisk_protocol::bureau_api::{self as api, Health, PREFIX};
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber, Signed, TaxpayerId};
 
 /// The bureau shared by the HTTP server and in-process callers.
 pub type SharedBureau = Arc<Mutex<Bureau>>;
-
-/// Largest request body accepted (uploads of many events), in bytes.
-pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Locks the bureau. A poisoned lock (a handler panicked) still holds consistent state, since
 /// every change is one SQLite transaction, so it is used as it is.
@@ -79,13 +80,75 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 #[derive(Debug, Serialize)]
 struct Empty {}
 
-/// Runs `f` on the bureau in a blocking task and answers its JSON or its error.
-async fn run<R, F>(b: SharedBureau, f: F) -> Response
+/// What every handler shares: the bureau, the digest of the administrator token, and what
+/// `/health` answers without taking the bureau (its key and its clock).
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    bureau: SharedBureau,
+    admin: [u8; 32],
+    public_key: t::PublicKey,
+    clock: ClockView,
+}
+
+impl ApiState {
+    /// The state of a server over `bureau` whose administrator token is `admin_token`.
+    pub fn new(bureau: SharedBureau, admin_token: &str) -> ApiState {
+        let (public_key, clock) = {
+            let b = lock(&bureau);
+            (b.public_key(), b.clock_view())
+        };
+        ApiState {
+            bureau,
+            admin: access::digest(admin_token),
+            public_key,
+            clock,
+        }
+    }
+}
+
+/// The token of the `Authorization: Bearer` header, if any. A header that is not a bearer
+/// token is refused as `bad_credential`.
+#[derive(Debug)]
+pub struct Bearer(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = BureauError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, BureauError> {
+        let Some(v) = parts.headers.get(api::AUTHORIZATION) else {
+            return Ok(Bearer(None));
+        };
+        let token = v
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256);
+        match token {
+            Some(t) => Ok(Bearer(Some(t.to_owned()))),
+            None => Err(BureauError::Refused {
+                status: 401,
+                code: "bad_credential",
+                message: "the Authorization header is not `Bearer <token>`".into(),
+                rule: "B1, HTTP API",
+            }),
+        }
+    }
+}
+
+/// Runs `f` on the bureau in a blocking task, as the caller the bearer token names, and
+/// answers its JSON or its error.
+async fn run<R, F>(s: ApiState, who: Bearer, f: F) -> Response
 where
     R: Serialize + Send + 'static,
-    F: FnOnce(&mut Bureau) -> Result<R, BureauError> + Send + 'static,
+    F: FnOnce(&mut Bureau, Caller) -> Result<R, BureauError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(move || f(&mut lock(&b))).await {
+    let task = move || {
+        let mut b = lock(&s.bureau);
+        let caller = b.caller(who.0.as_deref(), Some(&s.admin))?;
+        f(&mut b, caller)
+    };
+    match tokio::task::spawn_blocking(task).await {
         Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(e)) => e.into_response(),
         Err(e) => BureauError::Corrupt(format!("handler task failed: {e}")).into_response(),
@@ -93,11 +156,11 @@ where
 }
 
 /// Runs `f` that answers nothing, answering `{}`.
-async fn run0<F>(b: SharedBureau, f: F) -> Response
+async fn run0<F>(s: ApiState, who: Bearer, f: F) -> Response
 where
-    F: FnOnce(&mut Bureau) -> Result<(), BureauError> + Send + 'static,
+    F: FnOnce(&mut Bureau, Caller) -> Result<(), BureauError> + Send + 'static,
 {
-    run(b, move |x| f(x).map(|()| Empty {})).await
+    run(s, who, move |x, c| f(x, c).map(|()| Empty {})).await
 }
 
 fn serial(s: &str) -> Result<DeviceSerial, BureauError> {
@@ -130,84 +193,184 @@ fn after_seq(q: &Option<String>) -> Result<u32, BureauError> {
     }
 }
 
-async fn health(State(b): State<SharedBureau>) -> Response {
-    run(b, |x| Ok(x.health())).await
+/// `/health` answers from the key and the clock alone: never waits for the bureau.
+async fn health(State(s): State<ApiState>) -> Response {
+    Json(Health {
+        status: "ok".to_owned(),
+        public_key: s.public_key,
+        time: s.clock.now(),
+    })
+    .into_response()
 }
 
 async fn taxpayers(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::RegisterTaxpayer>,
 ) -> Response {
-    run0(b, move |x| x.register_taxpayer(r)).await
+    run0(s, who, move |x, c| {
+        c.tax_office("registering a taxpayer")?;
+        x.register_taxpayer(r)
+    })
+    .await
 }
 
 async fn provision(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::ProvisionRequest>,
 ) -> Response {
-    run(b, move |x| x.provision(r)).await
+    run(s, who, move |x, c| {
+        c.tax_office("provisioning a disk")?;
+        x.provision(r)
+    })
+    .await
 }
 
+/// Authenticated by the disk's proof of possession alone; answers the credential once.
 async fn register_key(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::RegisterKey>,
 ) -> Response {
-    run0(b, move |x| x.register_key(r)).await
+    run(s, who, move |x, _| {
+        let serial = r.serial.clone();
+        x.register_key(r)?;
+        x.first_credential(&serial)
+    })
+    .await
 }
 
-async fn buy(State(b): State<SharedBureau>, ApiJson(r): ApiJson<api::BuyRolls>) -> Response {
-    run(b, move |x| x.buy_rolls(r)).await
+async fn credential(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
+    match serial(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.tax_office("issuing a new credential")?;
+                x.new_credential(&n)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn buy(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::BuyRolls>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "buying rolls")?;
+        x.buy_rolls(r)
+    })
+    .await
 }
 
 async fn grants(
-    State(b): State<SharedBureau>,
-    Path(s): Path<String>,
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let args = serial(&s).and_then(|s| Ok((s, after_seq(&q)?)));
+    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
     match args {
-        Ok((s, n)) => run(b, move |x| x.grants(&s, n)).await,
+        Ok((n, a)) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "reading grants")?;
+                x.grants(&n, a)
+            })
+            .await
+        }
         Err(e) => e.into_response(),
     }
 }
 
 async fn roll_return(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<Signed<t::RollReturnReceipt>>,
 ) -> Response {
-    run0(b, move |x| x.return_roll(r)).await
+    run0(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "returning a roll")?;
+        x.return_roll(r)
+    })
+    .await
 }
 
-async fn upload(State(b): State<SharedBureau>, ApiJson(r): ApiJson<api::Upload>) -> Response {
-    run(b, move |x| x.upload(r)).await
+async fn upload(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::Upload>,
+) -> Response {
+    if r.events.len() > api::MAX_UPLOAD_EVENTS {
+        return BureauError::Refused {
+            status: 413,
+            code: "too_many_events",
+            message: format!(
+                "an upload carries at most {} events, this one {}: send them in batches",
+                api::MAX_UPLOAD_EVENTS,
+                r.events.len()
+            ),
+            rule: "B3, HTTP API",
+        }
+        .into_response();
+    }
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "uploading")?;
+        x.upload(r)
+    })
+    .await
 }
 
 async fn summary(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<Signed<t::PeriodSummary>>,
 ) -> Response {
-    run(b, move |x| x.summary(r)).await
+    run(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "reporting a summary")?;
+        x.summary(r)
+    })
+    .await
 }
 
-async fn declare(State(b): State<SharedBureau>, ApiJson(r): ApiJson<api::Declare>) -> Response {
-    run0(b, move |x| x.declare(r)).await
+async fn declare(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::Declare>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("recording a declaration")?;
+        x.declare(r)
+    })
+    .await
 }
 
 async fn clear_card(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::ClearRequest>,
 ) -> Response {
-    run(b, move |x| x.clear_card(r)).await
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "clearing the card")?;
+        x.clear_card(r)
+    })
+    .await
 }
 
 async fn red_submit(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::RedFormDraft>,
 ) -> Response {
-    run(b, move |x| x.submit_red_form(r)).await
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "submitting a red info form")?;
+        x.submit_red_form(r)
+    })
+    .await
 }
 
-async fn red_list(State(b): State<SharedBureau>, RawQuery(q): RawQuery) -> Response {
+async fn red_list(State(s): State<ApiState>, who: Bearer, RawQuery(q): RawQuery) -> Response {
     let tp = match query_value(&q, "taxpayer_id").filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => match TaxpayerId::new(v) {
@@ -229,91 +392,191 @@ async fn red_list(State(b): State<SharedBureau>, RawQuery(q): RawQuery) -> Respo
             }
         },
     };
-    run(b, move |x| x.red_forms(tp.as_ref(), state)).await
+    run(s, who, move |x, c| {
+        c.known("listing red info forms")?;
+        // A taxpayer sees its own forms only, whatever it asks for.
+        let tp = match (c.own_taxpayer(), tp) {
+            (Some(own), Some(asked)) if *own != asked => {
+                return Err(BureauError::Refused {
+                    status: 403,
+                    code: "forbidden",
+                    message: format!("the credential is taxpayer {own}'s, not {asked}'s"),
+                    rule: "B1, HTTP API",
+                });
+            }
+            (Some(own), _) => Some(own.clone()),
+            (None, asked) => asked,
+        };
+        x.red_forms(tp.as_ref(), state)
+    })
+    .await
 }
 
-async fn red_get(State(b): State<SharedBureau>, Path(n): Path<String>) -> Response {
+async fn red_get(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
     match form_number(&n) {
-        Ok(n) => run(b, move |x| x.red_form(&n)).await,
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.known("reading a red info form")?;
+                let form = x.red_form(&n)?;
+                match c.own_taxpayer() {
+                    // Another taxpayer's form is as good as absent.
+                    Some(own) if form.draft.seller != *own && form.draft.buyer != *own => {
+                        Err(BureauError::not_found(
+                            "unknown_form",
+                            "B6",
+                            format!("no red info form {n} of taxpayer {own}"),
+                        ))
+                    }
+                    _ => Ok(form),
+                }
+            })
+            .await
+        }
         Err(e) => e.into_response(),
     }
 }
 
 async fn red_review(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     Path(n): Path<String>,
     ApiJson(r): ApiJson<api::Review>,
 ) -> Response {
     match form_number(&n) {
-        Ok(n) => run(b, move |x| x.review_red_form(&n, r)).await,
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.tax_office("reviewing a red info form")?;
+                x.review_red_form(&n, r)
+            })
+            .await
+        }
         Err(e) => e.into_response(),
     }
 }
 
 async fn oil_grant(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::OilGrantRequest>,
 ) -> Response {
-    run(b, move |x| x.oil_grant(r)).await
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "downloading oil stock")?;
+        x.oil_grant(r)
+    })
+    .await
 }
 
 async fn oil_return(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<Signed<t::OilReturnReceipt>>,
 ) -> Response {
-    run0(b, move |x| x.oil_return(r)).await
+    run0(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "returning oil stock")?;
+        x.oil_return(r)
+    })
+    .await
 }
 
 async fn update(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::UpdateRequest>,
 ) -> Response {
-    run(b, move |x| x.update(r)).await
+    run(s, who, move |x, c| {
+        c.tax_office("changing a disk's parameters")?;
+        x.update(r)
+    })
+    .await
 }
 
 async fn updates(
-    State(b): State<SharedBureau>,
-    Path(s): Path<String>,
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let args = serial(&s).and_then(|s| Ok((s, after_seq(&q)?)));
+    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
     match args {
-        Ok((s, n)) => run(b, move |x| x.updates(&s, n)).await,
+        Ok((n, a)) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "downloading updates")?;
+                x.updates(&n, a)
+            })
+            .await
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn clock(State(b): State<SharedBureau>, ApiJson(r): ApiJson<api::ClockRequest>) -> Response {
-    run(b, move |x| x.clock_token(r)).await
+async fn clock(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::ClockRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.tax_office("setting a disk's clock")?;
+        x.clock_token(r)
+    })
+    .await
 }
 
 async fn unblock(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::UnblockRequest>,
 ) -> Response {
-    run(b, move |x| x.unblock_token(r)).await
+    run(s, who, move |x, c| {
+        c.tax_office("unblocking a PIN")?;
+        x.unblock_token(r)
+    })
+    .await
 }
 
-async fn check(State(b): State<SharedBureau>, ApiJson(r): ApiJson<api::CheckRequest>) -> Response {
-    run(b, move |x| x.check(r)).await
+/// The invoice check (查验) is open to anyone, as the real platform is.
+async fn check(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::CheckRequest>,
+) -> Response {
+    run(s, who, move |x, _| x.check(r)).await
 }
 
-async fn disk(State(b): State<SharedBureau>, Path(s): Path<String>) -> Response {
-    match serial(&s) {
-        Ok(s) => run(b, move |x| x.disk(&s)).await,
+async fn disk(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
+    match serial(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "reading a disk's record")?;
+                x.disk(&n)
+            })
+            .await
+        }
         Err(e) => e.into_response(),
     }
 }
 
 async fn settings(
-    State(b): State<SharedBureau>,
+    State(s): State<ApiState>,
+    who: Bearer,
     ApiJson(r): ApiJson<api::BureauSettings>,
 ) -> Response {
-    run0(b, move |x| x.set_settings(r)).await
+    run0(s, who, move |x, c| {
+        c.tax_office("changing the bureau's settings")?;
+        x.set_settings(r)
+    })
+    .await
 }
 
-async fn admin_time(State(b): State<SharedBureau>, ApiJson(r): ApiJson<Timestamp>) -> Response {
-    run0(b, move |x| x.set_time(r)).await
+async fn admin_time(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<Timestamp>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("setting the bureau's clock")?;
+        x.set_time(r)
+    })
+    .await
 }
 
 async fn no_such_path(req: Request) -> Response {
@@ -335,17 +598,22 @@ async fn wrong_method(req: Request) -> Response {
     .into_response()
 }
 
-/// The bureau's routes under [`PREFIX`] (see the table in [`taxdisk_protocol::bureau_api`]).
-pub fn router(state: SharedBureau) -> Router {
+/// The bureau's routes under [`PREFIX`] (see the table in [`taxdisk_protocol::bureau_api`]),
+/// the tax office's steps open to the holder of `admin_token`. Bodies are bounded: an upload
+/// by [`api::MAX_UPLOAD_BODY`], every other request by [`api::MAX_BODY`].
+pub fn router(bureau: SharedBureau, admin_token: &str) -> Router {
+    let upload_route = Router::new()
+        .route("/upload", post(upload))
+        .layer(DefaultBodyLimit::max(api::MAX_UPLOAD_BODY));
     let api = Router::new()
         .route("/health", get(health))
         .route("/taxpayers", post(taxpayers))
         .route("/disks/provision", post(provision))
         .route("/disks/register-key", post(register_key))
+        .route("/disks/{serial}/credential", post(credential))
         .route("/rolls/buy", post(buy))
         .route("/disks/{serial}/grants", get(grants))
         .route("/rolls/return", post(roll_return))
-        .route("/upload", post(upload))
         .route("/summary", post(summary))
         .route("/declare", post(declare))
         .route("/clear-card", post(clear_card))
@@ -362,21 +630,31 @@ pub fn router(state: SharedBureau) -> Router {
         .route("/disks/{serial}", get(disk))
         .route("/settings", post(settings))
         .route("/admin/time", post(admin_time))
+        .layer(DefaultBodyLimit::max(api::MAX_BODY))
+        .merge(upload_route)
         .method_not_allowed_fallback(wrong_method);
     Router::new()
         .nest(PREFIX, api)
         .fallback(no_such_path)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
+        .with_state(ApiState::new(bureau, admin_token))
 }
 
 /// A running bureau HTTP server (its own thread and tokio runtime). Dropping it shuts it down.
-#[derive(Debug)]
 pub struct BureauServer {
     addr: SocketAddr,
     bureau: SharedBureau,
+    admin_token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for BureauServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The administrator token is left out on purpose.
+        f.debug_struct("BureauServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BureauServer {
@@ -388,6 +666,12 @@ impl BureauServer {
     /// The base URL, e.g. `http://127.0.0.1:43121` (paths are under [`PREFIX`]).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The administrator (tax office) token of this server: a secret, for the process that
+    /// started it.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// The bureau the server answers from, for in-process use next to HTTP.
@@ -419,13 +703,29 @@ impl Drop for BureauServer {
     }
 }
 
-/// Serves `bureau` on `addr` (use `127.0.0.1:0` for a free loopback port) from its own thread.
+/// Serves `bureau` on `addr` (use `127.0.0.1:0` for a free loopback port) from its own thread,
+/// with a new random administrator token ([`BureauServer::admin_token`]).
 pub fn spawn(bureau: Bureau, addr: SocketAddr) -> Result<BureauServer, BureauError> {
-    spawn_shared(Arc::new(Mutex::new(bureau)), addr)
+    spawn_shared(Arc::new(Mutex::new(bureau)), addr, None)
 }
 
-/// Like [`spawn`] with a bureau already shared with in-process callers.
-pub fn spawn_shared(bureau: SharedBureau, addr: SocketAddr) -> Result<BureauServer, BureauError> {
+/// Like [`spawn`] with the administrator token `admin_token`.
+pub fn spawn_with_admin(
+    bureau: Bureau,
+    addr: SocketAddr,
+    admin_token: String,
+) -> Result<BureauServer, BureauError> {
+    spawn_shared(Arc::new(Mutex::new(bureau)), addr, Some(admin_token))
+}
+
+/// Like [`spawn`] with a bureau already shared with in-process callers, and the administrator
+/// token `admin_token` (a new random one when `None`).
+pub fn spawn_shared(
+    bureau: SharedBureau,
+    addr: SocketAddr,
+    admin_token: Option<String>,
+) -> Result<BureauServer, BureauError> {
+    let admin_token = admin_token.unwrap_or_else(access::new_token);
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -435,7 +735,7 @@ pub fn spawn_shared(bureau: SharedBureau, addr: SocketAddr) -> Result<BureauServ
         .thread_name("bureau-http")
         .build()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router(bureau.clone());
+    let app = router(bureau.clone(), &admin_token);
     let thread = std::thread::Builder::new()
         .name("bureau-server".into())
         .spawn(move || {
@@ -460,6 +760,7 @@ pub fn spawn_shared(bureau: SharedBureau, addr: SocketAddr) -> Result<BureauServ
     Ok(BureauServer {
         addr,
         bureau,
+        admin_token,
         stop: Some(stop_tx),
         thread: Some(thread),
     })

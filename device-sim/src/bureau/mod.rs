@@ -35,6 +35,7 @@
 //!   OS-seeded hasher keys of `std` mixed with the time when no seed is given; it is stored at
 //!   first open and read back afterwards (a later `seed` is ignored).
 
+pub mod access;
 pub mod check;
 pub mod db;
 pub mod error;
@@ -47,7 +48,7 @@ pub mod tokens;
 pub mod upload;
 
 pub use error::BureauError;
-pub use http::{BureauServer, SharedBureau, router, spawn, spawn_shared};
+pub use http::{BureauServer, SharedBureau, router, spawn, spawn_shared, spawn_with_admin};
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -57,16 +58,40 @@ use taxdisk_protocol::bureau_api::{BureauSettings, DiskRecord, Health, RegisterT
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::time::Timestamp;
-use taxdisk_protocol::types::{DeviceSerial, KindLimits, PublicKey, Signed, TaxpayerId};
+use taxdisk_protocol::types::{DeviceSerial, Fen, KindLimits, PublicKey, Signed, TaxpayerId};
 
 /// The simulated tax bureau: its SQLite state, its SM2 key and its clock.
 pub struct Bureau {
     conn: Connection,
     key: Sm2SigningKey,
     public_key: PublicKey,
-    virtual_time: Option<Timestamp>,
-    clock_offset: i64,
+    clock: ClockView,
     settings: BureauSettings,
+}
+
+/// The bureau's clock, shared with the HTTP layer so that `/health` answers without waiting
+/// for the bureau (an upload in progress holds it).
+#[derive(Clone, Debug, Default)]
+pub struct ClockView(std::sync::Arc<std::sync::Mutex<ClockState>>);
+
+#[derive(Clone, Copy, Debug, Default)]
+struct ClockState {
+    virtual_time: Option<Timestamp>,
+    offset: i64,
+}
+
+impl ClockView {
+    fn state(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        // Two plain values: a poisoned lock still holds a consistent pair.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The bureau clock: the virtual time if set, else the system time moved by the offset.
+    pub fn now(&self) -> Timestamp {
+        let s = *self.state();
+        s.virtual_time
+            .unwrap_or_else(|| Timestamp::now().shifted(s.offset))
+    }
 }
 
 impl std::fmt::Debug for Bureau {
@@ -74,8 +99,7 @@ impl std::fmt::Debug for Bureau {
         // The secret key is left out on purpose.
         f.debug_struct("Bureau")
             .field("public_key", &self.public_key)
-            .field("virtual_time", &self.virtual_time)
-            .field("clock_offset", &self.clock_offset)
+            .field("clock", &*self.clock.state())
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -118,8 +142,10 @@ impl Bureau {
             conn,
             key,
             public_key,
-            virtual_time,
-            clock_offset: 0,
+            clock: ClockView(std::sync::Arc::new(std::sync::Mutex::new(ClockState {
+                virtual_time,
+                offset: 0,
+            }))),
             settings,
         })
     }
@@ -132,8 +158,12 @@ impl Bureau {
     /// The bureau clock: the virtual time if set, else the system time moved by the clock
     /// offset ([`Bureau::set_clock_offset`]).
     pub fn now(&self) -> Timestamp {
-        self.virtual_time
-            .unwrap_or_else(|| Timestamp::now().shifted(self.clock_offset))
+        self.clock.now()
+    }
+
+    /// The clock, shared: it reads the time without the bureau.
+    pub fn clock_view(&self) -> ClockView {
+        self.clock.clone()
     }
 
     /// Runs the bureau's clock `secs` seconds ahead of the system clock (behind when
@@ -142,20 +172,20 @@ impl Bureau {
     /// bureau it talks to stay one clock. Not kept across restarts; a virtual time
     /// ([`Bureau::set_time`]) takes precedence.
     pub fn set_clock_offset(&mut self, secs: i64) {
-        self.clock_offset = secs;
+        self.clock.state().offset = secs;
     }
 
     /// Sets the virtual clock (kept across restarts) (`POST /admin/time`).
     pub fn set_time(&mut self, t: Timestamp) -> Result<(), BureauError> {
         db::set_meta(&self.conn, META_TIME, &Some(t))?;
-        self.virtual_time = Some(t);
+        self.clock.state().virtual_time = Some(t);
         Ok(())
     }
 
     /// Goes back to the system clock.
     pub fn use_system_time(&mut self) -> Result<(), BureauError> {
         db::set_meta(&self.conn, META_TIME, &None::<Timestamp>)?;
-        self.virtual_time = None;
+        self.clock.state().virtual_time = None;
         Ok(())
     }
 
@@ -275,7 +305,16 @@ pub(crate) fn unknown_taxpayer(t: &TaxpayerId) -> BureauError {
     )
 }
 
-/// Refuses a limits list with a kind twice, more than 6 entries or negative limits.
+/// Highest single-invoice limit the bureau grants (the 亿元版: 100,000,000.00 CNY).
+pub const MAX_SINGLE_LIMIT: Fen = Fen(10_000_000_000);
+
+/// Highest offline amount the bureau grants (10,000,000,000.00 CNY).
+pub const MAX_OFFLINE_AMOUNT: Fen = Fen(1_000_000_000_000);
+
+/// Longest offline time the bureau grants: a year of hours.
+pub const MAX_OFFLINE_HOURS: u32 = 366 * 24;
+
+/// Refuses a limits list with a kind twice, negative or out-of-range limits.
 fn check_kinds(kinds: &[KindLimits]) -> Result<(), BureauError> {
     for (i, k) in kinds.iter().enumerate() {
         if kinds[..i].iter().any(|o| o.kind == k.kind) {
@@ -292,6 +331,20 @@ fn check_kinds(kinds: &[KindLimits]) -> Result<(), BureauError> {
                 format!("limits of kind {} are negative", k.kind),
             ));
         }
+        if k.single_limit.0 > MAX_SINGLE_LIMIT.0
+            || k.offline_amount.0 > MAX_OFFLINE_AMOUNT.0
+            || k.offline_hours > MAX_OFFLINE_HOURS
+        {
+            return Err(BureauError::bad(
+                "bad_limits",
+                "D9",
+                format!(
+                    "limits of kind {} are out of range: single invoice up to {}, offline \
+                     amount up to {}, offline hours up to {MAX_OFFLINE_HOURS}",
+                    k.kind, MAX_SINGLE_LIMIT, MAX_OFFLINE_AMOUNT
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -301,22 +354,7 @@ fn check_kinds(kinds: &[KindLimits]) -> Result<(), BureauError> {
 fn generate_secret(seed: Option<u64>) -> [u8; 32] {
     let mut rng = match seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),
-        None => {
-            use std::hash::{BuildHasher, Hasher};
-            let mut seed = [0u8; 32];
-            for (i, chunk) in seed.chunks_mut(8).enumerate() {
-                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-                h.write_usize(i);
-                h.write_u128(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_nanos())
-                        .unwrap_or(0),
-                );
-                chunk.copy_from_slice(&h.finish().to_le_bytes());
-            }
-            ChaCha20Rng::from_seed(seed)
-        }
+        None => ChaCha20Rng::from_seed(random_bytes()),
     };
     loop {
         let mut s = [0u8; 32];
@@ -326,4 +364,25 @@ fn generate_secret(seed: Option<u64>) -> [u8; 32] {
             return s;
         }
     }
+}
+
+/// 32 random bytes: a ChaCha20 stream seeded from the OS-seeded keys of `std`'s hasher mixed
+/// with the time (the bureau's secrets and tokens).
+pub(crate) fn random_bytes() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut seed = [0u8; 32];
+    for (i, chunk) in seed.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    let mut out = [0u8; 32];
+    ChaCha20Rng::from_seed(seed).fill_bytes(&mut out);
+    out
 }

@@ -143,6 +143,24 @@ fn bad_form(msg: impl Into<String>) -> BureauError {
 }
 
 /// Checks a draft's own consistency (lines, signs, totals, rates).
+/// Longest goods name or reason on a form, in characters.
+const MAX_TEXT: usize = 200;
+
+/// A form line's quantity: empty, or a decimal number (`-12`, `-0.5`) of at most 24
+/// characters. Anything else (`-1' OR '1'='1`) is refused as not a number.
+fn is_quantity(q: &str) -> bool {
+    if q.is_empty() {
+        return true;
+    }
+    let digits = q.strip_prefix('-').unwrap_or(q);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    q.len() <= 24
+        && !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && (frac.is_empty() || !digits.ends_with('.'))
+}
+
 fn check_draft(d: &RedFormDraft) -> Result<(), BureauError> {
     if d.lines.is_empty() || d.lines.len() > MAX_LINES {
         return Err(bad_form(format!("a form has 1 to {MAX_LINES} lines")));
@@ -163,6 +181,22 @@ fn check_draft(d: &RedFormDraft) -> Result<(), BureauError> {
         l.rate
             .check(true)
             .map_err(|e| bad_form(format!("line {}: {e}", i + 1)))?;
+        if !is_quantity(&l.quantity) {
+            return Err(bad_form(format!(
+                "line {}: the quantity {:?} is not a number (digits, one optional '-' and '.')",
+                i + 1,
+                l.quantity
+            )));
+        }
+        if l.name.trim().is_empty()
+            || l.name.chars().count() > MAX_TEXT
+            || l.name.chars().any(char::is_control)
+        {
+            return Err(bad_form(format!(
+                "line {}: the goods name must be 1 to {MAX_TEXT} printable characters",
+                i + 1
+            )));
+        }
         a = a.saturating_add(l.amount.0);
         t = t.saturating_add(l.tax.0);
     }
@@ -173,6 +207,11 @@ fn check_draft(d: &RedFormDraft) -> Result<(), BureauError> {
             Fen(t),
             d.amount,
             d.tax
+        )));
+    }
+    if d.reason.chars().count() > MAX_TEXT || d.reason.chars().any(char::is_control) {
+        return Err(bad_form(format!(
+            "the reason must be at most {MAX_TEXT} printable characters"
         )));
     }
     if d.applicant == RedApplicant::Seller && d.original.is_none() {

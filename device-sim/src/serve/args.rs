@@ -183,6 +183,11 @@ pub struct ServeArgs {
     /// Seed of the bureau key when its state is first created (with --bureau).
     #[arg(long, value_name = "N", conflicts_with = "bureau_key")]
     pub bureau_seed: Option<u64>,
+    /// The bureau's administrator (tax office) token, in a file: read if the file exists, else
+    /// made at random and written there (0600). Without it a new token is printed on stderr
+    /// at start. Taxpayer software never needs it; registration and provisioning do.
+    #[arg(long, value_name = "PATH", conflicts_with = "bureau_key")]
+    pub admin_token_file: Option<PathBuf>,
     /// Print the bound addresses and the bureau key as one JSON line on stdout once serving:
     /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX}.
     #[arg(long)]
@@ -197,6 +202,7 @@ impl ServeArgs {
                 addr,
                 db: self.bureau_db.clone(),
                 seed: self.bureau_seed,
+                admin_token_file: self.admin_token_file.clone(),
             },
             (Some(k), None) => BureauSetup::Key(*k),
             (None, None) => return Err("give --bureau-key HEX or --bureau ADDR".into()),
@@ -233,6 +239,10 @@ pub struct BureauArgs {
     /// Seed of the bureau key when the state is first created.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// The administrator (tax office) token, in a file: read if the file exists, else made at
+    /// random and written there (0600). Without it a new token is printed on stderr at start.
+    #[arg(long, value_name = "PATH")]
+    pub admin_token_file: Option<PathBuf>,
     /// Print {"bureau":URL,"bureau_key":HEX} as one JSON line on stdout once serving.
     #[arg(long)]
     pub print_ports: bool,

@@ -115,6 +115,8 @@ pub enum BureauSetup {
         db: Option<PathBuf>,
         /// Seed of the bureau key at the first open of its state.
         seed: Option<u64>,
+        /// Where the administrator token is kept (a new one on stderr if `None`).
+        admin_token_file: Option<PathBuf>,
     },
 }
 
@@ -191,13 +193,19 @@ impl Server {
                 sim.bureau_key = *k;
                 None
             }
-            BureauSetup::Serve { addr, db, seed } => {
+            BureauSetup::Serve {
+                addr,
+                db,
+                seed,
+                admin_token_file,
+            } => {
+                let admin = crate::bureau::access::admin_token_or_new(admin_token_file.as_deref())?;
                 let mut b = Bureau::open(db.as_deref(), *seed)?;
                 // One clock: the bureau served here starts where the disk's clock starts
                 // (`--start-time`) and runs on with real time.
                 b.set_clock_offset(sim.start_time.secs_since(Timestamp::now()));
                 sim.bureau_key = b.public_key();
-                Some(crate::bureau::spawn(b, *addr)?)
+                Some(crate::bureau::spawn_with_admin(b, *addr, admin)?)
             }
         };
         let bureau_key = hex_encode(&sim.bureau_key.to_sec1());

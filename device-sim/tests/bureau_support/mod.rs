@@ -74,6 +74,7 @@ pub fn limits(kind: InvoiceKind) -> KindLimits {
 pub struct Api {
     pub server: BureauServer,
     agent: ureq::Agent,
+    token: Option<String>,
 }
 
 /// A refusal as the client sees it.
@@ -99,7 +100,29 @@ impl Api {
             .http_status_as_error(false)
             .build()
             .into();
-        Api { server, agent }
+        let token = Some(server.admin_token().to_owned());
+        Api {
+            server,
+            agent,
+            token,
+        }
+    }
+
+    /// The administrator token of the server (the tax office's).
+    pub fn admin_token(&self) -> String {
+        self.server.admin_token().to_owned()
+    }
+
+    /// Sends `token` from now on (`None`: no Authorization header).
+    pub fn as_caller(&mut self, token: Option<String>) {
+        self.token = token;
+    }
+
+    fn auth<T>(&self, r: ureq::RequestBuilder<T>) -> ureq::RequestBuilder<T> {
+        match &self.token {
+            Some(t) => r.header("authorization", format!("Bearer {t}")),
+            None => r,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -125,18 +148,21 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<R, Refused> {
-        Self::answer(self.agent.post(&self.url(path)).send_json(body).unwrap())
+        Self::answer(
+            self.auth(self.agent.post(&self.url(path)))
+                .send_json(body)
+                .unwrap(),
+        )
     }
 
     pub fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, Refused> {
-        Self::answer(self.agent.get(&self.url(path)).call().unwrap())
+        Self::answer(self.auth(self.agent.get(&self.url(path))).call().unwrap())
     }
 
     /// Posts raw text as JSON: (status, body).
     pub fn post_raw(&self, path: &str, body: &str) -> (u16, String) {
         let mut resp = self
-            .agent
-            .post(&self.url(path))
+            .auth(self.agent.post(&self.url(path)))
             .header("content-type", "application/json")
             .send(body)
             .unwrap();

@@ -241,6 +241,24 @@ impl Store {
             .optional()?)
     }
 
+    /// Sets a setting that is a secret (a credential): the audit log names the key only.
+    pub fn set_secret_setting(
+        &mut self,
+        actor: Option<UserId>,
+        key: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute([key, value])?;
+        audit::write(&tx, actor, "setting", &format!("{key}=<secret>"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sets a setting.
     pub fn set_setting(&mut self, actor: UserId, key: &str, value: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;

@@ -91,6 +91,9 @@ pub const SETTING_GRANT_SEQ: &str = "workflow.grant_seq";
 pub const SETTING_BUREAU_KEY: &str = "workflow.bureau_key";
 /// Store setting: the newest update token sequence number applied (H17).
 pub const SETTING_UPDATE_SEQ: &str = "workflow.update_seq";
+/// The disk's bureau credential (B1), answered once at key registration; every bureau client
+/// the workflow is given sends it on the taxpayer's paths.
+pub const SETTING_BUREAU_CREDENTIAL: &str = "workflow.bureau_credential";
 
 /// The invoicing software: the store, the disk, the bureau (when reachable) and the user.
 pub struct Workflow {
@@ -112,9 +115,25 @@ impl std::fmt::Debug for Workflow {
     }
 }
 
+/// `c` sending the disk's credential kept in the store, when it holds none of its own.
+fn with_stored_credential(store: &Store, c: BureauClient) -> BureauClient {
+    if c.has_credential() {
+        return c;
+    }
+    match store.setting(SETTING_BUREAU_CREDENTIAL) {
+        Ok(Some(t)) => c.with_credential(Some(t)),
+        Ok(None) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "bureau credential not readable from the store");
+            c
+        }
+    }
+}
+
 impl Workflow {
     /// The workflow over a store, a disk and (optionally) the tax bureau. Nobody is logged in.
     pub fn new(store: Store, disk: DynDisk, bureau: Option<BureauClient>) -> Workflow {
+        let bureau = bureau.map(|c| with_stored_credential(&store, c));
         Workflow {
             store,
             disk,
@@ -169,7 +188,16 @@ impl Workflow {
 
     /// Replaces the bureau client (a new address, or `None` to work offline).
     pub fn set_bureau(&mut self, bureau: Option<BureauClient>) {
-        self.bureau = bureau;
+        self.bureau = bureau.map(|c| with_stored_credential(&self.store, c));
+    }
+
+    /// A client of the bureau at `url` holding what the current one holds (credentials).
+    pub(crate) fn client_at(&self, url: &str) -> Result<BureauClient, WorkflowError> {
+        let c = match &self.bureau {
+            Some(b) => b.moved_to(url)?,
+            None => BureauClient::new(url)?,
+        };
+        Ok(with_stored_credential(&self.store, c))
     }
 
     /// The logged-in user.

@@ -6,8 +6,7 @@
 //! ([`Workflow::open_session`], [`Workflow::resume`]).
 
 use super::errors::{WorkflowError, bureau_offline};
-use super::{SETTING_BUREAU_KEY, Workflow, update};
-use crate::bureau_client::BureauClient;
+use super::{SETTING_BUREAU_CREDENTIAL, SETTING_BUREAU_KEY, Workflow, update};
 use crate::store::{Initialization, Role, User, UserId, now_secs};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::{ProvisionRequest, RegisterKey, RegisterTaxpayer};
@@ -79,7 +78,7 @@ impl Workflow {
                 "H1",
             ));
         }
-        let client = BureauClient::new(&init.bureau_server)?;
+        let client = self.client_at(&init.bureau_server)?;
         let health = client
             .health()
             .map_err(|source| WorkflowError::ConnectionTest {
@@ -100,7 +99,7 @@ impl Workflow {
     /// Administrator only.
     pub fn set_bureau_server(&mut self, url: &str) -> Result<(), WorkflowError> {
         let user = self.require_user("setting the server address")?;
-        let client = BureauClient::new(url)?;
+        let client = self.client_at(url)?;
         let health = client
             .health()
             .map_err(|source| WorkflowError::ConnectionTest {
@@ -135,13 +134,20 @@ impl Workflow {
             machine,
         })?;
         let result = self.disk.provision(token)?;
-        bureau.register_key(&RegisterKey { serial, result })?;
-        let info = self.refresh_info()?;
+        let registered = bureau.register_key(&RegisterKey { serial, result })?;
         let admin = self
             .store
             .users()?
             .into_iter()
             .find(|u| u.role == Role::Admin);
+        // The credential is answered once: kept before anything else can fail.
+        self.store.set_secret_setting(
+            admin.as_ref().map(|u| u.id),
+            SETTING_BUREAU_CREDENTIAL,
+            &registered.credential,
+        )?;
+        self.bureau = Some(bureau.with_credential(Some(registered.credential)));
+        let info = self.refresh_info()?;
         if let (Some(admin), Some(p)) = (admin, info.period) {
             self.store
                 .set_setting(admin.id, &first_period_key(&info), &p.yyyymm().to_string())?;

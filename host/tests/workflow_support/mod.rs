@@ -143,7 +143,11 @@ impl Env {
         let sim = Arc::new(Mutex::new(sim));
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("taxdisk.db")).unwrap();
-        let mut wf = Workflow::new(store, client(&sim), None);
+        // The tests play the tax office too: the client holds the administrator token.
+        let office = BureauClient::new(&server.url())
+            .unwrap()
+            .with_admin_token(Some(server.admin_token().to_owned()));
+        let mut wf = Workflow::new(store, client(&sim), Some(office));
         let admin = wf.initialize(&init_form(&server.url())).unwrap();
         Env {
             wf,
@@ -203,7 +207,9 @@ impl Env {
 
     /// A bureau client to this bureau.
     pub fn bureau_client(&self) -> BureauClient {
-        BureauClient::new(&self.server.url()).unwrap()
+        BureauClient::new(&self.server.url())
+            .unwrap()
+            .with_admin_token(Some(self.server.admin_token().to_owned()))
     }
 
     /// Work offline: the bureau address points at a closed port.
