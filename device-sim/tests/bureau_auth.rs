@@ -468,3 +468,35 @@ fn request_bodies_are_bounded() {
     assert_eq!((r.status, r.error.code.as_str()), (413, "too_many_events"));
 }
 
+#[test]
+fn the_unblock_pin_is_not_kept_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    let mut b = taxdisk_device_sim::bureau::Bureau::open(Some(&db), Some(1)).unwrap();
+    b.set_time(nov10()).unwrap();
+    let api = Api::serve(b);
+    api.register(TAXPAYER, &[InvoiceKind::Normal]);
+    api.provision(SERIAL, TAXPAYER, 0).unwrap();
+    const PIN: &str = "Qx7PinNotStored";
+    let t: Signed<UnblockToken> = api
+        .post(
+            "/unblock",
+            &UnblockRequest {
+                serial: serial(SERIAL),
+                new_pin: Pin::new(PIN).unwrap(),
+            },
+        )
+        .unwrap();
+    // The caller (the tax office, handing it to the disk) gets the PIN in the signed token...
+    assert_eq!(t.body.new_pin.as_str(), PIN);
+    drop(api);
+    // ...the bureau's files never hold it.
+    for f in ["bureau.db", "bureau.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            assert!(
+                !bytes.windows(PIN.len()).any(|w| w == PIN.as_bytes()),
+                "{f} holds the PIN in clear"
+            );
+        }
+    }
+}

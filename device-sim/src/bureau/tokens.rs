@@ -197,6 +197,10 @@ impl Bureau {
         let tx = self.conn.transaction()?;
         super::disk_in(&tx, &r.serial)?;
         let seq = db::next_seq(&tx, &r.serial, names::UNBLOCK)?;
+        let pin_digest: String = super::access::digest(r.new_pin.as_str())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let signed = super::sign_token(
             &self.key,
             UnblockToken {
@@ -206,7 +210,20 @@ impl Bureau {
                 issued_at: now,
             },
         )?;
-        db::store_token(&tx, &r.serial, names::UNBLOCK, seq, &signed)?;
+        // The new PIN is the disk's secret: the record keeps its SM3 digest, never the PIN
+        // (the signed token goes to the caller only).
+        db::store_token(
+            &tx,
+            &r.serial,
+            names::UNBLOCK,
+            seq,
+            &serde_json::json!({
+                "serial": r.serial.as_str(),
+                "seq": seq,
+                "issued_at": now,
+                "new_pin_sm3": pin_digest,
+            }),
+        )?;
         tx.commit()?;
         Ok(signed)
     }
