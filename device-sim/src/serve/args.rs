@@ -2,6 +2,7 @@
 //! of its values (times, bureau keys, sizes, durations, fault actions). Kept in the library so
 //! the parsing is unit-tested and the binary stays a thin `main`.
 
+use super::usbip::DEFAULT_USBIP_ADDR;
 use super::{
     BureauSetup, DEFAULT_BUREAU_ADDR, DEFAULT_CONTROL_ADDR, DEFAULT_DISK_ADDR, ServeConfig,
 };
@@ -45,6 +46,14 @@ Two ports are opened:
         Latency(bool)            real-disk latency model on/off
         Stats                    flash and frame counters
       `taxdisk-sim control` sends them from a shell.
+
+  USB/IP port (--usbip [ADDR], default 127.0.0.1:3240; off without the flag)
+      The same disk as a USB device over USB/IP, bus id 1-1: VID 1209 PID 0001, the device
+      serial as serial string, one vendor-specific interface (ff/54/01) with bulk OUT 0x01 and
+      IN 0x81 (high speed, 512-byte packets) carrying the disk port's frames (same disk, same
+      sessions, same faults). `usbip list -r HOST` lists it, `usbip attach -r HOST -b 1-1`
+      plugs it into a Linux PC (vhci-hcd). Unplug/Plug on the control port take it away and
+      bring it back.
 
 The flash lives in --image (created if missing, reopened next time: the disk keeps its
 identity, rolls and invoices across restarts). Every flash write is written through to the
@@ -183,8 +192,13 @@ pub struct ServeArgs {
     /// Seed of the bureau key when its state is first created (with --bureau).
     #[arg(long, value_name = "N", conflicts_with = "bureau_key")]
     pub bureau_seed: Option<u64>,
+    /// Also export the disk as a USB device over USB/IP on ADDR (default 127.0.0.1:3240 when
+    /// the flag has no value): bus id 1-1, VID 1209 PID 0001, the same frames as the disk port.
+    /// A bench attaches it with `usbip attach -r HOST -b 1-1`.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_USBIP_ADDR)]
+    pub usbip: Option<SocketAddr>,
     /// Print the bound addresses and the bureau key as one JSON line on stdout once serving:
-    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX}.
+    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null}.
     #[arg(long)]
     pub print_ports: bool,
 }
@@ -217,6 +231,7 @@ impl ServeArgs {
             disk_addr: self.listen,
             control_addr: self.control,
             bureau,
+            usbip: self.usbip,
         })
     }
 }
@@ -654,6 +669,7 @@ mod tests {
         assert_eq!(cfg.disk_addr.to_string(), DEFAULT_DISK_ADDR);
         assert_eq!(cfg.control_addr.to_string(), DEFAULT_CONTROL_ADDR);
         assert!(!cfg.run_free);
+        assert_eq!(cfg.usbip, None);
         assert_eq!(cfg.sim.start_time, Timestamp(1_795_668_730));
         assert_eq!(cfg.sim.flash_bytes, crate::sim::DEFAULT_FLASH_BYTES);
         assert!(matches!(cfg.bureau, BureauSetup::Serve { .. }));
@@ -666,6 +682,19 @@ mod tests {
             Cli::try_parse_from(argv)
         };
         assert!(serve(&["--bureau-key", &hex]).is_ok());
+        // --usbip alone exports on the usbipd port of loopback; an address is taken as given.
+        let usbip = |extra: &[&str]| match serve(extra).map(|c| c.command) {
+            Ok(Command::Serve(a)) => a.usbip,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            usbip(&["--bureau-key", &hex, "--usbip"]).map(|a| a.to_string()),
+            Some(crate::serve::usbip::DEFAULT_USBIP_ADDR.to_string())
+        );
+        assert_eq!(
+            usbip(&["--bureau-key", &hex, "--usbip", "0.0.0.0:4000"]).map(|a| a.to_string()),
+            Some("0.0.0.0:4000".to_string())
+        );
         assert!(serve(&["--bureau-key", &hex, "--bureau-db", "x"]).is_err());
         assert!(serve(&["--bureau-key", &hex, "--bureau-seed", "3"]).is_err());
         assert!(serve(&["--bureau-db", "x"]).is_err());
