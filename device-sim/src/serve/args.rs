@@ -84,7 +84,7 @@ For tests and benches, bind port 0 and read the ports from the one JSON line of
 --print-ports:
 
   $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\"}
+  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null}
 
 Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).";
 
@@ -110,7 +110,8 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve one simulated disk on TCP (disk port + control port), optionally with the bureau.
+    /// Serve one simulated disk on TCP (disk port + control port), optionally over USB/IP and
+    /// with the bureau.
     #[command(long_about = SERVE_ABOUT, after_long_help = SERVE_EXAMPLE)]
     Serve(ServeArgs),
     /// Run only the simulated tax bureau's HTTP JSON API.
