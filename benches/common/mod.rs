@@ -233,6 +233,7 @@ fn serve(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> (Server, TcpTrans
         disk_addr: any,
         control_addr: any,
         bureau: BureauSetup::Key(bureau.public_key()),
+        usbip: None,
     })
     .unwrap();
     let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();

@@ -32,6 +32,7 @@ fn config(image: &Path) -> ServeConfig {
         disk_addr: any,
         control_addr: any,
         bureau: BureauSetup::Key(key),
+        usbip: None,
     }
 }
 

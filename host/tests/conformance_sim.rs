@@ -202,6 +202,7 @@ fn conformance_tcp_server_with_control_port_passes_everything() {
         disk_addr: "127.0.0.1:0".parse().unwrap(),
         control_addr: "127.0.0.1:0".parse().unwrap(),
         bureau: BureauSetup::Key(sign::public_key(&key)),
+        usbip: None,
     })
     .unwrap();
     let transport = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();

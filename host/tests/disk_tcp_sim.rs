@@ -47,6 +47,7 @@ fn server() -> Server {
         disk_addr: "127.0.0.1:0".parse().unwrap(),
         control_addr: "127.0.0.1:0".parse().unwrap(),
         bureau: BureauSetup::Key(pk),
+        usbip: None,
     })
     .unwrap()
 }

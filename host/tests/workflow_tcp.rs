@@ -31,6 +31,7 @@ fn served(seed: u64) -> (BureauServer, Server, Box<dyn Transport + Send>) {
         disk_addr: addr,
         control_addr: addr,
         bureau: BureauSetup::Key(key),
+        usbip: None,
     })
     .unwrap();
     let t = Box::new(TcpTransport::connect(&server.disk_addr().to_string()).unwrap());

@@ -18,7 +18,8 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // The usbip crate logs every USB/IP connection at info.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,usbip=warn")),
         )
         .init();
     let result = match cli.command {

@@ -2,6 +2,7 @@
 //! of its values (times, bureau keys, sizes, durations, fault actions). Kept in the library so
 //! the parsing is unit-tested and the binary stays a thin `main`.
 
+use super::usbip::DEFAULT_USBIP_ADDR;
 use super::{
     BureauSetup, DEFAULT_BUREAU_ADDR, DEFAULT_CONTROL_ADDR, DEFAULT_DISK_ADDR, ServeConfig,
 };
@@ -46,6 +47,14 @@ Two ports are opened:
         Stats                    flash and frame counters
       `taxdisk-sim control` sends them from a shell.
 
+  USB/IP port (--usbip [ADDR], default 127.0.0.1:3240; off without the flag)
+      The same disk as a USB device over USB/IP, bus id 1-1: VID 1209 PID 0001, the device
+      serial as serial string, one vendor-specific interface (ff/54/01) with bulk OUT 0x01 and
+      IN 0x81 (high speed, 512-byte packets) carrying the disk port's frames (same disk, same
+      sessions, same faults). `usbip list -r HOST` lists it, `usbip attach -r HOST -b 1-1`
+      plugs it into a Linux PC (vhci-hcd). Unplug/Plug on the control port take it away and
+      bring it back.
+
 The flash lives in --image (created if missing, reopened next time: the disk keeps its
 identity, rolls and invoices across restarts). Every flash write is written through to the
 file before the disk answers; SIGINT or SIGTERM stops the server after the frame in progress,
@@ -75,7 +84,7 @@ For tests and benches, bind port 0 and read the ports from the one JSON line of
 --print-ports:
 
   $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\"}
+  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null}
 
 Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).";
 
@@ -101,7 +110,8 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve one simulated disk on TCP (disk port + control port), optionally with the bureau.
+    /// Serve one simulated disk on TCP (disk port + control port), optionally over USB/IP and
+    /// with the bureau.
     #[command(long_about = SERVE_ABOUT, after_long_help = SERVE_EXAMPLE)]
     Serve(ServeArgs),
     /// Run only the simulated tax bureau's HTTP JSON API.
@@ -188,8 +198,13 @@ pub struct ServeArgs {
     /// at start. Taxpayer software never needs it; registration and provisioning do.
     #[arg(long, value_name = "PATH", conflicts_with = "bureau_key")]
     pub admin_token_file: Option<PathBuf>,
+    /// Also export the disk as a USB device over USB/IP on ADDR (default 127.0.0.1:3240 when
+    /// the flag has no value): bus id 1-1, VID 1209 PID 0001, the same frames as the disk port.
+    /// A bench attaches it with `usbip attach -r HOST -b 1-1`.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_USBIP_ADDR)]
+    pub usbip: Option<SocketAddr>,
     /// Print the bound addresses and the bureau key as one JSON line on stdout once serving:
-    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX}.
+    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null}.
     #[arg(long)]
     pub print_ports: bool,
 }
@@ -223,6 +238,7 @@ impl ServeArgs {
             disk_addr: self.listen,
             control_addr: self.control,
             bureau,
+            usbip: self.usbip,
         })
     }
 }
@@ -664,6 +680,7 @@ mod tests {
         assert_eq!(cfg.disk_addr.to_string(), DEFAULT_DISK_ADDR);
         assert_eq!(cfg.control_addr.to_string(), DEFAULT_CONTROL_ADDR);
         assert!(!cfg.run_free);
+        assert_eq!(cfg.usbip, None);
         assert_eq!(cfg.sim.start_time, Timestamp(1_795_668_730));
         assert_eq!(cfg.sim.flash_bytes, crate::sim::DEFAULT_FLASH_BYTES);
         assert!(matches!(cfg.bureau, BureauSetup::Serve { .. }));
@@ -676,6 +693,19 @@ mod tests {
             Cli::try_parse_from(argv)
         };
         assert!(serve(&["--bureau-key", &hex]).is_ok());
+        // --usbip alone exports on the usbipd port of loopback; an address is taken as given.
+        let usbip = |extra: &[&str]| match serve(extra).map(|c| c.command) {
+            Ok(Command::Serve(a)) => a.usbip,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            usbip(&["--bureau-key", &hex, "--usbip"]).map(|a| a.to_string()),
+            Some(crate::serve::usbip::DEFAULT_USBIP_ADDR.to_string())
+        );
+        assert_eq!(
+            usbip(&["--bureau-key", &hex, "--usbip", "0.0.0.0:4000"]).map(|a| a.to_string()),
+            Some("0.0.0.0:4000".to_string())
+        );
         assert!(serve(&["--bureau-key", &hex, "--bureau-db", "x"]).is_err());
         assert!(serve(&["--bureau-key", &hex, "--bureau-seed", "3"]).is_err());
         assert!(serve(&["--bureau-db", "x"]).is_err());

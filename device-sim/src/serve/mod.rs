@@ -9,6 +9,7 @@
 //!                                        Mutex<SimDisk> (one frame at a time; D14 sessions)
 //!                                                                        │
 //!                                                           flash image file (--image)
+//!  bench PC ──USB/IP (--usbip): bulk OUT 0x01 / IN 0x81, same frames ──► usbip port ─┘
 //! ```
 //!
 //! - [`disk`]: the disk-protocol port. Bytes are cut into frames at their `0x00` delimiters and
@@ -19,6 +20,8 @@
 //! - [`client`]: [`ControlClient`], a blocking client of the control port (tests, the CLI).
 //! - [`args`]: the command line of the `taxdisk-sim` binary, and its parsers.
 //! - [`shutdown`]: waiting for SIGINT/SIGTERM.
+//! - [`usbip`]: with `--usbip ADDR`, the same disk exported as a USB device over USB/IP; its
+//!   bulk frames take the disk port's path to the disk (same lock, sessions and faults).
 //!
 //! Connections are served by one thread each (at most [`MAX_CONNECTIONS`] per port: a new one
 //! past that closes the port's oldest, and a disk connection silent for [`IDLE_TIMEOUT`] is
@@ -41,6 +44,7 @@ pub mod client;
 pub mod control;
 pub mod disk;
 pub mod shutdown;
+pub mod usbip;
 
 mod accept;
 pub use accept::IDLE_TIMEOUT;
@@ -96,6 +100,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The USB/IP export could not start.
+    #[error(transparent)]
+    Usbip(#[from] usbip::UsbipError),
     /// Another I/O failure of the server (starting a thread, reading an address).
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
@@ -134,6 +141,9 @@ pub struct ServeConfig {
     pub control_addr: SocketAddr,
     /// The bureau key, or a bureau to start.
     pub bureau: BureauSetup,
+    /// Also export the disk as a USB device over USB/IP on this address (port 0: any free
+    /// port), bus id `1-1`.
+    pub usbip: Option<SocketAddr>,
 }
 
 /// The bound addresses, as `--print-ports` prints them (one JSON line).
@@ -147,6 +157,8 @@ pub struct Ports {
     pub bureau: Option<String>,
     /// The bureau public key the disk verifies tokens with, SEC1 uncompressed, hex.
     pub bureau_key: String,
+    /// The USB/IP port, when the disk is exported there (its bus id is `1-1`).
+    pub usbip: Option<SocketAddr>,
 }
 
 /// The disk as the connections share it. `None` once the server shut down: connections that
@@ -181,6 +193,7 @@ pub struct Server {
     listeners: Vec<JoinHandle<()>>,
     conns: [Arc<accept::Connections>; 2],
     bureau: Option<BureauServer>,
+    usbip: Option<usbip::UsbipExport>,
 }
 
 impl Server {
@@ -210,7 +223,9 @@ impl Server {
         };
         let bureau_key = hex_encode(&sim.bureau_key.to_sec1());
         let image = sim.image.clone();
+        let serial = sim.serial.as_str().to_owned();
         let mut disk = SimDisk::new(sim)?;
+        let plug = disk.plug_events();
         if cfg.run_free {
             disk.control(ControlRequest::RunFree(true));
         }
@@ -220,11 +235,23 @@ impl Server {
         };
         let disk_listener = bind(cfg.disk_addr)?;
         let control_listener = bind(cfg.control_addr)?;
+        let usbip = match cfg.usbip {
+            Some(addr) => Some(usbip::UsbipExport::start(
+                addr,
+                vec![usbip::ExportedDisk {
+                    disk: disk.clone(),
+                    serial,
+                    plug,
+                }],
+            )?),
+            None => None,
+        };
         let ports = Ports {
             disk: disk_listener.local_addr()?,
             control: control_listener.local_addr()?,
             bureau: bureau.as_ref().map(BureauServer::url),
             bureau_key,
+            usbip: usbip.as_ref().map(usbip::UsbipExport::addr),
         };
         let mut server = Server {
             ports,
@@ -234,6 +261,7 @@ impl Server {
             listeners: Vec::with_capacity(2),
             conns: Default::default(),
             bureau,
+            usbip,
         };
         // If the second thread cannot start, dropping `server` stops the first.
         for (name, listener, serve, i) in [
@@ -256,7 +284,7 @@ impl Server {
             server.listeners.push(handle);
         }
         let p = &server.ports;
-        tracing::info!(disk = %p.disk, control = %p.control, bureau = ?p.bureau, "serving");
+        tracing::info!(disk = %p.disk, control = %p.control, bureau = ?p.bureau, usbip = ?p.usbip, "serving");
         Ok(server)
     }
 
@@ -307,6 +335,9 @@ impl Server {
         drop(taken);
         for c in &self.conns {
             c.close_all();
+        }
+        if let Some(mut u) = self.usbip.take() {
+            u.shutdown();
         }
         if let Some(b) = self.bureau.take() {
             b.shutdown();

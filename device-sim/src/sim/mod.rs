@@ -153,6 +153,8 @@ pub struct SimDisk {
     seq: u32,
     /// Firmware state transitions already written to the log.
     logged_transitions: u64,
+    /// Tells watchers (the USB/IP export) when the disk is plugged in or unplugged.
+    plug_watch: tokio::sync::watch::Sender<bool>,
 }
 
 impl SimDisk {
@@ -193,6 +195,7 @@ impl SimDisk {
             power_cycles: 0,
             seq: 0,
             logged_transitions: 0,
+            plug_watch: tokio::sync::watch::Sender::new(true),
         };
         disk.log_transitions();
         Ok(disk)
@@ -210,6 +213,12 @@ impl SimDisk {
         self.fw
             .as_mut()
             .expect("firmware present outside power_cycle")
+    }
+
+    /// Whether the disk is plugged in (`ControlRequest::Plug`), and every change of it from now
+    /// on: a transport that can show the disk coming and going (USB/IP) follows it.
+    pub fn plug_events(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.plug_watch.subscribe()
     }
 
     /// The config the disk was built with.
@@ -397,6 +406,7 @@ impl SimDisk {
                     self.power_cycle();
                 }
                 self.plugged = on;
+                self.plug_watch.send_replace(on);
                 ControlResponse::Ok
             }
             ControlRequest::PowerCutAfter(n) => {

@@ -61,6 +61,9 @@ pub struct Ports {
     pub control: SocketAddr,
     pub bureau: Option<String>,
     pub bureau_key: String,
+    /// The USB/IP port, with `--usbip`.
+    #[serde(default)]
+    pub usbip: Option<SocketAddr>,
 }
 
 /// A running `taxdisk-sim serve`. Killed when dropped.

@@ -160,6 +160,8 @@ struct Endpoints {
     out: u8,
     inp: u8,
     max_packet: usize,
+    /// Max packet size of the bulk IN endpoint: the length of every IN transfer.
+    in_max_packet: usize,
 }
 
 /// Finds the vendor-specific tax-disk interface of a device matching VID/PID.
@@ -179,6 +181,7 @@ fn find_interface(dev: &Device<Context>) -> Option<Endpoints> {
                 out: EP_OUT,
                 inp: EP_IN,
                 max_packet: MAX_PACKET_FULL_SPEED,
+                in_max_packet: MAX_PACKET_FULL_SPEED,
             };
             let (mut found_out, mut found_in) = (false, false);
             for e in alt.endpoint_descriptors() {
@@ -194,6 +197,7 @@ fn find_interface(dev: &Device<Context>) -> Option<Endpoints> {
                     }
                     Direction::In if !found_in => {
                         ep.inp = e.address();
+                        ep.in_max_packet = usize::from(e.max_packet_size() & 0x7FF).max(1);
                         found_in = true;
                     }
                     _ => {}
@@ -294,8 +298,8 @@ impl UsbTransport {
             selector,
             link: None,
             assembler: FrameAssembler::new(),
-            // A multiple of both packet sizes, larger than any frame: a bulk IN read never
-            // overflows.
+            // Larger than any packet (wMaxPacketSize is at most 1024 bytes for bulk): an IN
+            // transfer of one packet always fits.
             buf: vec![0; 4096],
             write_timeout: Duration::from_millis(u64::from(TIMEOUT_MS)),
         };
@@ -406,11 +410,24 @@ impl Transport for UsbTransport {
             if left.is_zero() {
                 return Err(TransportError::Timeout(timeout));
             }
+            // One packet per transfer. A transfer longer than a packet completes only at a short
+            // packet or when full: an answer whose length is a multiple of the packet size (no
+            // zero-length packet follows it; its 0x00 delimiter ends the frame) would wait in
+            // the host controller until the timeout. libusb takes a timeout of 0 as "forever":
+            // at least 1 ms.
             let r = match self.link.as_ref() {
-                Some(l) => l.handle.read_bulk(l.ep.inp, &mut self.buf, left),
+                Some(l) => {
+                    let len = l.ep.in_max_packet.min(self.buf.len());
+                    let wait = left.max(Duration::from_millis(1));
+                    l.handle.read_bulk(l.ep.inp, &mut self.buf[..len], wait)
+                }
                 None => return Err(TransportError::Disconnected("not connected".into())),
             };
             match r {
+                // A zero-length completion: a disk exported over USB/IP completes an IN
+                // transfer at once with no data while its answer is not ready (it cannot
+                // NAK), as does a zero-length packet. Nothing to feed; poll again, gently.
+                Ok(0) => std::thread::sleep(left.min(Duration::from_millis(1))),
                 Ok(n) => {
                     let n = n.min(self.buf.len());
                     self.assembler.feed(&self.buf[..n]);
