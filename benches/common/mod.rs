@@ -157,7 +157,8 @@ fn limits() -> KindLimits {
         kind: InvoiceKind::Electronic,
         single_limit: Fen(10_000_000_000),
         offline_hours: 24 * 365,
-        offline_amount: Fen(i64::MAX / 4),
+        // The most a bureau grants: a 200,000-invoice run stays far below it.
+        offline_amount: taxdisk_device_sim::bureau::MAX_OFFLINE_AMOUNT,
     }
 }
 
