@@ -554,6 +554,11 @@ fn login_steps(r: &taxdisk_host::workflow::LoginReport) -> Vec<String> {
             "reported period {p} to the bureau automatically (上报汇总, H12)"
         ));
     }
+    for p in r.receipts.iter().filter(|p| !r.reported.contains(p)) {
+        out.push(format!(
+            "read the bureau's receipt of the report of {p} into the disk (D4)"
+        ));
+    }
     for p in &r.cleared {
         out.push(format!("cleared the card (清卡) for {p} (H12)"));
     }
@@ -1277,22 +1282,30 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         WorkflowCmd::Rolls(c) => {
             ctx.resume()?;
-            let rolls = match c {
-                RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
-                RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
-                RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
-                RollsCmd::Return {
-                    kind,
-                    code,
-                    first,
-                    json,
-                } => {
-                    let r = ctx.wf.return_roll(kind, &code, first)?;
-                    print_roll_return(&r, json);
-                    Vec::new()
-                }
-                RollsCmd::Stock => ctx.wf.rolls(None)?,
-            };
+            let rolls =
+                match c {
+                    RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
+                    RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
+                    RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
+                    RollsCmd::Return {
+                        kind,
+                        code,
+                        first,
+                        json,
+                    } => {
+                        let r = ctx.wf.return_roll(kind, &code, first).map_err(|e| match e {
+                        // D4 (FAQ 4.21(4)): say what to do, in the same line.
+                        WorkflowError::ReturnBeforeReport { .. } => CmdError::Input(format!(
+                            "{e}; when the tax bureau is reachable run `taxdisk report`, \
+                             then return the roll again"
+                        )),
+                        e => e.into(),
+                    })?;
+                        print_roll_return(&r, json);
+                        Vec::new()
+                    }
+                    RollsCmd::Stock => ctx.wf.rolls(None)?,
+                };
             for r in rolls {
                 println!(
                     "{:<13} {} {}-{} used {} left {}",

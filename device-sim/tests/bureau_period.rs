@@ -122,15 +122,24 @@ fn b04_summary_matching_received_events_reports_the_period() {
     assert_eq!((got.first_counter, got.last_counter), (1, 5));
     let r: SummaryResult = api.post("/summary", &sign_summary(expected)).unwrap();
     assert_eq!(r.reported, period(2026, 11));
+    // D4: the answer carries the bureau-signed receipt for the disk.
+    let vk = sign::verifying_key(&api.public_key()).unwrap();
+    r.receipt.verify(&vk).unwrap();
+    assert_eq!(
+        (&r.receipt.body.serial, r.receipt.body.period),
+        (&serial(SERIAL), period(2026, 11))
+    );
     let d: DiskRecord = api.get(&format!("/disks/{SERIAL}")).unwrap();
     assert_eq!(d.last_reported, Some(period(2026, 11)));
-    // Sending it again is fine.
-    let _: SummaryResult = api
+    // Sending it again is fine, and answers the receipt again (a lost one can be fetched).
+    let again: SummaryResult = api
         .post(
             "/summary",
             &sign_summary(november_summary(at(2026, 12, 1, 8))),
         )
         .unwrap();
+    again.receipt.verify(&vk).unwrap();
+    assert_eq!(again.receipt.body.period, period(2026, 11));
 }
 
 #[test]

@@ -147,6 +147,13 @@ fn d04_return_refused_from_day_one_until_the_report() {
         WireError::ReturnBeforeReport
     );
     d.copy_tax(period(2026, 11));
+    // FAQ 4.21(4): copied is not reported; the bureau's receipt is.
+    assert_eq!(
+        d.err(S, Request::ReturnRoll(ret.clone())),
+        WireError::ReturnBeforeReport
+    );
+    let receipt = d.report_receipt(period(2026, 11));
+    d.ok(S, Request::ApplyReportReceipt(receipt));
     d.ok(S, Request::ReturnRoll(ret));
 }
 

@@ -373,6 +373,9 @@ commands! {
     fn unblock(token: Signed<UnblockToken>) -> () => Unblock(token);
     /// Reads one journal event by counter, with its upload status (H11 repair).
     fn read_event(counter: u64) -> EventView => ReadEvent(counter);
+    /// Reads the bureau's receipt of a period's summary into the disk; a roll return waits
+    /// for the last month's (D4, FAQ 4.21(4)).
+    fn apply_report_receipt(receipt: Signed<ReportReceipt>) -> () => ApplyReportReceipt(receipt);
 }
 
 impl<T: Transport> DiskClient<T> {

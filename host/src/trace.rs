@@ -990,6 +990,12 @@ fn rewrite(
             |b| b.serial = map(&b.serial),
             |b| tokens.unblock(b).ok(),
         )?),
+        Request::ApplyReportReceipt(t) => Request::ApplyReportReceipt(redo(
+            &t,
+            &bureau,
+            |b| b.serial = map(&b.serial),
+            |b| tokens.report_receipt(b).ok(),
+        )?),
         _ => return None,
     };
     let mut buf = vec![0u8; MAX_ENCODED];
@@ -1364,5 +1370,6 @@ fn to_json(r: &Response) -> Value {
         Response::ReturnOilStock(v) => json(v),
         Response::Unblock(v) => json(v),
         Response::ReadEvent(v) => json(v),
+        Response::ApplyReportReceipt(v) => json(v),
     }
 }

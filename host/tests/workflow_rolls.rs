@@ -131,6 +131,77 @@ fn d04_return_refused_when_locked() {
     says(&e, "D8");
 }
 
+/// A normal roll of 10 with one invoice issued in November, then 2 December with the bureau
+/// unreachable: the login copies November (issuing goes on) but cannot report it.
+fn copied_offline() -> (Env, Roll) {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    let d = normal(&mut env.wf);
+    env.wf.issue(d).unwrap();
+    let roll = env.wf.rolls(None).unwrap().remove(0);
+    env.wf.logout().unwrap();
+    env.set_time(at(2026, 12, 2, 9));
+    env.go_offline();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert_eq!(r.copied, vec![period(2026, 11)]);
+    assert!(r.reported.is_empty() && r.receipts.is_empty(), "{r:?}");
+    (env, roll)
+}
+
+#[test]
+fn d04_return_waits_for_the_report_and_report_reads_the_receipt_in() {
+    let (mut env, roll) = copied_offline();
+    let e = env
+        .wf
+        .return_roll(InvoiceKind::Normal, &roll.code, roll.first)
+        .unwrap_err();
+    assert!(
+        matches!(e, WorkflowError::ReturnBeforeReport { period: p } if p == period(2026, 11)),
+        "{e}"
+    );
+    assert_eq!(e.wire_error(), Some(WireError::ReturnBeforeReport));
+    says(&e, "has not received the summary");
+    says(&e, "FAQ 4.21(4)");
+    // The explicit report (上报汇总) hands the bureau's receipt to the disk.
+    env.go_online();
+    env.wf.report_period(period(2026, 11)).unwrap();
+    assert_eq!(
+        env.wf.refresh_info().unwrap().last_reported,
+        Some(period(2026, 11))
+    );
+    let r = env
+        .wf
+        .return_roll(InvoiceKind::Normal, &roll.code, roll.first)
+        .unwrap();
+    assert_eq!(r.receipt.body.count, 9);
+    // Reporting again fetches a receipt again; the disk has it already, which is fine.
+    env.wf.report_period(period(2026, 11)).unwrap();
+}
+
+#[test]
+fn d04_a_login_fetches_a_lost_receipt_again() {
+    let (mut env, roll) = copied_offline();
+    // The bureau received the summary, but its answer never reached the disk.
+    env.go_online();
+    env.wf.upload().unwrap();
+    let summary = env.wf.disk().copy_tax(period(2026, 11)).unwrap();
+    env.bureau_client().summary(&summary).unwrap();
+    assert_eq!(env.wf.refresh_info().unwrap().last_reported, None);
+    let e = env
+        .wf
+        .return_roll(InvoiceKind::Normal, &roll.code, roll.first)
+        .unwrap_err();
+    assert_eq!(e.wire_error(), Some(WireError::ReturnBeforeReport));
+    // The next login sends the summary again for the receipt (not a new report).
+    env.wf.logout().unwrap();
+    let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+    assert!(r.reported.is_empty(), "{r:?}");
+    assert_eq!(r.receipts, vec![period(2026, 11)]);
+    assert_eq!(r.info.last_reported, Some(period(2026, 11)));
+    env.wf
+        .return_roll(InvoiceKind::Normal, &roll.code, roll.first)
+        .unwrap();
+}
+
 #[test]
 fn h14_status_per_kind_limits_offline_lock_and_authorizations() {
     let mut special = limits(InvoiceKind::Special);

@@ -205,11 +205,14 @@ pub struct UploadResult {
     pub rejected: Vec<Rejection>,
 }
 
-/// Answer to `/summary` (B4).
+/// Answer to `/summary` (B4). A summary sent again for a period already reported is checked
+/// again and answered with a new receipt, so a receipt lost on the way can be fetched again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryResult {
     /// The period is now reported.
     pub reported: Period,
+    /// The bureau's signed receipt of the summary, for the disk (`ApplyReportReceipt`, D4).
+    pub receipt: Signed<ReportReceipt>,
 }
 
 /// POST `/declare` (B5): the taxpayer's declaration of a period, a bureau-side step.

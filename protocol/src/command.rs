@@ -229,7 +229,8 @@ command_table! {
     /// Loads a roll from a bureau grant bound to this serial, each grant once (D4).
     12 => LoadRolls(Signed<RollGrant>) -> Roll;
     /// Returns the unused rest of a roll with a device-signed receipt; refused when locked and
-    /// from the first day of a month until that month's report (D4).
+    /// from the first day of a month until the bureau's receipt of the last month's summary
+    /// is read into the disk ([`Request::ApplyReportReceipt`], D4, FAQ 4.21(4)).
     13 => ReturnRoll(ReturnRoll) -> Signed<RollReturnReceipt>;
     /// Voids the next blank numbers of the oldest roll of a kind (D7).
     14 => VoidBlank(VoidBlank) -> Signed<BlankVoidEvent>;
@@ -262,6 +263,10 @@ command_table! {
     26 => Unblock(Signed<UnblockToken>) -> ();
     /// Reads one journal event by counter, with its upload status (H11 repair).
     27 => ReadEvent(u64) -> EventView;
+    /// Reads the bureau's receipt of a period's summary into the disk (报税成功标志, D4, FAQ
+    /// 4.21(4)): bureau-signed, bound to this serial, for a copied period newer than the
+    /// newest reported one (else `Replayed`). A roll return waits for it.
+    28 => ApplyReportReceipt(Signed<ReportReceipt>) -> ();
 }
 
 impl CommandId {

@@ -94,8 +94,9 @@ wire_errors! {
     RollNotFound = 0x0401, "D4", "roll not found";
     /// The grant's range overlaps a roll the disk holds.
     RollOverlap = 0x0402, "D4", "roll overlaps a loaded roll";
-    /// Returning a roll from the first day of a month until its report succeeded.
-    ReturnBeforeReport = 0x0403, "D4", "report the last period before returning rolls";
+    /// Returning a roll from the first day of a month until the bureau's receipt of the last
+    /// month's summary is read into the disk (FAQ 4.21(4)).
+    ReturnBeforeReport = 0x0403, "D4", "the tax bureau has not received the last month's summary (FAQ 4.21(4)): report it before returning rolls";
     /// The disk's roll table is full.
     TooManyRolls = 0x0404, "D4", "too many rolls loaded";
     /// The roll's code does not fit its kind (F2).

@@ -78,6 +78,7 @@ domains! {
     ClockToken => b"taxdisk/token/clock/v1\0",
     OilGrant => b"taxdisk/token/oil-grant/v1\0",
     UnblockToken => b"taxdisk/token/unblock/v1\0",
+    ReportReceipt => b"taxdisk/token/report-receipt/v1\0",
 }
 
 #[cfg(test)]

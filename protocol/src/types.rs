@@ -677,6 +677,9 @@ pub struct DiskInfo {
     pub period: Option<Period>,
     /// The newest period whose summary was copied (抄税).
     pub last_copied: Option<Period>,
+    /// The newest period the bureau's receipt of the summary says is reported (上报汇总 with
+    /// its success mark read into the disk, D4, FAQ 4.21(4)); a clear-card token counts too.
+    pub last_reported: Option<Period>,
     /// The newest period cleared by the bureau (清卡).
     pub last_cleared: Option<Period>,
     /// Past this instant without a clear card the disk locks.
@@ -994,6 +997,20 @@ pub struct UploadReceipt {
     pub serial: DeviceSerial,
     /// Highest counter received without a gap.
     pub through_counter: u64,
+    /// When the bureau issued it.
+    pub issued_at: Timestamp,
+}
+
+/// The bureau's receipt of a period's summary (上报汇总 succeeded, B4): read into the disk, it
+/// marks the period reported, which a roll return waits for (D4, FAQ 4.21(4)). Periods are
+/// reported in order, so the disk takes each period's receipt once and a receipt of a period
+/// not newer than the newest reported one is a replay.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReportReceipt {
+    /// The disk it is for.
+    pub serial: DeviceSerial,
+    /// The period whose summary the bureau received.
+    pub period: Period,
     /// When the bureau issued it.
     pub issued_at: Timestamp,
 }

@@ -266,6 +266,11 @@ pub fn sample_request(id: CommandId) -> Request {
             issued_at: t0(),
         })),
         CommandId::ReadEvent => Request::ReadEvent(77),
+        CommandId::ApplyReportReceipt => Request::ApplyReportReceipt(signed(ReportReceipt {
+            serial: serial(),
+            period: period().prev(),
+            issued_at: t0(),
+        })),
     }
 }
 
@@ -283,6 +288,7 @@ pub fn sample_response(id: CommandId) -> Response {
             machine: 0,
             period: Some(period()),
             last_copied: Some(period().prev()),
+            last_reported: Some(period().prev()),
             last_cleared: Some(period().prev()),
             lock_time: Some(Timestamp(1_797_350_400)),
             upload_deadline: Some(Timestamp(1_797_350_400)),
@@ -380,5 +386,6 @@ pub fn sample_response(id: CommandId) -> Response {
             event: JournalEvent::Void(signed(void_event())),
             uploaded: false,
         }),
+        CommandId::ApplyReportReceipt => Response::ApplyReportReceipt(()),
     }
 }

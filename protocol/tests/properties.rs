@@ -424,6 +424,16 @@ fn request() -> impl Strategy<Value = Request> {
         ))
         .prop_map(Request::Unblock),
         any::<u64>().prop_map(Request::ReadEvent),
+        signed(
+            (serial(), period(), ts()).prop_map(|(serial, period, issued_at)| {
+                ReportReceipt {
+                    serial,
+                    period,
+                    issued_at,
+                }
+            })
+        )
+        .prop_map(Request::ApplyReportReceipt),
     ]
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use taxdisk_protocol::bureau_api::{ClearRequest, Declare, SummaryResult};
 use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::{
-    ClearCardToken, InvoiceKind, KindSummary, PeriodSummary, Signed, TaxpayerId,
+    ClearCardToken, InvoiceKind, KindSummary, PeriodSummary, ReportReceipt, Signed, TaxpayerId,
 };
 
 /// Seconds from the start of a month to 00:00 CST on its 16th.
@@ -141,9 +141,11 @@ impl Bureau {
 
     /// `POST /summary` (B4, D8): checks a disk-signed summary against the events received
     /// (per kind counts and sums, voids, blank voids, counter range) and marks the period
-    /// reported. Refusals: `bad_signature`, `foreign_summary`, `period_not_finished`,
-    /// `upload_incomplete` (events up to the summary's last counter are missing),
-    /// `summary_mismatch` (naming the first difference).
+    /// reported. Answers the bureau-signed receipt the disk reads in (D4, FAQ 4.21(4)); a
+    /// summary sent again for a reported period is checked again and answered with a new
+    /// receipt, so a receipt lost on the way can be fetched again. Refusals: `bad_signature`,
+    /// `foreign_summary`, `period_not_finished`, `upload_incomplete` (events up to the
+    /// summary's last counter are missing), `summary_mismatch` (naming the first difference).
     pub fn summary(&mut self, s: Signed<PeriodSummary>) -> Result<SummaryResult, BureauError> {
         let (d, vk) = self.keyed_disk(&s.body.serial)?;
         s.verify(&vk).map_err(|_| {
@@ -216,6 +218,7 @@ impl Bureau {
                 ),
             ));
         }
+        let now = self.now();
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT OR REPLACE INTO summaries (serial, period, summary) VALUES (?1, ?2, ?3)",
@@ -225,11 +228,22 @@ impl Bureau {
                 db::to_json(&s)?
             ],
         )?;
+        let receipt = super::sign_token(
+            &self.key,
+            ReportReceipt {
+                serial: d.serial.clone(),
+                period: b.period,
+                issued_at: now,
+            },
+        )?;
         let mut d = d;
         d.last_reported = d.last_reported.max(Some(b.period));
         db::save_disk(&tx, &d)?;
         tx.commit()?;
-        Ok(SummaryResult { reported: b.period })
+        Ok(SummaryResult {
+            reported: b.period,
+            receipt,
+        })
     }
 
     /// `POST /declare` (B5): the taxpayer declared a finished period (idempotent).

@@ -32,8 +32,11 @@
 //! - D3: the clock offset set by a clock token is durable; a clock earlier than the newest
 //!   journal entry refuses every journal event (issue, void, blank void), so journal times never
 //!   go backwards.
-//! - D4/D5 "the report" of a month is the copy-tax of the month before; periods are copied in
+//! - D5 "the report" of a month is the copy-tax of the month before; periods are copied in
 //!   order from the provisioning period on, and a disk in its first period has nothing to report.
+//! - D4 (FAQ 4.21(4)): a roll return waits for more than the copy: the bureau's receipt of the
+//!   last month's summary read into the disk (ApplyReportReceipt), or a clear-card token of
+//!   that month, which the bureau gives only for a reported period (`firmware/report.rs`).
 //! - D9: the amount limit refuses an invoice that would take the not-uploaded positive sum past
 //!   it; a limit of 0 (hours or amount) allows issuing only while no invoice of the kind is
 //!   pending.
@@ -48,6 +51,7 @@
 //! peaks at a few KiB of frame and page buffers.
 
 pub mod persist;
+mod report;
 pub mod store;
 
 use core::fmt;
@@ -231,7 +235,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         let mut buf = [0u8; MAX_STATE_PAYLOAD];
         let mounted = Store::mount(&mut flash, &mut buf);
         let (store, ok, p) = match mounted {
-            Ok((store, Some(n))) => match postcard::from_bytes::<Persist>(&buf[..n]) {
+            Ok((store, Some(n))) => match Persist::decode(&buf[..n]) {
                 Ok(p) => (store, true, p),
                 Err(_) => (store, false, factory),
             },
@@ -634,6 +638,9 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             Request::ReturnOilStock(e) => self.return_oil(now, e).map(Response::ReturnOilStock),
             Request::Unblock(t) => self.unblock(now, &t).map(Response::Unblock),
             Request::ReadEvent(c) => self.read_event(now, c).map(Response::ReadEvent),
+            Request::ApplyReportReceipt(r) => self
+                .apply_report_receipt(now, &r)
+                .map(Response::ApplyReportReceipt),
         }
     }
 
@@ -656,9 +663,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         // Exhausted rolls can no longer change: drop them so the table has room.
         next.rolls.retain(|r| r.left() > 0);
         let mut buf = [0u8; MAX_STATE_PAYLOAD];
-        let n = postcard::to_slice(&next, &mut buf)
-            .map_err(|_| WireError::BadArgument)?
-            .len();
+        let n = next.encode(&mut buf).map_err(|_| WireError::BadArgument)?;
         if let Err(e) = self.store.write_state(&mut self.flash, &buf[..n]) {
             return Err(self.fault(now, e));
         }
@@ -783,6 +788,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             machine: id.map_or(0, |i| i.machine),
             period: id.map(|_| now.period()),
             last_copied: self.p.last_copied,
+            last_reported: self.p.last_reported,
             last_cleared: self.p.last_cleared,
             lock_time: id.map(|_| self.p.lock_time),
             upload_deadline: id.map(|_| self.p.upload_deadline),
@@ -1018,11 +1024,12 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     fn return_roll(&mut self, now: Timestamp, r: &ReturnRoll) -> Res<Signed<RollReturnReceipt>> {
-        // D4: refused when locked (FAQ 4.21(3)) and before the month's report (FAQ 4.21(4)).
+        // D4: refused when locked (FAQ 4.21(3)) and before the month's report (FAQ 4.21(4)):
+        // the last month copied, and its report receipt read in.
         if self.locked(now) {
             return refuse(WireError::Locked);
         }
-        if self.period_unreported(now) {
+        if self.period_unreported(now) || !self.last_month_reported(now) {
             return refuse(WireError::ReturnBeforeReport);
         }
         let Some(i) = self.p.rolls.iter().position(|x| {
@@ -1678,6 +1685,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         if next.last_cleared.is_none_or(|c| b.period > c) {
             next.last_cleared = Some(b.period);
         }
+        // D4: the bureau clears only a reported period, so the token proves the report too.
+        if next.last_reported.is_none_or(|r| b.period > r) {
+            next.last_reported = Some(b.period);
+        }
         self.save(now, next)
     }
 
@@ -1837,6 +1848,7 @@ mod tests {
         p.upload_deadline = Timestamp(u64::MAX);
         p.last_copied = Period::new(9999, 12);
         p.last_cleared = Period::new(9999, 12);
+        p.last_reported = Period::new(9999, 12);
         p.acked_through = u64::MAX;
         p.counter_at_write = u64::MAX;
         p.last_event_time = Timestamp(u64::MAX);
@@ -1899,8 +1911,9 @@ mod tests {
             },
         });
         let mut buf = [0u8; 4096];
-        let n = postcard::to_slice(&p, &mut buf).unwrap().len();
+        let n = p.encode(&mut buf).unwrap();
         assert!(n <= MAX_STATE_PAYLOAD, "{n} > {MAX_STATE_PAYLOAD}");
+        assert_eq!(Persist::decode(&buf[..n]), Ok(p));
     }
 
     #[test]

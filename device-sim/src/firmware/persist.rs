@@ -1,5 +1,11 @@
 //! The persistent state snapshot kept in the state log (see [`super::store`]), and the derived
 //! RAM state rebuilt from the journal at boot.
+//!
+//! Layout of a snapshot ([`Persist::encode`], [`Persist::decode`]): the postcard encoding of the
+//! fields of the first layout (every serialized field of [`Persist`]), then the fields added
+//! since, each postcard-encoded, in the order they were added. A snapshot written before a
+//! field existed ends before it, and the field takes its default, so images written by older
+//! firmware still open. New fields are only ever appended to [`Persist::encode`]'s tail.
 
 use heapless::Vec;
 use serde::{Deserialize, Serialize};
@@ -129,6 +135,19 @@ pub struct Persist {
     pub last_event_time: Timestamp,
     /// The newest copy-tax summary, answered again when the same period is copied again.
     pub summary: Option<Signed<PeriodSummary>>,
+    /// Appended field 1: the newest period the bureau's report receipt (or clear-card token)
+    /// says is reported (D4, FAQ 4.21(4)). Not in the first layout: see the module docs.
+    #[serde(skip)]
+    pub last_reported: Option<Period>,
+}
+
+/// Why a snapshot could not be encoded or decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The buffer is too small for the snapshot.
+    BufferFull,
+    /// The bytes are not a snapshot.
+    Malformed,
 }
 
 impl Persist {
@@ -160,7 +179,38 @@ impl Persist {
             counter_at_write: 0,
             last_event_time: Timestamp(0),
             summary: None,
+            last_reported: None,
         }
+    }
+
+    /// Writes the snapshot into `buf` (layout in the module docs); answers the bytes used.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, SnapshotError> {
+        let full = |_| SnapshotError::BufferFull;
+        let mut n = postcard::to_slice(self, buf).map_err(full)?.len();
+        // Appended fields, in the order they were added.
+        let rest = buf.get_mut(n..).ok_or(SnapshotError::BufferFull)?;
+        n += postcard::to_slice(&self.last_reported, rest)
+            .map_err(full)?
+            .len();
+        Ok(n)
+    }
+
+    /// Reads a snapshot written by [`Persist::encode`] of this or an earlier layout: appended
+    /// fields a snapshot does not reach keep their defaults. Trailing bytes after the known
+    /// fields (a later layout) are refused rather than dropped unseen.
+    pub fn decode(bytes: &[u8]) -> Result<Persist, SnapshotError> {
+        let bad = |_| SnapshotError::Malformed;
+        let (mut p, rest) = postcard::take_from_bytes::<Persist>(bytes).map_err(bad)?;
+        if rest.is_empty() {
+            return Ok(p);
+        }
+        let (last_reported, rest) =
+            postcard::take_from_bytes::<Option<Period>>(rest).map_err(bad)?;
+        p.last_reported = last_reported;
+        if !rest.is_empty() {
+            return Err(SnapshotError::Malformed);
+        }
+        Ok(p)
     }
 
     /// Whether `kind` is authorized.

@@ -122,7 +122,8 @@ pub fn latency_ms(id: CommandId) -> u64 {
         Login | ChangePin | Logout => 50,
         ReadInvoice | LastIssued | ListPending | ReadEvent => 10,
         Issue | Void | VoidBlank | ReturnRoll | ReturnOilStock | CopyTax => 120,
-        LoadRolls | ApplyUpdate | SetClock | AckUpload | ClearCard | LoadOilStock | Unblock => 150,
+        LoadRolls | ApplyUpdate | SetClock | AckUpload | ClearCard | LoadOilStock | Unblock
+        | ApplyReportReceipt => 150,
         Provision => 800,
     }
 }

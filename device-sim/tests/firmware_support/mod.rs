@@ -324,6 +324,15 @@ impl Disk {
         })
     }
 
+    /// The bureau's receipt of the summary of `p` for this disk (D4, FAQ 4.21(4)).
+    pub fn report_receipt(&mut self, p: Period) -> Signed<ReportReceipt> {
+        signed(ReportReceipt {
+            serial: serial(),
+            period: p,
+            issued_at: self.disk.now(),
+        })
+    }
+
     pub fn update(&mut self, changes: &[UpdateChange]) -> Signed<UpdateToken> {
         let seq = self.next_seq();
         signed(UpdateToken {

@@ -736,6 +736,8 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
             C::Void,
             C::VoidBlank,
             C::ReturnRoll,
+            C::ApplyReportReceipt,
+            C::LoadRolls,
             C::ReadEvent,
             C::GetInfo,
         ],
@@ -2025,6 +2027,20 @@ fn clear_token(
     Ok(x.tokens()?.clear_card(body)?)
 }
 
+/// The bureau's receipt of `period`'s summary for `serial` (D4, FAQ 4.21(4)).
+fn report_receipt(
+    x: &mut Ctx<'_>,
+    period: Period,
+    serial: DeviceSerial,
+) -> Result<Signed<ReportReceipt>, Stop> {
+    let body = ReportReceipt {
+        serial,
+        period,
+        issued_at: x.now()?,
+    };
+    Ok(x.tokens()?.report_receipt(body)?)
+}
+
 fn d08_period(x: &mut Ctx<'_>) -> Step {
     x.need_ours()?;
     x.tokens()?;
@@ -2124,6 +2140,49 @@ fn d08_period(x: &mut Ctx<'_>) -> Step {
     check!(
         x.c.info()?.last_copied == Some(p),
         "GetInfo last_copied is not {p}"
+    );
+    // D4 (FAQ 4.21(4)): copied is not reported; the return waits for the bureau's receipt.
+    refused(
+        x.c.return_roll(roll.kind, &roll.code, roll.first),
+        WireError::ReturnBeforeReport,
+        "ReturnRoll after CopyTax, before the report receipt",
+    )?;
+    let serial = x.serial()?;
+    let receipt = report_receipt(x, p, serial)?;
+    refused(
+        x.c.apply_report_receipt(forge(&receipt)),
+        WireError::BadSignature,
+        "a forged report receipt",
+    )?;
+    let other = x.other_serial()?;
+    let foreign = report_receipt(x, p, other)?;
+    refused(
+        x.c.apply_report_receipt(foreign),
+        WireError::WrongDevice,
+        "a report receipt for another disk",
+    )?;
+    refused(
+        x.c.return_roll(roll.kind, &roll.code, roll.first),
+        WireError::ReturnBeforeReport,
+        "ReturnRoll after refused report receipts",
+    )?;
+    x.c.apply_report_receipt(receipt.clone())?;
+    check!(
+        x.c.info()?.last_reported == Some(p),
+        "after ApplyReportReceipt GetInfo last_reported is not {p}"
+    );
+    refused(
+        x.c.apply_report_receipt(receipt),
+        WireError::Replayed,
+        "a report receipt twice",
+    )?;
+    let spare = x.load_roll(InvoiceKind::Normal, 3)?;
+    let rc = x.c.return_roll(spare.kind, &spare.code, spare.first)?;
+    x.verify(&rc, "ReturnRoll")?;
+    check!(
+        rc.body.count == 3,
+        "ReturnRoll after the report receipt returned {} numbers, not 3",
+        rc.body.count
     );
     refused(
         x.c.void(&kept_ref),

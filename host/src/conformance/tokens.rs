@@ -6,8 +6,8 @@
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::types::{
-    ClearCardToken, ClockToken, OilGrant, ProvisionToken, PublicKey, RollGrant, Signed,
-    UnblockToken, UpdateToken, UploadReceipt,
+    ClearCardToken, ClockToken, OilGrant, ProvisionToken, PublicKey, ReportReceipt, RollGrant,
+    Signed, UnblockToken, UpdateToken, UploadReceipt,
 };
 
 /// Why a token could not be made.
@@ -33,7 +33,8 @@ pub enum TokenError {
 }
 
 /// Signs the bureau's tokens (provisioning, roll grants, upload receipts, clear card, updates,
-/// clock, oil grants, unblock) whose bodies the suite composes for the disk under test.
+/// clock, oil grants, unblock, report receipts) whose bodies the suite composes for the disk
+/// under test.
 pub trait TokenSource {
     /// The bureau public key the disk verifies tokens with.
     fn bureau_key(&self) -> PublicKey;
@@ -53,6 +54,8 @@ pub trait TokenSource {
     fn oil_grant(&self, body: OilGrant) -> Result<Signed<OilGrant>, TokenError>;
     /// A PIN unblock token (D2).
     fn unblock(&self, body: UnblockToken) -> Result<Signed<UnblockToken>, TokenError>;
+    /// The bureau's receipt of a period's summary (D4, FAQ 4.21(4)).
+    fn report_receipt(&self, body: ReportReceipt) -> Result<Signed<ReportReceipt>, TokenError>;
 }
 
 /// Signs every token with one bureau secret key (the simulator's bureau, whose key is known).
@@ -123,5 +126,8 @@ impl TokenSource for BureauKeyTokens {
     }
     fn unblock(&self, body: UnblockToken) -> Result<Signed<UnblockToken>, TokenError> {
         self.sign("unblock token", body)
+    }
+    fn report_receipt(&self, body: ReportReceipt) -> Result<Signed<ReportReceipt>, TokenError> {
+        self.sign("report receipt", body)
     }
 }

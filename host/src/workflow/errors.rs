@@ -158,6 +158,16 @@ pub enum WorkflowError {
         /// Why.
         source: Box<WorkflowError>,
     },
+    /// D4, H13 (FAQ 4.21(4)): the disk refused a roll return because the bureau's receipt of
+    /// the last month's summary is not on it.
+    #[error(
+        "returning the roll refused: the tax bureau has not received the summary (上报汇总) of \
+         {period}; a roll can be returned only once that month is reported (FAQ 4.21(4), D4)"
+    )]
+    ReturnBeforeReport {
+        /// The month whose report is missing.
+        period: Period,
+    },
     /// H12: clearing the card failed, with the FAQ 9.10 reason.
     #[error("clear card (清卡) failed: {0}")]
     ClearCard(Box<ClearCardFailure>),
@@ -224,6 +234,7 @@ impl WorkflowError {
                 _ => None,
             },
             WorkflowError::Batch { source, .. } => source.wire_error(),
+            WorkflowError::ReturnBeforeReport { .. } => Some(WireError::ReturnBeforeReport),
             _ => None,
         }
     }

@@ -8,9 +8,10 @@ use super::errors::{ClearCardFailure, WorkflowError, bureau_offline};
 use crate::bureau_client::BureauError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::{ClearRequest, Declare};
 use taxdisk_protocol::time::Period;
-use taxdisk_protocol::types::{JournalEvent, PeriodSummary, Signed};
+use taxdisk_protocol::types::{JournalEvent, PeriodSummary, ReportReceipt, Signed};
 
 /// Format tag of a counter-report medium file.
 pub const COUNTER_REPORT_FORMAT: &str = "taxdisk-counter-report/1";
@@ -29,7 +30,9 @@ pub struct CounterReport {
 
 impl Workflow {
     /// H12: copies `period` on the disk (抄税, D8; repeating it answers the same summary),
-    /// uploads what is pending and reports the signed summary to the bureau (上报汇总, B4).
+    /// uploads what is pending and reports the signed summary to the bureau (上报汇总, B4);
+    /// the bureau's receipt goes to the disk at once (D4: a roll return waits for it). A
+    /// period reported before is sent again, which fetches a receipt the disk lacks.
     pub fn report_period(
         &mut self,
         period: Period,
@@ -40,8 +43,25 @@ impl Workflow {
         self.info = None;
         self.upload()?;
         let bureau = self.require_bureau("report (上报汇总)")?.clone();
-        bureau.summary(&summary)?;
+        let result = bureau.summary(&summary)?;
+        self.read_report_receipt(result.receipt)?;
         Ok(summary)
+    }
+
+    /// D4 (FAQ 4.21(4)): reads the bureau's receipt of a summary into the disk. A receipt the
+    /// disk already holds (or whose period a clear card already marked) is fine: `Replayed`
+    /// means there is nothing left to do.
+    pub(crate) fn read_report_receipt(
+        &mut self,
+        receipt: Signed<ReportReceipt>,
+    ) -> Result<(), WorkflowError> {
+        match self.disk.apply_report_receipt(receipt) {
+            Ok(()) => {}
+            Err(e) if e.wire_error() == Some(WireError::Replayed) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.info = None;
+        Ok(())
     }
 
     /// B5: declares `period` at the bureau (a bureau-side step, exposed for demos and tests).

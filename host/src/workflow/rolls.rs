@@ -145,8 +145,9 @@ impl Workflow {
     }
 
     /// H13 (FAQ 4.5, 4.20, 4.21): returns the unused rest of a roll. The disk refuses when
-    /// locked and from the first day of a month until that month's report (D4); the disk's
-    /// signed receipt is handed to the bureau when reachable, else kept for the tax office.
+    /// locked and from the first day of a month until the bureau's receipt of the last
+    /// month's summary is on it (D4: [`WorkflowError::ReturnBeforeReport`]); the disk's signed
+    /// receipt is handed to the bureau when reachable, else kept for the tax office.
     pub fn return_roll(
         &mut self,
         kind: InvoiceKind,
@@ -154,7 +155,14 @@ impl Workflow {
         first: InvoiceNumber,
     ) -> Result<RollReturn, WorkflowError> {
         self.require_user("returning a roll")?;
-        let receipt = self.disk.return_roll(kind, code, first)?;
+        let receipt = match self.disk.return_roll(kind, code, first) {
+            Ok(r) => r,
+            Err(e) if e.wire_error() == Some(WireError::ReturnBeforeReport) => {
+                let period = self.refresh_info()?.time.period().prev();
+                return Err(WorkflowError::ReturnBeforeReport { period });
+            }
+            Err(e) => return Err(e.into()),
+        };
         let (handed_in, note) = match &self.bureau {
             None => (
                 false,

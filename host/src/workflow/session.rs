@@ -28,6 +28,10 @@ pub struct LoginReport {
     pub copied: Vec<Period>,
     /// Periods reported to the bureau (上报汇总) at this login.
     pub reported: Vec<Period>,
+    /// Periods whose report receipt the bureau gave and the disk read in at this login (D4:
+    /// a roll return waits for the last month's); a period reported earlier whose receipt the
+    /// disk lacked is here without being in `reported`.
+    pub receipts: Vec<Period>,
     /// Periods cleared (清卡) at this login, where already declared.
     pub cleared: Vec<Period>,
     /// Changes applied from the bureau (H17).
@@ -233,6 +237,7 @@ impl Workflow {
             info: info.clone(),
             copied: Vec::new(),
             reported: Vec::new(),
+            receipts: Vec::new(),
             cleared: Vec::new(),
             updates: Vec::new(),
             uploaded: 0,
@@ -323,12 +328,17 @@ impl Workflow {
                 return Ok(());
             }
         };
-        // A period copied at an earlier login but never reported: its summary is still the
+        // A period is sent while the bureau lacks it, or while the disk lacks the bureau's
+        // receipt of it (a roll return waits for that, D4): the bureau answers a summary sent
+        // again with a new receipt.
+        let bureau_lacks = |p: Period| rec.last_reported.is_none_or(|r| r < p);
+        let disk_lacks = |p: Period| info.last_reported.is_none_or(|r| r < p);
+        // A period copied at an earlier login but not reported: its summary is still the
         // disk's last one, which copy tax answers again (D8).
-        if summaries.is_empty() && rec.last_reported.is_none_or(|r| r < copied) {
+        if summaries.is_empty() && (bureau_lacks(copied) || disk_lacks(copied)) {
             summaries.push(self.disk.copy_tax(copied)?);
         }
-        summaries.retain(|s| rec.last_reported.is_none_or(|r| r < s.body.period));
+        summaries.retain(|s| bureau_lacks(s.body.period) || disk_lacks(s.body.period));
         if !summaries.is_empty() {
             match self.upload() {
                 Ok(u) => report.uploaded += u.acknowledged,
@@ -341,7 +351,18 @@ impl Workflow {
         for s in &summaries {
             let p = s.body.period;
             match bureau.summary(s) {
-                Ok(_) => report.reported.push(p),
+                Ok(r) => {
+                    if bureau_lacks(p) {
+                        report.reported.push(p);
+                    }
+                    if let Err(e) = self.read_report_receipt(r.receipt) {
+                        report.notes.push(format!(
+                            "the disk did not take the bureau's receipt of {p}: {e}"
+                        ));
+                        return Ok(());
+                    }
+                    report.receipts.push(p);
+                }
                 Err(e) if bureau_offline(&e) => {
                     report.notes.push(format!("monthly report postponed: {e}"));
                     return Ok(());
