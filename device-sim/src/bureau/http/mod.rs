@@ -3,12 +3,12 @@
 //! unknown paths and wrong methods, answers a 4xx with an `ApiError` body. [`spawn`] runs the
 //! server on its own thread and tokio runtime so sync code (CLI, tests) can start it on port 0.
 
+mod handlers;
+
 use super::access::{self, Caller};
-use super::{Bureau, BureauError, ClockView, red};
+use super::{Bureau, BureauError, ClockView};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{
-    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
-};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -18,9 +18,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use taxdisk_protocol::bureau_api::{self as api, Health, PREFIX};
-use taxdisk_protocol::time::Timestamp;
-use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber, Signed, TaxpayerId};
+use taxdisk_protocol::bureau_api::{self as api, PREFIX};
+use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber};
 
 /// The bureau shared by the HTTP server and in-process callers.
 pub type SharedBureau = Arc<Mutex<Bureau>>;
@@ -193,392 +192,6 @@ fn after_seq(q: &Option<String>) -> Result<u32, BureauError> {
     }
 }
 
-/// `/health` answers from the key and the clock alone: never waits for the bureau.
-async fn health(State(s): State<ApiState>) -> Response {
-    Json(Health {
-        status: "ok".to_owned(),
-        public_key: s.public_key,
-        time: s.clock.now(),
-    })
-    .into_response()
-}
-
-async fn taxpayers(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::RegisterTaxpayer>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.tax_office("registering a taxpayer")?;
-        x.register_taxpayer(r)
-    })
-    .await
-}
-
-async fn provision(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::ProvisionRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.tax_office("provisioning a disk")?;
-        x.provision(r)
-    })
-    .await
-}
-
-/// Authenticated by the disk's proof of possession alone; answers the credential once.
-async fn register_key(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::RegisterKey>,
-) -> Response {
-    run(s, who, move |x, _| {
-        let serial = r.serial.clone();
-        x.register_key(r)?;
-        x.first_credential(&serial)
-    })
-    .await
-}
-
-async fn credential(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
-    match serial(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.tax_office("issuing a new credential")?;
-                x.new_credential(&n)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn buy(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::BuyRolls>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "buying rolls")?;
-        x.buy_rolls(r)
-    })
-    .await
-}
-
-async fn grants(
-    State(s): State<ApiState>,
-    who: Bearer,
-    Path(n): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
-    match args {
-        Ok((n, a)) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "reading grants")?;
-                x.grants(&n, a)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn roll_return(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<Signed<t::RollReturnReceipt>>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.for_disk(&r.body.serial, "returning a roll")?;
-        x.return_roll(r)
-    })
-    .await
-}
-
-async fn upload(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::Upload>,
-) -> Response {
-    if r.events.len() > api::MAX_UPLOAD_EVENTS {
-        return BureauError::Refused {
-            status: 413,
-            code: "too_many_events",
-            message: format!(
-                "an upload carries at most {} events, this one {}: send them in batches",
-                api::MAX_UPLOAD_EVENTS,
-                r.events.len()
-            ),
-            rule: "B3, HTTP API",
-        }
-        .into_response();
-    }
-    run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "uploading")?;
-        x.upload(r)
-    })
-    .await
-}
-
-async fn summary(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<Signed<t::PeriodSummary>>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.for_disk(&r.body.serial, "reporting a summary")?;
-        x.summary(r)
-    })
-    .await
-}
-
-async fn declare(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::Declare>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.tax_office("recording a declaration")?;
-        x.declare(r)
-    })
-    .await
-}
-
-async fn clear_card(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::ClearRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "clearing the card")?;
-        x.clear_card(r)
-    })
-    .await
-}
-
-async fn red_submit(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::RedFormDraft>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "submitting a red info form")?;
-        x.submit_red_form(r)
-    })
-    .await
-}
-
-async fn red_list(State(s): State<ApiState>, who: Bearer, RawQuery(q): RawQuery) -> Response {
-    let tp = match query_value(&q, "taxpayer_id").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => match TaxpayerId::new(v) {
-            Ok(t) => Some(t),
-            Err(e) => return BureauError::bad("bad_query", "F3", e.to_string()).into_response(),
-        },
-    };
-    let state = match query_value(&q, "state").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => match red::parse_state(v) {
-            Some(s) => Some(s),
-            None => {
-                return BureauError::bad(
-                    "bad_query",
-                    "B6",
-                    format!("state={v}: use UnderReview, Approved, Rejected or Used"),
-                )
-                .into_response();
-            }
-        },
-    };
-    run(s, who, move |x, c| {
-        c.known("listing red info forms")?;
-        // A taxpayer sees its own forms only, whatever it asks for.
-        let tp = match (c.own_taxpayer(), tp) {
-            (Some(own), Some(asked)) if *own != asked => {
-                return Err(BureauError::Refused {
-                    status: 403,
-                    code: "forbidden",
-                    message: format!("the credential is taxpayer {own}'s, not {asked}'s"),
-                    rule: "B1, HTTP API",
-                });
-            }
-            (Some(own), _) => Some(own.clone()),
-            (None, asked) => asked,
-        };
-        x.red_forms(tp.as_ref(), state)
-    })
-    .await
-}
-
-async fn red_get(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
-    match form_number(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.known("reading a red info form")?;
-                let form = x.red_form(&n)?;
-                match c.own_taxpayer() {
-                    // Another taxpayer's form is as good as absent.
-                    Some(own) if form.draft.seller != *own && form.draft.buyer != *own => {
-                        Err(BureauError::not_found(
-                            "unknown_form",
-                            "B6",
-                            format!("no red info form {n} of taxpayer {own}"),
-                        ))
-                    }
-                    _ => Ok(form),
-                }
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn red_review(
-    State(s): State<ApiState>,
-    who: Bearer,
-    Path(n): Path<String>,
-    ApiJson(r): ApiJson<api::Review>,
-) -> Response {
-    match form_number(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.tax_office("reviewing a red info form")?;
-                x.review_red_form(&n, r)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn oil_grant(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::OilGrantRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "downloading oil stock")?;
-        x.oil_grant(r)
-    })
-    .await
-}
-
-async fn oil_return(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<Signed<t::OilReturnReceipt>>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.for_disk(&r.body.serial, "returning oil stock")?;
-        x.oil_return(r)
-    })
-    .await
-}
-
-async fn update(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::UpdateRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.tax_office("changing a disk's parameters")?;
-        x.update(r)
-    })
-    .await
-}
-
-async fn updates(
-    State(s): State<ApiState>,
-    who: Bearer,
-    Path(n): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
-    match args {
-        Ok((n, a)) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "downloading updates")?;
-                x.updates(&n, a)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn clock(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::ClockRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.tax_office("setting a disk's clock")?;
-        x.clock_token(r)
-    })
-    .await
-}
-
-async fn unblock(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::UnblockRequest>,
-) -> Response {
-    run(s, who, move |x, c| {
-        c.tax_office("unblocking a PIN")?;
-        x.unblock_token(r)
-    })
-    .await
-}
-
-/// The invoice check (查验) is open to anyone, as the real platform is.
-async fn check(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::CheckRequest>,
-) -> Response {
-    run(s, who, move |x, _| x.check(r)).await
-}
-
-async fn disk(State(s): State<ApiState>, who: Bearer, Path(n): Path<String>) -> Response {
-    match serial(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "reading a disk's record")?;
-                x.disk(&n)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn settings(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<api::BureauSettings>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.tax_office("changing the bureau's settings")?;
-        x.set_settings(r)
-    })
-    .await
-}
-
-async fn admin_time(
-    State(s): State<ApiState>,
-    who: Bearer,
-    ApiJson(r): ApiJson<Timestamp>,
-) -> Response {
-    run0(s, who, move |x, c| {
-        c.tax_office("setting the bureau's clock")?;
-        x.set_time(r)
-    })
-    .await
-}
-
 async fn no_such_path(req: Request) -> Response {
     BureauError::not_found(
         "no_such_path",
@@ -603,33 +216,36 @@ async fn wrong_method(req: Request) -> Response {
 /// by [`api::MAX_UPLOAD_BODY`], every other request by [`api::MAX_BODY`].
 pub fn router(bureau: SharedBureau, admin_token: &str) -> Router {
     let upload_route = Router::new()
-        .route("/upload", post(upload))
+        .route("/upload", post(handlers::upload))
         .layer(DefaultBodyLimit::max(api::MAX_UPLOAD_BODY));
     let api = Router::new()
-        .route("/health", get(health))
-        .route("/taxpayers", post(taxpayers))
-        .route("/disks/provision", post(provision))
-        .route("/disks/register-key", post(register_key))
-        .route("/disks/{serial}/credential", post(credential))
-        .route("/rolls/buy", post(buy))
-        .route("/disks/{serial}/grants", get(grants))
-        .route("/rolls/return", post(roll_return))
-        .route("/summary", post(summary))
-        .route("/declare", post(declare))
-        .route("/clear-card", post(clear_card))
-        .route("/red-forms", post(red_submit).get(red_list))
-        .route("/red-forms/{number}", get(red_get))
-        .route("/red-forms/{number}/review", post(red_review))
-        .route("/oil/grant", post(oil_grant))
-        .route("/oil/return", post(oil_return))
-        .route("/updates", post(update))
-        .route("/disks/{serial}/updates", get(updates))
-        .route("/clock", post(clock))
-        .route("/unblock", post(unblock))
-        .route("/check", post(check))
-        .route("/disks/{serial}", get(disk))
-        .route("/settings", post(settings))
-        .route("/admin/time", post(admin_time))
+        .route("/health", get(handlers::health))
+        .route("/taxpayers", post(handlers::taxpayers))
+        .route("/disks/provision", post(handlers::provision))
+        .route("/disks/register-key", post(handlers::register_key))
+        .route("/disks/{serial}/credential", post(handlers::credential))
+        .route("/rolls/buy", post(handlers::buy))
+        .route("/disks/{serial}/grants", get(handlers::grants))
+        .route("/rolls/return", post(handlers::roll_return))
+        .route("/summary", post(handlers::summary))
+        .route("/declare", post(handlers::declare))
+        .route("/clear-card", post(handlers::clear_card))
+        .route(
+            "/red-forms",
+            post(handlers::red_submit).get(handlers::red_list),
+        )
+        .route("/red-forms/{number}", get(handlers::red_get))
+        .route("/red-forms/{number}/review", post(handlers::red_review))
+        .route("/oil/grant", post(handlers::oil_grant))
+        .route("/oil/return", post(handlers::oil_return))
+        .route("/updates", post(handlers::update))
+        .route("/disks/{serial}/updates", get(handlers::updates))
+        .route("/clock", post(handlers::clock))
+        .route("/unblock", post(handlers::unblock))
+        .route("/check", post(handlers::check))
+        .route("/disks/{serial}", get(handlers::disk))
+        .route("/settings", post(handlers::settings))
+        .route("/admin/time", post(handlers::admin_time))
         .layer(DefaultBodyLimit::max(api::MAX_BODY))
         .merge(upload_route)
         .method_not_allowed_fallback(wrong_method);

@@ -1,0 +1,413 @@
+//! One handler per endpoint of [`taxdisk_protocol::bureau_api`]: its path arguments, its
+//! body, and the line that says who may call it ("Who may call what") before the bureau acts.
+
+use super::{ApiJson, ApiState, Bearer, after_seq, form_number, query_value, run, run0, serial};
+use crate::bureau::{BureauError, red};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use taxdisk_protocol::bureau_api::{self as api, Health};
+use taxdisk_protocol::time::Timestamp;
+use taxdisk_protocol::types::{self as t, Signed, TaxpayerId};
+
+/// `/health` answers from the key and the clock alone: never waits for the bureau.
+pub(super) async fn health(State(s): State<ApiState>) -> Response {
+    Json(Health {
+        status: "ok".to_owned(),
+        public_key: s.public_key,
+        time: s.clock.now(),
+    })
+    .into_response()
+}
+
+pub(super) async fn taxpayers(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::RegisterTaxpayer>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("registering a taxpayer")?;
+        x.register_taxpayer(r)
+    })
+    .await
+}
+
+pub(super) async fn provision(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::ProvisionRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.tax_office("provisioning a disk")?;
+        x.provision(r)
+    })
+    .await
+}
+
+/// Authenticated by the disk's proof of possession alone; answers the credential once.
+pub(super) async fn register_key(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::RegisterKey>,
+) -> Response {
+    run(s, who, move |x, _| {
+        let serial = r.serial.clone();
+        x.register_key(r)?;
+        x.first_credential(&serial)
+    })
+    .await
+}
+
+pub(super) async fn credential(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+) -> Response {
+    match serial(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.tax_office("issuing a new credential")?;
+                x.new_credential(&n)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn buy(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::BuyRolls>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "buying rolls")?;
+        x.buy_rolls(r)
+    })
+    .await
+}
+
+pub(super) async fn grants(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
+    match args {
+        Ok((n, a)) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "reading grants")?;
+                x.grants(&n, a)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn roll_return(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<Signed<t::RollReturnReceipt>>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "returning a roll")?;
+        x.return_roll(r)
+    })
+    .await
+}
+
+pub(super) async fn upload(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::Upload>,
+) -> Response {
+    if r.events.len() > api::MAX_UPLOAD_EVENTS {
+        return BureauError::Refused {
+            status: 413,
+            code: "too_many_events",
+            message: format!(
+                "an upload carries at most {} events, this one {}: send them in batches",
+                api::MAX_UPLOAD_EVENTS,
+                r.events.len()
+            ),
+            rule: "B3, HTTP API",
+        }
+        .into_response();
+    }
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "uploading")?;
+        x.upload(r)
+    })
+    .await
+}
+
+pub(super) async fn summary(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<Signed<t::PeriodSummary>>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "reporting a summary")?;
+        x.summary(r)
+    })
+    .await
+}
+
+pub(super) async fn declare(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::Declare>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("recording a declaration")?;
+        x.declare(r)
+    })
+    .await
+}
+
+pub(super) async fn clear_card(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::ClearRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "clearing the card")?;
+        x.clear_card(r)
+    })
+    .await
+}
+
+pub(super) async fn red_submit(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::RedFormDraft>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "submitting a red info form")?;
+        x.submit_red_form(r)
+    })
+    .await
+}
+
+pub(super) async fn red_list(
+    State(s): State<ApiState>,
+    who: Bearer,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let tp = match query_value(&q, "taxpayer_id").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match TaxpayerId::new(v) {
+            Ok(t) => Some(t),
+            Err(e) => return BureauError::bad("bad_query", "F3", e.to_string()).into_response(),
+        },
+    };
+    let state = match query_value(&q, "state").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match red::parse_state(v) {
+            Some(s) => Some(s),
+            None => {
+                return BureauError::bad(
+                    "bad_query",
+                    "B6",
+                    format!("state={v}: use UnderReview, Approved, Rejected or Used"),
+                )
+                .into_response();
+            }
+        },
+    };
+    run(s, who, move |x, c| {
+        c.known("listing red info forms")?;
+        // A taxpayer sees its own forms only, whatever it asks for.
+        let tp = match (c.own_taxpayer(), tp) {
+            (Some(own), Some(asked)) if *own != asked => {
+                return Err(BureauError::Refused {
+                    status: 403,
+                    code: "forbidden",
+                    message: format!("the credential is taxpayer {own}'s, not {asked}'s"),
+                    rule: "B1, HTTP API",
+                });
+            }
+            (Some(own), _) => Some(own.clone()),
+            (None, asked) => asked,
+        };
+        x.red_forms(tp.as_ref(), state)
+    })
+    .await
+}
+
+pub(super) async fn red_get(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+) -> Response {
+    match form_number(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.known("reading a red info form")?;
+                let form = x.red_form(&n)?;
+                match c.own_taxpayer() {
+                    // Another taxpayer's form is as good as absent.
+                    Some(own) if form.draft.seller != *own && form.draft.buyer != *own => {
+                        Err(BureauError::not_found(
+                            "unknown_form",
+                            "B6",
+                            format!("no red info form {n} of taxpayer {own}"),
+                        ))
+                    }
+                    _ => Ok(form),
+                }
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn red_review(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+    ApiJson(r): ApiJson<api::Review>,
+) -> Response {
+    match form_number(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.tax_office("reviewing a red info form")?;
+                x.review_red_form(&n, r)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn oil_grant(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::OilGrantRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.for_disk(&r.serial, "downloading oil stock")?;
+        x.oil_grant(r)
+    })
+    .await
+}
+
+pub(super) async fn oil_return(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<Signed<t::OilReturnReceipt>>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.for_disk(&r.body.serial, "returning oil stock")?;
+        x.oil_return(r)
+    })
+    .await
+}
+
+pub(super) async fn update(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::UpdateRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.tax_office("changing a disk's parameters")?;
+        x.update(r)
+    })
+    .await
+}
+
+pub(super) async fn updates(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
+    match args {
+        Ok((n, a)) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "downloading updates")?;
+                x.updates(&n, a)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn clock(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::ClockRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.tax_office("setting a disk's clock")?;
+        x.clock_token(r)
+    })
+    .await
+}
+
+pub(super) async fn unblock(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::UnblockRequest>,
+) -> Response {
+    run(s, who, move |x, c| {
+        c.tax_office("unblocking a PIN")?;
+        x.unblock_token(r)
+    })
+    .await
+}
+
+/// The invoice check (查验) is open to anyone, as the real platform is.
+pub(super) async fn check(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::CheckRequest>,
+) -> Response {
+    run(s, who, move |x, _| x.check(r)).await
+}
+
+pub(super) async fn disk(
+    State(s): State<ApiState>,
+    who: Bearer,
+    Path(n): Path<String>,
+) -> Response {
+    match serial(&n) {
+        Ok(n) => {
+            run(s, who, move |x, c| {
+                c.for_disk(&n, "reading a disk's record")?;
+                x.disk(&n)
+            })
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn settings(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<api::BureauSettings>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("changing the bureau's settings")?;
+        x.set_settings(r)
+    })
+    .await
+}
+
+pub(super) async fn admin_time(
+    State(s): State<ApiState>,
+    who: Bearer,
+    ApiJson(r): ApiJson<Timestamp>,
+) -> Response {
+    run0(s, who, move |x, c| {
+        c.tax_office("setting the bureau's clock")?;
+        x.set_time(r)
+    })
+    .await
+}
