@@ -114,7 +114,7 @@ fn every_endpoint(form: &str) -> Vec<Call> {
         OilReturnReceipt {
             serial: serial(SERIAL),
             seq: 1,
-            stock: stock.clone(),
+            stock,
             time: t,
         },
         &key,
