@@ -878,10 +878,7 @@ impl Store {
         let c = i64::try_from(counter).map_err(corrupt)?;
         let tx = self.conn.transaction()?;
         let n = tx
-            .prepare_cached(
-                "UPDATE invoices SET state = 'uploaded', uploaded_at = ?1
-                 WHERE state = 'issued' AND counter <= ?2",
-            )?
+            .prepare_cached(MARK_UPLOADED_SQL)?
             .execute(params![now_secs(), c])?;
         tx.commit()?;
         Ok(n)
@@ -1021,3 +1018,10 @@ impl Store {
         Ok(())
     }
 }
+
+/// The statement that marks issued invoices uploaded through a counter (`?1` the time, `?2`
+/// the counter). The repeated `state IN ('pending', 'issued')` is the partial index's own
+/// condition: SQLite uses a partial index only when the query names it, and without it every
+/// upload scanned the whole table (106-123 ms on 1,000,000 invoices, issue 15).
+pub const MARK_UPLOADED_SQL: &str = "UPDATE invoices SET state = 'uploaded', uploaded_at = ?1
+     WHERE state IN ('pending', 'issued') AND state = 'issued' AND counter <= ?2";
