@@ -145,6 +145,10 @@ impl BenchReport {
         };
         println!("store durability:             {mode}");
         println!(
+            "signer:                       {}",
+            taxdisk_protocol::sign::IMPLEMENTATION
+        );
+        println!(
             "raw SM2 signing (one core):   {:>10.0} signatures/s  [{} signatures between the calls]",
             self.raw_sign_rate, s.raw.0
         );

@@ -297,6 +297,12 @@ fn bench_issues_through_the_workflow_and_reports_rates_ratio_and_scaling() {
             .parse()
             .unwrap()
     };
+    // The signer is named: the base-point table is on in std builds (issue 15).
+    assert!(
+        line("signer:").contains("base-point table"),
+        "{}",
+        line("signer:")
+    );
     let raw = line("raw SM2 signing (one core):");
     assert!(
         number_after(&raw, "raw SM2 signing (one core):") > 0.0,

@@ -13,6 +13,15 @@ pub use sm2::dsa::SigningKey as Sm2SigningKey;
 /// GB/T 35276 and of OpenSSL's `distid`.
 pub const SIGNER_ID: &str = "1234567812345678";
 
+/// The SM2 implementation that signs, as benches name it: RustCrypto `sm2` with its
+/// precomputed base-point table where `std` provides the lazily built table (the host, the
+/// simulator, the bureau), without it in `no_std` firmware builds.
+#[cfg(feature = "std")]
+pub const IMPLEMENTATION: &str = "RustCrypto sm2 0.14, base-point table";
+/// The SM2 implementation that signs, as benches name it (see the `std` build).
+#[cfg(not(feature = "std"))]
+pub const IMPLEMENTATION: &str = "RustCrypto sm2 0.14, no table (no_std)";
+
 /// Why signing or verification failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignError {
