@@ -96,7 +96,7 @@ fn a_served_disk_takes_one_command_after_another_and_keeps_others_out() {
         ],
     );
     assert!(
-        err.contains("unauthenticated") && err.contains("registering a taxpayer"),
+        err.contains("tax office's step") && err.contains("--bureau-admin-token-file"),
         "{err}"
     );
     // With it, provisioning works; every command after it uses the disk's own credential.

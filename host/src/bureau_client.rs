@@ -73,6 +73,19 @@ pub enum BureauError {
         /// The start of the body.
         snippet: String,
     },
+    /// The bureau refused a tax office's step (registration, provisioning, declaration,
+    /// unblock, clock, parameter changes, review) from a client holding no administrator token.
+    #[error(
+        "the tax bureau refused {path}: it is the tax office's step and this software holds no \
+         administrator token for that bureau (taxdisk: --bureau-admin-token-file FILE) [{}, {}]",
+        .error.code, .error.rule
+    )]
+    NeedsTaxOffice {
+        /// The API path.
+        path: String,
+        /// The bureau's error report.
+        error: ApiError,
+    },
     /// A success status whose body does not decode as the expected answer.
     #[error("the tax bureau's answer to {path} could not be read: {reason}")]
     BadAnswer {
@@ -87,7 +100,9 @@ impl BureauError {
     /// The bureau's error code (`not_declared`, `bad_signature`, ...), when it refused.
     pub fn api_code(&self) -> Option<&str> {
         match self {
-            BureauError::Api { error, .. } => Some(&error.code),
+            BureauError::Api { error, .. } | BureauError::NeedsTaxOffice { error, .. } => {
+                Some(&error.code)
+            }
             _ => None,
         }
     }
@@ -323,7 +338,21 @@ impl BureauClient {
     fn get<R: serde::de::DeserializeOwned>(&self, who: As, path: &str) -> Result<R, BureauError> {
         tracing::debug!(path, "bureau GET");
         let r = self.authorize(self.agent.get(&self.url(path)), who).call();
-        self.answer(path, r)
+        self.answer(path, r).map_err(|e| self.explain(who, e))
+    }
+
+    /// A tax office's step refused for want of the token says what to give.
+    fn explain(&self, who: As, e: BureauError) -> BureauError {
+        match e {
+            BureauError::Api {
+                status: 401 | 403,
+                path,
+                error,
+            } if who == As::TaxOffice && self.admin.is_none() => {
+                BureauError::NeedsTaxOffice { path, error }
+            }
+            e => e,
+        }
     }
 
     fn post<B: serde::Serialize, R: serde::de::DeserializeOwned>(
@@ -342,7 +371,7 @@ impl BureauClient {
             .authorize(self.agent.post(&self.url(path)), who)
             .header("content-type", "application/json")
             .send(&bytes[..]);
-        self.answer(path, r)
+        self.answer(path, r).map_err(|e| self.explain(who, e))
     }
 
     fn post0<B: serde::Serialize>(&self, who: As, path: &str, body: &B) -> Result<(), BureauError> {

@@ -251,7 +251,9 @@ impl WorkflowError {
             _ => return None,
         };
         match b {
-            BureauError::Api { error, .. } => Some(error),
+            BureauError::Api { error, .. } | BureauError::NeedsTaxOffice { error, .. } => {
+                Some(error)
+            }
             _ => None,
         }
     }
