@@ -6,6 +6,7 @@
 
 use super::error::BureauError;
 use super::{Bureau, db};
+use crate::serve::hex_encode;
 use rusqlite::{OptionalExtension, params};
 use sm3::{Digest, Sm3};
 use taxdisk_protocol::bureau_api::KeyRegistered;
@@ -34,10 +35,7 @@ pub fn digest(token: &str) -> [u8; 32] {
 
 /// A new random token: 32 bytes from the OS-seeded generator, in hex.
 pub fn new_token() -> String {
-    super::random_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex_encode(&super::random_bytes())
 }
 
 /// The refusal of a request without a token where one is needed.

@@ -3,6 +3,7 @@
 
 use super::db::{self, DiskRow};
 use super::{Bureau, BureauError, period, unknown_taxpayer};
+use crate::serve::hex_encode;
 use rusqlite::{OptionalExtension, params};
 use taxdisk_protocol::bureau_api::{
     ClockRequest, ProvisionRequest, RegisterKey, UnblockRequest, UpdateRequest,
@@ -197,10 +198,7 @@ impl Bureau {
         let tx = self.conn.transaction()?;
         super::disk_in(&tx, &r.serial)?;
         let seq = db::next_seq(&tx, &r.serial, names::UNBLOCK)?;
-        let pin_digest: String = super::access::digest(r.new_pin.as_str())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let pin_digest = hex_encode(&super::access::digest(r.new_pin.as_str()));
         let signed = super::sign_token(
             &self.key,
             UnblockToken {
