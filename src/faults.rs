@@ -38,8 +38,9 @@
 //! 5. store and disk agree after repair: no pending row, every journal invoice is a store row
 //!    with the same disk record and vice versa, voided on the disk exactly when voided in the
 //!    store, and every row uploaded;
-//! 6. blank voids at most once: the journal holds no more blank-void events than blank voids
-//!    the software asked for (answered or with a lost answer);
+//! 6. blank voids exactly once: a blank void whose answer was lost is sent again with its
+//!    request id until answered (D7), and the journal's blank-void events are exactly the
+//!    ones answered, each once;
 //! 7. the bureau received exactly the disk's events: its gapless counter equals the disk's,
 //!    and re-sending the whole journal is accepted event by event (the bureau compares each
 //!    counter with what it stored and refuses any difference as a `conflict`);
@@ -54,7 +55,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -63,7 +64,7 @@ use taxdisk_device_sim::bureau::http::lock;
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::bureau_client::BureauClient;
-use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError};
+use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, new_request_id};
 use taxdisk_host::invoice::LineInput;
 use taxdisk_host::invoice::model::{Draft, KindFields, Party};
 use taxdisk_host::store::{
@@ -402,8 +403,8 @@ struct Campaign {
     reversed: HashSet<InvoiceId>,
     /// Issues whose outcome was unknown, decided by the next repair.
     unknown: Vec<InvoiceId>,
-    /// Blank voids that may have been carried out (answered, or answer lost).
-    blank_void_requests: u64,
+    /// The journal counters of the blank voids answered to the software.
+    blank_voids_answered: BTreeSet<u64>,
     max_counter_seen: u64,
     counter_went_back: Vec<String>,
     unexplained: Vec<String>,
@@ -585,7 +586,7 @@ impl Campaign {
             answered_ids: HashSet::new(),
             reversed: HashSet::new(),
             unknown: Vec::new(),
-            blank_void_requests: 0,
+            blank_voids_answered: BTreeSet::new(),
             max_counter_seen: 0,
             counter_went_back: Vec::new(),
             unexplained: Vec::new(),
@@ -881,6 +882,43 @@ impl Campaign {
             .collect()
     }
 
+    /// A blank void as the software does it (D7): one request id, sent again with the same id
+    /// after each failure whose outcome is unknown (a lost answer, a login lost in a power
+    /// cut), so that it is done exactly once. A refusal of the first send ends it undone.
+    fn blank_void(&mut self, kind: InvoiceKind, count: u32) -> Result<(), FaultsError> {
+        let id = new_request_id();
+        let mut last = String::new();
+        for _ in 0..MAX_TRIES {
+            match self.wf.void_blank_with_id(id, kind, count) {
+                Ok(b) => {
+                    self.report.blank_voids += 1;
+                    self.blank_voids_answered.insert(b.counter);
+                    return Ok(());
+                }
+                Err(e) => {
+                    let maybe_done = match &e {
+                        WorkflowError::Disk(d) => {
+                            d.outcome_unknown()
+                                || matches!(d, DiskError::Refused { retried: true, .. })
+                        }
+                        _ => false,
+                    };
+                    self.note_error("blank void", &e);
+                    last = e.to_string();
+                    self.recover()?;
+                    if !maybe_done {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(FaultsError::Stuck {
+            step: "blank void".into(),
+            tries: MAX_TRIES,
+            last,
+        })
+    }
+
     /// Runs `f` until it succeeds, recovering after each failure.
     fn step<T>(
         &mut self,
@@ -979,26 +1017,7 @@ impl Campaign {
                     let kind = [InvoiceKind::Normal, InvoiceKind::Special, InvoiceKind::Roll]
                         [self.rng.random_range(0..3)];
                     let count = self.rng.random_range(1..=2u32);
-                    match self.wf.void_blank(kind, count) {
-                        Ok(_) => {
-                            self.blank_void_requests += 1;
-                            self.report.blank_voids += 1;
-                        }
-                        Err(e) => {
-                            let maybe_done = match &e {
-                                WorkflowError::Disk(d) => {
-                                    d.outcome_unknown()
-                                        || matches!(d, DiskError::Refused { retried: true, .. })
-                                }
-                                _ => false,
-                            };
-                            if maybe_done {
-                                self.blank_void_requests += 1;
-                            }
-                            self.note_error("blank void", &e);
-                            self.recover()?;
-                        }
-                    }
+                    self.blank_void(kind, count)?;
                     "blank void"
                 }
                 86..94 => {
@@ -1350,25 +1369,28 @@ impl Campaign {
             ),
         ));
 
-        // 6. Blank voids at most once per request.
-        let blank_events = journal
+        // 6. Blank voids exactly once: each asked one answered once, with the event the
+        // journal holds, and no blank-void event nobody was answered for.
+        let blank_events: BTreeSet<u64> = journal
             .iter()
             .filter(|(_, e, _)| matches!(e, Some(JournalEvent::BlankVoid(_))))
-            .count() as u64;
-        let blank_bad = if blank_events > self.blank_void_requests {
-            vec![format!(
-                "{blank_events} blank-void events on the disk for {} blank voids asked",
-                self.blank_void_requests
-            )]
-        } else {
-            Vec::new()
-        };
+            .map(|(c, _, _)| *c)
+            .collect();
+        let mut blank_bad = Vec::new();
+        for c in blank_events.difference(&self.blank_voids_answered) {
+            blank_bad.push(format!(
+                "blank-void event {c} on the disk was never answered"
+            ));
+        }
+        for c in self.blank_voids_answered.difference(&blank_events) {
+            blank_bad.push(format!("blank void answered as event {c}, not on the disk"));
+        }
         inv.push(result(
-            "blank voids at most once",
+            "blank voids exactly once",
             &blank_bad,
             format!(
-                "{blank_events} blank-void events for {} blank voids asked",
-                self.blank_void_requests
+                "{} blank-void events, each answered once",
+                blank_events.len()
             ),
         ));
 

@@ -11,7 +11,7 @@ use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_protocol::bureau_api::*;
 use taxdisk_protocol::checkcode;
 use taxdisk_protocol::command::{
-    EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, VoidBlank,
+    EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, VoidBlank, VoidRequest,
 };
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Request, Response};
@@ -123,15 +123,19 @@ fn b01_to_b05_disk_lives_a_month_through_real_tokens() {
     let special = issue(&mut disk, &mut n, InvoiceKind::Special, 250_000);
     ok(
         &mut disk,
-        Request::Void(InvoiceRef {
-            kind: InvoiceKind::Normal,
-            code: issued[1].body.code.clone(),
-            number: issued[1].body.number,
+        Request::Void(VoidRequest {
+            request_id: [0x40; 16],
+            invoice: InvoiceRef {
+                kind: InvoiceKind::Normal,
+                code: issued[1].body.code.clone(),
+                number: issued[1].body.number,
+            },
         }),
     );
     ok(
         &mut disk,
         Request::VoidBlank(VoidBlank {
+            request_id: [0x41; 16],
             kind: InvoiceKind::Normal,
             count: 2,
         }),

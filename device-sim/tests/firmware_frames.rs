@@ -309,6 +309,7 @@ fn d07_resent_frame_gets_the_last_answer_and_runs_once() {
     let before = left(&mut d);
     let mut f = [0u8; MAX_ENCODED];
     let req = Request::VoidBlank(VoidBlank {
+        request_id: [0x41; 16],
         kind: InvoiceKind::Normal,
         count: 1,
     });

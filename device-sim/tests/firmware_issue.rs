@@ -380,7 +380,8 @@ fn d06_red_original_missing_or_voided() {
         code: blue.body.code.clone(),
         number: blue.body.number,
     };
-    d.ok(S, Request::Void(r));
+    let void = d.void_req(r);
+    d.ok(S, void);
     let q = d.red_of(&blue.body, 10);
     assert_eq!(d.err(S, Request::Issue(q)), WireError::OriginalVoided);
 }

@@ -19,7 +19,8 @@ fn iref(s: &Signed<IssuedInvoice>) -> InvoiceRef {
 }
 
 fn void(d: &mut Disk, s: &Signed<IssuedInvoice>) -> Result<Signed<VoidEvent>, WireError> {
-    match d.disk.request(S, Request::Void(iref(s))) {
+    let req = d.void_req(iref(s));
+    match d.disk.request(S, req) {
         Ok(Response::Void(v)) => Ok(v),
         Ok(r) => panic!("{r:?}"),
         Err(e) => Err(e.error),
@@ -120,11 +121,13 @@ fn d07_blank_void_takes_the_next_numbers() {
     let mut d = Disk::stocked();
     let a = d.issue(InvoiceKind::Normal, 100_00);
     let bad = VoidBlank {
+        request_id: [0x41; 16],
         kind: InvoiceKind::Normal,
         count: 0,
     };
     assert_eq!(d.err(S, Request::VoidBlank(bad)), WireError::BadArgument);
     let too_many = VoidBlank {
+        request_id: [0x42; 16],
         kind: InvoiceKind::Normal,
         count: 50,
     };
@@ -135,6 +138,7 @@ fn d07_blank_void_takes_the_next_numbers() {
     let Response::VoidBlank(bv) = d.ok(
         S,
         Request::VoidBlank(VoidBlank {
+            request_id: [0x43; 16],
             kind: InvoiceKind::Normal,
             count: 3,
         }),
@@ -153,6 +157,75 @@ fn d07_blank_void_takes_the_next_numbers() {
 }
 
 #[test]
+fn d07_a_void_sent_again_after_a_power_cut_answers_its_event() {
+    let mut d = Disk::stocked();
+    let inv = d.issue(InvoiceKind::Normal, 100_00);
+    let req = d.void_req(iref(&inv));
+    let Response::Void(first) = d.ok(S, req.clone()) else {
+        panic!()
+    };
+    // The answer was lost and the disk lost its power (and its RAM) before the host resent.
+    d.disk.power_cycle();
+    d.ok(S, Request::Login(pin(FACTORY_PIN)));
+    let Response::Void(again) = d.ok(S, req.clone()) else {
+        panic!()
+    };
+    assert_eq!(
+        again, first,
+        "the stored event, not a refusal or a second void"
+    );
+    // The same id naming another invoice is a conflict, not a void.
+    let other = d.issue(InvoiceKind::Normal, 200_00);
+    let Request::Void(mut q) = req else { panic!() };
+    q.invoice = iref(&other);
+    assert_eq!(d.err(S, Request::Void(q)), WireError::RequestIdConflict);
+    // A new id for the first invoice: it is voided already (FAQ 5.7).
+    assert_eq!(void(&mut d, &inv), Err(WireError::AlreadyVoided));
+    let voids = d
+        .all_pending()
+        .into_iter()
+        .filter(|e| matches!(e, JournalEvent::Void(_)))
+        .count();
+    assert_eq!(voids, 1);
+}
+
+#[test]
+fn d07_a_blank_void_sent_again_after_a_power_cut_voids_nothing_more() {
+    let mut d = Disk::stocked();
+    let before = d.status(InvoiceKind::Normal).blank_left;
+    let req = d.void_blank_req(InvoiceKind::Normal, 2);
+    let Response::VoidBlank(first) = d.ok(S, req.clone()) else {
+        panic!()
+    };
+    d.disk.power_cycle();
+    d.ok(S, Request::Login(pin(FACTORY_PIN)));
+    let Response::VoidBlank(again) = d.ok(S, req.clone()) else {
+        panic!()
+    };
+    assert_eq!(
+        again, first,
+        "the numbers voided the first time, not the next two"
+    );
+    assert_eq!(d.status(InvoiceKind::Normal).blank_left, before - 2);
+    // The same id asking for another count is a conflict.
+    let Request::VoidBlank(mut q) = req else {
+        panic!()
+    };
+    q.count = 3;
+    assert_eq!(
+        d.err(S, Request::VoidBlank(q)),
+        WireError::RequestIdConflict
+    );
+    // A new request is a new blank void: the next numbers.
+    let next = d.void_blank_req(InvoiceKind::Normal, 1);
+    let Response::VoidBlank(b) = d.ok(S, next) else {
+        panic!()
+    };
+    assert_eq!(b.body.first.get(), first.body.first.get() + 2);
+    assert_eq!(d.status(InvoiceKind::Normal).blank_left, before - 3);
+}
+
+#[test]
 fn d07_voids_are_uploaded_events() {
     let mut d = Disk::stocked();
     let inv = d.issue(InvoiceKind::Normal, 100_00);
@@ -160,6 +233,7 @@ fn d07_voids_are_uploaded_events() {
     d.ok(
         S,
         Request::VoidBlank(VoidBlank {
+            request_id: [0x44; 16],
             kind: InvoiceKind::Normal,
             count: 1,
         }),
@@ -183,6 +257,7 @@ fn d08_copy_tax_summarizes_a_finished_period() {
     d.ok(
         S,
         Request::VoidBlank(VoidBlank {
+            request_id: [0x45; 16],
             kind: InvoiceKind::Normal,
             count: 2,
         }),

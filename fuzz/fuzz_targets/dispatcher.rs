@@ -39,7 +39,7 @@ use taxdisk_device_sim::firmware::persist::MAX_ROLLS;
 use taxdisk_device_sim::firmware::{Firmware, FirmwareConfig};
 use taxdisk_device_sim::flash::SpiNor;
 use taxdisk_device_sim::flash::chip::EmulatedChip;
-use taxdisk_protocol::command::{InvoiceRef, IssueRequest, VoidBlank};
+use taxdisk_protocol::command::{InvoiceRef, IssueRequest, VoidBlank, VoidRequest};
 use taxdisk_protocol::frame::MAX_ENCODED;
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
@@ -254,6 +254,18 @@ enum InFlight {
 struct World {
     fw: Option<Fw>,
     m: Model,
+    /// Voids sent so far: each gets its own request id (0xEE... then the count).
+    voids_sent: u64,
+}
+
+impl World {
+    /// A request id for the next void, never one an issue uses (those start with their byte).
+    fn void_id(&mut self) -> [u8; 16] {
+        self.voids_sent += 1;
+        let mut id = [0xEE; 16];
+        id[8..].copy_from_slice(&self.voids_sent.to_be_bytes());
+        id
+    }
 }
 
 /// A code of `kind` unique per batch (below 1000): batches never share a code, so loaded rolls
@@ -620,7 +632,12 @@ impl World {
                         }
                     }
                 };
-                let Some(got) = self.send(session, Request::Void(r)) else {
+                let request_id = self.void_id();
+                let void = Request::Void(VoidRequest {
+                    request_id,
+                    invoice: r,
+                });
+                let Some(got) = self.send(session, void) else {
                     return self.reconcile(target.map_or(InFlight::None, InFlight::Void));
                 };
                 self.expect("void", &got, want);
@@ -652,8 +669,13 @@ impl World {
                         }
                     }
                 };
-                let Some(got) = self.send(session, Request::VoidBlank(VoidBlank { kind, count }))
-                else {
+                let request_id = self.void_id();
+                let blank = Request::VoidBlank(VoidBlank {
+                    request_id,
+                    kind,
+                    count,
+                });
+                let Some(got) = self.send(session, blank) else {
                     return self.reconcile(InFlight::Blank(kind, count));
                 };
                 self.expect("blank void", &got, want);
@@ -835,6 +857,7 @@ fuzz_target!(|data: &[u8]| {
     let fw = boot(nor, ChaCha20Rng::seed_from_u64(42));
     let mut w = World {
         fw: Some(fw),
+        voids_sent: 0,
         m: Model {
             now: start(),
             session: None,

@@ -21,7 +21,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::command::{
     ChangePin, EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, ListRolls, ROLLS_PER_PAGE,
-    ReturnRoll, VoidBlank,
+    ReturnRoll, VoidBlank, VoidRequest,
 };
 use taxdisk_protocol::frame::{FrameType, MAX_ENCODED, decode_response, encode_request};
 use taxdisk_protocol::types::*;
@@ -351,10 +351,6 @@ commands! {
     /// Returns the unused rest of a roll; answers the device-signed receipt (D4).
     fn return_roll(kind: InvoiceKind, code: &InvoiceCode, first: InvoiceNumber) -> Signed<RollReturnReceipt>
         => ReturnRoll(ReturnRoll { kind, code: code.clone(), first });
-    /// Voids the next `count` blank numbers of the oldest roll of `kind` (D7).
-    fn void_blank(kind: InvoiceKind, count: u32) -> Signed<BlankVoidEvent> => VoidBlank(VoidBlank { kind, count });
-    /// Voids an issued invoice of the current, unreported period (D7).
-    fn void(invoice: &InvoiceRef) -> Signed<VoidEvent> => Void(invoice.clone());
     /// Reads an issued invoice with its void and upload status.
     fn read_invoice(invoice: &InvoiceRef) -> InvoiceView => ReadInvoice(invoice.clone());
     /// The newest issued invoice, of one kind or of any (H11 repair).
@@ -463,6 +459,58 @@ impl<T: Transport> DiskClient<T> {
         match self.request(&Request::Issue(draft.with_request_id(request_id)))? {
             Response::Issue(v) => Ok(v),
             other => Err(unexpected(CommandId::Issue, &other)),
+        }
+    }
+
+    /// Voids the next `count` blank numbers of the oldest roll of `kind` with a fresh random
+    /// request id (D7). Retries reuse the id, so a lost answer never voids more numbers.
+    pub fn void_blank(
+        &mut self,
+        kind: InvoiceKind,
+        count: u32,
+    ) -> Result<Signed<BlankVoidEvent>, DiskError> {
+        self.void_blank_with_id(new_request_id(), kind, count)
+    }
+
+    /// Voids blank numbers with a request id chosen by the caller: the same id always gets the
+    /// same event back, also after a power cut of the disk or a restart of the host (D7).
+    pub fn void_blank_with_id(
+        &mut self,
+        request_id: RequestId,
+        kind: InvoiceKind,
+        count: u32,
+    ) -> Result<Signed<BlankVoidEvent>, DiskError> {
+        let req = Request::VoidBlank(VoidBlank {
+            request_id,
+            kind,
+            count,
+        });
+        match self.request(&req)? {
+            Response::VoidBlank(v) => Ok(v),
+            other => Err(unexpected(CommandId::VoidBlank, &other)),
+        }
+    }
+
+    /// Voids an issued invoice of the current, unreported period with a fresh random request
+    /// id (D7). Retries reuse the id.
+    pub fn void(&mut self, invoice: &InvoiceRef) -> Result<Signed<VoidEvent>, DiskError> {
+        self.void_with_id(new_request_id(), invoice)
+    }
+
+    /// Voids an invoice with a request id chosen by the caller: the same id always gets the
+    /// same event back, also after a power cut of the disk (D7).
+    pub fn void_with_id(
+        &mut self,
+        request_id: RequestId,
+        invoice: &InvoiceRef,
+    ) -> Result<Signed<VoidEvent>, DiskError> {
+        let req = Request::Void(VoidRequest {
+            request_id,
+            invoice: invoice.clone(),
+        });
+        match self.request(&req)? {
+            Response::Void(v) => Ok(v),
+            other => Err(unexpected(CommandId::Void, &other)),
         }
     }
 

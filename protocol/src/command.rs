@@ -49,8 +49,14 @@ pub struct ReturnRoll {
 
 /// Body of [`Request::VoidBlank`]: void the next `count` blank numbers of the oldest roll of a
 /// kind (D7).
+///
+/// The request id makes the void happen once however often it is sent: the disk keeps it with
+/// the event in its journal, so a resend after a lost answer, a power cut or a host restart
+/// gets the stored event back instead of voiding the next numbers too (D7, D13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoidBlank {
+    /// Idempotency key chosen by the host (random); the same key always gets the same event.
+    pub request_id: RequestId,
     /// Kind of stock.
     pub kind: InvoiceKind,
     /// How many numbers, 1..=the numbers left in that roll.
@@ -78,6 +84,18 @@ pub struct IssueRequest {
     pub red: Option<RedRef>,
     /// For oil invoices, the oil moved.
     pub oil: Option<OilUse>,
+}
+
+/// Body of [`Request::Void`]: void one issued invoice (D7), once.
+///
+/// As for [`VoidBlank`], the request id is kept with the void event in the journal: a resend
+/// after a lost answer or a power cut answers the stored event, not `AlreadyVoided`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidRequest {
+    /// Idempotency key chosen by the host (random); the same key always gets the same event.
+    pub request_id: RequestId,
+    /// The invoice to void.
+    pub invoice: InvoiceRef,
 }
 
 /// Names one issued invoice.
@@ -232,13 +250,15 @@ command_table! {
     /// from the first day of a month until the bureau's receipt of the last month's summary
     /// is read into the disk ([`Request::ApplyReportReceipt`], D4, FAQ 4.21(4)).
     13 => ReturnRoll(ReturnRoll) -> Signed<RollReturnReceipt>;
-    /// Voids the next blank numbers of the oldest roll of a kind (D7).
+    /// Voids the next blank numbers of the oldest roll of a kind (D7); a resend with the same
+    /// request id answers the stored event.
     14 => VoidBlank(VoidBlank) -> Signed<BlankVoidEvent>;
     /// Issues an invoice: checks every D5 refusal, takes the next number, stamps time and
     /// counter, signs with SM2 and makes the record durable before answering (D5, D6, D9, D11).
     15 => Issue(IssueRequest) -> Signed<IssuedInvoice>;
-    /// Voids an issued invoice of the current, unreported period (D7).
-    16 => Void(InvoiceRef) -> Signed<VoidEvent>;
+    /// Voids an issued invoice of the current, unreported period (D7); a resend with the same
+    /// request id answers the stored event.
+    16 => Void(VoidRequest) -> Signed<VoidEvent>;
     /// Reads an issued invoice with its void and upload status.
     17 => ReadInvoice(InvoiceRef) -> InvoiceView;
     /// The newest issued invoice, of one kind or of any (for host repair, H11).

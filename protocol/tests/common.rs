@@ -204,6 +204,7 @@ pub fn sample_request(id: CommandId) -> Request {
             first: number(1),
         }),
         CommandId::VoidBlank => Request::VoidBlank(VoidBlank {
+            request_id: [0xB1; 16],
             kind: InvoiceKind::Roll,
             count: 3,
         }),
@@ -221,10 +222,13 @@ pub fn sample_request(id: CommandId) -> Request {
             }),
             oil: None,
         }),
-        CommandId::Void => Request::Void(InvoiceRef {
-            kind: InvoiceKind::Normal,
-            code: code(),
-            number: number(1234),
+        CommandId::Void => Request::Void(VoidRequest {
+            request_id: [0xB2; 16],
+            invoice: InvoiceRef {
+                kind: InvoiceKind::Normal,
+                code: code(),
+                number: number(1234),
+            },
         }),
         CommandId::ReadInvoice => Request::ReadInvoice(InvoiceRef {
             kind: InvoiceKind::Special,

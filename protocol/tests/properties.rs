@@ -329,8 +329,13 @@ fn request() -> impl Strategy<Value = Request> {
         .prop_map(Request::LoadRolls),
         (kind(), code(), number())
             .prop_map(|(kind, code, first)| Request::ReturnRoll(ReturnRoll { kind, code, first })),
-        (kind(), any::<u32>())
-            .prop_map(|(kind, count)| Request::VoidBlank(VoidBlank { kind, count })),
+        (any::<[u8; 16]>(), kind(), any::<u32>()).prop_map(|(request_id, kind, count)| {
+            Request::VoidBlank(VoidBlank {
+                request_id,
+                kind,
+                count,
+            })
+        }),
         (
             (
                 any::<[u8; 16]>(),
@@ -355,11 +360,12 @@ fn request() -> impl Strategy<Value = Request> {
                     })
                 }
             ),
-        (kind(), code(), number()).prop_map(|(kind, code, number)| Request::Void(InvoiceRef {
-            kind,
-            code,
-            number
-        })),
+        (any::<[u8; 16]>(), kind(), code(), number()).prop_map(
+            |(request_id, kind, code, number)| Request::Void(VoidRequest {
+                request_id,
+                invoice: InvoiceRef { kind, code, number },
+            })
+        ),
         (kind(), code(), number()).prop_map(|(kind, code, number)| Request::ReadInvoice(
             InvoiceRef { kind, code, number }
         )),

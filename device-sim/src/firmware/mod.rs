@@ -20,8 +20,11 @@
 //! - D5 refusal order as listed in RULES.md; the D6 sign checks come right after the zero-total
 //!   check, the oil authorization with the oil stock check, and the red-original lookup (a
 //!   journal scan) last, before storage.
-//! - Idempotency: the RAM index covers the last [`IDEM_WINDOW`] invoices (rebuilt at boot); a
-//!   host retries within seconds, so older request ids are not looked up.
+//! - Idempotency: the RAM index covers the last [`IDEM_WINDOW`] journal events (invoices,
+//!   voids and blank voids, rebuilt at boot from the record tags); a host retries within
+//!   seconds, so older request ids are not looked up. A void's request id is kept in its
+//!   journal record after the signed event (`firmware/void.rs`), so a resend after a power cut
+//!   answers the stored event.
 //! - D6: a red invoice of a non-special kind must find its original on the disk unless the
 //!   journal has already reclaimed old records; reds reversing one original may not exceed it;
 //!   used-car reds reverse in full.
@@ -53,6 +56,7 @@
 pub mod persist;
 mod report;
 pub mod store;
+mod void;
 
 use core::fmt;
 use embedded_storage::nor_flash::NorFlash;
@@ -77,7 +81,7 @@ use taxdisk_protocol::{
 pub const PIN_TRIES: u8 = 10;
 /// Firmware version reported by GetInfo.
 pub const FIRMWARE_VERSION: (u8, u8, u8) = (1, 0, 0);
-/// Invoices whose request ids the RAM idempotency index remembers (D5).
+/// Journal events whose request ids the RAM idempotency index remembers (D5, D7).
 pub const IDEM_WINDOW: usize = 1024;
 /// State transitions kept in the RAM log.
 pub const TRANSITION_LOG: usize = 16;
@@ -159,7 +163,8 @@ pub struct Firmware<F, R> {
     idem_next: usize,
     /// The last answer (RAM, lost at power cycle, DESIGN "The firmware core"): a resent frame
     /// (same session, sequence number and bytes, after a lost answer) gets it again instead of
-    /// running the command twice, so a void or blank void is never done twice by a resend.
+    /// running the command twice. Voids and issues are also kept by request id in the journal
+    /// (`idem_find`), which survives a power cut.
     last_answer: Option<LastAnswer>,
 }
 
@@ -302,12 +307,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             }
         }
         self.counter = self.counter.max(journal_last);
-        // Idempotency index: the newest invoices.
+        // Idempotency index: the newest events (invoices, voids, blank voids).
         let mut newest: Vec<(u32, u64), IDEM_WINDOW> = Vec::new();
         self.store.scan_back(&mut self.flash, |r| {
-            if r.ty == RecordType::Invoice {
-                let _ = newest.push((r.tag, r.counter));
-            }
+            let _ = newest.push((r.tag, r.counter));
             !newest.is_full()
         })?;
         for (fp, c) in newest.iter().rev() {
@@ -690,7 +693,8 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     /// Signs a journal event once and commits it with one page program (D13); the answer is
-    /// made only after the program completed.
+    /// made only after the program completed. `extra` follows the signed event in the record
+    /// (a void's request id), outside what is signed and uploaded.
     fn commit<T: SignedMessage + Clone>(
         &mut self,
         now: Timestamp,
@@ -698,6 +702,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         counter: u64,
         tag: u32,
         body: T,
+        extra: &[u8],
     ) -> Res<Signed<T>> {
         let key = self.key()?;
         let mut msg = [0u8; MAX_MESSAGE];
@@ -707,13 +712,15 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         let signature = sign::sign_bytes(key, m);
         // postcard(Signed<T>) = postcard(body) || r || s: reuse the signed bytes.
         let body_bytes = &m[T::DOMAIN.len()..];
-        let len = body_bytes.len() + 64;
+        let signed_len = body_bytes.len() + 64;
+        let len = signed_len + extra.len();
         if len > MAX_RECORD_PAYLOAD {
             return refuse(WireError::BadArgument);
         }
         let mut payload = [0u8; MAX_RECORD_PAYLOAD];
         payload[..body_bytes.len()].copy_from_slice(body_bytes);
-        payload[body_bytes.len()..len].copy_from_slice(&signature.to_bytes());
+        payload[body_bytes.len()..signed_len].copy_from_slice(&signature.to_bytes());
+        payload[signed_len..len].copy_from_slice(extra);
         let mut page = [0u8; store::RECORD_SIZE];
         Record::build(ty, counter, tag, &payload[..len], &mut page)
             .ok_or(WireError::BadArgument)?;
@@ -1165,6 +1172,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             counter,
             fingerprint(&q.request_id),
             body,
+            &[],
         )?;
         let ev = JournalEvent::Invoice(signed);
         self.committed(now, counter, &ev)?;
@@ -1181,7 +1189,40 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         now: Timestamp,
         q: &IssueRequest,
     ) -> Res<Option<Signed<IssuedInvoice>>> {
-        let fp = fingerprint(&q.request_id);
+        let found = self.idem_find(now, fingerprint(&q.request_id), |rec| {
+            let Some(JournalEvent::Invoice(s)) = decode_event(rec) else {
+                return None;
+            };
+            if s.body.request_id != q.request_id {
+                return None;
+            }
+            let b = &s.body;
+            let same = b.kind == q.kind
+                && b.variant == q.variant
+                && b.buyer == q.buyer
+                && b.amount == q.amount
+                && b.tax == q.tax
+                && b.content_digest == q.content_digest
+                && b.red == q.red
+                && b.oil == q.oil;
+            Some(if same {
+                Ok(s)
+            } else {
+                refuse(WireError::RequestIdConflict)
+            })
+        })?;
+        found.transpose()
+    }
+
+    /// The first answer `pick` makes of a journal record whose request id fingerprint is `fp`,
+    /// newest index slots in no particular order (D5, D7 idempotency). `pick` answers `None`
+    /// for a record that is not the request's (another id with the same fingerprint).
+    fn idem_find<T>(
+        &mut self,
+        now: Timestamp,
+        fp: u32,
+        mut pick: impl FnMut(&Record) -> Option<T>,
+    ) -> Res<Option<T>> {
         // Every issue scans the whole window, nearly always for nothing: a group of slots is
         // compared without an early exit (vector compares), and only a group that holds the
         // fingerprint is looked into.
@@ -1204,26 +1245,9 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                     Ok(r) => r,
                     Err(e) => return Err(self.fault(now, e)),
                 };
-                let Some(JournalEvent::Invoice(s)) = rec.as_ref().and_then(decode_event) else {
-                    continue;
-                };
-                if s.body.request_id != q.request_id {
-                    continue;
+                if let Some(found) = rec.as_ref().and_then(&mut pick) {
+                    return Ok(Some(found));
                 }
-                let b = &s.body;
-                let same = b.kind == q.kind
-                    && b.variant == q.variant
-                    && b.buyer == q.buyer
-                    && b.amount == q.amount
-                    && b.tax == q.tax
-                    && b.content_digest == q.content_digest
-                    && b.red == q.red
-                    && b.oil == q.oil;
-                return if same {
-                    Ok(Some(s))
-                } else {
-                    refuse(WireError::RequestIdConflict)
-                };
             }
         }
         Ok(None)
@@ -1345,88 +1369,6 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     // ---- D7 ------------------------------------------------------------------------------
-
-    fn void(&mut self, now: Timestamp, r: &InvoiceRef) -> Res<Signed<VoidEvent>> {
-        // D7/D8 (FAQ 9.1): no void while locked.
-        if self.locked(now) {
-            return refuse(WireError::Locked);
-        }
-        if now < self.last_time {
-            return refuse(WireError::ClockError);
-        }
-        let found = match self.find_invoice(&r.code, r.number) {
-            Ok(f) => f,
-            Err(e) => return Err(self.fault(now, e)),
-        };
-        let Some(f) = found.filter(|f| f.invoice.body.kind == r.kind) else {
-            return refuse(WireError::InvoiceNotFound);
-        };
-        let b = &f.invoice.body;
-        // D7 (FAQ 5.1, 5.4, 5.8): current period, not reported.
-        if self.p.last_copied.is_some_and(|c| b.period() <= c) {
-            return refuse(WireError::AlreadyReported);
-        }
-        if b.period() != now.period() {
-            return refuse(WireError::NotCurrentPeriod);
-        }
-        // D7: paper kinds only; oil special invoices never (FAQ 8.6).
-        if !b.kind.is_paper() {
-            return refuse(WireError::VoidNotAllowed);
-        }
-        if b.kind == InvoiceKind::Special && b.oil.is_some() {
-            return refuse(WireError::OilSpecialNoVoid);
-        }
-        // D7 (FAQ 5.7): a void cannot be undone or repeated.
-        if f.voided {
-            return refuse(WireError::AlreadyVoided);
-        }
-        let counter = self.counter + 1;
-        let body = VoidEvent {
-            serial: self.cfg.serial.clone(),
-            counter,
-            time: now,
-            kind: b.kind,
-            code: b.code.clone(),
-            number: b.number,
-            invoice_counter: b.counter,
-        };
-        let signed = self.commit(now, RecordType::Void, counter, 0, body)?;
-        let ev = JournalEvent::Void(signed.clone());
-        self.committed(now, counter, &ev)?;
-        Ok(signed)
-    }
-
-    fn void_blank(&mut self, now: Timestamp, v: VoidBlank) -> Res<Signed<BlankVoidEvent>> {
-        if self.locked(now) {
-            return refuse(WireError::Locked);
-        }
-        if now < self.last_time {
-            return refuse(WireError::ClockError);
-        }
-        // D7 (FAQ 5.2, 5.3): the next N blank numbers of the oldest roll.
-        let Some(ri) = self.oldest_roll(v.kind) else {
-            return refuse(WireError::NoBlankNumber);
-        };
-        let roll = &self.p.rolls[ri];
-        if v.count == 0 || v.count > roll.left() {
-            return refuse(WireError::BadArgument);
-        }
-        let counter = self.counter + 1;
-        let body = BlankVoidEvent {
-            serial: self.cfg.serial.clone(),
-            counter,
-            time: now,
-            kind: v.kind,
-            code: roll.code.clone(),
-            first: InvoiceNumber::new(roll.first + roll.used)
-                .map_err(|_| WireError::BadArgument)?,
-            count: v.count,
-        };
-        let signed = self.commit(now, RecordType::BlankVoid, counter, 0, body)?;
-        let ev = JournalEvent::BlankVoid(signed.clone());
-        self.committed(now, counter, &ev)?;
-        Ok(signed)
-    }
 
     // ---- reading the journal (H11, D12) --------------------------------------------------
 

@@ -198,10 +198,33 @@ impl Disk {
         }
     }
 
-    pub fn req(&mut self, kind: InvoiceKind, amount: i64) -> IssueRequest {
+    /// A fresh request id (sequential, as a host may choose them).
+    pub fn request_id(&mut self) -> RequestId {
         self.request_no += 1;
         let mut request_id = [0u8; 16];
         request_id[..8].copy_from_slice(&self.request_no.to_be_bytes());
+        request_id
+    }
+
+    /// A void of `invoice` with a fresh request id.
+    pub fn void_req(&mut self, invoice: InvoiceRef) -> Request {
+        Request::Void(VoidRequest {
+            request_id: self.request_id(),
+            invoice,
+        })
+    }
+
+    /// A blank void with a fresh request id.
+    pub fn void_blank_req(&mut self, kind: InvoiceKind, count: u32) -> Request {
+        Request::VoidBlank(VoidBlank {
+            request_id: self.request_id(),
+            kind,
+            count,
+        })
+    }
+
+    pub fn req(&mut self, kind: InvoiceKind, amount: i64) -> IssueRequest {
+        let request_id = self.request_id();
         IssueRequest {
             request_id,
             kind,

@@ -16,6 +16,9 @@
 //! through the current period (voids are only possible there, D7), at most
 //! [`VOID_SCAN_WINDOW`] events, for voids the store missed.
 //!
+//! A bad link does not stop a repair: each journal read that gets no answer is asked again, up
+//! to [`REPAIR_READ_ROUNDS`] rounds of the client's resends, since reading changes nothing.
+//!
 //! What the disk signed is the truth (FAQ 4.22(1)): every stored invoice the scan meets is
 //! compared with the disk's signed record. Amount, tax and the buyer's taxpayer id (the
 //! columns `list` and the month queries show) are put back to the signed values; content whose
@@ -25,10 +28,16 @@
 use super::Workflow;
 use super::errors::WorkflowError;
 use super::issue::disk_record;
+use crate::disk::DiskError;
 use crate::store::{InvoiceId, InvoiceState, Role};
 use std::collections::HashMap;
 use taxdisk_protocol::bureau_api::{Rejection, Upload};
-use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, JournalEvent, RequestId};
+use taxdisk_protocol::types::{EventView, InvoiceCode, InvoiceNumber, JournalEvent, RequestId};
+
+/// Rounds of the disk client's attempts a repair gives one journal read before it stops: a
+/// read changes nothing on the disk, so on a bad link it is simply asked again (the client
+/// already resends each request `attempts` times per round).
+pub const REPAIR_READ_ROUNDS: u32 = 10;
 
 /// Events sent in one upload request.
 pub const UPLOAD_BATCH: usize = 500;
@@ -216,7 +225,7 @@ impl Workflow {
         // events, at most VOID_SCAN_WINDOW more.
         let mut extra: Option<u64> = None;
         while counter > floor {
-            let view = match self.disk.read_event(counter) {
+            let view = match self.read_event_patiently(counter) {
                 Ok(v) => v,
                 Err(e) if e.wire_error().is_some() => {
                     // Reclaimed (D13) or never written: nothing older to learn.
@@ -300,6 +309,23 @@ impl Workflow {
         Ok(report)
     }
 
+    /// Reads journal event `counter`, asking again while the link loses the answer (up to
+    /// [`REPAIR_READ_ROUNDS`] rounds): a read has no effect on the disk, so repair makes
+    /// progress on a link that drops many frames instead of giving up at the first read whose
+    /// resends all failed.
+    fn read_event_patiently(&mut self, counter: u64) -> Result<EventView, DiskError> {
+        let mut round = 1;
+        loop {
+            match self.disk.read_event(counter) {
+                Err(e) if e.outcome_unknown() && round < REPAIR_READ_ROUNDS => {
+                    tracing::debug!(counter, round, error = %e, "journal read lost; asking again");
+                    round += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// H11: sends every journal event after the bureau's gapless counter, acknowledged ones
     /// included, then whatever is still pending.
     fn resend_missing(&mut self) -> Result<UploadReport, WorkflowError> {
@@ -310,7 +336,7 @@ impl Workflow {
         let mut events = Vec::new();
         let mut c = through + 1;
         while c <= newest {
-            match self.disk.read_event(c) {
+            match self.read_event_patiently(c) {
                 Ok(v) => events.push(v.event),
                 Err(e) if e.wire_error().is_some() => {}
                 Err(e) => return Err(e.into()),

@@ -5,10 +5,11 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
+use crate::disk::new_request_id;
 use crate::store::{Action, InvoiceId, InvoiceState, Role, StoredInvoice};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::command::InvoiceRef;
-use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber};
+use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber, RequestId};
 
 /// A voided invoice.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,6 +143,18 @@ impl Workflow {
         kind: InvoiceKind,
         count: u32,
     ) -> Result<BlankVoided, WorkflowError> {
+        self.void_blank_with_id(new_request_id(), kind, count)
+    }
+
+    /// [`void_blank`](Self::void_blank) with a request id chosen by the caller. When the answer
+    /// was lost (a timeout, a power cut of the disk), sending again with the same id is safe:
+    /// the disk answers the numbers it voided the first time, or voids them now (D7).
+    pub fn void_blank_with_id(
+        &mut self,
+        request_id: RequestId,
+        kind: InvoiceKind,
+        count: u32,
+    ) -> Result<BlankVoided, WorkflowError> {
         let user = self.require_user("blank void")?;
         self.store.require(user.id, kind, Action::Void)?;
         if count == 0 {
@@ -151,7 +164,7 @@ impl Workflow {
                 "H9, FAQ 5.3",
             ));
         }
-        let ev = self.disk.void_blank(kind, count)?;
+        let ev = self.disk.void_blank_with_id(request_id, kind, count)?;
         let b = ev.body;
         let mut note = None;
         if self.bureau.is_some() {
