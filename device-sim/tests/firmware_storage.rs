@@ -153,6 +153,112 @@ fn d13_storage_fault_stops_the_disk_until_power_cycle() {
     d.issue(InvoiceKind::Normal, 100);
 }
 
+/// A used disk on an image file, then the file changed by `damage`, then booted again.
+fn damaged_image(damage: impl FnOnce(&mut Vec<u8>)) -> (Disk, Vec<Signed<IssuedInvoice>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disk.img");
+    let cfg = || {
+        let mut c = SimConfig::new(serial(), sign::public_key(&bureau()), start());
+        c.flash_bytes = 1 << 20;
+        c.image = Some(path.clone());
+        c
+    };
+    let mut d = Disk {
+        disk: SimDisk::new(cfg()).unwrap(),
+        seq: 0,
+        request_no: 0,
+        batch: 100,
+    };
+    let t = d.provision_token();
+    d.ok(S, Request::Provision(t));
+    d.ok(S, Request::Login(pin(FACTORY_PIN)));
+    d.load_roll(InvoiceKind::Normal, 1, 10);
+    let issued: Vec<_> = (0..3)
+        .map(|_| d.issue(InvoiceKind::Normal, 100_00))
+        .collect();
+    drop(d);
+    let mut bytes = std::fs::read(&path).unwrap();
+    damage(&mut bytes);
+    std::fs::write(&path, &bytes).unwrap();
+    let d = Disk {
+        disk: SimDisk::new(cfg()).unwrap(),
+        seq: 10,
+        request_no: 10,
+        batch: 200,
+    };
+    (d, issued)
+}
+
+/// The state log: the first 4 sectors of the flash (`firmware/store.rs`).
+const STATE_LOG: std::ops::Range<usize> = 0..4 * 4096;
+
+/// Issue 17: bit flips in the state log (journal intact) or a zeroed image used to boot as a
+/// blank factory disk, nothing said, and the next provisioning would have made a new disk over
+/// the old journal. It is a storage fault: every command but Ping is refused, naming the
+/// newest journal event still readable, and the journal is read back for repair.
+#[test]
+fn d13_a_damaged_state_log_is_a_storage_fault_not_a_new_disk() {
+    let (mut d, issued) = damaged_image(|b| {
+        for x in &mut b[STATE_LOG] {
+            *x ^= 0x10;
+        }
+    });
+    for req in [
+        Request::GetInfo(()),
+        Request::Login(pin(FACTORY_PIN)),
+        Request::Provision(d.provision_token()),
+    ] {
+        let e = d.disk.request(S, req.clone()).unwrap_err();
+        assert_eq!(e.error, WireError::StorageFault, "{req:?}");
+        assert_eq!(e.detail, 3, "the newest readable journal event: {req:?}");
+    }
+    assert!(matches!(
+        d.disk.request(S, Request::Ping(7)),
+        Ok(Response::Ping(7))
+    ));
+    for inv in &issued {
+        let Response::ReadEvent(v) = d.ok(S, Request::ReadEvent(inv.body.counter)) else {
+            panic!()
+        };
+        assert_eq!(v.event, JournalEvent::Invoice(inv.clone()));
+    }
+}
+
+#[test]
+fn d13_a_zeroed_image_is_a_storage_fault() {
+    let (mut d, _) = damaged_image(|b| b.fill(0));
+    let e = d.disk.request(S, Request::GetInfo(())).unwrap_err();
+    assert_eq!(e.error, WireError::StorageFault);
+    assert_eq!(e.detail, 0, "nothing of the journal is readable");
+    let t = d.provision_token();
+    let e = d.disk.request(S, Request::Provision(t)).unwrap_err();
+    assert_eq!(e.error, WireError::StorageFault);
+}
+
+/// Only a blank state log, or the first snapshot torn by a power cut while the journal is
+/// empty, is a factory disk.
+#[test]
+fn d13_a_torn_first_snapshot_is_still_a_factory_disk() {
+    let mut d = Disk::with_flash(64 << 10);
+    let t = d.provision_token();
+    // Provisioning writes the first snapshot: cut it half way.
+    d.disk.cut_power_at(2, 300);
+    assert!(
+        d.disk
+            .try_request(S, &Request::Provision(t.clone()))
+            .is_none()
+    );
+    let mem = d.disk.chip().memory();
+    assert!(
+        mem[..300].iter().any(|b| *b != 0xFF)
+            && mem[2048..STATE_LOG.end].iter().all(|b| *b == 0xFF),
+        "the cut tore the first snapshot and nothing else of the state log"
+    );
+    assert_eq!(d.info().state, DiskState::Factory);
+    d.ok(S, Request::Provision(t));
+    assert_eq!(d.info().state, DiskState::Ready);
+}
+
 // ---- the power-cut campaign ----------------------------------------------------------------
 
 /// A tiny deterministic generator for the script and the cut sample.

@@ -199,6 +199,11 @@ fn in_flight_after(awaited: u32, newest: u32, got: u32) -> bool {
 fn detail_text(error: WireError, detail: u32) -> String {
     match (error, detail) {
         (WireError::WrongPin, n) => format!("; {n} tries left"),
+        // D13: the firmware names the newest journal event it can still read (ReadEvent
+        // answers in this state, for repair).
+        (WireError::StorageFault, n) => {
+            format!("; the disk stopped: its journal is still readable through event {n}")
+        }
         (_, 0) => String::new(),
         (_, n) => format!(" (detail {n})"),
     }

@@ -106,7 +106,8 @@ pub enum FwState {
     Locked,
     /// PIN tries exhausted; needs an unblock token (D2).
     Blocked,
-    /// The flash failed or holds inconsistent data (D13): only Ping answers.
+    /// The flash failed or holds inconsistent data (D13): only Ping answers, and ReadEvent
+    /// where the journal is intact.
     Fault,
 }
 
@@ -244,6 +245,8 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                 Ok(p) => (store, true, p),
                 Err(_) => (store, false, factory),
             },
+            // D13: a used disk whose state log is damaged is not a new disk.
+            Ok((store, None)) if store.state_lost() => (store, false, factory),
             Ok((store, None)) => (store, true, factory),
             Err(_) => {
                 // Unmountable flash: an empty store over nothing; every command but Ping
@@ -274,6 +277,8 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             last_answer: None,
         };
         if !ok || fw.replay().is_err() {
+            // The journal's events stay readable (ReadEvent) where it mounted.
+            fw.counter = fw.counter.max(fw.store.journal().last_counter);
             fw.set_state(Timestamp(0), FwState::Fault);
         } else {
             fw.refresh_state(Timestamp(0));
@@ -590,8 +595,20 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             return refuse(WireError::Busy);
         }
         match self.state {
-            // D13: nothing but Ping after a flash failure.
-            FwState::Fault if id != CommandId::Ping => return refuse(WireError::StorageFault),
+            // D13: after a flash failure only Ping, and reading the journal where it is intact
+            // (for repair: the PIN cannot be checked, its counter was in the lost state). Every
+            // refusal names the newest journal event still readable.
+            FwState::Fault if id == CommandId::ReadEvent => {
+                if let Request::ReadEvent(c) = req {
+                    return self.read_event(now, c).map(Response::ReadEvent);
+                }
+            }
+            FwState::Fault if id != CommandId::Ping => {
+                return Err(Refusal {
+                    error: WireError::StorageFault,
+                    detail: u32::try_from(self.store.journal().last_counter).unwrap_or(u32::MAX),
+                });
+            }
             // D1: a factory disk knows only provisioning.
             FwState::Factory
                 if !matches!(

@@ -198,6 +198,11 @@ pub struct Store {
     state_slot: Option<u32>,
     /// Its sequence number.
     state_seq: u32,
+    /// No valid snapshot, yet the flash shows the disk was used: state slots other than the
+    /// first are written, or the journal holds events (bit flips, a zeroed image). Only a
+    /// blank state log, or a first snapshot torn by a power cut with an empty journal, is a
+    /// factory disk.
+    state_lost: bool,
 }
 
 impl Store {
@@ -235,10 +240,35 @@ impl Store {
             },
             state_slot: None,
             state_seq: 0,
+            state_lost: false,
         };
         let state_len = store.mount_state(flash, state_buf)?;
         store.mount_journal(flash)?;
+        if state_len.is_none() {
+            store.state_lost = store.journal.len > 0 || Self::state_log_used(flash)?;
+        }
         Ok((store, state_len))
+    }
+
+    /// Whether any state slot but the first holds a byte other than `0xFF` (the first is
+    /// where a factory disk's first snapshot goes, so a power cut may have torn it).
+    fn state_log_used<F: NorFlash>(flash: &mut F) -> Result<bool, StoreError> {
+        let mut buf = [0u8; STATE_SLOT];
+        for slot in 1..STATE_SLOTS {
+            flash
+                .read(slot * STATE_SLOT as u32, &mut buf)
+                .map_err(|_| StoreError::Flash)?;
+            if buf.iter().any(|b| *b != 0xFF) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The state log holds no valid snapshot although the disk was used (D13): the firmware
+    /// must not boot as a factory disk.
+    pub fn state_lost(&self) -> bool {
+        self.state_lost
     }
 
     fn mount_state<F: NorFlash>(
@@ -466,6 +496,7 @@ impl Store {
             },
             state_slot: None,
             state_seq: 0,
+            state_lost: false,
         }
     }
 
