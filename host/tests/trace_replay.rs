@@ -102,6 +102,38 @@ fn trace_recorded_suite_replays_on_another_disk_without_difference() {
     );
 }
 
+/// Issue 17: a trace holds no device PIN. The suite logs in with a wrong PIN and changes the
+/// PIN (D2); in the trace every PIN but the public factory one is a pseudonym, and the replay
+/// above still gets the same answers (its own PIN for each pseudonym).
+#[test]
+fn trace_holds_no_device_pin_but_the_factory_one() {
+    let trace = recorded_suite();
+    let mut pins = Vec::new();
+    for e in trace.exchanges() {
+        let mut scratch = vec![0u8; taxdisk_protocol::frame::MAX_FRAME];
+        let (h, p) = taxdisk_protocol::frame::decode_frame(&e.request, &mut scratch).unwrap();
+        match taxdisk_protocol::frame::decode_request(&h, p) {
+            Ok(taxdisk_protocol::Request::Login(pin)) => pins.push(pin),
+            Ok(taxdisk_protocol::Request::ChangePin(c)) => pins.extend([c.old, c.new]),
+            _ => {}
+        }
+    }
+    assert!(
+        pins.len() >= 3,
+        "the suite logs in and changes the PIN: {pins:?}"
+    );
+    assert!(
+        pins.iter().any(|p| p.as_str().starts_with("<pin-")),
+        "{pins:?}"
+    );
+    for p in &pins {
+        assert!(
+            p.as_str() == taxdisk_protocol::types::Pin::FACTORY || p.as_str().starts_with("<pin-"),
+            "a PIN in the trace: {p:?}"
+        );
+    }
+}
+
 #[test]
 fn trace_replay_without_token_resigning_shows_wrong_device() {
     let trace = recorded_suite();

@@ -19,6 +19,10 @@
 //! {"type":"recv_error","t_us":2000100,"error":"no answer from the disk within 2000 ms"}
 //! ```
 //!
+//! A Login or ChangePin frame is written with its PINs replaced by pseudonyms (`<pin-1>`, ...;
+//! the public factory PIN stays), and a replay puts a PIN of its own in place of each
+//! (`trace/redact.rs`): a trace holds no device PIN.
+//!
 //! `t_us` is microseconds since the session started; `hex` is the whole COBS-encoded frame with
 //! its `0x00` delimiter, lower-case hex (a received frame is re-encoded from its checked header
 //! and payload, which gives the bytes on the wire). A simulator's control channel travels on
@@ -49,6 +53,8 @@
 //! re-signed for the replaying disk's serial (a forged token stays forged, a token for another
 //! disk stays for another disk), so a session recorded against one disk replays against
 //! another.
+
+mod redact;
 
 use crate::conformance::frames::{frame_bytes, frame_hex};
 use crate::conformance::{Control, ControlError, TokenSource};
@@ -189,6 +195,7 @@ fn flush_sink(sink: &SharedSink) -> Result<(), TraceError> {
 pub struct Recorder<T> {
     inner: T,
     sink: SharedSink,
+    redactor: redact::Redactor,
 }
 
 impl<T> fmt::Debug for Recorder<T> {
@@ -225,7 +232,11 @@ impl<T: Transport> Recorder<T> {
             link,
         });
         flush_sink(&sink)?;
-        Ok(Recorder { inner, sink })
+        Ok(Recorder {
+            inner,
+            sink,
+            redactor: redact::Redactor::default(),
+        })
     }
 
     /// Wraps a simulator's control channel so that its requests are written to this trace
@@ -255,10 +266,11 @@ impl<T: Transport> Recorder<T> {
 // answer that follows it, which is what a replay compares.
 impl<T: Transport> Transport for Recorder<T> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
+        let redacted = self.redactor.redact(frame);
         write_line(&self.sink, |t_us| TraceLine::Frame {
             dir: TraceDir::Out,
             t_us,
-            hex: hex::encode(frame),
+            hex: hex::encode(redacted.as_deref().unwrap_or(frame)),
         });
         self.inner.send(frame)
     }
@@ -734,8 +746,10 @@ fn replay_inner(
             }
             continue;
         };
-        let frame = rewrite(&e.request, &e.header, &keys, options.tokens)
-            .unwrap_or_else(|| e.request.clone());
+        let plain = redact::unredact(&e.request);
+        let request = plain.as_deref().unwrap_or(&e.request);
+        let frame =
+            rewrite(request, &e.header, &keys, options.tokens).unwrap_or_else(|| request.to_vec());
         report.exchanges += 1;
         let got = match send_raw(transport, options, &frame, &e.header) {
             Ok(g) => g,
