@@ -186,6 +186,56 @@ fn delay_answer_holds_the_answer_back() {
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
 
+/// Issue 17: `fault 1 delay:MS` slept with the disk locked, so every other connection and
+/// the control port froze for the delay. The delay is now waited out by the delayed link
+/// only: another connection is answered at once, and SIGTERM stops the server mid-delay.
+#[test]
+fn a_delayed_answer_holds_up_only_its_own_link() {
+    let sim = Sim::start_default();
+    let mut ctl = control(&sim);
+    let mut slow = sim.disk();
+    let mut other = sim.disk();
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DelayAnswer(3_000),
+    })
+    .unwrap();
+    let started = Instant::now();
+    let seq = slow.send(SESSION, &Request::Ping(1));
+    // Let the delayed frame reach the disk first.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        other.call(SESSION + 1, Request::Ping(2)),
+        Ok(Response::Ping(2))
+    );
+    assert!(ctl.send(ControlRequest::Stats).is_ok());
+    let answered_others = started.elapsed();
+    assert!(
+        answered_others < Duration::from_millis(2_500),
+        "the other link and the control port waited {answered_others:?}"
+    );
+    assert_eq!(
+        slow.recv(seq, Duration::from_secs(10)),
+        Some(Ok(Response::Ping(1)))
+    );
+    assert!(started.elapsed() >= Duration::from_millis(3_000));
+    // A delay in progress does not keep the server from stopping.
+    ctl.send(ControlRequest::FrameFault {
+        nth: 1,
+        action: FrameFaultAction::DelayAnswer(30_000),
+    })
+    .unwrap();
+    slow.send(SESSION, &Request::Ping(3));
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = Instant::now();
+    assert!(sim.terminate().success());
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "SIGTERM took {:?} with a 30 s delay pending",
+        stopping.elapsed()
+    );
+}
+
 #[test]
 fn an_unplugged_disk_answers_nothing_until_plugged_in() {
     let sim = Sim::start_default();

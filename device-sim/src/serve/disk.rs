@@ -10,7 +10,7 @@
 //! (`ControlRequest::FrameFault`) count the frames the disk is given, exactly as in-process.
 
 use super::accept::{self, Answer};
-use super::{SharedDisk, lock_disk};
+use super::{SharedDisk, lock_disk, wait_owed};
 use std::net::TcpStream;
 use taxdisk_protocol::FrameHandler;
 
@@ -18,9 +18,13 @@ use taxdisk_protocol::FrameHandler;
 pub(crate) fn serve_connection(stream: TcpStream, disk: SharedDisk) {
     accept::frame_loop("disk", stream, |frame, out| {
         let mut guard = lock_disk(&disk);
-        match guard.as_mut() {
-            Some(d) => Answer::Bytes(d.handle_frame(frame, out)),
-            None => Answer::Close,
-        }
+        let Some(d) = guard.as_mut() else {
+            return Answer::Close;
+        };
+        let n = d.handle_frame(frame, out);
+        let owed = d.take_owed_delay();
+        drop(guard);
+        wait_owed(&disk, owed);
+        Answer::Bytes(n)
     });
 }

@@ -59,6 +59,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::types::PublicKey;
@@ -165,6 +166,19 @@ pub struct Ports {
 /// find it gone close.
 pub(crate) type SharedDisk = Arc<Mutex<Option<SimDisk>>>;
 
+/// Waits out `owed` (a delay fault's, [`SimDisk::take_owed_delay`]) without holding the disk, in
+/// steps, so that a stopping server (the disk taken out of `disk`) is not kept waiting.
+pub(crate) fn wait_owed(disk: &Mutex<Option<SimDisk>>, owed: Duration) {
+    let until = Instant::now() + owed;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || lock_disk(disk).is_none() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
 /// Locks the shared disk. A connection thread that panicked while holding the lock (a firmware
 /// bug) leaves RAM state that cannot be trusted: the disk is power-cycled, which rebuilds it from
 /// the flash, as a real disk's watchdog reset would.
@@ -226,6 +240,8 @@ impl Server {
         let serial = sim.serial.as_str().to_owned();
         let mut disk = SimDisk::new(sim)?;
         let plug = disk.plug_events();
+        // A delayed answer is waited out by its connection, not with the disk locked.
+        disk.defer_delays(true);
         if cfg.run_free {
             disk.control(ControlRequest::RunFree(true));
         }

@@ -27,7 +27,7 @@
 //! not hold up the other connections.
 
 use super::accept::FrameSplitter;
-use super::{MAX_CONNECTIONS, SharedDisk, lock_disk};
+use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -142,7 +142,9 @@ impl DiskInterface {
                     return;
                 };
                 let n = d.handle_frame(raw, answer);
+                let owed = d.take_owed_delay();
                 drop(guard);
+                wait_owed(&self.disk, owed);
                 if queue.len() + n > MAX_QUEUED {
                     tracing::warn!(bus_id = %self.bus_id, "host reads no answers; answer dropped");
                 } else {

@@ -156,6 +156,10 @@ pub struct SimDisk {
     logged_transitions: u64,
     /// Tells watchers (the USB/IP export) when the disk is plugged in or unplugged.
     plug_watch: tokio::sync::watch::Sender<bool>,
+    /// Whether a delay fault is left to the caller ([`SimDisk::defer_delays`]).
+    defer_delays: bool,
+    /// The delay the last answer still owes, when deferred.
+    owed_delay: Duration,
 }
 
 impl SimDisk {
@@ -197,6 +201,8 @@ impl SimDisk {
             seq: 0,
             logged_transitions: 0,
             plug_watch: tokio::sync::watch::Sender::new(true),
+            defer_delays: false,
+            owed_delay: Duration::ZERO,
         };
         disk.log_transitions();
         Ok(disk)
@@ -478,6 +484,21 @@ impl SimDisk {
         }
     }
 
+    /// Leaves a `DelayAnswer` fault to the caller instead of sleeping in
+    /// [`FrameHandler::handle_frame`]: a server that shares the disk between connections takes
+    /// the delay with [`take_owed_delay`](Self::take_owed_delay) and waits it out after
+    /// releasing the disk, so a delayed answer on one link does not freeze the others (the
+    /// fault delays the answer on the link; the disk itself is not busy). The latency model
+    /// is the disk's own work time and stays inside.
+    pub fn defer_delays(&mut self, on: bool) {
+        self.defer_delays = on;
+    }
+
+    /// The delay the last answer still owes (zero if none), with [`defer_delays`](Self::defer_delays) on.
+    pub fn take_owed_delay(&mut self) -> Duration {
+        std::mem::take(&mut self.owed_delay)
+    }
+
     /// The fault of the frame now arriving, if one is armed for it.
     fn next_fault(&mut self) -> Option<FrameFaultAction> {
         let mut hit = None;
@@ -547,7 +568,12 @@ impl FrameHandler for SimDisk {
                 2 * n
             }
             Some(FrameFaultAction::DelayAnswer(ms)) => {
-                std::thread::sleep(Duration::from_millis(ms as u64));
+                let d = Duration::from_millis(u64::from(ms));
+                if self.defer_delays {
+                    self.owed_delay = d;
+                } else {
+                    std::thread::sleep(d);
+                }
                 n
             }
             _ => n,
