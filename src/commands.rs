@@ -37,6 +37,46 @@ pub enum CmdError {
     /// No session: log in first.
     #[error("not logged in: run `taxdisk login --user NAME` first (H2)")]
     NoSession,
+    /// A password could not be had.
+    #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+}
+
+/// The password asked for by [`WorkflowCmd::ask_passwords`].
+fn asked(p: Option<String>, what: &str) -> Result<String, CmdError> {
+    p.ok_or_else(|| {
+        CmdError::from(crate::prompt::PromptError::Missing {
+            what: what.to_owned(),
+        })
+    })
+}
+
+impl WorkflowCmd {
+    /// Asks for the passwords not given by option or environment ([`crate::prompt`]); run
+    /// before the data folder is opened and locked.
+    pub fn ask_passwords(&mut self) -> Result<(), CmdError> {
+        use crate::prompt::fill;
+        match self {
+            WorkflowCmd::Init {
+                supervisor,
+                password,
+                ..
+            } => fill(password, &format!("password for {supervisor}"))?,
+            WorkflowCmd::Login { user, password } => {
+                fill(password, &format!("password for {user}"))?
+            }
+            WorkflowCmd::User(UserCmd::Add { name, password, .. }) => {
+                fill(password, &format!("password for the new invoicer {name}"))?
+            }
+            WorkflowCmd::User(UserCmd::Passwd { old, new }) => {
+                fill(old, "old password")?;
+                fill(new, "new password")?;
+            }
+            WorkflowCmd::User(UserCmd::Rename { password, .. }) => fill(password, "your password")?,
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn input<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> CmdError + '_ {
@@ -52,9 +92,9 @@ pub enum WorkflowCmd {
         /// Supervisor (administrator) name.
         #[arg(long)]
         supervisor: String,
-        /// Supervisor password (or env TAXDISK_PASSWORD).
+        /// Supervisor password. Without it (or env TAXDISK_PASSWORD) it is asked for at the prompt, or read from standard input; a --password shows in the process list (ps) and the shell history.
         #[arg(long, env = "TAXDISK_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: Option<String>,
         /// Business address.
         #[arg(long)]
         address: String,
@@ -83,9 +123,9 @@ pub enum WorkflowCmd {
         /// User name.
         #[arg(long)]
         user: String,
-        /// Password (or env TAXDISK_PASSWORD).
+        /// Password. Without it (or env TAXDISK_PASSWORD) it is asked for at the prompt, or read from standard input; a --password shows in the process list (ps) and the shell history.
         #[arg(long, env = "TAXDISK_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: Option<String>,
     },
     /// End the session.
     Logout,
@@ -259,27 +299,28 @@ pub enum UserCmd {
         /// Name.
         #[arg(long)]
         name: String,
-        /// Password.
+        /// The new invoicer's password; asked for (or read from standard input) without it, since
+        /// a --password shows in the process list.
         #[arg(long)]
-        password: String,
+        password: Option<String>,
         /// Kinds it may work on (default all).
         #[arg(long, value_delimiter = ',', value_parser = crate::parse_kind)]
         kinds: Vec<InvoiceKind>,
     },
     /// Change your own password; needs the old one (FAQ 2.4, 2.5).
     Passwd {
-        /// Old password.
+        /// Old password; asked for (or read from standard input) without it.
         #[arg(long)]
-        old: String,
-        /// New password.
+        old: Option<String>,
+        /// New password; asked for (or read from standard input) without it.
         #[arg(long)]
-        new: String,
+        new: Option<String>,
     },
     /// Rename yourself; needs your password (FAQ 2.5).
     Rename {
-        /// Your password.
+        /// Your password; asked for (or read from standard input) without it.
         #[arg(long)]
-        password: String,
+        password: Option<String>,
         /// New name.
         #[arg(long)]
         new_name: String,
@@ -840,7 +881,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 .unwrap_or_default();
             ctx.wf.initialize(&Initialization {
                 supervisor_name: supervisor.clone(),
-                supervisor_password: password,
+                supervisor_password: asked(password, "init")?,
                 address,
                 phone,
                 bank_accounts: accounts,
@@ -886,6 +927,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             );
         }
         WorkflowCmd::Login { user, password } => {
+            let password = asked(password, "login")?;
             let report = ctx.wf.login(&user, &password, &ctx.pin)?;
             let token = ctx.wf.open_session()?;
             write_secret(&session_file(&ctx.data), token.as_bytes())?;
@@ -915,6 +957,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     password,
                     kinds,
                 } => {
+                    let password = asked(password, "user add")?;
                     let id = ctx.wf.add_invoicer(&name, &password)?;
                     let kinds = if kinds.is_empty() {
                         InvoiceKind::ALL.to_vec()
@@ -933,10 +976,12 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     );
                 }
                 UserCmd::Passwd { old, new } => {
+                    let (old, new) = (asked(old, "old password")?, asked(new, "new password")?);
                     ctx.wf.change_password(&old, &new)?;
                     println!("password changed");
                 }
                 UserCmd::Rename { password, new_name } => {
+                    let password = asked(password, "user rename")?;
                     let u = ctx.wf.rename_self(&password, &new_name)?;
                     println!("renamed to {}", u.name);
                 }

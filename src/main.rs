@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod faults;
 mod keys;
+mod prompt;
 mod suite;
 mod wiring;
 
@@ -307,7 +308,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
         }
-        Command::Workflow(cmd) => {
+        Command::Workflow(mut cmd) => {
+            cmd.ask_passwords()?;
             let clock = data_clock(&cli.data, cli.start_time, &disk_spec)?;
             let mut ctx =
                 commands::Ctx::open(&cli.data, &disk_spec, &bureau_spec, &cli.pin, clock)?;

@@ -42,3 +42,41 @@ fn two_fresh_data_folders_share_no_key_and_keep_secrets_to_their_owner() {
     assert_eq!(mode(&shared.join("bureau.db")), 0o600);
     assert_ne!(keys[0].1, keys[1].1, "two installs got the same bureau key");
 }
+
+/// Issue 17: a `--password` shows in the process list. Without it (and without
+/// TAXDISK_PASSWORD) the command asks; when standard input is not a terminal it reads one line
+/// per password asked, so scripts keep passwords off the command line too.
+#[test]
+fn passwords_can_stay_off_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&dir.path().join("d"));
+    let init: Vec<&str> = support::INIT
+        .iter()
+        .copied()
+        .filter(|a| *a != "--password" && *a != "pw-admin-1")
+        .collect();
+    assert!(cli.run_with_input(&init, "pw-admin-1\n").status.success());
+    cli.ok(support::PROVISION);
+    let login = ["login", "--user", "陈主管"];
+    let wrong = cli.run_with_input(&login, "not-the-password\n");
+    assert!(!wrong.status.success());
+    let none = cli.run_with_input(&login, "");
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("no password given"), "{err}");
+    let ok = cli.run_with_input(&login, "pw-admin-1\n");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // Two passwords asked, one line each, in order.
+    let passwd = cli.run_with_input(&["user", "passwd"], "pw-admin-1\npw-admin-2\n");
+    assert!(
+        passwd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passwd.stderr)
+    );
+    cli.ok(&["logout"]);
+    cli.refused(support::LOGIN);
+    assert!(cli.run_with_input(&login, "pw-admin-2\n").status.success());
+}

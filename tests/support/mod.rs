@@ -101,6 +101,29 @@ impl Cli {
             .unwrap()
     }
 
+    /// Runs one command with `input` on its standard input (and no TAXDISK_PASSWORD).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(&self.global)
+            .args(args)
+            .env_remove("TAXDISK_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Runs one command that must succeed; its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         self.ok_err(args).0
