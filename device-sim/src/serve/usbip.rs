@@ -21,7 +21,7 @@
 //! - plugging: the disk's `Plug(false)` closes the connection that imported it and takes it out
 //!   of the device list (an import is refused, by the export itself while unplugged);
 //!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
-//!   in the crate ([`follow_plug`]).
+//!   in the crate (see `follow_plug`).
 //!
 //! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
