@@ -19,7 +19,9 @@
 //!   an IN URB cannot wait for the OUT URB that follows it). libusb returns such a completion as
 //!   a successful read of 0 bytes: the host polls again.
 //! - plugging: the disk's `Plug(false)` closes the connection that imported it and takes it out
-//!   of the device list (an import is refused); `Plug(true)` lists it again.
+//!   of the device list (an import is refused, by the export itself while unplugged);
+//!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
+//!   in the crate (see `follow_plug`).
 //!
 //! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
@@ -29,7 +31,7 @@
 use super::accept::FrameSplitter;
 use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -39,7 +41,7 @@ use taxdisk_protocol::usb::{
     BCD_DEVICE, BCD_USB, CONFIGURATION_VALUE, EP_IN, EP_OUT, INTERFACE_CLASS, INTERFACE_PROTOCOL,
     INTERFACE_SUBCLASS, MANUFACTURER, MAX_PACKET_HIGH_SPEED, PID, PRODUCT, VID,
 };
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, watch};
 use usbip::{
     EndpointAttributes, SetupPacket, UsbDevice, UsbDeviceHandler, UsbEndpoint, UsbInterface,
@@ -51,6 +53,11 @@ pub const DEFAULT_USBIP_ADDR: &str = "127.0.0.1:3240";
 
 /// USB/IP `OP_REQ_IMPORT` (version 0x0111 precedes it on the wire).
 const OP_REQ_IMPORT: u16 = 0x8003;
+/// USB/IP `OP_REP_IMPORT` and the protocol version it is sent with.
+const OP_REP_IMPORT: u16 = 0x0003;
+const USBIP_VERSION: u16 = 0x0111;
+/// How long an unplug waits for the crate's device list before it lets go and tries again.
+const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Answer bytes a host may leave unread before further answers are dropped (as if lost on the
 /// wire; the host's retry covers them). A host that reads its answers never gets near it.
@@ -293,27 +300,58 @@ struct Conn {
     import: Option<String>,
 }
 
+/// The open connections and the unplugged bus ids, under one lock: an import is let through
+/// to the crate only while its bus id is plugged in, and an unplug waits for the imports it
+/// closes.
+#[derive(Debug, Default)]
+struct Table {
+    open: HashMap<u64, Conn>,
+    unplugged: HashSet<String>,
+}
+
 /// The open connections of the export.
 #[derive(Debug, Default)]
 struct Conns {
     next: AtomicU64,
-    open: Mutex<HashMap<u64, Conn>>,
+    table: Mutex<Table>,
     /// Woken whenever a connection ends.
     ended: Notify,
 }
 
 impl Conns {
     fn close(&self, pick: impl Fn(&Conn) -> bool) {
-        for c in lock(&self.open).values().filter(|c| pick(c)) {
+        for c in lock(&self.table).open.values().filter(|c| pick(c)) {
             // Already closed by the peer is fine.
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
     }
 
     fn importing(&self, bus_id: &str) -> bool {
-        lock(&self.open)
+        lock(&self.table)
+            .open
             .values()
             .any(|c| c.import.as_deref() == Some(bus_id))
+    }
+
+    /// Notes that connection `id` imports `bus_id`, unless that bus id is unplugged (false).
+    fn start_import(&self, id: u64, bus_id: String) -> bool {
+        let mut t = lock(&self.table);
+        if t.unplugged.contains(&bus_id) {
+            return false;
+        }
+        if let Some(c) = t.open.get_mut(&id) {
+            c.import = Some(bus_id);
+        }
+        true
+    }
+
+    fn set_unplugged(&self, bus_id: &str, unplugged: bool) {
+        let mut t = lock(&self.table);
+        if unplugged {
+            t.unplugged.insert(bus_id.to_owned());
+        } else {
+            t.unplugged.remove(bus_id);
+        }
     }
 }
 
@@ -327,7 +365,7 @@ struct Registered {
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        let gone = lock(&self.conns.open).remove(&self.id);
+        let gone = lock(&self.conns.table).open.remove(&self.id);
         if let Some(bus) = gone.and_then(|c| c.import)
             && !self.conns.importing(&bus)
             && let Some((_, pipe)) = self.pipes.iter().find(|(b, _)| *b == bus)
@@ -439,7 +477,7 @@ async fn accept_loop(
                 continue;
             }
         };
-        if lock(&conns.open).len() >= MAX_CONNECTIONS {
+        if lock(&conns.table).open.len() >= MAX_CONNECTIONS {
             tracing::warn!(port = "usbip", %peer, "too many connections; closing this one");
             continue;
         }
@@ -456,7 +494,7 @@ async fn accept_loop(
         };
         let _ = socket.set_nodelay(true);
         let id = conns.next.fetch_add(1, Ordering::Relaxed);
-        lock(&conns.open).insert(
+        lock(&conns.table).open.insert(
             id,
             Conn {
                 stream: for_shutdown,
@@ -481,7 +519,8 @@ async fn accept_loop(
 }
 
 /// Notes which bus id a connection imports (read ahead of the crate, then handed back to it),
-/// so an unplug can close it, and runs the crate's handler on it.
+/// so an unplug can close it, refuses the import of an unplugged disk itself, and runs the
+/// crate's handler on the rest.
 async fn serve_connection(
     socket: tokio::net::TcpStream,
     server: Arc<UsbIpServer>,
@@ -501,8 +540,15 @@ async fn serve_connection(
         let busid = &head[8..];
         let end = busid.iter().position(|&b| b == 0).unwrap_or(busid.len());
         let bus = String::from_utf8_lossy(&busid[..end]).into_owned();
-        if let Some(c) = lock(&reg.conns.open).get_mut(&reg.id) {
-            c.import = Some(bus);
+        if !reg.conns.start_import(reg.id, bus) {
+            // OP_REP_IMPORT with a non-zero status, as the crate answers an unknown bus id.
+            let mut rep = Vec::with_capacity(8);
+            rep.extend(USBIP_VERSION.to_be_bytes());
+            rep.extend(OP_REP_IMPORT.to_be_bytes());
+            rep.extend(1u32.to_be_bytes());
+            let mut wr = wr;
+            wr.write_all(&rep).await?;
+            return wr.shutdown().await;
         }
     }
     let mut socket = tokio::io::join(std::io::Cursor::new(head).chain(rd), wr);
@@ -511,6 +557,15 @@ async fn serve_connection(
 
 /// Follows the disk's plugged state: unplugged, its importer is closed and it leaves the device
 /// list; plugged in, it is listed again.
+///
+/// The crate's locks are taken in opposite orders by `remove_device` (the device list, then the
+/// imported devices) and by a connection that imports or ends (imported, then list): running
+/// `remove_device` while a connection of the same disk ends can deadlock them both, and with
+/// them every later device list (issue 14: a device list after unplug hung). So an unplug first
+/// refuses new imports of the disk (in [`serve_connection`]), closes its importer and waits
+/// until that connection has ended (the crate has put the device back in its list by then),
+/// and only then removes it; `remove_device` is also bounded in time, so that a deadlock with
+/// another disk's connection ends by dropping it (which releases its lock) and trying again.
 async fn follow_plug(
     server: Arc<UsbIpServer>,
     dev: UsbDevice,
@@ -525,20 +580,36 @@ async fn follow_plug(
         let on = *plug.borrow_and_update();
         if on && !listed {
             *lock(&pipe) = Pipe::new();
+            // Imports pass before it is listed: a host that sees it listed can import it.
+            conns.set_unplugged(&bus, false);
             server.add_device(dev.clone()).await;
             listed = true;
             tracing::info!(bus_id = %bus, "USB/IP: disk plugged in");
         } else if !on && listed {
+            conns.set_unplugged(&bus, true);
             loop {
                 let ended = conns.ended.notified();
                 tokio::pin!(ended);
                 ended.as_mut().enable();
                 conns.close(|c| c.import.as_deref() == Some(bus.as_str()));
-                match server.remove_device(&bus).await {
-                    Ok(()) => break,
-                    // In use: its connection is closing; try again once a connection ended.
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => ended.await,
-                    Err(_) => break,
+                if !conns.importing(&bus) {
+                    break;
+                }
+                ended.await;
+            }
+            loop {
+                match tokio::time::timeout(REMOVE_WAIT, server.remove_device(&bus)).await {
+                    Ok(Ok(())) => break,
+                    // Not listed already: a connection that ended on a write error leaves the
+                    // crate's device among the imported ones, out of the list. The next plug
+                    // lists a fresh copy and an import replaces the stale one.
+                    Ok(Err(e)) => {
+                        tracing::debug!(bus_id = %bus, error = %e, "USB/IP: not in the device list");
+                        break;
+                    }
+                    Err(_) => {
+                        tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again");
+                    }
                 }
             }
             *lock(&pipe) = Pipe::new();
