@@ -496,7 +496,7 @@ fn corrupted_and_duplicated_answers_arrive_as_such() {
 
 /// Control requests out of range are refused and change nothing (issue 17): a clock past
 /// year 9998 (the disk answered GetInfo with a period the host cannot decode), a delay that
-/// would hold the disk for days, a ninth snapshot of 64 MiB.
+/// would hold the disk for days, a ninth snapshot of 64 MiB (until one is dropped).
 #[test]
 fn control_requests_out_of_range_are_refused_and_change_nothing() {
     let sim = Sim::start_default();
@@ -536,6 +536,23 @@ fn control_requests_out_of_range_are_refused_and_change_nothing() {
     let again = heapless::String::try_from("s0").unwrap();
     assert_eq!(
         ctl.send(ControlRequest::Snapshot(again)).unwrap(),
+        ControlResponse::Ok
+    );
+    // A dropped snapshot frees its place; one never kept cannot be dropped or restored.
+    let s3 = heapless::String::try_from("s3").unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::DropSnapshot(s3.clone())).unwrap(),
+        ControlResponse::Ok
+    );
+    for req in [
+        ControlRequest::DropSnapshot(s3.clone()),
+        ControlRequest::Restore(s3),
+    ] {
+        assert!(matches!(ctl.send(req).unwrap(), ControlResponse::Error(_)));
+    }
+    let ninth = heapless::String::try_from("s8").unwrap();
+    assert_eq!(
+        ctl.send(ControlRequest::Snapshot(ninth)).unwrap(),
         ControlResponse::Ok
     );
 }

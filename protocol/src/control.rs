@@ -56,6 +56,8 @@ pub enum ControlRequest {
     Latency(bool),
     /// Counters of the simulator.
     Stats,
+    /// Forget the snapshot saved under a name (its memory is freed; at most 8 are kept).
+    DropSnapshot(String<32>),
 }
 
 /// Counters reported by [`ControlRequest::Stats`].

@@ -41,7 +41,8 @@ Two ports are opened:
         FrameFault{nth, action}  the nth disk frame from now: DropAnswer, DropRequest,
                                  CorruptAnswer, DuplicateAnswer or DelayAnswer(ms)
         ClearFaults              disarm every fault
-        Snapshot(name)           keep a copy of the flash image in memory
+        Snapshot(name)           keep a copy of the flash image in memory (8 at most)
+        DropSnapshot(name)       forget a snapshot
         Restore(name)            put a snapshot back, then power-cycle
         Latency(bool)            real-disk latency model on/off
         Stats                    flash and frame counters
@@ -344,6 +345,11 @@ pub enum ControlCommand {
         /// A name given to snapshot.
         name: String,
     },
+    /// Forget the snapshot NAME and free its memory (DropSnapshot).
+    DropSnapshot {
+        /// A name given to snapshot.
+        name: String,
+    },
     /// Real-disk latency model on or off (Latency).
     Latency {
         /// on or off.
@@ -377,6 +383,7 @@ impl ControlCommand {
             ControlCommand::ClearFaults => ControlRequest::ClearFaults,
             ControlCommand::Snapshot { name: n } => ControlRequest::Snapshot(name(n)?),
             ControlCommand::Restore { name: n } => ControlRequest::Restore(name(n)?),
+            ControlCommand::DropSnapshot { name: n } => ControlRequest::DropSnapshot(name(n)?),
             ControlCommand::Latency { on } => ControlRequest::Latency(on.on()),
             ControlCommand::Stats => ControlRequest::Stats,
         })

@@ -447,13 +447,17 @@ impl SimDisk {
                 if self.snapshots.len() >= MAX_SNAPSHOTS
                     && !self.snapshots.contains_key(name.as_str()) =>
             {
-                ControlResponse::Error(short("8 snapshots kept already: reuse a name"))
+                ControlResponse::Error(short("8 snapshots kept: reuse or drop one"))
             }
             ControlRequest::Snapshot(name) => {
                 let mem = self.chip().memory().to_vec();
                 self.snapshots.insert(name.as_str().to_owned(), mem);
                 ControlResponse::Ok
             }
+            ControlRequest::DropSnapshot(name) => match self.snapshots.remove(name.as_str()) {
+                Some(_) => ControlResponse::Ok,
+                None => ControlResponse::Error(short("no snapshot of that name")),
+            },
             ControlRequest::Restore(name) => {
                 let Some(mem) = self.snapshots.get(name.as_str()).cloned() else {
                     return ControlResponse::Error(short("no snapshot of that name"));
