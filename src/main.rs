@@ -364,6 +364,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     ));
                 }
             };
+            if jobs > 1 && !matches!(disk, bench::BenchDisk::Sim) {
+                return Err(CliError::Usage(format!(
+                    "--jobs {jobs} runs {jobs} fresh in-process simulated disks; with --disk tcp: \
+                     the bench drives the one served disk, so leave --jobs out"
+                )));
+            }
             if invoices == 0 || jobs == 0 || jobs > 64 || batch == 0 || batch > 10_000 {
                 return Err(CliError::Usage(
                     "--invoices must be at least 1, --jobs 1 to 64 and --batch 1 to 10000".into(),

@@ -340,6 +340,29 @@ fn bench_issues_through_the_workflow_and_reports_rates_ratio_and_scaling() {
     }
 }
 
+/// Issue 16: `--jobs` was silently ignored with a served disk; a flag that does not apply is
+/// refused with the reason (before anything connects).
+#[test]
+fn bench_refuses_jobs_with_a_served_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = refused(
+        dir.path(),
+        &[
+            "--disk",
+            "tcp:127.0.0.1:1",
+            "--bureau",
+            "http://127.0.0.1:1",
+            "bench",
+            "--jobs",
+            "2",
+        ],
+    );
+    assert!(
+        e.contains("--jobs 2") && e.contains("leave --jobs out"),
+        "{e}"
+    );
+}
+
 /// 批量开具 from a file: one `Workflow::issue_batch`; the valid drafts are issued, the refused
 /// one is named with its rule, and the command fails with one line counting it.
 #[test]
