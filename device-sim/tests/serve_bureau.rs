@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use taxdisk_protocol::bureau_api::{
     Health, PREFIX, ProvisionRequest, RegisterKey, RegisterTaxpayer,
 };
+use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Request, Response, WireError};
 
@@ -179,4 +180,39 @@ fn the_bureau_subcommand_serves_the_bureau_alone_and_keeps_its_key() {
     let (child, again) = start();
     assert_eq!(again["bureau_key"], v["bureau_key"]);
     assert!(term(child).success());
+}
+
+/// The bureau served beside the disk follows the disk's clock when the bench moves it: the
+/// README's month end (`taxdisk-sim control advance 25d`, then `taxdisk declare`) was refused
+/// by the bureau as "period has not ended yet" because only the disk's clock had moved.
+#[test]
+fn the_served_bureau_follows_the_disk_clock_moved_by_the_bench() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    let sim = Sim::start(&args_with_bureau(&db));
+    let base = sim.ports.bureau.clone().expect("bureau URL printed");
+    let mut ctl = taxdisk_device_sim::serve::ControlClient::connect(sim.ports.control).unwrap();
+    let disk_now = |ctl: &mut taxdisk_device_sim::serve::ControlClient| match ctl
+        .send(ControlRequest::GetClock)
+        .unwrap()
+    {
+        ControlResponse::Clock(t) => t,
+        other => panic!("{other:?}"),
+    };
+    for req in [
+        ControlRequest::Advance(25 * 86_400),
+        ControlRequest::SetClock(start_time().plus_secs(400 * 86_400)),
+    ] {
+        ctl.send(req.clone()).unwrap();
+        let disk = disk_now(&mut ctl);
+        let health: Health = get(&base, "/health");
+        let gap = health.time.0.abs_diff(disk.0);
+        assert!(
+            gap <= 5,
+            "after {req:?}: bureau {} disk {}",
+            health.time,
+            disk
+        );
+    }
+    assert!(sim.terminate().success());
 }

@@ -92,6 +92,18 @@ impl ClockView {
         s.virtual_time
             .unwrap_or_else(|| Timestamp::now().shifted(s.offset))
     }
+
+    /// Moves the clock to `t` and on with real time from there (the offset; a virtual time
+    /// set by `POST /admin/time` moves to `t` too, in memory): the bureau served beside a
+    /// simulated disk follows the disk's clock when a bench moves it (`taxdisk-sim control
+    /// advance`), so a month closed on the disk is closed at the bureau too.
+    pub fn follow(&self, t: Timestamp) {
+        let mut s = self.state();
+        s.offset = t.secs_since(Timestamp::now());
+        if s.virtual_time.is_some() {
+            s.virtual_time = Some(t);
+        }
+    }
 }
 
 impl std::fmt::Debug for Bureau {

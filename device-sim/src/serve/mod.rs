@@ -240,6 +240,11 @@ impl Server {
         let serial = sim.serial.as_str().to_owned();
         let mut disk = SimDisk::new(sim)?;
         let plug = disk.plug_events();
+        // One clock: the bureau served here follows the disk's when the bench moves it.
+        if let Some(b) = &bureau {
+            let clock = crate::bureau::http::lock(&b.bureau()).clock_view();
+            disk.follow_clock(move |t| clock.follow(t));
+        }
         // A delayed answer is waited out by its connection, not with the disk locked.
         disk.defer_delays(true);
         if cfg.run_free {

@@ -160,6 +160,17 @@ pub struct SimDisk {
     defer_delays: bool,
     /// The delay the last answer still owes, when deferred.
     owed_delay: Duration,
+    /// Told the disk's time whenever a control request moves its clock.
+    clock_follower: Option<ClockFollower>,
+}
+
+/// A clock that follows the disk's ([`SimDisk::follow_clock`]).
+pub struct ClockFollower(Box<dyn Fn(Timestamp) + Send>);
+
+impl std::fmt::Debug for ClockFollower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClockFollower")
+    }
 }
 
 impl SimDisk {
@@ -203,6 +214,7 @@ impl SimDisk {
             plug_watch: tokio::sync::watch::Sender::new(true),
             defer_delays: false,
             owed_delay: Duration::ZERO,
+            clock_follower: None,
         };
         disk.log_transitions();
         Ok(disk)
@@ -381,6 +393,21 @@ impl SimDisk {
 
     /// Runs a control request (clock, power, faults, snapshots, latency, stats).
     pub fn control(&mut self, req: ControlRequest) -> ControlResponse {
+        let moves_clock = matches!(
+            req,
+            ControlRequest::SetClock(_) | ControlRequest::Advance(_) | ControlRequest::RunFree(_)
+        );
+        let resp = self.control_inner(req);
+        if moves_clock
+            && resp == ControlResponse::Ok
+            && let Some(f) = &self.clock_follower
+        {
+            (f.0)(self.now());
+        }
+        resp
+    }
+
+    fn control_inner(&mut self, req: ControlRequest) -> ControlResponse {
         match req {
             ControlRequest::GetClock => ControlResponse::Clock(self.now()),
             ControlRequest::SetClock(t) if t > LATEST_TIME => {
@@ -501,6 +528,13 @@ impl SimDisk {
     /// The delay the last answer still owes (zero if none), with [`defer_delays`](Self::defer_delays) on.
     pub fn take_owed_delay(&mut self) -> Duration {
         std::mem::take(&mut self.owed_delay)
+    }
+
+    /// Calls `follow` with the disk's time after every control request that moves the clock
+    /// (SetClock, Advance, RunFree): `taxdisk-sim serve` keeps the bureau it serves on the
+    /// disk's clock this way.
+    pub fn follow_clock(&mut self, follow: impl Fn(Timestamp) + Send + 'static) {
+        self.clock_follower = Some(ClockFollower(Box::new(follow)));
     }
 
     /// The fault of the frame now arriving, if one is armed for it.
