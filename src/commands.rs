@@ -1327,6 +1327,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         WorkflowCmd::Rolls(c) => {
             ctx.resume()?;
+            let reading = matches!(c, RollsCmd::Read { .. });
             let rolls =
                 match c {
                     RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
@@ -1351,6 +1352,9 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     }
                     RollsCmd::Stock => ctx.wf.rolls(None)?,
                 };
+            if reading && rolls.is_empty() {
+                println!("no roll grants waiting: nothing loaded (buy with `taxdisk rolls buy`)");
+            }
             for r in rolls {
                 println!(
                     "{:<13} {} {}-{} used {} left {}",
