@@ -94,6 +94,7 @@ fn d04_return_roll_with_device_signed_receipt() {
     d.issue(InvoiceKind::Normal, 100);
     d.issue(InvoiceKind::Normal, 100);
     let ret = ReturnRoll {
+        request_id: [0x61; 16],
         kind: InvoiceKind::Normal,
         code: r.code.clone(),
         first: r.first,
@@ -109,14 +110,28 @@ fn d04_return_roll_with_device_signed_receipt() {
         d.issue_err(InvoiceKind::Normal, 100),
         WireError::NoBlankNumber
     );
+    // Issue 17: the same request again, even after a power cut, answers the same receipt (it
+    // used to be RollNotFound, and the receipt the bureau needs was lost with the answer).
     assert_eq!(
-        d.err(S, Request::ReturnRoll(ret.clone())),
-        WireError::RollNotFound
+        d.ok(S, Request::ReturnRoll(ret.clone())),
+        Response::ReturnRoll(receipt.clone())
     );
     d.disk.power_cycle();
     d.ok(S, Request::Login(pin(FACTORY_PIN)));
     assert_eq!(d.status(InvoiceKind::Normal).blank_left, 0);
-    assert_eq!(d.err(S, Request::ReturnRoll(ret)), WireError::RollNotFound);
+    assert_eq!(
+        d.ok(S, Request::ReturnRoll(ret.clone())),
+        Response::ReturnRoll(receipt)
+    );
+    // A new request for the returned roll finds nothing to return.
+    let again = ReturnRoll {
+        request_id: [0x6F; 16],
+        ..ret
+    };
+    assert_eq!(
+        d.err(S, Request::ReturnRoll(again)),
+        WireError::RollNotFound
+    );
 }
 
 #[test]
@@ -125,6 +140,7 @@ fn d04_return_refused_when_locked() {
     let r = d.load_roll(InvoiceKind::Normal, 1, 50);
     d.disk.set_time(at(2026, 12, 20, 9)); // past the lock time 2026-12-16
     let ret = ReturnRoll {
+        request_id: [0x62; 16],
         kind: InvoiceKind::Normal,
         code: r.code,
         first: r.first,
@@ -138,6 +154,7 @@ fn d04_return_refused_from_day_one_until_the_report() {
     let r = d.load_roll(InvoiceKind::Normal, 1, 50);
     d.disk.set_time(at(2026, 12, 1, 9));
     let ret = ReturnRoll {
+        request_id: [0x63; 16],
         kind: InvoiceKind::Normal,
         code: r.code,
         first: r.first,

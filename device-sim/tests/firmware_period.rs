@@ -511,15 +511,28 @@ fn d11_dealer_needs_stock_and_red_restores_it() {
         unit: OilUnit::Litre,
         milli_quantity: 500,
     };
-    let Response::ReturnOilStock(r) = d.ok(S, Request::ReturnOilStock(e)) else {
+    let ret = Request::ReturnOilStock(ReturnOil {
+        request_id: d.request_id(),
+        stock: e,
+    });
+    let Response::ReturnOilStock(r) = d.ok(S, ret.clone()) else {
         panic!()
     };
     d.verify(&r);
     assert_eq!(r.body.seq, 1);
     assert_eq!(oil_stock(&mut d)[0].milli_quantity, 2500);
-    let too_much = OilStockEntry {
-        milli_quantity: 2501,
-        ..e
+    // Issue 17: sent again after a power cut, the return answers its receipt and returns
+    // nothing more (it used to return the oil twice).
+    d.disk.power_cycle();
+    d.ok(S, Request::Login(pin(FACTORY_PIN)));
+    assert_eq!(d.ok(S, ret), Response::ReturnOilStock(r));
+    assert_eq!(oil_stock(&mut d)[0].milli_quantity, 2500);
+    let too_much = ReturnOil {
+        request_id: d.request_id(),
+        stock: OilStockEntry {
+            milli_quantity: 2501,
+            ..e
+        },
     };
     assert_eq!(
         d.err(S, Request::ReturnOilStock(too_much)),

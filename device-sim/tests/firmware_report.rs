@@ -24,6 +24,7 @@ fn copied_not_reported(mut d: Disk) -> (Disk, ReturnRoll) {
     d.disk.set_time(at(2026, 12, 2, 9));
     d.copy_tax(period(2026, 11));
     let ret = ReturnRoll {
+        request_id: [0x71; 16],
         kind: InvoiceKind::Normal,
         code: r.code,
         first: r.first,
@@ -152,6 +153,7 @@ fn d04_the_next_month_needs_its_own_receipt_and_the_first_month_none() {
     let mut d = Disk::ready();
     let r = d.load_roll(InvoiceKind::Normal, 1, 50);
     let ret = ReturnRoll {
+        request_id: [0x72; 16],
         kind: InvoiceKind::Normal,
         code: r.code,
         first: r.first,
@@ -168,6 +170,7 @@ fn d04_the_next_month_needs_its_own_receipt_and_the_first_month_none() {
     d.disk.set_time(at(2027, 1, 3, 9));
     d.copy_tax(period(2026, 12));
     let ret2 = ReturnRoll {
+        request_id: [0x73; 16],
         kind: InvoiceKind::Normal,
         code: r2.code,
         first: r2.first,

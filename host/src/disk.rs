@@ -21,7 +21,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::command::{
     ChangePin, EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, ListRolls, ROLLS_PER_PAGE,
-    ReturnRoll, VoidBlank, VoidRequest,
+    ReturnOil, ReturnRoll, VoidBlank, VoidRequest,
 };
 use taxdisk_protocol::frame::{FrameType, MAX_ENCODED, decode_response, encode_request};
 use taxdisk_protocol::types::*;
@@ -353,9 +353,10 @@ commands! {
     fn set_clock(token: Signed<ClockToken>) -> () => SetClock(token);
     /// Loads a roll from a bureau grant (D4).
     fn load_roll(grant: Signed<RollGrant>) -> Roll => LoadRolls(grant);
-    /// Returns the unused rest of a roll; answers the device-signed receipt (D4).
+    /// Returns the unused rest of a roll; answers the device-signed receipt (D4). A fresh
+    /// request id: a resend of the call's frame answers the same receipt.
     fn return_roll(kind: InvoiceKind, code: &InvoiceCode, first: InvoiceNumber) -> Signed<RollReturnReceipt>
-        => ReturnRoll(ReturnRoll { kind, code: code.clone(), first });
+        => ReturnRoll(ReturnRoll { request_id: new_request_id(), kind, code: code.clone(), first });
     /// Reads an issued invoice with its void and upload status.
     fn read_invoice(invoice: &InvoiceRef) -> InvoiceView => ReadInvoice(invoice.clone());
     /// The newest issued invoice, of one kind or of any (H11 repair).
@@ -368,8 +369,10 @@ commands! {
     fn clear_card(token: Signed<ClearCardToken>) -> () => ClearCard(token);
     /// Adds oil stock from a bureau grant (D11).
     fn load_oil_stock(grant: Signed<OilGrant>) -> OilStockEntry => LoadOilStock(grant);
-    /// Returns oil stock; answers the device-signed receipt (D11).
-    fn return_oil_stock(stock: OilStockEntry) -> Signed<OilReturnReceipt> => ReturnOilStock(stock);
+    /// Returns oil stock; answers the device-signed receipt (D11). A fresh request id: a
+    /// resend of the call's frame returns nothing more and answers the same receipt.
+    fn return_oil_stock(stock: OilStockEntry) -> Signed<OilReturnReceipt>
+        => ReturnOilStock(ReturnOil { request_id: new_request_id(), stock });
     /// Unblocks a PIN-blocked disk from a bureau token (D2).
     fn unblock(token: Signed<UnblockToken>) -> () => Unblock(token);
     /// Reads one journal event by counter, with its upload status (H11 repair).

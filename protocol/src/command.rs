@@ -37,14 +37,32 @@ pub struct ListRolls {
 }
 
 /// Body of [`Request::ReturnRoll`]: return the unused rest of a roll (D4).
+///
+/// The disk keeps its last return receipt with the request id in the same state write that
+/// returns the numbers, so a resend with the same id (after a lost answer or a power cut)
+/// answers that receipt instead of `RollNotFound`: the receipt the bureau needs is never lost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnRoll {
+    /// Idempotency key chosen by the host (random).
+    pub request_id: RequestId,
     /// Kind.
     pub kind: InvoiceKind,
     /// Roll code.
     pub code: InvoiceCode,
     /// First number of the roll.
     pub first: InvoiceNumber,
+}
+
+/// Body of [`Request::ReturnOilStock`]: return oil stock to the bureau (D11).
+///
+/// As for [`ReturnRoll`], the disk keeps its last return receipt with the request id: a resend
+/// answers it and returns nothing more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnOil {
+    /// Idempotency key chosen by the host (random).
+    pub request_id: RequestId,
+    /// Category, unit and quantity to return.
+    pub stock: OilStockEntry,
 }
 
 /// Body of [`Request::VoidBlank`]: void the next `count` blank numbers of the oldest roll of a
@@ -278,7 +296,7 @@ command_table! {
     /// Adds oil stock from a bureau grant (D11).
     24 => LoadOilStock(Signed<OilGrant>) -> OilStockEntry;
     /// Returns oil stock with a device-signed receipt (D11).
-    25 => ReturnOilStock(OilStockEntry) -> Signed<OilReturnReceipt>;
+    25 => ReturnOilStock(ReturnOil) -> Signed<OilReturnReceipt>;
     /// Unblocks a PIN-blocked disk from a bureau token and sets a new PIN (D2).
     26 => Unblock(Signed<UnblockToken>) -> ();
     /// Reads one journal event by counter, with its upload status (H11 repair).

@@ -199,6 +199,7 @@ pub fn sample_request(id: CommandId) -> Request {
             issued_at: t0(),
         })),
         CommandId::ReturnRoll => Request::ReturnRoll(ReturnRoll {
+            request_id: [0xB3; 16],
             kind: InvoiceKind::Normal,
             code: code(),
             first: number(1),
@@ -262,7 +263,10 @@ pub fn sample_request(id: CommandId) -> Request {
             stock: oil_entry(),
             issued_at: t0(),
         })),
-        CommandId::ReturnOilStock => Request::ReturnOilStock(oil_entry()),
+        CommandId::ReturnOilStock => Request::ReturnOilStock(ReturnOil {
+            request_id: [0xB4; 16],
+            stock: oil_entry(),
+        }),
         CommandId::Unblock => Request::Unblock(signed(UnblockToken {
             serial: serial(),
             seq: 1,

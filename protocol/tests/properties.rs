@@ -327,8 +327,14 @@ fn request() -> impl Strategy<Value = Request> {
                 })
         )
         .prop_map(Request::LoadRolls),
-        (kind(), code(), number())
-            .prop_map(|(kind, code, first)| Request::ReturnRoll(ReturnRoll { kind, code, first })),
+        (any::<[u8; 16]>(), kind(), code(), number()).prop_map(
+            |(request_id, kind, code, first)| Request::ReturnRoll(ReturnRoll {
+                request_id,
+                kind,
+                code,
+                first
+            })
+        ),
         (any::<[u8; 16]>(), kind(), any::<u32>()).prop_map(|(request_id, kind, count)| {
             Request::VoidBlank(VoidBlank {
                 request_id,
@@ -419,7 +425,9 @@ fn request() -> impl Strategy<Value = Request> {
             }
         ))
         .prop_map(Request::LoadOilStock),
-        oil_entry().prop_map(Request::ReturnOilStock),
+        (any::<[u8; 16]>(), oil_entry()).prop_map(|(request_id, stock)| {
+            Request::ReturnOilStock(ReturnOil { request_id, stock })
+        }),
         signed((serial(), any::<u32>(), pin(), ts()).prop_map(
             |(serial, seq, new_pin, issued_at)| UnblockToken {
                 serial,

@@ -61,7 +61,7 @@ mod void;
 use core::fmt;
 use embedded_storage::nor_flash::NorFlash;
 use heapless::{Deque, Vec};
-use persist::{Identity, Pending, Persist, RollState};
+use persist::{Identity, KeptReceipt, KeptReturn, Pending, Persist, RollState};
 use rand_core::CryptoRng;
 use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
@@ -1048,6 +1048,17 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     fn return_roll(&mut self, now: Timestamp, r: &ReturnRoll) -> Res<Signed<RollReturnReceipt>> {
+        // D4 once: a resend of the last return answers its receipt.
+        if let Some(k) = &self.p.last_return
+            && k.request_id == r.request_id
+        {
+            return match &k.receipt {
+                KeptReceipt::Roll(s) if s.body.kind == r.kind && s.body.code == r.code => {
+                    Ok(s.clone())
+                }
+                _ => refuse(WireError::RequestIdConflict),
+            };
+        }
         // D4: refused when locked (FAQ 4.21(3)) and before the month's report (FAQ 4.21(4)):
         // the last month copied, and its report receipt read in.
         if self.locked(now) {
@@ -1074,6 +1085,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         let signed = self.sign_body(receipt)?;
         let mut next = self.p.clone();
         next.rolls[i].used = next.rolls[i].count;
+        next.last_return = Some(KeptReturn {
+            request_id: r.request_id,
+            receipt: KeptReceipt::Roll(signed.clone()),
+        });
         self.save(now, next)?;
         Ok(signed)
     }
@@ -1679,7 +1694,17 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         Ok(entry)
     }
 
-    fn return_oil(&mut self, now: Timestamp, e: OilStockEntry) -> Res<Signed<OilReturnReceipt>> {
+    fn return_oil(&mut self, now: Timestamp, q: ReturnOil) -> Res<Signed<OilReturnReceipt>> {
+        let e = q.stock;
+        // D11 once: a resend of the last return answers its receipt and returns nothing more.
+        if let Some(k) = &self.p.last_return
+            && k.request_id == q.request_id
+        {
+            return match &k.receipt {
+                KeptReceipt::Oil(s) if s.body.stock == e => Ok(s.clone()),
+                _ => refuse(WireError::RequestIdConflict),
+            };
+        }
         if e.milli_quantity <= 0 {
             return refuse(WireError::BadArgument);
         }
@@ -1703,6 +1728,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             time: now,
         };
         let signed = self.sign_body(receipt)?;
+        next.last_return = Some(KeptReturn {
+            request_id: q.request_id,
+            receipt: KeptReceipt::Oil(signed.clone()),
+        });
         self.save(now, next)?;
         Ok(signed)
     }

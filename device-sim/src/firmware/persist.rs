@@ -139,6 +139,29 @@ pub struct Persist {
     /// says is reported (D4, FAQ 4.21(4)). Not in the first layout: see the module docs.
     #[serde(skip)]
     pub last_reported: Option<Period>,
+    /// Appended field 2: the last roll or oil return with the request id it answered, written
+    /// in the same snapshot as the return itself, so a resend gets the receipt again (D4,
+    /// D11).
+    #[serde(skip)]
+    pub last_return: Option<KeptReturn>,
+}
+
+/// The receipt of the last return and the request id it answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptReturn {
+    /// The request id of the return.
+    pub request_id: RequestId,
+    /// Its receipt.
+    pub receipt: KeptReceipt,
+}
+
+/// A return receipt kept for resends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeptReceipt {
+    /// A roll return (D4).
+    Roll(Signed<RollReturnReceipt>),
+    /// An oil stock return (D11).
+    Oil(Signed<OilReturnReceipt>),
 }
 
 /// Why a snapshot could not be encoded or decoded.
@@ -180,6 +203,7 @@ impl Persist {
             last_event_time: Timestamp(0),
             summary: None,
             last_reported: None,
+            last_return: None,
         }
     }
 
@@ -190,6 +214,10 @@ impl Persist {
         // Appended fields, in the order they were added.
         let rest = buf.get_mut(n..).ok_or(SnapshotError::BufferFull)?;
         n += postcard::to_slice(&self.last_reported, rest)
+            .map_err(full)?
+            .len();
+        let rest = buf.get_mut(n..).ok_or(SnapshotError::BufferFull)?;
+        n += postcard::to_slice(&self.last_return, rest)
             .map_err(full)?
             .len();
         Ok(n)
@@ -207,6 +235,12 @@ impl Persist {
         let (last_reported, rest) =
             postcard::take_from_bytes::<Option<Period>>(rest).map_err(bad)?;
         p.last_reported = last_reported;
+        if rest.is_empty() {
+            return Ok(p);
+        }
+        let (last_return, rest) =
+            postcard::take_from_bytes::<Option<KeptReturn>>(rest).map_err(bad)?;
+        p.last_return = last_return;
         if !rest.is_empty() {
             return Err(SnapshotError::Malformed);
         }
