@@ -1,26 +1,43 @@
 //! SM2 signing and verification of the canonical messages (GB/T 32918, SM3 digest, signer id
-//! `1234567812345678`) with RustCrypto `sm2`. Works without `std`.
+//! `1234567812345678`, deterministic RFC 6979 nonces) with RustCrypto `sm2`, and in std builds
+//! `efficient-sm2`'s faster arithmetic for signing, to the same bytes ([`IMPLEMENTATION`]).
+//! Works without `std`.
 
 use crate::message::{MAX_MESSAGE, SignedMessage};
 use crate::types::{PublicKey, Signature, Signed};
 use core::fmt;
+use primeorder::PrimeCurveParams;
+use sm2::dsa::VerifyingKey;
 use sm2::dsa::signature::{Signer, Verifier};
-use sm2::dsa::{SigningKey, VerifyingKey};
+use sm2::elliptic_curve::ops::Reduce;
+use sm2::elliptic_curve::point::AffineCoordinates;
+use sm2::elliptic_curve::sec1::ToSec1Point;
+use sm2::elliptic_curve::subtle::ConstantTimeEq;
+use sm2::elliptic_curve::{Curve, Group, PrimeField};
+use sm2::{ProjectivePoint, Scalar, Sm2, U256};
+use sm3::{Digest, Sm3};
 
-pub use sm2::dsa::SigningKey as Sm2SigningKey;
+/// The signing key type (see [`SigningKey`]); the name other crates use.
+pub type Sm2SigningKey = SigningKey;
 
 /// The SM2 signer id (distinguishing identifier) used for every signature: the default of
 /// GB/T 35276 and of OpenSSL's `distid`.
 pub const SIGNER_ID: &str = "1234567812345678";
 
-/// The SM2 implementation that signs, as benches name it: RustCrypto `sm2` with its
-/// precomputed base-point table where `std` provides the lazily built table (the host, the
-/// simulator, the bureau), without it in `no_std` firmware builds.
+/// The SM2 implementation that signs, as benches name it: in std builds (the host, the
+/// simulator, the bureau) the `efficient-sm2` crate's arithmetic (a 2^8-ary base-point table
+/// for `k·G`), fed the digest and the RFC 6979 nonce that RustCrypto `sm2` would use, so the
+/// signatures are RustCrypto's to the byte; the fastest of the signers measured side by side
+/// (benches/sign.rs, BENCHMARKS.md). Its `k·G` is not constant-time (it indexes its table by
+/// the nonce's bytes and skips zero bytes): acceptable for a simulator whose keys sit in plain
+/// files in its disk image, not for a real disk's secure element.
 #[cfg(feature = "std")]
-pub const IMPLEMENTATION: &str = "RustCrypto sm2 0.14, base-point table";
-/// The SM2 implementation that signs, as benches name it (see the `std` build).
+pub const IMPLEMENTATION: &str =
+    "efficient-sm2 0.2 arithmetic, RFC 6979 nonce (RustCrypto-identical signatures)";
+/// The SM2 implementation that signs, as benches name it: in `no_std` firmware builds
+/// RustCrypto `sm2` without its base-point table (it needs std), key constants cached.
 #[cfg(not(feature = "std"))]
-pub const IMPLEMENTATION: &str = "RustCrypto sm2 0.14, no table (no_std)";
+pub const IMPLEMENTATION: &str = "RustCrypto sm2 0.14, no table (no_std), cached key constants";
 
 /// Why signing or verification failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,22 +66,193 @@ impl fmt::Display for SignError {
 #[cfg(feature = "std")]
 impl std::error::Error for SignError {}
 
+/// An SM2 signing key with the constants of its signatures computed once.
+///
+/// GB/T 32918 signs with `s = (1 + d)^-1 (k - r d)` over `e = SM3(Z_A || M)`: `(1 + d)^-1`
+/// (a scalar inversion) and `Z_A` (the SM3 of the signer id, the curve and the public key)
+/// depend on the key alone, yet RustCrypto's `SigningKey` recomputes both for every
+/// signature. This key computes them once and signs with the crate's own arithmetic (scalars,
+/// `k·G` with its base-point table where built, RFC 6979 nonces through the `rfc6979` crate it
+/// uses), in the same steps: the signatures are byte-identical to `sm2::dsa::SigningKey`'s
+/// (`cached_constants_sign_byte_identically` checks it), about a fifth faster. In std builds
+/// the point and scalar arithmetic are `efficient-sm2`'s instead (see [`IMPLEMENTATION`]), with
+/// the same digest, nonce and checks: the same bytes again, about twice as fast.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// The crate's key: the public key, the secret bytes, and the fallback signer.
+    inner: sm2::dsa::SigningKey,
+    /// The secret scalar `d`.
+    d: Scalar,
+    /// `(1 + d)^-1 mod n`.
+    d_plus_1_inv: Scalar,
+    /// `Z_A = SM3(ENTL || ID || a || b || x_G || y_G || x_A || y_A)`.
+    za: [u8; 32],
+    /// The same secret in `efficient-sm2`'s form.
+    #[cfg(feature = "std")]
+    fast: efficient_sm2::KeyPair,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the secret.
+        f.debug_struct("SigningKey")
+            .field("public", &public_key(self))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn new(inner: sm2::dsa::SigningKey) -> Result<Self, SignError> {
+        let d: Scalar = *inner.as_nonzero_scalar().as_ref();
+        let d_plus_1_inv =
+            Option::<Scalar>::from((d + Scalar::ONE).invert()).ok_or(SignError::BadSecret)?;
+        let za = identity_hash(inner.verifying_key()).ok_or(SignError::BadSecret)?;
+        #[cfg(feature = "std")]
+        let fast = efficient_sm2::KeyPair::new(&d.to_repr()).map_err(|_| SignError::BadSecret)?;
+        Ok(SigningKey {
+            inner,
+            d,
+            d_plus_1_inv,
+            za,
+            #[cfg(feature = "std")]
+            fast,
+        })
+    }
+
+    /// The crate's verifying key of this key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        self.inner.verifying_key()
+    }
+
+    /// `e = SM3(Z_A || M)` reduced mod n, and the RFC 6979 nonce `k` RustCrypto draws for it
+    /// (HMAC-SM3 DRBG over the secret and `e`, no extra data).
+    fn digest_and_nonce(&self, msg: &[u8]) -> ([u8; 32], Scalar, Option<Scalar>) {
+        let mut h = Sm3::new_with_prefix(self.za);
+        h.update(msg);
+        let digest: [u8; 32] = h.finalize().into();
+        let e = <Scalar as Reduce<U256>>::reduce(&U256::from_be_slice(&digest));
+        let mut kgen = rfc6979::KGenerator::<Sm3, U256>::new(
+            &self.d.to_repr(),
+            &e.to_bytes(),
+            &[],
+            &Sm2::ORDER,
+        );
+        let mut k_bytes = sm2::FieldBytes::default();
+        kgen.fill_next_k(&mut k_bytes);
+        (digest, e, Scalar::from_repr(k_bytes).into())
+    }
+
+    /// Signs `msg` with RustCrypto's arithmetic: `sm2::dsa::SigningKey::sign`'s steps with
+    /// `Z_A` and `(1 + d)^-1` taken from the key. The no_std signer; in std builds the
+    /// reference the faster one is checked against (tests, benches/sign.rs).
+    pub fn sign_rustcrypto(&self, msg: &[u8]) -> Signature {
+        let (_, e, k) = self.digest_and_nonce(msg);
+        let fast = k.and_then(|k| {
+            // A4: (x1, y1) = [k]G.
+            let point = ProjectivePoint::mul_by_generator(&k).to_affine();
+            // A5: r = (e + x1) mod n; the crate refuses r = 0 and r + k = n.
+            let r = e + <Scalar as Reduce<U256>>::reduce(&U256::from_be_slice(&point.x()));
+            if bool::from(r.is_zero() | (r + k).ct_eq(&Scalar::ZERO)) {
+                return None;
+            }
+            // A6: s = (1 + d)^-1 (k - r d) mod n.
+            let s = self.d_plus_1_inv * (k - r * self.d);
+            sm2::dsa::Signature::from_scalars(r, s).ok()
+        });
+        // The crate's own path for the cases it refuses (probability about 2^-256 each): the
+        // same answer, whatever it is, as the crate's signer.
+        to_wire(&fast.unwrap_or_else(|| self.inner.sign(msg)))
+    }
+
+    /// Signs `msg` with `efficient-sm2`'s arithmetic over the same digest and nonce as
+    /// [`SigningKey::sign_rustcrypto`] (its "random" source hands it RustCrypto's `k`), with
+    /// RustCrypto's checks: the same signature, to the byte.
+    #[cfg(feature = "std")]
+    pub fn sign_efficient(&self, msg: &[u8]) -> Signature {
+        let (digest, _, k) = self.digest_and_nonce(msg);
+        let signed = k.and_then(|k| {
+            let sig = self
+                .fast
+                .sign_digest(&mut Nonce(k.to_bytes().into()), &digest)
+                .ok()?;
+            let r = Option::<Scalar>::from(Scalar::from_repr(sig.r().into()))?;
+            let s = Option::<Scalar>::from(Scalar::from_repr(sig.s().into()))?;
+            // RustCrypto refuses r = 0, r + k = n and s = 0 (efficient-sm2 checks only x1):
+            // those cases (about 2^-256 each) take RustCrypto's path and answer as it does.
+            if bool::from(r.is_zero() | (r + k).ct_eq(&Scalar::ZERO) | s.is_zero()) {
+                return None;
+            }
+            Some(Signature {
+                r: sig.r(),
+                s: sig.s(),
+            })
+        });
+        signed.unwrap_or_else(|| self.sign_rustcrypto(msg))
+    }
+
+    /// Signs `msg` with the fastest signer of this build (see [`IMPLEMENTATION`]).
+    fn sign(&self, msg: &[u8]) -> Signature {
+        #[cfg(feature = "std")]
+        return self.sign_efficient(msg);
+        #[cfg(not(feature = "std"))]
+        return self.sign_rustcrypto(msg);
+    }
+}
+
+/// An `efficient-sm2` random source that hands out one given nonce (RFC 6979's `k`, below n,
+/// so its rejection loop takes it at once).
+#[cfg(feature = "std")]
+struct Nonce([u8; 32]);
+
+#[cfg(feature = "std")]
+impl efficient_sm2::SecureRandom for Nonce {
+    fn fill(&mut self, dest: &mut [u8]) {
+        let n = dest.len().min(32);
+        dest[..n].copy_from_slice(&self.0[..n]);
+    }
+}
+
+fn to_wire(sig: &sm2::dsa::Signature) -> Signature {
+    Signature {
+        r: sig.r_bytes().into(),
+        s: sig.s_bytes().into(),
+    }
+}
+
+/// `Z_A` of GB/T 32918 (the crate computes it inside its verifying key, not publicly).
+fn identity_hash(vk: &VerifyingKey) -> Option<[u8; 32]> {
+    let entl = u16::try_from(SIGNER_ID.len() * 8).ok()?;
+    let mut h = Sm3::new();
+    h.update(entl.to_be_bytes());
+    h.update(SIGNER_ID.as_bytes());
+    h.update(Sm2::EQUATION_A.to_bytes());
+    h.update(Sm2::EQUATION_B.to_bytes());
+    h.update(Sm2::GENERATOR.0.to_bytes());
+    h.update(Sm2::GENERATOR.1.to_bytes());
+    let point = vk.to_sec1_point(false);
+    // An uncompressed SEC1 point: 04 || x || y.
+    let xy = point.as_bytes().get(1..65)?;
+    h.update(xy);
+    Some(h.finalize().into())
+}
+
 /// A signing key from 32 secret bytes (big-endian scalar). Key generation draws 32 random
 /// bytes and calls this until it succeeds (fails with probability ~2^-128).
 pub fn signing_key(secret: &[u8; 32]) -> Result<SigningKey, SignError> {
-    SigningKey::from_slice(SIGNER_ID, secret).map_err(|_| SignError::BadSecret)
+    let inner =
+        sm2::dsa::SigningKey::from_slice(SIGNER_ID, secret).map_err(|_| SignError::BadSecret)?;
+    SigningKey::new(inner)
 }
 
 /// The secret bytes of a signing key (to store it on the disk's flash; never sent).
 pub fn secret_bytes(key: &SigningKey) -> [u8; 32] {
     let mut out = [0u8; 32];
-    out.copy_from_slice(&key.to_bytes());
+    out.copy_from_slice(&key.inner.to_bytes());
     out
 }
 
 /// The public key of a signing key.
 pub fn public_key(key: &SigningKey) -> PublicKey {
-    use sm2::elliptic_curve::sec1::ToSec1Point;
     let point = key.verifying_key().to_sec1_point(false);
     // An uncompressed SEC1 point is always 65 bytes starting with 04 (invariant of
     // to_sec1_point(false) on a non-identity key).
@@ -81,11 +269,7 @@ pub fn verifying_key(pk: &PublicKey) -> Result<VerifyingKey, SignError> {
 
 /// Signs raw message bytes.
 pub fn sign_bytes(key: &SigningKey, msg: &[u8]) -> Signature {
-    let sig: sm2::dsa::Signature = key.sign(msg);
-    Signature {
-        r: sig.r_bytes().into(),
-        s: sig.s_bytes().into(),
-    }
+    key.sign(msg)
 }
 
 /// Verifies a signature over raw message bytes.
@@ -181,6 +365,47 @@ mod tests {
         assert_eq!(forged.verify(&vk), Err(SignError::BadSignature));
         let other = verifying_key(&public_key(&key(8))).unwrap();
         assert_eq!(signed.verify(&other), Err(SignError::BadSignature));
+    }
+
+    #[test]
+    fn cached_constants_sign_byte_identically() {
+        // The crate's own signer is the reference: the cached key must give the same bytes
+        // for every key and message (RFC 6979 nonces are deterministic).
+        let mut secrets = vec![[1u8; 32], [0x42; 32], [0x7f; 32], [0xfe; 32]];
+        // And keys with zero bytes (efficient-sm2's table skips them) and pseudo-random ones.
+        secrets.push({
+            let mut s = [0u8; 32];
+            s[31] = 3;
+            s
+        });
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..12 {
+            let mut s = [0u8; 32];
+            for b in s.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            s[0] &= 0x7f;
+            secrets.push(s);
+        }
+        for (i, secret) in secrets.iter().enumerate() {
+            let fast = signing_key(secret).unwrap();
+            let crate_key = sm2::dsa::SigningKey::from_slice(SIGNER_ID, secret).unwrap();
+            for len in [0usize, 1, 31, 32, 55, 64, 130, 300] {
+                let msg: Vec<u8> = (0..len).map(|j| (j * 7 + i) as u8).collect();
+                let reference: sm2::dsa::Signature = crate_key.sign(&msg);
+                let reference = to_wire(&reference);
+                assert_eq!(fast.sign_rustcrypto(&msg), reference, "key {i}, len {len}");
+                #[cfg(feature = "std")]
+                assert_eq!(fast.sign_efficient(&msg), reference, "key {i}, len {len}");
+                let ours = sign_bytes(&fast, &msg);
+                assert_eq!(ours, reference, "key {i}, len {len}");
+                let vk = verifying_key(&public_key(&fast)).unwrap();
+                assert_eq!(verify_bytes(&vk, &msg, &ours), Ok(()));
+            }
+        }
     }
 
     #[test]
