@@ -529,20 +529,31 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     /// [`taxdisk_protocol::frame::MAX_ENCODED`] bytes). Returns the answer's length; 0 = no
     /// answer (garbage, bad CRC, not a request frame).
     pub fn handle_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> usize {
+        self.answer_frame(now, frame, out).len
+    }
+
+    /// As [`Firmware::handle_frame`], and says which command the answer was for, from the one
+    /// decode of the frame (a simulator's latency model needs it).
+    pub fn answer_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> Answered {
         let mut scratch = [0u8; MAX_FRAME];
         let (version, header, payload) = match decode_frame_any_version(frame, &mut scratch) {
             Ok(x) => x,
             // Garbage, a bad CRC, a truncated frame: no answer.
-            Err(_) => return 0,
+            Err(_) => return Answered::NONE,
         };
         if header.frame_type != FrameType::Request {
-            return 0;
+            return Answered::NONE;
         }
         if version != VERSION {
-            // A sound request (CRC checked) of another protocol version: say so.
+            // A sound request (CRC checked) of another protocol version: say so. Its command
+            // id is of another table, so none is reported.
             let r = Err(Refusal::from(WireError::UnsupportedVersion));
-            return encode_response(&header, &r, out).unwrap_or(0);
+            return Answered {
+                len: encode_response(&header, &r, out).unwrap_or(0),
+                command: None,
+            };
         }
+        let command = CommandId::from_u16(header.command);
         // Command and payload (session and sequence are compared apart). Not a CRC over the
         // whole frame: that includes the frame's own CRC, whose residue is the same for all.
         let request_crc = crc32_of(&[&header.command.to_le_bytes(), payload]);
@@ -554,7 +565,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         {
             // A resend of the frame just answered: the same answer, nothing done again.
             out[..last.answer.len()].copy_from_slice(&last.answer);
-            return last.answer.len();
+            return Answered {
+                len: last.answer.len(),
+                command,
+            };
         }
         let result = match decode_request(&header, payload) {
             Ok(req) => self.handle(now, header.session, req),
@@ -567,7 +581,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             request_crc,
             answer,
         });
-        n
+        Answered { len: n, command }
     }
 
     /// Handles one request of `session` at time `now` (the time the firmware is given; the
@@ -1699,6 +1713,24 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         self.save(now, next)?;
         Ok(signed)
     }
+}
+
+/// What [`Firmware::answer_frame`] did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answered {
+    /// Length of the answer written to `out`; 0 = no answer.
+    pub len: usize,
+    /// The command the answer is for; `None` with no answer, for an unknown command id or a
+    /// frame of another protocol version.
+    pub command: Option<CommandId>,
+}
+
+impl Answered {
+    /// No answer.
+    pub const NONE: Answered = Answered {
+        len: 0,
+        command: None,
+    };
 }
 
 /// An invoice found in the journal.

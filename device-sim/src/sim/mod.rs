@@ -529,7 +529,8 @@ impl FrameHandler for SimDisk {
         }
         let started = Instant::now();
         let now = self.now();
-        let n = self.fw_mut().handle_frame(now, frame, out);
+        let answered = self.fw_mut().answer_frame(now, frame, out);
+        let n = answered.len;
         self.log_transitions();
         if !self.chip().powered() {
             // The power was cut during the request: no answer; the disk comes back up from
@@ -537,15 +538,13 @@ impl FrameHandler for SimDisk {
             self.power_cycle();
             return 0;
         }
-        if self.latency && n > 0 {
-            let mut scratch = [0u8; MAX_FRAME];
-            if let Ok((h, _)) = decode_frame(frame, &mut scratch)
-                && let Some(id) = CommandId::from_u16(h.command)
-            {
-                let want = Duration::from_millis(latency_ms(id));
-                if let Some(rest) = want.checked_sub(started.elapsed()) {
-                    std::thread::sleep(rest);
-                }
+        if self.latency
+            && n > 0
+            && let Some(id) = answered.command
+        {
+            let want = Duration::from_millis(latency_ms(id));
+            if let Some(rest) = want.checked_sub(started.elapsed()) {
+                std::thread::sleep(rest);
             }
         }
         match fault {
