@@ -1,4 +1,5 @@
-//! [`Control`]: the simulator's control channel (clock, power, faults) as the suite uses it,
+//! [`Control`]: the simulator's control channel (clock, power, faults) as the conformance suite
+//! and trace replay use it,
 //! with an implementation over a TCP control port ([`TcpControl`]) and one over an in-process
 //! closure ([`FnControl`]). The wire and its codec are `taxdisk_protocol::control`'s: frames of
 //! type `ControlRequest` / `ControlResponse`, command id 0, the request's sequence number
