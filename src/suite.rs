@@ -43,13 +43,7 @@ pub enum SuiteError {
 
 /// A control failure as the channel's own error answer (cut at 64 bytes on a char boundary).
 fn control_error(e: &dyn std::fmt::Display) -> ControlResponse {
-    let mut s = heapless::String::<64>::new();
-    for c in e.to_string().chars() {
-        if s.push(c).is_err() {
-            break;
-        }
-    }
-    ControlResponse::Error(s)
+    ControlResponse::error(&e.to_string())
 }
 
 fn setup<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, SuiteError> {

@@ -9,9 +9,8 @@ use serve_support::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-use taxdisk_device_sim::serve::control::{decode_control_response, encode_control_request};
 use taxdisk_device_sim::serve::{ControlClient, MAX_CONNECTIONS};
-use taxdisk_protocol::control::{ControlRequest, ControlResponse};
+use taxdisk_protocol::control::{self, ControlRequest, ControlResponse};
 use taxdisk_protocol::frame::{FrameType, Header, MAX_ENCODED, encode_raw, encode_request};
 use taxdisk_protocol::{FrameDecoder, Request, Response};
 
@@ -56,7 +55,7 @@ fn read_control_answer(stream: &mut TcpStream) -> (Header, ControlResponse) {
         let mut got = None;
         dec.feed(&buf[..n], |f| {
             if let Ok((h, p)) = f {
-                got.get_or_insert_with(|| (h, decode_control_response(&h, p).unwrap()));
+                got.get_or_insert_with(|| (h, control::decode_response(&h, p).unwrap()));
             }
         });
         if let Some(g) = got {
@@ -76,7 +75,7 @@ fn garbage_and_oversize_frames_on_the_disk_port_get_no_answer_and_the_stream_rec
     conn.send_raw(&[0]);
     // A frame with a valid CRC that is a control frame: not for this port, no answer.
     let mut out = [0u8; MAX_ENCODED];
-    let n = encode_control_request(1, &ControlRequest::PowerCycle, &mut out).unwrap();
+    let n = control::encode_request(1, &ControlRequest::PowerCycle, &mut out).unwrap();
     conn.send_raw(&out[..n]);
     // A response frame sent to the disk: no answer either.
     let resp = Header {
@@ -151,7 +150,7 @@ fn abrupt_disconnects_mid_frame_and_mid_answer_do_not_hurt() {
         s.write_all(&out[..cut.min(n - 1)]).unwrap();
         drop(s);
         // Same on the control port.
-        let n = encode_control_request(1, &ControlRequest::GetClock, &mut out).unwrap();
+        let n = control::encode_request(1, &ControlRequest::GetClock, &mut out).unwrap();
         let mut s = TcpStream::connect(sim.ports.control).unwrap();
         s.write_all(&out[..cut.min(n - 1)]).unwrap();
         drop(s);
@@ -161,7 +160,7 @@ fn abrupt_disconnects_mid_frame_and_mid_answer_do_not_hurt() {
     let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
     ctl.send(ControlRequest::FrameFault {
         nth: 1,
-        action: taxdisk_protocol::control::FrameFaultAction::DelayAnswer(300),
+        action: control::FrameFaultAction::DelayAnswer(300),
     })
     .unwrap();
     let mut conn = sim.disk();
@@ -213,7 +212,7 @@ fn the_control_port_answers_wrong_frames_with_an_error_and_skips_garbage() {
     assert_eq!(h.seq, 10);
     assert!(matches!(resp, ControlResponse::Error(m) if m.contains("malformed")));
     // The same connection then serves a real request.
-    let n = encode_control_request(11, &ControlRequest::Advance(60), &mut out).unwrap();
+    let n = control::encode_request(11, &ControlRequest::Advance(60), &mut out).unwrap();
     s.write_all(&out[..n]).unwrap();
     let (h, resp) = read_control_answer(&mut s);
     assert_eq!((h.seq, resp), (11, ControlResponse::Ok));

@@ -11,14 +11,19 @@
 //! - [`disk`]: `DiskClient`, one typed method per disk command, with safe retries.
 //! - [`bureau_client`]: the tax bureau's HTTP API.
 //! - [`export`]: the month spreadsheet (H16) and printed invoices and sales lists as PDF (H18).
+//! - [`control`]: a simulator's control channel ([`control::Control`], over TCP or a closure);
+//!   [`tokens`]: who signs the bureau's tokens for a bench ([`tokens::TokenSource`]). Both are
+//!   used by [`conformance`] (the suite) and [`trace`] (record and replay).
 #![forbid(unsafe_code)]
 
 pub mod bureau_client;
 pub mod conformance;
+pub mod control;
 pub mod disk;
 pub mod export;
 pub mod invoice;
 pub mod store;
+pub mod tokens;
 pub mod trace;
 pub mod transport;
 pub mod workflow;

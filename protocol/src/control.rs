@@ -1,10 +1,24 @@
 //! The simulator's control channel: clock, power, faults and snapshots. Defined here so that a
-//! host's conformance suite can drive any simulator that offers it. Control frames use
-//! [`crate::frame::FrameType::ControlRequest`] / `ControlResponse`, command id 0, and carry the
-//! postcard encoding of [`ControlRequest`] / [`ControlResponse`].
+//! host's conformance suite can drive any simulator that offers it.
+//!
+//! The wire is the disk protocol's framing ([`crate::frame`]) with frame type
+//! [`FrameType::ControlRequest`] from the bench and [`FrameType::ControlResponse`] back, command
+//! id [`CONTROL_COMMAND`] (0), the request's sequence number and session echoed, status 0, and
+//! the postcard encoding of [`ControlRequest`] / [`ControlResponse`] as the payload (at most
+//! [`MAX_PAYLOAD`] bytes, trailing bytes refused). The codec is the one both ends use:
+//! [`encode_request`] / [`decode_request`] on the simulator's side, [`encode_response`] /
+//! [`decode_response`] and [`answer_for`] (which frame of a stream answers which request) on the
+//! bench's. Its errors are [`DecodeError`]s; nothing here panics on any input.
+//!
+//! A frame that fails its checks gets no answer. A checked frame of the wrong type or with a
+//! payload that is not a [`ControlRequest`] is answered with [`ControlResponse::Error`], so a
+//! bench sees at once that it talks to the wrong port or a different version.
 
+use crate::error::DecodeError;
+use crate::frame::{FrameType, Header, MAX_PAYLOAD, encode_raw};
 use crate::time::Timestamp;
 use heapless::String;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// What to do to the Nth disk-protocol frame (counted from when the fault is armed).
@@ -86,4 +100,261 @@ pub enum ControlResponse {
     Stats(SimStats),
     /// The request could not be done; why.
     Error(String<64>),
+}
+
+impl ControlResponse {
+    /// A [`ControlResponse::Error`] with `msg`, cut at a character boundary to fit its 64 bytes.
+    pub fn error(msg: &str) -> ControlResponse {
+        let mut s = String::<64>::new();
+        for c in msg.chars() {
+            if s.push(c).is_err() {
+                break;
+            }
+        }
+        ControlResponse::Error(s)
+    }
+}
+
+/// The command id of every control frame.
+pub const CONTROL_COMMAND: u16 = 0;
+
+/// The header of a control request with sequence number `seq` (session 0).
+pub const fn request_header(seq: u32) -> Header {
+    Header {
+        frame_type: FrameType::ControlRequest,
+        command: CONTROL_COMMAND,
+        seq,
+        session: 0,
+        status: 0,
+        detail: 0,
+    }
+}
+
+/// The header answering a control frame with header `request`: its sequence number and session
+/// echoed, status 0.
+pub const fn answer_header(request: &Header) -> Header {
+    Header {
+        frame_type: FrameType::ControlResponse,
+        command: CONTROL_COMMAND,
+        seq: request.seq,
+        session: request.session,
+        status: 0,
+        detail: 0,
+    }
+}
+
+/// Encodes a control request frame (delimiter included) into `out`, at least
+/// [`crate::frame::MAX_ENCODED`] bytes. Returns the bytes written.
+pub fn encode_request(
+    seq: u32,
+    req: &ControlRequest,
+    out: &mut [u8],
+) -> Result<usize, DecodeError> {
+    encode_body(&request_header(seq), req, out)
+}
+
+/// Encodes the answer to the control frame with header `request` (delimiter included) into
+/// `out`. Returns the bytes written.
+pub fn encode_response(
+    request: &Header,
+    resp: &ControlResponse,
+    out: &mut [u8],
+) -> Result<usize, DecodeError> {
+    encode_body(&answer_header(request), resp, out)
+}
+
+fn encode_body<T: Serialize>(
+    header: &Header,
+    body: &T,
+    out: &mut [u8],
+) -> Result<usize, DecodeError> {
+    let mut buf = [0u8; MAX_PAYLOAD];
+    let p = postcard::to_slice(body, &mut buf).map_err(|_| DecodeError::BufferFull)?;
+    encode_raw(header, p, out)
+}
+
+/// Decodes the payload of a checked control request frame. A frame of another type is
+/// [`DecodeError::FrameType`]; a payload that is not exactly one [`ControlRequest`] (trailing
+/// bytes included) is [`DecodeError::Payload`].
+pub fn decode_request(header: &Header, payload: &[u8]) -> Result<ControlRequest, DecodeError> {
+    if header.frame_type != FrameType::ControlRequest {
+        return Err(DecodeError::FrameType(header.frame_type as u8));
+    }
+    decode_exact(payload)
+}
+
+/// Decodes the payload of a checked control response frame. A frame of another type is
+/// [`DecodeError::FrameType`]; a payload that is not exactly one [`ControlResponse`] (trailing
+/// bytes included) is [`DecodeError::Payload`].
+pub fn decode_response(header: &Header, payload: &[u8]) -> Result<ControlResponse, DecodeError> {
+    if header.frame_type != FrameType::ControlResponse {
+        return Err(DecodeError::FrameType(header.frame_type as u8));
+    }
+    decode_exact(payload)
+}
+
+/// What a frame received on a control connection (as [`crate::frame::FrameDecoder`] reports it)
+/// says about the request with sequence number `seq`: `None` for a checked frame answering
+/// another request (a stale answer, skipped), else the decoded answer, or the error of a bad
+/// frame or of a checked frame that is not a [`ControlResponse`].
+pub fn answer_for(
+    seq: u32,
+    frame: Result<(Header, &[u8]), DecodeError>,
+) -> Option<Result<ControlResponse, DecodeError>> {
+    match frame {
+        Ok((h, _)) if h.seq != seq => None,
+        Ok((h, p)) => Some(decode_response(&h, p)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((v, [])) => Ok(v),
+        _ => Err(DecodeError::Payload),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{MAX_ENCODED, MAX_FRAME, decode_frame};
+
+    fn all_requests() -> [ControlRequest; 15] {
+        let name = || String::<32>::try_from("before-issue").unwrap();
+        [
+            ControlRequest::GetClock,
+            ControlRequest::SetClock(Timestamp(1_700_000_000)),
+            ControlRequest::Advance(86_400),
+            ControlRequest::RunFree(true),
+            ControlRequest::PowerCycle,
+            ControlRequest::Plug(false),
+            ControlRequest::PowerCutAfter(3),
+            ControlRequest::FrameFault {
+                nth: 2,
+                action: FrameFaultAction::DelayAnswer(250),
+            },
+            ControlRequest::FrameFault {
+                nth: 1,
+                action: FrameFaultAction::CorruptAnswer,
+            },
+            ControlRequest::ClearFaults,
+            ControlRequest::Snapshot(name()),
+            ControlRequest::Restore(name()),
+            ControlRequest::Latency(true),
+            ControlRequest::Stats,
+            ControlRequest::DropSnapshot(name()),
+        ]
+    }
+
+    fn decoded(frame: &[u8]) -> Result<(Header, [u8; MAX_FRAME], usize), DecodeError> {
+        let mut scratch = [0u8; MAX_FRAME];
+        let (h, p) = decode_frame(frame, &mut scratch)?;
+        let mut copy = [0u8; MAX_FRAME];
+        copy[..p.len()].copy_from_slice(p);
+        Ok((h, copy, p.len()))
+    }
+
+    #[test]
+    fn requests_and_responses_round_trip() {
+        let responses = [
+            ControlResponse::Ok,
+            ControlResponse::Clock(Timestamp(1_700_000_000)),
+            ControlResponse::Stats(SimStats {
+                flash_reads: 1,
+                flash_programs: 2,
+                flash_erases: 3,
+                frames: 4,
+                power_cycles: 5,
+            }),
+            ControlResponse::error("no snapshot named x"),
+        ];
+        for (i, req) in all_requests().iter().enumerate() {
+            let seq = 100 + i as u32;
+            let mut out = [0u8; MAX_ENCODED];
+            let n = encode_request(seq, req, &mut out).unwrap();
+            let (h, p, len) = decoded(&out[..n]).unwrap();
+            assert_eq!(h, request_header(seq));
+            assert_eq!(decode_request(&h, &p[..len]).as_ref(), Ok(req));
+            for resp in &responses {
+                let n = encode_response(&h, resp, &mut out).unwrap();
+                let (a, p, len) = decoded(&out[..n]).unwrap();
+                assert_eq!(a, answer_header(&h));
+                assert_eq!(a.seq, seq);
+                assert_eq!(answer_for(seq, Ok((a, &p[..len]))), Some(Ok(resp.clone())));
+                assert_eq!(answer_for(seq + 1, Ok((a, &p[..len]))), None);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_frame_type_and_bad_payloads_are_errors() {
+        let req = request_header(1);
+        let resp = answer_header(&req);
+        assert_eq!(decode_request(&resp, &[0]), Err(DecodeError::FrameType(3)));
+        assert_eq!(decode_response(&req, &[0]), Err(DecodeError::FrameType(2)));
+        // Empty, unknown variant, trailing bytes, truncated string.
+        for bad in [&[][..], &[0xFF][..], &[0, 0][..], &[10, 5, b'a'][..]] {
+            assert_eq!(
+                decode_request(&req, bad),
+                Err(DecodeError::Payload),
+                "{bad:?}"
+            );
+            assert_eq!(
+                decode_response(&resp, bad),
+                Err(DecodeError::Payload),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            answer_for(1, Err(DecodeError::Crc)),
+            Some(Err(DecodeError::Crc))
+        );
+        assert_eq!(
+            answer_for(1, Ok((req, &[0][..]))),
+            Some(Err(DecodeError::FrameType(2)))
+        );
+    }
+
+    #[test]
+    fn truncated_oversize_and_garbage_frames_are_errors() {
+        let mut out = [0u8; MAX_ENCODED];
+        let n = encode_request(7, &ControlRequest::Advance(60), &mut out).unwrap();
+        // Every prefix of the frame is refused by the framing, never a panic.
+        for cut in 0..n - 1 {
+            assert!(decoded(&out[..cut]).is_err(), "cut at {cut}");
+        }
+        let big = [1u8; MAX_ENCODED + 10];
+        assert_eq!(decoded(&big).err(), Some(DecodeError::Oversize));
+        // Garbage that survives the framing is refused by the codec.
+        for seed in 0u8..=255 {
+            let garbage = [seed, seed.wrapping_mul(7), 3, seed ^ 0x5A];
+            let _ = decode_request(&request_header(1), &garbage);
+            let _ = decode_response(&answer_header(&request_header(1)), &garbage);
+        }
+        // An output buffer too small for the frame is a clear error.
+        let mut small = [0u8; 8];
+        assert_eq!(
+            encode_request(7, &ControlRequest::Advance(60), &mut small),
+            Err(DecodeError::BufferFull)
+        );
+    }
+
+    #[test]
+    fn error_messages_are_cut_to_fit() {
+        // 40 characters of 3 bytes each: 120 bytes, cut to 21 characters (63 bytes).
+        let long =
+            "数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数数";
+        match ControlResponse::error(long) {
+            ControlResponse::Error(s) => {
+                assert_eq!(s.len(), 63);
+                assert!(long.starts_with(s.as_str()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Every response fits a frame.
+        let mut out = [0u8; MAX_ENCODED];
+        let max = ControlResponse::error(long);
+        assert!(encode_response(&request_header(1), &max, &mut out).is_ok());
+    }
 }

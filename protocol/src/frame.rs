@@ -24,8 +24,30 @@ use crc::{CRC_32_ISO_HDLC, Crc, Table};
 
 /// Protocol version in every header.
 pub const VERSION: u8 = 1;
+
+/// Where each header field lies in a decoded frame: the table above, the one place that says
+/// it. Multi-byte fields are little-endian.
+pub mod field {
+    use core::ops::Range;
+
+    /// The protocol version byte.
+    pub const VERSION: usize = 0;
+    /// The frame type byte.
+    pub const FRAME_TYPE: usize = 1;
+    /// The command id.
+    pub const COMMAND: Range<usize> = 2..4;
+    /// The sequence number.
+    pub const SEQ: Range<usize> = 4..8;
+    /// The host session id.
+    pub const SESSION: Range<usize> = 8..12;
+    /// The status (0 = ok, else a wire error code).
+    pub const STATUS: Range<usize> = 12..14;
+    /// The error detail.
+    pub const DETAIL: Range<usize> = 14..18;
+}
+
 /// Header length in bytes.
-pub const HEADER_LEN: usize = 18;
+pub const HEADER_LEN: usize = field::DETAIL.end;
 /// CRC length in bytes.
 pub const CRC_LEN: usize = 4;
 /// Largest decoded frame (header + payload + CRC).
@@ -132,13 +154,32 @@ impl Header {
     }
 
     fn write(&self, out: &mut [u8; HEADER_LEN]) {
-        out[0] = VERSION;
-        out[1] = self.frame_type as u8;
-        out[2..4].copy_from_slice(&self.command.to_le_bytes());
-        out[4..8].copy_from_slice(&self.seq.to_le_bytes());
-        out[8..12].copy_from_slice(&self.session.to_le_bytes());
-        out[12..14].copy_from_slice(&self.status.to_le_bytes());
-        out[14..18].copy_from_slice(&self.detail.to_le_bytes());
+        out[field::VERSION] = VERSION;
+        out[field::FRAME_TYPE] = self.frame_type as u8;
+        out[field::COMMAND].copy_from_slice(&self.command.to_le_bytes());
+        out[field::SEQ].copy_from_slice(&self.seq.to_le_bytes());
+        out[field::SESSION].copy_from_slice(&self.session.to_le_bytes());
+        out[field::STATUS].copy_from_slice(&self.status.to_le_bytes());
+        out[field::DETAIL].copy_from_slice(&self.detail.to_le_bytes());
+    }
+
+    /// Reads the fields of a header of this layout from `h`, whatever its version byte.
+    fn read(h: &[u8; HEADER_LEN]) -> Result<Header, DecodeError> {
+        let ft = h[field::FRAME_TYPE];
+        let frame_type = FrameType::from_u8(ft).ok_or(DecodeError::FrameType(ft))?;
+        let u16_at = |r: core::ops::Range<usize>| u16::from_le_bytes([h[r.start], h[r.start + 1]]);
+        let u32_at = |r: core::ops::Range<usize>| {
+            let i = r.start;
+            u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]])
+        };
+        Ok(Header {
+            frame_type,
+            command: u16_at(field::COMMAND),
+            seq: u32_at(field::SEQ),
+            session: u32_at(field::SESSION),
+            status: u16_at(field::STATUS),
+            detail: u32_at(field::DETAIL),
+        })
     }
 }
 
@@ -211,6 +252,17 @@ pub fn encode_response(
 /// Checks a COBS-decoded frame: length, CRC, version and frame type. Returns the header and the
 /// payload.
 pub fn parse_raw(raw: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
+    match parse_raw_any_version(raw)? {
+        (VERSION, header, payload) => Ok((header, payload)),
+        (v, _, _) => Err(DecodeError::Version(v)),
+    }
+}
+
+/// As [`parse_raw`], but a frame of another protocol version (read with this version's header
+/// layout) is returned with its version byte instead of refused, so that a disk can answer it
+/// with `UnsupportedVersion`. A bad version byte still wins over a bad frame type: a frame of
+/// another version with an unknown frame type is [`DecodeError::Version`].
+pub fn parse_raw_any_version(raw: &[u8]) -> Result<(u8, Header, &[u8]), DecodeError> {
     if raw.len() > MAX_FRAME {
         return Err(DecodeError::Oversize);
     }
@@ -222,21 +274,15 @@ pub fn parse_raw(raw: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
     if crc32(body) != want {
         return Err(DecodeError::Crc);
     }
-    if body[0] != VERSION {
-        return Err(DecodeError::Version(body[0]));
+    let (h, payload) = body.split_at(HEADER_LEN);
+    let mut fixed = [0u8; HEADER_LEN];
+    fixed.copy_from_slice(h);
+    let version = fixed[field::VERSION];
+    match Header::read(&fixed) {
+        Ok(header) => Ok((version, header, payload)),
+        Err(_) if version != VERSION => Err(DecodeError::Version(version)),
+        Err(e) => Err(e),
     }
-    let frame_type = FrameType::from_u8(body[1]).ok_or(DecodeError::FrameType(body[1]))?;
-    let u16_at = |i: usize| u16::from_le_bytes([body[i], body[i + 1]]);
-    let u32_at = |i: usize| u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
-    let header = Header {
-        frame_type,
-        command: u16_at(2),
-        seq: u32_at(4),
-        session: u32_at(8),
-        status: u16_at(12),
-        detail: u32_at(14),
-    };
-    Ok((header, &body[HEADER_LEN..]))
 }
 
 /// Decodes one COBS-encoded frame (the trailing `0x00` may be present or not) into `scratch`
@@ -245,6 +291,18 @@ pub fn decode_frame<'a>(
     encoded: &[u8],
     scratch: &'a mut [u8],
 ) -> Result<(Header, &'a [u8]), DecodeError> {
+    match decode_frame_any_version(encoded, scratch)? {
+        (VERSION, header, payload) => Ok((header, payload)),
+        (v, _, _) => Err(DecodeError::Version(v)),
+    }
+}
+
+/// As [`decode_frame`], but checks with [`parse_raw_any_version`]: a sound frame of another
+/// protocol version comes back with its version byte.
+pub fn decode_frame_any_version<'a>(
+    encoded: &[u8],
+    scratch: &'a mut [u8],
+) -> Result<(u8, Header, &'a [u8]), DecodeError> {
     let encoded = match encoded.split_last() {
         Some((0, rest)) => rest,
         _ => encoded,
@@ -262,7 +320,7 @@ pub fn decode_frame<'a>(
         cobs::DecodeError::TargetBufTooSmall => DecodeError::Oversize,
         _ => DecodeError::Cobs,
     })?;
-    parse_raw(&scratch[..n.frame_size()])
+    parse_raw_any_version(&scratch[..n.frame_size()])
 }
 
 /// Decodes a request from a checked header and payload. An unknown command or an undecodable
@@ -416,6 +474,37 @@ mod tests {
             decode_frame(&[5, 1, 1], &mut scratch).err(),
             Some(DecodeError::Cobs)
         );
+    }
+
+    #[test]
+    fn other_versions_are_refused_or_returned_with_their_version() {
+        let (out, n) = ping_frame();
+        let mut raw = [0u8; MAX_FRAME];
+        let m = cobs::decode(&out[..n - 1], &mut raw).unwrap().frame_size();
+        raw[field::VERSION] = VERSION + 1;
+        let crc = crc32(&raw[..m - CRC_LEN]);
+        raw[m - CRC_LEN..m].copy_from_slice(&crc.to_le_bytes());
+        let mut enc = [0u8; MAX_ENCODED];
+        let e = cobs::encode(&raw[..m], &mut enc);
+        let mut scratch = [0u8; MAX_FRAME];
+        assert_eq!(
+            decode_frame(&enc[..e], &mut scratch).err(),
+            Some(DecodeError::Version(VERSION + 1))
+        );
+        let (v, h, _) = decode_frame_any_version(&enc[..e], &mut scratch).unwrap();
+        assert_eq!((v, h.seq, h.session, h.command), (VERSION + 1, 7, 99, 1));
+        // Another version with an unknown frame type stays a version error.
+        raw[field::FRAME_TYPE] = 9;
+        let crc = crc32(&raw[..m - CRC_LEN]);
+        raw[m - CRC_LEN..m].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            parse_raw_any_version(&raw[..m]).err(),
+            Some(DecodeError::Version(VERSION + 1))
+        );
+        raw[field::VERSION] = VERSION;
+        let crc = crc32(&raw[..m - CRC_LEN]);
+        raw[m - CRC_LEN..m].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(parse_raw(&raw[..m]).err(), Some(DecodeError::FrameType(9)));
     }
 
     #[test]

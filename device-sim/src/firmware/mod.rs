@@ -67,15 +67,13 @@ use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::frame::{
-    FrameType, HEADER_LEN, Header, MAX_ENCODED, MAX_FRAME, crc32_of, decode_frame, decode_request,
+    FrameType, MAX_ENCODED, MAX_FRAME, VERSION, crc32_of, decode_frame_any_version, decode_request,
     encode_response,
 };
 use taxdisk_protocol::message::{MAX_MESSAGE, ProvisionProof, SignedMessage};
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::types::*;
-use taxdisk_protocol::{
-    CommandId, DecodeError, Period, Refusal, Request, Response, Timestamp, WireError,
-};
+use taxdisk_protocol::{CommandId, Period, Refusal, Request, Response, Timestamp, WireError};
 
 /// PIN tries before the disk blocks (D2).
 pub const PIN_TRIES: u8 = 10;
@@ -531,25 +529,31 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     /// [`taxdisk_protocol::frame::MAX_ENCODED`] bytes). Returns the answer's length; 0 = no
     /// answer (garbage, bad CRC, not a request frame).
     pub fn handle_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> usize {
+        self.answer_frame(now, frame, out).len
+    }
+
+    /// As [`Firmware::handle_frame`], and says which command the answer was for, from the one
+    /// decode of the frame (a simulator's latency model needs it).
+    pub fn answer_frame(&mut self, now: Timestamp, frame: &[u8], out: &mut [u8]) -> Answered {
         let mut scratch = [0u8; MAX_FRAME];
-        let (header, payload) = match decode_frame(frame, &mut scratch) {
+        let (version, header, payload) = match decode_frame_any_version(frame, &mut scratch) {
             Ok(x) => x,
-            // A sound frame (CRC checked) of another protocol version: say so.
-            Err(DecodeError::Version(_)) => {
-                return match other_version_header(frame, &mut scratch) {
-                    Some(h) => {
-                        let r = Err(Refusal::from(WireError::UnsupportedVersion));
-                        encode_response(&h, &r, out).unwrap_or(0)
-                    }
-                    None => 0,
-                };
-            }
             // Garbage, a bad CRC, a truncated frame: no answer.
-            Err(_) => return 0,
+            Err(_) => return Answered::NONE,
         };
         if header.frame_type != FrameType::Request {
-            return 0;
+            return Answered::NONE;
         }
+        if version != VERSION {
+            // A sound request (CRC checked) of another protocol version: say so. Its command
+            // id is of another table, so none is reported.
+            let r = Err(Refusal::from(WireError::UnsupportedVersion));
+            return Answered {
+                len: encode_response(&header, &r, out).unwrap_or(0),
+                command: None,
+            };
+        }
+        let command = CommandId::from_u16(header.command);
         // Command and payload (session and sequence are compared apart). Not a CRC over the
         // whole frame: that includes the frame's own CRC, whose residue is the same for all.
         let request_crc = crc32_of(&[&header.command.to_le_bytes(), payload]);
@@ -561,7 +565,10 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         {
             // A resend of the frame just answered: the same answer, nothing done again.
             out[..last.answer.len()].copy_from_slice(&last.answer);
-            return last.answer.len();
+            return Answered {
+                len: last.answer.len(),
+                command,
+            };
         }
         let result = match decode_request(&header, payload) {
             Ok(req) => self.handle(now, header.session, req),
@@ -574,7 +581,7 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             request_crc,
             answer,
         });
-        n
+        Answered { len: n, command }
     }
 
     /// Handles one request of `session` at time `now` (the time the firmware is given; the
@@ -1737,28 +1744,22 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 }
 
-/// The header of a frame that failed only its version check (CRC already verified by
-/// `decode_frame`), read field by field as frame.rs lays it out.
-fn other_version_header(frame: &[u8], scratch: &mut [u8; MAX_FRAME]) -> Option<Header> {
-    let encoded = match frame.split_last() {
-        Some((0, rest)) => rest,
-        _ => frame,
+/// What [`Firmware::answer_frame`] did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answered {
+    /// Length of the answer written to `out`; 0 = no answer.
+    pub len: usize,
+    /// The command the answer is for; `None` with no answer, for an unknown command id or a
+    /// frame of another protocol version.
+    pub command: Option<CommandId>,
+}
+
+impl Answered {
+    /// No answer.
+    pub const NONE: Answered = Answered {
+        len: 0,
+        command: None,
     };
-    let n = cobs::decode(encoded, scratch).ok()?.frame_size();
-    let b = scratch.get(..n)?;
-    if b.len() < HEADER_LEN || b[1] != FrameType::Request as u8 {
-        return None;
-    }
-    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    Some(Header {
-        frame_type: FrameType::Request,
-        command: u16_at(2),
-        seq: u32_at(4),
-        session: u32_at(8),
-        status: 0,
-        detail: 0,
-    })
 }
 
 /// An invoice found in the journal.

@@ -1,12 +1,11 @@
 //! [`ControlClient`]: a small blocking client of a simulator's control port, for tests, benches
-//! and `taxdisk-sim control`. It speaks only the protocol-defined wire of
-//! [`super::control`], so it drives any simulator that offers the channel.
+//! and `taxdisk-sim control`. It speaks only the wire and codec of `taxdisk_protocol::control`,
+//! so it drives any simulator that offers the channel.
 
-use super::control::{decode_control_response, encode_control_request};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
-use taxdisk_protocol::control::{ControlRequest, ControlResponse};
+use taxdisk_protocol::control::{self, ControlRequest, ControlResponse};
 use taxdisk_protocol::frame::MAX_ENCODED;
 use taxdisk_protocol::{DecodeError, FrameDecoder};
 
@@ -77,7 +76,7 @@ impl ControlClient {
         let seq = self.seq;
         let mut frame = [0u8; MAX_ENCODED];
         let n =
-            encode_control_request(seq, &req, &mut frame).map_err(ControlClientError::Encode)?;
+            control::encode_request(seq, &req, &mut frame).map_err(ControlClientError::Encode)?;
         self.stream.write_all(&frame[..n])?;
         let mut buf = [0u8; 1024];
         loop {
@@ -89,13 +88,8 @@ impl ControlClient {
             };
             let mut answer = None;
             self.decoder.feed(&buf[..got], |f| {
-                if answer.is_some() {
-                    return;
-                }
-                match f {
-                    Ok((h, _)) if h.seq != seq => {}
-                    Ok((h, p)) => answer = Some(decode_control_response(&h, p)),
-                    Err(e) => answer = Some(Err(e)),
+                if answer.is_none() {
+                    answer = control::answer_for(seq, f);
                 }
             });
             if let Some(a) = answer {

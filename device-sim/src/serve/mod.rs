@@ -15,8 +15,7 @@
 //! - [`disk`]: the disk-protocol port. Bytes are cut into frames at their `0x00` delimiters and
 //!   every frame is handed, as received, to [`taxdisk_protocol::FrameHandler::handle_frame`].
 //!   Bad frames get no answer (as from the real disk) and never end the connection.
-//! - [`control`]: the control port and its wire helpers ([`control::encode_control_request`],
-//!   [`control::decode_control_response`]), all defined by `taxdisk_protocol::control`.
+//! - [`control`]: the control port; the wire and its codec are `taxdisk_protocol::control`'s.
 //! - [`client`]: [`ControlClient`], a blocking client of the control port (tests, the CLI).
 //! - [`args`]: the command line of the `taxdisk-sim` binary, and its parsers.
 //! - [`shutdown`]: waiting for SIGINT/SIGTERM.

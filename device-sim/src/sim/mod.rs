@@ -25,13 +25,16 @@ use rand_core::SeedableRng;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction, SimStats};
+use taxdisk_protocol::control::{
+    self, ControlRequest, ControlResponse, FrameFaultAction, SimStats,
+};
 use taxdisk_protocol::frame::{
-    self, FrameType, MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_raw,
-    encode_request,
+    MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_request,
 };
 use taxdisk_protocol::types::{DeviceSerial, PublicKey};
-use taxdisk_protocol::{CommandId, FrameHandler, Refusal, Request, Response, Timestamp, WireError};
+use taxdisk_protocol::{
+    CommandId, DecodeError, FrameHandler, Refusal, Request, Response, Timestamp, WireError,
+};
 
 /// Default flash size: 64 MiB, a W25Q512-class chip: 16,380 journal sectors = 262,080 event
 /// records (D13 asks for at least 200,000).
@@ -370,25 +373,20 @@ impl SimDisk {
         }))
     }
 
-    /// Handles an encoded control frame ([`FrameType::ControlRequest`]) and writes the encoded
+    /// Handles an encoded control frame
+    /// ([`taxdisk_protocol::frame::FrameType::ControlRequest`]) and writes the encoded
     /// answer. Returns 0 for anything else.
     pub fn handle_control_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
         let mut scratch = [0u8; MAX_FRAME];
         let Ok((h, payload)) = decode_frame(frame, &mut scratch) else {
             return 0;
         };
-        if h.frame_type != FrameType::ControlRequest {
-            return 0;
-        }
-        let resp = match postcard::from_bytes::<ControlRequest>(payload) {
+        let resp = match control::decode_request(&h, payload) {
             Ok(req) => self.control(req),
-            Err(_) => ControlResponse::Error(short("control request does not decode")),
+            Err(DecodeError::FrameType(_)) => return 0,
+            Err(_) => ControlResponse::error("control request does not decode"),
         };
-        let mut body = [0u8; frame::MAX_PAYLOAD];
-        let Ok(p) = postcard::to_slice(&resp, &mut body) else {
-            return 0;
-        };
-        encode_raw(&h.answer(0, 0), p, out).unwrap_or(0)
+        control::encode_response(&h, &resp, out).unwrap_or(0)
     }
 
     /// Runs a control request (clock, power, faults, snapshots, latency, stats).
@@ -411,14 +409,14 @@ impl SimDisk {
         match req {
             ControlRequest::GetClock => ControlResponse::Clock(self.now()),
             ControlRequest::SetClock(t) if t > LATEST_TIME => {
-                ControlResponse::Error(short("the clock goes no further than 9998-12-31"))
+                ControlResponse::error("the clock goes no further than 9998-12-31")
             }
             ControlRequest::SetClock(t) => {
                 self.set_time(t);
                 ControlResponse::Ok
             }
             ControlRequest::Advance(s) if self.now().0.saturating_add(s) > LATEST_TIME.0 => {
-                ControlResponse::Error(short("the clock goes no further than 9998-12-31"))
+                ControlResponse::error("the clock goes no further than 9998-12-31")
             }
             ControlRequest::Advance(s) => {
                 self.advance(s);
@@ -445,19 +443,19 @@ impl SimDisk {
             }
             ControlRequest::PowerCutAfter(n) => {
                 if n == 0 {
-                    return ControlResponse::Error(short("PowerCutAfter counts from 1"));
+                    return ControlResponse::error("PowerCutAfter counts from 1");
                 }
                 self.cut_power_at(n as u64, CUT_BYTE);
                 ControlResponse::Ok
             }
             ControlRequest::FrameFault { nth, action } => {
                 if nth == 0 {
-                    return ControlResponse::Error(short("FrameFault counts from 1"));
+                    return ControlResponse::error("FrameFault counts from 1");
                 }
                 if let FrameFaultAction::DelayAnswer(ms) = action
                     && ms > MAX_DELAY_MS
                 {
-                    return ControlResponse::Error(short("a delay is at most 30000 ms"));
+                    return ControlResponse::error("a delay is at most 30000 ms");
                 }
                 self.faults.push(ArmedFault {
                     before: nth - 1,
@@ -474,7 +472,7 @@ impl SimDisk {
                 if self.snapshots.len() >= MAX_SNAPSHOTS
                     && !self.snapshots.contains_key(name.as_str()) =>
             {
-                ControlResponse::Error(short("8 snapshots kept: reuse or drop one"))
+                ControlResponse::error("8 snapshots kept: reuse or drop one")
             }
             ControlRequest::Snapshot(name) => {
                 let mem = self.chip().memory().to_vec();
@@ -483,14 +481,14 @@ impl SimDisk {
             }
             ControlRequest::DropSnapshot(name) => match self.snapshots.remove(name.as_str()) {
                 Some(_) => ControlResponse::Ok,
-                None => ControlResponse::Error(short("no snapshot of that name")),
+                None => ControlResponse::error("no snapshot of that name"),
             },
             ControlRequest::Restore(name) => {
                 let Some(mem) = self.snapshots.get(name.as_str()).cloned() else {
-                    return ControlResponse::Error(short("no snapshot of that name"));
+                    return ControlResponse::error("no snapshot of that name");
                 };
                 if self.fw_mut().flash_mut().spi_mut().load(&mem).is_err() {
-                    return ControlResponse::Error(short("restoring the flash image failed"));
+                    return ControlResponse::error("restoring the flash image failed");
                 }
                 self.power_cycle();
                 ControlResponse::Ok
@@ -553,16 +551,6 @@ impl SimDisk {
     }
 }
 
-fn short(s: &str) -> heapless::String<64> {
-    let mut out = heapless::String::new();
-    for c in s.chars() {
-        if out.push(c).is_err() {
-            break;
-        }
-    }
-    out
-}
-
 impl FrameHandler for SimDisk {
     fn handle_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
         if !self.plugged {
@@ -575,7 +563,8 @@ impl FrameHandler for SimDisk {
         }
         let started = Instant::now();
         let now = self.now();
-        let n = self.fw_mut().handle_frame(now, frame, out);
+        let answered = self.fw_mut().answer_frame(now, frame, out);
+        let n = answered.len;
         self.log_transitions();
         if !self.chip().powered() {
             // The power was cut during the request: no answer; the disk comes back up from
@@ -583,15 +572,13 @@ impl FrameHandler for SimDisk {
             self.power_cycle();
             return 0;
         }
-        if self.latency && n > 0 {
-            let mut scratch = [0u8; MAX_FRAME];
-            if let Ok((h, _)) = decode_frame(frame, &mut scratch)
-                && let Some(id) = CommandId::from_u16(h.command)
-            {
-                let want = Duration::from_millis(latency_ms(id));
-                if let Some(rest) = want.checked_sub(started.elapsed()) {
-                    std::thread::sleep(rest);
-                }
+        if self.latency
+            && n > 0
+            && let Some(id) = answered.command
+        {
+            let want = Duration::from_millis(latency_ms(id));
+            if let Some(rest) = want.checked_sub(started.elapsed()) {
+                std::thread::sleep(rest);
             }
         }
         match fault {

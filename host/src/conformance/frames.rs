@@ -4,7 +4,7 @@
 use crate::transport::{Frame, Transport, TransportError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use taxdisk_protocol::frame::{FrameType, MAX_ENCODED, encode_raw};
+use taxdisk_protocol::frame::FrameType;
 
 /// Which way a frame went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,24 +79,6 @@ pub(crate) fn command_name(frame_type: FrameType, id: u16) -> String {
     }
 }
 
-/// Re-encodes a received frame as it was on the wire (empty if it cannot be: a payload
-/// longer than a frame, which a checked frame never has).
-pub(crate) fn frame_bytes(f: &Frame) -> Vec<u8> {
-    let mut out = vec![0u8; MAX_ENCODED];
-    match encode_raw(&f.header, &f.payload, &mut out) {
-        Ok(n) => {
-            out.truncate(n);
-            out
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
-/// [`frame_bytes`] in hex.
-pub(crate) fn frame_hex(f: &Frame) -> String {
-    hex::encode(frame_bytes(f))
-}
-
 impl<T: Transport> Transport for FrameLog<T> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         let mut scratch = vec![0u8; taxdisk_protocol::frame::MAX_FRAME];
@@ -118,7 +100,7 @@ impl<T: Transport> Transport for FrameLog<T> {
             Ok(f) => LoggedFrame {
                 direction: Direction::Received,
                 command: command_name(f.header.frame_type, f.header.command),
-                hex: frame_hex(f),
+                hex: f.encoded_hex(),
             },
             Err(e) => LoggedFrame {
                 direction: Direction::Received,

@@ -17,24 +17,23 @@
 //!   state (the PIN, the token sequence numbers, the journal) runs only on a disk this run
 //!   provisioned and is skipped otherwise with that reason. Each scenario leaves the disk
 //!   logged in, unlocked and with blank numbers, so a failed one does not make the next fail.
-//! - [`tokens`]: [`TokenSource`] and [`BureauKeyTokens`]; [`control`]: [`Control`],
-//!   [`TcpControl`], [`FnControl`]; [`report`]: [`Report`] (table, JUnit XML).
+//! - [`crate::tokens`]: [`TokenSource`] and [`BureauKeyTokens`]; [`crate::control`]:
+//!   [`Control`], [`TcpControl`], [`FnControl`] (shared with [`crate::trace`], re-exported
+//!   here); [`report`]: [`Report`] (table, JUnit XML).
 //! - Token sequence numbers start at 1 for every token type (a factory disk has seen none).
 //! - Not covered: D13 storage-full (it takes filling the whole journal, 262,080 records on
 //!   the simulator's default flash), and D13's power cut at *every* flash operation (the
 //!   device-sim tests do that; the suite cuts once, in the middle of an Issue).
 
-pub mod control;
 pub mod frames;
 pub mod report;
 pub mod scenarios;
-pub mod tokens;
 
-pub use control::{Control, ControlError, FnControl, TcpControl};
+pub use crate::control::{Control, ControlError, FnControl, TcpControl};
+pub use crate::tokens::{BureauKeyTokens, TokenError, TokenSource};
 pub use frames::{Direction, LoggedFrame};
 pub use report::{Outcome, Report, Row};
 pub use scenarios::{ScenarioInfo, scenario_list};
-pub use tokens::{BureauKeyTokens, TokenError, TokenSource};
 
 use crate::disk::{ClientConfig, DiskClient};
 use crate::transport::Transport;

@@ -5,10 +5,10 @@
 //! Each scenario is a function returning `Ok(())` (pass), [`Stop::Fail`] with what the rule
 //! expects and what the disk did, or [`Stop::Skip`] with the reason it could not run.
 
-use super::control::{Control, ControlError};
 use super::frames::FrameLog;
-use super::tokens::{TokenError, TokenSource};
+use crate::control::{Control, ControlError};
 use crate::disk::{DiskClient, DiskError, IssueDraft, new_request_id};
+use crate::tokens::{TokenError, TokenSource};
 use crate::transport::{Transport, TransportError};
 use std::collections::BTreeMap;
 use std::fmt::Debug;

@@ -56,8 +56,8 @@
 
 mod redact;
 
-use crate::conformance::frames::{frame_bytes, frame_hex};
-use crate::conformance::{Control, ControlError, TokenSource};
+use crate::control::{Control, ControlError};
+use crate::tokens::TokenSource;
 use crate::transport::{Frame, Transport, TransportError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -281,7 +281,7 @@ impl<T: Transport> Transport for Recorder<T> {
             Ok(f) => TraceLine::Frame {
                 dir: TraceDir::In,
                 t_us,
-                hex: frame_hex(f),
+                hex: f.encoded_hex(),
             },
             Err(e) => TraceLine::RecvError {
                 t_us,
@@ -893,7 +893,7 @@ fn send_raw(
                         && f.header.session == h.session
                         && f.header.command == h.command =>
                 {
-                    return Ok(Some(frame_bytes(&f)));
+                    return Ok(Some(f.encoded()));
                 }
                 Ok(_) => continue,
                 Err(e) if !e.is_transient() => return Err(e.to_string()),

@@ -37,6 +37,26 @@ pub struct Frame {
     pub payload: Vec<u8>,
 }
 
+impl Frame {
+    /// The frame re-encoded as it was on the wire, delimiter included (empty if it cannot be:
+    /// a payload longer than a frame, which a checked frame never has).
+    pub fn encoded(&self) -> Vec<u8> {
+        let mut out = vec![0u8; MAX_ENCODED];
+        match taxdisk_protocol::frame::encode_raw(&self.header, &self.payload, &mut out) {
+            Ok(n) => {
+                out.truncate(n);
+                out
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// [`Frame::encoded`] in lower-case hex.
+    pub fn encoded_hex(&self) -> String {
+        hex::encode(self.encoded())
+    }
+}
+
 /// Why a transport could not carry a frame.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {

@@ -1,14 +1,14 @@
 //! One handler per endpoint of [`taxdisk_protocol::bureau_api`]: its path arguments, its
 //! body, and the line that says who may call it ("Who may call what") before the bureau acts.
 
-use super::{ApiJson, ApiState, Bearer, after_seq, form_number, query_value, run, run0, serial};
+use super::{AfterSeq, ApiJson, ApiState, Bearer, PathArg, query_value, run, run0};
 use crate::bureau::{BureauError, red};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use taxdisk_protocol::bureau_api::{self as api, Health};
 use taxdisk_protocol::time::Timestamp;
-use taxdisk_protocol::types::{self as t, Signed, TaxpayerId};
+use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber, Signed, TaxpayerId};
 
 /// `/health` answers from the key and the clock alone: never waits for the bureau.
 pub(super) async fn health(State(s): State<ApiState>) -> Response {
@@ -61,18 +61,13 @@ pub(super) async fn register_key(
 pub(super) async fn credential(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
+    PathArg(n): PathArg<DeviceSerial>,
 ) -> Response {
-    match serial(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.tax_office("issuing a new credential")?;
-                x.new_credential(&n)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
+    run(s, who, move |x, c| {
+        c.tax_office("issuing a new credential")?;
+        x.new_credential(&n)
+    })
+    .await
 }
 
 pub(super) async fn buy(
@@ -90,20 +85,14 @@ pub(super) async fn buy(
 pub(super) async fn grants(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
-    RawQuery(q): RawQuery,
+    PathArg(n): PathArg<DeviceSerial>,
+    AfterSeq(a): AfterSeq,
 ) -> Response {
-    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
-    match args {
-        Ok((n, a)) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "reading grants")?;
-                x.grants(&n, a)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
+    run(s, who, move |x, c| {
+        c.for_disk(&n, "reading grants")?;
+        x.grants(&n, a)
+    })
+    .await
 }
 
 pub(super) async fn roll_return(
@@ -240,47 +229,37 @@ pub(super) async fn red_list(
 pub(super) async fn red_get(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
+    PathArg(n): PathArg<InfoFormNumber>,
 ) -> Response {
-    match form_number(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.known("reading a red info form")?;
-                let form = x.red_form(&n)?;
-                match c.own_taxpayer() {
-                    // Another taxpayer's form is as good as absent.
-                    Some(own) if form.draft.seller != *own && form.draft.buyer != *own => {
-                        Err(BureauError::not_found(
-                            "unknown_form",
-                            "B6",
-                            format!("no red info form {n} of taxpayer {own}"),
-                        ))
-                    }
-                    _ => Ok(form),
-                }
-            })
-            .await
+    run(s, who, move |x, c| {
+        c.known("reading a red info form")?;
+        let form = x.red_form(&n)?;
+        match c.own_taxpayer() {
+            // Another taxpayer's form is as good as absent.
+            Some(own) if form.draft.seller != *own && form.draft.buyer != *own => {
+                Err(BureauError::not_found(
+                    "unknown_form",
+                    "B6",
+                    format!("no red info form {n} of taxpayer {own}"),
+                ))
+            }
+            _ => Ok(form),
         }
-        Err(e) => e.into_response(),
-    }
+    })
+    .await
 }
 
 pub(super) async fn red_review(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
+    PathArg(n): PathArg<InfoFormNumber>,
     ApiJson(r): ApiJson<api::Review>,
 ) -> Response {
-    match form_number(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.tax_office("reviewing a red info form")?;
-                x.review_red_form(&n, r)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
+    run(s, who, move |x, c| {
+        c.tax_office("reviewing a red info form")?;
+        x.review_red_form(&n, r)
+    })
+    .await
 }
 
 pub(super) async fn oil_grant(
@@ -322,20 +301,14 @@ pub(super) async fn update(
 pub(super) async fn updates(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
-    RawQuery(q): RawQuery,
+    PathArg(n): PathArg<DeviceSerial>,
+    AfterSeq(a): AfterSeq,
 ) -> Response {
-    let args = serial(&n).and_then(|n| Ok((n, after_seq(&q)?)));
-    match args {
-        Ok((n, a)) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "downloading updates")?;
-                x.updates(&n, a)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
+    run(s, who, move |x, c| {
+        c.for_disk(&n, "downloading updates")?;
+        x.updates(&n, a)
+    })
+    .await
 }
 
 pub(super) async fn clock(
@@ -374,18 +347,13 @@ pub(super) async fn check(
 pub(super) async fn disk(
     State(s): State<ApiState>,
     who: Bearer,
-    Path(n): Path<String>,
+    PathArg(n): PathArg<DeviceSerial>,
 ) -> Response {
-    match serial(&n) {
-        Ok(n) => {
-            run(s, who, move |x, c| {
-                c.for_disk(&n, "reading a disk's record")?;
-                x.disk(&n)
-            })
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
+    run(s, who, move |x, c| {
+        c.for_disk(&n, "reading a disk's record")?;
+        x.disk(&n)
+    })
+    .await
 }
 
 pub(super) async fn settings(

@@ -8,7 +8,7 @@ mod handlers;
 use super::access::{self, Caller};
 use super::{Bureau, BureauError, ClockView};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -162,12 +162,42 @@ where
     run(s, who, move |x, c| f(x, c).map(|()| Empty {})).await
 }
 
-fn serial(s: &str) -> Result<DeviceSerial, BureauError> {
-    DeviceSerial::new(s).map_err(|e| BureauError::bad("bad_serial", "F6", e.to_string()))
+/// A value checked from a path's one parameter (`/disks/{serial}/...`, `/red-forms/{number}`).
+pub trait PathValue: Sized {
+    /// The value of the path segment, or the bureau's refusal of it.
+    fn parse(segment: &str) -> Result<Self, BureauError>;
 }
 
-fn form_number(s: &str) -> Result<InfoFormNumber, BureauError> {
-    InfoFormNumber::new(s).map_err(|e| BureauError::bad("bad_form_number", "F4", e.to_string()))
+impl PathValue for DeviceSerial {
+    fn parse(segment: &str) -> Result<Self, BureauError> {
+        DeviceSerial::new(segment).map_err(|e| BureauError::bad("bad_serial", "F6", e.to_string()))
+    }
+}
+
+impl PathValue for InfoFormNumber {
+    fn parse(segment: &str) -> Result<Self, BureauError> {
+        InfoFormNumber::new(segment)
+            .map_err(|e| BureauError::bad("bad_form_number", "F4", e.to_string()))
+    }
+}
+
+/// The path's one parameter, checked: a handler taking `PathArg<DeviceSerial>` runs only for a
+/// well-formed serial; a malformed one is answered with the bureau's error (`bad_serial`,
+/// `bad_form_number`), a path axum cannot read with axum's own answer.
+#[derive(Debug)]
+pub struct PathArg<T>(pub T);
+
+impl<S: Send + Sync, T: PathValue> FromRequestParts<S> for PathArg<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(segment) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        T::parse(&segment)
+            .map(PathArg)
+            .map_err(IntoResponse::into_response)
+    }
 }
 
 /// The value of `name` in a raw query string (values here are plain ASCII, never escaped).
@@ -179,16 +209,26 @@ fn query_value<'a>(q: &'a Option<String>, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn after_seq(q: &Option<String>) -> Result<u32, BureauError> {
-    match query_value(q, "after_seq") {
-        None | Some("") => Ok(0),
-        Some(v) => v.parse().map_err(|_| {
-            BureauError::bad(
-                "bad_query",
-                "HTTP API",
-                format!("after_seq={v} is not a number"),
-            )
-        }),
+/// The `after_seq` query parameter of the download endpoints: 0 when absent or empty; not a
+/// number is refused as `bad_query`.
+#[derive(Debug)]
+pub struct AfterSeq(pub u32);
+
+impl<S: Send + Sync> FromRequestParts<S> for AfterSeq {
+    type Rejection = BureauError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, BureauError> {
+        let q = parts.uri.query().map(str::to_owned);
+        match query_value(&q, "after_seq") {
+            None | Some("") => Ok(AfterSeq(0)),
+            Some(v) => v.parse().map(AfterSeq).map_err(|_| {
+                BureauError::bad(
+                    "bad_query",
+                    "HTTP API",
+                    format!("after_seq={v} is not a number"),
+                )
+            }),
+        }
     }
 }
 

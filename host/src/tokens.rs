@@ -1,4 +1,4 @@
-//! [`TokenSource`]: who signs the bureau's tokens for the suite. A vendor testing real firmware
+//! [`TokenSource`]: who signs the bureau's tokens for the conformance suite and trace replay. A vendor testing real firmware
 //! against a real bureau may have none (the scenarios that need tokens are then skipped); the
 //! reference simulator is manufactured with a bureau key the bench knows, so
 //! [`BureauKeyTokens`] signs with it.

@@ -1,14 +1,15 @@
-//! [`Control`]: the simulator's control channel (clock, power, faults) as the suite uses it,
+//! [`Control`]: the simulator's control channel (clock, power, faults) as the conformance suite
+//! and trace replay use it,
 //! with an implementation over a TCP control port ([`TcpControl`]) and one over an in-process
-//! closure ([`FnControl`]). The wire is the one `taxdisk_protocol::control` defines: frames of
+//! closure ([`FnControl`]). The wire and its codec are `taxdisk_protocol::control`'s: frames of
 //! type `ControlRequest` / `ControlResponse`, command id 0, the request's sequence number
 //! echoed, and the postcard encoding of [`ControlRequest`] / [`ControlResponse`].
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
-use taxdisk_protocol::control::{ControlRequest, ControlResponse};
-use taxdisk_protocol::frame::{FrameType, Header, MAX_ENCODED, MAX_PAYLOAD, encode_raw};
+use taxdisk_protocol::control::{self, ControlRequest, ControlResponse};
+use taxdisk_protocol::frame::MAX_ENCODED;
 use taxdisk_protocol::{DecodeError, FrameDecoder};
 
 /// How long [`TcpControl`] waits to connect and for each answer.
@@ -110,19 +111,8 @@ impl Control for TcpControl {
     fn control(&mut self, req: ControlRequest) -> Result<ControlResponse, ControlError> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        let mut body = [0u8; MAX_PAYLOAD];
-        let payload = postcard::to_slice(&req, &mut body)
-            .map_err(|_| ControlError::Frame(DecodeError::BufferFull))?;
-        let header = Header {
-            frame_type: FrameType::ControlRequest,
-            command: 0,
-            seq,
-            session: 0,
-            status: 0,
-            detail: 0,
-        };
         let mut frame = [0u8; MAX_ENCODED];
-        let n = encode_raw(&header, payload, &mut frame).map_err(ControlError::Frame)?;
+        let n = control::encode_request(seq, &req, &mut frame).map_err(ControlError::Frame)?;
         self.stream
             .write_all(&frame[..n])
             .map_err(|source| ControlError::Io {
@@ -158,21 +148,8 @@ impl Control for TcpControl {
             };
             let mut answer = None;
             self.decoder.feed(&buf[..got], |f| {
-                if answer.is_some() {
-                    return;
-                }
-                match f {
-                    Ok((h, _)) if h.seq != seq => {}
-                    Ok((h, _)) if h.frame_type != FrameType::ControlResponse => {
-                        answer = Some(Err(DecodeError::FrameType(h.frame_type as u8)));
-                    }
-                    Ok((_, p)) => {
-                        answer = Some(match postcard::take_from_bytes::<ControlResponse>(p) {
-                            Ok((v, [])) => Ok(v),
-                            _ => Err(DecodeError::Payload),
-                        });
-                    }
-                    Err(e) => answer = Some(Err(e)),
+                if answer.is_none() {
+                    answer = control::answer_for(seq, f);
                 }
             });
             if let Some(a) = answer {
