@@ -15,22 +15,25 @@ use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Request, Response, WireError};
 
+/// The disk on the image file at `path` (1 MiB of flash), powered up as a new run whose
+/// sequence numbers, request ids and roll batches start after `run`'s.
+fn disk_on_image(path: &std::path::Path, run: u32) -> Disk {
+    let mut c = SimConfig::new(serial(), sign::public_key(&bureau()), start());
+    c.flash_bytes = 1 << 20;
+    c.image = Some(path.to_owned());
+    Disk {
+        disk: SimDisk::new(c).unwrap(),
+        seq: run * 10,
+        request_no: u64::from(run) * 10,
+        batch: 100 * (run + 1),
+    }
+}
+
 #[test]
 fn d13_image_file_keeps_the_disk_across_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disk.img");
-    let cfg = || {
-        let mut c = SimConfig::new(serial(), sign::public_key(&bureau()), start());
-        c.flash_bytes = 1 << 20;
-        c.image = Some(path.clone());
-        c
-    };
-    let mut d = Disk {
-        disk: SimDisk::new(cfg()).unwrap(),
-        seq: 0,
-        request_no: 0,
-        batch: 100,
-    };
+    let mut d = disk_on_image(&path, 0);
     let t = d.provision_token();
     d.ok(S, Request::Provision(t));
     d.ok(S, Request::Login(pin(FACTORY_PIN)));
@@ -38,12 +41,7 @@ fn d13_image_file_keeps_the_disk_across_runs() {
     let inv = d.issue(InvoiceKind::Normal, 100_00);
     let pk = d.public_key();
     drop(d);
-    let mut d = Disk {
-        disk: SimDisk::new(cfg()).unwrap(),
-        seq: 10,
-        request_no: 10,
-        batch: 200,
-    };
+    let mut d = disk_on_image(&path, 1);
     assert_eq!(d.public_key(), pk);
     d.ok(S, Request::Login(pin(FACTORY_PIN)));
     let Response::ReadEvent(v) = d.ok(S, Request::ReadEvent(inv.body.counter)) else {
@@ -157,18 +155,7 @@ fn d13_storage_fault_stops_the_disk_until_power_cycle() {
 fn damaged_image(damage: impl FnOnce(&mut Vec<u8>)) -> (Disk, Vec<Signed<IssuedInvoice>>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disk.img");
-    let cfg = || {
-        let mut c = SimConfig::new(serial(), sign::public_key(&bureau()), start());
-        c.flash_bytes = 1 << 20;
-        c.image = Some(path.clone());
-        c
-    };
-    let mut d = Disk {
-        disk: SimDisk::new(cfg()).unwrap(),
-        seq: 0,
-        request_no: 0,
-        batch: 100,
-    };
+    let mut d = disk_on_image(&path, 0);
     let t = d.provision_token();
     d.ok(S, Request::Provision(t));
     d.ok(S, Request::Login(pin(FACTORY_PIN)));
@@ -180,13 +167,7 @@ fn damaged_image(damage: impl FnOnce(&mut Vec<u8>)) -> (Disk, Vec<Signed<IssuedI
     let mut bytes = std::fs::read(&path).unwrap();
     damage(&mut bytes);
     std::fs::write(&path, &bytes).unwrap();
-    let d = Disk {
-        disk: SimDisk::new(cfg()).unwrap(),
-        seq: 10,
-        request_no: 10,
-        batch: 200,
-    };
-    (d, issued)
+    (disk_on_image(&path, 1), issued)
 }
 
 /// The state log: the first 4 sectors of the flash (`firmware/store.rs`).
