@@ -29,15 +29,21 @@ fn disk_on_image(path: &std::path::Path, run: u32) -> Disk {
     }
 }
 
-#[test]
-fn d13_image_file_keeps_the_disk_across_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("disk.img");
-    let mut d = disk_on_image(&path, 0);
+/// A disk provisioned on a new image file at `path`, logged in, with a normal roll of 10.
+fn provisioned_on_image(path: &std::path::Path) -> Disk {
+    let mut d = disk_on_image(path, 0);
     let t = d.provision_token();
     d.ok(S, Request::Provision(t));
     d.ok(S, Request::Login(pin(FACTORY_PIN)));
     d.load_roll(InvoiceKind::Normal, 1, 10);
+    d
+}
+
+#[test]
+fn d13_image_file_keeps_the_disk_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disk.img");
+    let mut d = provisioned_on_image(&path);
     let inv = d.issue(InvoiceKind::Normal, 100_00);
     let pk = d.public_key();
     drop(d);
@@ -155,11 +161,7 @@ fn d13_storage_fault_stops_the_disk_until_power_cycle() {
 fn damaged_image(damage: impl FnOnce(&mut Vec<u8>)) -> (Disk, Vec<Signed<IssuedInvoice>>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disk.img");
-    let mut d = disk_on_image(&path, 0);
-    let t = d.provision_token();
-    d.ok(S, Request::Provision(t));
-    d.ok(S, Request::Login(pin(FACTORY_PIN)));
-    d.load_roll(InvoiceKind::Normal, 1, 10);
+    let mut d = provisioned_on_image(&path);
     let issued: Vec<_> = (0..3)
         .map(|_| d.issue(InvoiceKind::Normal, 100_00))
         .collect();

@@ -16,6 +16,7 @@ use super::{Firmware, Res, fingerprint, refuse};
 use embedded_storage::nor_flash::NorFlash;
 use rand_core::CryptoRng;
 use taxdisk_protocol::command::{VoidBlank, VoidRequest};
+use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::types::{
     BlankVoidEvent, InvoiceKind, InvoiceNumber, JournalEvent, RequestId, Signed, VoidEvent,
 };
@@ -40,47 +41,71 @@ fn void_with_id(r: &Record) -> Option<(JournalEvent, RequestId)> {
 }
 
 impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
-    /// The stored event of the void with `request_id`, if the disk did it: `Some(Ok(event))`,
-    /// or `Some(Err(..))` when `same` says the stored event is not what the request asks.
-    fn void_done(
+    /// The stored event of the void with `request_id`, if the disk did it (`as_kind` picks
+    /// the command's event); `RequestIdConflict` when the id was used for another void, or
+    /// when `same` says the stored one is not what the request asks.
+    fn void_done<T>(
         &mut self,
         now: Timestamp,
         request_id: &RequestId,
-        same: impl Fn(&JournalEvent) -> bool,
-    ) -> Res<Option<JournalEvent>> {
+        as_kind: impl Fn(JournalEvent) -> Option<Signed<T>>,
+        same: impl Fn(&T) -> bool,
+    ) -> Res<Option<Signed<T>>> {
         let found = self.idem_find(now, fingerprint(request_id), |rec| {
             let (event, id) = void_with_id(rec)?;
             if &id != request_id {
                 return None;
             }
-            Some(if same(&event) {
-                Ok(event)
-            } else {
-                refuse(WireError::RequestIdConflict)
+            Some(match as_kind(event) {
+                Some(s) if same(&s.body) => Ok(s),
+                _ => refuse(WireError::RequestIdConflict),
             })
         })?;
         found.transpose()
     }
 
-    pub(super) fn void(&mut self, now: Timestamp, q: &VoidRequest) -> Res<Signed<VoidEvent>> {
-        let r = &q.invoice;
-        // D7 once: a resend of a void that was done answers its event.
-        let done = self.void_done(now, &q.request_id, |e| {
-            matches!(e, JournalEvent::Void(v)
-                if v.body.kind == r.kind && v.body.code == r.code && v.body.number == r.number)
-        })?;
-        match done {
-            Some(JournalEvent::Void(v)) => return Ok(v),
-            Some(_) => return refuse(WireError::RequestIdConflict),
-            None => {}
-        }
-        // D7/D8 (FAQ 9.1): no void while locked.
+    /// D7 (FAQ 9.1), D3: no void of either sort while locked, nor with the clock before the
+    /// newest journal entry.
+    fn void_allowed(&self, now: Timestamp) -> Res<()> {
         if self.locked(now) {
             return refuse(WireError::Locked);
         }
         if now < self.last_time {
             return refuse(WireError::ClockError);
         }
+        Ok(())
+    }
+
+    /// Commits a void's event at `counter` with its request id kept after it (record tag: the
+    /// id's fingerprint) and indexes it for resends.
+    fn commit_void<T: SignedMessage + Clone>(
+        &mut self,
+        now: Timestamp,
+        ty: RecordType,
+        counter: u64,
+        request_id: &RequestId,
+        body: T,
+        event: fn(Signed<T>) -> JournalEvent,
+    ) -> Res<Signed<T>> {
+        let fp = fingerprint(request_id);
+        let signed = self.commit(now, ty, counter, fp, body, request_id)?;
+        self.committed(now, counter, &event(signed.clone()))?;
+        self.idem_insert(fp, counter);
+        Ok(signed)
+    }
+
+    pub(super) fn void(&mut self, now: Timestamp, q: &VoidRequest) -> Res<Signed<VoidEvent>> {
+        let r = &q.invoice;
+        // D7 once: a resend of a void that was done answers its event.
+        let as_void = |e| match e {
+            JournalEvent::Void(v) => Some(v),
+            _ => None,
+        };
+        let same = |b: &VoidEvent| b.kind == r.kind && b.code == r.code && b.number == r.number;
+        if let Some(v) = self.void_done(now, &q.request_id, as_void, same)? {
+            return Ok(v);
+        }
+        self.void_allowed(now)?;
         let found = match self.find_invoice(&r.code, r.number) {
             Ok(f) => f,
             Err(e) => return Err(self.fault(now, e)),
@@ -117,12 +142,14 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
             number: b.number,
             invoice_counter: b.counter,
         };
-        let fp = fingerprint(&q.request_id);
-        let signed = self.commit(now, RecordType::Void, counter, fp, body, &q.request_id)?;
-        let ev = JournalEvent::Void(signed.clone());
-        self.committed(now, counter, &ev)?;
-        self.idem_insert(fp, counter);
-        Ok(signed)
+        self.commit_void(
+            now,
+            RecordType::Void,
+            counter,
+            &q.request_id,
+            body,
+            JournalEvent::Void,
+        )
     }
 
     pub(super) fn void_blank(
@@ -131,21 +158,15 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         v: VoidBlank,
     ) -> Res<Signed<BlankVoidEvent>> {
         // D7 once: a resend answers the numbers voided the first time, not the next ones.
-        let done = self.void_done(now, &v.request_id, |e| {
-            matches!(e, JournalEvent::BlankVoid(b)
-                if b.body.kind == v.kind && b.body.count == v.count)
-        })?;
-        match done {
-            Some(JournalEvent::BlankVoid(b)) => return Ok(b),
-            Some(_) => return refuse(WireError::RequestIdConflict),
-            None => {}
+        let as_blank = |e| match e {
+            JournalEvent::BlankVoid(b) => Some(b),
+            _ => None,
+        };
+        let same = |b: &BlankVoidEvent| b.kind == v.kind && b.count == v.count;
+        if let Some(b) = self.void_done(now, &v.request_id, as_blank, same)? {
+            return Ok(b);
         }
-        if self.locked(now) {
-            return refuse(WireError::Locked);
-        }
-        if now < self.last_time {
-            return refuse(WireError::ClockError);
-        }
+        self.void_allowed(now)?;
         // D7 (FAQ 5.2, 5.3): the next N blank numbers of the oldest roll.
         let Some(ri) = self.oldest_roll(v.kind) else {
             return refuse(WireError::NoBlankNumber);
@@ -165,11 +186,13 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
                 .map_err(|_| WireError::BadArgument)?,
             count: v.count,
         };
-        let fp = fingerprint(&v.request_id);
-        let signed = self.commit(now, RecordType::BlankVoid, counter, fp, body, &v.request_id)?;
-        let ev = JournalEvent::BlankVoid(signed.clone());
-        self.committed(now, counter, &ev)?;
-        self.idem_insert(fp, counter);
-        Ok(signed)
+        self.commit_void(
+            now,
+            RecordType::BlankVoid,
+            counter,
+            &v.request_id,
+            body,
+            JournalEvent::BlankVoid,
+        )
     }
 }
