@@ -110,6 +110,12 @@ fn h12_first_login_of_month_reports() {
     env.wf.logout().unwrap();
     let r = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
     assert!(r.copied.is_empty() && r.reported.is_empty());
+    // The clear card is tried again, but its reason is said once, not at every command.
+    assert!(
+        !r.notes.iter().any(|n| n.contains("not declared")),
+        "said again: {:?}",
+        r.notes
+    );
     // After the declaration, the login clears the card.
     env.wf.declare(period(2026, 11)).unwrap();
     env.wf.logout().unwrap();

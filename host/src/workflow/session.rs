@@ -57,6 +57,10 @@ fn session_key(token: &str) -> String {
 }
 
 /// Store setting key of a disk's first period (its provisioning period, D8).
+/// The setting holding the last clear-card failure said at login (the period, a space, the
+/// reason), so the same one is not said again at every command.
+const CLEAR_CARD_NOTE: &str = "login.clear_card_note";
+
 fn first_period_key(info: &DiskInfo) -> String {
     format!("workflow.first_period.{}", info.serial)
 }
@@ -376,9 +380,29 @@ impl Workflow {
         if info.last_cleared.is_none_or(|c| c < copied) {
             match self.clear_card(copied) {
                 Ok(()) => report.cleared.push(copied),
-                Err(e) => report.notes.push(e.to_string()),
+                Err(e) => self.note_once(report, CLEAR_CARD_NOTE, &format!("{copied} {e}"))?,
             }
         }
+        Ok(())
+    }
+
+    /// Adds `note` to the login report unless the last login said the same under `key`: a
+    /// clear card tried at every login until the period is declared says why once, not at every
+    /// command (`status` still shows the period not cleared).
+    fn note_once(
+        &mut self,
+        report: &mut LoginReport,
+        key: &str,
+        note: &str,
+    ) -> Result<(), WorkflowError> {
+        if self.store.setting(key)?.as_deref() == Some(note) {
+            return Ok(());
+        }
+        if let Some(user) = self.user.clone() {
+            self.store.set_setting(user.id, key, note)?;
+        }
+        let text = note.split_once(' ').map_or(note, |(_, t)| t);
+        report.notes.push(text.to_owned());
         Ok(())
     }
 
