@@ -1212,23 +1212,47 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 Some(p) => p,
                 None => this_month(&mut ctx.wf)?,
             };
-            for r in ctx
-                .wf
-                .store()
-                .month(&taxdisk_host::store::MonthQuery::period(p))?
-                .into_iter()
-                .filter(|r| all || r.state != taxdisk_host::store::InvoiceState::Abandoned)
-            {
-                println!(
-                    "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
-                    r.id.0,
-                    r.kind.name(),
-                    r.code.unwrap_or_default(),
-                    r.number.map(|n| format!("{n:08}")).unwrap_or_default(),
-                    r.state.as_str(),
-                    r.amount,
-                    r.tax,
-                    r.buyer_name
+            let mut differ = 0usize;
+            ctx.wf.for_each_listed(
+                &taxdisk_host::store::MonthQuery::period(p),
+                all,
+                |s, check| {
+                    let (code, number) = match &s.disk {
+                        Some(d) => (d.code.as_str().to_owned(), format!("{:08}", d.number.get())),
+                        None => (String::new(), String::new()),
+                    };
+                    // H8: the store's figures are shown only when they are what the disk signed.
+                    let (amount, tax, buyer) = if check.may_show() {
+                        (
+                            s.invoice.amount_fen().to_string(),
+                            s.invoice.tax_fen().to_string(),
+                            s.invoice.draft().buyer.name.clone(),
+                        )
+                    } else {
+                        differ += 1;
+                        (
+                            "?".to_owned(),
+                            "?".to_owned(),
+                            "(not what the disk signed: run `taxdisk repair`)".to_owned(),
+                        )
+                    };
+                    println!(
+                        "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
+                        s.id.0,
+                        s.invoice.kind().name(),
+                        code,
+                        number,
+                        s.state.as_str(),
+                        amount,
+                        tax,
+                        buyer
+                    );
+                },
+            )?;
+            if differ > 0 {
+                eprintln!(
+                    "warning: {differ} invoice(s) of {p} in the store are not what the disk \
+                     signed; their figures are not shown: run `taxdisk repair` (H8)"
                 );
             }
         }
@@ -1472,6 +1496,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 out.display(),
                 s.voided_skipped
             );
+            if s.not_as_signed > 0 {
+                return Err(CmdError::Input(format!(
+                    "{} invoice(s) left out of the export: the store's copy is not what the disk \
+                     signed; run `taxdisk repair` (H8)",
+                    s.not_as_signed
+                )));
+            }
         }
         WorkflowCmd::Print {
             id,

@@ -31,8 +31,34 @@ fn repair_puts_back_what_the_disk_signed_and_names_what_it_cannot() {
     )
     .unwrap();
     drop(db);
-    let list = cli.ok(&["list"]);
-    assert!(list.contains("999.00"), "the tampering took: {list}");
+    // H8: what the disk signed is shown, never the store's changed figures. Invoice 1's listed
+    // columns changed but its signed content did not: it lists as signed. Invoice 2's content
+    // is not what the disk signed: no figures, a warning, no print, left out of the export.
+    let (list, warn) = cli.ok_err(&["list"]);
+    assert!(!list.contains("999.00"), "{list}");
+    let signed = |l: &str| l.contains(" 100.00 ") && l.contains(" 13.00 ");
+    assert_eq!(list.lines().filter(|l| signed(l)).count(), 2, "{list}");
+    let row2 = list
+        .lines()
+        .find(|l| l.trim_start().starts_with("2 "))
+        .unwrap();
+    assert!(row2.contains("not what the disk signed"), "{row2}");
+    assert!(!row2.contains("100.00"), "{row2}");
+    assert!(
+        warn.contains("1 invoice(s)") && warn.contains("taxdisk repair") && warn.contains("H8"),
+        "{warn}"
+    );
+    let pdf = dir.path().join("two.pdf");
+    let refused = cli.refused(&["print", "--id", "2", "--out", pdf.to_str().unwrap()]);
+    assert!(refused.contains("not what the disk signed"), "{refused}");
+    assert!(!pdf.exists(), "a refused print wrote {}", pdf.display());
+    cli.ok(&["print", "--id", "1", "--out", pdf.to_str().unwrap()]);
+    let xlsx = dir.path().join("month.xlsx");
+    let refused = cli.refused(&["export", "--out", xlsx.to_str().unwrap()]);
+    assert!(
+        refused.contains("1 invoice(s) left out") && refused.contains("taxdisk repair"),
+        "{refused}"
+    );
     let out = cli.ok(&["repair"]);
     let line = |id: &str| {
         out.lines()
@@ -57,7 +83,7 @@ fn repair_puts_back_what_the_disk_signed_and_names_what_it_cannot() {
     // The listing shows the signed amounts again; a second repair finds the columns right.
     let list = cli.ok(&["list"]);
     assert!(!list.contains("999.00"), "{list}");
-    assert_eq!(list.matches(" 100.00 13.00 ").count(), 3, "{list}");
+    assert_eq!(list.lines().filter(|l| signed(l)).count(), 2, "{list}");
     let again = cli.ok(&["repair"]);
     assert!(!again.contains("invoice 1 "), "{again}");
 }

@@ -7,7 +7,8 @@ use crate::message::{MAX_MESSAGE, SignedMessage};
 use crate::types::{PublicKey, Signature, Signed};
 use core::fmt;
 use primeorder::PrimeCurveParams;
-use sm2::dsa::VerifyingKey;
+/// RustCrypto's SM2 verifying key, made from a disk's public key by [`verifying_key`].
+pub use sm2::dsa::VerifyingKey;
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::elliptic_curve::ops::Reduce;
 use sm2::elliptic_curve::point::AffineCoordinates;

@@ -37,6 +37,8 @@ pub struct ExportSummary {
     pub voided_skipped: usize,
     /// Invoices of other periods left out.
     pub other_period_skipped: usize,
+    /// Invoices left out because the stored copy is not what the disk signed (H8): `repair`.
+    pub not_as_signed: usize,
 }
 
 /// Why the export failed.

@@ -58,6 +58,7 @@ pub mod period;
 pub mod red;
 pub mod rolls;
 pub mod session;
+pub mod signed;
 pub mod status;
 pub mod update;
 pub mod upload;
@@ -70,6 +71,7 @@ pub use issue::Issued;
 pub use period::CounterReport;
 pub use rolls::RollReturn;
 pub use session::LoginReport;
+pub use signed::{SignedCheck, Signer};
 pub use status::{KindReport, StatusReport};
 pub use upload::{Mismatch, RepairReport, UploadReport};
 pub use void::{BlankVoided, Voided};
@@ -102,6 +104,7 @@ pub struct Workflow {
     bureau: Option<BureauClient>,
     user: Option<User>,
     info: Option<DiskInfo>,
+    signer: Option<signed::Signer>,
     auto_upload: bool,
 }
 
@@ -140,6 +143,7 @@ impl Workflow {
             bureau,
             user: None,
             info: None,
+            signer: None,
             auto_upload: true,
         }
     }
@@ -231,6 +235,8 @@ impl Workflow {
     pub fn refresh_info(&mut self) -> Result<DiskInfo, WorkflowError> {
         let info = self.disk.info()?;
         self.info = Some(info.clone());
+        // Provisioning can give the disk its key: the signer is read again when next asked.
+        self.signer = None;
         Ok(info)
     }
 

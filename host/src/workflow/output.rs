@@ -4,6 +4,7 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
+use super::signed::{SignedCheck, check_all, differs_error, verifying};
 use crate::export::print::{ListLayout, Margins, PrintMeta, render};
 use crate::export::xlsx::{ExportRow, ExportSummary, export_month};
 use crate::store::company::SETTING_BACKUP_FOLDER;
@@ -105,13 +106,54 @@ impl Workflow {
         path: &Path,
     ) -> Result<ExportSummary, WorkflowError> {
         self.require_user("export")?;
-        let rows = export_rows(&self.store, period)?;
-        Ok(export_stored(&rows, period, path)?)
+        let mut rows = export_rows(&self.store, period)?;
+        // H8: only what the disk signed is written; a row that differs is left out and counted.
+        let checks = self.check_signed_all(&rows)?;
+        let before = rows.len();
+        let mut checks = checks.into_iter();
+        rows.retain(|_| checks.next().is_none_or(|c| c.may_show()));
+        let mut summary = export_stored(&rows, period, path)?;
+        summary.not_as_signed = before - rows.len();
+        Ok(summary)
     }
 
-    /// H3 (已开发票查询): the invoices of a month the user may query (the administrator all;
-    /// an invoicer those kinds with the query permission).
-    pub fn invoices(&mut self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, WorkflowError> {
+    /// H3 with H8: the month's invoices the user may query, each with how it stands against
+    /// the disk's signature, `batch` at a time to `f` (so a month of 100,000 is never all in
+    /// memory). Refused attempts (`abandoned`) are left out unless `all`.
+    pub fn for_each_listed(
+        &mut self,
+        q: &MonthQuery,
+        all: bool,
+        mut f: impl FnMut(&StoredInvoice, &SignedCheck),
+    ) -> Result<(), WorkflowError> {
+        const BATCH: usize = 4096;
+        let allowed = self.queryable_kinds()?;
+        let signer = self.signer()?;
+        let vk = verifying(&signer)?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<StoredInvoice>| {
+            for (s, c) in batch.iter().zip(check_all(batch, &signer, &vk)) {
+                f(s, &c);
+            }
+            batch.clear();
+        };
+        self.store.for_each_in_month(q, |s| {
+            if (all || s.state != InvoiceState::Abandoned) && allowed.contains(&s.invoice.kind()) {
+                batch.push(s);
+                if batch.len() == BATCH {
+                    flush(&mut batch);
+                }
+            }
+            Ok(())
+        })?;
+        flush(&mut batch);
+        Ok(())
+    }
+
+    /// The kinds the logged-in user may query (H3).
+    fn queryable_kinds(
+        &mut self,
+    ) -> Result<Vec<taxdisk_protocol::types::InvoiceKind>, WorkflowError> {
         let user = self.require_user("invoice query")?;
         let mut allowed = Vec::new();
         for kind in taxdisk_protocol::types::InvoiceKind::ALL {
@@ -119,6 +161,13 @@ impl Workflow {
                 allowed.push(kind);
             }
         }
+        Ok(allowed)
+    }
+
+    /// H3 (已开发票查询): the invoices of a month the user may query (the administrator all;
+    /// an invoicer those kinds with the query permission).
+    pub fn invoices(&mut self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, WorkflowError> {
+        let allowed = self.queryable_kinds()?;
         let mut rows = self.store.month(q)?;
         rows.retain(|r| allowed.contains(&r.kind));
         Ok(rows)
@@ -143,6 +192,9 @@ impl Workflow {
                 "H18",
             ));
         };
+        if !self.check_signed(&s)?.may_show() {
+            return Err(differs_error(format!("print of invoice {}", id.0), &s));
+        }
         let machine = self.info()?.machine;
         let cipher = cipher_area(&d.signature);
         let meta = PrintMeta {
