@@ -184,11 +184,13 @@ fn d02_login_is_ram_state() {
 fn d02_change_pin_needs_the_old_one() {
     let mut d = Disk::ready();
     let bad = taxdisk_protocol::command::ChangePin {
+        request_id: [1; 16],
         old: pin("00000000"),
         new: pin("13571357"),
     };
     assert_eq!(d.err(S, Request::ChangePin(bad)), WireError::WrongPin);
     let good = taxdisk_protocol::command::ChangePin {
+        request_id: [2; 16],
         old: pin(FACTORY_PIN),
         new: pin("13571357"),
     };
@@ -198,6 +200,46 @@ fn d02_change_pin_needs_the_old_one() {
         d.err(S, Request::Login(pin(FACTORY_PIN))),
         WireError::WrongPin
     );
+    d.ok(S, Request::Login(pin("13571357")));
+}
+
+#[test]
+fn d02_a_pin_change_sent_again_after_a_power_cut_counts_no_wrong_pin() {
+    let mut d = Disk::ready();
+    let change = |id: u8, old: &str, new: &str| {
+        Request::ChangePin(taxdisk_protocol::command::ChangePin {
+            request_id: [id; 16],
+            old: pin(old),
+            new: pin(new),
+        })
+    };
+    d.ok(S, change(7, FACTORY_PIN, "13571357"));
+    // The answer was lost and the disk lost its power (and its RAM) before the host resent:
+    // the host logs in with the PIN the change set and sends the change again.
+    d.disk.power_cycle();
+    d.ok(S, Request::Login(pin("13571357")));
+    d.ok(S, change(7, FACTORY_PIN, "13571357"));
+    assert_eq!(
+        d.info().pin_tries_left,
+        taxdisk_device_sim::firmware::PIN_TRIES,
+        "the resend counted a wrong PIN"
+    );
+    // Only the change that took answers so: another id, or another old PIN, is a PIN check
+    // that fails and counts.
+    assert_eq!(
+        d.err(S, change(8, FACTORY_PIN, "13571357")),
+        WireError::WrongPin
+    );
+    assert_eq!(
+        d.err(S, change(7, "00000000", "13571357")),
+        WireError::WrongPin
+    );
+    assert_eq!(
+        d.info().pin_tries_left,
+        taxdisk_device_sim::firmware::PIN_TRIES - 2
+    );
+    // And the PIN is the one set once.
+    d.ok(S, Request::Logout(()));
     d.ok(S, Request::Login(pin("13571357")));
 }
 

@@ -337,8 +337,6 @@ commands! {
     /// Opens this client's session with the device PIN (D2, D14). A wrong PIN is
     /// `Refused { error: WrongPin, detail: tries left }`.
     fn login(pin: &Pin) -> () => Login(pin.clone());
-    /// Changes the PIN; needs the old one (D2).
-    fn change_pin(old: &Pin, new: &Pin) -> () => ChangePin(ChangePin { old: old.clone(), new: new.clone() });
     /// Closes the session (D14).
     fn logout() -> () => Logout(());
     /// Initial provisioning from a bureau token (D1).
@@ -519,6 +517,31 @@ impl<T: Transport> DiskClient<T> {
         match self.request(&req)? {
             Response::Void(v) => Ok(v),
             other => Err(unexpected(CommandId::Void, &other)),
+        }
+    }
+
+    /// Changes the PIN; needs the old one (D2).
+    pub fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<(), DiskError> {
+        self.change_pin_with_id(new_request_id(), old, new)
+    }
+
+    /// Changes the PIN with a request id chosen by the caller: sent again with the same id
+    /// after the change took (its answer lost, the disk's power cut), it answers done instead
+    /// of counting the old PIN as a wrong one (D2).
+    pub fn change_pin_with_id(
+        &mut self,
+        request_id: RequestId,
+        old: &Pin,
+        new: &Pin,
+    ) -> Result<(), DiskError> {
+        let req = Request::ChangePin(ChangePin {
+            request_id,
+            old: old.clone(),
+            new: new.clone(),
+        });
+        match self.request(&req)? {
+            Response::ChangePin(()) => Ok(()),
+            other => Err(unexpected(CommandId::ChangePin, &other)),
         }
     }
 

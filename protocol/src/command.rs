@@ -21,6 +21,9 @@ pub const MAX_OIL_CATEGORIES: usize = 8;
 /// Body of [`Request::ChangePin`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePin {
+    /// The host's idempotency key: the same id sent again after the PIN changed (its answer
+    /// lost, the disk's power cut) answers done instead of counting the old PIN as wrong (D2).
+    pub request_id: RequestId,
     /// The PIN now.
     pub old: Pin,
     /// The PIN after.

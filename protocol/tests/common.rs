@@ -145,6 +145,7 @@ pub fn sample_request(id: CommandId) -> Request {
         CommandId::GetInfo => Request::GetInfo(()),
         CommandId::Login => Request::Login(Pin::new(Pin::FACTORY).unwrap()),
         CommandId::ChangePin => Request::ChangePin(ChangePin {
+            request_id: [0xC4; 16],
             old: Pin::new("88888888").unwrap(),
             new: Pin::new("12345678").unwrap(),
         }),

@@ -236,7 +236,13 @@ fn request() -> impl Strategy<Value = Request> {
         any::<u32>().prop_map(Request::Ping),
         Just(Request::GetInfo(())),
         pin().prop_map(Request::Login),
-        (pin(), pin()).prop_map(|(old, new)| Request::ChangePin(ChangePin { old, new })),
+        (any::<[u8; 16]>(), pin(), pin()).prop_map(|(request_id, old, new)| {
+            Request::ChangePin(ChangePin {
+                request_id,
+                old,
+                new,
+            })
+        }),
         Just(Request::Logout(())),
         signed(
             (

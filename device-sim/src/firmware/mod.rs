@@ -61,7 +61,7 @@ mod void;
 use core::fmt;
 use embedded_storage::nor_flash::NorFlash;
 use heapless::{Deque, Vec};
-use persist::{Identity, KeptReceipt, KeptReturn, Pending, Persist, RollState};
+use persist::{Identity, KeptPinChange, KeptReceipt, KeptReturn, Pending, Persist, RollState};
 use rand_core::CryptoRng;
 use sm3::{Digest as _, Sm3};
 use store::{MAX_RECORD_PAYLOAD, MAX_STATE_PAYLOAD, Record, RecordType, Store, StoreError};
@@ -915,9 +915,27 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     fn change_pin(&mut self, now: Timestamp, c: &ChangePin) -> Res<()> {
+        let old_hash = pin_hash(&self.cfg.serial, c.old.as_str());
+        let new_hash = pin_hash(&self.cfg.serial, c.new.as_str());
+        // A resend of the change that took: same id, the PIN it replaced, the PIN it set.
+        // Anything else goes through the PIN check and counts as a try.
+        if self.p.pin_tries != 0
+            && self.p.pin_hash == new_hash
+            && self
+                .p
+                .last_pin_change
+                .as_ref()
+                .is_some_and(|k| k.request_id == c.request_id && k.old_hash == old_hash)
+        {
+            return Ok(());
+        }
         self.check_pin(now, &c.old)?;
         let mut next = self.p.clone();
-        next.pin_hash = pin_hash(&self.cfg.serial, c.new.as_str());
+        next.pin_hash = new_hash;
+        next.last_pin_change = Some(KeptPinChange {
+            request_id: c.request_id,
+            old_hash,
+        });
         self.save(now, next)
     }
 

@@ -144,6 +144,19 @@ pub struct Persist {
     /// D11).
     #[serde(skip)]
     pub last_return: Option<KeptReturn>,
+    /// Appended field 3: the last PIN change's request id and the hash of the PIN it replaced,
+    /// written with the new PIN, so a resend answers done instead of counting a wrong PIN (D2).
+    #[serde(skip)]
+    pub last_pin_change: Option<KeptPinChange>,
+}
+
+/// The last PIN change, kept for a resend of it (D2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptPinChange {
+    /// The request id of the change.
+    pub request_id: RequestId,
+    /// The hash of the PIN it replaced.
+    pub old_hash: [u8; 32],
 }
 
 /// The receipt of the last return and the request id it answered.
@@ -204,6 +217,7 @@ impl Persist {
             summary: None,
             last_reported: None,
             last_return: None,
+            last_pin_change: None,
         }
     }
 
@@ -218,6 +232,10 @@ impl Persist {
             .len();
         let rest = buf.get_mut(n..).ok_or(SnapshotError::BufferFull)?;
         n += postcard::to_slice(&self.last_return, rest)
+            .map_err(full)?
+            .len();
+        let rest = buf.get_mut(n..).ok_or(SnapshotError::BufferFull)?;
+        n += postcard::to_slice(&self.last_pin_change, rest)
             .map_err(full)?
             .len();
         Ok(n)
@@ -241,6 +259,12 @@ impl Persist {
         let (last_return, rest) =
             postcard::take_from_bytes::<Option<KeptReturn>>(rest).map_err(bad)?;
         p.last_return = last_return;
+        if rest.is_empty() {
+            return Ok(p);
+        }
+        let (last_pin_change, rest) =
+            postcard::take_from_bytes::<Option<KeptPinChange>>(rest).map_err(bad)?;
+        p.last_pin_change = last_pin_change;
         if !rest.is_empty() {
             return Err(SnapshotError::Malformed);
         }

@@ -42,6 +42,7 @@ impl Redactor {
         let req = match req {
             Request::Login(pin) => Request::Login(self.pseudonym(pin)?),
             Request::ChangePin(c) => Request::ChangePin(ChangePin {
+                request_id: c.request_id,
                 old: self.pseudonym(c.old.clone()).unwrap_or(c.old),
                 new: self.pseudonym(c.new.clone()).unwrap_or(c.new),
             }),
@@ -89,6 +90,7 @@ pub(super) fn unredact(frame: &[u8]) -> Option<Vec<u8>> {
                 return None;
             }
             Request::ChangePin(ChangePin {
+                request_id: c.request_id,
                 old: old.unwrap_or(c.old),
                 new: new.unwrap_or(c.new),
             })
