@@ -260,9 +260,12 @@ impl EmulatedChip {
     }
 
     /// Arms a power cut at the `nth` program/erase operation from now (1 = the next one), after
-    /// `byte` bytes of it took effect (0 = none; at or past the operation's length = all).
+    /// `byte` bytes of it took effect (0 = none; at or past the operation's length = all);
+    /// `nth` 0 disarms.
     pub fn cut_power_at(&mut self, nth: u64, byte: usize) {
-        self.cut = (nth > 0).then_some(Cut {
+        // 0 arms nothing. `then`, not `then_some`: the argument of `then_some` is built even
+        // for 0, and `0 - 1` overflowed (a panic in debug builds).
+        self.cut = (nth > 0).then(|| Cut {
             ops_before: nth - 1,
             byte,
         });
