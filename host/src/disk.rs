@@ -367,10 +367,6 @@ commands! {
     fn clear_card(token: Signed<ClearCardToken>) -> () => ClearCard(token);
     /// Adds oil stock from a bureau grant (D11).
     fn load_oil_stock(grant: Signed<OilGrant>) -> OilStockEntry => LoadOilStock(grant);
-    /// Returns oil stock; answers the device-signed receipt (D11). A fresh request id: a
-    /// resend of the call's frame returns nothing more and answers the same receipt.
-    fn return_oil_stock(stock: OilStockEntry) -> Signed<OilReturnReceipt>
-        => ReturnOilStock(ReturnOil { request_id: new_request_id(), stock });
     /// Unblocks a PIN-blocked disk from a bureau token (D2).
     fn unblock(token: Signed<UnblockToken>) -> () => Unblock(token);
     /// Reads one journal event by counter, with its upload status (H11 repair).
@@ -517,6 +513,51 @@ impl<T: Transport> DiskClient<T> {
         match self.request(&req)? {
             Response::Void(v) => Ok(v),
             other => Err(unexpected(CommandId::Void, &other)),
+        }
+    }
+
+    /// Returns the unused rest of a roll from `first` under a request id chosen by the caller:
+    /// the same id sent again (the answer lost, the disk's power cut) answers the same receipt
+    /// and returns nothing more (D4).
+    pub fn return_roll_with_id(
+        &mut self,
+        request_id: RequestId,
+        kind: InvoiceKind,
+        code: &InvoiceCode,
+        first: InvoiceNumber,
+    ) -> Result<Signed<RollReturnReceipt>, DiskError> {
+        let req = Request::ReturnRoll(ReturnRoll {
+            request_id,
+            kind,
+            code: code.clone(),
+            first,
+        });
+        match self.request(&req)? {
+            Response::ReturnRoll(r) => Ok(r),
+            other => Err(unexpected(CommandId::ReturnRoll, &other)),
+        }
+    }
+
+    /// Returns oil stock; answers the device-signed receipt (D11). A fresh request id: a
+    /// resend of the call's frame returns nothing more and answers the same receipt.
+    pub fn return_oil_stock(
+        &mut self,
+        stock: OilStockEntry,
+    ) -> Result<Signed<OilReturnReceipt>, DiskError> {
+        self.return_oil_stock_with_id(new_request_id(), stock)
+    }
+
+    /// [`return_oil_stock`](Self::return_oil_stock) under a request id chosen by the caller:
+    /// the same id sent again (the answer lost, the disk's power cut) answers the same receipt
+    /// and returns no more oil (D11).
+    pub fn return_oil_stock_with_id(
+        &mut self,
+        request_id: RequestId,
+        stock: OilStockEntry,
+    ) -> Result<Signed<OilReturnReceipt>, DiskError> {
+        match self.request(&Request::ReturnOilStock(ReturnOil { request_id, stock }))? {
+            Response::ReturnOilStock(r) => Ok(r),
+            other => Err(unexpected(CommandId::ReturnOilStock, &other)),
         }
     }
 

@@ -627,7 +627,8 @@ fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
              UPDATE invoices SET body =
                  (SELECT body FROM invoice_bodies WHERE invoice_id = invoices.id);
              DROP TABLE invoice_bodies;
-             DELETE FROM schema_version WHERE version IN (3, 4);",
+             DROP TABLE intents;
+             DELETE FROM schema_version WHERE version IN (3, 4, 5);",
         )
         .unwrap();
     }

@@ -131,3 +131,40 @@ fn d07_oil_special_invoice_cannot_be_voided() {
     let e = env.wf.void(&[i.id]).unwrap_err();
     says(&e, "FAQ 8.6");
 }
+
+/// D11 across a power cut: an oil return whose answer was lost is sent again under its own
+/// request id at the next login, so the oil is returned once and the bureau gets its receipt.
+#[test]
+fn d11_an_oil_return_cut_by_a_power_loss_is_done_once_at_the_next_login() {
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], 10);
+    grant_oil(&mut env, OilRole::Dealer);
+    env.wf.oil_download(1, OilUnit::Litre, 250_000).unwrap();
+    let mut left = 250_000;
+    let mut finished_later = 0;
+    for n in 1..=4 {
+        env.sim.lock().unwrap().cut_power_at(n, 0);
+        let r = env.wf.oil_return(1, OilUnit::Litre, 10_000);
+        env.sim.lock().unwrap().cut_power_at(0, 0);
+        if r.is_err() {
+            env.sim.lock().unwrap().power_cycle();
+            let report = env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
+            assert!(
+                report.notes.iter().any(|n| n.contains("is done, once")
+                    && n.contains("the bureau took the disk's receipt")),
+                "cut at flash write {n}: {:?}",
+                report.notes
+            );
+            finished_later += 1;
+        }
+        left -= 10_000;
+        assert_eq!(
+            env.wf.oil_stock().unwrap()[0].milli_quantity,
+            left,
+            "cut at flash write {n}: returned once"
+        );
+    }
+    assert!(
+        finished_later > 0,
+        "no return lost its answer: the test did not test"
+    );
+}

@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "invoice content in its own table (issuing no longer rewrites it)",
         sql: include_str!("schema_v4.sql"),
     },
+    Migration {
+        version: 5,
+        description: "intents: disk changes whose answer may have been lost, sent again",
+        sql: include_str!("schema_v5.sql"),
+    },
 ];
 
 /// The schema version this build writes.

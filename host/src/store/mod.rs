@@ -15,6 +15,7 @@ pub mod backup;
 pub mod checkpoint;
 pub mod company;
 pub mod customers;
+pub mod intents;
 pub mod invoices;
 pub mod migrate;
 pub mod oil;
@@ -26,6 +27,7 @@ pub use audit::AuditEntry;
 pub use backup::BackupEntry;
 pub use company::{BankAccount, Company, Initialization};
 pub use customers::{Category, CategoryId, Customer, CustomerId, NewCustomer, SavedBuyer};
+pub use intents::{Intent, IntentOp};
 pub use invoices::{
     DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, PendingInsert, StoredInvoice,
 };

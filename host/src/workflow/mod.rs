@@ -51,6 +51,7 @@
 pub mod check;
 pub mod device;
 pub mod errors;
+pub mod intents;
 pub mod issue;
 pub mod oil;
 pub mod output;

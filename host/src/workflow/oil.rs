@@ -5,8 +5,9 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
+use crate::store::IntentOp;
 use taxdisk_protocol::bureau_api::OilGrantRequest;
-use taxdisk_protocol::types::{OilCategory, OilRole, OilStockEntry, OilUnit};
+use taxdisk_protocol::types::{OilCategory, OilRole, OilStockEntry, OilUnit, RequestId};
 
 impl Workflow {
     /// H15: refuses unless the disk holds an oil authorization in force (FAQ 8.1).
@@ -80,12 +81,27 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         self.require_user("oil stock return")?;
         self.require_oil("oil stock return")?;
-        let bureau = self.require_bureau("oil stock return")?.clone();
-        let receipt = self.disk.return_oil_stock(OilStockEntry {
+        self.require_bureau("oil stock return")?;
+        let stock = OilStockEntry {
             category,
             unit,
             milli_quantity,
-        })?;
+        };
+        // Written down before it is sent: a lost answer is sent again at the next login under
+        // the same id (`intents`), which answers the receipt of the one return.
+        let op = IntentOp::ReturnOil { stock };
+        self.run_intent(op, |wf, id| wf.oil_return_with_id(id, stock))
+    }
+
+    /// [`oil_return`](Self::oil_return) under a request id chosen by the caller: the same id
+    /// sent again answers the same receipt and returns no more oil (D11).
+    pub fn oil_return_with_id(
+        &mut self,
+        request_id: RequestId,
+        stock: OilStockEntry,
+    ) -> Result<(), WorkflowError> {
+        let bureau = self.require_bureau("oil stock return")?.clone();
+        let receipt = self.disk.return_oil_stock_with_id(request_id, stock)?;
         let stock = self.disk.oil_stock()?;
         self.store.set_oil_stock(&stock)?;
         bureau.oil_return(&receipt)?;

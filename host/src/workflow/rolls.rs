@@ -5,12 +5,14 @@
 use super::errors::WorkflowError;
 use super::period::read_medium;
 use super::{SETTING_BUREAU_KEY, SETTING_GRANT_SEQ, Workflow};
+use crate::store::IntentOp;
 use std::path::Path;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::BuyRolls;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{
-    InvoiceCode, InvoiceKind, InvoiceNumber, PublicKey, Roll, RollGrant, RollReturnReceipt, Signed,
+    InvoiceCode, InvoiceKind, InvoiceNumber, PublicKey, RequestId, Roll, RollGrant,
+    RollReturnReceipt, Signed,
 };
 
 /// A returned roll: the disk's signed receipt and whether the bureau took it.
@@ -155,7 +157,28 @@ impl Workflow {
         first: InvoiceNumber,
     ) -> Result<RollReturn, WorkflowError> {
         self.require_user("returning a roll")?;
-        let receipt = match self.disk.return_roll(kind, code, first) {
+        // Written down before it is sent: a lost answer is sent again at the next login under
+        // the same id (`intents`), which answers the receipt of the one return.
+        let op = IntentOp::ReturnRoll {
+            kind,
+            code: code.clone(),
+            first,
+        };
+        self.run_intent(op, |wf, id| wf.return_roll_with_id(id, kind, code, first))
+    }
+
+    /// [`return_roll`](Self::return_roll) under a request id chosen by the caller: sent again
+    /// with the same id after its answer was lost (a power cut of the disk included), it
+    /// answers the same receipt and returns nothing more (D4).
+    pub fn return_roll_with_id(
+        &mut self,
+        request_id: RequestId,
+        kind: InvoiceKind,
+        code: &InvoiceCode,
+        first: InvoiceNumber,
+    ) -> Result<RollReturn, WorkflowError> {
+        self.require_user("returning a roll")?;
+        let receipt = match self.disk.return_roll_with_id(request_id, kind, code, first) {
             Ok(r) => r,
             Err(e) if e.wire_error() == Some(WireError::ReturnBeforeReport) => {
                 let period = self.refresh_info()?.time.period().prev();

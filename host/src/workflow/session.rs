@@ -253,6 +253,10 @@ impl Workflow {
                 .push("the disk is not provisioned (初始发行, D1)".into());
             return Ok(report);
         }
+        // Changes whose answer a cut link or a power cut lost are sent again, once (D4, D7).
+        if let Err(e) = self.finish_intents(&mut report) {
+            report.notes.push(format!("changes begun earlier: {e}"));
+        }
         // Once the bureau proves unreachable, the rest of the login works offline rather than
         // waiting for it again.
         let mut offline = false;

@@ -5,8 +5,7 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
-use crate::disk::new_request_id;
-use crate::store::{Action, InvoiceId, InvoiceState, Role, StoredInvoice};
+use crate::store::{Action, IntentOp, InvoiceId, InvoiceState, Role, StoredInvoice};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber, RequestId};
@@ -143,7 +142,11 @@ impl Workflow {
         kind: InvoiceKind,
         count: u32,
     ) -> Result<BlankVoided, WorkflowError> {
-        self.void_blank_with_id(new_request_id(), kind, count)
+        // Written down before it is sent: a lost answer is sent again at the next login under
+        // the same id (`intents`), so the numbers are voided once.
+        self.run_intent(IntentOp::BlankVoid { kind, count }, |wf, id| {
+            wf.void_blank_with_id(id, kind, count)
+        })
     }
 
     /// [`void_blank`](Self::void_blank) with a request id chosen by the caller. When the answer
@@ -164,6 +167,16 @@ impl Workflow {
                 "H9, FAQ 5.3",
             ));
         }
+        self.send_blank_void(request_id, kind, count)
+    }
+
+    /// Sends a blank void (checked by the caller) and uploads it when the bureau is reachable.
+    pub(crate) fn send_blank_void(
+        &mut self,
+        request_id: RequestId,
+        kind: InvoiceKind,
+        count: u32,
+    ) -> Result<BlankVoided, WorkflowError> {
         let ev = self.disk.void_blank_with_id(request_id, kind, count)?;
         let b = ev.body;
         let mut note = None;

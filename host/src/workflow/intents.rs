@@ -1,0 +1,121 @@
+//! Exactly once across processes (D4, D7, D11): a blank void, a roll or an oil return is written to the
+//! store with its request id before it is sent ([`crate::store::intents`]). When its answer is
+//! lost (the link cut, the disk's power cut, the process killed), the next login sends it again
+//! under the same id: the disk answers what it did the first time, or does it now, and says so
+//! in one line. Running the command again by hand would have voided or returned twice.
+
+use super::Workflow;
+use super::errors::WorkflowError;
+use super::session::LoginReport;
+use crate::disk::{DiskError, new_request_id};
+use crate::store::{Intent, IntentOp};
+use taxdisk_protocol::WireError;
+use taxdisk_protocol::types::RequestId;
+
+/// Whether the change may have been carried out although no answer says so: the send may
+/// have reached the disk (no answer, corrupted answers, a cut link), or a resend was refused
+/// for a reason a power cut explains (the session it ran in is gone).
+pub fn outcome_unknown(e: &WorkflowError) -> bool {
+    match e {
+        WorkflowError::Disk(d) => match d {
+            DiskError::Refused { error, .. } => *error == WireError::NotLoggedIn,
+            DiskError::Busy { .. } => false,
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
+impl Workflow {
+    /// Runs `send` under a fresh request id written down as `op` first; the record goes once
+    /// the outcome is known (done, or refused), and stays for the next login when it is not.
+    pub(crate) fn run_intent<T>(
+        &mut self,
+        op: IntentOp,
+        send: impl FnOnce(&mut Workflow, RequestId) -> Result<T, WorkflowError>,
+    ) -> Result<T, WorkflowError> {
+        let user = self.require_user("a disk change")?;
+        let id = new_request_id();
+        self.store.add_intent(user.id, id, &op)?;
+        let r = send(self, id);
+        match &r {
+            Err(e) if outcome_unknown(e) => {}
+            _ => self.store.drop_intent(&id)?,
+        }
+        r
+    }
+
+    /// At login: sends again every change whose answer was lost, under its own id, and says
+    /// what came of each in the login report. Stops at the first whose outcome is still not
+    /// known (the link is still bad): it is tried again at the next login.
+    pub(crate) fn finish_intents(&mut self, report: &mut LoginReport) -> Result<(), WorkflowError> {
+        for it in self.store.intents()? {
+            let what = describe(&it);
+            let r = match &it.op {
+                IntentOp::BlankVoid { kind, count } => {
+                    self.send_blank_void(it.request_id, *kind, *count).map(|b| {
+                        let last = b.first.get().saturating_add(b.count.saturating_sub(1));
+                        format!(
+                            "numbers {:08}-{last:08} of roll {} voided blank (D7)",
+                            b.first.get(),
+                            b.code
+                        )
+                    })
+                }
+                IntentOp::ReturnRoll { kind, code, first } => self
+                    .return_roll_with_id(it.request_id, *kind, code, *first)
+                    .map(|r| {
+                        let handed = if r.handed_in {
+                            "the bureau accepted the receipt"
+                        } else {
+                            "keep the receipt for the tax office"
+                        };
+                        format!("{} numbers returned; {handed} (D4)", r.receipt.body.count)
+                    }),
+                IntentOp::ReturnOil { stock } => self
+                    .oil_return_with_id(it.request_id, *stock)
+                    .map(|()| "the bureau took the disk's receipt (D11)".to_owned()),
+            };
+            match r {
+                Ok(done) => {
+                    self.store.drop_intent(&it.request_id)?;
+                    report.notes.push(format!(
+                        "the {what} begun before its answer was lost is done, once: {done}"
+                    ));
+                }
+                Err(e) if outcome_unknown(&e) => {
+                    report.notes.push(format!(
+                        "the {what} begun before its answer was lost is still not known ({e}); \
+                         it is sent again at the next login"
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    self.store.drop_intent(&it.request_id)?;
+                    report.notes.push(format!(
+                        "the {what} begun before its answer was lost was not done: {e}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The change in words, for the login's lines.
+fn describe(it: &Intent) -> String {
+    match &it.op {
+        IntentOp::BlankVoid { kind, count } => {
+            format!("blank void of {count} {} number(s)", kind.name())
+        }
+        IntentOp::ReturnRoll { kind, code, first } => format!(
+            "return of {} roll {code} from {:08}",
+            kind.name(),
+            first.get()
+        ),
+        IntentOp::ReturnOil { stock } => format!(
+            "return of {} milli-units of oil category {}",
+            stock.milli_quantity, stock.category
+        ),
+    }
+}
