@@ -6,45 +6,17 @@
 
 mod support;
 
-use std::process::Command;
-use support::{Cli, SimProcess, sim_binary};
+use support::{Cli, SimProcess};
 
 /// A served disk with its bureau and control port, and the binary on a fresh data folder
 /// against it, provisioned and logged in.
 fn served(dir: &std::path::Path) -> (SimProcess, Cli) {
     let admin = dir.join("admin-token");
-    let image = dir.join("disk.img");
-    let sim = SimProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--control",
-        "127.0.0.1:0",
-        "--bureau",
-        "127.0.0.1:0",
-        "--image",
-        image.to_str().unwrap(),
-        "--admin-token-file",
-        admin.to_str().unwrap(),
-    ]);
-    let disk = format!("tcp:{}", sim.port("disk"));
-    let cli = Cli::new(&dir.join("data")).with(&["--disk", &disk, "--bureau", &sim.port("bureau")]);
+    let sim = SimProcess::serve_with_bureau(&dir.join("disk.img"), &admin, &[]);
+    let cli =
+        Cli::new(&dir.join("data")).with(&["--disk", &sim.disk(), "--bureau", &sim.port("bureau")]);
     cli.ready_with_office(&admin);
     (sim, cli)
-}
-
-/// `taxdisk-sim control ARGS` against the served disk.
-fn control(sim: &SimProcess, args: &[&str]) {
-    let o = Command::new(sim_binary())
-        .args(["control", "--addr", &sim.port("control")])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "control {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 /// The normal rolls in stock (`rolls stock`): (code, first, left) each.
@@ -78,9 +50,9 @@ fn a_blank_void_cut_by_a_power_loss_is_done_once_by_the_next_command() {
     // whole, after it, during the snapshot or the upload's acknowledgement.
     for n in 1..=6 {
         let (before, _) = blank_left(&cli);
-        control(&sim, &["power-cut-after", &n.to_string()]);
+        sim.control(&["power-cut-after", &n.to_string()]);
         let o = cli.run(&["void", "--blank", "1", "--kind", "normal"]);
-        control(&sim, &["clear-faults"]);
+        sim.control(&["clear-faults"]);
         if !o.status.success() {
             cut += 1;
         }
@@ -118,11 +90,11 @@ fn a_roll_return_cut_by_a_power_loss_hands_in_its_receipt_at_the_next_command() 
         let (rolls, _) = normal_rolls(&cli);
         let (code, first, left) = rolls.last().unwrap().clone();
         assert_eq!(left, 10);
-        control(&sim, &["power-cut-after", &n.to_string()]);
+        sim.control(&["power-cut-after", &n.to_string()]);
         let o = cli.run(&[
             "rolls", "return", "--kind", "normal", "--code", &code, "--first", &first,
         ]);
-        control(&sim, &["clear-faults"]);
+        sim.control(&["clear-faults"]);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
         let (rolls, said) = normal_rolls(&cli);
         assert!(

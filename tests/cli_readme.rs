@@ -66,23 +66,16 @@ fn the_readme_session_runs_in_order_against_a_served_disk() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
     let admin = work.join("bureau-admin.token");
-    let sim = support::SimProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--control",
-        "127.0.0.1:0",
-        "--bureau",
-        "127.0.0.1:0",
-        "--image",
-        work.join("disk.img").to_str().unwrap(),
-        "--bureau-db",
-        work.join("bureau.db").to_str().unwrap(),
-        "--admin-token-file",
-        admin.to_str().unwrap(),
-        "--start-time",
-        "2026-11-10T09:00:00+08:00",
-    ]);
+    let sim = support::SimProcess::serve_with_bureau(
+        &work.join("disk.img"),
+        &admin,
+        &[
+            "--bureau-db",
+            work.join("bureau.db").to_str().unwrap(),
+            "--start-time",
+            "2026-11-10T09:00:00+08:00",
+        ],
+    );
     let bin = work.join("bin");
     std::fs::create_dir(&bin).unwrap();
     wrapper(

@@ -21,23 +21,10 @@ struct Served {
 
 fn serve(image: &Path) -> Served {
     let admin = image.with_extension("admin-token");
-    let image = image.to_str().unwrap();
-    let sim = support::SimProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--control",
-        "127.0.0.1:0",
-        "--bureau",
-        "127.0.0.1:0",
-        "--image",
-        image,
-        "--admin-token-file",
-        admin.to_str().unwrap(),
-    ]);
+    let sim = support::SimProcess::serve_with_bureau(image, &admin, &[]);
     Served {
         admin,
-        disk: format!("tcp:{}", sim.port("disk")),
+        disk: sim.disk(),
         bureau: sim.port("bureau"),
         sim,
     }

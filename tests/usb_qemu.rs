@@ -118,23 +118,11 @@ fn port_of(addr: &str) -> &str {
 fn serve(dir: &Path) -> Host {
     let admin_token = dir.join("admin.token");
     let image = dir.join("w.img");
-    let w = SimProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--control",
-        "127.0.0.1:0",
-        "--bureau",
-        "127.0.0.1:0",
-        "--image",
-        image.to_str().unwrap(),
-        "--admin-token-file",
-        admin_token.to_str().unwrap(),
-        "--serial",
-        SERIAL_W,
-        "--usbip",
-        "127.0.0.1:0",
-    ]);
+    let w = SimProcess::serve_with_bureau(
+        &image,
+        &admin_token,
+        &["--serial", SERIAL_W, "--usbip", "127.0.0.1:0"],
+    );
     let c = conformance_disk(true);
     Host { w, c, admin_token }
 }

@@ -190,9 +190,48 @@ impl SimProcess {
         SimProcess { child, ports }
     }
 
+    /// `taxdisk-sim serve` on loopback ports (disk, control, bureau) with the flash image
+    /// `image`, the tax office's token written to `admin`, and `extra` arguments.
+    pub fn serve_with_bureau(image: &Path, admin: &Path, extra: &[&str]) -> SimProcess {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--control",
+            "127.0.0.1:0",
+            "--bureau",
+            "127.0.0.1:0",
+            "--image",
+            image.to_str().unwrap(),
+            "--admin-token-file",
+            admin.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        SimProcess::start(&args)
+    }
+
     /// A field of the ports line, as text.
     pub fn port(&self, name: &str) -> String {
         self.ports[name].as_str().unwrap().to_owned()
+    }
+
+    /// The served disk as `taxdisk --disk` takes it.
+    pub fn disk(&self) -> String {
+        format!("tcp:{}", self.port("disk"))
+    }
+
+    /// `taxdisk-sim control ARGS` against this server's control port; it must succeed.
+    pub fn control(&self, args: &[&str]) {
+        let o = Command::new(sim_binary())
+            .args(["control", "--addr", &self.port("control")])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "control {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
