@@ -206,7 +206,7 @@ fn conformance_tcp_server_with_control_port_passes_everything() {
     })
     .unwrap();
     let transport = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
-    let mut control = TcpControl::connect(&server.control_addr().to_string()).unwrap();
+    let mut control = TcpControl::connect(server.control_addr().to_string()).unwrap();
     let tokens = BureauKeyTokens::new(key);
     let report = run_suite(
         Box::new(transport),
@@ -297,7 +297,7 @@ fn conformance_tcp_control_to_nothing_is_an_error() {
         .unwrap()
         .local_addr()
         .unwrap();
-    assert!(TcpControl::connect(&port.to_string()).is_err());
+    assert!(TcpControl::connect(port.to_string()).is_err());
     assert!(TcpControl::connect("not an address").is_err());
 }
 

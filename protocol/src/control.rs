@@ -14,6 +14,9 @@
 //! payload that is not a [`ControlRequest`] is answered with [`ControlResponse::Error`], so a
 //! bench sees at once that it talks to the wrong port or a different version.
 
+#[cfg(feature = "std")]
+pub mod client;
+
 use crate::error::DecodeError;
 use crate::frame::{FrameType, Header, MAX_PAYLOAD, encode_raw};
 use crate::time::Timestamp;
