@@ -118,3 +118,40 @@ fn a_roll_return_cut_by_a_power_loss_hands_in_its_receipt_at_the_next_command() 
         "no return lost its answer: the test did not test"
     );
 }
+
+#[test]
+fn a_provisioning_cut_by_a_power_loss_is_finished_by_its_own_resend() {
+    // Provisioning a fresh image is three flash operations: a cut at each.
+    for n in 1..=3 {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = dir.path().join("admin-token");
+        let sim = SimProcess::serve_with_bureau(&dir.path().join("disk.img"), &admin, &[]);
+        let cli = Cli::new(&dir.path().join("data")).with(&[
+            "--disk",
+            &sim.disk(),
+            "--bureau",
+            &sim.port("bureau"),
+        ]);
+        let office = cli
+            .clone()
+            .with(&["--bureau-admin-token-file", admin.to_str().unwrap()]);
+        cli.ok(support::INIT);
+        sim.control(&["power-cut-after", &n.to_string()]);
+        // The host sends the token again when the answer does not come: the disk provisions
+        // itself then, or answers the key it generated before the cut (D1).
+        office.ok(support::PROVISION);
+        let stats = sim.control(&["stats"]);
+        assert!(
+            !stats.contains("\"power_cycles\":0"),
+            "cut at flash write {n}: the cut did not fire, the test did not test: {stats}"
+        );
+        cli.ok(support::LOGIN);
+        cli.ok(&["rolls", "buy", "--kind", "normal", "--count", "10"]);
+        cli.ok(support::ISSUE);
+        let list = cli.ok(&["list"]);
+        assert!(
+            list.contains(" uploaded "),
+            "cut at flash write {n}: the bureau took the invoice under the disk's key: {list}"
+        );
+    }
+}

@@ -72,14 +72,24 @@ fn d01_provision_generates_key_inside_with_proof() {
     assert_eq!(info.state, DiskState::Ready);
     assert_eq!(info.taxpayer_id, Some(taxpayer()));
     assert_eq!(info.lock_time, Some(t.body.lock_time));
-    assert_eq!(
-        d.err(S, Request::Provision(t)),
-        WireError::AlreadyProvisioned
-    );
     // Durable: a power cycle keeps identity and key.
     d.disk.power_cycle();
     assert_eq!(d.public_key(), r.public_key);
     assert_eq!(d.info().state, DiskState::Ready);
+    // The same token sent again (its answer lost to the power cut) answers the same key with
+    // a proof that verifies, and changes nothing; a token for another machine is refused.
+    let Response::Provision(again) = d.ok(S, Request::Provision(t.clone())) else {
+        panic!()
+    };
+    assert_eq!(again.public_key, r.public_key);
+    sign::verify(&vk, &proof, &again.proof).unwrap();
+    let mut other = t.body.clone();
+    other.machine = 1;
+    assert_eq!(
+        d.err(S, Request::Provision(signed(other))),
+        WireError::AlreadyProvisioned
+    );
+    assert_eq!(d.info().machine, 0);
 }
 
 #[test]

@@ -242,6 +242,34 @@ fn d13_a_torn_first_snapshot_is_still_a_factory_disk() {
     assert_eq!(d.info().state, DiskState::Ready);
 }
 
+/// D1 across a power cut: whichever flash write of the provisioning the cut lands on, the
+/// token sent again after it provisions the disk, or answers the key it already holds, and the
+/// answer's proof verifies under the key the disk then gives.
+#[test]
+fn d13_a_provisioning_cut_at_any_write_then_sent_again_answers_the_disk_key() {
+    for n in 1..=6 {
+        let mut d = Disk::with_flash(64 << 10);
+        let t = d.provision_token();
+        d.disk.cut_power_at(n, 100);
+        let first = d.disk.try_request(S, &Request::Provision(t.clone()));
+        d.disk.cut_power_at(0, 0);
+        let Response::Provision(r) = d.ok(S, Request::Provision(t)) else {
+            panic!()
+        };
+        if let Some(Ok(Response::Provision(f))) = first {
+            assert_eq!(f.public_key, r.public_key, "cut at write {n}");
+        }
+        assert_eq!(d.public_key(), r.public_key, "cut at write {n}");
+        let vk = sign::verifying_key(&r.public_key).unwrap();
+        let proof = taxdisk_protocol::message::ProvisionProof {
+            serial: serial(),
+            public_key: r.public_key,
+        };
+        sign::verify(&vk, &proof, &r.proof).unwrap();
+        assert_eq!(d.info().state, DiskState::Ready, "cut at write {n}");
+    }
+}
+
 // ---- the power-cut campaign ----------------------------------------------------------------
 
 /// A tiny deterministic generator for the script and the cut sample.

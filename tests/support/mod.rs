@@ -220,8 +220,9 @@ impl SimProcess {
         format!("tcp:{}", self.port("disk"))
     }
 
-    /// `taxdisk-sim control ARGS` against this server's control port; it must succeed.
-    pub fn control(&self, args: &[&str]) {
+    /// `taxdisk-sim control ARGS` against this server's control port; it must succeed. Its
+    /// answer line.
+    pub fn control(&self, args: &[&str]) -> String {
         let o = Command::new(sim_binary())
             .args(["control", "--addr", &self.port("control")])
             .args(args)
@@ -232,6 +233,7 @@ impl SimProcess {
             "control {args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        String::from_utf8_lossy(&o.stdout).into_owned()
     }
 }
 

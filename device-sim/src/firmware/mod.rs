@@ -834,9 +834,21 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
     }
 
     fn provision(&mut self, now: Timestamp, t: &Signed<ProvisionToken>) -> Res<ProvisionResult> {
-        // D1: factory state only, a bureau token bound to this serial.
-        if self.p.identity.is_some() {
-            return refuse(WireError::AlreadyProvisioned);
+        // D1: factory state only, a bureau token bound to this serial. A token for the identity
+        // the disk already holds (the one that provisioned it, sent again after its answer was
+        // lost to a power cut, or the bureau's next one for the same company and machine)
+        // answers the key it holds and changes nothing; any other is refused.
+        if let Some(id) = &self.p.identity {
+            let b = &t.body;
+            let same = b.taxpayer_id == id.taxpayer_id
+                && b.company_name == id.company_name
+                && b.machine == id.machine;
+            let public_key = id.public_key;
+            if !same {
+                return refuse(WireError::AlreadyProvisioned);
+            }
+            self.verify(t, &t.body.serial)?;
+            return self.provision_answer(public_key);
         }
         self.verify(t, &t.body.serial)?;
         let b = &t.body;
@@ -867,16 +879,18 @@ impl<F: NorFlash, R: CryptoRng> Firmware<F, R> {
         }
         next.lock_time = b.lock_time;
         next.upload_deadline = b.upload_deadline;
-        let proof = sign::sign(
-            &key,
-            &ProvisionProof {
-                serial: self.cfg.serial.clone(),
-                public_key,
-            },
-        )
-        .map_err(|_| WireError::BadArgument)?;
         self.save(now, next)?;
         self.key = Some(key);
+        self.provision_answer(public_key)
+    }
+
+    /// The answer to a provisioning: the public key and the proof of possession of its
+    /// private key, signed with the key the disk holds.
+    fn provision_answer(&mut self, public_key: PublicKey) -> Res<ProvisionResult> {
+        let serial = self.cfg.serial.clone();
+        let key = self.key()?;
+        let proof = sign::sign(key, &ProvisionProof { serial, public_key })
+            .map_err(|_| WireError::BadArgument)?;
         Ok(ProvisionResult { public_key, proof })
     }
 

@@ -912,10 +912,20 @@ fn d01_provision(x: &mut Ctx<'_>) -> Step {
         "lock time {:?}",
         info.lock_time
     );
+    // The same token again (its answer lost, the disk's power cut): the same key, nothing
+    // changed. A token for another identity: refused.
+    let again = x.c.provision(good)?;
+    check!(
+        again.public_key == r.public_key,
+        "Provision sent again answered another key"
+    );
+    let mut moved = body.clone();
+    moved.machine = 1;
+    let moved = tokens.provision(moved)?;
     refused(
-        x.c.provision(good),
+        x.c.provision(moved),
         WireError::AlreadyProvisioned,
-        "Provision twice",
+        "Provision of a provisioned disk for another machine number",
     )?;
     Ok(())
 }
