@@ -1,7 +1,8 @@
-//! PostgreSQL behind the seam: the connection pool (r2d2 over the sync `postgres` client), the
-//! serializable transaction with its retry, binding [`Value`]s to the types PostgreSQL infers
-//! for a statement's parameters, reading columns back, and telling "the database is down"
-//! ([`BureauError::Unavailable`], HTTP 503) from a failed statement.
+//! PostgreSQL behind the seam: the connection pool (r2d2 over the sync `postgres` client, each
+//! connection keeping the statements it prepared), the serializable transaction with its
+//! retry, binding [`Value`]s to the types PostgreSQL infers for a statement's parameters,
+//! reading columns back, and telling "the database is down" ([`BureauError::Unavailable`],
+//! HTTP 503) from a failed statement.
 
 use super::store::{Tx, TxInner};
 use super::value::{Row, Value};
@@ -9,10 +10,50 @@ use crate::bureau::BureauError;
 use postgres::types::{ToSql, Type};
 use postgres::{IsolationLevel, NoTls, Statement};
 use r2d2_postgres::PostgresConnectionManager;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The pool of connections of one bureau process.
-pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub type Pool = r2d2::Pool<Manager>;
+
+/// A connection and the statements prepared on it, by their SQL as written (the bureau has a
+/// few dozen, so the map stays small). A prepared statement outlives the transaction that
+/// prepared it: each is parsed once per connection instead of once per use, which halves the
+/// round trips of a statement.
+pub struct Conn {
+    client: postgres::Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Conn({} statements prepared)", self.statements.len())
+    }
+}
+
+/// r2d2's manager of [`Conn`]s: r2d2_postgres's, with the statement map added.
+#[derive(Debug)]
+pub struct Manager(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        Ok(Conn {
+            client: self.0.connect()?,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, c: &mut Conn) -> Result<(), postgres::Error> {
+        self.0.is_valid(&mut c.client)
+    }
+
+    fn has_broken(&self, c: &mut Conn) -> bool {
+        self.0.has_broken(&mut c.client)
+    }
+}
 
 /// Connections one bureau process keeps at most (its requests take turns on the bureau's
 /// mutex, so one is busy at a time; the rest cover a connection being replaced).
@@ -32,7 +73,7 @@ pub(super) fn pool(url: &str) -> Result<Pool, BureauError> {
         .map_err(|e| BureauError::BadStore(format!("{}: {e}", redact(url))))?;
     config.connect_timeout(CONNECT_TIMEOUT);
     config.application_name("taxdisk-bureau");
-    let manager = PostgresConnectionManager::new(config, NoTls);
+    let manager = Manager(PostgresConnectionManager::new(config, NoTls));
     Ok(r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(0))
@@ -64,15 +105,16 @@ where
     let mut conn = pool
         .get()
         .map_err(|e| BureauError::Unavailable(format!("no connection to PostgreSQL: {e}")))?;
+    let Conn { client, statements } = &mut *conn;
     let mut attempt = 1;
     loop {
-        let t = conn
+        let t = client
             .build_transaction()
             .isolation_level(IsolationLevel::Serializable)
             .start()?;
-        let mut tx = Tx(TxInner::Postgres(t));
+        let mut tx = Tx(TxInner::Postgres(t, statements));
         let out = f(&mut tx).and_then(|v| match tx.0 {
-            TxInner::Postgres(t) => t.commit().map(|()| v).map_err(BureauError::from),
+            TxInner::Postgres(t, _) => t.commit().map(|()| v).map_err(BureauError::from),
             TxInner::Sqlite(_) => Err(BureauError::Corrupt(
                 "a PostgreSQL unit of work ended on SQLite".into(),
             )),
@@ -234,13 +276,28 @@ fn row_values(r: &postgres::Row) -> Result<Row, BureauError> {
     Ok(Row(out))
 }
 
+/// The statement of `sql`, prepared on this connection before or now.
+fn statement(
+    t: &mut postgres::Transaction<'_>,
+    cache: &mut HashMap<String, Statement>,
+    sql: &str,
+) -> Result<Statement, BureauError> {
+    if let Some(st) = cache.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = t.prepare(&placeholders(sql))?;
+    cache.insert(sql.to_owned(), st.clone());
+    Ok(st)
+}
+
 /// [`Tx::execute`] on PostgreSQL.
 pub(super) fn execute(
     t: &mut postgres::Transaction<'_>,
+    cache: &mut HashMap<String, Statement>,
     sql: &str,
     args: &[Value],
 ) -> Result<u64, BureauError> {
-    let st = t.prepare(&placeholders(sql))?;
+    let st = statement(t, cache, sql)?;
     let params = bind(&st, args)?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     Ok(t.execute(&st, &refs)?)
@@ -249,10 +306,11 @@ pub(super) fn execute(
 /// [`Tx::query`] on PostgreSQL.
 pub(super) fn query(
     t: &mut postgres::Transaction<'_>,
+    cache: &mut HashMap<String, Statement>,
     sql: &str,
     args: &[Value],
 ) -> Result<Vec<Row>, BureauError> {
-    let st = t.prepare(&placeholders(sql))?;
+    let st = statement(t, cache, sql)?;
     let params = bind(&st, args)?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     t.query(&st, &refs)?.iter().map(row_values).collect()

@@ -92,7 +92,10 @@ impl std::fmt::Debug for Tx<'_> {
 
 pub(super) enum TxInner<'a> {
     Sqlite(&'a rusqlite::Connection),
-    Postgres(postgres::Transaction<'a>),
+    Postgres(
+        postgres::Transaction<'a>,
+        &'a mut std::collections::HashMap<String, postgres::Statement>,
+    ),
 }
 
 impl Db {
@@ -151,7 +154,7 @@ impl Tx<'_> {
                 Ok(c.prepare_cached(sql)?
                     .execute(rusqlite::params_from_iter(args))? as u64)
             }
-            TxInner::Postgres(t) => pg::execute(t, sql, args),
+            TxInner::Postgres(t, cache) => pg::execute(t, cache, sql, args),
         }
     }
 
@@ -170,7 +173,7 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            TxInner::Postgres(t) => pg::query(t, sql, args),
+            TxInner::Postgres(t, cache) => pg::query(t, cache, sql, args),
         }
     }
 
@@ -189,7 +192,7 @@ impl Tx<'_> {
     pub fn batch(&mut self, sql: &str) -> Result<(), BureauError> {
         match &mut self.0 {
             TxInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            TxInner::Postgres(t) => Ok(t.batch_execute(sql)?),
+            TxInner::Postgres(t, _) => Ok(t.batch_execute(sql)?),
         }
     }
 
@@ -197,7 +200,7 @@ impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         match self.0 {
             TxInner::Sqlite(_) => Backend::Sqlite,
-            TxInner::Postgres(_) => Backend::Postgres,
+            TxInner::Postgres(..) => Backend::Postgres,
         }
     }
 }
