@@ -1,7 +1,7 @@
 //! The bureau's schema and the small typed helpers over it: settings and counters in `meta`,
 //! per-disk token sequence numbers, and the disk row. Structured values (limits, signed
 //! tokens, events) are stored as their serde JSON, which is the same text the HTTP API sends.
-//! The same tables serve SQLite and PostgreSQL through the seam of [`store`].
+//! The same tables serve SQLite and PostgreSQL through one seam: [`Store`], [`Db`] and [`Tx`].
 
 mod pg;
 mod store;

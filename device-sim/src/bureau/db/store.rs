@@ -99,8 +99,8 @@ pub(super) enum TxInner<'a> {
 }
 
 impl Db {
-    /// Opens (and for SQLite creates) the database of `store`. Tables are made by
-    /// [`super::init`].
+    /// Opens (and for SQLite creates) the database of `store`; the bureau makes its tables
+    /// when it opens ([`crate::bureau::Bureau::open_store`]).
     pub fn open(store: &Store) -> Result<Db, BureauError> {
         let conn = match store {
             Store::Postgres(url) => return Ok(Db::Postgres(pg::pool(url)?)),
