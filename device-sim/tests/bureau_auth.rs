@@ -291,184 +291,6 @@ fn a_form(api: &Api) -> String {
 }
 
 #[test]
-fn every_endpoint_refuses_a_missing_or_unknown_credential_and_a_foreign_one() {
-    let (mut api, own, other) = two_disks();
-    let form = a_form(&api);
-    let unknown = "0".repeat(64);
-    for c in every_endpoint(&form) {
-        let what = &c.path;
-        let (status, code) = call(&mut api, &c, None);
-        match c.who {
-            Who::Anyone => assert!(status != 401 && status != 403, "{what}: {status} {code}"),
-            _ => assert_eq!((status, code.as_str()), (401, "unauthenticated"), "{what}"),
-        }
-        if c.path != "/health" {
-            let (status, code) = call(&mut api, &c, Some(&unknown));
-            assert_eq!((status, code.as_str()), (401, "bad_credential"), "{what}");
-        }
-        // Another taxpayer's disk may not act for the test disk, nor be the tax office.
-        let (status, code) = call(&mut api, &c, Some(&other));
-        match c.who {
-            Who::Anyone | Who::Scoped => {
-                assert!(status != 401 && status != 403, "{what}: {status} {code}")
-            }
-            _ => assert_eq!((status, code.as_str()), (403, "forbidden"), "{what}"),
-        }
-        // The disk's own credential passes its own paths, and only those.
-        let (status, code) = call(&mut api, &c, Some(&own));
-        match c.who {
-            Who::Office => assert_eq!((status, code.as_str()), (403, "forbidden"), "{what}"),
-            _ => assert!(status != 401 && status != 403, "{what}: {status} {code}"),
-        }
-    }
-    // The tax office passes everywhere (what it then answers is the endpoint's business).
-    let admin = api.admin_token();
-    for c in every_endpoint(&form) {
-        let (status, code) = call(&mut api, &c, Some(&admin));
-        assert!(
-            status != 401 && status != 403,
-            "{}: {status} {code}",
-            c.path
-        );
-    }
-}
-
-#[test]
-fn a_credential_is_answered_once_and_a_new_one_replaces_it() {
-    let (mut api, own, _) = two_disks();
-    // The proof again (a replay, or a retry): no second credential from it.
-    let r = api.register_key(SERIAL, &disk_key()).unwrap_err();
-    assert_eq!(
-        (r.status, r.error.code.as_str()),
-        (409, "credential_issued")
-    );
-    assert!(
-        r.error.message.contains("credential"),
-        "{}",
-        r.error.message
-    );
-    // The tax office issues a new one; the old one stops working.
-    let new: Value = api
-        .post(&format!("/disks/{SERIAL}/credential"), &json!({}))
-        .unwrap();
-    let new = new["credential"].as_str().unwrap().to_owned();
-    assert_ne!(new, own);
-    let rec = get(&format!("/disks/{SERIAL}"), Who::Disk);
-    assert_eq!(call(&mut api, &rec, Some(&own)).1, "bad_credential");
-    assert_eq!(call(&mut api, &rec, Some(&new)), (200, String::new()));
-}
-
-#[test]
-fn a_taxpayer_sees_only_its_own_red_forms() {
-    let (mut api, own, other) = two_disks();
-    // The test disk's buyer form, submitted with its own credential.
-    api.as_caller(Some(own.clone()));
-    let form: RedForm = api.post("/red-forms", &buyer_draft()).unwrap();
-    let number = form.number.as_str().to_owned();
-    // Its owner lists and reads it.
-    let mine: Vec<RedForm> = api.get("/red-forms").unwrap();
-    assert_eq!(mine.len(), 1);
-    let _: RedForm = api.get(&format!("/red-forms/{number}")).unwrap();
-    // A third taxpayer sees none of it, whatever it asks for.
-    api.as_caller(Some(other.clone()));
-    let theirs: Vec<RedForm> = api.get("/red-forms").unwrap();
-    assert!(theirs.is_empty(), "{theirs:?}");
-    let r = api
-        .get::<RedForm>(&format!("/red-forms/{number}"))
-        .unwrap_err();
-    assert_eq!((r.status, r.error.code.as_str()), (404, "unknown_form"));
-    let r = api
-        .get::<Vec<RedForm>>(&format!("/red-forms?taxpayer_id={TAXPAYER}"))
-        .unwrap_err();
-    assert_eq!((r.status, r.error.code.as_str()), (403, "forbidden"));
-    // The owner may not review its own form: that is the tax office's step.
-    api.as_caller(Some(own));
-    let r = api
-        .post::<_, RedForm>(
-            &format!("/red-forms/{number}/review"),
-            &Review {
-                approve: true,
-                note: None,
-            },
-        )
-        .unwrap_err();
-    assert_eq!((r.status, r.error.code.as_str()), (403, "forbidden"));
-    // Without a credential nothing is listed at all.
-    api.as_caller(None);
-    let r = api.get::<Vec<RedForm>>("/red-forms").unwrap_err();
-    assert_eq!(r.status, 401);
-}
-
-#[test]
-fn health_answers_while_the_bureau_is_busy() {
-    let api = ready();
-    // Hold the bureau as a long upload would; the connection test still answers.
-    let shared = api.server.bureau();
-    let held = shared.lock().unwrap();
-    let h: Health = api.get("/health").unwrap();
-    assert_eq!(h.status, "ok");
-    drop(held);
-}
-
-#[test]
-fn limits_and_form_quantities_are_checked_before_they_are_granted() {
-    let api = ready();
-    // The single-invoice limit of issue 17: i64::MAX fen is refused, with the range.
-    let r = api.refused(
-        "/updates",
-        &UpdateRequest {
-            serial: serial(SERIAL),
-            changes: vec![UpdateChange::Limits(KindLimits {
-                kind: InvoiceKind::Normal,
-                single_limit: Fen(i64::MAX),
-                offline_hours: 72,
-                offline_amount: Fen(100),
-            })],
-        },
-        "bad_limits",
-    );
-    assert!(
-        r.error.message.contains("out of range"),
-        "{}",
-        r.error.message
-    );
-    // A quantity that is not a number (an injection attempt) is refused as such.
-    let mut d = j(&buyer_draft());
-    d["lines"][0]["quantity"] = json!("-1' OR '1'='1");
-    let r = api.refused("/red-forms", &d, "bad_form");
-    assert!(
-        r.error.message.contains("not a number"),
-        "{}",
-        r.error.message
-    );
-}
-
-#[test]
-fn request_bodies_are_bounded() {
-    let api = ready();
-    // Anything but an upload: 256 KiB at most.
-    let big = format!(
-        r#"{{"serial":"{SERIAL}","kind":"Normal","count":1,"x":"{}"}}"#,
-        "a".repeat(MAX_BODY)
-    );
-    let (status, body) = api.post_raw("/rolls/buy", &big);
-    assert_eq!(status, 413, "{body}");
-    // An upload of more events than one batch may carry is refused with what to do.
-    let grants = api.buy(SERIAL, InvoiceKind::Normal, 1).unwrap();
-    let events = invoices(&grants[0].body, 0, 1, 1, nov10());
-    let r = api
-        .post::<_, UploadResult>(
-            "/upload",
-            &Upload {
-                serial: serial(SERIAL),
-                events: vec![events[0].clone(); MAX_UPLOAD_EVENTS + 1],
-            },
-        )
-        .unwrap_err();
-    assert_eq!((r.status, r.error.code.as_str()), (413, "too_many_events"));
-}
-
-#[test]
 fn the_unblock_pin_is_not_kept_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bureau.db");
@@ -498,5 +320,185 @@ fn the_unblock_pin_is_not_kept_in_clear() {
                 "{f} holds the PIN in clear"
             );
         }
+    }
+}
+
+both_backends! {
+    #[test]
+    fn every_endpoint_refuses_a_missing_or_unknown_credential_and_a_foreign_one() {
+        let (mut api, own, other) = two_disks();
+        let form = a_form(&api);
+        let unknown = "0".repeat(64);
+        for c in every_endpoint(&form) {
+            let what = &c.path;
+            let (status, code) = call(&mut api, &c, None);
+            match c.who {
+                Who::Anyone => assert!(status != 401 && status != 403, "{what}: {status} {code}"),
+                _ => assert_eq!((status, code.as_str()), (401, "unauthenticated"), "{what}"),
+            }
+            if c.path != "/health" {
+                let (status, code) = call(&mut api, &c, Some(&unknown));
+                assert_eq!((status, code.as_str()), (401, "bad_credential"), "{what}");
+            }
+            // Another taxpayer's disk may not act for the test disk, nor be the tax office.
+            let (status, code) = call(&mut api, &c, Some(&other));
+            match c.who {
+                Who::Anyone | Who::Scoped => {
+                    assert!(status != 401 && status != 403, "{what}: {status} {code}")
+                }
+                _ => assert_eq!((status, code.as_str()), (403, "forbidden"), "{what}"),
+            }
+            // The disk's own credential passes its own paths, and only those.
+            let (status, code) = call(&mut api, &c, Some(&own));
+            match c.who {
+                Who::Office => assert_eq!((status, code.as_str()), (403, "forbidden"), "{what}"),
+                _ => assert!(status != 401 && status != 403, "{what}: {status} {code}"),
+            }
+        }
+        // The tax office passes everywhere (what it then answers is the endpoint's business).
+        let admin = api.admin_token();
+        for c in every_endpoint(&form) {
+            let (status, code) = call(&mut api, &c, Some(&admin));
+            assert!(
+                status != 401 && status != 403,
+                "{}: {status} {code}",
+                c.path
+            );
+        }
+    }
+
+    #[test]
+    fn a_credential_is_answered_once_and_a_new_one_replaces_it() {
+        let (mut api, own, _) = two_disks();
+        // The proof again (a replay, or a retry): no second credential from it.
+        let r = api.register_key(SERIAL, &disk_key()).unwrap_err();
+        assert_eq!(
+            (r.status, r.error.code.as_str()),
+            (409, "credential_issued")
+        );
+        assert!(
+            r.error.message.contains("credential"),
+            "{}",
+            r.error.message
+        );
+        // The tax office issues a new one; the old one stops working.
+        let new: Value = api
+            .post(&format!("/disks/{SERIAL}/credential"), &json!({}))
+            .unwrap();
+        let new = new["credential"].as_str().unwrap().to_owned();
+        assert_ne!(new, own);
+        let rec = get(&format!("/disks/{SERIAL}"), Who::Disk);
+        assert_eq!(call(&mut api, &rec, Some(&own)).1, "bad_credential");
+        assert_eq!(call(&mut api, &rec, Some(&new)), (200, String::new()));
+    }
+
+    #[test]
+    fn a_taxpayer_sees_only_its_own_red_forms() {
+        let (mut api, own, other) = two_disks();
+        // The test disk's buyer form, submitted with its own credential.
+        api.as_caller(Some(own.clone()));
+        let form: RedForm = api.post("/red-forms", &buyer_draft()).unwrap();
+        let number = form.number.as_str().to_owned();
+        // Its owner lists and reads it.
+        let mine: Vec<RedForm> = api.get("/red-forms").unwrap();
+        assert_eq!(mine.len(), 1);
+        let _: RedForm = api.get(&format!("/red-forms/{number}")).unwrap();
+        // A third taxpayer sees none of it, whatever it asks for.
+        api.as_caller(Some(other.clone()));
+        let theirs: Vec<RedForm> = api.get("/red-forms").unwrap();
+        assert!(theirs.is_empty(), "{theirs:?}");
+        let r = api
+            .get::<RedForm>(&format!("/red-forms/{number}"))
+            .unwrap_err();
+        assert_eq!((r.status, r.error.code.as_str()), (404, "unknown_form"));
+        let r = api
+            .get::<Vec<RedForm>>(&format!("/red-forms?taxpayer_id={TAXPAYER}"))
+            .unwrap_err();
+        assert_eq!((r.status, r.error.code.as_str()), (403, "forbidden"));
+        // The owner may not review its own form: that is the tax office's step.
+        api.as_caller(Some(own));
+        let r = api
+            .post::<_, RedForm>(
+                &format!("/red-forms/{number}/review"),
+                &Review {
+                    approve: true,
+                    note: None,
+                },
+            )
+            .unwrap_err();
+        assert_eq!((r.status, r.error.code.as_str()), (403, "forbidden"));
+        // Without a credential nothing is listed at all.
+        api.as_caller(None);
+        let r = api.get::<Vec<RedForm>>("/red-forms").unwrap_err();
+        assert_eq!(r.status, 401);
+    }
+
+    #[test]
+    fn health_answers_while_the_bureau_is_busy() {
+        let api = ready();
+        // Hold the bureau as a long upload would; the connection test still answers.
+        let shared = api.server.bureau();
+        let held = shared.lock().unwrap();
+        let h: Health = api.get("/health").unwrap();
+        assert_eq!(h.status, "ok");
+        drop(held);
+    }
+
+    #[test]
+    fn limits_and_form_quantities_are_checked_before_they_are_granted() {
+        let api = ready();
+        // The single-invoice limit of issue 17: i64::MAX fen is refused, with the range.
+        let r = api.refused(
+            "/updates",
+            &UpdateRequest {
+                serial: serial(SERIAL),
+                changes: vec![UpdateChange::Limits(KindLimits {
+                    kind: InvoiceKind::Normal,
+                    single_limit: Fen(i64::MAX),
+                    offline_hours: 72,
+                    offline_amount: Fen(100),
+                })],
+            },
+            "bad_limits",
+        );
+        assert!(
+            r.error.message.contains("out of range"),
+            "{}",
+            r.error.message
+        );
+        // A quantity that is not a number (an injection attempt) is refused as such.
+        let mut d = j(&buyer_draft());
+        d["lines"][0]["quantity"] = json!("-1' OR '1'='1");
+        let r = api.refused("/red-forms", &d, "bad_form");
+        assert!(
+            r.error.message.contains("not a number"),
+            "{}",
+            r.error.message
+        );
+    }
+
+    #[test]
+    fn request_bodies_are_bounded() {
+        let api = ready();
+        // Anything but an upload: 256 KiB at most.
+        let big = format!(
+            r#"{{"serial":"{SERIAL}","kind":"Normal","count":1,"x":"{}"}}"#,
+            "a".repeat(MAX_BODY)
+        );
+        let (status, body) = api.post_raw("/rolls/buy", &big);
+        assert_eq!(status, 413, "{body}");
+        // An upload of more events than one batch may carry is refused with what to do.
+        let grants = api.buy(SERIAL, InvoiceKind::Normal, 1).unwrap();
+        let events = invoices(&grants[0].body, 0, 1, 1, nov10());
+        let r = api
+            .post::<_, UploadResult>(
+                "/upload",
+                &Upload {
+                    serial: serial(SERIAL),
+                    events: vec![events[0].clone(); MAX_UPLOAD_EVENTS + 1],
+                },
+            )
+            .unwrap_err();
+        assert_eq!((r.status, r.error.code.as_str()), (413, "too_many_events"));
     }
 }

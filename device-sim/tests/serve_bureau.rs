@@ -1,9 +1,11 @@
 //! `taxdisk-sim serve --bureau` runs the simulated bureau in the same process and manufactures
 //! the disk with that bureau's key, so the bureau's own tokens provision it; `taxdisk-sim
 //! bureau` runs the bureau alone. Both keep the bureau state in `--bureau-db` / `--db` across
-//! restarts and stop cleanly on SIGTERM.
+//! restarts (a SQLite file, or a PostgreSQL URL) and stop cleanly on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "bureau_support/backends.rs"]
+mod backends;
 mod serve_support;
 
 use serde::Serialize;
@@ -32,24 +34,24 @@ fn get<R: DeserializeOwned>(base: &str, path: &str) -> R {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The administrator token file the served bureau keeps (see [`args_with_bureau`]).
-fn admin_token(db: &std::path::Path) -> String {
-    std::fs::read_to_string(db.with_extension("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned()
+/// The administrator token the served bureau keeps in `file` (see [`args_with_bureau`]).
+fn admin_token(file: &std::path::Path) -> String {
+    std::fs::read_to_string(file).unwrap().trim().to_owned()
 }
 
-/// Posts as the tax office of the bureau whose state is `db`.
+/// Posts as the tax office of the bureau whose administrator token is in `token_file`.
 fn post<B: Serialize, R: DeserializeOwned>(
-    db: &std::path::Path,
+    token_file: &std::path::Path,
     base: &str,
     path: &str,
     body: &B,
 ) -> R {
     let mut resp = agent()
         .post(format!("{base}{PREFIX}{path}"))
-        .header("authorization", format!("Bearer {}", admin_token(db)))
+        .header(
+            "authorization",
+            format!("Bearer {}", admin_token(token_file)),
+        )
         .send_json(body)
         .unwrap();
     let text = resp.body_mut().read_to_string().unwrap();
@@ -61,8 +63,9 @@ fn key_hex(pk: &PublicKey) -> String {
     pk.to_sec1().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `base_args` with the bureau served here instead of `--bureau-key`.
-fn args_with_bureau(db: &std::path::Path) -> Vec<String> {
+/// `base_args` with the bureau served here instead of `--bureau-key`, its state in `db` (a
+/// file or a URL), its administrator token in `token_file`.
+fn args_with_bureau(db: &str, token_file: &std::path::Path) -> Vec<String> {
     let mut args = base_args();
     let i = args.iter().position(|a| a == "--bureau-key").unwrap();
     args.drain(i..i + 2);
@@ -70,11 +73,11 @@ fn args_with_bureau(db: &std::path::Path) -> Vec<String> {
         "--bureau".into(),
         "127.0.0.1:0".into(),
         "--bureau-db".into(),
-        db.display().to_string(),
+        db.to_owned(),
         "--bureau-seed".into(),
         "5".into(),
         "--admin-token-file".into(),
-        db.with_extension("admin-token").display().to_string(),
+        token_file.display().to_string(),
     ]);
     args
 }
@@ -83,7 +86,36 @@ fn args_with_bureau(db: &std::path::Path) -> Vec<String> {
 fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bureau.db");
-    let sim = Sim::start(&args_with_bureau(&db));
+    served_bureau_provisions_its_disk_and_keeps_its_key(
+        &db.display().to_string(),
+        &dir.path().join("bureau.admin-token"),
+    );
+}
+
+/// The same with the bureau's state in PostgreSQL (`--bureau-db postgres://...`).
+#[test]
+fn serve_with_bureau_on_postgres_manufactures_the_disk_with_the_bureau_key() {
+    backends::run(
+        backends::Backend::Postgres,
+        "serve_with_bureau_on_postgres",
+        || {
+            let taxdisk_device_sim::bureau::db::Store::Postgres(url) = backends::fresh_pg_store()
+            else {
+                unreachable!("fresh_pg_store answers a PostgreSQL store")
+            };
+            let dir = tempfile::tempdir().unwrap();
+            served_bureau_provisions_its_disk_and_keeps_its_key(
+                &url,
+                &dir.path().join("bureau.admin-token"),
+            );
+        },
+    );
+}
+
+/// `taxdisk-sim serve --bureau` with its state in `db`: the disk carries the served bureau's
+/// key and takes its provisioning token, and the key survives a restart.
+fn served_bureau_provisions_its_disk_and_keeps_its_key(db: &str, tokens: &std::path::Path) {
+    let sim = Sim::start(&args_with_bureau(db, tokens));
     let base = sim.ports.bureau.clone().expect("bureau URL printed");
     let health: Health = get(&base, "/health");
     assert_eq!(health.status, "ok");
@@ -91,10 +123,10 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
     assert_ne!(sim.ports.bureau_key, bureau_key_hex());
 
     // The bureau's clock at the disk's, then the bureau's own provisioning flow.
-    let _: serde_json::Value = post(&db, &base, "/admin/time", &start_time());
+    let _: serde_json::Value = post(tokens, &base, "/admin/time", &start_time());
     let taxpayer = TaxpayerId::new(TAXPAYER).unwrap();
     let _: serde_json::Value = post(
-        &db,
+        tokens,
         &base,
         "/taxpayers",
         &RegisterTaxpayer {
@@ -109,7 +141,7 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
         },
     );
     let token: Signed<ProvisionToken> = post(
-        &db,
+        tokens,
         &base,
         "/disks/provision",
         &ProvisionRequest {
@@ -129,7 +161,7 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
         other => panic!("provision: {other:?}"),
     };
     let _: serde_json::Value = post(
-        &db,
+        tokens,
         &base,
         "/disks/register-key",
         &RegisterKey {
@@ -140,7 +172,7 @@ fn serve_with_bureau_manufactures_the_disk_with_the_bureau_key() {
     assert!(sim.terminate().success());
 
     // The bureau state (its key) survives a restart.
-    let sim = Sim::start(&args_with_bureau(&db));
+    let sim = Sim::start(&args_with_bureau(db, tokens));
     assert_eq!(sim.ports.bureau_key, key_hex(&health.public_key));
     assert!(sim.terminate().success());
 }
@@ -189,7 +221,10 @@ fn the_bureau_subcommand_serves_the_bureau_alone_and_keeps_its_key() {
 fn the_served_bureau_follows_the_disk_clock_moved_by_the_bench() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bureau.db");
-    let sim = Sim::start(&args_with_bureau(&db));
+    let sim = Sim::start(&args_with_bureau(
+        &db.display().to_string(),
+        &dir.path().join("bureau.admin-token"),
+    ));
     let base = sim.ports.bureau.clone().expect("bureau URL printed");
     let mut ctl = taxdisk_device_sim::serve::ControlClient::connect(sim.ports.control).unwrap();
     let disk_now = |ctl: &mut taxdisk_device_sim::serve::ControlClient| match ctl

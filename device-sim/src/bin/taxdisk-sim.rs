@@ -63,12 +63,15 @@ fn serve(a: ServeArgs) -> Result<(), String> {
 
 fn run_bureau(a: BureauArgs) -> Result<(), String> {
     let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
-    let b = Bureau::open(a.db.as_deref(), a.seed).map_err(|e| e.to_string())?;
+    let store =
+        a.db.as_deref()
+            .map_or(bureau::db::Store::Memory, bureau::db::Store::from_arg);
+    let b = Bureau::open_store(&store, a.seed).map_err(|e| format!("{store}: {e}"))?;
     let key = hex_encode(&b.public_key().to_sec1());
     let admin = bureau::access::admin_token_or_new(a.admin_token_file.as_deref())
         .map_err(|e| format!("administrator token: {e}"))?;
     let server = bureau::spawn_with_admin(b, a.listen, admin).map_err(|e| e.to_string())?;
-    tracing::info!(url = %server.url(), "bureau serving");
+    tracing::info!(url = %server.url(), db = %store, "bureau serving");
     if a.print_ports {
         print_json(&serde_json::json!({ "bureau": server.url(), "bureau_key": key }))?;
     }

@@ -4,10 +4,10 @@
 //! digests (the credentials table; the administrator's in memory), so a stolen database holds
 //! no usable token.
 
+use super::db::{Tx, args};
 use super::error::BureauError;
 use super::{Bureau, db};
 use crate::serve::hex_encode;
-use rusqlite::{OptionalExtension, params};
 use sm3::{Digest, Sm3};
 use taxdisk_protocol::bureau_api::KeyRegistered;
 use taxdisk_protocol::types::{DeviceSerial, TaxpayerId};
@@ -117,22 +117,21 @@ impl Bureau {
         if admin.is_some_and(|a| *a == d) {
             return Ok(Caller::TaxOffice);
         }
-        let serial: Option<String> = self
-            .conn
-            .query_row(
+        let disk = self.db.tx(|tx| {
+            let serial = tx.query_opt(
                 "SELECT serial FROM credentials WHERE digest = ?1",
-                params![d.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let disk = match serial {
-            Some(s) => {
-                let s = DeviceSerial::new(&s)
-                    .map_err(|e| BureauError::Corrupt(format!("stored credential serial: {e}")))?;
-                db::load_disk(&self.conn, &s)?
+                &args![d.as_slice()],
+            )?;
+            match serial {
+                Some(r) => {
+                    let s = DeviceSerial::new(&r.text(0)?).map_err(|e| {
+                        BureauError::Corrupt(format!("stored credential serial: {e}"))
+                    })?;
+                    db::load_disk(tx, &s)
+                }
+                None => Ok(None),
             }
-            None => None,
-        };
+        })?;
         match disk {
             Some(d) => Ok(Caller::Taxpayer {
                 serial: d.serial,
@@ -154,39 +153,51 @@ impl Bureau {
         &mut self,
         serial: &DeviceSerial,
     ) -> Result<KeyRegistered, BureauError> {
-        let had: Option<i64> = self
-            .conn
-            .query_row(
+        let token = new_token();
+        self.db.tx(|tx| {
+            let had = tx.query_opt(
                 "SELECT 1 FROM credentials WHERE serial = ?1",
-                params![serial.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if had.is_some() {
-            return Err(BureauError::conflict(
-                "credential_issued",
-                "B1",
-                format!(
-                    "disk {serial} already received its credential; the tax office issues a \
-                     new one (POST /disks/{serial}/credential)"
-                ),
-            ));
-        }
-        self.new_credential(serial)
+                &args![serial.as_str()],
+            )?;
+            if had.is_some() {
+                return Err(BureauError::conflict(
+                    "credential_issued",
+                    "B1",
+                    format!(
+                        "disk {serial} already received its credential; the tax office issues \
+                         a new one (POST /disks/{serial}/credential)"
+                    ),
+                ));
+            }
+            store_credential(tx, serial, &token)
+        })?;
+        Ok(KeyRegistered { credential: token })
     }
 
     /// A new credential for disk `serial`, replacing the one it had (the tax office's step,
     /// for a credential that was lost).
     pub fn new_credential(&mut self, serial: &DeviceSerial) -> Result<KeyRegistered, BureauError> {
-        super::disk_in(&self.conn, serial)?;
         let token = new_token();
-        self.conn.execute(
-            "INSERT INTO credentials (serial, digest) VALUES (?1, ?2)
-             ON CONFLICT(serial) DO UPDATE SET digest = excluded.digest",
-            params![serial.as_str(), digest(&token).as_slice()],
-        )?;
+        self.db.tx(|tx| {
+            super::disk_in(tx, serial)?;
+            store_credential(tx, serial, &token)
+        })?;
         Ok(KeyRegistered { credential: token })
     }
+}
+
+/// Keeps the digest of `token` as the credential of disk `serial`, replacing its old one.
+fn store_credential(
+    tx: &mut Tx<'_>,
+    serial: &DeviceSerial,
+    token: &str,
+) -> Result<(), BureauError> {
+    tx.execute(
+        "INSERT INTO credentials (serial, digest) VALUES (?1, ?2)
+         ON CONFLICT (serial) DO UPDATE SET digest = excluded.digest",
+        &args![serial.as_str(), digest(token).as_slice()],
+    )?;
+    Ok(())
 }
 
 /// The administrator token kept in `path`: read when the file holds one, else a new random

@@ -2,9 +2,8 @@
 //! its tax-excluded amount (required for special invoices, which print no check code) or the
 //! last 6 digits of its check code (derived from the disk's signature, F5).
 
-use super::db;
+use super::db::{self, args};
 use super::{Bureau, BureauError};
-use rusqlite::{OptionalExtension, params};
 use taxdisk_protocol::bureau_api::{CheckRequest, CheckResult};
 use taxdisk_protocol::types::{IssuedInvoice, Signed};
 
@@ -35,27 +34,19 @@ impl Bureau {
             voided: false,
             reversed: false,
         };
-        let row: Option<(u32, i64, String, bool, bool, String)> = self
-            .conn
-            .query_row(
+        let row = self.db.tx(|tx| {
+            tx.query_opt(
                 "SELECT date, amount, check_code, voided, reversed, invoice FROM invoices
                  WHERE code = ?1 AND number = ?2",
-                params![r.code.as_str(), r.number.get()],
-                |x| {
-                    Ok((
-                        x.get(0)?,
-                        x.get(1)?,
-                        x.get(2)?,
-                        x.get(3)?,
-                        x.get(4)?,
-                        x.get(5)?,
-                    ))
-                },
+                &args![r.code.as_str(), r.number.get()],
             )
-            .optional()?;
-        let Some((date, amount, check_code, voided, reversed, inv)) = row else {
+        })?;
+        let Some(row) = row else {
             return Ok(not_found);
         };
+        let (date, amount, check_code): (u32, i64, String) =
+            (row.num(0)?, row.int(1)?, row.text(2)?);
+        let (voided, reversed, inv) = (row.flag(3)?, row.flag(4)?, row.text(5)?);
         let inv: Signed<IssuedInvoice> = db::from_json(&inv)?;
         if inv.body.kind == taxdisk_protocol::types::InvoiceKind::Special && r.amount.is_none() {
             return Err(BureauError::bad(

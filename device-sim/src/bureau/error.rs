@@ -23,6 +23,17 @@ pub enum BureauError {
     /// The SQLite state failed.
     #[error("bureau database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// A PostgreSQL statement failed (the database answered; see [`BureauError::Unavailable`]
+    /// for a database that does not).
+    #[error("bureau database (PostgreSQL): {0}")]
+    Postgres(postgres::Error),
+    /// The database cannot be reached (down, restarting, refusing connections): HTTP 503.
+    /// Nothing was changed; the same request later is answered as if it came first.
+    #[error("the bureau's database is unavailable ({0}); nothing was changed, try again later")]
+    Unavailable(String),
+    /// The `--db` argument names no database the bureau can use.
+    #[error("bureau database address: {0}")]
+    BadStore(String),
     /// Stored state does not decode (the database was edited or is from another version).
     #[error("bureau state is corrupt: {0}")]
     Corrupt(String),
@@ -63,7 +74,12 @@ impl BureauError {
     pub fn code(&self) -> &str {
         match self {
             BureauError::Refused { code, .. } => code,
-            BureauError::Database(_) | BureauError::Corrupt(_) | BureauError::Sign(_) => "internal",
+            BureauError::Database(_)
+            | BureauError::Postgres(_)
+            | BureauError::Corrupt(_)
+            | BureauError::Sign(_)
+            | BureauError::BadStore(_) => "internal",
+            BureauError::Unavailable(_) => "unavailable",
             BureauError::Io(_) => "io",
         }
     }
@@ -76,10 +92,11 @@ impl BureauError {
         }
     }
 
-    /// The HTTP status: the refusal's 4xx, or 500.
+    /// The HTTP status: the refusal's 4xx, 503 while the database is unavailable, or 500.
     pub fn status(&self) -> u16 {
         match self {
             BureauError::Refused { status, .. } => *status,
+            BureauError::Unavailable(_) => 503,
             _ => 500,
         }
     }

@@ -1,12 +1,25 @@
-//! The simulated tax bureau (局端, RULES.md B1-B10): an in-process API ([`Bureau`]) over a SQLite
-//! state, and the HTTP JSON API of [`taxdisk_protocol::bureau_api`] served by axum ([`http`]).
+//! The simulated tax bureau (局端, RULES.md B1-B10): an in-process API ([`Bureau`]) over its state
+//! in SQLite (the default: a file or memory) or PostgreSQL ([`db::Store`]), and the HTTP JSON
+//! API of [`taxdisk_protocol::bureau_api`] served by axum ([`http`]).
 //!
 //! ```text
 //!  host bureau client ──HTTP JSON──► http::router ──┐
-//!  tests / CLI (sync) ──────────────────────────────┼─► Arc<Mutex<Bureau>> ──► SQLite (one
-//!                                                   │     │ SM2 key (signs tokens)  transaction
-//!  disk events ◄── verified with the disk's key ────┘     │                         per change)
+//!  tests / CLI (sync) ──────────────────────────────┼─► Arc<Mutex<Bureau>> ──► SQLite or
+//!                                                   │     │ SM2 key (signs tokens)  PostgreSQL
+//!  disk events ◄── verified with the disk's key ────┘     │                         (one transaction
+//!                                                                                   per change)
 //! ```
+//!
+//! # Several bureau processes on one PostgreSQL database
+//! Every bureau worker started on the same database is the same bureau: the key is stored at
+//! the first open (the first worker's wins), and nothing that decides an answer lives only in
+//! one process. Sequence numbers, the red form serial and the roll allocator are counters in
+//! the database taken in the transaction that uses them; replay checks, "sold once", "used
+//! once" and "one form, one invoice" are primary keys and unique indexes; each change is one
+//! `SERIALIZABLE` transaction retried on conflict ([`db::Db::tx`]), so two workers receiving
+//! the same upload accept it once and answer the same receipt. The settings are read in the
+//! transaction that uses them, and the virtual time set through one worker reaches the others
+//! at their next request ([`Bureau::sync`]).
 //!
 //! Every operation of the table in [`taxdisk_protocol::bureau_api`] is a method of [`Bureau`]
 //! returning `Result<_, BureauError>`; a [`BureauError`] carries the stable code, message and
@@ -50,9 +63,9 @@ pub mod upload;
 pub use error::BureauError;
 pub use http::{BureauServer, SharedBureau, router, spawn, spawn_shared, spawn_with_admin};
 
+use db::{Db, Store, Tx, args};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
-use rusqlite::{Connection, params};
 use std::path::Path;
 use taxdisk_protocol::bureau_api::{BureauSettings, DiskRecord, Health, RegisterTaxpayer};
 use taxdisk_protocol::message::SignedMessage;
@@ -60,13 +73,12 @@ use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::{DeviceSerial, Fen, KindLimits, PublicKey, Signed, TaxpayerId};
 
-/// The simulated tax bureau: its SQLite state, its SM2 key and its clock.
+/// The simulated tax bureau: its database, its SM2 key and its clock.
 pub struct Bureau {
-    conn: Connection,
+    db: Db,
     key: Sm2SigningKey,
     public_key: PublicKey,
     clock: ClockView,
-    settings: BureauSettings,
 }
 
 /// The bureau's clock, shared with the HTTP layer so that `/health` answers without waiting
@@ -78,6 +90,10 @@ pub struct ClockView(std::sync::Arc<std::sync::Mutex<ClockState>>);
 struct ClockState {
     virtual_time: Option<Timestamp>,
     offset: i64,
+    /// The virtual time last read from or written to the database: [`Bureau::sync`] takes a
+    /// different one (another worker set it), and keeps a time moved here by
+    /// [`ClockView::follow`] otherwise.
+    stored: Option<Timestamp>,
 }
 
 impl ClockView {
@@ -112,7 +128,7 @@ impl std::fmt::Debug for Bureau {
         f.debug_struct("Bureau")
             .field("public_key", &self.public_key)
             .field("clock", &*self.clock.state())
-            .field("settings", &self.settings)
+            .field("db", &self.db)
             .finish_non_exhaustive()
     }
 }
@@ -122,44 +138,59 @@ const META_TIME: &str = "virtual_time";
 const META_SETTINGS: &str = "settings";
 
 impl Bureau {
-    /// Opens the bureau's state at `path` (created if missing), or in memory when `path` is
-    /// `None`. At first open the SM2 key is generated from `seed` (or randomly) and stored.
+    /// Opens the bureau's state at `path` (created if missing; a `postgres://` URL names a
+    /// PostgreSQL database), or in memory when `path` is `None`. At first open the SM2 key is
+    /// generated from `seed` (or randomly) and stored.
     pub fn open(path: Option<&Path>, seed: Option<u64>) -> Result<Bureau, BureauError> {
-        let conn = match path {
-            Some(p) => {
-                let c = Connection::open(p)?;
-                c.pragma_update(None, "journal_mode", "WAL")?;
-                c.pragma_update(None, "synchronous", "NORMAL")?;
-                c
-            }
-            None => Connection::open_in_memory()?,
-        };
-        db::init(&conn)?;
-        let secret: [u8; 32] = match db::get_meta::<[u8; 32]>(&conn, META_SECRET)? {
-            Some(s) => s,
-            None => {
-                let s = generate_secret(seed);
-                db::set_meta(&conn, META_SECRET, &s)?;
-                s
-            }
-        };
+        Bureau::open_store(&path.map_or(Store::Memory, Store::from_arg), seed)
+    }
+
+    /// Opens the bureau's state in `store`, creating its tables if missing. At first open the
+    /// SM2 key is generated from `seed` (or randomly) and stored; a worker opening a database
+    /// another one opened first reads that one's key.
+    pub fn open_store(store: &Store, seed: Option<u64>) -> Result<Bureau, BureauError> {
+        let db = Db::open(store)?;
+        db::init(&db)?;
+        let (secret, virtual_time) = db.tx(|tx| {
+            let secret = match db::get_meta::<[u8; 32]>(tx, META_SECRET)? {
+                Some(s) => s,
+                None => db::meta_or_insert(tx, META_SECRET, &generate_secret(seed))?,
+            };
+            let time = db::get_meta::<Option<Timestamp>>(tx, META_TIME)?.flatten();
+            Ok((secret, time))
+        })?;
         let key = sign::signing_key(&secret)?;
         let public_key = sign::public_key(&key);
-        let virtual_time = db::get_meta::<Option<Timestamp>>(&conn, META_TIME)?.flatten();
-        let settings =
-            db::get_meta::<BureauSettings>(&conn, META_SETTINGS)?.unwrap_or(BureauSettings {
-                manual_red_review: false,
-            });
         Ok(Bureau {
-            conn,
+            db,
             key,
             public_key,
             clock: ClockView(std::sync::Arc::new(std::sync::Mutex::new(ClockState {
                 virtual_time,
                 offset: 0,
+                stored: virtual_time,
             }))),
-            settings,
         })
+    }
+
+    /// The engine the state is on.
+    pub fn backend(&self) -> db::Backend {
+        self.db.backend()
+    }
+
+    /// Takes what another bureau worker on the same database changed that this one keeps in
+    /// memory: the virtual time (`POST /admin/time` answered by another worker). The HTTP
+    /// server calls it before every request.
+    pub fn sync(&mut self) -> Result<(), BureauError> {
+        let t = self
+            .db
+            .tx(|tx| Ok(db::get_meta::<Option<Timestamp>>(tx, META_TIME)?.flatten()))?;
+        let mut s = self.clock.state();
+        if s.stored != t {
+            s.stored = t;
+            s.virtual_time = t;
+        }
+        Ok(())
     }
 
     /// The bureau's SM2 public key, which disks verify every token with.
@@ -189,15 +220,20 @@ impl Bureau {
 
     /// Sets the virtual clock (kept across restarts) (`POST /admin/time`).
     pub fn set_time(&mut self, t: Timestamp) -> Result<(), BureauError> {
-        db::set_meta(&self.conn, META_TIME, &Some(t))?;
-        self.clock.state().virtual_time = Some(t);
+        self.db.tx(|tx| db::set_meta(tx, META_TIME, &Some(t)))?;
+        let mut s = self.clock.state();
+        s.virtual_time = Some(t);
+        s.stored = Some(t);
         Ok(())
     }
 
     /// Goes back to the system clock.
     pub fn use_system_time(&mut self) -> Result<(), BureauError> {
-        db::set_meta(&self.conn, META_TIME, &None::<Timestamp>)?;
-        self.clock.state().virtual_time = None;
+        self.db
+            .tx(|tx| db::set_meta(tx, META_TIME, &None::<Timestamp>))?;
+        let mut s = self.clock.state();
+        s.virtual_time = None;
+        s.stored = None;
         Ok(())
     }
 
@@ -210,40 +246,38 @@ impl Bureau {
         }
     }
 
-    /// The settings in force.
-    pub fn settings(&self) -> BureauSettings {
-        self.settings.clone()
+    /// The settings in force (read from the database: any worker may have changed them).
+    pub fn settings(&self) -> Result<BureauSettings, BureauError> {
+        self.db.tx(settings_in)
     }
 
     /// `POST /settings` (B6): manual or automatic review of red info forms.
     pub fn set_settings(&mut self, s: BureauSettings) -> Result<(), BureauError> {
-        db::set_meta(&self.conn, META_SETTINGS, &s)?;
-        self.settings = s;
-        Ok(())
+        self.db.tx(|tx| db::set_meta(tx, META_SETTINGS, &s))
     }
 
     /// `POST /taxpayers` (B1): registers or updates a taxpayer and the kinds it may issue.
     pub fn register_taxpayer(&mut self, r: RegisterTaxpayer) -> Result<(), BureauError> {
         check_kinds(&r.kinds)?;
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO taxpayers (taxpayer_id, company_name, kinds) VALUES (?1, ?2, ?3)
-             ON CONFLICT(taxpayer_id) DO UPDATE SET company_name = excluded.company_name,
-                 kinds = excluded.kinds",
-            params![
-                r.taxpayer_id.as_str(),
-                r.company_name.as_str(),
-                db::to_json(&r.kinds)?
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let kinds = db::to_json(&r.kinds)?;
+        self.db.tx(|tx| {
+            tx.execute(
+                "INSERT INTO taxpayers (taxpayer_id, company_name, kinds) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (taxpayer_id) DO UPDATE SET company_name = excluded.company_name,
+                     kinds = excluded.kinds",
+                &args![r.taxpayer_id.as_str(), r.company_name.as_str(), &kinds],
+            )?;
+            Ok(())
+        })
     }
 
     /// `GET /disks/{serial}` (B1).
     pub fn disk(&self, serial: &DeviceSerial) -> Result<DiskRecord, BureauError> {
-        let d = self.disk_row(serial)?;
-        let last_declared = period::last_declared(&self.conn, &d.taxpayer_id)?;
+        let (d, last_declared) = self.db.tx(|tx| {
+            let d = disk_in(tx, serial)?;
+            let last = period::last_declared(tx, &d.taxpayer_id)?;
+            Ok((d, last))
+        })?;
         Ok(DiskRecord {
             serial: d.serial,
             taxpayer_id: d.taxpayer_id,
@@ -256,31 +290,43 @@ impl Bureau {
         })
     }
 
-    /// The disk row, or `unknown_disk`.
-    fn disk_row(&self, serial: &DeviceSerial) -> Result<db::DiskRow, BureauError> {
-        db::load_disk(&self.conn, serial)?.ok_or_else(|| unknown_disk(serial))
-    }
-
     /// The disk row with a registered key, or `unknown_disk` / `no_key`.
     fn keyed_disk(
         &self,
         serial: &DeviceSerial,
     ) -> Result<(db::DiskRow, sm2::dsa::VerifyingKey), BureauError> {
-        let d = self.disk_row(serial)?;
-        let pk = d.public_key.ok_or_else(|| {
-            BureauError::conflict(
-                "no_key",
-                "B1",
-                format!("disk {serial} has not registered its public key"),
-            )
-        })?;
-        let vk = sign::verifying_key(&pk).map_err(|_| {
-            BureauError::Corrupt(format!(
-                "stored public key of disk {serial} is not on the curve"
-            ))
-        })?;
-        Ok((d, vk))
+        self.db.tx(|tx| keyed_disk_in(tx, serial))
     }
+}
+
+/// The settings in force, as stored (automatic red form review when never set).
+pub(crate) fn settings_in(tx: &mut Tx<'_>) -> Result<BureauSettings, BureauError> {
+    Ok(
+        db::get_meta::<BureauSettings>(tx, META_SETTINGS)?.unwrap_or(BureauSettings {
+            manual_red_review: false,
+        }),
+    )
+}
+
+/// The disk row with a registered key (read in `tx`), or `unknown_disk` / `no_key`.
+pub(crate) fn keyed_disk_in(
+    tx: &mut Tx<'_>,
+    serial: &DeviceSerial,
+) -> Result<(db::DiskRow, sm2::dsa::VerifyingKey), BureauError> {
+    let d = disk_in(tx, serial)?;
+    let pk = d.public_key.ok_or_else(|| {
+        BureauError::conflict(
+            "no_key",
+            "B1",
+            format!("disk {serial} has not registered its public key"),
+        )
+    })?;
+    let vk = sign::verifying_key(&pk).map_err(|_| {
+        BureauError::Corrupt(format!(
+            "stored public key of disk {serial} is not on the curve"
+        ))
+    })?;
+    Ok((d, vk))
 }
 
 /// Signs a token body with the bureau key.
@@ -291,12 +337,9 @@ pub(crate) fn sign_token<T: SignedMessage>(
     Ok(Signed::sign(body, key)?)
 }
 
-/// The disk row (in a transaction or not), or `unknown_disk`.
-pub(crate) fn disk_in(
-    conn: &Connection,
-    serial: &DeviceSerial,
-) -> Result<db::DiskRow, BureauError> {
-    db::load_disk(conn, serial)?.ok_or_else(|| unknown_disk(serial))
+/// The disk row (read in `tx`), or `unknown_disk`.
+pub(crate) fn disk_in(tx: &mut Tx<'_>, serial: &DeviceSerial) -> Result<db::DiskRow, BureauError> {
+    db::load_disk(tx, serial)?.ok_or_else(|| unknown_disk(serial))
 }
 
 /// The `unknown_disk` refusal.

@@ -2,9 +2,8 @@
 //! manual review ([`taxdisk_protocol::bureau_api::BureauSettings`]), download and listing, and
 //! the one-form-one-invoice rule enforced when the red invoice is uploaded (`form_used`).
 
-use super::db;
+use super::db::{self, Tx, args};
 use super::{Bureau, BureauError, rolls};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use taxdisk_protocol::bureau_api::{RedApplicant, RedForm, RedFormDraft, RedFormState, Review};
 use taxdisk_protocol::types::{
     Fen, InfoFormNumber, InvoiceCode, InvoiceKind, InvoiceNumber, TaxpayerId,
@@ -38,20 +37,19 @@ pub fn parse_state(s: &str) -> Option<RedFormState> {
     .find(|st| state_name(*st) == s)
 }
 
-fn load(conn: &Connection, n: &str) -> Result<Option<RedForm>, BureauError> {
-    let s: Option<String> = conn
-        .query_row("SELECT form FROM red_forms WHERE number = ?1", [n], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    s.map(|s| db::from_json(&s)).transpose()
+fn load(tx: &mut Tx<'_>, n: &str) -> Result<Option<RedForm>, BureauError> {
+    tx.query_opt("SELECT form FROM red_forms WHERE number = ?1", &args![n])?
+        .map(|r| db::from_json(&r.text(0)?))
+        .transpose()
 }
 
-fn save(conn: &Connection, f: &RedForm) -> Result<(), BureauError> {
-    conn.execute(
-        "INSERT OR REPLACE INTO red_forms (number, seller, buyer, state, form)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+fn save(tx: &mut Tx<'_>, f: &RedForm) -> Result<(), BureauError> {
+    tx.execute(
+        "INSERT INTO red_forms (number, seller, buyer, state, form)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (number) DO UPDATE SET seller = excluded.seller, buyer = excluded.buyer,
+             state = excluded.state, form = excluded.form",
+        &args![
             f.number.as_str(),
             f.draft.seller.as_str(),
             f.draft.buyer.as_str(),
@@ -69,13 +67,13 @@ fn unknown_form(n: &str) -> BureauError {
 /// Whether a red special invoice of `seller` for `amount`/`tax` may use form `n`: the reason
 /// code and message if not.
 pub(crate) fn check_form_use(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     n: &InfoFormNumber,
     seller: &TaxpayerId,
     amount: Fen,
     tax: Fen,
 ) -> Result<Result<(), (&'static str, String)>, BureauError> {
-    let Some(f) = load(conn, n.as_str())? else {
+    let Some(f) = load(tx, n.as_str())? else {
         return Ok(Err(("unknown_form", format!("no red info form {n}"))));
     };
     if &f.draft.seller != seller {
@@ -117,7 +115,7 @@ pub(crate) fn check_form_use(
 
 /// Marks a form used by a red invoice.
 pub(crate) fn mark_used(
-    tx: &Transaction<'_>,
+    tx: &mut Tx<'_>,
     n: &InfoFormNumber,
     code: &InvoiceCode,
     number: InvoiceNumber,
@@ -129,7 +127,7 @@ pub(crate) fn mark_used(
 }
 
 /// Frees a form whose red invoice was voided (FAQ 7.5: reissue on the same form).
-pub(crate) fn release(tx: &Transaction<'_>, n: &str) -> Result<(), BureauError> {
+pub(crate) fn release(tx: &mut Tx<'_>, n: &str) -> Result<(), BureauError> {
     if let Some(mut f) = load(tx, n)? {
         f.state = RedFormState::Approved;
         f.used_by = None;
@@ -228,92 +226,95 @@ impl Bureau {
     pub fn submit_red_form(&mut self, draft: RedFormDraft) -> Result<RedForm, BureauError> {
         check_draft(&draft)?;
         let now = self.now();
-        let manual = self.settings.manual_red_review;
-        let tx = self.conn.transaction()?;
-        let d = super::disk_in(&tx, &draft.serial)?;
-        let (own, who) = match draft.applicant {
-            RedApplicant::Seller => (&draft.seller, "seller"),
-            RedApplicant::Buyer => (&draft.buyer, "buyer"),
-        };
-        if own != &d.taxpayer_id {
-            return Err(BureauError::bad(
-                "form_foreign",
-                "B6, FAQ 7.1",
-                format!(
-                    "the {who} {own} applies, but disk {} belongs to {}",
-                    d.serial, d.taxpayer_id
-                ),
-            ));
-        }
-        if draft.applicant == RedApplicant::Seller
-            && !d.kinds.iter().any(|k| k.kind == InvoiceKind::Special)
-        {
-            return Err(BureauError::bad(
-                "not_authorized",
-                "B6, FAQ 7.13",
-                "a seller's form needs special-invoice authorization",
-            ));
-        }
-        if let Some((code, number)) = &draft.original {
-            let orig: Option<(u8, bool)> = tx
-                .query_row(
-                    "SELECT kind, voided FROM invoices WHERE code = ?1 AND number = ?2",
-                    params![code.as_str(), number.get()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            match orig {
-                Some((k, _)) if k != InvoiceKind::Special.number() => {
-                    return Err(bad_form(format!(
-                        "{code} {number} is not a special invoice"
-                    )));
-                }
-                Some((_, true)) => {
-                    return Err(bad_form(format!("{code} {number} is voided")));
-                }
-                _ => {}
+        self.db.tx(|tx| {
+            let manual = super::settings_in(tx)?.manual_red_review;
+            let d = super::disk_in(tx, &draft.serial)?;
+            let (own, who) = match draft.applicant {
+                RedApplicant::Seller => (&draft.seller, "seller"),
+                RedApplicant::Buyer => (&draft.buyer, "buyer"),
+            };
+            if own != &d.taxpayer_id {
+                return Err(BureauError::bad(
+                    "form_foreign",
+                    "B6, FAQ 7.1",
+                    format!(
+                        "the {who} {own} applies, but disk {} belongs to {}",
+                        d.serial, d.taxpayer_id
+                    ),
+                ));
             }
-        }
-        let civil = now.civil();
-        let key = format!("red_seq_{:04}{:02}", civil.year, civil.month);
-        let seq: u32 = db::get_meta(&tx, &key)?.unwrap_or(0) + 1;
-        if seq > 99_999 {
-            return Err(BureauError::conflict(
-                "numbers_exhausted",
-                "B6, F4",
-                "no red info form number left this month",
-            ));
-        }
-        db::set_meta(&tx, &key, &seq)?;
-        let mut digits = format!(
-            "{}{:02}{:02}{seq:05}",
-            rolls::region6_of(&d.taxpayer_id),
-            civil.year % 100,
-            civil.month
-        )
-        .into_bytes();
-        digits.push(validate::info_form_check_digit(&digits));
-        let text = String::from_utf8(digits).map_err(|e| BureauError::Corrupt(e.to_string()))?;
-        let number = InfoFormNumber::new(&text).map_err(|e| BureauError::Corrupt(e.to_string()))?;
-        let form = RedForm {
-            number,
-            state: if manual {
-                RedFormState::UnderReview
-            } else {
-                RedFormState::Approved
-            },
-            draft,
-            review_note: None,
-            used_by: None,
-        };
-        save(&tx, &form)?;
-        tx.commit()?;
-        Ok(form)
+            if draft.applicant == RedApplicant::Seller
+                && !d.kinds.iter().any(|k| k.kind == InvoiceKind::Special)
+            {
+                return Err(BureauError::bad(
+                    "not_authorized",
+                    "B6, FAQ 7.13",
+                    "a seller's form needs special-invoice authorization",
+                ));
+            }
+            if let Some((code, number)) = &draft.original {
+                let orig = tx
+                    .query_opt(
+                        "SELECT kind, voided FROM invoices WHERE code = ?1 AND number = ?2",
+                        &args![code.as_str(), number.get()],
+                    )?
+                    .map(|r| Ok::<_, BureauError>((r.num::<u8>(0)?, r.flag(1)?)))
+                    .transpose()?;
+                match orig {
+                    Some((k, _)) if k != InvoiceKind::Special.number() => {
+                        return Err(bad_form(format!(
+                            "{code} {number} is not a special invoice"
+                        )));
+                    }
+                    Some((_, true)) => {
+                        return Err(bad_form(format!("{code} {number} is voided")));
+                    }
+                    _ => {}
+                }
+            }
+            let civil = now.civil();
+            let key = format!("red_seq_{:04}{:02}", civil.year, civil.month);
+            let seq = db::bump_meta(tx, &key)?;
+            if seq > 99_999 {
+                return Err(BureauError::conflict(
+                    "numbers_exhausted",
+                    "B6, F4",
+                    "no red info form number left this month",
+                ));
+            }
+            let mut digits = format!(
+                "{}{:02}{:02}{seq:05}",
+                rolls::region6_of(&d.taxpayer_id),
+                civil.year % 100,
+                civil.month
+            )
+            .into_bytes();
+            digits.push(validate::info_form_check_digit(&digits));
+            let text =
+                String::from_utf8(digits).map_err(|e| BureauError::Corrupt(e.to_string()))?;
+            let number =
+                InfoFormNumber::new(&text).map_err(|e| BureauError::Corrupt(e.to_string()))?;
+            let form = RedForm {
+                number,
+                state: if manual {
+                    RedFormState::UnderReview
+                } else {
+                    RedFormState::Approved
+                },
+                draft: draft.clone(),
+                review_note: None,
+                used_by: None,
+            };
+            save(tx, &form)?;
+            Ok(form)
+        })
     }
 
     /// `GET /red-forms/{number}` (B6, FAQ 7.14): one form.
     pub fn red_form(&self, n: &InfoFormNumber) -> Result<RedForm, BureauError> {
-        load(&self.conn, n.as_str())?.ok_or_else(|| unknown_form(n.as_str()))
+        self.db
+            .tx(|tx| load(tx, n.as_str()))?
+            .ok_or_else(|| unknown_form(n.as_str()))
     }
 
     /// `GET /red-forms?taxpayer_id=T&state=S` (B6): forms where the taxpayer is seller or buyer,
@@ -323,20 +324,16 @@ impl Bureau {
         taxpayer: Option<&TaxpayerId>,
         state: Option<RedFormState>,
     ) -> Result<Vec<RedForm>, BureauError> {
-        let mut st = self.conn.prepare(
-            "SELECT form FROM red_forms
-             WHERE (?1 IS NULL OR seller = ?1 OR buyer = ?1) AND (?2 IS NULL OR state = ?2)
-             ORDER BY number",
-        )?;
-        let rows = st.query_map(
-            params![taxpayer.map(|t| t.as_str()), state.map(state_name)],
-            |r| r.get::<_, String>(0),
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(db::from_json(&r?)?);
-        }
-        Ok(out)
+        let rows = self.db.tx(|tx| {
+            tx.query(
+                "SELECT form FROM red_forms
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR seller = ?1 OR buyer = ?1)
+                 AND (CAST(?2 AS TEXT) IS NULL OR state = ?2)
+                 ORDER BY number",
+                &args![taxpayer.map(|t| t.as_str()), state.map(state_name)],
+            )
+        })?;
+        rows.iter().map(|r| db::from_json(&r.text(0)?)).collect()
     }
 
     /// `POST /red-forms/{number}/review` (B6, manual review): approves or rejects a form under
@@ -346,23 +343,23 @@ impl Bureau {
         n: &InfoFormNumber,
         r: Review,
     ) -> Result<RedForm, BureauError> {
-        let tx = self.conn.transaction()?;
-        let mut f = load(&tx, n.as_str())?.ok_or_else(|| unknown_form(n.as_str()))?;
-        if f.state != RedFormState::UnderReview {
-            return Err(BureauError::conflict(
-                "not_under_review",
-                "B6, FAQ 7.6",
-                format!("form {n} is {}, not under review", state_name(f.state)),
-            ));
-        }
-        f.state = if r.approve {
-            RedFormState::Approved
-        } else {
-            RedFormState::Rejected
-        };
-        f.review_note = r.note;
-        save(&tx, &f)?;
-        tx.commit()?;
-        Ok(f)
+        self.db.tx(|tx| {
+            let mut f = load(tx, n.as_str())?.ok_or_else(|| unknown_form(n.as_str()))?;
+            if f.state != RedFormState::UnderReview {
+                return Err(BureauError::conflict(
+                    "not_under_review",
+                    "B6, FAQ 7.6",
+                    format!("form {n} is {}, not under review", state_name(f.state)),
+                ));
+            }
+            f.state = if r.approve {
+                RedFormState::Approved
+            } else {
+                RedFormState::Rejected
+            };
+            f.review_note = r.note.clone();
+            save(tx, &f)?;
+            Ok(f)
+        })
     }
 }

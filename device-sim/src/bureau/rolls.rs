@@ -2,10 +2,9 @@
 //! overlap across disks and kinds, grants signed with a per-disk sequence number, and returns
 //! of unused numbers with a device-signed receipt (D4, FAQ 4.5, 4.20).
 
-use super::db;
+use super::db::{self, Tx, args};
 use super::tokens::names;
 use super::{Bureau, BureauError};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use taxdisk_protocol::bureau_api::BuyRolls;
 use taxdisk_protocol::types::{
     DeviceSerial, InvoiceCode, InvoiceKind, InvoiceNumber, RollGrant, RollReturnReceipt, Signed,
@@ -63,20 +62,20 @@ pub fn code_for(region: &str, year: u16, kind: InvoiceKind, batch: u32) -> Optio
 /// Reserves `count` numbers of the open batch of (region, year, kind), opening a new batch when
 /// the open one is exhausted: answers (code, first, count taken).
 fn take_numbers(
-    tx: &Transaction<'_>,
+    tx: &mut Tx<'_>,
     region: &str,
     year: u16,
     kind: InvoiceKind,
     want: u32,
 ) -> Result<(String, u32, u32), BureauError> {
     let open: Option<(u32, String, u32)> = tx
-        .query_row(
+        .query_opt(
             "SELECT batch, code, next_number FROM code_batches
              WHERE region = ?1 AND year = ?2 AND kind = ?3 ORDER BY batch DESC LIMIT 1",
-            params![region, year, kind.number()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+            &args![region, year, kind.number()],
+        )?
+        .map(|r| Ok::<_, BureauError>((r.num(0)?, r.text(1)?, r.num(2)?)))
+        .transpose()?;
     let (batch, code, next) = match open {
         Some((b, c, n)) if n <= LAST_NUMBER => (b, c, n),
         other => {
@@ -91,7 +90,7 @@ fn take_numbers(
             tx.execute(
                 "INSERT INTO code_batches (region, year, kind, batch, code, next_number)
                  VALUES (?1, ?2, ?3, ?4, ?5, 1)",
-                params![region, year, kind.number(), b, code],
+                &args![region, year, kind.number(), b, &code],
             )?;
             (b, code, 1)
         }
@@ -100,31 +99,28 @@ fn take_numbers(
     tx.execute(
         "UPDATE code_batches SET next_number = ?1
          WHERE region = ?2 AND year = ?3 AND kind = ?4 AND batch = ?5",
-        params![next + n, region, year, kind.number(), batch],
+        &args![next + n, region, year, kind.number(), batch],
     )?;
     Ok((code, next, n))
 }
 
 /// Whether a range of a code overlaps any grant already made (to any disk).
 fn overlaps_grant(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     code: &str,
     first: u32,
     count: u32,
 ) -> Result<bool, BureauError> {
-    let hit: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM grants WHERE code = ?1 AND first < ?2 AND first + count > ?3 LIMIT 1",
-            params![code, i64::from(first) + i64::from(count), first],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let hit = tx.query_opt(
+        "SELECT 1 FROM grants WHERE code = ?1 AND first < ?2 AND first + count > ?3 LIMIT 1",
+        &args![code, i64::from(first) + i64::from(count), first],
+    )?;
     Ok(hit.is_some())
 }
 
 /// Whether `number` of `code` was sold to `serial` as `kind` and not returned since.
 pub(crate) fn is_sold_to(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     serial: &str,
     kind: InvoiceKind,
     code: &str,
@@ -132,25 +128,19 @@ pub(crate) fn is_sold_to(
     count: u32,
 ) -> Result<bool, BureauError> {
     let end = i64::from(number) + i64::from(count);
-    let granted: Option<i64> = conn
-        .prepare_cached(
-            "SELECT 1 FROM grants WHERE serial = ?1 AND kind = ?2 AND code = ?3
-             AND first <= ?4 AND first + count >= ?5 LIMIT 1",
-        )?
-        .query_row(params![serial, kind.number(), code, number, end], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let granted = tx.query_opt(
+        "SELECT 1 FROM grants WHERE serial = ?1 AND kind = ?2 AND code = ?3
+         AND first <= ?4 AND first + count >= ?5 LIMIT 1",
+        &args![serial, kind.number(), code, number, end],
+    )?;
     if granted.is_none() {
         return Ok(false);
     }
-    let returned: Option<i64> = conn
-        .prepare_cached(
-            "SELECT 1 FROM roll_returns WHERE code = ?1 AND first < ?2 AND first + count > ?3
-             LIMIT 1",
-        )?
-        .query_row(params![code, end, number], |r| r.get(0))
-        .optional()?;
+    let returned = tx.query_opt(
+        "SELECT 1 FROM roll_returns WHERE code = ?1 AND first < ?2 AND first + count > ?3
+         LIMIT 1",
+        &args![code, end, number],
+    )?;
     Ok(returned.is_none())
 }
 
@@ -167,69 +157,71 @@ impl Bureau {
         }
         let now = self.now();
         let year = now.civil().year;
-        let tx = self.conn.transaction()?;
-        let d = super::disk_in(&tx, &r.serial)?;
-        if !d.kinds.iter().any(|k| k.kind == r.kind) {
-            return Err(BureauError::bad(
-                "not_authorized",
-                "B2, FAQ 3.5",
-                format!(
-                    "disk {} is not authorized for {} invoices",
-                    r.serial, r.kind
-                ),
-            ));
-        }
-        let region = region_of(&d.taxpayer_id);
-        let mut out = Vec::new();
-        let mut left = r.count;
-        while left > 0 {
-            let (code, first, n) = take_numbers(&tx, &region, year, r.kind, left.min(ROLL_SIZE))?;
-            if n == 0 {
-                continue;
+        let key = &self.key;
+        self.db.tx(|tx| {
+            let d = super::disk_in(tx, &r.serial)?;
+            if !d.kinds.iter().any(|k| k.kind == r.kind) {
+                return Err(BureauError::bad(
+                    "not_authorized",
+                    "B2, FAQ 3.5",
+                    format!(
+                        "disk {} is not authorized for {} invoices",
+                        r.serial, r.kind
+                    ),
+                ));
             }
-            if overlaps_grant(&tx, &code, first, n)? {
-                // The batch table is the only allocator, so this means the database was edited.
-                return Err(BureauError::Corrupt(format!(
-                    "range {code} {first}+{n} already sold"
-                )));
+            let region = region_of(&d.taxpayer_id);
+            let mut out = Vec::new();
+            let mut left = r.count;
+            while left > 0 {
+                let (code, first, n) =
+                    take_numbers(tx, &region, year, r.kind, left.min(ROLL_SIZE))?;
+                if n == 0 {
+                    continue;
+                }
+                if overlaps_grant(tx, &code, first, n)? {
+                    // The batch table is the only allocator, so this means the database was edited.
+                    return Err(BureauError::Corrupt(format!(
+                        "range {code} {first}+{n} already sold"
+                    )));
+                }
+                let invoice_code =
+                    InvoiceCode::new(&code).map_err(|e| BureauError::Corrupt(e.to_string()))?;
+                invoice_code
+                    .check_kind(r.kind)
+                    .map_err(|e| BureauError::Corrupt(e.to_string()))?;
+                let seq = db::next_seq(tx, &r.serial, names::ROLL_GRANT)?;
+                let signed = super::sign_token(
+                    key,
+                    RollGrant {
+                        serial: r.serial.clone(),
+                        seq,
+                        kind: r.kind,
+                        code: invoice_code,
+                        first: InvoiceNumber::new(first)
+                            .map_err(|e| BureauError::Corrupt(e.to_string()))?,
+                        count: n,
+                        issued_at: now,
+                    },
+                )?;
+                tx.execute(
+                    "INSERT INTO grants (serial, seq, kind, code, first, count, signed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    &args![
+                        r.serial.as_str(),
+                        seq,
+                        r.kind.number(),
+                        &code,
+                        first,
+                        n,
+                        db::to_json(&signed)?
+                    ],
+                )?;
+                out.push(signed);
+                left -= n;
             }
-            let invoice_code =
-                InvoiceCode::new(&code).map_err(|e| BureauError::Corrupt(e.to_string()))?;
-            invoice_code
-                .check_kind(r.kind)
-                .map_err(|e| BureauError::Corrupt(e.to_string()))?;
-            let seq = db::next_seq(&tx, &r.serial, names::ROLL_GRANT)?;
-            let signed = super::sign_token(
-                &self.key,
-                RollGrant {
-                    serial: r.serial.clone(),
-                    seq,
-                    kind: r.kind,
-                    code: invoice_code,
-                    first: InvoiceNumber::new(first)
-                        .map_err(|e| BureauError::Corrupt(e.to_string()))?,
-                    count: n,
-                    issued_at: now,
-                },
-            )?;
-            tx.execute(
-                "INSERT INTO grants (serial, seq, kind, code, first, count, signed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    r.serial.as_str(),
-                    seq,
-                    r.kind.number(),
-                    code,
-                    first,
-                    n,
-                    db::to_json(&signed)?
-                ],
-            )?;
-            out.push(signed);
-            left -= n;
-        }
-        tx.commit()?;
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// `GET /disks/{serial}/grants?after_seq=N` (B2, H13): the disk's grants with a greater seq.
@@ -238,18 +230,14 @@ impl Bureau {
         serial: &DeviceSerial,
         after_seq: u32,
     ) -> Result<Vec<Signed<RollGrant>>, BureauError> {
-        self.disk_row(serial)?;
-        let mut st = self
-            .conn
-            .prepare("SELECT signed FROM grants WHERE serial = ?1 AND seq > ?2 ORDER BY seq")?;
-        let rows = st.query_map(params![serial.as_str(), after_seq], |r| {
-            r.get::<_, String>(0)
+        let rows = self.db.tx(|tx| {
+            super::disk_in(tx, serial)?;
+            tx.query(
+                "SELECT signed FROM grants WHERE serial = ?1 AND seq > ?2 ORDER BY seq",
+                &args![serial.as_str(), after_seq],
+            )
         })?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(db::from_json(&r?)?);
-        }
-        Ok(out)
+        rows.iter().map(|r| db::from_json(&r.text(0)?)).collect()
     }
 
     /// `POST /rolls/return` (B2, D4, FAQ 4.5, 4.20): takes back unused numbers named by a
@@ -269,49 +257,50 @@ impl Bureau {
         if b.count == 0 {
             return Err(BureauError::bad("bad_count", "B2", "a return of 0 numbers"));
         }
-        let tx = self.conn.transaction()?;
-        if !is_sold_to(
-            &tx,
-            d.serial.as_str(),
-            b.kind,
-            b.code.as_str(),
-            b.first.get(),
-            b.count,
-        )? {
-            return Err(BureauError::conflict(
-                "not_sold",
-                "B2, D4",
-                format!(
-                    "{} {}+{} is not a range sold to disk {} and still held (or it was returned)",
-                    b.code, b.first, b.count, d.serial
-                ),
-            ));
-        }
-        let used: Option<u32> = tx
-            .query_row(
-                "SELECT number FROM used_numbers WHERE code = ?1 AND number >= ?2 AND number < ?3
-                 LIMIT 1",
-                params![
-                    b.code.as_str(),
-                    b.first.get(),
-                    i64::from(b.first.get()) + i64::from(b.count)
-                ],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(n) = used {
-            return Err(BureauError::conflict(
-                "number_used",
-                "B2, D4",
-                format!("{} {n:08} is used by an uploaded event", b.code),
-            ));
-        }
-        tx.execute(
-            "INSERT INTO roll_returns (serial, code, first, count, signed) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![d.serial.as_str(), b.code.as_str(), b.first.get(), b.count, db::to_json(&r)?],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let receipt = db::to_json(&r)?;
+        self.db.tx(|tx| {
+            if !is_sold_to(
+                tx,
+                d.serial.as_str(),
+                b.kind,
+                b.code.as_str(),
+                b.first.get(),
+                b.count,
+            )? {
+                return Err(BureauError::conflict(
+                    "not_sold",
+                    "B2, D4",
+                    format!(
+                        "{} {}+{} is not a range sold to disk {} and still held (or it was returned)",
+                        b.code, b.first, b.count, d.serial
+                    ),
+                ));
+            }
+            let used: Option<u32> = tx
+                .query_opt(
+                    "SELECT number FROM used_numbers WHERE code = ?1 AND number >= ?2 AND number < ?3
+                     LIMIT 1",
+                    &args![
+                        b.code.as_str(),
+                        b.first.get(),
+                        i64::from(b.first.get()) + i64::from(b.count)
+                    ],
+                )?
+                .map(|row| row.num(0))
+                .transpose()?;
+            if let Some(n) = used {
+                return Err(BureauError::conflict(
+                    "number_used",
+                    "B2, D4",
+                    format!("{} {n:08} is used by an uploaded event", b.code),
+                ));
+            }
+            tx.execute(
+                "INSERT INTO roll_returns (serial, code, first, count, signed) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &args![d.serial.as_str(), b.code.as_str(), b.first.get(), b.count, &receipt],
+            )?;
+            Ok(())
+        })
     }
 }
 

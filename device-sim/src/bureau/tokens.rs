@@ -1,10 +1,9 @@
 //! B1 provisioning and key registration, B8 updates, B10 clock tokens and D2 unblock tokens:
 //! the bureau-signed tokens bound to one serial, each with its per-disk sequence number.
 
-use super::db::{self, DiskRow};
+use super::db::{self, DiskRow, args};
 use super::{Bureau, BureauError, period, unknown_taxpayer};
 use crate::serve::hex_encode;
-use rusqlite::{OptionalExtension, params};
 use taxdisk_protocol::bureau_api::{
     ClockRequest, ProvisionRequest, RegisterKey, UnblockRequest, UpdateRequest,
 };
@@ -59,70 +58,67 @@ impl Bureau {
             .map_err(|e| BureauError::bad("bad_machine", "F6", e.to_string()))?;
         let now = self.now();
         let (lock_time, upload_deadline) = period::deadlines(now.period());
-        let tx = self.conn.transaction()?;
-        let tp: Option<(String, String)> = tx
-            .query_row(
-                "SELECT company_name, kinds FROM taxpayers WHERE taxpayer_id = ?1",
-                [r.taxpayer_id.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let (name, kinds) = tp.ok_or_else(|| unknown_taxpayer(&r.taxpayer_id))?;
-        let company_name =
-            CompanyName::new(&name).map_err(|e| BureauError::Corrupt(e.to_string()))?;
-        let kinds: Vec<KindLimits> = db::from_json(&kinds)?;
-        if db::load_disk(&tx, &r.serial)?.is_some_and(|old| old.public_key.is_some()) {
-            return Err(BureauError::conflict(
-                "already_provisioned",
-                "B1, D1",
-                format!("disk {} is already provisioned and registered", r.serial),
-            ));
-        }
-        let taken: Option<String> = tx
-            .query_row(
+        let key = &self.key;
+        self.db.tx(|tx| {
+            let tp = tx
+                .query_opt(
+                    "SELECT company_name, kinds FROM taxpayers WHERE taxpayer_id = ?1",
+                    &args![r.taxpayer_id.as_str()],
+                )?
+                .ok_or_else(|| unknown_taxpayer(&r.taxpayer_id))?;
+            let (name, kinds) = (tp.text(0)?, tp.text(1)?);
+            let company_name =
+                CompanyName::new(&name).map_err(|e| BureauError::Corrupt(e.to_string()))?;
+            let kinds: Vec<KindLimits> = db::from_json(&kinds)?;
+            if db::load_disk(tx, &r.serial)?.is_some_and(|old| old.public_key.is_some()) {
+                return Err(BureauError::conflict(
+                    "already_provisioned",
+                    "B1, D1",
+                    format!("disk {} is already provisioned and registered", r.serial),
+                ));
+            }
+            let taken = tx.query_opt(
                 "SELECT serial FROM disks WHERE taxpayer_id = ?1 AND machine = ?2 AND serial <> ?3",
-                params![r.taxpayer_id.as_str(), r.machine, r.serial.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(other) = taken {
-            return Err(BureauError::conflict(
-                "machine_taken",
-                "B1, F6",
-                format!(
-                    "machine number {} of taxpayer {} is disk {other}",
-                    r.machine, r.taxpayer_id
-                ),
-            ));
-        }
-        let row = DiskRow {
-            serial: r.serial.clone(),
-            taxpayer_id: r.taxpayer_id.clone(),
-            machine: r.machine,
-            public_key: None,
-            through_counter: 0,
-            last_reported: None,
-            last_cleared: None,
-            kinds: kinds.clone(),
-            oil_role: OilRole::None,
-            oil_valid_until: None,
-            used_car_role: UsedCarRole::None,
-        };
-        db::save_disk(&tx, &row)?;
-        let body = ProvisionToken {
-            serial: r.serial,
-            taxpayer_id: r.taxpayer_id,
-            company_name,
-            machine: r.machine,
-            kinds: heapless::Vec::from_slice(&kinds)
-                .map_err(|_| BureauError::Corrupt("more than 6 kinds stored".into()))?,
-            lock_time,
-            upload_deadline,
-            issued_at: now,
-        };
-        let signed = super::sign_token(&self.key, body)?;
-        tx.commit()?;
-        Ok(signed)
+                &args![r.taxpayer_id.as_str(), r.machine, r.serial.as_str()],
+            )?;
+            if let Some(other) = taken {
+                let other = other.text(0)?;
+                return Err(BureauError::conflict(
+                    "machine_taken",
+                    "B1, F6",
+                    format!(
+                        "machine number {} of taxpayer {} is disk {other}",
+                        r.machine, r.taxpayer_id
+                    ),
+                ));
+            }
+            let row = DiskRow {
+                serial: r.serial.clone(),
+                taxpayer_id: r.taxpayer_id.clone(),
+                machine: r.machine,
+                public_key: None,
+                through_counter: 0,
+                last_reported: None,
+                last_cleared: None,
+                kinds: kinds.clone(),
+                oil_role: OilRole::None,
+                oil_valid_until: None,
+                used_car_role: UsedCarRole::None,
+            };
+            db::save_disk(tx, &row)?;
+            let body = ProvisionToken {
+                serial: r.serial.clone(),
+                taxpayer_id: r.taxpayer_id.clone(),
+                company_name,
+                machine: r.machine,
+                kinds: heapless::Vec::from_slice(&kinds)
+                    .map_err(|_| BureauError::Corrupt("more than 6 kinds stored".into()))?,
+                lock_time,
+                upload_deadline,
+                issued_at: now,
+            };
+            super::sign_token(key, body)
+        })
     }
 
     /// `POST /disks/register-key` (B1): stores the disk's public key after checking its proof of
@@ -150,43 +146,44 @@ impl Bureau {
                 ),
             )
         })?;
-        let tx = self.conn.transaction()?;
-        let mut d = db::load_disk(&tx, &r.serial)?.ok_or_else(|| super::unknown_disk(&r.serial))?;
-        match d.public_key {
-            Some(pk) if pk == r.result.public_key => return Ok(()),
-            Some(_) => {
-                return Err(BureauError::conflict(
-                    "key_registered",
-                    "B1, D1",
-                    format!("disk {} already registered another key", r.serial),
-                ));
+        self.db.tx(|tx| {
+            let mut d =
+                db::load_disk(tx, &r.serial)?.ok_or_else(|| super::unknown_disk(&r.serial))?;
+            match d.public_key {
+                Some(pk) if pk == r.result.public_key => return Ok(()),
+                Some(_) => {
+                    return Err(BureauError::conflict(
+                        "key_registered",
+                        "B1, D1",
+                        format!("disk {} already registered another key", r.serial),
+                    ));
+                }
+                None => {}
             }
-            None => {}
-        }
-        d.public_key = Some(r.result.public_key);
-        db::save_disk(&tx, &d)?;
-        tx.commit()?;
-        Ok(())
+            d.public_key = Some(r.result.public_key);
+            db::save_disk(tx, &d)
+        })
     }
 
     /// `POST /clock` (B10, D3): a clock token for one disk.
     pub fn clock_token(&mut self, r: ClockRequest) -> Result<Signed<ClockToken>, BureauError> {
         let now = self.now();
-        let tx = self.conn.transaction()?;
-        super::disk_in(&tx, &r.serial)?;
-        let seq = db::next_seq(&tx, &r.serial, names::CLOCK)?;
-        let signed = super::sign_token(
-            &self.key,
-            ClockToken {
-                serial: r.serial.clone(),
-                seq,
-                time: r.time,
-                issued_at: now,
-            },
-        )?;
-        db::store_token(&tx, &r.serial, names::CLOCK, seq, &signed)?;
-        tx.commit()?;
-        Ok(signed)
+        let key = &self.key;
+        self.db.tx(|tx| {
+            super::disk_in(tx, &r.serial)?;
+            let seq = db::next_seq(tx, &r.serial, names::CLOCK)?;
+            let signed = super::sign_token(
+                key,
+                ClockToken {
+                    serial: r.serial.clone(),
+                    seq,
+                    time: r.time,
+                    issued_at: now,
+                },
+            )?;
+            db::store_token(tx, &r.serial, names::CLOCK, seq, &signed)?;
+            Ok(signed)
+        })
     }
 
     /// `POST /unblock` (D2): an unblock token setting a new PIN.
@@ -195,35 +192,36 @@ impl Bureau {
         r: UnblockRequest,
     ) -> Result<Signed<UnblockToken>, BureauError> {
         let now = self.now();
-        let tx = self.conn.transaction()?;
-        super::disk_in(&tx, &r.serial)?;
-        let seq = db::next_seq(&tx, &r.serial, names::UNBLOCK)?;
-        let pin_digest = hex_encode(&super::access::digest(r.new_pin.as_str()));
-        let signed = super::sign_token(
-            &self.key,
-            UnblockToken {
-                serial: r.serial.clone(),
+        let key = &self.key;
+        self.db.tx(|tx| {
+            super::disk_in(tx, &r.serial)?;
+            let seq = db::next_seq(tx, &r.serial, names::UNBLOCK)?;
+            let pin_digest = hex_encode(&super::access::digest(r.new_pin.as_str()));
+            let signed = super::sign_token(
+                key,
+                UnblockToken {
+                    serial: r.serial.clone(),
+                    seq,
+                    new_pin: r.new_pin.clone(),
+                    issued_at: now,
+                },
+            )?;
+            // The new PIN is the disk's secret: the record keeps its SM3 digest, never the PIN
+            // (the signed token goes to the caller only).
+            db::store_token(
+                tx,
+                &r.serial,
+                names::UNBLOCK,
                 seq,
-                new_pin: r.new_pin,
-                issued_at: now,
-            },
-        )?;
-        // The new PIN is the disk's secret: the record keeps its SM3 digest, never the PIN
-        // (the signed token goes to the caller only).
-        db::store_token(
-            &tx,
-            &r.serial,
-            names::UNBLOCK,
-            seq,
-            &serde_json::json!({
-                "serial": r.serial.as_str(),
-                "seq": seq,
-                "issued_at": now,
-                "new_pin_sm3": pin_digest,
-            }),
-        )?;
-        tx.commit()?;
-        Ok(signed)
+                &serde_json::json!({
+                    "serial": r.serial.as_str(),
+                    "seq": seq,
+                    "issued_at": now,
+                    "new_pin_sm3": pin_digest,
+                }),
+            )?;
+            Ok(signed)
+        })
     }
 
     /// `POST /updates` (B8, D10): records changes for a disk, applies them to the bureau's own
@@ -249,64 +247,69 @@ impl Bureau {
                 )
             })?;
         let now = self.now();
-        let tx = self.conn.transaction()?;
-        let mut d = super::disk_in(&tx, &r.serial)?;
-        for c in &r.changes {
-            match c {
-                UpdateChange::Limits(l) => {
-                    super::check_kinds(std::slice::from_ref(l))?;
-                    match d.kinds.iter_mut().find(|k| k.kind == l.kind) {
-                        Some(k) => *k = *l,
-                        None => {
-                            return Err(BureauError::bad(
-                                "not_authorized",
-                                "B8, D10",
-                                format!("kind {} is not authorized; authorize it first", l.kind),
-                            ));
+        let key = &self.key;
+        self.db.tx(|tx| {
+            let mut d = super::disk_in(tx, &r.serial)?;
+            for c in &r.changes {
+                match c {
+                    UpdateChange::Limits(l) => {
+                        super::check_kinds(std::slice::from_ref(l))?;
+                        match d.kinds.iter_mut().find(|k| k.kind == l.kind) {
+                            Some(k) => *k = *l,
+                            None => {
+                                return Err(BureauError::bad(
+                                    "not_authorized",
+                                    "B8, D10",
+                                    format!(
+                                        "kind {} is not authorized; authorize it first",
+                                        l.kind
+                                    ),
+                                ));
+                            }
                         }
                     }
-                }
-                UpdateChange::Authorize(kind, true) => {
-                    if !d.kinds.iter().any(|k| k.kind == *kind) {
-                        d.kinds.push(default_limits(*kind));
+                    UpdateChange::Authorize(kind, true) => {
+                        if !d.kinds.iter().any(|k| k.kind == *kind) {
+                            d.kinds.push(default_limits(*kind));
+                        }
+                    }
+                    UpdateChange::Authorize(kind, false) => d.kinds.retain(|k| k.kind != *kind),
+                    UpdateChange::Oil(role, until) => {
+                        d.oil_role = *role;
+                        d.oil_valid_until = *until;
+                    }
+                    UpdateChange::UsedCar(role) => d.used_car_role = *role,
+                    UpdateChange::CompanyName(name) => {
+                        tx.execute(
+                            "UPDATE taxpayers SET company_name = ?1 WHERE taxpayer_id = ?2",
+                            &args![name.as_str(), d.taxpayer_id.as_str()],
+                        )?;
+                    }
+                    UpdateChange::TaxpayerId(new_id) => {
+                        tx.execute(
+                            "INSERT INTO taxpayers (taxpayer_id, company_name, kinds)
+                             SELECT ?1, company_name, kinds FROM taxpayers WHERE taxpayer_id = ?2
+                             ON CONFLICT (taxpayer_id) DO NOTHING",
+                            &args![new_id.as_str(), d.taxpayer_id.as_str()],
+                        )?;
+                        d.taxpayer_id = new_id.clone();
                     }
                 }
-                UpdateChange::Authorize(kind, false) => d.kinds.retain(|k| k.kind != *kind),
-                UpdateChange::Oil(role, until) => {
-                    d.oil_role = *role;
-                    d.oil_valid_until = *until;
-                }
-                UpdateChange::UsedCar(role) => d.used_car_role = *role,
-                UpdateChange::CompanyName(name) => {
-                    tx.execute(
-                        "UPDATE taxpayers SET company_name = ?1 WHERE taxpayer_id = ?2",
-                        params![name.as_str(), d.taxpayer_id.as_str()],
-                    )?;
-                }
-                UpdateChange::TaxpayerId(new_id) => {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO taxpayers (taxpayer_id, company_name, kinds)
-                         SELECT ?1, company_name, kinds FROM taxpayers WHERE taxpayer_id = ?2",
-                        params![new_id.as_str(), d.taxpayer_id.as_str()],
-                    )?;
-                    d.taxpayer_id = new_id.clone();
-                }
             }
-        }
-        db::save_disk(&tx, &d)?;
-        let seq = db::next_seq(&tx, &r.serial, names::UPDATE)?;
-        let signed = super::sign_token(
-            &self.key,
-            UpdateToken {
-                serial: r.serial.clone(),
-                seq,
-                changes,
-                issued_at: now,
-            },
-        )?;
-        db::store_token(&tx, &r.serial, names::UPDATE, seq, &signed)?;
-        tx.commit()?;
-        Ok(signed)
+            db::save_disk(tx, &d)?;
+            let seq = db::next_seq(tx, &r.serial, names::UPDATE)?;
+            let signed = super::sign_token(
+                key,
+                UpdateToken {
+                    serial: r.serial.clone(),
+                    seq,
+                    changes: changes.clone(),
+                    issued_at: now,
+                },
+            )?;
+            db::store_token(tx, &r.serial, names::UPDATE, seq, &signed)?;
+            Ok(signed)
+        })
     }
 
     /// `GET /disks/{serial}/updates?after_seq=N` (B8, H17): update tokens with a greater seq.
@@ -315,27 +318,25 @@ impl Bureau {
         serial: &DeviceSerial,
         after_seq: u32,
     ) -> Result<Vec<Signed<UpdateToken>>, BureauError> {
-        self.disk_row(serial)?;
         self.tokens_after(serial, names::UPDATE, after_seq)
     }
 
-    /// Stored tokens of one type with seq > `after_seq`, ascending.
+    /// Stored tokens of one type with seq > `after_seq`, ascending (`unknown_disk` for a disk
+    /// the bureau never provisioned).
     pub(crate) fn tokens_after<T: serde::de::DeserializeOwned>(
         &self,
         serial: &DeviceSerial,
         token: &str,
         after_seq: u32,
     ) -> Result<Vec<T>, BureauError> {
-        let mut st = self.conn.prepare(
-            "SELECT signed FROM tokens WHERE serial = ?1 AND token = ?2 AND seq > ?3 ORDER BY seq",
-        )?;
-        let rows = st.query_map(params![serial.as_str(), token, after_seq], |r| {
-            r.get::<_, String>(0)
+        let rows = self.db.tx(|tx| {
+            super::disk_in(tx, serial)?;
+            tx.query(
+                "SELECT signed FROM tokens WHERE serial = ?1 AND token = ?2 AND seq > ?3
+                 ORDER BY seq",
+                &args![serial.as_str(), token, after_seq],
+            )
         })?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(db::from_json(&r?)?);
-        }
-        Ok(out)
+        rows.iter().map(|r| db::from_json(&r.text(0)?)).collect()
     }
 }

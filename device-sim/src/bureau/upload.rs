@@ -4,9 +4,8 @@
 //! acknowledged again and a conflicting one refused. The answer carries a receipt through the
 //! highest counter received without a gap and the rejections with their reasons.
 
-use super::db::{self, DiskRow};
+use super::db::{self, DiskRow, Tx, args};
 use super::{Bureau, BureauError, red, rolls};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sm2::dsa::VerifyingKey;
 use taxdisk_protocol::bureau_api::{Rejection, Upload, UploadResult};
 use taxdisk_protocol::checkcode;
@@ -74,41 +73,52 @@ impl Bureau {
     /// `bad_amount`, `not_sold`, `number_used`, `unknown_invoice`, `already_voided`,
     /// `not_voidable`, `period_reported`, `bad_red_ref`, `original_voided`, and the red form
     /// codes `unknown_form`, `form_not_approved`, `form_used`, `form_foreign`, `form_mismatch`.
+    ///
+    /// Signatures are verified before the transaction (the disk's key never changes once
+    /// registered); the disk row and everything the checks read are read in it, so two
+    /// workers receiving the same events at once store them once and both answer a receipt.
     pub fn upload(&mut self, u: Upload) -> Result<UploadResult, BureauError> {
-        let (mut d, vk) = self.keyed_disk(&u.serial)?;
+        let (_, vk) = self.keyed_disk(&u.serial)?;
         let sig_ok = verify_events(&vk, &u.events, upload_threads(u.events.len()));
+        let jsons = u
+            .events
+            .iter()
+            .map(db::to_json)
+            .collect::<Result<Vec<String>, BureauError>>()?;
         let now = self.now();
-        let tx = self.conn.transaction()?;
-        let mut accepted = 0u32;
-        let mut rejected = Vec::new();
-        for (ev, ok) in u.events.iter().zip(sig_ok) {
-            match one_event(&tx, &mut d, ev, ok)? {
-                Ok(()) => accepted += 1,
-                Err(Rej(code, message)) => rejected.push(Rejection {
-                    counter: ev.counter(),
-                    code: code.to_owned(),
-                    message,
-                }),
+        let key = &self.key;
+        self.db.tx(|tx| {
+            let (mut d, _) = super::keyed_disk_in(tx, &u.serial)?;
+            let mut accepted = 0u32;
+            let mut rejected = Vec::new();
+            for ((ev, ok), json) in u.events.iter().zip(&sig_ok).zip(&jsons) {
+                match one_event(tx, &mut d, ev, *ok, json)? {
+                    Ok(()) => accepted += 1,
+                    Err(Rej(code, message)) => rejected.push(Rejection {
+                        counter: ev.counter(),
+                        code: code.to_owned(),
+                        message,
+                    }),
+                }
             }
-        }
-        db::save_disk(&tx, &d)?;
-        let receipt = if d.through_counter > 0 {
-            Some(super::sign_token(
-                &self.key,
-                UploadReceipt {
-                    serial: u.serial.clone(),
-                    through_counter: d.through_counter,
-                    issued_at: now,
-                },
-            )?)
-        } else {
-            None
-        };
-        tx.commit()?;
-        Ok(UploadResult {
-            receipt,
-            accepted,
-            rejected,
+            db::save_disk(tx, &d)?;
+            let receipt = if d.through_counter > 0 {
+                Some(super::sign_token(
+                    key,
+                    UploadReceipt {
+                        serial: u.serial.clone(),
+                        through_counter: d.through_counter,
+                        issued_at: now,
+                    },
+                )?)
+            } else {
+                None
+            };
+            Ok(UploadResult {
+                receipt,
+                accepted,
+                rejected,
+            })
         })
     }
 }
@@ -121,7 +131,13 @@ fn event_serial(ev: &JournalEvent) -> &DeviceSerial {
     }
 }
 
-fn one_event(tx: &Transaction<'_>, d: &mut DiskRow, ev: &JournalEvent, sig_ok: bool) -> Step {
+fn one_event(
+    tx: &mut Tx<'_>,
+    d: &mut DiskRow,
+    ev: &JournalEvent,
+    sig_ok: bool,
+    json: &str,
+) -> Step {
     let c = ev.counter();
     if event_serial(ev) != &d.serial {
         return Ok(Err(Rej(
@@ -145,13 +161,15 @@ fn one_event(tx: &Transaction<'_>, d: &mut DiskRow, ev: &JournalEvent, sig_ok: b
             "journal counters start at 1".into(),
         )));
     }
-    let json = db::to_json(ev)?;
     if c <= d.through_counter {
-        let stored: Option<String> = tx
-            .prepare_cached("SELECT event FROM events WHERE serial = ?1 AND counter = ?2")?
-            .query_row(params![d.serial.as_str(), c as i64], |r| r.get(0))
-            .optional()?;
-        return Ok(if stored.as_deref() == Some(json.as_str()) {
+        let stored = tx
+            .query_opt(
+                "SELECT event FROM events WHERE serial = ?1 AND counter = ?2",
+                &args![d.serial.as_str(), c as i64],
+            )?
+            .map(|r| r.text(0))
+            .transpose()?;
+        return Ok(if stored.as_deref() == Some(json) {
             Ok(())
         } else {
             Err(Rej(
@@ -179,42 +197,39 @@ fn one_event(tx: &Transaction<'_>, d: &mut DiskRow, ev: &JournalEvent, sig_ok: b
         JournalEvent::Void(_) => "void",
         JournalEvent::BlankVoid(_) => "blank_void",
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO events (serial, counter, kind, event_type, period, event)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        d.serial.as_str(),
-        c as i64,
-        ev.kind().number(),
-        event_type,
-        db::period_col(ev.time().period()),
-        json
-    ])?;
+        &args![
+            d.serial.as_str(),
+            c as i64,
+            ev.kind().number(),
+            event_type,
+            db::period_col(ev.time().period()),
+            json
+        ],
+    )?;
     d.through_counter = c;
     Ok(Ok(()))
 }
 
 /// Who holds `code number` in `used_numbers`, if anyone.
 fn used_by(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     code: &str,
     first: u32,
     count: u32,
 ) -> Result<Option<u32>, BureauError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT number FROM used_numbers WHERE code = ?1 AND number >= ?2 AND number < ?3
-             LIMIT 1",
-        )?
-        .query_row(
-            params![code, first, i64::from(first) + i64::from(count)],
-            |r| r.get(0),
-        )
-        .optional()?)
+    tx.query_opt(
+        "SELECT number FROM used_numbers WHERE code = ?1 AND number >= ?2 AND number < ?3
+         LIMIT 1",
+        &args![code, first, i64::from(first) + i64::from(count)],
+    )?
+    .map(|r| r.num(0))
+    .transpose()
 }
 
-fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step {
+fn invoice(tx: &mut Tx<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step {
     let b = &s.body;
     let c = b.counter;
     let code = b.code.as_str();
@@ -280,12 +295,13 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
             code: oc,
             number: on,
         }) => {
-            let orig: Option<(bool, bool)> = tx
-                .prepare_cached("SELECT voided, red FROM invoices WHERE code = ?1 AND number = ?2")?
-                .query_row(params![oc.as_str(), on.get()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
+            let orig = tx
+                .query_opt(
+                    "SELECT voided, red FROM invoices WHERE code = ?1 AND number = ?2",
+                    &args![oc.as_str(), on.get()],
+                )?
+                .map(|r| Ok::<_, BureauError>((r.flag(0)?, r.flag(1)?)))
+                .transpose()?;
             match orig {
                 Some((true, _)) => {
                     return Ok(Err(Rej(
@@ -301,8 +317,10 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
                 }
                 _ => {}
             }
-            tx.prepare_cached("UPDATE invoices SET reversed = 1 WHERE code = ?1 AND number = ?2")?
-                .execute(params![oc.as_str(), on.get()])?;
+            tx.execute(
+                "UPDATE invoices SET reversed = 1 WHERE code = ?1 AND number = ?2",
+                &args![oc.as_str(), on.get()],
+            )?;
         }
         None => {}
     }
@@ -311,47 +329,47 @@ fn invoice(tx: &Transaction<'_>, d: &DiskRow, s: &Signed<IssuedInvoice>) -> Step
     }
     let civil = b.time.civil();
     let date = u32::from(civil.year) * 10_000 + u32::from(civil.month) * 100 + u32::from(civil.day);
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO invoices (code, number, serial, counter, kind, period, date, amount, tax, red,
              check_code, red_form, oil_category, oil_milli, invoice)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        code,
-        b.number.get(),
-        d.serial.as_str(),
-        c as i64,
-        b.kind.number(),
-        db::period_col(b.time.period()),
-        date,
-        b.amount.0,
-        b.tax.0,
-        red,
-        checkcode::check_code(&s.signature).as_str(),
-        form.as_ref().map(|f| f.as_str().to_owned()),
-        b.oil.map(|o| o.category),
-        b.oil.map(|o| o.milli_quantity),
-        db::to_json(s)?
-    ])?;
-    tx.prepare_cached(
+        &args![
+            code,
+            b.number.get(),
+            d.serial.as_str(),
+            c as i64,
+            b.kind.number(),
+            db::period_col(b.time.period()),
+            date,
+            b.amount.0,
+            b.tax.0,
+            red,
+            checkcode::check_code(&s.signature).as_str(),
+            form.as_ref().map(|f| f.as_str().to_owned()),
+            b.oil.map(|o| o.category),
+            b.oil.map(|o| o.milli_quantity),
+            db::to_json(s)?
+        ],
+    )?;
+    tx.execute(
         "INSERT INTO used_numbers (code, number, serial, counter) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![code, b.number.get(), d.serial.as_str(), c as i64])?;
+        &args![code, b.number.get(), d.serial.as_str(), c as i64],
+    )?;
     Ok(Ok(()))
 }
 
-fn void(tx: &Transaction<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
+fn void(tx: &mut Tx<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
     let c = b.counter;
     let inv: Option<(i64, u8, bool, i64, Option<String>)> = tx
-        .prepare_cached(
+        .query_opt(
             "SELECT counter, kind, voided, period, red_form FROM invoices
              WHERE code = ?1 AND number = ?2 AND serial = ?3",
+            &args![b.code.as_str(), b.number.get(), d.serial.as_str()],
         )?
-        .query_row(
-            params![b.code.as_str(), b.number.get(), d.serial.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
+        .map(|r| {
+            Ok::<_, BureauError>((r.int(0)?, r.num(1)?, r.flag(2)?, r.int(3)?, r.opt_text(4)?))
+        })
+        .transpose()?;
     let Some((ic, kind, voided, period, form)) = inv else {
         return Ok(Err(Rej(
             "unknown_invoice",
@@ -392,8 +410,10 @@ fn void(tx: &Transaction<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
             format!("counter {c}: period {period} is reported, its invoices cannot be voided"),
         )));
     }
-    tx.prepare_cached("UPDATE invoices SET voided = 1 WHERE code = ?1 AND number = ?2")?
-        .execute(params![b.code.as_str(), b.number.get()])?;
+    tx.execute(
+        "UPDATE invoices SET voided = 1 WHERE code = ?1 AND number = ?2",
+        &args![b.code.as_str(), b.number.get()],
+    )?;
     if let Some(f) = form {
         // FAQ 7.5: a voided red invoice frees its form for the corrected one.
         red::release(tx, &f)?;
@@ -401,7 +421,7 @@ fn void(tx: &Transaction<'_>, d: &DiskRow, b: &VoidEvent) -> Step {
     Ok(Ok(()))
 }
 
-fn blank_void(tx: &Transaction<'_>, d: &DiskRow, b: &BlankVoidEvent) -> Step {
+fn blank_void(tx: &mut Tx<'_>, d: &DiskRow, b: &BlankVoidEvent) -> Step {
     let c = b.counter;
     let code = b.code.as_str();
     if let Err(e) = b.code.check_kind(b.kind) {
@@ -428,11 +448,11 @@ fn blank_void(tx: &Transaction<'_>, d: &DiskRow, b: &BlankVoidEvent) -> Step {
             format!("{code} {n:08} is already used by another event"),
         )));
     }
-    let mut st = tx.prepare(
-        "INSERT INTO used_numbers (code, number, serial, counter) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for n in b.first.get()..b.first.get() + b.count {
-        st.execute(params![code, n, d.serial.as_str(), c as i64])?;
+        tx.execute(
+            "INSERT INTO used_numbers (code, number, serial, counter) VALUES (?1, ?2, ?3, ?4)",
+            &args![code, n, d.serial.as_str(), c as i64],
+        )?;
     }
     Ok(Ok(()))
 }

@@ -119,7 +119,8 @@ pub enum Command {
     #[command(
         long_about = "Run only the simulated tax bureau (局端): its HTTP JSON API on --listen, \
 its state in the SQLite file --db (created if missing; without --db the state lives in memory \
-and is lost at exit). The bureau's SM2 key is made at the first open of the state (from --seed \
+and is lost at exit), or in the PostgreSQL database of a --db postgres://USER:PASS@HOST:PORT/DB \
+URL, which several bureau processes (on several machines) may share: each is the same bureau. The bureau's SM2 key is made at the first open of the state (from --seed \
 if given) and kept in it; --print-ports prints the URL and the key, to pass to \
 `taxdisk-sim serve --bureau-key`. SIGINT/SIGTERM stop it after the requests in flight."
     )]
@@ -188,7 +189,8 @@ pub struct ServeArgs {
     /// Also serve the simulated bureau's HTTP API on ADDR, and manufacture the disk with its key.
     #[arg(long, value_name = "ADDR")]
     pub bureau: Option<SocketAddr>,
-    /// The bureau's SQLite state file (with --bureau; created if missing, in memory if absent).
+    /// The bureau's SQLite state file (with --bureau; created if missing, in memory if absent),
+    /// or a `postgres://` URL.
     #[arg(long, value_name = "PATH", conflicts_with = "bureau_key")]
     pub bureau_db: Option<PathBuf>,
     /// Seed of the bureau key when its state is first created (with --bureau).
@@ -250,7 +252,8 @@ pub struct BureauArgs {
     /// Address of the HTTP API (port 0: any free port, see --print-ports).
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_BUREAU_ADDR)]
     pub listen: SocketAddr,
-    /// SQLite state file (created if missing); in memory if absent.
+    /// SQLite state file (created if missing), or a `postgres://USER:PASS@HOST:PORT/DB` URL;
+    /// in memory if absent.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Seed of the bureau key when the state is first created.

@@ -269,10 +269,49 @@ impl WorkflowError {
     }
 }
 
-/// Whether a bureau error means "not reachable now" rather than a refusal.
+/// Whether a bureau error means "not reachable now" rather than a refusal: unreachable, timed
+/// out, or answered 502/503/504 — the bureau whose database is down (`unavailable`), or a
+/// proxy in front of bureau workers none of which answers. A 500 is not: the same request
+/// would fail again.
 pub(crate) fn bureau_offline(e: &BureauError) -> bool {
-    matches!(
-        e,
-        BureauError::Unreachable { .. } | BureauError::Timeout { .. }
-    )
+    match e {
+        BureauError::Unreachable { .. } | BureauError::Timeout { .. } => true,
+        BureauError::Api { status, .. } | BureauError::Http { status, .. } => {
+            matches!(status, 502..=504)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> BureauError {
+        BureauError::Api {
+            status,
+            path: "/upload".into(),
+            error: ApiError {
+                code: "unavailable".into(),
+                message: "the bureau's database is unavailable".into(),
+                rule: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn h11_bureau_without_its_database_counts_as_offline() {
+        assert!(bureau_offline(&api(503)));
+        assert!(bureau_offline(&BureauError::Http {
+            url: "http://127.0.0.1:1".into(),
+            path: "/upload".into(),
+            status: 502,
+            snippet: "bad gateway".into(),
+        }));
+        assert!(
+            !bureau_offline(&api(500)),
+            "an internal error is not offline"
+        );
+        assert!(!bureau_offline(&api(409)), "a refusal is not offline");
+    }
 }

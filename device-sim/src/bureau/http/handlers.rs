@@ -10,8 +10,19 @@ use taxdisk_protocol::bureau_api::{self as api, Health};
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber, Signed, TaxpayerId};
 
-/// `/health` answers from the key and the clock alone: never waits for the bureau.
+/// `/health` answers from the key and the clock alone: never waits for the bureau. When the
+/// bureau is idle it first takes the virtual time another worker on the same database may
+/// have set ([`crate::bureau::Bureau::sync`]; a busy bureau syncs for the request it serves).
 pub(super) async fn health(State(s): State<ApiState>) -> Response {
+    let bureau = s.bureau.clone();
+    let synced = tokio::task::spawn_blocking(move || match bureau.try_lock() {
+        Ok(mut b) => b.sync(),
+        Err(_) => Ok(()),
+    })
+    .await;
+    if let Ok(Err(e)) = synced {
+        return e.into_response();
+    }
     Json(Health {
         status: "ok".to_owned(),
         public_key: s.public_key,

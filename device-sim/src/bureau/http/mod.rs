@@ -25,7 +25,7 @@ use taxdisk_protocol::types::{self as t, DeviceSerial, InfoFormNumber};
 pub type SharedBureau = Arc<Mutex<Bureau>>;
 
 /// Locks the bureau. A poisoned lock (a handler panicked) still holds consistent state, since
-/// every change is one SQLite transaction, so it is used as it is.
+/// every change is one database transaction, so it is used as it is.
 pub fn lock(b: &SharedBureau) -> MutexGuard<'_, Bureau> {
     b.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -144,6 +144,8 @@ where
 {
     let task = move || {
         let mut b = lock(&s.bureau);
+        // Another worker on the same database may have moved the virtual clock.
+        b.sync()?;
         let caller = b.caller(who.0.as_deref(), Some(&s.admin))?;
         f(&mut b, caller)
     };

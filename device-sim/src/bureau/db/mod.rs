@@ -1,9 +1,18 @@
-//! The bureau's SQLite schema and the small typed helpers over it: settings and counters in
-//! `meta`, per-disk token sequence numbers, and the disk row. Structured values (limits, signed
+//! The bureau's schema and the small typed helpers over it: settings and counters in `meta`,
+//! per-disk token sequence numbers, and the disk row. Structured values (limits, signed
 //! tokens, events) are stored as their serde JSON, which is the same text the HTTP API sends.
+//! The same tables serve SQLite and PostgreSQL through one seam: [`Store`], [`Db`] and [`Tx`].
+
+mod pg;
+mod store;
+mod value;
+
+pub use pg::redact;
+pub use store::{Backend, Db, Store, Tx};
+pub(crate) use value::args;
+pub use value::{Row, Value};
 
 use super::error::BureauError;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use taxdisk_protocol::time::{Period, Timestamp};
@@ -14,7 +23,11 @@ use taxdisk_protocol::types::{
 /// The schema version written to `meta` (bumped when a table changes).
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 
-/// Every table. `IF NOT EXISTS` so opening an existing file is the same call.
+/// Every table, in SQLite's type names ([`schema_for`] maps them for PostgreSQL). `IF NOT
+/// EXISTS` so opening an existing database is the same call. Besides the primary keys, two
+/// unique indexes hold when several workers share the database: a range is granted once
+/// (`grants_code`) and a red info form names one invoice that is not voided
+/// (`invoices_one_per_form`, FAQ 7.4, 7.5).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS taxpayers (
@@ -35,7 +48,7 @@ CREATE TABLE IF NOT EXISTS grants (
     serial TEXT NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL, code TEXT NOT NULL,
     first INTEGER NOT NULL, count INTEGER NOT NULL, signed TEXT NOT NULL,
     PRIMARY KEY (serial, seq));
-CREATE INDEX IF NOT EXISTS grants_code ON grants (code, first);
+CREATE UNIQUE INDEX IF NOT EXISTS grants_code ON grants (code, first);
 CREATE TABLE IF NOT EXISTS roll_returns (
     serial TEXT NOT NULL, code TEXT NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL,
     signed TEXT NOT NULL);
@@ -52,6 +65,8 @@ CREATE TABLE IF NOT EXISTS invoices (
     reversed INTEGER NOT NULL DEFAULT 0, red_form TEXT, oil_category INTEGER,
     oil_milli INTEGER, invoice TEXT NOT NULL,
     PRIMARY KEY (code, number));
+CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_form ON invoices (red_form)
+    WHERE red_form IS NOT NULL AND voided = 0;
 CREATE TABLE IF NOT EXISTS used_numbers (
     code TEXT NOT NULL, number INTEGER NOT NULL, serial TEXT NOT NULL, counter INTEGER NOT NULL,
     PRIMARY KEY (code, number));
@@ -80,20 +95,38 @@ CREATE TABLE IF NOT EXISTS tokens (
     PRIMARY KEY (serial, token, seq));
 ";
 
-/// Creates the tables of a new database (or checks an existing one) and sets WAL for files.
-pub(crate) fn init(conn: &Connection) -> Result<(), BureauError> {
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.execute_batch(SCHEMA)?;
-    match get_meta::<i64>(conn, "schema_version")? {
-        None => set_meta(conn, "schema_version", &SCHEMA_VERSION)?,
-        Some(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(BureauError::Corrupt(format!(
-                "database schema version {v}, this bureau reads {SCHEMA_VERSION}"
-            )));
-        }
+/// The schema in the type names of `backend`: SQLite's `INTEGER` (64-bit) is PostgreSQL's
+/// `BIGINT`, and `BLOB` is `BYTEA`.
+pub(crate) fn schema_for(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => SCHEMA.to_owned(),
+        Backend::Postgres => SCHEMA.replace("INTEGER", "BIGINT").replace("BLOB", "BYTEA"),
     }
-    Ok(())
+}
+
+/// Any number, the same in every bureau process: the key of the PostgreSQL advisory lock that
+/// makes workers starting at once create the tables one after the other.
+const SCHEMA_LOCK: i64 = 0x7461_7864_6973_6b31;
+
+/// Creates the tables of a new database (or checks an existing one's schema version).
+pub(crate) fn init(db: &Db) -> Result<(), BureauError> {
+    let schema = schema_for(db.backend());
+    db.tx(|tx| {
+        if tx.backend() == Backend::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock(?1)", &args![SCHEMA_LOCK])?;
+        }
+        tx.batch(&schema)?;
+        match get_meta::<i64>(tx, "schema_version")? {
+            None => set_meta(tx, "schema_version", &SCHEMA_VERSION)?,
+            Some(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(BureauError::Corrupt(format!(
+                    "database schema version {v}, this bureau reads {SCHEMA_VERSION}"
+                )));
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Serializes a value for a TEXT column.
@@ -108,54 +141,79 @@ pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, BureauError> 
 
 /// Reads one `meta` value.
 pub(crate) fn get_meta<T: DeserializeOwned>(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     key: &str,
 ) -> Result<Option<T>, BureauError> {
-    let text: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?;
-    text.map(|t| from_json(&t)).transpose()
+    tx.query_opt("SELECT value FROM meta WHERE key = ?1", &args![key])?
+        .map(|r| from_json(&r.text(0)?))
+        .transpose()
 }
 
 /// Writes one `meta` value.
-pub(crate) fn set_meta<T: Serialize>(
-    conn: &Connection,
-    key: &str,
-    v: &T,
-) -> Result<(), BureauError> {
-    conn.execute(
+pub(crate) fn set_meta<T: Serialize>(tx: &mut Tx<'_>, key: &str, v: &T) -> Result<(), BureauError> {
+    tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, to_json(v)?],
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &args![key, to_json(v)?],
     )?;
     Ok(())
 }
 
+/// Writes one `meta` value unless one is there, and answers the value kept (the first
+/// writer's, when two workers start at once).
+pub(crate) fn meta_or_insert<T: Serialize + DeserializeOwned>(
+    tx: &mut Tx<'_>,
+    key: &str,
+    v: &T,
+) -> Result<T, BureauError> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        &args![key, to_json(v)?],
+    )?;
+    get_meta(tx, key)?.ok_or_else(|| BureauError::Corrupt(format!("meta {key} vanished")))
+}
+
+/// The next value (1, 2, ...) of the counter `token` of `scope` (a disk serial, or `""` for
+/// the bureau's own counters), taken in one statement: the row's lock makes two workers
+/// taking at once get two values.
+pub(crate) fn bump(tx: &mut Tx<'_>, scope: &str, token: &str) -> Result<i64, BureauError> {
+    tx.query_one(
+        "INSERT INTO seqs (serial, token, last) VALUES (?1, ?2, 1)
+         ON CONFLICT (serial, token) DO UPDATE SET last = seqs.last + 1
+         RETURNING last",
+        &args![scope, token],
+    )?
+    .int(0)
+}
+
+/// The next value (1, 2, ...) of the integer `meta` value `key`, taken in one statement like
+/// [`bump`] (the bureau-wide counters kept in `meta`, such as the red form serial of a month).
+pub(crate) fn bump_meta(tx: &mut Tx<'_>, key: &str) -> Result<i64, BureauError> {
+    let v = tx
+        .query_one(
+            "INSERT INTO meta (key, value) VALUES (?1, '1')
+             ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
+             RETURNING value",
+            &args![key],
+        )?
+        .text(0)?;
+    v.parse()
+        .map_err(|_| BureauError::Corrupt(format!("meta {key} is {v}, not a counter")))
+}
+
 /// The next per-disk sequence number of a token type (1, 2, ...), reserved in `tx`.
 pub(crate) fn next_seq(
-    tx: &Transaction<'_>,
+    tx: &mut Tx<'_>,
     serial: &DeviceSerial,
     token: &str,
 ) -> Result<u32, BureauError> {
-    let last: Option<i64> = tx
-        .query_row(
-            "SELECT last FROM seqs WHERE serial = ?1 AND token = ?2",
-            params![serial.as_str(), token],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let next = last.unwrap_or(0) + 1;
-    tx.execute(
-        "INSERT INTO seqs (serial, token, last) VALUES (?1, ?2, ?3)
-         ON CONFLICT(serial, token) DO UPDATE SET last = excluded.last",
-        params![serial.as_str(), token, next],
-    )?;
+    let next = bump(tx, serial.as_str(), token)?;
     u32::try_from(next).map_err(|_| BureauError::Corrupt(format!("{token} sequence overflow")))
 }
 
 /// Stores a signed token so it can be listed again (`/disks/{serial}/updates`, audits).
 pub(crate) fn store_token<T: Serialize>(
-    tx: &Transaction<'_>,
+    tx: &mut Tx<'_>,
     serial: &DeviceSerial,
     token: &str,
     seq: u32,
@@ -163,7 +221,7 @@ pub(crate) fn store_token<T: Serialize>(
 ) -> Result<(), BureauError> {
     tx.execute(
         "INSERT INTO tokens (serial, token, seq, signed) VALUES (?1, ?2, ?3, ?4)",
-        params![serial.as_str(), token, seq, to_json(signed)?],
+        &args![serial.as_str(), token, seq, to_json(signed)?],
     )?;
     Ok(())
 }
@@ -199,69 +257,47 @@ pub(crate) struct DiskRow {
 
 /// Loads a disk, `None` if the bureau never provisioned it.
 pub(crate) fn load_disk(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     serial: &DeviceSerial,
 ) -> Result<Option<DiskRow>, BureauError> {
-    type Raw = (
-        String,
-        i64,
-        Option<String>,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        String,
-        String,
-        Option<i64>,
-        String,
-    );
-    let raw: Option<Raw> = conn
-        .query_row(
-            "SELECT taxpayer_id, machine, public_key, through_counter, last_reported,
-                    last_cleared, kinds, oil_role, oil_valid_until, used_car_role
-             FROM disks WHERE serial = ?1",
-            [serial.as_str()],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((tp, machine, pk, through, rep, clr, kinds, oil, oil_until, used)) = raw else {
+    let Some(r) = tx.query_opt(
+        "SELECT taxpayer_id, machine, public_key, through_counter, last_reported,
+                last_cleared, kinds, oil_role, oil_valid_until, used_car_role
+         FROM disks WHERE serial = ?1",
+        &args![serial.as_str()],
+    )?
+    else {
         return Ok(None);
     };
+    let tp = r.text(0)?;
     Ok(Some(DiskRow {
         serial: serial.clone(),
         taxpayer_id: TaxpayerId::new(&tp).map_err(|e| BureauError::Corrupt(e.to_string()))?,
-        machine: u16::try_from(machine).map_err(|_| BureauError::Corrupt("machine".into()))?,
-        public_key: pk.map(|s| from_json(&s)).transpose()?,
-        through_counter: u64::try_from(through)
-            .map_err(|_| BureauError::Corrupt("through_counter".into()))?,
-        last_reported: rep.map(period_from).transpose()?,
-        last_cleared: clr.map(period_from).transpose()?,
-        kinds: from_json(&kinds)?,
-        oil_role: from_json(&oil)?,
-        oil_valid_until: oil_until.map(|t| Timestamp(t as u64)),
-        used_car_role: from_json(&used)?,
+        machine: r.num(1)?,
+        public_key: r.opt_text(2)?.map(|s| from_json(&s)).transpose()?,
+        through_counter: r.num(3)?,
+        last_reported: r.opt_int(4)?.map(period_from).transpose()?,
+        last_cleared: r.opt_int(5)?.map(period_from).transpose()?,
+        kinds: from_json(&r.text(6)?)?,
+        oil_role: from_json(&r.text(7)?)?,
+        oil_valid_until: r.opt_int(8)?.map(|t| Timestamp(t as u64)),
+        used_car_role: from_json(&r.text(9)?)?,
     }))
 }
 
-/// Writes a disk row (insert or replace).
-pub(crate) fn save_disk(conn: &Connection, d: &DiskRow) -> Result<(), BureauError> {
-    conn.execute(
-        "INSERT OR REPLACE INTO disks (serial, taxpayer_id, machine, public_key, through_counter,
+/// Writes a disk row (insert or update).
+pub(crate) fn save_disk(tx: &mut Tx<'_>, d: &DiskRow) -> Result<(), BureauError> {
+    tx.execute(
+        "INSERT INTO disks (serial, taxpayer_id, machine, public_key, through_counter,
              last_reported, last_cleared, kinds, oil_role, oil_valid_until, used_car_role)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (serial) DO UPDATE SET taxpayer_id = excluded.taxpayer_id,
+             machine = excluded.machine, public_key = excluded.public_key,
+             through_counter = excluded.through_counter, last_reported = excluded.last_reported,
+             last_cleared = excluded.last_cleared, kinds = excluded.kinds,
+             oil_role = excluded.oil_role, oil_valid_until = excluded.oil_valid_until,
+             used_car_role = excluded.used_car_role",
+        &args![
             d.serial.as_str(),
             d.taxpayer_id.as_str(),
             d.machine,
