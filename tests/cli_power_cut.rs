@@ -55,6 +55,11 @@ fn a_blank_void_cut_by_a_power_loss_is_done_once_by_the_next_command() {
         sim.control(&["clear-faults"]);
         if !o.status.success() {
             cut += 1;
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                !err.contains("blank void") || err.contains("is not known: the next command"),
+                "cut at flash write {n}: the refusal says what happens next: {err}"
+            );
         }
         let (after, said) = blank_left(&cli);
         if said.contains("is done, once") {

@@ -38,11 +38,21 @@ impl Workflow {
         let id = new_request_id();
         self.store.add_intent(user.id, id, &op)?;
         let r = send(self, id);
-        match &r {
-            Err(e) if outcome_unknown(e) => {}
-            _ => self.store.drop_intent(&id)?,
+        match r {
+            Err(e) if outcome_unknown(&e) => Err(WorkflowError::rule(
+                describe_op(&op),
+                format!(
+                    "the disk's answer was lost ({e}); whether it was done is not known: the \
+                     next command logs in and sends it again under the same request id, so it \
+                     is done once"
+                ),
+                "D7, D13",
+            )),
+            r => {
+                self.store.drop_intent(&id)?;
+                r
+            }
         }
-        r
     }
 
     /// At login: sends again every change whose answer was lost, under its own id, and says
@@ -104,7 +114,11 @@ impl Workflow {
 
 /// The change in words, for the login's lines.
 fn describe(it: &Intent) -> String {
-    match &it.op {
+    describe_op(&it.op)
+}
+
+fn describe_op(op: &IntentOp) -> String {
+    match op {
         IntentOp::BlankVoid { kind, count } => {
             format!("blank void of {count} {} number(s)", kind.name())
         }
