@@ -15,9 +15,26 @@ use taxdisk_host::store::{
     Action, BankAccount, Initialization, InvoiceId, NewCustomer, NewProduct, Store,
 };
 use taxdisk_host::workflow::{Workflow, WorkflowError};
+use taxdisk_i18n::Localize;
+use taxdisk_i18n::width::{left, right, width};
+use taxdisk_i18n::{phrase, t, tr};
 use taxdisk_protocol::Period;
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
 use taxdisk_protocol::types::*;
+
+/// An invoice kind's name in the process's language (F1).
+pub fn kind_name(k: InvoiceKind) -> String {
+    tr(&format!("kind-{}", k.name()), &[])
+}
+
+/// The widest kind name in the process's language: the kind column of a table.
+pub fn kind_column() -> usize {
+    InvoiceKind::ALL
+        .into_iter()
+        .map(|k| width(&kind_name(k)))
+        .max()
+        .unwrap_or(0)
+}
 
 /// Failures of a workflow command: one line each.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +97,7 @@ impl WorkflowCmd {
 }
 
 fn input<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> CmdError + '_ {
-    move |e| CmdError::Input(format!("{what}: {e}"))
+    move |e| CmdError::Input(t!("cli-input", what = what, error = e))
 }
 
 /// The subcommands of the workflow.
@@ -586,36 +603,24 @@ impl Ctx {
 fn login_steps(r: &taxdisk_host::workflow::LoginReport) -> Vec<String> {
     let mut out = Vec::new();
     for p in &r.copied {
-        out.push(format!(
-            "copied tax (抄税) for {p} at the first login of the month (H12)"
-        ));
+        out.push(t!("step-copied", period = p));
     }
     for p in &r.reported {
-        out.push(format!(
-            "reported period {p} to the bureau automatically (上报汇总, H12)"
-        ));
+        out.push(t!("step-reported", period = p));
     }
     for p in r.receipts.iter().filter(|p| !r.reported.contains(p)) {
-        out.push(format!(
-            "read the bureau's receipt of the report of {p} into the disk (D4)"
-        ));
+        out.push(t!("step-receipt", period = p));
     }
     for p in &r.cleared {
-        out.push(format!("cleared the card (清卡) for {p} (H12)"));
+        out.push(t!("step-cleared", period = p));
     }
     if !r.updates.is_empty() {
-        out.push(format!(
-            "applied {} change(s) the bureau made to this disk (online change, H17)",
-            r.updates.len()
-        ));
+        out.push(t!("step-updates", n = r.updates.len()));
     }
     if r.uploaded > 0 {
-        out.push(format!(
-            "uploaded {} event(s) that waited for the bureau (H11)",
-            r.uploaded
-        ));
+        out.push(t!("step-uploaded", n = r.uploaded));
     }
-    out.extend(r.notes.iter().map(|n| format!("note: {n}")));
+    out.extend(r.notes.iter().map(|n| t!("step-note", note = n)));
     out
 }
 
@@ -653,20 +658,24 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
     use taxdisk_host::store::{RedFormId, RedFormState};
     let show = |f: &taxdisk_host::store::RedForm| {
         println!(
-            "form {:>4} {} {}",
-            f.id.0,
-            f.state,
-            f.number
-                .as_ref()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "(no number yet)".into())
+            "{}",
+            t!(
+                "out-form-row",
+                id = right(&f.id.0.to_string(), 4),
+                state = phrase(&f.state.to_string()),
+                number = f
+                    .number
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| t!("out-form-no-number"))
+            )
         );
     };
     match c {
         RedFormCmd::Fill { original, reason } => {
             let body = ctx.wf.seller_form_for(InvoiceId(original), &reason)?;
             let id = ctx.wf.red_form_fill(&body)?;
-            println!("filled form {} (not uploaded)", id.0);
+            println!("{}", t!("out-form-filled", id = id.0));
         }
         RedFormCmd::Edit {
             id,
@@ -686,7 +695,7 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         RedFormCmd::Delete { id } => {
             ctx.wf.red_form_delete(RedFormId(id))?;
-            println!("deleted form {id}");
+            println!("{}", t!("out-form-deleted", id = id));
         }
         RedFormCmd::Upload { id } => show(&ctx.wf.red_form_upload(RedFormId(id))?),
         RedFormCmd::Download => {
@@ -713,7 +722,7 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         RedFormCmd::Export { id, out } => {
             ctx.wf.red_form_export_xml(RedFormId(id), &out)?;
-            println!("wrote {}", out.display());
+            println!("{}", t!("cli-wrote", path = out.display()));
         }
         RedFormCmd::Import { file } => {
             let id = ctx.wf.red_form_import_xml(&file)?;
@@ -723,8 +732,15 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let d = ctx.wf.red_draft_from_form(&number)?;
             let issued = ctx.wf.issue(d)?;
             println!(
-                "issued red {} {} {} (id {}) from form {number}",
-                issued.kind, issued.code, issued.number, issued.id.0
+                "{}",
+                t!(
+                    "out-issued-red-form",
+                    kind = kind_name(issued.kind),
+                    code = issued.code,
+                    number = issued.number,
+                    id = issued.id.0,
+                    form = number
+                )
             );
         }
     }
@@ -814,24 +830,24 @@ fn print_roll_return(r: &taxdisk_host::workflow::RollReturn, json: bool) {
         return;
     }
     println!(
-        "returned {} roll {} numbers {:08}-{:08} ({} blank) at {}; receipt signed by disk {} (D4)",
-        b.kind.name(),
-        b.code,
-        b.first.get(),
-        last,
-        b.count,
-        b.time,
-        b.serial
+        "{}",
+        t!(
+            "out-roll-returned",
+            kind = kind_name(b.kind),
+            code = b.code,
+            first = format!("{:08}", b.first.get()),
+            last = format!("{last:08}"),
+            count = b.count,
+            time = b.time,
+            serial = b.serial
+        )
     );
-    match (&r.handed_in, &r.note) {
-        (true, _) => println!("the bureau accepted the receipt (FAQ 4.20)"),
-        (false, Some(why)) => println!(
-            "the bureau has not received the receipt: {why}; hand it in at the tax office (FAQ 4.20)"
-        ),
-        (false, None) => println!(
-            "the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)"
-        ),
-    }
+    let receipt = match (&r.handed_in, &r.note) {
+        (true, _) => t!("out-receipt-accepted"),
+        (false, Some(why)) => t!("out-receipt-not-received-why", why = why),
+        (false, None) => t!("out-receipt-not-received"),
+    };
+    println!("{receipt}");
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
@@ -867,7 +883,11 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let mut accounts = Vec::new();
             for b in banks {
                 let (bank, account) = b.split_once(':').ok_or_else(|| {
-                    CmdError::Input(format!("--bank {b:?}: expected BANK:ACCOUNT (H1)"))
+                    CmdError::Input(t!(
+                        "cli-input",
+                        what = format!("--bank {b:?}"),
+                        error = "BANK:ACCOUNT (H1)"
+                    ))
                 })?;
                 accounts.push(BankAccount {
                     bank: bank.trim().into(),
@@ -887,9 +907,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 bank_accounts: accounts,
                 bureau_server: url.clone(),
             })?;
-            println!(
-                "initialized: administrator {supervisor}; bureau {url} answered the connection test (H1)"
-            );
+            println!("{}", t!("out-initialized", name = supervisor, url = url));
         }
         WorkflowCmd::Provision {
             taxpayer_id,
@@ -918,12 +936,15 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 machine,
             )?;
             println!(
-                "disk {} provisioned for {} ({}), machine {}; lock time {} (D1)",
-                info.serial,
-                info.company_name.map(|c| c.to_string()).unwrap_or_default(),
-                info.taxpayer_id.map(|t| t.to_string()).unwrap_or_default(),
-                info.machine,
-                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                "{}",
+                t!(
+                    "out-provisioned",
+                    serial = info.serial,
+                    company = info.company_name.map(|c| c.to_string()).unwrap_or_default(),
+                    tin = info.taxpayer_id.map(|t| t.to_string()).unwrap_or_default(),
+                    machine = info.machine,
+                    lock = info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                )
             );
         }
         WorkflowCmd::Login { user, password } => {
@@ -932,8 +953,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let token = ctx.wf.open_session()?;
             write_secret(&session_file(&ctx.data), token.as_bytes())?;
             println!(
-                "logged in as {} on disk {} ({})",
-                report.user, report.info.serial, report.info.state
+                "{}",
+                t!(
+                    "out-logged-in",
+                    user = report.user,
+                    serial = report.info.serial,
+                    state = phrase(&report.info.state.to_string())
+                )
             );
             for line in login_steps(&report) {
                 println!("{line}");
@@ -947,7 +973,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 }
                 let _ = std::fs::remove_file(&path);
             }
-            println!("logged out");
+            println!("{}", t!("out-logged-out"));
         }
         WorkflowCmd::User(c) => {
             ctx.resume()?;
@@ -970,24 +996,33 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         }
                     }
                     println!(
-                        "added invoicer {name} (id {}) for {} kind(s)",
-                        id.0,
-                        kinds.len()
+                        "{}",
+                        t!(
+                            "out-invoicer-added",
+                            name = name,
+                            id = id.0,
+                            kinds = kinds.len()
+                        )
                     );
                 }
                 UserCmd::Passwd { old, new } => {
                     let (old, new) = (asked(old, "old password")?, asked(new, "new password")?);
                     ctx.wf.change_password(&old, &new)?;
-                    println!("password changed");
+                    println!("{}", t!("out-password-changed"));
                 }
                 UserCmd::Rename { password, new_name } => {
                     let password = asked(password, "user rename")?;
                     let u = ctx.wf.rename_self(&password, &new_name)?;
-                    println!("renamed to {}", u.name);
+                    println!("{}", t!("out-renamed", name = u.name));
                 }
                 UserCmd::List => {
                     for u in ctx.wf.store().users()? {
-                        println!("{:>4}  {:<12} {}", u.id.0, u.name, u.role);
+                        println!(
+                            "{:>4}  {} {}",
+                            u.id.0,
+                            left(&u.name, 12),
+                            phrase(&u.role.to_string())
+                        );
                     }
                 }
             }
@@ -1017,7 +1052,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                             category: None,
                         },
                     )?;
-                    println!("added customer {}", id.0);
+                    println!("{}", t!("out-customer-added", id = id.0));
                 }
                 CustomerCmd::List => {
                     for c in ctx.wf.store().customers(None)? {
@@ -1026,7 +1061,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                             .taxpayer_id
                             .map(|t| t.to_string())
                             .unwrap_or_default();
-                        println!("{:<8} {:<30} {tin}", c.code, c.party.name);
+                        println!("{} {} {tin}", left(&c.code, 8), left(&c.party.name, 30));
                     }
                 }
             }
@@ -1064,13 +1099,16 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         rare_earth,
                     };
                     let id = ctx.wf.store_mut().add_product(actor, &p)?;
-                    println!("added product {}", id.0);
+                    println!("{}", t!("out-product-added", id = id.0));
                 }
                 ProductCmd::List { all } => {
                     for p in ctx.wf.store().products(all)? {
                         println!(
-                            "{:<8} {:<20} {} {}",
-                            p.data.code, p.data.name, p.data.class_code, p.data.rate
+                            "{} {} {} {}",
+                            left(&p.data.code, 8),
+                            left(&p.data.name, 20),
+                            p.data.class_code,
+                            p.data.rate
                         );
                     }
                 }
@@ -1126,9 +1164,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     vec![d]
                 }
                 _ => {
-                    return Err(CmdError::Input(
-                        "give --file FILE, or --kind K with --item lines (H7)".into(),
-                    ));
+                    return Err(CmdError::Input(t!("out-issue-input")));
                 }
             };
             // One batch (批量开具): pending rows in one commit, the disk signs each, records
@@ -1138,28 +1174,42 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             for (i, r) in ctx.wf.issue_batch(drafts)?.into_iter().enumerate() {
                 match r {
                     Ok(issued) => println!(
-                        "issued {} {} {} (id {}, counter {}){}",
-                        issued.kind,
-                        issued.code,
-                        issued.number,
-                        issued.id.0,
-                        issued.counter,
-                        if issued.uploaded {
-                            ", uploaded"
-                        } else {
-                            ", not uploaded yet"
-                        }
+                        "{}",
+                        t!(
+                            "out-issued",
+                            kind = kind_name(issued.kind),
+                            code = issued.code,
+                            number = issued.number,
+                            id = issued.id.0,
+                            counter = issued.counter,
+                            uploaded = if issued.uploaded {
+                                t!("out-issued-uploaded")
+                            } else {
+                                t!("out-issued-not-uploaded")
+                            }
+                        )
                     ),
-                    Err(e) if total == 1 => return Err(CmdError::Input(format!("draft 1: {e}"))),
+                    Err(e) if total == 1 => {
+                        return Err(CmdError::Input(t!(
+                            "out-draft-refused",
+                            n = 1,
+                            error = e.localized()
+                        )));
+                    }
                     Err(e) => {
                         refused += 1;
-                        println!("draft {} not issued: {e}", i + 1);
+                        println!(
+                            "{}",
+                            t!("out-draft-not-issued", n = i + 1, error = e.localized())
+                        );
                     }
                 }
             }
             if refused > 0 {
-                return Err(CmdError::Input(format!(
-                    "{refused} of {total} drafts not issued (listed above); the others are issued"
+                return Err(CmdError::Input(t!(
+                    "out-drafts-refused",
+                    refused = refused,
+                    total = total
                 )));
             }
         }
@@ -1169,20 +1219,27 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 (Some(n), Some(k), true) => {
                     let b = ctx.wf.void_blank(k, n)?;
                     println!(
-                        "voided {n} blank number(s) of {k} from {} {}",
-                        b.code, b.first
+                        "{}",
+                        t!(
+                            "out-voided-blank",
+                            n = n,
+                            kind = kind_name(k),
+                            code = b.code,
+                            first = b.first
+                        )
                     );
                 }
                 (None, None, false) => {
                     let ids: Vec<InvoiceId> = ids.into_iter().map(InvoiceId).collect();
                     for v in ctx.wf.void(&ids)? {
-                        println!("voided {} {} (id {})", v.code, v.number, v.id.0);
+                        println!(
+                            "{}",
+                            t!("out-voided", code = v.code, number = v.number, id = v.id.0)
+                        );
                     }
                 }
                 _ => {
-                    return Err(CmdError::Input(
-                        "give --id N (repeatable), or --blank N with --kind K (H9)".into(),
-                    ));
+                    return Err(CmdError::Input(t!("out-void-input")));
                 }
             }
         }
@@ -1198,8 +1255,14 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 .red_draft_from_original(&code, &number, &code_again, &number_again)?;
             let issued = ctx.wf.issue(d)?;
             println!(
-                "issued red {} {} {} (id {})",
-                issued.kind, issued.code, issued.number, issued.id.0
+                "{}",
+                t!(
+                    "out-issued-red",
+                    kind = kind_name(issued.kind),
+                    code = issued.code,
+                    number = issued.number,
+                    id = issued.id.0
+                )
             );
         }
         WorkflowCmd::RedForm(c) => {
@@ -1212,6 +1275,12 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 Some(p) => p,
                 None => this_month(&mut ctx.wf)?,
             };
+            let kind_col = kind_column();
+            let state_col = taxdisk_host::store::InvoiceState::ALL
+                .into_iter()
+                .map(|s| width(&state_name(s)))
+                .max()
+                .unwrap_or(0);
             for r in ctx
                 .wf
                 .store()
@@ -1220,12 +1289,12 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 .filter(|r| all || r.state != taxdisk_host::store::InvoiceState::Abandoned)
             {
                 println!(
-                    "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
+                    "{:>6} {} {:<12} {:>8} {} {:>14} {:>12} {}",
                     r.id.0,
-                    r.kind.name(),
+                    left(&kind_name(r.kind), kind_col),
                     r.code.unwrap_or_default(),
                     r.number.map(|n| format!("{n:08}")).unwrap_or_default(),
-                    r.state.as_str(),
+                    left(&state_name(r.state), state_col),
                     r.amount,
                     r.tax,
                     r.buyer_name
@@ -1236,14 +1305,25 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.resume()?;
             let u = ctx.wf.upload()?;
             println!(
-                "sent {} events, bureau accepted {}, {} marked uploaded; {} rejected",
-                u.sent,
-                u.accepted,
-                u.marked,
-                u.rejected.len()
+                "{}",
+                t!(
+                    "out-upload",
+                    sent = u.sent,
+                    accepted = u.accepted,
+                    marked = u.marked,
+                    rejected = u.rejected.len()
+                )
             );
             for r in u.rejected {
-                println!("rejected counter {}: {} ({})", r.counter, r.message, r.code);
+                println!(
+                    "{}",
+                    t!(
+                        "out-upload-rejected",
+                        counter = r.counter,
+                        message = taxdisk_i18n::bureau_message(&r.code, &r.message),
+                        code = r.code
+                    )
+                );
             }
         }
         WorkflowCmd::Repair => {
@@ -1290,15 +1370,20 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 Some(path) => {
                     ctx.wf.counter_report(p, &path)?;
                     println!(
-                        "wrote the counter report of {p} to {} (办税厅抄报, H12)",
-                        path.display()
+                        "{}",
+                        t!("out-counter-report", period = p, path = path.display())
                     );
                 }
                 None => {
                     let s = ctx.wf.report_period(p)?;
                     println!(
-                        "reported {p}: counters {}..{} (上报汇总, H12)",
-                        s.body.first_counter, s.body.last_counter
+                        "{}",
+                        t!(
+                            "out-reported",
+                            period = p,
+                            first = s.body.first_counter,
+                            last = s.body.last_counter
+                        )
                     );
                 }
             }
@@ -1310,7 +1395,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 None => last_month(&mut ctx.wf)?,
             };
             ctx.wf.declare(p)?;
-            println!("declared {p} at the bureau (B5)");
+            println!("{}", t!("out-declared", period = p));
         }
         WorkflowCmd::Clear { period } => {
             ctx.resume()?;
@@ -1321,49 +1406,58 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.wf.clear_card(p)?;
             let info = ctx.wf.refresh_info()?;
             println!(
-                "cleared the card for {p}; next lock time {}",
-                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                "{}",
+                t!(
+                    "out-cleared",
+                    period = p,
+                    lock = info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                )
             );
         }
         WorkflowCmd::Rolls(c) => {
             ctx.resume()?;
             let reading = matches!(c, RollsCmd::Read { .. });
-            let rolls =
-                match c {
-                    RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
-                    RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
-                    RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
-                    RollsCmd::Return {
-                        kind,
-                        code,
-                        first,
-                        json,
-                    } => {
-                        let r = ctx.wf.return_roll(kind, &code, first).map_err(|e| match e {
-                        // D4 (FAQ 4.21(4)): say what to do, in the same line.
-                        WorkflowError::ReturnBeforeReport { .. } => CmdError::Input(format!(
-                            "{e}; when the tax bureau is reachable run `taxdisk report`, \
-                             then return the roll again"
-                        )),
-                        e => e.into(),
-                    })?;
-                        print_roll_return(&r, json);
-                        Vec::new()
-                    }
-                    RollsCmd::Stock => ctx.wf.rolls(None)?,
-                };
+            let rolls = match c {
+                RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
+                RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
+                RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
+                RollsCmd::Return {
+                    kind,
+                    code,
+                    first,
+                    json,
+                } => {
+                    let r = ctx
+                        .wf
+                        .return_roll(kind, &code, first)
+                        .map_err(|e| match e {
+                            // D4 (FAQ 4.21(4)): say what to do, in the same line.
+                            WorkflowError::ReturnBeforeReport { .. } => {
+                                CmdError::Input(t!("out-return-hint", error = e.localized()))
+                            }
+                            e => e.into(),
+                        })?;
+                    print_roll_return(&r, json);
+                    Vec::new()
+                }
+                RollsCmd::Stock => ctx.wf.rolls(None)?,
+            };
             if reading && rolls.is_empty() {
-                println!("no roll grants waiting: nothing loaded (buy with `taxdisk rolls buy`)");
+                println!("{}", t!("out-rolls-none"));
             }
+            let kind_col = kind_column();
             for r in rolls {
                 println!(
-                    "{:<13} {} {}-{} used {} left {}",
-                    r.kind.name(),
-                    r.code,
-                    r.first,
-                    r.first.get() + r.count - 1,
-                    r.used,
-                    r.left()
+                    "{}",
+                    t!(
+                        "out-roll-row",
+                        kind = left(&kind_name(r.kind), kind_col),
+                        code = r.code,
+                        first = r.first,
+                        last = r.first.get() + r.count - 1,
+                        used = r.used,
+                        left = r.left()
+                    )
                 );
             }
         }
@@ -1372,50 +1466,35 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let s = ctx.wf.status()?;
             let i = &s.info;
             println!(
-                "disk {} state {} time {} period {} lock {} upload deadline {} counter {}",
-                i.serial,
-                i.state,
-                i.time,
-                i.period.map(|p| p.to_string()).unwrap_or_default(),
-                i.lock_time.map(|t| t.to_string()).unwrap_or_default(),
-                i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
-                i.counter
+                "{}",
+                t!(
+                    "out-status-disk",
+                    serial = i.serial,
+                    state = phrase(&i.state.to_string()),
+                    time = i.time,
+                    period = i.period.map(|p| p.to_string()).unwrap_or_default(),
+                    lock = i.lock_time.map(|t| t.to_string()).unwrap_or_default(),
+                    deadline = i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
+                    counter = i.counter
+                )
             );
             // FAQ 8.1, 10.6: the authorization types (授权类型) decide oil and used-car invoices.
             println!(
-                "refined oil: {}{}; used car: {}",
-                i.oil_role,
-                i.oil_valid_until
-                    .map(|t| format!(" until {t}"))
-                    .unwrap_or_default(),
-                i.used_car_role
+                "{}",
+                t!(
+                    "out-status-roles",
+                    oil = phrase(&i.oil_role.to_string()),
+                    until = i
+                        .oil_valid_until
+                        .map(|t| t!("out-status-until", time = t))
+                        .unwrap_or_default(),
+                    car = phrase(&i.used_car_role.to_string())
+                )
             );
-            println!(
-                "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
-                "kind", "auth", "single limit", "hours", "offline amt", "pending", "blank"
-            );
-            for k in &s.kinds {
-                let st = &k.status;
-                println!(
-                    "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
-                    k.kind.name(),
-                    if st.authorized { "yes" } else { "no" },
-                    st.limits.single_limit,
-                    st.limits.offline_hours,
-                    st.limits.offline_amount,
-                    st.pending_count,
-                    st.blank_left
-                );
-            }
+            print_status_table(&s.kinds);
             if let Some(oil) = s.oil {
                 for o in oil {
-                    println!(
-                        "oil category {}: {}.{:03} {}",
-                        o.category,
-                        o.milli_quantity / 1000,
-                        o.milli_quantity % 1000,
-                        o.unit
-                    );
+                    println!("{}", oil_line(&o));
                 }
             }
         }
@@ -1441,19 +1520,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 }
             }
             for o in ctx.wf.oil_stock()? {
-                println!(
-                    "oil category {}: {}.{:03} {}",
-                    o.category,
-                    o.milli_quantity / 1000,
-                    o.milli_quantity % 1000,
-                    o.unit
-                );
+                println!("{}", oil_line(&o));
             }
         }
         WorkflowCmd::Update => {
             ctx.resume()?;
             let changes = ctx.wf.apply_updates()?;
-            println!("applied {} change(s) (H17)", changes.len());
+            println!("{}", t!("out-updates", n = changes.len()));
             for c in changes {
                 println!("  {c:?}");
             }
@@ -1466,11 +1539,15 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             };
             let s = ctx.wf.export_month(p, &out)?;
             println!(
-                "exported {} invoices and {} lines of {p} to {} ({} voided left out)",
-                s.invoices,
-                s.lines,
-                out.display(),
-                s.voided_skipped
+                "{}",
+                t!(
+                    "out-exported",
+                    invoices = s.invoices,
+                    lines = s.lines,
+                    period = p,
+                    path = out.display(),
+                    voided = s.voided_skipped
+                )
             );
         }
         WorkflowCmd::Print {
@@ -1493,7 +1570,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 },
             )?;
             write_file(&out, &pdf)?;
-            println!("printed invoice {id} to {}", out.display());
+            println!("{}", t!("out-printed", id = id, path = out.display()));
         }
         WorkflowCmd::Backup { folder } => {
             ctx.resume()?;
@@ -1501,7 +1578,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 ctx.wf.set_backup_folder(&f)?;
             }
             let b = ctx.wf.backup()?;
-            println!("backup {}", b.name);
+            println!("{}", t!("out-backup", name = b.name));
         }
         WorkflowCmd::Backups => {
             ctx.resume()?;
@@ -1512,8 +1589,75 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         WorkflowCmd::Restore { name } => {
             ctx.resume()?;
             ctx.wf.restore(&name)?;
-            println!("restored {name}");
+            println!("{}", t!("out-restored", name = name));
         }
     }
     Ok(())
+}
+
+/// A stored invoice's state in the process's language.
+fn state_name(s: taxdisk_host::store::InvoiceState) -> String {
+    tr(&format!("state-{}", s.as_str()), &[])
+}
+
+/// H14: the per-kind table of `status`, its columns as wide as their widest cell in the
+/// process's language (full-width characters count two columns).
+fn print_status_table(kinds: &[taxdisk_host::workflow::KindReport]) {
+    let head = [
+        t!("col-kind"),
+        t!("col-auth"),
+        t!("col-single-limit"),
+        t!("col-hours"),
+        t!("col-offline-amount"),
+        t!("col-pending"),
+        t!("col-blank"),
+    ];
+    let rows: Vec<[String; 7]> = kinds
+        .iter()
+        .map(|k| {
+            let st = &k.status;
+            [
+                kind_name(k.kind),
+                if st.authorized {
+                    t!("out-yes")
+                } else {
+                    t!("out-no")
+                },
+                st.limits.single_limit.to_string(),
+                st.limits.offline_hours.to_string(),
+                st.limits.offline_amount.to_string(),
+                st.pending_count.to_string(),
+                st.blank_left.to_string(),
+            ]
+        })
+        .collect();
+    // The English layout of before: at least 13, 4, 14, 6, 14, 8 and 8 columns.
+    let mut cols = [13, 4, 14, 6, 14, 8, 8];
+    for row in std::iter::once(&head).chain(&rows) {
+        for (c, cell) in cols.iter_mut().zip(row) {
+            *c = (*c).max(width(cell));
+        }
+    }
+    let line = |row: &[String; 7]| {
+        let mut out = left(&row[0], cols[0]);
+        for (cell, c) in row.iter().zip(cols).skip(1) {
+            out.push(' ');
+            out.push_str(&right(cell, c));
+        }
+        out
+    };
+    println!("{}", line(&head));
+    for r in &rows {
+        println!("{}", line(r));
+    }
+}
+
+/// One oil stock line (H15).
+fn oil_line(o: &taxdisk_protocol::types::OilStockEntry) -> String {
+    t!(
+        "out-oil-stock",
+        category = o.category,
+        quantity = format!("{}.{:03}", o.milli_quantity / 1000, o.milli_quantity % 1000),
+        unit = o.unit
+    )
 }

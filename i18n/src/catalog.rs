@@ -28,7 +28,14 @@ macro_rules! sources {
     };
 }
 
-sources!["errors.ftl", "bureau.ftl", "host.ftl", "phrases.ftl"];
+sources![
+    "errors.ftl",
+    "bureau.ftl",
+    "host.ftl",
+    "phrases.ftl",
+    "help.ftl",
+    "cli.ftl"
+];
 
 type Bundle = FluentBundle<FluentResource>;
 

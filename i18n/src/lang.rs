@@ -52,6 +52,25 @@ impl Lang {
         }
     }
 
+    /// The language a command line names with `--lang X` or `--lang=X`, read before the
+    /// argument parser runs (its help texts depend on it). An unknown value is left to the
+    /// parser to refuse.
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Option<Lang> {
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
+            if a == "--" {
+                break;
+            }
+            if a == "--lang" {
+                return args.next().as_deref().and_then(Lang::parse);
+            }
+            if let Some(v) = a.strip_prefix("--lang=") {
+                return Lang::parse(v);
+            }
+        }
+        None
+    }
+
     /// The language of the environment: the first of `LC_ALL`, `LC_MESSAGES` and `LANG` that
     /// is set and not empty decides (POSIX precedence); none set is English.
     pub fn from_env() -> Lang {
@@ -117,6 +136,18 @@ mod tests {
             let id: Result<unic_langid::LanguageIdentifier, _> = l.tag().parse();
             assert!(id.is_ok(), "{l}");
         }
+    }
+
+    #[test]
+    fn lang_option_is_found_before_parsing() {
+        let args = |v: &[&str]| Lang::from_args(v.iter().map(|s| s.to_string()));
+        assert_eq!(
+            args(&["taxdisk", "--lang", "zh-CN", "status"]),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(args(&["taxdisk", "status", "--lang=en"]), Some(Lang::En));
+        assert_eq!(args(&["taxdisk", "status"]), None);
+        assert_eq!(args(&["taxdisk", "--", "--lang", "zh"]), None);
     }
 
     #[test]

@@ -144,13 +144,53 @@ pub fn phrase_key(english: &str) -> String {
 }
 
 /// An English phrase in the process's language: in Chinese the catalogue's `phrase-...` text
-/// when it has one ([`phrase_key`]), else the phrase as it is (it stays English).
+/// when it has one ([`phrase_key`]), else the Chinese half of a bilingual text such as
+/// `成品油经销企业 (dealer)` or `not uploaded (未上传)`, else the phrase as it is (it stays
+/// English).
 pub fn phrase(english: &str) -> String {
     if is_zh() {
         let key = phrase_key(english);
         if catalog::has(Lang::ZhCn, &key) {
             return tr(&key, &[]);
         }
+        if let Some(zh) = chinese_half(english) {
+            return zh.to_owned();
+        }
     }
     english.to_owned()
+}
+
+/// The Chinese half of `中文 (english)` or `english (中文)`, if `s` is one.
+fn chinese_half(s: &str) -> Option<&str> {
+    let (head, rest) = s.split_once(" (")?;
+    let inner = rest.strip_suffix(')')?;
+    if !head.is_ascii() && inner.is_ascii() {
+        Some(head)
+    } else if head.is_ascii() && !inner.is_ascii() {
+        Some(inner)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_half_of_bilingual_texts() {
+        assert_eq!(
+            chinese_half("成品油经销企业 (dealer)"),
+            Some("成品油经销企业")
+        );
+        assert_eq!(chinese_half("not uploaded (未上传)"), Some("未上传"));
+        assert_eq!(chinese_half("ready"), None);
+        assert_eq!(chinese_half("line (3)"), None);
+    }
+
+    #[test]
+    fn phrase_keys_keep_ascii_words() {
+        assert_eq!(phrase_key("provisioning (初始发行)"), "phrase-provisioning");
+        assert_eq!(phrase_key("PIN unblock"), "phrase-pin-unblock");
+    }
 }
