@@ -765,24 +765,19 @@ fn kind_fields(k: InvoiceKind) -> Result<taxdisk_host::invoice::model::KindField
 /// `NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE`, numbers may be full-width (FAQ 4.18).
 fn parse_item(s: &str) -> Result<taxdisk_host::invoice::LineInput, CmdError> {
     use taxdisk_host::invoice::text::{parse_class_code, parse_decimal};
-    let bad = |why: &str| {
-        CmdError::Input(format!(
-            "--item {s:?}: {why}; expected NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE"
-        ))
-    };
+    let bad = |why: String| CmdError::Input(t!("cli-bad-item", item = format!("{s:?}"), why = why));
     let parts: Vec<&str> = s.split([':', '：']).collect();
     let [name, class, rate, qty, price] = parts[..] else {
-        return Err(bad("five fields"));
+        return Err(bad(phrase("five fields")));
     };
-    let class = parse_class_code(class).map_err(|e| bad(&e.to_string()))?;
-    let rate =
-        parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(&e.to_string()))?;
+    let class = parse_class_code(class).map_err(|e| bad(e.localized()))?;
+    let rate = parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(e.localized()))?;
     let bp: u16 = (rate * Decimal::from(100))
         .round()
         .try_into()
-        .map_err(|_| bad("rate out of range"))?;
-    let qty = parse_decimal("quantity", qty).map_err(|e| bad(&e.to_string()))?;
-    let price = parse_decimal("unit price", price).map_err(|e| bad(&e.to_string()))?;
+        .map_err(|_| bad(phrase("rate out of range")))?;
+    let qty = parse_decimal("quantity", qty).map_err(|e| bad(e.localized()))?;
+    let price = parse_decimal("unit price", price).map_err(|e| bad(e.localized()))?;
     let mut li =
         taxdisk_host::invoice::LineInput::new(name, class, TaxRate(bp)).qty_price(qty, price);
     if bp == 0 {

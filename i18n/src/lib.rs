@@ -156,6 +156,13 @@ pub fn phrase(english: &str) -> String {
         if let Some(zh) = chinese_half(english) {
             return zh.to_owned();
         }
+        // `void of invoice 2`, `red info form 3501...`: the words, then the number as it is.
+        if let Some((head, last)) = english.rsplit_once(' ')
+            && last.chars().any(|c| c.is_ascii_digit())
+            && catalog::has(Lang::ZhCn, &phrase_key(head))
+        {
+            return format!("{} {last}", tr(&phrase_key(head), &[]));
+        }
     }
     english.to_owned()
 }

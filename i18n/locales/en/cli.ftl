@@ -124,3 +124,4 @@ out-exported = exported {$invoices} invoices and {$lines} lines of {$period} to 
 out-printed = printed invoice {$id} to {$path}
 out-backup = backup {$name}
 out-restored = restored {$name}
+cli-bad-item = --item {$item}: {$why}; expected NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE

@@ -90,3 +90,15 @@ inv-text = H7: {$field}: character {$found} at position {$position} is not allow
 inv-format = {$error}
 inv-kind-fields = H7: {$problem}
 inv-red-ref = H10: {$problem}
+
+## What a login did not manage on its own (host::workflow::session, LoginReport.notes).
+note-online-update = online update: {$error}
+note-upload = upload: {$error}
+note-report-postponed = monthly report postponed: {$error}
+note-offline = monthly report postponed: the tax bureau is unreachable; the period is copied and issuing goes on (H12)
+note-no-bureau = no bureau address: the summary was not reported; use the counter report (办税厅抄报, H12)
+note-receipt = the disk did not take the bureau's receipt of {$period}: {$error}
+note-report-refused = report of {$period} refused: {$error}
+
+## Problems the workflow words itself (WorkflowError::Rule).
+void-not-current = only invoices of the current period ({$current}) not yet copied (抄税) can be voided; this one is of {$period}

@@ -124,3 +124,4 @@ out-exported = 已将 {$period} 的 {$invoices} 张发票、{$lines} 行明细�
 out-printed = 已将发票 {$id} 打印到 {$path}
 out-backup = 数据备份 {$name}
 out-restored = 已恢复 {$name}
+cli-bad-item = --item {$item}：{$why}；格式应为 名称:税收分类编码:税率%:数量:单价

@@ -90,3 +90,15 @@ inv-text = 格式错误或超过允许的最大长度(H7)：{$field}第 {$positi
 inv-format = {$error}
 inv-kind-fields = {$problem}(H7)
 inv-red-ref = {$problem}(H10)
+
+## 登录时未能自动完成的步骤（LoginReport.notes）。
+note-online-update = 网上变更：{$error}
+note-upload = 发票上传：{$error}
+note-report-postponed = 上报汇总推迟：{$error}
+note-offline = 上报汇总推迟：无法连接税务局；已抄税，可继续开票(H12)
+note-no-bureau = 没有设置安全接入服务器地址：未上报汇总；请使用办税厅抄报(H12)
+note-receipt = 金税盘未读入税务局对 {$period} 的报税成功标志：{$error}
+note-report-refused = {$period} 的上报汇总被拒绝：{$error}
+
+## 开票软件自己表述的问题（WorkflowError::Rule）。
+void-not-current = 必须为当月开具且未抄税：当月为 {$current}，这张发票属于 {$period}
