@@ -34,7 +34,8 @@ sources![
     "host.ftl",
     "phrases.ftl",
     "help.ftl",
-    "cli.ftl"
+    "cli.ftl",
+    "reports.ftl",
 ];
 
 type Bundle = FluentBundle<FluentResource>;
