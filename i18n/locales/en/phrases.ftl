@@ -81,7 +81,6 @@ phrase-the-refined-oil-authorization-has-expired = the refined-oil authorization
 phrase-only-special-invoices-are-reversed-with-an-info-form-name-the-original-code-and-number-faq-7-16 = only special invoices are reversed with an info form; name the original code and number (FAQ 7.16)
 phrase-a-special-invoice-is-reversed-with-a-red-info-form = a special invoice is reversed with a red info form
 phrase-a-red-special-invoice-names-its-red-info-form-not-the-original-faq-7-3 = a red special invoice names its red info form, not the original (FAQ 7.3)
-phrase-the-discount-is-not-less-than-the-line-s-amount-faq-4-10 = the discount is not less than the line's amount (FAQ 4.10)
 phrase-a-discount-line-s-amount-must-be-negative = a discount line's amount must be negative
 phrase-a-discount-line-has-no-quantity-or-unit-price = a discount line has no quantity or unit price
 phrase-a-quantity-needs-a-unit-price = a quantity needs a unit price

@@ -80,7 +80,6 @@ phrase-the-refined-oil-authorization-has-expired = 成品油授权已过有效�
 phrase-only-special-invoices-are-reversed-with-an-info-form-name-the-original-code-and-number-faq-7-16 = 不需要填开《信息表》，直接录入对应蓝字发票的发票代码、发票号码进行填开
 phrase-a-special-invoice-is-reversed-with-a-red-info-form = 红字专用发票须依据《红字增值税专用发票信息表》开具
 phrase-a-red-special-invoice-names-its-red-info-form-not-the-original-faq-7-3 = 红字专用发票须输入信息表编号（16位），而不是蓝字发票代码号码
-phrase-the-discount-is-not-less-than-the-line-s-amount-faq-4-10 = 折扣不能开百分之百：折扣额不小于被折扣行的金额
 phrase-a-discount-line-s-amount-must-be-negative = 折扣行的金额必须为负数
 phrase-a-discount-line-has-no-quantity-or-unit-price = 折扣行没有数量和单价
 phrase-a-quantity-needs-a-unit-price = 有数量就须有单价
