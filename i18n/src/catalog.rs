@@ -36,6 +36,7 @@ sources![
     "help.ftl",
     "cli.ftl",
     "reports.ftl",
+    "sim.ftl",
 ];
 
 type Bundle = FluentBundle<FluentResource>;

@@ -13,6 +13,8 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+#[cfg(feature = "clap")]
+pub mod help;
 mod lang;
 pub mod width;
 
