@@ -10,7 +10,7 @@
 //! Everything runs on a virtual clock (disk and bureau), so a month takes seconds, and the same
 //! `--seed` gives the same invoices.
 
-use crate::commands::kind_name;
+use crate::tables::kind_name;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

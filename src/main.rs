@@ -12,6 +12,7 @@ mod keys;
 mod l10n;
 mod prompt;
 mod suite;
+mod tables;
 mod wiring;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
