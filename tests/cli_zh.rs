@@ -141,6 +141,41 @@ fn h_family_refusals_are_chinese_with_the_faq_words() {
         err.contains("红字发票被拒绝：两遍输入的发票代码和号码不一致(H10, FAQ 7.17)"),
         "{err}"
     );
+    // H10 (FAQ 7.4): one info form gives one red invoice.
+    cli.ok(&["rolls", "buy", "--kind", "special", "--count", "5"]);
+    cli.ok(&[
+        "issue",
+        "--kind",
+        "special",
+        "--buyer",
+        "买家公司",
+        "--buyer-tin",
+        "91350200MA2XY1234B",
+        "--buyer-address",
+        "厦门 0592-1",
+        "--buyer-bank",
+        "工行 123",
+        "--item",
+        "办公用品:1060301000000000000:13%:1:100",
+    ]);
+    assert_eq!(
+        cli.ok(&["red-form", "fill", "--original", "1", "--reason", "退货"])
+            .trim(),
+        "已填开信息表 1（未上传）"
+    );
+    let form = cli.ok(&["red-form", "upload", "--id", "1"]);
+    assert!(form.contains("审核通过"), "{form}");
+    let number = form.split_whitespace().last().unwrap().to_owned();
+    let red = cli.ok(&["red-form", "issue", "--number", &number]);
+    assert!(
+        red.starts_with(&format!("已依据信息表 {number} 开具红字增值税专用发票")),
+        "{red}"
+    );
+    let err = cli.refused(&["red-form", "issue", "--number", &number]);
+    assert!(
+        err.contains("一张信息表只能对应开具一张红字发票，不能重复使用：信息表"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -102,3 +102,5 @@ note-report-refused = report of {$period} refused: {$error}
 
 ## Problems the workflow words itself (WorkflowError::Rule).
 void-not-current = only invoices of the current period ({$current}) not yet copied (抄税) can be voided; this one is of {$period}
+red-form-used = info form {$number} is used, not approved
+red-form-not-approved = info form {$number} is {$state}, not approved

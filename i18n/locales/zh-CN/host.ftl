@@ -102,3 +102,5 @@ note-report-refused = {$period} 的上报汇总被拒绝：{$error}
 
 ## 开票软件自己表述的问题（WorkflowError::Rule）。
 void-not-current = 必须为当月开具且未抄税：当月为 {$current}，这张发票属于 {$period}
+red-form-used = 一张信息表只能对应开具一张红字发票，不能重复使用：信息表 {$number} 已使用
+red-form-not-approved = 信息表 {$number} 的状态为 {$state}，尚未审核通过
