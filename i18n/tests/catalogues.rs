@@ -156,6 +156,10 @@ fn faq_quoted_messages_are_word_for_word() {
             "一张信息表只能对应开具一张红字发票，不能重复使用",
         ), // FAQ 7.4
         (
+            "red-form-used",
+            "一张信息表只能对应开具一张红字发票，不能重复使用",
+        ), // FAQ 7.4
+        (
             "clear-not-declared",
             "由于本月没有申报或申报数据错误，请将数据修改正确，重新申报后再清卡(H12)",
         ), // FAQ 9.10(3)
