@@ -29,6 +29,8 @@ use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::InProcess;
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::workflow::Workflow;
+use taxdisk_i18n::t;
+use taxdisk_i18n::width::left;
 use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
@@ -140,29 +142,41 @@ impl BenchReport {
     pub fn print(&self, cfg: &BenchConfig) {
         let s = &self.single;
         let mode = match cfg.durability {
-            Durability::Full => "synchronous=FULL: one fsync per commit",
-            Durability::Normal => "synchronous=NORMAL: WAL, durable across process crashes",
+            Durability::Full => t!("bench-durability-full"),
+            Durability::Normal => t!("bench-durability-normal"),
         };
-        println!("store durability:             {mode}");
-        println!(
-            "signer:                       {}",
-            taxdisk_protocol::sign::IMPLEMENTATION
+        // A label column of 30 display columns, then the figure.
+        let row = |label: String, value: String| println!("{}{value}", left(&label, 30));
+        row(t!("bench-label-durability"), mode);
+        row(
+            t!("bench-label-signer"),
+            taxdisk_protocol::sign::IMPLEMENTATION.to_owned(),
         );
-        println!(
-            "raw SM2 signing (one core):   {:>10.0} signatures/s  [{} signatures between the calls]",
-            self.raw_sign_rate, s.raw.0
+        row(
+            t!("bench-label-raw"),
+            t!(
+                "bench-raw",
+                rate = format!("{:>10.0}", self.raw_sign_rate),
+                n = s.raw.0
+            ),
         );
-        println!(
-            "end-to-end issue, 1 disk:     {:>10.0} invoices/s  ({:.1} % of raw signing)  [{} invoices, {} per call]",
-            s.rate(),
-            100.0 * s.rate() / self.raw_sign_rate,
-            s.issued,
-            cfg.batch
+        row(
+            t!("bench-label-one-disk"),
+            t!(
+                "bench-one-disk",
+                rate = format!("{:>10.0}", s.rate()),
+                percent = format!("{:.1}", 100.0 * s.rate() / self.raw_sign_rate),
+                n = s.issued,
+                batch = cfg.batch
+            ),
         );
-        println!(
-            "latency per call:             p50 {:?}  p99 {:?}",
-            s.quantile(0.5),
-            s.quantile(0.99),
+        row(
+            t!("bench-label-latency"),
+            t!(
+                "bench-latency",
+                p50 = format!("{:?}", s.quantile(0.5)),
+                p99 = format!("{:?}", s.quantile(0.99))
+            ),
         );
         if let Some((jobs, _wall)) = &self.farm {
             // The jobs issue at the same time; each one's issuing time leaves out its setup
@@ -170,14 +184,16 @@ impl BenchReport {
             let total: usize = jobs.iter().map(|j| j.issued).sum();
             let longest = jobs.iter().map(|j| j.elapsed).max().unwrap_or_default();
             let rate = total as f64 / longest.as_secs_f64().max(1e-9);
-            println!(
-                "end-to-end issue, {} disks:    {:>10.0} invoices/s  (scaling x{:.2} over 1 disk, {} cores here)",
-                cfg.jobs,
-                rate,
-                rate / s.rate(),
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
+            row(
+                t!("bench-label-farm", jobs = cfg.jobs),
+                t!(
+                    "bench-farm",
+                    rate = format!("{rate:>10.0}"),
+                    scaling = format!("{:.2}", rate / s.rate()),
+                    cores = std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1)
+                ),
             );
         }
     }

@@ -5,6 +5,7 @@
 //! (issue, void, red, print, rolls), tax reporting (upload, repair, report, clear, status,
 //! export, update, oil).
 
+use crate::tables::{kind_column, kind_name, oil_line, print_status_table, state_name};
 use crate::wiring::{self, DiskSpec};
 use clap::Subcommand;
 use rust_decimal::Decimal;
@@ -15,6 +16,9 @@ use taxdisk_host::store::{
     Action, BankAccount, Initialization, InvoiceId, NewCustomer, NewProduct, Store,
 };
 use taxdisk_host::workflow::{Workflow, WorkflowError};
+use taxdisk_i18n::Localize;
+use taxdisk_i18n::width::{left, right, width};
+use taxdisk_i18n::{phrase, t};
 use taxdisk_protocol::Period;
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
 use taxdisk_protocol::types::*;
@@ -80,7 +84,7 @@ impl WorkflowCmd {
 }
 
 fn input<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> CmdError + '_ {
-    move |e| CmdError::Input(format!("{what}: {e}"))
+    move |e| CmdError::Input(t!("cli-input", what = what, error = e))
 }
 
 /// The subcommands of the workflow.
@@ -586,36 +590,24 @@ impl Ctx {
 fn login_steps(r: &taxdisk_host::workflow::LoginReport) -> Vec<String> {
     let mut out = Vec::new();
     for p in &r.copied {
-        out.push(format!(
-            "copied tax (抄税) for {p} at the first login of the month (H12)"
-        ));
+        out.push(t!("step-copied", period = p));
     }
     for p in &r.reported {
-        out.push(format!(
-            "reported period {p} to the bureau automatically (上报汇总, H12)"
-        ));
+        out.push(t!("step-reported", period = p));
     }
     for p in r.receipts.iter().filter(|p| !r.reported.contains(p)) {
-        out.push(format!(
-            "read the bureau's receipt of the report of {p} into the disk (D4)"
-        ));
+        out.push(t!("step-receipt", period = p));
     }
     for p in &r.cleared {
-        out.push(format!("cleared the card (清卡) for {p} (H12)"));
+        out.push(t!("step-cleared", period = p));
     }
     if !r.updates.is_empty() {
-        out.push(format!(
-            "applied {} change(s) the bureau made to this disk (online change, H17)",
-            r.updates.len()
-        ));
+        out.push(t!("step-updates", n = r.updates.len()));
     }
     if r.uploaded > 0 {
-        out.push(format!(
-            "uploaded {} event(s) that waited for the bureau (H11)",
-            r.uploaded
-        ));
+        out.push(t!("step-uploaded", n = r.uploaded));
     }
-    out.extend(r.notes.iter().map(|n| format!("note: {n}")));
+    out.extend(r.notes.iter().map(|n| t!("step-note", note = n)));
     out
 }
 
@@ -653,20 +645,24 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
     use taxdisk_host::store::{RedFormId, RedFormState};
     let show = |f: &taxdisk_host::store::RedForm| {
         println!(
-            "form {:>4} {} {}",
-            f.id.0,
-            f.state,
-            f.number
-                .as_ref()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "(no number yet)".into())
+            "{}",
+            t!(
+                "out-form-row",
+                id = right(&f.id.0.to_string(), 4),
+                state = phrase(&f.state.to_string()),
+                number = f
+                    .number
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| t!("out-form-no-number"))
+            )
         );
     };
     match c {
         RedFormCmd::Fill { original, reason } => {
             let body = ctx.wf.seller_form_for(InvoiceId(original), &reason)?;
             let id = ctx.wf.red_form_fill(&body)?;
-            println!("filled form {} (not uploaded)", id.0);
+            println!("{}", t!("out-form-filled", id = id.0));
         }
         RedFormCmd::Edit {
             id,
@@ -686,7 +682,7 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         RedFormCmd::Delete { id } => {
             ctx.wf.red_form_delete(RedFormId(id))?;
-            println!("deleted form {id}");
+            println!("{}", t!("out-form-deleted", id = id));
         }
         RedFormCmd::Upload { id } => show(&ctx.wf.red_form_upload(RedFormId(id))?),
         RedFormCmd::Download => {
@@ -713,7 +709,7 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         RedFormCmd::Export { id, out } => {
             ctx.wf.red_form_export_xml(RedFormId(id), &out)?;
-            println!("wrote {}", out.display());
+            println!("{}", t!("cli-wrote", path = out.display()));
         }
         RedFormCmd::Import { file } => {
             let id = ctx.wf.red_form_import_xml(&file)?;
@@ -723,8 +719,15 @@ fn red_form(c: RedFormCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let d = ctx.wf.red_draft_from_form(&number)?;
             let issued = ctx.wf.issue(d)?;
             println!(
-                "issued red {} {} {} (id {}) from form {number}",
-                issued.kind, issued.code, issued.number, issued.id.0
+                "{}",
+                t!(
+                    "out-issued-red-form",
+                    kind = kind_name(issued.kind),
+                    code = issued.code,
+                    number = issued.number,
+                    id = issued.id.0,
+                    form = number
+                )
             );
         }
     }
@@ -749,24 +752,19 @@ fn kind_fields(k: InvoiceKind) -> Result<taxdisk_host::invoice::model::KindField
 /// `NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE`, numbers may be full-width (FAQ 4.18).
 fn parse_item(s: &str) -> Result<taxdisk_host::invoice::LineInput, CmdError> {
     use taxdisk_host::invoice::text::{parse_class_code, parse_decimal};
-    let bad = |why: &str| {
-        CmdError::Input(format!(
-            "--item {s:?}: {why}; expected NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE"
-        ))
-    };
+    let bad = |why: String| CmdError::Input(t!("cli-bad-item", item = format!("{s:?}"), why = why));
     let parts: Vec<&str> = s.split([':', '：']).collect();
     let [name, class, rate, qty, price] = parts[..] else {
-        return Err(bad("five fields"));
+        return Err(bad(phrase("five fields")));
     };
-    let class = parse_class_code(class).map_err(|e| bad(&e.to_string()))?;
-    let rate =
-        parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(&e.to_string()))?;
+    let class = parse_class_code(class).map_err(|e| bad(e.localized()))?;
+    let rate = parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(e.localized()))?;
     let bp: u16 = (rate * Decimal::from(100))
         .round()
         .try_into()
-        .map_err(|_| bad("rate out of range"))?;
-    let qty = parse_decimal("quantity", qty).map_err(|e| bad(&e.to_string()))?;
-    let price = parse_decimal("unit price", price).map_err(|e| bad(&e.to_string()))?;
+        .map_err(|_| bad(phrase("rate out of range")))?;
+    let qty = parse_decimal("quantity", qty).map_err(|e| bad(e.localized()))?;
+    let price = parse_decimal("unit price", price).map_err(|e| bad(e.localized()))?;
     let mut li =
         taxdisk_host::invoice::LineInput::new(name, class, TaxRate(bp)).qty_price(qty, price);
     if bp == 0 {
@@ -814,24 +812,24 @@ fn print_roll_return(r: &taxdisk_host::workflow::RollReturn, json: bool) {
         return;
     }
     println!(
-        "returned {} roll {} numbers {:08}-{:08} ({} blank) at {}; receipt signed by disk {} (D4)",
-        b.kind.name(),
-        b.code,
-        b.first.get(),
-        last,
-        b.count,
-        b.time,
-        b.serial
+        "{}",
+        t!(
+            "out-roll-returned",
+            kind = kind_name(b.kind),
+            code = b.code,
+            first = format!("{:08}", b.first.get()),
+            last = format!("{last:08}"),
+            count = b.count,
+            time = b.time,
+            serial = b.serial
+        )
     );
-    match (&r.handed_in, &r.note) {
-        (true, _) => println!("the bureau accepted the receipt (FAQ 4.20)"),
-        (false, Some(why)) => println!(
-            "the bureau has not received the receipt: {why}; hand it in at the tax office (FAQ 4.20)"
-        ),
-        (false, None) => println!(
-            "the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)"
-        ),
-    }
+    let receipt = match (&r.handed_in, &r.note) {
+        (true, _) => t!("out-receipt-accepted"),
+        (false, Some(why)) => t!("out-receipt-not-received-why", why = why),
+        (false, None) => t!("out-receipt-not-received"),
+    };
+    println!("{receipt}");
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
@@ -867,7 +865,11 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let mut accounts = Vec::new();
             for b in banks {
                 let (bank, account) = b.split_once(':').ok_or_else(|| {
-                    CmdError::Input(format!("--bank {b:?}: expected BANK:ACCOUNT (H1)"))
+                    CmdError::Input(t!(
+                        "cli-input",
+                        what = format!("--bank {b:?}"),
+                        error = "BANK:ACCOUNT (H1)"
+                    ))
                 })?;
                 accounts.push(BankAccount {
                     bank: bank.trim().into(),
@@ -887,9 +889,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 bank_accounts: accounts,
                 bureau_server: url.clone(),
             })?;
-            println!(
-                "initialized: administrator {supervisor}; bureau {url} answered the connection test (H1)"
-            );
+            println!("{}", t!("out-initialized", name = supervisor, url = url));
         }
         WorkflowCmd::Provision {
             taxpayer_id,
@@ -918,12 +918,15 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 machine,
             )?;
             println!(
-                "disk {} provisioned for {} ({}), machine {}; lock time {} (D1)",
-                info.serial,
-                info.company_name.map(|c| c.to_string()).unwrap_or_default(),
-                info.taxpayer_id.map(|t| t.to_string()).unwrap_or_default(),
-                info.machine,
-                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                "{}",
+                t!(
+                    "out-provisioned",
+                    serial = info.serial,
+                    company = info.company_name.map(|c| c.to_string()).unwrap_or_default(),
+                    tin = info.taxpayer_id.map(|t| t.to_string()).unwrap_or_default(),
+                    machine = info.machine,
+                    lock = info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                )
             );
         }
         WorkflowCmd::Login { user, password } => {
@@ -932,8 +935,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let token = ctx.wf.open_session()?;
             write_secret(&session_file(&ctx.data), token.as_bytes())?;
             println!(
-                "logged in as {} on disk {} ({})",
-                report.user, report.info.serial, report.info.state
+                "{}",
+                t!(
+                    "out-logged-in",
+                    user = report.user,
+                    serial = report.info.serial,
+                    state = phrase(&report.info.state.to_string())
+                )
             );
             for line in login_steps(&report) {
                 println!("{line}");
@@ -947,7 +955,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 }
                 let _ = std::fs::remove_file(&path);
             }
-            println!("logged out");
+            println!("{}", t!("out-logged-out"));
         }
         WorkflowCmd::User(c) => {
             ctx.resume()?;
@@ -970,24 +978,33 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         }
                     }
                     println!(
-                        "added invoicer {name} (id {}) for {} kind(s)",
-                        id.0,
-                        kinds.len()
+                        "{}",
+                        t!(
+                            "out-invoicer-added",
+                            name = name,
+                            id = id.0,
+                            kinds = kinds.len()
+                        )
                     );
                 }
                 UserCmd::Passwd { old, new } => {
                     let (old, new) = (asked(old, "old password")?, asked(new, "new password")?);
                     ctx.wf.change_password(&old, &new)?;
-                    println!("password changed");
+                    println!("{}", t!("out-password-changed"));
                 }
                 UserCmd::Rename { password, new_name } => {
                     let password = asked(password, "user rename")?;
                     let u = ctx.wf.rename_self(&password, &new_name)?;
-                    println!("renamed to {}", u.name);
+                    println!("{}", t!("out-renamed", name = u.name));
                 }
                 UserCmd::List => {
                     for u in ctx.wf.store().users()? {
-                        println!("{:>4}  {:<12} {}", u.id.0, u.name, u.role);
+                        println!(
+                            "{:>4}  {} {}",
+                            u.id.0,
+                            left(&u.name, 12),
+                            phrase(&u.role.to_string())
+                        );
                     }
                 }
             }
@@ -1017,7 +1034,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                             category: None,
                         },
                     )?;
-                    println!("added customer {}", id.0);
+                    println!("{}", t!("out-customer-added", id = id.0));
                 }
                 CustomerCmd::List => {
                     for c in ctx.wf.store().customers(None)? {
@@ -1026,7 +1043,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                             .taxpayer_id
                             .map(|t| t.to_string())
                             .unwrap_or_default();
-                        println!("{:<8} {:<30} {tin}", c.code, c.party.name);
+                        println!("{} {} {tin}", left(&c.code, 8), left(&c.party.name, 30));
                     }
                 }
             }
@@ -1064,13 +1081,16 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         rare_earth,
                     };
                     let id = ctx.wf.store_mut().add_product(actor, &p)?;
-                    println!("added product {}", id.0);
+                    println!("{}", t!("out-product-added", id = id.0));
                 }
                 ProductCmd::List { all } => {
                     for p in ctx.wf.store().products(all)? {
                         println!(
-                            "{:<8} {:<20} {} {}",
-                            p.data.code, p.data.name, p.data.class_code, p.data.rate
+                            "{} {} {} {}",
+                            left(&p.data.code, 8),
+                            left(&p.data.name, 20),
+                            p.data.class_code,
+                            p.data.rate
                         );
                     }
                 }
@@ -1126,9 +1146,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     vec![d]
                 }
                 _ => {
-                    return Err(CmdError::Input(
-                        "give --file FILE, or --kind K with --item lines (H7)".into(),
-                    ));
+                    return Err(CmdError::Input(t!("out-issue-input")));
                 }
             };
             // One batch (批量开具): pending rows in one commit, the disk signs each, records
@@ -1138,28 +1156,42 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             for (i, r) in ctx.wf.issue_batch(drafts)?.into_iter().enumerate() {
                 match r {
                     Ok(issued) => println!(
-                        "issued {} {} {} (id {}, counter {}){}",
-                        issued.kind,
-                        issued.code,
-                        issued.number,
-                        issued.id.0,
-                        issued.counter,
-                        if issued.uploaded {
-                            ", uploaded"
-                        } else {
-                            ", not uploaded yet"
-                        }
+                        "{}",
+                        t!(
+                            "out-issued",
+                            kind = kind_name(issued.kind),
+                            code = issued.code,
+                            number = issued.number,
+                            id = issued.id.0,
+                            counter = issued.counter,
+                            uploaded = if issued.uploaded {
+                                t!("out-issued-uploaded")
+                            } else {
+                                t!("out-issued-not-uploaded")
+                            }
+                        )
                     ),
-                    Err(e) if total == 1 => return Err(CmdError::Input(format!("draft 1: {e}"))),
+                    Err(e) if total == 1 => {
+                        return Err(CmdError::Input(t!(
+                            "out-draft-refused",
+                            n = 1,
+                            error = e.localized()
+                        )));
+                    }
                     Err(e) => {
                         refused += 1;
-                        println!("draft {} not issued: {e}", i + 1);
+                        println!(
+                            "{}",
+                            t!("out-draft-not-issued", n = i + 1, error = e.localized())
+                        );
                     }
                 }
             }
             if refused > 0 {
-                return Err(CmdError::Input(format!(
-                    "{refused} of {total} drafts not issued (listed above); the others are issued"
+                return Err(CmdError::Input(t!(
+                    "out-drafts-refused",
+                    refused = refused,
+                    total = total
                 )));
             }
         }
@@ -1169,20 +1201,27 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 (Some(n), Some(k), true) => {
                     let b = ctx.wf.void_blank(k, n)?;
                     println!(
-                        "voided {n} blank number(s) of {k} from {} {}",
-                        b.code, b.first
+                        "{}",
+                        t!(
+                            "out-voided-blank",
+                            n = n,
+                            kind = kind_name(k),
+                            code = b.code,
+                            first = b.first
+                        )
                     );
                 }
                 (None, None, false) => {
                     let ids: Vec<InvoiceId> = ids.into_iter().map(InvoiceId).collect();
                     for v in ctx.wf.void(&ids)? {
-                        println!("voided {} {} (id {})", v.code, v.number, v.id.0);
+                        println!(
+                            "{}",
+                            t!("out-voided", code = v.code, number = v.number, id = v.id.0)
+                        );
                     }
                 }
                 _ => {
-                    return Err(CmdError::Input(
-                        "give --id N (repeatable), or --blank N with --kind K (H9)".into(),
-                    ));
+                    return Err(CmdError::Input(t!("out-void-input")));
                 }
             }
         }
@@ -1198,8 +1237,14 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 .red_draft_from_original(&code, &number, &code_again, &number_again)?;
             let issued = ctx.wf.issue(d)?;
             println!(
-                "issued red {} {} {} (id {})",
-                issued.kind, issued.code, issued.number, issued.id.0
+                "{}",
+                t!(
+                    "out-issued-red",
+                    kind = kind_name(issued.kind),
+                    code = issued.code,
+                    number = issued.number,
+                    id = issued.id.0
+                )
             );
         }
         WorkflowCmd::RedForm(c) => {
@@ -1212,6 +1257,12 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 Some(p) => p,
                 None => this_month(&mut ctx.wf)?,
             };
+            let kind_col = kind_column();
+            let state_col = taxdisk_host::store::InvoiceState::ALL
+                .into_iter()
+                .map(|s| width(&state_name(s)))
+                .max()
+                .unwrap_or(0);
             let mut differ = 0usize;
             ctx.wf.for_each_listed(
                 &taxdisk_host::store::MonthQuery::period(p),
@@ -1230,19 +1281,15 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         )
                     } else {
                         differ += 1;
-                        (
-                            "?".to_owned(),
-                            "?".to_owned(),
-                            "(not what the disk signed: run `taxdisk repair`)".to_owned(),
-                        )
+                        ("?".to_owned(), "?".to_owned(), t!("out-list-not-as-signed"))
                     };
                     println!(
-                        "{:>6} {:<13} {:<12} {:>8} {:<9} {:>14} {:>12} {}",
+                        "{:>6} {} {:<12} {:>8} {} {:>14} {:>12} {}",
                         s.id.0,
-                        s.invoice.kind().name(),
+                        left(&kind_name(s.invoice.kind()), kind_col),
                         code,
                         number,
-                        s.state.as_str(),
+                        left(&state_name(s.state), state_col),
                         amount,
                         tax,
                         buyer
@@ -1251,8 +1298,8 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             )?;
             if differ > 0 {
                 eprintln!(
-                    "warning: {differ} invoice(s) of {p} in the store are not what the disk \
-                     signed; their figures are not shown: run `taxdisk repair` (H8)"
+                    "{}",
+                    t!("warn-list-not-as-signed", count = differ, period = p)
                 );
             }
         }
@@ -1260,14 +1307,25 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.resume()?;
             let u = ctx.wf.upload()?;
             println!(
-                "sent {} events, bureau accepted {}, {} marked uploaded; {} rejected",
-                u.sent,
-                u.accepted,
-                u.marked,
-                u.rejected.len()
+                "{}",
+                t!(
+                    "out-upload",
+                    sent = u.sent,
+                    accepted = u.accepted,
+                    marked = u.marked,
+                    rejected = u.rejected.len()
+                )
             );
             for r in u.rejected {
-                println!("rejected counter {}: {} ({})", r.counter, r.message, r.code);
+                println!(
+                    "{}",
+                    t!(
+                        "out-upload-rejected",
+                        counter = r.counter,
+                        message = taxdisk_i18n::bureau_message(&r.code, &r.message),
+                        code = r.code
+                    )
+                );
             }
         }
         WorkflowCmd::Repair => {
@@ -1314,15 +1372,20 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 Some(path) => {
                     ctx.wf.counter_report(p, &path)?;
                     println!(
-                        "wrote the counter report of {p} to {} (办税厅抄报, H12)",
-                        path.display()
+                        "{}",
+                        t!("out-counter-report", period = p, path = path.display())
                     );
                 }
                 None => {
                     let s = ctx.wf.report_period(p)?;
                     println!(
-                        "reported {p}: counters {}..{} (上报汇总, H12)",
-                        s.body.first_counter, s.body.last_counter
+                        "{}",
+                        t!(
+                            "out-reported",
+                            period = p,
+                            first = s.body.first_counter,
+                            last = s.body.last_counter
+                        )
                     );
                 }
             }
@@ -1334,7 +1397,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 None => last_month(&mut ctx.wf)?,
             };
             ctx.wf.declare(p)?;
-            println!("declared {p} at the bureau (B5)");
+            println!("{}", t!("out-declared", period = p));
         }
         WorkflowCmd::Clear { period } => {
             ctx.resume()?;
@@ -1345,49 +1408,58 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.wf.clear_card(p)?;
             let info = ctx.wf.refresh_info()?;
             println!(
-                "cleared the card for {p}; next lock time {}",
-                info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                "{}",
+                t!(
+                    "out-cleared",
+                    period = p,
+                    lock = info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+                )
             );
         }
         WorkflowCmd::Rolls(c) => {
             ctx.resume()?;
             let reading = matches!(c, RollsCmd::Read { .. });
-            let rolls =
-                match c {
-                    RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
-                    RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
-                    RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
-                    RollsCmd::Return {
-                        kind,
-                        code,
-                        first,
-                        json,
-                    } => {
-                        let r = ctx.wf.return_roll(kind, &code, first).map_err(|e| match e {
-                        // D4 (FAQ 4.21(4)): say what to do, in the same line.
-                        WorkflowError::ReturnBeforeReport { .. } => CmdError::Input(format!(
-                            "{e}; when the tax bureau is reachable run `taxdisk report`, \
-                             then return the roll again"
-                        )),
-                        e => e.into(),
-                    })?;
-                        print_roll_return(&r, json);
-                        Vec::new()
-                    }
-                    RollsCmd::Stock => ctx.wf.rolls(None)?,
-                };
+            let rolls = match c {
+                RollsCmd::Read { file: Some(f) } => ctx.wf.read_rolls_from_file(&f)?,
+                RollsCmd::Read { file: None } => ctx.wf.read_rolls_online()?,
+                RollsCmd::Buy { kind, count } => ctx.wf.buy_rolls(kind, count)?,
+                RollsCmd::Return {
+                    kind,
+                    code,
+                    first,
+                    json,
+                } => {
+                    let r = ctx
+                        .wf
+                        .return_roll(kind, &code, first)
+                        .map_err(|e| match e {
+                            // D4 (FAQ 4.21(4)): say what to do, in the same line.
+                            WorkflowError::ReturnBeforeReport { .. } => {
+                                CmdError::Input(t!("out-return-hint", error = e.localized()))
+                            }
+                            e => e.into(),
+                        })?;
+                    print_roll_return(&r, json);
+                    Vec::new()
+                }
+                RollsCmd::Stock => ctx.wf.rolls(None)?,
+            };
             if reading && rolls.is_empty() {
-                println!("no roll grants waiting: nothing loaded (buy with `taxdisk rolls buy`)");
+                println!("{}", t!("out-rolls-none"));
             }
+            let kind_col = kind_column();
             for r in rolls {
                 println!(
-                    "{:<13} {} {}-{} used {} left {}",
-                    r.kind.name(),
-                    r.code,
-                    r.first,
-                    r.first.get() + r.count - 1,
-                    r.used,
-                    r.left()
+                    "{}",
+                    t!(
+                        "out-roll-row",
+                        kind = left(&kind_name(r.kind), kind_col),
+                        code = r.code,
+                        first = r.first,
+                        last = r.first.get() + r.count - 1,
+                        used = r.used,
+                        left = r.left()
+                    )
                 );
             }
         }
@@ -1396,50 +1468,35 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             let s = ctx.wf.status()?;
             let i = &s.info;
             println!(
-                "disk {} state {} time {} period {} lock {} upload deadline {} counter {}",
-                i.serial,
-                i.state,
-                i.time,
-                i.period.map(|p| p.to_string()).unwrap_or_default(),
-                i.lock_time.map(|t| t.to_string()).unwrap_or_default(),
-                i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
-                i.counter
+                "{}",
+                t!(
+                    "out-status-disk",
+                    serial = i.serial,
+                    state = phrase(&i.state.to_string()),
+                    time = i.time,
+                    period = i.period.map(|p| p.to_string()).unwrap_or_default(),
+                    lock = i.lock_time.map(|t| t.to_string()).unwrap_or_default(),
+                    deadline = i.upload_deadline.map(|t| t.to_string()).unwrap_or_default(),
+                    counter = i.counter
+                )
             );
             // FAQ 8.1, 10.6: the authorization types (授权类型) decide oil and used-car invoices.
             println!(
-                "refined oil: {}{}; used car: {}",
-                i.oil_role,
-                i.oil_valid_until
-                    .map(|t| format!(" until {t}"))
-                    .unwrap_or_default(),
-                i.used_car_role
+                "{}",
+                t!(
+                    "out-status-roles",
+                    oil = phrase(&i.oil_role.to_string()),
+                    until = i
+                        .oil_valid_until
+                        .map(|t| t!("out-status-until", time = t))
+                        .unwrap_or_default(),
+                    car = phrase(&i.used_car_role.to_string())
+                )
             );
-            println!(
-                "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
-                "kind", "auth", "single limit", "hours", "offline amt", "pending", "blank"
-            );
-            for k in &s.kinds {
-                let st = &k.status;
-                println!(
-                    "{:<13} {:>4} {:>14} {:>6} {:>14} {:>8} {:>8}",
-                    k.kind.name(),
-                    if st.authorized { "yes" } else { "no" },
-                    st.limits.single_limit,
-                    st.limits.offline_hours,
-                    st.limits.offline_amount,
-                    st.pending_count,
-                    st.blank_left
-                );
-            }
+            print_status_table(&s.kinds);
             if let Some(oil) = s.oil {
                 for o in oil {
-                    println!(
-                        "oil category {}: {}.{:03} {}",
-                        o.category,
-                        o.milli_quantity / 1000,
-                        o.milli_quantity % 1000,
-                        o.unit
-                    );
+                    println!("{}", oil_line(&o));
                 }
             }
         }
@@ -1465,19 +1522,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 }
             }
             for o in ctx.wf.oil_stock()? {
-                println!(
-                    "oil category {}: {}.{:03} {}",
-                    o.category,
-                    o.milli_quantity / 1000,
-                    o.milli_quantity % 1000,
-                    o.unit
-                );
+                println!("{}", oil_line(&o));
             }
         }
         WorkflowCmd::Update => {
             ctx.resume()?;
             let changes = ctx.wf.apply_updates()?;
-            println!("applied {} change(s) (H17)", changes.len());
+            println!("{}", t!("out-updates", n = changes.len()));
             for c in changes {
                 println!("  {c:?}");
             }
@@ -1490,17 +1541,20 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             };
             let s = ctx.wf.export_month(p, &out)?;
             println!(
-                "exported {} invoices and {} lines of {p} to {} ({} voided left out)",
-                s.invoices,
-                s.lines,
-                out.display(),
-                s.voided_skipped
+                "{}",
+                t!(
+                    "out-exported",
+                    invoices = s.invoices,
+                    lines = s.lines,
+                    period = p,
+                    path = out.display(),
+                    voided = s.voided_skipped
+                )
             );
             if s.not_as_signed > 0 {
-                return Err(CmdError::Input(format!(
-                    "{} invoice(s) left out of the export: the store's copy is not what the disk \
-                     signed; run `taxdisk repair` (H8)",
-                    s.not_as_signed
+                return Err(CmdError::Input(t!(
+                    "err-export-not-as-signed",
+                    count = s.not_as_signed
                 )));
             }
         }
@@ -1524,7 +1578,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 },
             )?;
             write_file(&out, &pdf)?;
-            println!("printed invoice {id} to {}", out.display());
+            println!("{}", t!("out-printed", id = id, path = out.display()));
         }
         WorkflowCmd::Backup { folder } => {
             ctx.resume()?;
@@ -1532,7 +1586,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                 ctx.wf.set_backup_folder(&f)?;
             }
             let b = ctx.wf.backup()?;
-            println!("backup {}", b.name);
+            println!("{}", t!("out-backup", name = b.name));
         }
         WorkflowCmd::Backups => {
             ctx.resume()?;
@@ -1543,7 +1597,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         WorkflowCmd::Restore { name } => {
             ctx.resume()?;
             ctx.wf.restore(&name)?;
-            println!("restored {name}");
+            println!("{}", t!("out-restored", name = name));
         }
     }
     Ok(())

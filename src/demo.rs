@@ -10,6 +10,7 @@
 //! Everything runs on a virtual clock (disk and bureau), so a month takes seconds, and the same
 //! `--seed` gives the same invoices.
 
+use crate::tables::kind_name;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,6 +38,8 @@ use taxdisk_host::store::{
 use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::{InProcess, Shared};
 use taxdisk_host::workflow::{Workflow, WorkflowError};
+use taxdisk_i18n::width::{left, right, width};
+use taxdisk_i18n::{Localize, t};
 use taxdisk_protocol::bureau_api::{RegisterTaxpayer, UpdateRequest};
 use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
 use taxdisk_protocol::types::*;
@@ -347,28 +350,60 @@ impl DemoReport {
         self.steps.push(s);
     }
 
+    /// Counts a refusal by its message in the process's language.
     fn refused(&mut self, e: &WorkflowError) {
-        *self.refusals.entry(e.to_string()).or_default() += 1;
+        *self.refusals.entry(e.localized()).or_default() += 1;
     }
 
     /// Prints the summary table.
     pub fn print(&self) {
         let month = self.month.map(|m| m.to_string()).unwrap_or_default();
         println!();
-        println!("== taxdisk demo: one month ({month}) of {COMPANY} ==");
+        println!("{}", t!("demo-title", month = month, company = COMPANY));
         for s in &self.steps {
             println!("  - {s}");
         }
         println!();
-        println!(
-            "{:<16} {:>9} {:>9} {:>7} {:>6} {:>16} {:>14}",
-            "kind", "uploaded", "pending", "voided", "red", "amount (CNY)", "tax (CNY)"
-        );
+        // Columns at least as wide as the English layout, wider for a wider Chinese name.
+        let head = [
+            t!("col-kind"),
+            t!("demo-col-uploaded"),
+            t!("demo-col-pending"),
+            t!("demo-col-voided"),
+            t!("demo-col-red"),
+            t!("demo-col-amount"),
+            t!("demo-col-tax"),
+        ];
+        let first = self
+            .by_kind
+            .keys()
+            .map(|k| width(&kind_text(k)))
+            .chain([16, width(&head[0])])
+            .max()
+            .unwrap_or(16);
+        let cols = [first, 9, 9, 7, 6, 16, 14];
+        let line = |cells: [String; 7]| {
+            let mut out = left(&cells[0], cols[0]);
+            for (cell, c) in cells.iter().zip(cols).skip(1) {
+                out.push(' ');
+                out.push_str(&right(cell, c.max(width(cell))));
+            }
+            out
+        };
+        println!("{}", line(head.clone()));
         let mut total = KindTally::default();
         for (k, t) in &self.by_kind {
             println!(
-                "{:<16} {:>9} {:>9} {:>7} {:>6} {:>16} {:>14}",
-                k, t.uploaded, t.issued, t.voided, t.red, t.amount, t.tax
+                "{}",
+                line([
+                    kind_text(k),
+                    t.uploaded.to_string(),
+                    t.issued.to_string(),
+                    t.voided.to_string(),
+                    t.red.to_string(),
+                    t.amount.to_string(),
+                    t.tax.to_string(),
+                ])
             );
             total.uploaded += t.uploaded;
             total.issued += t.issued;
@@ -378,8 +413,16 @@ impl DemoReport {
             total.tax = total.tax.saturating_add(t.tax);
         }
         println!(
-            "{:<16} {:>9} {:>9} {:>7} {:>6} {:>16} {:>14}",
-            "total", total.uploaded, total.issued, total.voided, total.red, total.amount, total.tax
+            "{}",
+            line([
+                t!("demo-total"),
+                total.uploaded.to_string(),
+                total.issued.to_string(),
+                total.voided.to_string(),
+                total.red.to_string(),
+                total.amount.to_string(),
+                total.tax.to_string(),
+            ])
         );
         println!();
         let rate = self.issue_count as f64 / self.issue_time.as_secs_f64().max(1e-9);
@@ -387,25 +430,39 @@ impl DemoReport {
         // works): not a signing-speed figure. `taxdisk bench` measures that against the raw
         // signer, interleaved in the same run.
         println!(
-            "issuing: {} invoices, {:.0} invoices/s one at a time, each validated, recorded, \
-             signed by the disk and uploaded to the bureau at once (signing speed: taxdisk bench)",
-            self.issue_count, rate
+            "{}",
+            t!(
+                "demo-issuing",
+                n = self.issue_count,
+                rate = format!("{rate:.0}")
+            )
         );
         println!();
-        println!("refusals met (the rule that refused):");
+        println!("{}", t!("demo-refusals"));
         if self.refusals.is_empty() {
-            println!("  none");
+            println!("  {}", t!("demo-none"));
         }
         for (msg, n) in &self.refusals {
             println!("  {n:>5} x {msg}");
         }
         println!();
-        println!("files written:");
+        println!("{}", t!("demo-files"));
+        let what_col = self
+            .files
+            .iter()
+            .map(|(w, _)| width(w))
+            .fold(22, usize::max);
         for (what, p) in &self.files {
-            println!("  {what:<22} {}", p.display());
+            println!("  {} {}", left(what, what_col), p.display());
         }
         println!();
-        println!("done in {:.1} s", self.wall.as_secs_f64());
+        println!(
+            "{}",
+            t!(
+                "demo-done",
+                secs = format!("{:.1}", self.wall.as_secs_f64())
+            )
+        );
     }
 }
 
@@ -730,9 +787,11 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         ],
     };
     let info = w.wf.provision_disk(&reg, 0).step("provision (D1)")?;
-    w.report.step(format!(
-        "tax office provisioned disk {} for {} ({})",
-        info.serial, COMPANY, TAXPAYER
+    w.report.step(t!(
+        "demo-provisioned",
+        serial = info.serial,
+        company = COMPANY,
+        tin = TAXPAYER
     ));
 
     // H2/H3: invoicers with per-kind permissions.
@@ -795,10 +854,13 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         )?;
         w.buyers.push(party);
     }
-    w.report.step(format!(
-        "initialized the software (H1): administrator {ADMIN}, invoicers {CLERK} (all kinds) and {CASHIER} (electronic and roll), {} products, {} customers",
-        GOODS.len() + 5,
-        BUYERS.len()
+    w.report.step(t!(
+        "demo-initialized",
+        admin = ADMIN,
+        clerk = CLERK,
+        cashier = CASHIER,
+        products = GOODS.len() + 5,
+        customers = BUYERS.len()
     ));
 
     // H17/B8, D11: the tax office authorizes oil dealing; the software applies it and
@@ -821,9 +883,8 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     let litres = (cfg.invoices as i64 / 8).max(50) * 1200;
     w.wf.oil_download(GASOLINE_CATEGORY, OilUnit::Litre, litres * 1000)
         .step("oil download (H15)")?;
-    w.report.step(format!(
-        "applied {changes} update(s) from the bureau (oil dealer, used-car market; H17) and downloaded {litres} L of gasoline stock (D11)"
-    ));
+    w.report
+        .step(t!("demo-updates", changes = changes, litres = litres));
     w.seller = w.wf.seller_party().step("seller")?;
     w.wf.logout().step("logout")?;
 
@@ -840,9 +901,9 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     for k in &status.kinds {
         w.blank.insert(k.kind, k.status.blank_left);
     }
-    w.report.step(format!(
-        "read rolls online (H13): {} blank numbers over six kinds",
-        status
+    w.report.step(t!(
+        "demo-rolls",
+        blank = status
             .kinds
             .iter()
             .map(|k| k.status.blank_left)
@@ -889,7 +950,7 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
                 ),
                 "offline client",
             )?));
-            w.report.step(format!("day {day}: the network to the bureau went down; issuing goes on offline within the disk's limits (D9)"));
+            w.report.step(t!("demo-offline", day = day));
         }
         if back_online {
             back_online = false;
@@ -899,10 +960,11 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
             w.wf.set_bureau(Some(w.online.clone()));
             let up = w.wf.upload().step("upload (H11)")?;
             blocked.clear();
-            w.report.step(format!(
-                "day {day}: back online; manual upload sent {} events, the bureau acknowledged through counter {} (D12)",
-                up.sent,
-                up.through_counter.unwrap_or(0)
+            w.report.step(t!(
+                "demo-back-online",
+                day = day,
+                sent = up.sent,
+                through = up.through_counter.unwrap_or(0)
             ));
         }
         for i in 0..per_day {
@@ -936,9 +998,8 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
                 Err(e) if offline && e.wire_error().is_some() => {
                     // D9: an offline limit is reached; the network comes back tomorrow.
                     if blocked.is_empty() {
-                        w.report.step(format!(
-                            "day {day}: the disk refused to issue offline any longer: {e}"
-                        ));
+                        w.report
+                            .step(t!("demo-offline-refused", day = day, error = e.localized()));
                     }
                     w.report.refused(&e);
                     blocked.push(kind);
@@ -968,10 +1029,8 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
                 w.wf.void_blank(InvoiceKind::Roll, 2)
                     .step("blank void (H9)")?;
             w.used(InvoiceKind::Roll, 2);
-            w.report.step(format!(
-                "day {day}: two spoiled roll invoices voided blank from {} (D7, FAQ 5.2)",
-                b.first
-            ));
+            w.report
+                .step(t!("demo-blank-void", day = day, first = b.first));
         }
     }
     bar.finish_and_clear();
@@ -981,21 +1040,24 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
         w.online_now = true;
         w.wf.set_bureau(Some(w.online.clone()));
         let up = w.wf.upload().step("upload (H11)")?;
-        w.report.step(format!(
-            "day {last_day}, evening: back online; manual upload sent {} events, the bureau acknowledged through counter {} (D12)",
-            up.sent,
-            up.through_counter.unwrap_or(0)
+        w.report.step(t!(
+            "demo-evening-upload",
+            day = last_day,
+            sent = up.sent,
+            through = up.through_counter.unwrap_or(0)
         ));
     }
     if w.restocks > 0 {
-        w.report.step(format!(
-            "bought {} more roll(s) of {ROLL_SIZE} numbers online as kinds ran short (H13; the disk holds at most 16 rolls, D4)",
-            w.restocks
-        ));
+        w.report
+            .step(t!("demo-restocks", n = w.restocks, size = ROLL_SIZE));
     }
-    w.report.step(format!(
-        "issued day by day: {} with a discount line (FAQ 4.7), {} with a sales list (FAQ 4.11), {} purchase (FAQ 4.3), {} export (FAQ 4.2), {} refined-oil (FAQ 8.x)",
-        w.mix[0], w.mix[1], w.mix[2], w.mix[3], w.mix[4]
+    w.report.step(t!(
+        "demo-mix",
+        discount = w.mix[0],
+        list = w.mix[1],
+        purchase = w.mix[2],
+        export = w.mix[3],
+        oil = w.mix[4]
     ));
 
     // H9: the cashier may not void the clerk's invoice.
@@ -1019,19 +1081,25 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     let login =
         w.wf.login(CLERK, CLERK_PW, &setup(Pin::new(Pin::FACTORY), "pin")?)
             .step("login next month")?;
-    w.report.step(format!(
-        "{}: first login of the month copied {:?} and reported {:?} automatically (H12, FAQ 9.3)",
-        next,
-        login
-            .copied
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>(),
-        login
-            .reported
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
+    w.report.step(t!(
+        "demo-next-login",
+        next = next,
+        copied = format!(
+            "{:?}",
+            login
+                .copied
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+        ),
+        reported = format!(
+            "{:?}",
+            login
+                .reported
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+        )
     ));
     if let Err(e) = w.wf.clear_card(month) {
         w.report.refused(&e);
@@ -1040,10 +1108,11 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     w.wf.declare(month).step("declare (B5)")?;
     w.wf.clear_card(month).step("clear card (H12)")?;
     let info = w.wf.refresh_info().step("disk info")?;
-    w.report.step(format!(
-        "{}: declared and cleared the card for {month}; next lock time {} (D8)",
-        next,
-        info.lock_time.map(|t| t.to_string()).unwrap_or_default()
+    w.report.step(t!(
+        "demo-cleared",
+        next = next,
+        month = month,
+        lock = info.lock_time.map(|t| t.to_string()).unwrap_or_default()
     ));
 
     // Files: the month's spreadsheet, printed invoices, the counter report medium.
@@ -1051,7 +1120,7 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
     let ex = w.wf.export_month(month, &xlsx).step("export (H16)")?;
     w.report
         .files
-        .push((format!("xlsx, {} invoices", ex.invoices), xlsx));
+        .push((t!("demo-file-xlsx", n = ex.invoices), xlsx));
     let firsts: Vec<(InvoiceKind, InvoiceId)> = w.first.iter().map(|(k, id)| (*k, *id)).collect();
     for (k, id) in firsts {
         let pdf =
@@ -1059,7 +1128,9 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
                 .step("print (H18)")?;
         let path = out.join("print").join(format!("{}-{}.pdf", k.name(), id.0));
         setup(std::fs::write(&path, pdf), "write pdf")?;
-        w.report.files.push((format!("pdf, {}", k.name()), path));
+        w.report
+            .files
+            .push((t!("demo-file-pdf", kind = kind_name(k)), path));
     }
     if let Some((id, _, _, _)) = w.issued.iter().find(|(id, k, _, _)| {
         *k == InvoiceKind::Normal
@@ -1083,21 +1154,21 @@ pub fn run(cfg: &DemoConfig) -> Result<DemoReport, DemoError> {
             .join("print")
             .join(format!("normal-with-sales-list-{}.pdf", id.0));
         setup(std::fs::write(&path, pdf), "write pdf")?;
-        w.report.files.push(("pdf, with sales list".into(), path));
+        w.report.files.push((t!("demo-file-pdf-list"), path));
     }
     let medium = out.join(format!("counter-report-{month}.json"));
     w.wf.counter_report(month, &medium)
         .step("counter report (H12)")?;
-    w.report.files.push(("counter report".into(), medium));
+    w.report.files.push((t!("demo-file-counter"), medium));
     w.report
         .files
-        .push(("database (sqlite3)".into(), out.join("taxdisk.db")));
+        .push((t!("demo-file-db"), out.join("taxdisk.db")));
     w.report
         .files
-        .push(("disk flash image".into(), out.join("disk.img")));
+        .push((t!("demo-file-image"), out.join("disk.img")));
     w.report
         .files
-        .push(("bureau database".into(), out.join("bureau.db")));
+        .push((t!("demo-file-bureau"), out.join("bureau.db")));
 
     tally(&mut w, month)?;
     w.report.wall = started.elapsed();
@@ -1212,4 +1283,9 @@ fn tally(w: &mut World, month: Period) -> Result<(), DemoError> {
         }
     }
     Ok(())
+}
+
+/// A kind's name (kept as the English name in the report) in the process's language.
+fn kind_text(name: &str) -> String {
+    InvoiceKind::parse(name).map_or_else(|| name.to_owned(), kind_name)
 }

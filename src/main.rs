@@ -7,14 +7,18 @@ mod bench;
 mod commands;
 mod demo;
 mod faults;
+mod help;
 mod keys;
+mod l10n;
 mod prompt;
 mod suite;
+mod tables;
 mod wiring;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use taxdisk_i18n::t;
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber};
 use wiring::DiskSpec;
@@ -65,6 +69,10 @@ struct Cli {
     /// clock (`taxdisk-sim serve --start-time`).
     #[arg(long, global = true, value_name = "TIME", value_parser = taxdisk_device_sim::serve::args::parse_time)]
     start_time: Option<taxdisk_protocol::Timestamp>,
+    /// Language of the messages: zh-CN or en. Default: the locale (LC_ALL, LC_MESSAGES, LANG)
+    /// starting with zh is Chinese, anything else English.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<taxdisk_i18n::Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -183,7 +191,7 @@ enum Command {
 }
 
 fn parse_kind(s: &str) -> Result<InvoiceKind, String> {
-    InvoiceKind::parse(s).ok_or_else(|| format!("unknown invoice kind {s:?} (F1): use special, normal, electronic, roll, motor-vehicle, used-car or a type code"))
+    InvoiceKind::parse(s).ok_or_else(|| t!("cli-bad-kind", kind = format!("{s:?}")))
 }
 
 fn parse_durability(s: &str) -> Result<taxdisk_host::store::Durability, String> {
@@ -198,14 +206,14 @@ fn parse_period(s: &str) -> Result<taxdisk_protocol::Period, String> {
     s.parse::<u32>()
         .ok()
         .and_then(|v| taxdisk_protocol::Period::try_from(v).ok())
-        .ok_or_else(|| format!("period {s:?}: YYYYMM with month 01-12"))
+        .ok_or_else(|| t!("cli-bad-period", period = format!("{s:?}")))
 }
 
 fn parse_number(s: &str) -> Result<InvoiceNumber, String> {
     s.parse::<u32>()
         .ok()
         .and_then(|n| InvoiceNumber::new(n).ok())
-        .ok_or_else(|| format!("invoice number {s:?}: 8 digits, 1 to 99999999 (F2)"))
+        .ok_or_else(|| t!("cli-bad-number", number = format!("{s:?}")))
 }
 
 /// Any failure of a command: printed as one line.
@@ -239,9 +247,7 @@ fn data_clock(
     disk: &DiskSpec,
 ) -> Result<wiring::SimClock, CliError> {
     if start.is_some() && !matches!(disk, DiskSpec::Sim(_)) {
-        return Err(CliError::Usage(
-            "--start-time sets the in-process simulator's clock; a served or USB disk keeps its own (start it with taxdisk-sim serve --start-time)".into(),
-        ));
+        return Err(CliError::Usage(t!("cli-usage-start-time")));
     }
     Ok(wiring::SimClock::for_data(data, start)?)
 }
@@ -291,9 +297,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             invoices,
         } => {
             if !(0.0..=0.5).contains(&frame_faults) || invoices == 0 {
-                return Err(CliError::Usage(
-                    "--frame-faults must be 0 to 0.5 and --invoices at least 1".into(),
-                ));
+                return Err(CliError::Usage(t!("cli-usage-faults")));
             }
             let report = faults::run(&faults::CampaignConfig {
                 power_cuts,
@@ -303,9 +307,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             })?;
             report.print();
             if !report.passed() {
-                return Err(CliError::Usage(
-                    "fault campaign: an invariant failed (see above)".into(),
-                ));
+                return Err(CliError::Usage(t!("cli-faults-failed")));
             }
         }
         Command::Workflow(mut cmd) => {
@@ -322,7 +324,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             month,
         } => {
             if !(10..=200_000).contains(&invoices) {
-                return Err(CliError::Usage("--invoices must be 10 to 200000".into()));
+                return Err(CliError::Usage(t!("cli-usage-demo-invoices")));
             }
             let start = demo::demo_start(month, cli.start_time)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -353,27 +355,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
                         .transpose()?,
                 },
                 (Some(DiskSpec::Tcp(_)), None) => {
-                    return Err(CliError::Usage(
-                        "bench over tcp needs --bureau URL: the bureau the served disk trusts"
-                            .into(),
-                    ));
+                    return Err(CliError::Usage(t!("cli-usage-bench-tcp-bureau")));
                 }
                 _ => {
-                    return Err(CliError::Usage(
-                        "bench runs on fresh simulators (no --disk) or on --disk tcp:HOST:PORT --bureau URL".into(),
-                    ));
+                    return Err(CliError::Usage(t!("cli-usage-bench-disk")));
                 }
             };
             if jobs > 1 && !matches!(disk, bench::BenchDisk::Sim) {
-                return Err(CliError::Usage(format!(
-                    "--jobs {jobs} runs {jobs} fresh in-process simulated disks; with --disk tcp: \
-                     the bench drives the one served disk, so leave --jobs out"
-                )));
+                return Err(CliError::Usage(t!("cli-usage-bench-jobs-tcp", jobs = jobs)));
             }
             if invoices == 0 || jobs == 0 || jobs > 64 || batch == 0 || batch > 10_000 {
-                return Err(CliError::Usage(
-                    "--invoices must be at least 1, --jobs 1 to 64 and --batch 1 to 10000".into(),
-                ));
+                return Err(CliError::Usage(t!("cli-usage-bench-ranges")));
             }
             let cfg = bench::BenchConfig {
                 disk,
@@ -395,7 +387,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let (_held, mut disk) =
                 wiring::open_folder_disk(&cli.data, &disk_spec, &bureau_spec, clock)?;
             keys::export_key(&disk.public_key()?, &out)?;
-            println!("wrote {}", out.display());
+            println!("{}", t!("cli-wrote", path = out.display()));
         }
         Command::Verify {
             kind,
@@ -409,13 +401,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 wiring::open_folder_disk(&cli.data, &disk_spec, &bureau_spec, clock)?;
             // Reading an invoice back needs the PIN, as every disk command does (D2).
             let pin = taxdisk_protocol::types::Pin::new(&cli.pin)
-                .map_err(|e| CliError::Usage(format!("--pin: {e}")))?;
+                .map_err(|e| CliError::Usage(t!("cli-input", what = "--pin", error = e)))?;
             disk.login(&pin)?;
             let pk = disk.public_key()?;
             let view = disk.read_invoice(&InvoiceRef { kind, code, number })?;
             let files = keys::verify_invoice(&view.invoice, &pk, &out)?;
             keys::export_key(&pk, &pem)?;
-            println!("signature verified; check it yourself with:");
+            println!("{}", t!("cli-verified"));
             println!("{}", keys::openssl_command(&pem, &files));
         }
     }
@@ -444,11 +436,18 @@ fn quiet_on_closed_pipe() {
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let cli = Cli::parse();
+    // The language is needed before clap parses (for --help): `--lang` is read from the
+    // arguments first, then the locale decides.
+    taxdisk_i18n::init(taxdisk_i18n::Lang::from_args(std::env::args()));
+    let matches = help::localize(Cli::command()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", t!("cli-error", error = l10n::error(&e)));
             ExitCode::FAILURE
         }
     }

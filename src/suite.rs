@@ -136,7 +136,7 @@ pub fn conformance(
     report.print_table();
     if let Some(path) = junit {
         setup(report.write_junit(path), "--junit")?;
-        println!("JUnit XML written to {}", path.display());
+        println!("{}", taxdisk_i18n::t!("conf-junit", path = path.display()));
     }
     if !report.ok() {
         return Err(SuiteError::Failed(report.failed()));

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 fn taxdisk(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .arg("--data")
         .arg(data)
         .args(args)

@@ -162,6 +162,7 @@ fn the_wall_clock_default_works_on_new_years_eve_in_china() {
     let run = |args: &[&str]| {
         let o = Command::new(&faketime)
             .env("TZ", "UTC")
+            .env("LC_ALL", "C") // English: the test reads English text
             .args(["-f", "@2026-12-31 15:30:00"])
             .arg(env!("CARGO_BIN_EXE_taxdisk"))
             .arg("--data")

@@ -49,6 +49,7 @@ fn a_closed_pipe_ends_a_command_quietly() {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .arg("--data")
         .arg(dir.path())
         .args(["issue", "--template", "special"])

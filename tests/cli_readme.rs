@@ -137,6 +137,7 @@ fn the_readme_session_runs_in_order_against_a_served_disk() {
             .args(["-c", line])
             .current_dir(work)
             .env("PATH", &path)
+            .env("LC_ALL", "C") // English: the README's session is the English one
             .env_remove("TAXDISK_PASSWORD")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

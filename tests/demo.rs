@@ -11,6 +11,7 @@ fn demo_runs_a_month_and_writes_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(["demo", "--invoices", "150", "--seed", "7", "--out"])
         .arg(&out)
         .output()
@@ -76,6 +77,7 @@ fn demo_runs_a_month_and_writes_its_files() {
 #[test]
 fn demo_refuses_bad_arguments_with_one_line() {
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(["demo", "--invoices", "3"])
         .output()
         .unwrap();
@@ -84,6 +86,7 @@ fn demo_refuses_bad_arguments_with_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--invoices must be 10 to 200000"), "{err}");
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(["demo", "--month", "202613"])
         .output()
         .unwrap();
@@ -108,6 +111,7 @@ fn demo_runs_to_its_summary_over_a_spread_of_seeds_and_sizes() {
             let out = dir.path().join(format!("{n}-{seed}"));
             std::thread::spawn(move || {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_taxdisk"));
+                c.env("LC_ALL", "C"); // English: the test reads English text
                 c.args(["demo", "--invoices", n, "--seed", seed, "--out"])
                     .arg(&out);
                 if let Some(m) = month {
@@ -153,6 +157,7 @@ fn the_demo_folder_opens_with_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(["demo", "--invoices", "40", "--out"])
         .arg(&out)
         .output()
@@ -169,6 +174,7 @@ fn the_demo_folder_opens_with_every_command() {
     let stem = dir.path().join("inv");
     let pem = dir.path().join("disk.pem");
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .arg("--data")
         .arg(&out)
         .args([

@@ -344,6 +344,7 @@ fn conformance_over_tcp(dir: &Path) -> BTreeMap<String, &'static str> {
     let sim = conformance_disk(false);
     let junit = dir.join("tcp-junit.xml");
     let o = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .arg("--data")
         .arg(dir.join("tcp-conformance"))
         .args(["--disk", &format!("tcp:{}", sim.port("disk"))])

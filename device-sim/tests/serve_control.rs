@@ -310,6 +310,7 @@ fn the_control_subcommand_drives_a_running_server() {
         let mut argv = vec!["control", "--addr", addr.as_str()];
         argv.extend_from_slice(args);
         std::process::Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+            .env("LC_ALL", "C") // English: the test reads English text
             .args(&argv)
             .env("RUST_LOG", "warn")
             .output()
@@ -331,6 +332,7 @@ fn the_control_subcommand_drives_a_running_server() {
     let dead_addr = dead.local_addr().unwrap().to_string();
     drop(dead);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(["control", "--addr", &dead_addr, "stats"])
         .output()
         .unwrap();

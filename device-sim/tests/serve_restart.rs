@@ -118,6 +118,7 @@ fn an_image_of_another_size_is_refused_with_a_clear_error() {
     let mut args = base_args();
     args.extend(["--image".into(), image.display().to_string()]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+        .env("LC_ALL", "C") // English: the test reads English text
         .args(&args)
         .output()
         .unwrap();

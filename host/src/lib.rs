@@ -22,6 +22,7 @@ pub mod control;
 pub mod disk;
 pub mod export;
 pub mod invoice;
+pub mod l10n;
 pub mod store;
 pub mod tokens;
 pub mod trace;

@@ -73,6 +73,9 @@ pub struct Cli {
     pub data: PathBuf,
     /// Options before the command.
     pub global: Vec<String>,
+    /// The locale (`LANG`) the commands run in, with `LC_ALL` and `LC_MESSAGES` unset; `C`
+    /// (English) unless [`Cli::locale`] says otherwise.
+    pub lang: String,
 }
 
 impl Cli {
@@ -81,6 +84,7 @@ impl Cli {
         Cli {
             data: data.to_owned(),
             global: Vec::new(),
+            lang: "C".to_owned(),
         }
     }
 
@@ -90,9 +94,18 @@ impl Cli {
         self
     }
 
+    /// The same commands under `LANG=lang` (e.g. `zh_CN.UTF-8`).
+    pub fn locale(mut self, lang: &str) -> Cli {
+        self.lang = lang.to_owned();
+        self
+    }
+
     /// Runs one command.
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", &self.lang)
             .arg("--data")
             .arg(&self.data)
             .args(&self.global)
@@ -105,6 +118,9 @@ impl Cli {
     pub fn run_with_input(&self, args: &[&str], input: &str) -> std::process::Output {
         use std::io::Write;
         let mut child = Command::new(env!("CARGO_BIN_EXE_taxdisk"))
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", &self.lang)
             .arg("--data")
             .arg(&self.data)
             .args(&self.global)

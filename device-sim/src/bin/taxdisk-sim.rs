@@ -2,17 +2,24 @@
 //! tax bureau for hardware-in-the-loop benches, and sends control requests to a running one.
 //! See `taxdisk-sim serve --help` for the ports, the control messages and an example session.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 use taxdisk_device_sim::bureau::{self, Bureau};
 use taxdisk_device_sim::serve::args::{BureauArgs, Cli, Command, ControlArgs, ServeArgs};
 use taxdisk_device_sim::serve::shutdown::StopSignals;
 use taxdisk_device_sim::serve::{ControlClient, Server, hex_encode};
+use taxdisk_i18n::t;
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlResponse;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The language is needed before clap parses (for --help): `--lang`, else the locale.
+    taxdisk_i18n::init(taxdisk_i18n::Lang::from_args(std::env::args()));
+    let matches = taxdisk_i18n::help::localize(Cli::command(), "sim-help", &["lang"]).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -30,7 +37,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("taxdisk-sim: {e}");
+            eprintln!("{}", t!("sim-error", error = e));
             ExitCode::FAILURE
         }
     }
@@ -87,7 +94,31 @@ fn control(a: ControlArgs) -> Result<(), String> {
     let resp = client.send(req).map_err(|e| e.to_string())?;
     print_json(&resp)?;
     match resp {
-        ControlResponse::Error(m) => Err(format!("the simulator refused: {m}")),
+        ControlResponse::Error(m) => Err(t!("sim-control-refused", message = m)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taxdisk_i18n::{Lang, render_checked};
+
+    #[test]
+    fn every_subcommand_has_its_summary_in_both_languages() {
+        let mut all = Vec::new();
+        taxdisk_i18n::help::summaries(&Cli::command(), "", &mut all);
+        assert!(all.len() > 15, "{} subcommands", all.len());
+        for (path, about) in all {
+            let key = format!("sim-help-{path}");
+            let en = render_checked(Lang::En, &key, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                en.trim_end_matches('.'),
+                about.trim_end_matches('.'),
+                "{key}"
+            );
+            let zh = render_checked(Lang::ZhCn, &key, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!zh.is_ascii(), "{key}: {zh}");
+        }
     }
 }

@@ -101,6 +101,10 @@ and an example session.",
     propagate_version = true
 )]
 pub struct Cli {
+    /// Language of the messages: zh-CN or en. Default: the locale (LC_ALL, LC_MESSAGES, LANG)
+    /// starting with zh is Chinese, anything else English.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<taxdisk_i18n::Lang>,
     /// What to run.
     #[command(subcommand)]
     pub command: Command,

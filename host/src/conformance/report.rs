@@ -5,6 +5,8 @@ use super::frames::LoggedFrame;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
+use taxdisk_i18n::t;
+use taxdisk_i18n::width::{left, width};
 
 /// How a scenario ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,20 +110,33 @@ impl Report {
             .max()
             .unwrap_or(0)
             .max(8);
-        let _ = writeln!(s, "conformance of {}", self.link);
+        // Headings in the process's language, padded by display width (a Chinese heading
+        // is two columns a character).
+        let head = [
+            t!("conf-col-rule"),
+            t!("conf-col-commands"),
+            t!("conf-col-scenario"),
+        ];
+        let wr = width(&head[0]).max(5);
+        let wc = wc.max(width(&head[1]));
+        let wn = wn.max(width(&head[2]));
+        let _ = writeln!(s, "{}", t!("conf-title", link = self.link));
         let _ = writeln!(
             s,
-            "{:<5} {:<wc$} {:<wn$} RESULT",
-            "RULE", "COMMANDS", "SCENARIO"
+            "{} {} {} {}",
+            left(&head[0], wr),
+            left(&head[1], wc),
+            left(&head[2], wn),
+            t!("conf-col-result")
         );
         for (r, c) in self.rows.iter().zip(&cmds) {
             let _ = write!(
                 s,
-                "{:<5} {:<wc$} {:<wn$} {}",
+                "{:<wr$} {:<wc$} {:<wn$} {}",
                 r.rule,
                 c,
                 r.name,
-                r.outcome.label()
+                t!(&format!("conf-{}", r.outcome.label().to_ascii_lowercase()))
             );
             match &r.outcome {
                 Outcome::Pass => {}
@@ -136,11 +151,14 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "{} scenarios: {} passed, {} failed, {} skipped",
-            self.rows.len(),
-            self.passed(),
-            self.failed(),
-            self.skipped()
+            "{}",
+            t!(
+                "conf-summary",
+                total = self.rows.len(),
+                passed = self.passed(),
+                failed = self.failed(),
+                skipped = self.skipped()
+            )
         );
         s
     }

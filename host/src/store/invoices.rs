@@ -50,6 +50,17 @@ pub enum InvoiceState {
 }
 
 impl InvoiceState {
+    /// Every state, in life-cycle order.
+    pub const ALL: [InvoiceState; 5] = [
+        InvoiceState::Pending,
+        InvoiceState::Issued,
+        InvoiceState::Uploaded,
+        InvoiceState::Voided,
+        InvoiceState::Abandoned,
+    ];
+}
+
+impl InvoiceState {
     /// The stored word.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -249,10 +249,15 @@ impl Workflow {
         };
         if form.state != RedFormState::Approved {
             return Err(red(
-                format!(
-                    "info form {number} is {}, not approved",
-                    form.state.as_str()
-                ),
+                if form.state == RedFormState::Used {
+                    taxdisk_i18n::t!("red-form-used", number = number)
+                } else {
+                    taxdisk_i18n::t!(
+                        "red-form-not-approved",
+                        number = number,
+                        state = form.state.as_str()
+                    )
+                },
                 if form.state == RedFormState::Used {
                     "H10, FAQ 7.4"
                 } else {

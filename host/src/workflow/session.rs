@@ -8,6 +8,7 @@
 use super::errors::{WorkflowError, bureau_offline};
 use super::{SETTING_BUREAU_CREDENTIAL, SETTING_BUREAU_KEY, Workflow, update};
 use crate::store::{Initialization, Role, User, UserId, now_secs};
+use taxdisk_i18n::{Localize, t};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::{ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::time::Period;
@@ -265,7 +266,9 @@ impl Workflow {
                 Ok(changes) => report.updates = changes,
                 Err(e) => {
                     offline = e.is_offline();
-                    report.notes.push(format!("online update: {e}"));
+                    report
+                        .notes
+                        .push(t!("note-online-update", error = e.localized()));
                 }
             }
         }
@@ -284,7 +287,7 @@ impl Workflow {
         if self.bureau.is_some() && self.auto_upload && !offline {
             match self.upload() {
                 Ok(u) => report.uploaded += u.acknowledged,
-                Err(e) => report.notes.push(format!("upload: {e}")),
+                Err(e) => report.notes.push(t!("note-upload", error = e.localized())),
             }
         }
         report.info = self.refresh_info()?;
@@ -318,13 +321,9 @@ impl Workflow {
         let Some(bureau) = self.bureau.clone() else {
             if !summaries.is_empty() {
                 report.notes.push(if offline {
-                    "monthly report postponed: the tax bureau is unreachable; the period is \
-                     copied and issuing goes on (H12)"
-                        .into()
+                    t!("note-offline")
                 } else {
-                    "no bureau address: the summary was not reported; use the counter report \
-                     (办税厅抄报, H12)"
-                        .into()
+                    t!("note-no-bureau")
                 });
             }
             return Ok(());
@@ -332,7 +331,9 @@ impl Workflow {
         let rec = match bureau.disk(&info.serial) {
             Ok(r) => r,
             Err(e) => {
-                report.notes.push(format!("monthly report postponed: {e}"));
+                report
+                    .notes
+                    .push(t!("note-report-postponed", error = e.localized()));
                 return Ok(());
             }
         };
@@ -351,7 +352,9 @@ impl Workflow {
             match self.upload() {
                 Ok(u) => report.uploaded += u.acknowledged,
                 Err(e) => {
-                    report.notes.push(format!("monthly report postponed: {e}"));
+                    report
+                        .notes
+                        .push(t!("note-report-postponed", error = e.localized()));
                     return Ok(());
                 }
             }
@@ -364,19 +367,23 @@ impl Workflow {
                         report.reported.push(p);
                     }
                     if let Err(e) = self.read_report_receipt(r.receipt) {
-                        report.notes.push(format!(
-                            "the disk did not take the bureau's receipt of {p}: {e}"
-                        ));
+                        report
+                            .notes
+                            .push(t!("note-receipt", period = p, error = e.localized()));
                         return Ok(());
                     }
                     report.receipts.push(p);
                 }
                 Err(e) if bureau_offline(&e) => {
-                    report.notes.push(format!("monthly report postponed: {e}"));
+                    report
+                        .notes
+                        .push(t!("note-report-postponed", error = e.localized()));
                     return Ok(());
                 }
                 Err(e) => {
-                    report.notes.push(format!("report of {p} refused: {e}"));
+                    report
+                        .notes
+                        .push(t!("note-report-refused", period = p, error = e.localized()));
                     return Ok(());
                 }
             }
@@ -384,7 +391,10 @@ impl Workflow {
         if info.last_cleared.is_none_or(|c| c < copied) {
             match self.clear_card(copied) {
                 Ok(()) => report.cleared.push(copied),
-                Err(e) => self.note_once(report, CLEAR_CARD_NOTE, &format!("{copied} {e}"))?,
+                Err(e) => {
+                    let note = format!("{copied} {}", e.localized());
+                    self.note_once(report, CLEAR_CARD_NOTE, &note)?;
+                }
             }
         }
         Ok(())

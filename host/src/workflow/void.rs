@@ -84,11 +84,7 @@ impl Workflow {
             if row.period != current || info.last_copied.is_some_and(|c| row.period <= c) {
                 return Err(WorkflowError::rule(
                     what,
-                    format!(
-                        "only invoices of the current period ({current}) not yet copied (抄税) \
-                         can be voided; this one is of {}",
-                        row.period
-                    ),
+                    taxdisk_i18n::t!("void-not-current", current = current, period = row.period),
                     "D7, FAQ 5.1, 5.8",
                 ));
             }

@@ -1,0 +1,61 @@
+## The demo's summary, the conformance and bench reports.
+
+demo-title = == taxdisk demo: one month ({$month}) of {$company} ==
+demo-provisioned = tax office provisioned disk {$serial} for {$company} ({$tin})
+demo-initialized = initialized the software (H1): administrator {$admin}, invoicers {$clerk} (all kinds) and {$cashier} (electronic and roll), {$products} products, {$customers} customers
+demo-updates = applied {$changes} update(s) from the bureau (oil dealer, used-car market; H17) and downloaded {$litres} L of gasoline stock (D11)
+demo-rolls = read rolls online (H13): {$blank} blank numbers over six kinds
+demo-offline = day {$day}: the network to the bureau went down; issuing goes on offline within the disk's limits (D9)
+demo-back-online = day {$day}: back online; manual upload sent {$sent} events, the bureau acknowledged through counter {$through} (D12)
+demo-offline-refused = day {$day}: the disk refused to issue offline any longer: {$error}
+demo-blank-void = day {$day}: two spoiled roll invoices voided blank from {$first} (D7, FAQ 5.2)
+demo-evening-upload = day {$day}, evening: back online; manual upload sent {$sent} events, the bureau acknowledged through counter {$through} (D12)
+demo-restocks = bought {$n} more roll(s) of {$size} numbers online as kinds ran short (H13; the disk holds at most 16 rolls, D4)
+demo-mix = issued day by day: {$discount} with a discount line (FAQ 4.7), {$list} with a sales list (FAQ 4.11), {$purchase} purchase (FAQ 4.3), {$export} export (FAQ 4.2), {$oil} refined-oil (FAQ 8.x)
+demo-next-login = {$next}: first login of the month copied {$copied} and reported {$reported} automatically (H12, FAQ 9.3)
+demo-cleared = {$next}: declared and cleared the card for {$month}; next lock time {$lock} (D8)
+demo-col-uploaded = uploaded
+demo-col-pending = pending
+demo-col-voided = voided
+demo-col-red = red
+demo-col-amount = amount (CNY)
+demo-col-tax = tax (CNY)
+demo-total = total
+demo-issuing = issuing: {$n} invoices, {$rate} invoices/s one at a time, each validated, recorded, signed by the disk and uploaded to the bureau at once (signing speed: taxdisk bench)
+demo-refusals = refusals met (the rule that refused):
+demo-none = none
+demo-files = files written:
+demo-done = done in {$secs} s
+demo-file-xlsx = xlsx, {$n} invoices
+demo-file-pdf = pdf, {$kind}
+demo-file-pdf-list = pdf, with sales list
+demo-file-counter = counter report
+demo-file-db = database (sqlite3)
+demo-file-image = disk flash image
+demo-file-bureau = bureau database
+
+## taxdisk conformance (host::conformance::Report::table); JUnit stays language-neutral.
+conf-title = conformance of {$link}
+conf-col-rule = RULE
+conf-col-commands = COMMANDS
+conf-col-scenario = SCENARIO
+conf-col-result = RESULT
+conf-pass = PASS
+conf-fail = FAIL
+conf-skip = SKIP
+conf-summary = {$total} scenarios: {$passed} passed, {$failed} failed, {$skipped} skipped
+conf-junit = JUnit XML written to {$path}
+
+## taxdisk bench.
+bench-durability-full = synchronous=FULL: one fsync per commit
+bench-durability-normal = synchronous=NORMAL: WAL, durable across process crashes
+bench-label-durability = store durability:
+bench-label-signer = signer:
+bench-label-raw = raw SM2 signing (one core):
+bench-label-one-disk = end-to-end issue, 1 disk:
+bench-label-latency = latency per call:
+bench-label-farm = end-to-end issue, {$jobs} disks:
+bench-raw = {$rate} signatures/s  [{$n} signatures between the calls]
+bench-one-disk = {$rate} invoices/s  ({$percent} % of raw signing)  [{$n} invoices, {$batch} per call]
+bench-latency = p50 {$p50}  p99 {$p99}
+bench-farm = {$rate} invoices/s  (scaling x{$scaling} over 1 disk, {$cores} cores here)
