@@ -10,7 +10,9 @@
 //!   either counted as happened or reported as left over;
 //! - **frame faults** ([`ControlRequest::FrameFault`]): every disk frame of the workload is hit
 //!   with probability `frame_fault_rate` by one of `DropAnswer`, `CorruptAnswer`,
-//!   `DuplicateAnswer`, `DropRequest` (uniformly), armed for exactly that frame.
+//!   `DuplicateAnswer`, `DropRequest` (armed for exactly that frame) or a late answer
+//!   (uniformly): a delay longer than the host waits, so the host gives up on the frame and
+//!   the answer arrives in front of the answer to the host's next frame, stale.
 //!
 //! The workload: blue invoices of four kinds (special, normal, electronic, roll), red
 //! invoices reversing earlier ones (D6, FAQ 7.16), voids (D7), blank voids (FAQ 5.2), manual
@@ -174,12 +176,18 @@ pub struct FrameFaultCounts {
     pub corrupt_answer: u64,
     /// Answers sent twice.
     pub duplicate_answer: u64,
+    /// Answers delayed past the host's wait: they arrive with the next frame's answer.
+    pub late_answer: u64,
 }
 
 impl FrameFaultCounts {
     /// All frame faults.
     pub fn total(&self) -> u64 {
-        self.drop_request + self.drop_answer + self.corrupt_answer + self.duplicate_answer
+        self.drop_request
+            + self.drop_answer
+            + self.corrupt_answer
+            + self.duplicate_answer
+            + self.late_answer
     }
 }
 
@@ -284,6 +292,7 @@ impl fmt::Display for CampaignReport {
         writeln!(f, "  DropAnswer          {:>7}", ff.drop_answer)?;
         writeln!(f, "  CorruptAnswer       {:>7}", ff.corrupt_answer)?;
         writeln!(f, "  DuplicateAnswer     {:>7}", ff.duplicate_answer)?;
+        writeln!(f, "  late answers        {:>7}", ff.late_answer)?;
         writeln!(f, "  frame faults total  {:>7}", ff.total())?;
         writeln!(f, "recovery:")?;
         writeln!(f, "  logins again        {:>7}", self.relogins)?;
@@ -327,6 +336,8 @@ struct FaultState {
     enabled: bool,
     counts: FrameFaultCounts,
     frames: u64,
+    /// An answer delayed past the host's wait, delivered in front of the next one.
+    late: Option<Vec<u8>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -343,18 +354,53 @@ impl FrameHandler for FaultyLink {
             }
             let roll = st.rng.random_range(0..1_000_000u32);
             if st.enabled && roll < st.rate_ppm {
-                let action = match st.rng.random_range(0..4u8) {
-                    0 => FrameFaultAction::DropRequest,
-                    1 => FrameFaultAction::DropAnswer,
-                    2 => FrameFaultAction::CorruptAnswer,
-                    _ => FrameFaultAction::DuplicateAnswer,
-                };
-                Some(action)
+                match st.rng.random_range(0..5u8) {
+                    0 => Some(Some(FrameFaultAction::DropRequest)),
+                    1 => Some(Some(FrameFaultAction::DropAnswer)),
+                    2 => Some(Some(FrameFaultAction::CorruptAnswer)),
+                    3 => Some(Some(FrameFaultAction::DuplicateAnswer)),
+                    _ => None,
+                }
             } else {
-                None
+                Some(None)
             }
         };
+        let Some(action) = action else {
+            // A delay past the host's wait: the disk answers, the host sees nothing now and
+            // the answer turns up in front of the next frame's.
+            let n = locked(&self.sim).handle_frame(frame, out);
+            let mut st = locked(&self.faults);
+            st.late = Some(out[..n].to_vec());
+            st.counts.late_answer += 1;
+            return 0;
+        };
+        let late = locked(&self.faults).late.take();
+        if let Some(late) = late {
+            let n = {
+                let mut sim = locked(&self.sim);
+                self.pass(&mut sim, action, frame, out)
+            };
+            if late.len() + n <= out.len() {
+                out.copy_within(..n, late.len());
+                out[..late.len()].copy_from_slice(&late);
+                return late.len() + n;
+            }
+            return n;
+        }
         let mut sim = locked(&self.sim);
+        self.pass(&mut sim, action, frame, out)
+    }
+}
+
+impl FaultyLink {
+    /// Arms `action` for this frame (counting it) and lets the simulator answer it.
+    fn pass(
+        &self,
+        sim: &mut SimDisk,
+        action: Option<FrameFaultAction>,
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> usize {
         if let Some(action) = action
             && sim.control(ControlRequest::FrameFault { nth: 1, action }) == ControlResponse::Ok
         {
@@ -516,6 +562,7 @@ impl Campaign {
             enabled: false,
             counts: FrameFaultCounts::default(),
             frames: 0,
+            late: None,
         }));
         let link = FaultyLink {
             sim: sim.clone(),

@@ -29,6 +29,7 @@ fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
     assert!(report.frame_faults.corrupt_answer > 0, "{report}");
     assert!(report.frame_faults.duplicate_answer > 0, "{report}");
     assert!(report.frame_faults.drop_request > 0, "{report}");
+    assert!(report.frame_faults.late_answer > 0, "{report}");
     all_hold(&report);
 }
 
