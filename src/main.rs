@@ -3,17 +3,12 @@
 //! or remote. Subcommands follow the software's menus; `demo` runs a month of a company.
 #![forbid(unsafe_code)]
 
-mod bench;
 mod commands;
-mod demo;
-mod faults;
 mod help;
-mod keys;
 mod l10n;
 mod prompt;
-mod suite;
-mod tables;
-mod wiring;
+
+use taxdisk::{bench, demo, faults, keys, suite, tables, wiring};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;

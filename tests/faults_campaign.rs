@@ -3,11 +3,7 @@
 //! and embedded bureau. Every invariant must hold and the faults must really have been injected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../src/faults.rs"]
-#[allow(dead_code)]
-mod faults;
-
-use faults::{CampaignConfig, run};
+use taxdisk::faults::{self, CampaignConfig, run};
 
 #[test]
 fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
