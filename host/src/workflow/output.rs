@@ -8,9 +8,7 @@ use super::signed::{SignedCheck, check_all, differs_error, verifying};
 use crate::export::print::{ListLayout, Margins, PrintMeta, render};
 use crate::export::xlsx::{ExportRow, ExportSummary, export_month};
 use crate::store::company::SETTING_BACKUP_FOLDER;
-use crate::store::{
-    Action, BackupEntry, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, StoredInvoice,
-};
+use crate::store::{Action, BackupEntry, InvoiceId, InvoiceState, MonthQuery, StoredInvoice};
 use std::path::Path;
 use taxdisk_protocol::checkcode::{check_code, cipher_area};
 use taxdisk_protocol::time::Period;
@@ -162,15 +160,6 @@ impl Workflow {
             }
         }
         Ok(allowed)
-    }
-
-    /// H3 (已开发票查询): the invoices of a month the user may query (the administrator all;
-    /// an invoicer those kinds with the query permission).
-    pub fn invoices(&mut self, q: &MonthQuery) -> Result<Vec<InvoiceRow>, WorkflowError> {
-        let allowed = self.queryable_kinds()?;
-        let mut rows = self.store.month(q)?;
-        rows.retain(|r| allowed.contains(&r.kind));
-        Ok(rows)
     }
 
     /// H18 (FAQ 6.1, 6.3): renders an issued invoice (and its sales list) to PDF with margin
