@@ -794,7 +794,6 @@ fn template_draft(k: InvoiceKind) -> Result<Draft, CmdError> {
 /// disk-signed receipt; or the receipt as one JSON line.
 fn print_roll_return(r: &taxdisk_host::workflow::RollReturn, json: bool) {
     let b = &r.receipt.body;
-    let last = b.first.get().saturating_add(b.count.saturating_sub(1));
     if json {
         let sig = &r.receipt.signature;
         let v = serde_json::json!({
@@ -811,25 +810,9 @@ fn print_roll_return(r: &taxdisk_host::workflow::RollReturn, json: bool) {
         println!("{v}");
         return;
     }
-    println!(
-        "{}",
-        t!(
-            "out-roll-returned",
-            kind = kind_name(b.kind),
-            code = b.code,
-            first = format!("{:08}", b.first.get()),
-            last = format!("{last:08}"),
-            count = b.count,
-            time = b.time,
-            serial = b.serial
-        )
-    );
-    let receipt = match (&r.handed_in, &r.note) {
-        (true, _) => t!("out-receipt-accepted"),
-        (false, Some(why)) => t!("out-receipt-not-received-why", why = why),
-        (false, None) => t!("out-receipt-not-received"),
-    };
-    println!("{receipt}");
+    for line in r.lines() {
+        println!("{line}");
+    }
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {

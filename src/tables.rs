@@ -6,10 +6,7 @@ use taxdisk_i18n::width::{left, right, width};
 use taxdisk_i18n::{t, tr};
 use taxdisk_protocol::types::InvoiceKind;
 
-/// An invoice kind's name in the process's language (F1).
-pub fn kind_name(k: InvoiceKind) -> String {
-    tr(&format!("kind-{}", k.name()), &[])
-}
+pub use taxdisk_host::l10n::kind_name;
 
 /// The widest kind name in the process's language: the kind column of a table.
 pub fn kind_column() -> usize {

@@ -110,11 +110,16 @@ fn a_roll_return_cut_by_a_power_loss_hands_in_its_receipt_at_the_next_command() 
             assert!(out.contains("the bureau accepted the receipt"), "{out}");
         } else {
             finished_later += 1;
+            // The same words as `rolls return` itself (RollReturn::lines), on one line.
+            let line = said
+                .lines()
+                .find(|l| l.contains("is done, once: returned normal roll"))
+                .unwrap_or_else(|| panic!("cut at flash write {n}: the receipt was lost ({said})"));
             assert!(
-                said.contains(
-                    "is done, once: 10 numbers returned; the bureau accepted the receipt"
-                ),
-                "cut at flash write {n}: the receipt was lost ({said})"
+                line.contains(&format!("roll {code} numbers {first}-"))
+                    && line.contains("(10 blank)")
+                    && line.contains("; the bureau accepted the receipt"),
+                "cut at flash write {n}: {line}"
             );
         }
     }

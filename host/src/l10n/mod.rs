@@ -12,5 +12,12 @@ mod workflow;
 
 pub use taxdisk_i18n::Localize;
 
+use taxdisk_protocol::types::InvoiceKind;
+
+/// An invoice kind's name in the process's language (F1): 专用发票, normal, ...
+pub fn kind_name(k: InvoiceKind) -> String {
+    taxdisk_i18n::tr(&format!("kind-{}", k.name()), &[])
+}
+
 #[cfg(test)]
 mod tests;

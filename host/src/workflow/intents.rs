@@ -8,7 +8,9 @@ use super::Workflow;
 use super::errors::WorkflowError;
 use super::session::LoginReport;
 use crate::disk::{DiskError, new_request_id};
-use crate::store::{Intent, IntentOp};
+use crate::l10n::{Localize, kind_name};
+use crate::store::IntentOp;
+use taxdisk_i18n::t;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::RequestId;
 
@@ -40,12 +42,8 @@ impl Workflow {
         let r = send(self, id);
         match r {
             Err(e) if outcome_unknown(&e) => Err(WorkflowError::rule(
-                describe_op(&op),
-                format!(
-                    "the disk's answer was lost ({e}); whether it was done is not known: the \
-                     next command logs in and sends it again under the same request id, so it \
-                     is done once"
-                ),
+                describe(&op),
+                t!("intent-answer-lost", error = e.localized()),
                 "D7, D13",
             )),
             r => {
@@ -60,50 +58,47 @@ impl Workflow {
     /// known (the link is still bad): it is tried again at the next login.
     pub(crate) fn finish_intents(&mut self, report: &mut LoginReport) -> Result<(), WorkflowError> {
         for it in self.store.intents()? {
-            let what = describe(&it);
+            let what = describe(&it.op);
             let r = match &it.op {
                 IntentOp::BlankVoid { kind, count } => {
                     self.send_blank_void(it.request_id, *kind, *count).map(|b| {
                         let last = b.first.get().saturating_add(b.count.saturating_sub(1));
-                        format!(
-                            "numbers {:08}-{last:08} of roll {} voided blank (D7)",
-                            b.first.get(),
-                            b.code
+                        t!(
+                            "intent-blank-voided",
+                            first = format!("{:08}", b.first.get()),
+                            last = format!("{last:08}"),
+                            code = b.code
                         )
                     })
                 }
                 IntentOp::ReturnRoll { kind, code, first } => self
                     .return_roll_with_id(it.request_id, *kind, code, *first)
-                    .map(|r| {
-                        let handed = if r.handed_in {
-                            "the bureau accepted the receipt"
-                        } else {
-                            "keep the receipt for the tax office"
-                        };
-                        format!("{} numbers returned; {handed} (D4)", r.receipt.body.count)
-                    }),
+                    .map(|r| r.lines().join("; ")),
                 IntentOp::ReturnOil { stock } => self
                     .oil_return_with_id(it.request_id, *stock)
-                    .map(|()| "the bureau took the disk's receipt (D11)".to_owned()),
+                    .map(|()| t!("intent-oil-returned")),
             };
             match r {
                 Ok(done) => {
                     self.store.drop_intent(&it.request_id)?;
-                    report.notes.push(format!(
-                        "the {what} begun before its answer was lost is done, once: {done}"
-                    ));
+                    report
+                        .notes
+                        .push(t!("note-intent-done", what = what, done = done));
                 }
                 Err(e) if outcome_unknown(&e) => {
-                    report.notes.push(format!(
-                        "the {what} begun before its answer was lost is still not known ({e}); \
-                         it is sent again at the next login"
+                    report.notes.push(t!(
+                        "note-intent-unknown",
+                        what = what,
+                        error = e.localized()
                     ));
                     break;
                 }
                 Err(e) => {
                     self.store.drop_intent(&it.request_id)?;
-                    report.notes.push(format!(
-                        "the {what} begun before its answer was lost was not done: {e}"
+                    report.notes.push(t!(
+                        "note-intent-not-done",
+                        what = what,
+                        error = e.localized()
                     ));
                 }
             }
@@ -112,24 +107,23 @@ impl Workflow {
     }
 }
 
-/// The change in words, for the login's lines.
-fn describe(it: &Intent) -> String {
-    describe_op(&it.op)
-}
-
-fn describe_op(op: &IntentOp) -> String {
+/// The change in words, in the process's language, for the login's lines and the error of a
+/// change whose answer was lost.
+fn describe(op: &IntentOp) -> String {
     match op {
         IntentOp::BlankVoid { kind, count } => {
-            format!("blank void of {count} {} number(s)", kind.name())
+            t!("intent-blank-void", count = count, kind = kind_name(*kind))
         }
-        IntentOp::ReturnRoll { kind, code, first } => format!(
-            "return of {} roll {code} from {:08}",
-            kind.name(),
-            first.get()
+        IntentOp::ReturnRoll { kind, code, first } => t!(
+            "intent-return-roll",
+            kind = kind_name(*kind),
+            code = code,
+            first = format!("{:08}", first.get())
         ),
-        IntentOp::ReturnOil { stock } => format!(
-            "return of {} milli-units of oil category {}",
-            stock.milli_quantity, stock.category
+        IntentOp::ReturnOil { stock } => t!(
+            "intent-return-oil",
+            quantity = stock.milli_quantity,
+            category = stock.category
         ),
     }
 }

@@ -7,6 +7,7 @@ use super::period::read_medium;
 use super::{SETTING_BUREAU_KEY, SETTING_GRANT_SEQ, Workflow};
 use crate::store::IntentOp;
 use std::path::Path;
+use taxdisk_i18n::t;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::bureau_api::BuyRolls;
 use taxdisk_protocol::sign;
@@ -24,6 +25,32 @@ pub struct RollReturn {
     pub handed_in: bool,
     /// Why not, when not.
     pub note: Option<String>,
+}
+
+impl RollReturn {
+    /// The return in words, in the process's language (D4, FAQ 4.20): the numbers returned
+    /// with the disk's receipt, then what became of the receipt at the bureau. The one
+    /// wording of a roll return, for `rolls return` and for a return finished at login.
+    pub fn lines(&self) -> [String; 2] {
+        let b = &self.receipt.body;
+        let last = b.first.get().saturating_add(b.count.saturating_sub(1));
+        let returned = t!(
+            "out-roll-returned",
+            kind = crate::l10n::kind_name(b.kind),
+            code = b.code,
+            first = format!("{:08}", b.first.get()),
+            last = format!("{last:08}"),
+            count = b.count,
+            time = b.time,
+            serial = b.serial
+        );
+        let receipt = match (self.handed_in, &self.note) {
+            (true, _) => t!("out-receipt-accepted"),
+            (false, Some(why)) => t!("out-receipt-not-received-why", why = why),
+            (false, None) => t!("out-receipt-not-received"),
+        };
+        [returned, receipt]
+    }
 }
 
 impl Workflow {

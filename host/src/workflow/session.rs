@@ -256,7 +256,9 @@ impl Workflow {
         }
         // Changes whose answer a cut link or a power cut lost are sent again, once (D4, D7).
         if let Err(e) = self.finish_intents(&mut report) {
-            report.notes.push(format!("changes begun earlier: {e}"));
+            report
+                .notes
+                .push(t!("note-intents-failed", error = e.localized()));
         }
         // Once the bureau proves unreachable, the rest of the login works offline rather than
         // waiting for it again.

@@ -100,10 +100,6 @@ out-cleared = cleared the card for {$period}; next lock time {$lock}
 out-rolls-none = no roll grants waiting: nothing loaded (buy with `taxdisk rolls buy`)
 out-roll-row = {$kind} {$code} {$first}-{$last} used {$used} left {$left}
 out-return-hint = {$error}; when the tax bureau is reachable run `taxdisk report`, then return the roll again
-out-roll-returned = returned {$kind} roll {$code} numbers {$first}-{$last} ({$count} blank) at {$time}; receipt signed by disk {$serial} (D4)
-out-receipt-accepted = the bureau accepted the receipt (FAQ 4.20)
-out-receipt-not-received-why = the bureau has not received the receipt: {$why}; hand it in at the tax office (FAQ 4.20)
-out-receipt-not-received = the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)
 
 ## Status (H14).
 out-status-disk = disk {$serial} state {$state} time {$time} period {$period} lock {$lock} upload deadline {$deadline} counter {$counter}

@@ -104,3 +104,21 @@ note-report-refused = report of {$period} refused: {$error}
 void-not-current = only invoices of the current period ({$current}) not yet copied (抄税) can be voided; this one is of {$period}
 red-form-used = info form {$number} is used, not approved
 red-form-not-approved = info form {$number} is {$state}, not approved
+
+## Changes whose answer was lost, sent again at login (host::workflow::intents; D4, D7, D11).
+intent-blank-void = blank void of {$count} {$kind} number(s)
+intent-return-roll = return of {$kind} roll {$code} from {$first}
+intent-return-oil = return of {$quantity} milli-units of oil category {$category}
+intent-blank-voided = numbers {$first}-{$last} of roll {$code} voided blank (D7)
+intent-oil-returned = the bureau took the disk's receipt (D11)
+intent-answer-lost = the disk's answer was lost ({$error}); whether it was done is not known: the next command logs in and sends it again under the same request id, so it is done once
+note-intent-done = the {$what} begun before its answer was lost is done, once: {$done}
+note-intent-unknown = the {$what} begun before its answer was lost is still not known ({$error}); it is sent again at the next login
+note-intent-not-done = the {$what} begun before its answer was lost was not done: {$error}
+note-intents-failed = changes begun earlier: {$error}
+
+## A roll return in words (host::workflow::RollReturn::lines; D4, FAQ 4.20).
+out-roll-returned = returned {$kind} roll {$code} numbers {$first}-{$last} ({$count} blank) at {$time}; receipt signed by disk {$serial} (D4)
+out-receipt-accepted = the bureau accepted the receipt (FAQ 4.20)
+out-receipt-not-received-why = the bureau has not received the receipt: {$why}; hand it in at the tax office (FAQ 4.20)
+out-receipt-not-received = the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)

@@ -100,10 +100,6 @@ out-cleared = 已对 {$period} 清卡；下次锁死日期 {$lock}
 out-rolls-none = 没有待读入的购票信息：未读入任何发票（用 `taxdisk rolls buy` 购买）
 out-roll-row = {$kind} {$code} {$first}-{$last} 已用 {$used} 剩余 {$left}
 out-return-hint = {$error}；税务局可以连接时请运行 `taxdisk report`，然后再退回发票卷
-out-roll-returned = 已退回{$kind}发票卷 {$code}，号码 {$first}-{$last}（空白 {$count} 份），时间 {$time}；回执由金税盘 {$serial} 签名(D4)
-out-receipt-accepted = 税务局已接收退回回执（FAQ 4.20）
-out-receipt-not-received-why = 税务局尚未收到退回回执：{$why}；请到税务局发票窗口办理（FAQ 4.20）
-out-receipt-not-received = 税务局尚未收到退回回执；请到税务局发票窗口办理（FAQ 4.20）
 
 ## 状态查询（H14）。
 out-status-disk = 金税盘 {$serial} 状态 {$state} 时钟 {$time} 所属期 {$period} 锁死日期 {$lock} 上传截止日期 {$deadline} 序号 {$counter}

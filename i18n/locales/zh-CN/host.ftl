@@ -104,3 +104,21 @@ note-report-refused = {$period} 的上报汇总被拒绝：{$error}
 void-not-current = 必须为当月开具且未抄税：当月为 {$current}，这张发票属于 {$period}
 red-form-used = 一张信息表只能对应开具一张红字发票，不能重复使用：信息表 {$number} 已使用
 red-form-not-approved = 信息表 {$number} 的状态为 {$state}，尚未审核通过
+
+## 应答丢失的操作，登录时再次发送（host::workflow::intents；D4、D7、D11）。
+intent-blank-void = 空白作废 {$count} 份{$kind}
+intent-return-roll = 退回{$kind}发票卷 {$code}（自 {$first} 起）
+intent-return-oil = 退回成品油类别 {$category} 库存 {$quantity}（千分之一单位）
+intent-blank-voided = 发票卷 {$code} 号码 {$first}-{$last} 已空白作废(D7)
+intent-oil-returned = 税务局已接收金税盘的退回回执(D11)
+intent-answer-lost = 金税盘的应答丢失（{$error}）；尚不知是否已完成：下一条命令登录后以同一请求号再次发送，保证只做一次
+note-intent-done = 应答丢失前开始的{$what}已完成，且只做一次：{$done}
+note-intent-unknown = 应答丢失前开始的{$what}结果仍未知（{$error}）；下次登录时将再次发送
+note-intent-not-done = 应答丢失前开始的{$what}未完成：{$error}
+note-intents-failed = 此前开始的操作：{$error}
+
+## 发票卷退回（host::workflow::RollReturn::lines；D4、FAQ 4.20）。
+out-roll-returned = 已退回{$kind}发票卷 {$code}，号码 {$first}-{$last}（空白 {$count} 份），时间 {$time}；回执由金税盘 {$serial} 签名(D4)
+out-receipt-accepted = 税务局已接收退回回执（FAQ 4.20）
+out-receipt-not-received-why = 税务局尚未收到退回回执：{$why}；请到税务局发票窗口办理（FAQ 4.20）
+out-receipt-not-received = 税务局尚未收到退回回执；请到税务局发票窗口办理（FAQ 4.20）
