@@ -575,14 +575,14 @@ impl Ctx {
     /// Resumes the login session saved by `taxdisk login`. What the software did on its own
     /// at this login (the monthly report, uploads, online changes) is said on stderr, a line
     /// each, so that no step happens silently and stdout stays the command's own.
-    pub fn resume(&mut self) -> Result<(), CmdError> {
+    pub fn resume(&mut self) -> Result<taxdisk_host::workflow::LoginReport, CmdError> {
         let token =
             std::fs::read_to_string(session_file(&self.data)).map_err(|_| CmdError::NoSession)?;
         let report = self.wf.resume(token.trim(), &self.pin)?;
         for line in login_steps(&report) {
             eprintln!("{line}");
         }
-        Ok(())
+        Ok(report)
     }
 }
 
@@ -603,6 +603,9 @@ fn login_steps(r: &taxdisk_host::workflow::LoginReport) -> Vec<String> {
     }
     if !r.updates.is_empty() {
         out.push(t!("step-updates", n = r.updates.len()));
+        for c in &r.updates {
+            out.push(format!("  {}", taxdisk_host::l10n::update_change(c)));
+        }
     }
     if r.uploaded > 0 {
         out.push(t!("step-uploaded", n = r.uploaded));
@@ -1509,11 +1512,13 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             }
         }
         WorkflowCmd::Update => {
-            ctx.resume()?;
-            let changes = ctx.wf.apply_updates()?;
+            // The session's resume applies what the bureau has (H17 at every login); what
+            // it applied counts as this command's work too.
+            let mut changes = ctx.resume()?.updates;
+            changes.extend(ctx.wf.apply_updates()?);
             println!("{}", t!("out-updates", n = changes.len()));
-            for c in changes {
-                println!("  {c:?}");
+            for c in &changes {
+                println!("  {}", taxdisk_host::l10n::update_change(c));
             }
         }
         WorkflowCmd::Export { period, out } => {

@@ -122,3 +122,13 @@ out-roll-returned = returned {$kind} roll {$code} numbers {$first}-{$last} ({$co
 out-receipt-accepted = the bureau accepted the receipt (FAQ 4.20)
 out-receipt-not-received-why = the bureau has not received the receipt: {$why}; hand it in at the tax office (FAQ 4.20)
 out-receipt-not-received = the bureau has not received the receipt; hand it in at the tax office (FAQ 4.20)
+
+## One change of an update token in words (host::l10n::update_change; D10, H17).
+update-limits = {$kind}: single invoice limit {$single}, offline hours {$hours}, offline amount {$amount}
+update-authorized = {$kind}: authorized
+update-withdrawn = {$kind}: authorization withdrawn
+update-oil = refined oil: {$role}
+update-oil-until = refined oil: {$role} until {$until}
+update-used-car = used car: {$role}
+update-company-name = company name: {$name}
+update-taxpayer-id = taxpayer id: {$id}

@@ -122,3 +122,13 @@ out-roll-returned = 已退回{$kind}发票卷 {$code}，号码 {$first}-{$last}�
 out-receipt-accepted = 税务局已接收退回回执（FAQ 4.20）
 out-receipt-not-received-why = 税务局尚未收到退回回执：{$why}；请到税务局发票窗口办理（FAQ 4.20）
 out-receipt-not-received = 税务局尚未收到退回回执；请到税务局发票窗口办理（FAQ 4.20）
+
+## 变更的每一项（host::l10n::update_change；D10、H17）。
+update-limits = {$kind}：单张发票开票限额 {$single}，离线开票时限 {$hours} 小时，离线开票总金额 {$amount}
+update-authorized = {$kind}：已授权
+update-withdrawn = {$kind}：已取消授权
+update-oil = 成品油：{$role}
+update-oil-until = 成品油：{$role}，有效期至 {$until}
+update-used-car = 二手车：{$role}
+update-company-name = 企业名称：{$name}
+update-taxpayer-id = 纳税人识别号：{$id}
