@@ -80,3 +80,38 @@ pub fn summaries(cmd: &Command, path: &str, out: &mut Vec<(String, String)>) {
         summaries(s, &p, out);
     }
 }
+
+/// Checks that every subcommand of `cmd` (at least `min` of them) has its summary under
+/// `PREFIX-<path>` in both languages: the English copy equal to clap's (doc comments), the
+/// Chinese one not plain ASCII. Each problem is one line of the error; both binaries' tests
+/// call it.
+pub fn check_summaries(cmd: &Command, prefix: &str, min: usize) -> Result<(), String> {
+    use crate::{Lang, render_checked};
+    let mut all = Vec::new();
+    summaries(cmd, "", &mut all);
+    let mut problems = Vec::new();
+    if all.len() < min {
+        problems.push(format!(
+            "{} subcommands, expected at least {min}",
+            all.len()
+        ));
+    }
+    for (path, about) in all {
+        let key = format!("{prefix}-{path}");
+        match render_checked(Lang::En, &key, &[]) {
+            Ok(en) if en.trim_end_matches('.') == about.trim_end_matches('.') => {}
+            Ok(en) => problems.push(format!("{key}: catalogue says {en:?}, clap {about:?}")),
+            Err(e) => problems.push(e),
+        }
+        match render_checked(Lang::ZhCn, &key, &[]) {
+            Ok(zh) if !zh.is_ascii() => {}
+            Ok(zh) => problems.push(format!("{key}: the Chinese summary is not Chinese: {zh}")),
+            Err(e) => problems.push(e),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
