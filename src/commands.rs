@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use taxdisk_host::export::{ListLayout, Margins};
 use taxdisk_host::invoice::Draft;
+use taxdisk_host::invoice::math::rate_from_percent;
 use taxdisk_host::store::{
     Action, BankAccount, Initialization, InvoiceId, NewCustomer, NewProduct, Store,
 };
@@ -762,15 +763,11 @@ fn parse_item(s: &str) -> Result<taxdisk_host::invoice::LineInput, CmdError> {
     };
     let class = parse_class_code(class).map_err(|e| bad(e.localized()))?;
     let rate = parse_decimal("rate", rate.trim_end_matches('%')).map_err(|e| bad(e.localized()))?;
-    let bp: u16 = (rate * Decimal::from(100))
-        .round()
-        .try_into()
-        .map_err(|_| bad(phrase("rate out of range")))?;
+    let rate = rate_from_percent(rate).ok_or_else(|| bad(phrase("rate out of range")))?;
     let qty = parse_decimal("quantity", qty).map_err(|e| bad(e.localized()))?;
     let price = parse_decimal("unit price", price).map_err(|e| bad(e.localized()))?;
-    let mut li =
-        taxdisk_host::invoice::LineInput::new(name, class, TaxRate(bp)).qty_price(qty, price);
-    if bp == 0 {
+    let mut li = taxdisk_host::invoice::LineInput::new(name, class, rate).qty_price(qty, price);
+    if rate.0 == 0 {
         li = li.zero_flag(ZeroRateFlag::Ordinary);
     }
     Ok(li)
@@ -997,7 +994,6 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         WorkflowCmd::Customer(c) => {
             ctx.resume()?;
-            let actor = ctx.wf.user().map(|u| u.id).ok_or(CmdError::NoSession)?;
             match c {
                 CustomerCmd::Add {
                     code,
@@ -1012,14 +1008,11 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                         address_phone,
                         bank_account,
                     };
-                    let id = ctx.wf.store_mut().add_customer(
-                        actor,
-                        &NewCustomer {
-                            code,
-                            party,
-                            category: None,
-                        },
-                    )?;
+                    let id = ctx.wf.add_customer(&NewCustomer {
+                        code,
+                        party,
+                        category: None,
+                    })?;
                     println!("{}", t!("out-customer-added", id = id.0));
                 }
                 CustomerCmd::List => {
@@ -1036,7 +1029,6 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         }
         WorkflowCmd::Product(c) => {
             ctx.resume()?;
-            let actor = ctx.wf.user().map(|u| u.id).ok_or(CmdError::NoSession)?;
             match c {
                 ProductCmd::Add {
                     code,
@@ -1049,24 +1041,23 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
                     with_tax,
                     rare_earth,
                 } => {
-                    let bp: u16 = (rate * Decimal::from(100))
-                        .round()
-                        .try_into()
-                        .map_err(|_| CmdError::Input(format!("--rate {rate}: not a rate (F7)")))?;
+                    let rate = rate_from_percent(rate).ok_or_else(|| {
+                        CmdError::Input(format!("--rate {rate}: not a rate (F7)"))
+                    })?;
                     let p = NewProduct {
                         code,
                         name,
                         class_code,
-                        rate: TaxRate(bp),
+                        rate,
                         unit,
                         spec,
                         price,
                         price_includes_tax: with_tax,
                         preferential: None,
-                        zero_flag: (bp == 0).then_some(ZeroRateFlag::Ordinary),
+                        zero_flag: (rate.0 == 0).then_some(ZeroRateFlag::Ordinary),
                         rare_earth,
                     };
-                    let id = ctx.wf.store_mut().add_product(actor, &p)?;
+                    let id = ctx.wf.add_product(&p)?;
                     println!("{}", t!("out-product-added", id = id.0));
                 }
                 ProductCmd::List { all } => {

@@ -35,6 +35,17 @@ pub fn round_price(d: Decimal) -> Decimal {
         .normalize()
 }
 
+/// F7: a rate given in percent (`13`, `1.5`, `0`) as the disk's hundredths of a percent, or
+/// `None` when it is not one (negative, more than two decimal places, too large). Whether the
+/// rate is in force is the validator's question, not this one's.
+pub fn rate_from_percent(percent: Decimal) -> Option<TaxRate> {
+    let bp = percent.checked_mul(Decimal::ONE_HUNDRED)?;
+    if bp.fract() != Decimal::ZERO {
+        return None;
+    }
+    u16::try_from(bp).ok().map(TaxRate)
+}
+
 /// The rate as a fraction (`TaxRate(1300)` is `0.13`).
 pub fn rate_fraction(rate: TaxRate) -> Decimal {
     Decimal::new(i64::from(rate.0), 4)
@@ -111,6 +122,18 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn f07_rates_in_percent_are_exact_or_refused() {
+        assert_eq!(rate_from_percent(d("13")), Some(TaxRate(1300)));
+        assert_eq!(rate_from_percent(d("1.5")), Some(TaxRate(150)));
+        assert_eq!(rate_from_percent(d("0.00")), Some(TaxRate(0)));
+        // Never rounded into a rate the user did not give.
+        assert_eq!(rate_from_percent(d("13.004")), None);
+        assert_eq!(rate_from_percent(d("-3")), None);
+        assert_eq!(rate_from_percent(d("700")), None);
+        assert_eq!(rate_from_percent(Decimal::MAX), None);
     }
 
     #[test]

@@ -49,6 +49,7 @@
 //! skipped, so losing the setting only costs a few refusals.
 
 pub mod check;
+pub mod coding;
 pub mod device;
 pub mod errors;
 pub mod intents;

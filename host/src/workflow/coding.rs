@@ -1,0 +1,21 @@
+//! H6 (FAQ 3.3-3.6): product and customer coding (商品编码, 客户编码) as the logged-in user:
+//! what the CLI and a library user save, with the store's checks and audit log behind it.
+
+use super::Workflow;
+use super::errors::WorkflowError;
+use crate::store::{CustomerId, NewCustomer, NewProduct, ProductId};
+
+impl Workflow {
+    /// H6: saves a product under the logged-in user (audit-logged; refused while the disk
+    /// holds only motor-vehicle or used-car authorization, FAQ 3.5).
+    pub fn add_product(&mut self, p: &NewProduct) -> Result<ProductId, WorkflowError> {
+        let user = self.require_user("product coding")?;
+        Ok(self.store.add_product(user.id, p)?)
+    }
+
+    /// H6: saves a customer under the logged-in user (audit-logged).
+    pub fn add_customer(&mut self, c: &NewCustomer) -> Result<CustomerId, WorkflowError> {
+        let user = self.require_user("customer coding")?;
+        Ok(self.store.add_customer(user.id, c)?)
+    }
+}
