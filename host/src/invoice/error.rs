@@ -227,6 +227,29 @@ pub enum InvoiceError {
     },
 }
 
+/// `$body` with `$line` bound to the line number of a line-level error (by reference, shared
+/// or mutable as `$e` is), `$other` for the rest: the one list of the variants that carry one.
+macro_rules! line_field {
+    ($e:expr, $line:ident => $body:expr, $other:expr) => {
+        match $e {
+            InvoiceError::QuantityPrice { $line, .. }
+            | InvoiceError::LineTax { $line, .. }
+            | InvoiceError::QuantityPriceMissing { $line, .. }
+            | InvoiceError::Precision { $line, .. }
+            | InvoiceError::Rate { $line, .. }
+            | InvoiceError::ZeroRateOnSpecial { $line }
+            | InvoiceError::ZeroRateFlag { $line, .. }
+            | InvoiceError::DiscountFirst { $line }
+            | InvoiceError::DiscountAfterDiscount { $line }
+            | InvoiceError::DiscountMismatch { $line, .. }
+            | InvoiceError::DiscountAmount { $line, .. }
+            | InvoiceError::DiscountOnRed { $line }
+            | InvoiceError::Sign { $line, .. } => $body,
+            _ => $other,
+        }
+    };
+}
+
 impl InvoiceError {
     /// The RULES.md id of the rule this error enforces (`"H7"`, `"F7"`, ...).
     pub fn rule(&self) -> &'static str {
@@ -243,43 +266,12 @@ impl InvoiceError {
 
     /// The 1-based line number at fault, if a line is.
     pub fn line(&self) -> Option<usize> {
-        let line = match self {
-            InvoiceError::QuantityPrice { line, .. }
-            | InvoiceError::LineTax { line, .. }
-            | InvoiceError::QuantityPriceMissing { line, .. }
-            | InvoiceError::Precision { line, .. }
-            | InvoiceError::Rate { line, .. }
-            | InvoiceError::ZeroRateOnSpecial { line }
-            | InvoiceError::ZeroRateFlag { line, .. }
-            | InvoiceError::DiscountFirst { line }
-            | InvoiceError::DiscountAfterDiscount { line }
-            | InvoiceError::DiscountMismatch { line, .. }
-            | InvoiceError::DiscountAmount { line, .. }
-            | InvoiceError::DiscountOnRed { line }
-            | InvoiceError::Sign { line, .. } => *line,
-            _ => 0,
-        };
-        (line > 0).then_some(line)
+        line_field!(self, line => Some(*line).filter(|&l| l > 0), None)
     }
 
     /// Sets the line number of a line-level error raised before the line's position was known.
     pub(crate) fn at_line(mut self, n: usize) -> Self {
-        match &mut self {
-            InvoiceError::QuantityPrice { line, .. }
-            | InvoiceError::LineTax { line, .. }
-            | InvoiceError::QuantityPriceMissing { line, .. }
-            | InvoiceError::Precision { line, .. }
-            | InvoiceError::Rate { line, .. }
-            | InvoiceError::ZeroRateOnSpecial { line }
-            | InvoiceError::ZeroRateFlag { line, .. }
-            | InvoiceError::DiscountFirst { line }
-            | InvoiceError::DiscountAfterDiscount { line }
-            | InvoiceError::DiscountMismatch { line, .. }
-            | InvoiceError::DiscountAmount { line, .. }
-            | InvoiceError::DiscountOnRed { line }
-            | InvoiceError::Sign { line, .. } => *line = n,
-            _ => {}
-        }
+        line_field!(&mut self, line => *line = n, ());
         self
     }
 }
