@@ -3,8 +3,8 @@
 //! granted-minus-returned stock per category; a return may not exceed it less the oil that
 //! received invoices sold.
 
+use super::db::names;
 use super::db::{self, args};
-use super::tokens::names;
 use super::{Bureau, BureauError};
 use taxdisk_protocol::bureau_api::OilGrantRequest;
 use taxdisk_protocol::types::{OilGrant, OilReturnReceipt, OilRole, OilUnit, Signed};

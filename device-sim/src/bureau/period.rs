@@ -1,8 +1,8 @@
 //! B4 period summaries (上报汇总), B5 declarations (申报) and clear-card tokens (清卡), with the
 //! lock time and upload deadline the bureau chooses.
 
+use super::db::names;
 use super::db::{self, Tx, args};
-use super::tokens::names;
 use super::{Bureau, BureauError, unknown_taxpayer};
 use std::collections::BTreeMap;
 use taxdisk_protocol::bureau_api::{ClearRequest, Declare, SummaryResult};

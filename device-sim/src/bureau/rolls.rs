@@ -2,8 +2,8 @@
 //! overlap across disks and kinds, grants signed with a per-disk sequence number, and returns
 //! of unused numbers with a device-signed receipt (D4, FAQ 4.5, 4.20).
 
+use super::db::names;
 use super::db::{self, Tx, args};
-use super::tokens::names;
 use super::{Bureau, BureauError};
 use taxdisk_protocol::bureau_api::BuyRolls;
 use taxdisk_protocol::types::{

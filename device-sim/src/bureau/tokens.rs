@@ -1,7 +1,7 @@
 //! B1 provisioning and key registration, B8 updates, B10 clock tokens and D2 unblock tokens:
 //! the bureau-signed tokens bound to one serial, each with its per-disk sequence number.
 
-use super::db::{self, DiskRow, args};
+use super::db::{self, DiskRow, args, names};
 use super::{Bureau, BureauError, period, unknown_taxpayer};
 use crate::serve::hex_encode;
 use taxdisk_protocol::bureau_api::{
@@ -14,22 +14,6 @@ use taxdisk_protocol::types::{
     Signed, UnblockToken, UpdateChange, UpdateToken, UsedCarRole,
 };
 use taxdisk_protocol::validate;
-
-/// Token type names used for sequence numbers and the token store.
-pub(crate) mod names {
-    /// Roll grants.
-    pub const ROLL_GRANT: &str = "roll_grant";
-    /// Clear-card tokens.
-    pub const CLEAR_CARD: &str = "clear_card";
-    /// Update tokens.
-    pub const UPDATE: &str = "update";
-    /// Clock tokens.
-    pub const CLOCK: &str = "clock";
-    /// Oil grants.
-    pub const OIL_GRANT: &str = "oil_grant";
-    /// Unblock tokens.
-    pub const UNBLOCK: &str = "unblock";
-}
 
 /// The limits a kind gets when an update authorizes it without naming limits (our choice):
 /// 100,000.00 yuan per invoice, 72 offline hours, 1,000,000.00 yuan offline.

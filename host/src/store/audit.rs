@@ -1,8 +1,7 @@
 //! The audit log: who did what, when. Store methods that change data write their entry in the
 //! same transaction; the workflow adds its own events with [`Store::record`].
 
-use super::users::UserId;
-use super::{Store, StoreError, now_secs};
+use super::{Store, StoreError, UserId, now_secs};
 use rusqlite::{Connection, params};
 
 /// One audit entry.

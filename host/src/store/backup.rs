@@ -8,8 +8,9 @@
 //!   stays as it was); a newer one is refused. It replaces every table's content in one
 //!   transaction, so a failed restore changes nothing; the restore itself is then audited.
 
+use super::UserId;
 use super::company::SETTING_BACKUP_FOLDER;
-use super::users::{Role, UserId};
+use super::users::Role;
 use super::{Store, StoreError, audit, migrate, now_secs};
 use rusqlite::OptionalExtension;
 use std::path::PathBuf;

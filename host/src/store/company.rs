@@ -6,7 +6,8 @@
 //! of the address belongs to the workflow (`bureau_client`); the store checks its form only:
 //! `http://` or `https://` and a host.
 
-use super::users::{self, Role, UserId};
+use super::UserId;
+use super::users::{self, Role};
 use super::{Store, StoreError, audit};
 use rusqlite::{OptionalExtension, params};
 

@@ -3,8 +3,8 @@
 //! ([`Store::save_buyer_automatically`]). Saving matches an existing customer by taxpayer id, or
 //! by name when the buyer has none, and updates it instead of adding a duplicate.
 
+use super::UserId;
 use super::company::SETTING_AUTO_SAVE_BUYERS;
-use super::users::UserId;
 use super::{Store, StoreError, audit};
 use crate::invoice::Party;
 use rusqlite::{OptionalExtension, params};

@@ -19,8 +19,9 @@
 //! The content is stored once, as the validated invoice's JSON (re-validated on load; exports
 //! read their lines from it). Month queries go through `invoices_period_kind` (schema v3).
 
+use super::UserId;
 use super::red_forms::RedFormId;
-use super::users::{Role, UserId};
+use super::users::Role;
 use super::{Store, StoreError, audit, now_secs};
 use crate::invoice::Invoice;
 use rusqlite::types::Value;

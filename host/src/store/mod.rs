@@ -33,7 +33,11 @@ pub use invoices::{
 };
 pub use products::{NewProduct, Product, ProductId, coding_allowed};
 pub use red_forms::{Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
-pub use users::{Action, Role, User, UserId};
+pub use users::{Action, Role, User};
+
+/// A user's row id (the users table; the audit log names its actor by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
 
 use crate::invoice::InvoiceError;
 use rusqlite::Connection;

@@ -4,7 +4,7 @@
 //! customers) is disabled when the disk holds only motor-vehicle or used-car authorization
 //! (FAQ 3.5): [`coding_allowed`].
 
-use super::users::UserId;
+use super::UserId;
 use super::{Store, StoreError, audit};
 use crate::invoice::LineInput;
 use rusqlite::{OptionalExtension, params};

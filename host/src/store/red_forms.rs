@@ -12,7 +12,7 @@
 //! - One form gives one red invoice (FAQ 7.4): issuing marks it used; voiding that red invoice
 //!   releases it (FAQ 7.5), see [`Store::mark_voided`](super::Store::mark_voided).
 
-use super::users::UserId;
+use super::UserId;
 use super::{Store, StoreError, audit, now_secs};
 use crate::invoice::{Line, LineKind, Party};
 use rusqlite::{OptionalExtension, params};

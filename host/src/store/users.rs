@@ -8,15 +8,11 @@
 //!   clear; changing a password or renaming needs the old password (FAQ 2.4, 2.5).
 //! - Permissions are granted per invoice kind and action; the administrator may do everything.
 
-use super::{Store, StoreError, audit, now_secs};
+use super::{Store, StoreError, UserId, audit, now_secs};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{Connection, OptionalExtension, params};
 use taxdisk_protocol::types::InvoiceKind;
-
-/// A user's row id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(pub i64);
 
 /// A user's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

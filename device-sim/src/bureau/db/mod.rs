@@ -201,6 +201,22 @@ pub(crate) fn bump_meta(tx: &mut Tx<'_>, key: &str) -> Result<i64, BureauError> 
         .map_err(|_| BureauError::Corrupt(format!("meta {key} is {v}, not a counter")))
 }
 
+/// Token type names used for sequence numbers and the token store.
+pub(crate) mod names {
+    /// Roll grants.
+    pub const ROLL_GRANT: &str = "roll_grant";
+    /// Clear-card tokens.
+    pub const CLEAR_CARD: &str = "clear_card";
+    /// Update tokens.
+    pub const UPDATE: &str = "update";
+    /// Clock tokens.
+    pub const CLOCK: &str = "clock";
+    /// Oil grants.
+    pub const OIL_GRANT: &str = "oil_grant";
+    /// Unblock tokens.
+    pub const UNBLOCK: &str = "unblock";
+}
+
 /// The next per-disk sequence number of a token type (1, 2, ...), reserved in `tx`.
 pub(crate) fn next_seq(
     tx: &mut Tx<'_>,
