@@ -4,7 +4,7 @@
 use clap::Command;
 
 /// The global options whose help the catalogue holds (`help-arg-<id>`).
-const GLOBAL_ARGS: &[&str] = &["data", "disk", "bureau", "pin", "lang"];
+const GLOBAL_ARGS: &[&str] = &["data", "disk", "bureau", "bureau_db", "pin", "lang"];
 
 /// `cmd` with its help texts in the process's language.
 pub fn localize(cmd: Command) -> Command {

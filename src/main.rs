@@ -36,6 +36,18 @@ struct Cli {
     /// The bureau's URL; without it the embedded bureau runs inside this process.
     #[arg(long, global = true)]
     bureau: Option<String>,
+    /// The embedded bureau's state: a SQLite file, or postgres://USER:PASSWORD@HOST/DB to keep
+    /// it in PostgreSQL (several data folders, or a `taxdisk-sim bureau` worker, can then share
+    /// one bureau). Default: DATA/bureau.db. Not with --bureau.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH|URL",
+        env = "TAXDISK_BUREAU_DB",
+        hide_env_values = true,
+        conflicts_with = "bureau"
+    )]
+    bureau_db: Option<PathBuf>,
     /// With --bureau: a file holding the bureau's administrator (tax office) token, for the
     /// steps that are the tax office's (provision, declare, unblock, set-clock, red form
     /// review). Other commands use the disk's own credential, kept in DATA at provisioning.
@@ -255,6 +267,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let bureau_spec = wiring::BureauSpec {
         url: cli.bureau.clone(),
         admin_token_file: cli.bureau_admin_token_file.clone(),
+        db: cli.bureau_db.clone(),
     };
     match cli.command {
         Command::Conformance {

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use taxdisk_device_sim::bureau::db::Store;
 use taxdisk_device_sim::bureau::{Bureau, BureauServer, spawn};
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::bureau_client::BureauClient;
@@ -275,17 +276,20 @@ pub fn open_folder_disk(
     ))
 }
 
-/// The embedded bureau: its state file in the data folder, served on 127.0.0.1 port 0, its
-/// clock `clock`.
-pub fn embedded_bureau(db: &Path, clock: SimClock) -> Result<BureauServer, WiringError> {
-    let embedded = |e: &dyn std::fmt::Display| WiringError::Bureau(format!("embedded bureau: {e}"));
+/// The embedded bureau: its state in `db` (a SQLite file, made owner-only, or PostgreSQL),
+/// served on 127.0.0.1 port 0, its clock `clock`.
+pub fn embedded_bureau(db: &Store, clock: SimClock) -> Result<BureauServer, WiringError> {
+    let embedded =
+        |e: &dyn std::fmt::Display| WiringError::Bureau(format!("embedded bureau ({db}): {e}"));
     // The key is drawn at random when the state is first made and kept in it: no two data
-    // folders share a bureau secret.
-    let mut b = Bureau::open(Some(db), None).map_err(|e| embedded(&e))?;
-    for f in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(f);
-        owner_only(Path::new(&name));
+    // folders share a bureau secret (unless they share its database).
+    let mut b = Bureau::open_store(db, None).map_err(|e| embedded(&e))?;
+    if let Store::File(path) = db {
+        for f in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(f);
+            owner_only(Path::new(&name));
+        }
     }
     b.set_clock_offset(clock.offset());
     let addr = "127.0.0.1:0"
@@ -311,6 +315,9 @@ pub struct BureauSpec {
     pub url: Option<String>,
     /// A file holding its administrator (tax office) token, for the tax office's steps.
     pub admin_token_file: Option<PathBuf>,
+    /// The embedded bureau's state (a SQLite file or a `postgres://` URL); `None` is
+    /// `DATA/bureau.db`.
+    pub db: Option<PathBuf>,
 }
 
 /// The administrator token kept in `path` (one line).
@@ -348,7 +355,11 @@ pub fn bureau(spec: &BureauSpec, data: &Path, clock: SimClock) -> Result<BureauL
             })
         }
         None => {
-            let server = embedded_bureau(&data.join("bureau.db"), clock)?;
+            let db = spec
+                .db
+                .as_deref()
+                .map_or_else(|| Store::File(data.join("bureau.db")), Store::from_arg);
+            let server = embedded_bureau(&db, clock)?;
             let client = BureauClient::new(&server.url())
                 .map_err(|e| WiringError::Bureau(e.to_string()))?
                 .with_admin_token(Some(server.admin_token().to_owned()));

@@ -69,5 +69,6 @@ help-flag-version = Print version
 help-arg-data = Folder of the local database, the simulated disk image and the embedded bureau's state.
 help-arg-disk = The disk: sim:PATH (in-process simulator), tcp:HOST:PORT (taxdisk-sim serve), usb, usb:SERIAL or usb:BUS.ADDRESS. Default: sim:DATA/disk.img (DATA is --data).
 help-arg-bureau = The bureau's URL; without it the embedded bureau runs inside this process.
+help-arg-bureau_db = The embedded bureau's state: a SQLite file, or postgres://USER:PASSWORD@HOST/DB to keep it in PostgreSQL (several data folders, or a `taxdisk-sim bureau` worker, can then share one bureau). Default: DATA/bureau.db. Not with --bureau.
 help-arg-pin = The disk PIN (口令) each command logs the disk in with (D2).
 help-arg-lang = Language of the messages: zh-CN or en. Default: the locale (LC_ALL, LC_MESSAGES, LANG) starting with zh is Chinese, anything else English.

@@ -68,5 +68,6 @@ help-flag-version = 显示版本
 help-arg-data = 本地数据库、模拟金税盘映像和内置税务局状态所在的文件夹。
 help-arg-disk = 金税盘：sim:路径（进程内模拟器）、tcp:主机:端口（taxdisk-sim serve）、usb、usb:编号 或 usb:总线.地址。默认：sim:DATA/disk.img（DATA 即 --data）。
 help-arg-bureau = 税务局的 URL；不给则在本进程内运行内置税务局。
+help-arg-bureau_db = 内置税务局的数据：SQLite 文件，或 postgres://用户:口令@主机/库 以保存在 PostgreSQL 中（多个数据目录或 `taxdisk-sim bureau` 进程可共用一个税务局）。默认：DATA/bureau.db。不能与 --bureau 同时使用。
 help-arg-pin = 每个命令登录金税盘所用的口令（D2）。
 help-arg-lang = 消息的语言：zh-CN 或 en。默认按区域设置（LC_ALL、LC_MESSAGES、LANG）：以 zh 开头为中文，其余为英文。
