@@ -1309,34 +1309,40 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
             ctx.resume()?;
             let r = ctx.wf.repair()?;
             println!(
-                "scanned {} journal events: {} pending became issued, {} abandoned, {} undecided, {} voided, {} on the disk unknown to the database",
-                r.scanned,
-                r.issued.len(),
-                r.abandoned.len(),
-                r.undecided.len(),
-                r.voided.len(),
-                r.unknown_on_disk.len()
+                "{}",
+                t!(
+                    "out-repair-scanned",
+                    events = r.scanned,
+                    issued = r.issued.len(),
+                    abandoned = r.abandoned.len(),
+                    undecided = r.undecided.len(),
+                    voided = r.voided.len(),
+                    unknown = r.unknown_on_disk.len()
+                )
             );
             for m in &r.mismatched {
+                let outcome = match (m.restored, m.content_differs) {
+                    (_, true) => t!("out-repair-cannot-rebuild"),
+                    (true, false) => t!("out-repair-restored"),
+                    (false, false) => t!("out-repair-unchanged"),
+                };
                 println!(
-                    "invoice {} ({} {}) did not match what the disk signed: {}; {}",
-                    m.id.0,
-                    m.code,
-                    m.number,
-                    m.differences.join(", "),
-                    match (m.restored, m.content_differs) {
-                        (_, true) =>
-                            "its content cannot be rebuilt from the disk: reissue or restore a backup (FAQ 4.22)",
-                        (true, false) => "restored the signed values",
-                        (false, false) => "unchanged",
-                    }
+                    "{}",
+                    t!(
+                        "out-repair-mismatch",
+                        id = m.id.0,
+                        code = m.code,
+                        number = m.number,
+                        differences = m.differences.join(", "),
+                        outcome = outcome
+                    )
                 );
             }
             if r.mismatched.is_empty() {
-                println!("every invoice read back matches what the disk signed");
+                println!("{}", t!("out-repair-all-match"));
             }
             if let Some(n) = r.upload_note {
-                println!("note: {n}");
+                println!("{}", t!("out-repair-note", note = n));
             }
         }
         WorkflowCmd::Report { period, medium } => {

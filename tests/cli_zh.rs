@@ -253,6 +253,11 @@ fn tables_line_up_and_lang_overrides_the_locale() {
         list.contains("增值税普通发票") && list.contains("已报送"),
         "{list}"
     );
+    let repair = cli.ok(&["repair"]);
+    assert!(
+        repair.starts_with("已扫描 ") && repair.contains("读回的每张发票都与金税盘签名的内容一致"),
+        "{repair}"
+    );
     // --lang en wins over LANG=zh_CN; the same refusal is the English one.
     let err = cli.refused(&[
         "--lang",

@@ -124,3 +124,12 @@ out-printed = printed invoice {$id} to {$path}
 out-backup = backup {$name}
 out-restored = restored {$name}
 cli-bad-item = --item {$item}: {$why}; expected NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE
+
+## Repair (H8, FAQ 4.22).
+out-repair-scanned = scanned {$events} journal events: {$issued} pending became issued, {$abandoned} abandoned, {$undecided} undecided, {$voided} voided, {$unknown} on the disk unknown to the database
+out-repair-mismatch = invoice {$id} ({$code} {$number}) did not match what the disk signed: {$differences}; {$outcome}
+out-repair-cannot-rebuild = its content cannot be rebuilt from the disk: reissue or restore a backup (FAQ 4.22)
+out-repair-restored = restored the signed values
+out-repair-unchanged = unchanged
+out-repair-all-match = every invoice read back matches what the disk signed
+out-repair-note = note: {$note}

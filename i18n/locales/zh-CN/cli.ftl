@@ -124,3 +124,12 @@ out-printed = 已将发票 {$id} 打印到 {$path}
 out-backup = 数据备份 {$name}
 out-restored = 已恢复 {$name}
 cli-bad-item = --item {$item}：{$why}；格式应为 名称:税收分类编码:税率%:数量:单价
+
+## 修复（H8、FAQ 4.22）。
+out-repair-scanned = 已扫描 {$events} 条金税盘记录：{$issued} 张待开发票确认为已开具，{$abandoned} 张作废未开，{$undecided} 张尚无定论，{$voided} 张已作废，{$unknown} 张在金税盘上但数据库中没有
+out-repair-mismatch = 发票 {$id}（{$code} {$number}）与金税盘签名的内容不符：{$differences}；{$outcome}
+out-repair-cannot-rebuild = 其内容无法从金税盘重建：请重新开具或恢复备份（FAQ 4.22）
+out-repair-restored = 已恢复为签名时的数值
+out-repair-unchanged = 未改动
+out-repair-all-match = 读回的每张发票都与金税盘签名的内容一致
+out-repair-note = 注意：{$note}
