@@ -75,6 +75,8 @@ use taxdisk_host::store::{
 use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::InProcess;
 use taxdisk_host::workflow::{ClearCardFailure, Workflow, WorkflowError};
+use taxdisk_i18n::width::{left, width};
+use taxdisk_i18n::{t, tr};
 use taxdisk_protocol::bureau_api::{RegisterTaxpayer, Upload};
 use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
 use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
@@ -257,64 +259,128 @@ impl CampaignReport {
     }
 }
 
+/// The catalogue key of an invariant's name (`faults-inv-no-lost-invoice`).
+pub fn invariant_key(name: &str) -> String {
+    format!("faults-inv-{}", name.replace([' ', '\''], "-"))
+}
+
+/// The catalogue key of a class of explained errors (`faults-error-answer-lost`).
+pub fn error_key(class: &str) -> String {
+    format!("faults-error-{}", class.replace([' ', '\''], "-"))
+}
+
+/// The report's row labels whose width sets the label column (error classes are shorter).
+const LABELS: [&str; 16] = [
+    "faults-invoices-issued",
+    "faults-voids",
+    "faults-blank-voids",
+    "faults-uploads",
+    "faults-cleared",
+    "faults-journal-events",
+    "faults-frames",
+    "faults-power-cuts",
+    "faults-drop-request",
+    "faults-drop-answer",
+    "faults-corrupt-answer",
+    "faults-duplicate-answer",
+    "faults-late-answer",
+    "faults-frame-total",
+    "faults-relogins",
+    "faults-repairs",
+];
+
 impl fmt::Display for CampaignReport {
+    /// The report in the process's language: labels, error classes and invariant names from
+    /// the catalogue (`faults-*`); an invariant's detail line stays English.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         writeln!(
             f,
-            "fault campaign: seed {}, {} invoices, {} power cuts, frame faults {:.1} %",
-            c.seed,
-            c.invoices,
-            c.power_cuts,
-            c.frame_fault_rate * 100.0
+            "{}",
+            t!(
+                "faults-head",
+                seed = c.seed,
+                invoices = c.invoices,
+                cuts = c.power_cuts,
+                rate = format!("{:.1}", c.frame_fault_rate * 100.0)
+            )
         )?;
-        writeln!(f, "workload:")?;
-        writeln!(
+        // The label column as wide as its widest label (at least 20), by display width.
+        let col = LABELS
+            .iter()
+            .map(|k| width(&tr(k, &[])))
+            .max()
+            .unwrap_or(0)
+            .max(20);
+        let row = |f: &mut fmt::Formatter<'_>, key: &str, n: &dyn fmt::Display, more: String| {
+            writeln!(f, "  {}{n:>7}{more}", left(&tr(key, &[]), col))
+        };
+        writeln!(f, "{}", t!("faults-workload"))?;
+        row(
             f,
-            "  invoices issued     {:>7}  (red {}, found by repair {}; abandoned unsigned {})",
-            self.invoices_issued, self.red_invoices, self.found_by_repair, self.abandoned
+            "faults-invoices-issued",
+            &self.invoices_issued,
+            t!(
+                "faults-invoices-issued-more",
+                red = self.red_invoices,
+                found = self.found_by_repair,
+                abandoned = self.abandoned
+            ),
         )?;
-        writeln!(f, "  voids               {:>7}", self.voids)?;
-        writeln!(f, "  blank voids         {:>7}", self.blank_voids)?;
-        writeln!(f, "  manual uploads      {:>7}", self.uploads)?;
+        row(f, "faults-voids", &self.voids, String::new())?;
+        row(f, "faults-blank-voids", &self.blank_voids, String::new())?;
+        row(f, "faults-uploads", &self.uploads, String::new())?;
         let cleared: Vec<String> = self.periods_cleared.iter().map(|p| p.to_string()).collect();
-        writeln!(f, "  periods cleared     {:>7}", cleared.join(", "))?;
-        writeln!(f, "  journal events      {:>7}", self.journal_events)?;
-        writeln!(f, "  disk frames         {:>7}", self.frames)?;
-        writeln!(f, "faults injected:")?;
-        writeln!(
+        row(f, "faults-cleared", &cleared.join(", "), String::new())?;
+        row(
             f,
-            "  power cuts          {:>7}  (armed {})",
-            self.power_cuts, self.power_cuts_armed
+            "faults-journal-events",
+            &self.journal_events,
+            String::new(),
+        )?;
+        row(f, "faults-frames", &self.frames, String::new())?;
+        writeln!(f, "{}", t!("faults-injected"))?;
+        row(
+            f,
+            "faults-power-cuts",
+            &self.power_cuts,
+            t!("faults-power-cuts-armed", armed = self.power_cuts_armed),
         )?;
         let ff = &self.frame_faults;
-        writeln!(f, "  DropRequest         {:>7}", ff.drop_request)?;
-        writeln!(f, "  DropAnswer          {:>7}", ff.drop_answer)?;
-        writeln!(f, "  CorruptAnswer       {:>7}", ff.corrupt_answer)?;
-        writeln!(f, "  DuplicateAnswer     {:>7}", ff.duplicate_answer)?;
-        writeln!(f, "  late answers        {:>7}", ff.late_answer)?;
-        writeln!(f, "  frame faults total  {:>7}", ff.total())?;
-        writeln!(f, "recovery:")?;
-        writeln!(f, "  logins again        {:>7}", self.relogins)?;
-        writeln!(f, "  repairs             {:>7}", self.repairs)?;
+        row(f, "faults-drop-request", &ff.drop_request, String::new())?;
+        row(f, "faults-drop-answer", &ff.drop_answer, String::new())?;
+        row(
+            f,
+            "faults-corrupt-answer",
+            &ff.corrupt_answer,
+            String::new(),
+        )?;
+        row(
+            f,
+            "faults-duplicate-answer",
+            &ff.duplicate_answer,
+            String::new(),
+        )?;
+        row(f, "faults-late-answer", &ff.late_answer, String::new())?;
+        row(f, "faults-frame-total", &ff.total(), String::new())?;
+        writeln!(f, "{}", t!("faults-recovery"))?;
+        row(f, "faults-relogins", &self.relogins, String::new())?;
+        row(f, "faults-repairs", &self.repairs, String::new())?;
         for (class, n) in &self.errors {
-            writeln!(f, "  {class:<20}{n:>7}")?;
+            row(f, &error_key(class), n, String::new())?;
         }
-        writeln!(f, "invariants:")?;
+        writeln!(f, "{}", t!("faults-invariants"))?;
         for i in &self.invariants {
             let mark = if i.passed { "PASS" } else { "FAIL" };
-            writeln!(f, "  [{mark}] {}: {}", i.name, i.detail)?;
+            let name = tr(&invariant_key(i.name), &[]);
+            writeln!(f, "  [{mark}] {name}: {}", i.detail)?;
         }
-        writeln!(
-            f,
-            "{} in {:.1} s",
-            if self.passed() {
-                "all invariants hold"
-            } else {
-                "INVARIANTS VIOLATED"
-            },
-            self.elapsed.as_secs_f64()
-        )
+        let secs = format!("{:.1}", self.elapsed.as_secs_f64());
+        if self.passed() {
+            writeln!(f, "{}", t!("faults-all-hold", secs = secs))
+        } else {
+            writeln!(f, "{}", t!("faults-violated", secs = secs))
+        }
     }
 }
 

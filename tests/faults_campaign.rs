@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use taxdisk::faults::{self, CampaignConfig, run};
+use taxdisk_i18n::{Lang, render_checked};
 
 #[test]
 fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
@@ -31,6 +32,18 @@ fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
 
 fn all_hold(report: &faults::CampaignReport) {
     assert_eq!(report.invariants.len(), 8, "{report}");
+    // The report names each invariant and error class in both languages (issue 18).
+    let names = report
+        .invariants
+        .iter()
+        .map(|i| (faults::invariant_key(i.name), i.name));
+    let classes = report.errors.keys().map(|c| (faults::error_key(c), *c));
+    for (key, english) in names.chain(classes) {
+        let en = render_checked(Lang::En, &key, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(en, english, "{key}");
+        let zh = render_checked(Lang::ZhCn, &key, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!zh.is_ascii(), "{key}: {zh}");
+    }
     for i in &report.invariants {
         assert!(
             i.passed,
