@@ -24,17 +24,21 @@
 //!   in the crate (see `follow_plug`).
 //!
 //! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
+//! The connection table ([`table`]) knows which connection imports which.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
 //! export's own multi-threaded tokio runtime, so a slow frame (latency model, delay fault) does
 //! not hold up the other connections.
 
+mod table;
+
 use super::accept::FrameSplitter;
 use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
 use std::any::Any;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use table::{Conn, Conns, Registered};
 use taxdisk_protocol::FrameHandler;
 use taxdisk_protocol::frame::MAX_ENCODED;
 use taxdisk_protocol::usb::{
@@ -42,7 +46,7 @@ use taxdisk_protocol::usb::{
     INTERFACE_SUBCLASS, MANUFACTURER, MAX_PACKET_HIGH_SPEED, PID, PRODUCT, VID,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use usbip::{
     EndpointAttributes, SetupPacket, UsbDevice, UsbDeviceHandler, UsbEndpoint, UsbInterface,
     UsbInterfaceHandler, UsbIpServer, UsbSpeed,
@@ -289,91 +293,6 @@ fn usb_device(index: usize, d: &ExportedDisk, pipe: SharedPipe) -> UsbDevice {
         Arc::new(Mutex::new(handler)),
     )
     .with_device_handler(Arc::new(Mutex::new(Box::new(StandardRequests))))
-}
-
-/// One open USB/IP connection.
-#[derive(Debug)]
-struct Conn {
-    /// To shut it down from outside its task.
-    stream: std::net::TcpStream,
-    /// The bus id it asked to import, once it did.
-    import: Option<String>,
-}
-
-/// The open connections and the unplugged bus ids, under one lock: an import is let through
-/// to the crate only while its bus id is plugged in, and an unplug waits for the imports it
-/// closes.
-#[derive(Debug, Default)]
-struct Table {
-    open: HashMap<u64, Conn>,
-    unplugged: HashSet<String>,
-}
-
-/// The open connections of the export.
-#[derive(Debug, Default)]
-struct Conns {
-    next: AtomicU64,
-    table: Mutex<Table>,
-    /// Woken whenever a connection ends.
-    ended: Notify,
-}
-
-impl Conns {
-    fn close(&self, pick: impl Fn(&Conn) -> bool) {
-        for c in lock(&self.table).open.values().filter(|c| pick(c)) {
-            // Already closed by the peer is fine.
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
-        }
-    }
-
-    fn importing(&self, bus_id: &str) -> bool {
-        lock(&self.table)
-            .open
-            .values()
-            .any(|c| c.import.as_deref() == Some(bus_id))
-    }
-
-    /// Notes that connection `id` imports `bus_id`, unless that bus id is unplugged (false).
-    fn start_import(&self, id: u64, bus_id: String) -> bool {
-        let mut t = lock(&self.table);
-        if t.unplugged.contains(&bus_id) {
-            return false;
-        }
-        if let Some(c) = t.open.get_mut(&id) {
-            c.import = Some(bus_id);
-        }
-        true
-    }
-
-    fn set_unplugged(&self, bus_id: &str, unplugged: bool) {
-        let mut t = lock(&self.table);
-        if unplugged {
-            t.unplugged.insert(bus_id.to_owned());
-        } else {
-            t.unplugged.remove(bus_id);
-        }
-    }
-}
-
-/// Unregisters a connection when its task ends (or panics) and, when it was the last one using
-/// its device, empties the device's pipes: the next host starts clean, as after a replug.
-struct Registered {
-    conns: Arc<Conns>,
-    id: u64,
-    pipes: Arc<Vec<(String, SharedPipe)>>,
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        let gone = lock(&self.conns.table).open.remove(&self.id);
-        if let Some(bus) = gone.and_then(|c| c.import)
-            && !self.conns.importing(&bus)
-            && let Some((_, pipe)) = self.pipes.iter().find(|(b, _)| *b == bus)
-        {
-            *lock(pipe) = Pipe::new();
-        }
-        self.conns.ended.notify_waiters();
-    }
 }
 
 /// A running USB/IP export. Dropping it (or [`UsbipExport::shutdown`]) closes its connections.
