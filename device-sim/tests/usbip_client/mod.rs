@@ -291,3 +291,31 @@ pub fn find_usbip_tool() -> Option<std::path::PathBuf> {
         .map(|d| d.join("usbip"))
         .find(|p| p.is_file())
 }
+
+impl Imported {
+    /// The USB serial string of the imported device (from its device and string descriptors).
+    pub fn serial_string(&mut self) -> String {
+        let desc = self.descriptor(1, 0, 0, 18);
+        let s = self.descriptor(3, desc[16], 0x0409, 255);
+        let units: Vec<u16> = s[2..]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16(&units).unwrap()
+    }
+
+    /// Whether the server closed the connection (reads to its end within the read timeout).
+    pub fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        matches!(self.s.read_to_end(&mut rest), Ok(0))
+    }
+}
+
+/// Starts `taxdisk-sim serve` with the test disk's [`base_args`], `extra` and `--usbip` on a
+/// free loopback port.
+pub fn start_usbip(extra: &[String]) -> Sim {
+    let mut args = crate::serve_support::base_args();
+    args.extend_from_slice(extra);
+    args.extend(["--usbip".to_string(), "127.0.0.1:0".to_string()]);
+    Sim::start(&args)
+}
