@@ -290,6 +290,38 @@ fn unplug_takes_the_device_away_and_plug_brings_it_back() {
 }
 
 #[test]
+fn power_cycle_takes_the_device_off_the_bus_and_back() {
+    let sim = start();
+    let addr = usbip_addr(&sim);
+    let (mut dev, status) = import(addr, BUS_ID);
+    assert_eq!(status, 0);
+    assert_eq!(dev.call(1, Request::Ping(1), 64, 512), Response::Ping(1));
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    for round in 0..3u32 {
+        assert_eq!(
+            ctl.send(ControlRequest::PowerCycle).unwrap(),
+            ControlResponse::Ok
+        );
+        // The host sees the device go: its connection is closed...
+        assert!(dev.closed(), "round {round}: connection closed");
+        // ...and the device comes back: attachable (a host retries while it is off the bus),
+        // listed, answering.
+        dev = import_when_back(addr, BUS_ID);
+        assert_eq!(
+            devlist(addr).len(),
+            0,
+            "round {round}: imported, so not listed"
+        );
+        assert!(dev.bulk_in(512).is_empty(), "nothing left from before");
+        let seq = 2 + round;
+        assert_eq!(
+            dev.call(seq, Request::Ping(seq), 512, 512),
+            Response::Ping(seq)
+        );
+    }
+}
+
+#[test]
 fn the_linux_usbip_tool_lists_the_disk() {
     let Some(tool) = find_usbip_tool() else {
         assert!(

@@ -319,3 +319,17 @@ pub fn start_usbip(extra: &[String]) -> Sim {
     args.extend(["--usbip".to_string(), "127.0.0.1:0".to_string()]);
     Sim::start(&args)
 }
+
+/// Imports `bus_id`, trying again while it is refused (off the bus), for at most
+/// [`ANSWER_TIMEOUT`].
+pub fn import_when_back(addr: SocketAddr, bus_id: &str) -> Imported {
+    let end = Instant::now() + ANSWER_TIMEOUT;
+    loop {
+        let (dev, status) = import(addr, bus_id);
+        if status == 0 {
+            return dev;
+        }
+        assert!(Instant::now() < end, "{bus_id} is not importable again");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

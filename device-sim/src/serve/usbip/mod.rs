@@ -20,8 +20,9 @@
 //!   a successful read of 0 bytes: the host polls again.
 //! - plugging: the disk's `Plug(false)` closes the connection that imported it and takes it out
 //!   of the device list (an import is refused, by the export itself while unplugged);
-//!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
-//!   in the crate (see `follow_plug`).
+//!   `Plug(true)` lists it again, and a power cycle does both, as a real disk that loses power
+//!   drops off the bus. The order of these steps keeps clear of a lock-order deadlock in the
+//!   crate (see `follow_plug`).
 //!
 //! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
 //! The connection table ([`table`]) knows which connection imports which.
@@ -33,6 +34,7 @@ mod table;
 
 use super::accept::FrameSplitter;
 use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
+use crate::sim::PlugState;
 use std::any::Any;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -96,8 +98,9 @@ pub(crate) struct ExportedDisk {
     pub(crate) disk: SharedDisk,
     /// Its serial (F6), the USB serial string.
     pub(crate) serial: String,
-    /// Its plugged state and changes ([`crate::sim::SimDisk::plug_events`]).
-    pub(crate) plug: watch::Receiver<bool>,
+    /// Its plugged state, power cycles and their changes
+    /// ([`crate::sim::SimDisk::plug_events`]).
+    pub(crate) plug: watch::Receiver<PlugState>,
 }
 
 /// The byte pipes of one exported disk: frames being received on bulk OUT, answers waiting for
@@ -475,7 +478,9 @@ async fn serve_connection(
 }
 
 /// Follows the disk's plugged state: unplugged, its importer is closed and it leaves the device
-/// list; plugged in, it is listed again.
+/// list; plugged in, it is listed again. A power cycle while plugged in is both, as a real disk
+/// that loses power drops off the bus and comes back: the host sees its connection end and can
+/// import the disk again.
 ///
 /// The crate's locks are taken in opposite orders by `remove_device` (the device list, then the
 /// imported devices) and by a connection that imports or ends (imported, then list): running
@@ -488,52 +493,62 @@ async fn serve_connection(
 async fn follow_plug(
     server: Arc<UsbIpServer>,
     dev: UsbDevice,
-    mut plug: watch::Receiver<bool>,
+    mut plug: watch::Receiver<PlugState>,
     conns: Arc<Conns>,
     pipe: SharedPipe,
 ) {
     let bus = dev.bus_id.clone();
     let mut listed = true;
+    let mut cycles = plug.borrow_and_update().power_cycles;
     // Ends when the disk is dropped (server shutdown).
     while plug.changed().await.is_ok() {
-        let on = *plug.borrow_and_update();
-        if on && !listed {
+        let now = *plug.borrow_and_update();
+        let cycled = now.power_cycles != cycles;
+        cycles = now.power_cycles;
+        if listed && (!now.plugged || cycled) {
+            unplug(&server, &bus, &conns, &pipe).await;
+            listed = false;
+            tracing::info!(bus_id = %bus, "USB/IP: disk off the bus");
+        }
+        if now.plugged && !listed {
             *lock(&pipe) = Pipe::new();
             // Imports pass before it is listed: a host that sees it listed can import it.
             conns.set_unplugged(&bus, false);
             server.add_device(dev.clone()).await;
             listed = true;
-            tracing::info!(bus_id = %bus, "USB/IP: disk plugged in");
-        } else if !on && listed {
-            conns.set_unplugged(&bus, true);
-            loop {
-                let ended = conns.ended.notified();
-                tokio::pin!(ended);
-                ended.as_mut().enable();
-                conns.close(|c| c.import.as_deref() == Some(bus.as_str()));
-                if !conns.importing(&bus) {
-                    break;
-                }
-                ended.await;
-            }
-            loop {
-                match tokio::time::timeout(REMOVE_WAIT, server.remove_device(&bus)).await {
-                    Ok(Ok(())) => break,
-                    // Not listed already: a connection that ended on a write error leaves the
-                    // crate's device among the imported ones, out of the list. The next plug
-                    // lists a fresh copy and an import replaces the stale one.
-                    Ok(Err(e)) => {
-                        tracing::debug!(bus_id = %bus, error = %e, "USB/IP: not in the device list");
-                        break;
-                    }
-                    Err(_) => {
-                        tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again");
-                    }
-                }
-            }
-            *lock(&pipe) = Pipe::new();
-            listed = false;
-            tracing::info!(bus_id = %bus, "USB/IP: disk unplugged");
+            tracing::info!(bus_id = %bus, "USB/IP: disk on the bus");
         }
     }
+}
+
+/// Takes the disk on `bus` off the bus: refuses its imports, closes its importer, waits for
+/// that connection to end and removes the device from the list (see [`follow_plug`]).
+async fn unplug(server: &UsbIpServer, bus: &str, conns: &Conns, pipe: &SharedPipe) {
+    conns.set_unplugged(bus, true);
+    loop {
+        let ended = conns.ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        conns.close(|c| c.import.as_deref() == Some(bus));
+        if !conns.importing(bus) {
+            break;
+        }
+        ended.await;
+    }
+    loop {
+        match tokio::time::timeout(REMOVE_WAIT, server.remove_device(bus)).await {
+            Ok(Ok(())) => break,
+            // Not listed already: a connection that ended on a write error leaves the
+            // crate's device among the imported ones, out of the list. The next plug
+            // lists a fresh copy and an import replaces the stale one.
+            Ok(Err(e)) => {
+                tracing::debug!(bus_id = %bus, error = %e, "USB/IP: not in the device list");
+                break;
+            }
+            Err(_) => {
+                tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again");
+            }
+        }
+    }
+    *lock(pipe) = Pipe::new();
 }
