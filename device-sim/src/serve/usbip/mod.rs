@@ -1,4 +1,4 @@
-//! `taxdisk-sim serve --usbip ADDR`: the simulated disk exported as a USB device over USB/IP,
+//! `taxdisk-sim serve --usbip ADDR`: the simulated disks exported as USB devices over USB/IP,
 //! so a bench PC attaches it with `usbip attach` (Linux `vhci-hcd`, usbip-win2) and the host's
 //! libusb transport finds it like a disk in a USB port.
 //!
@@ -23,13 +23,16 @@
 //!   `Plug(true)` lists it again, and a power cycle does both, as a real disk that loses power
 //!   drops off the bus. The order of these steps keeps clear of a lock-order deadlock in the
 //!   crate (see `follow_plug`).
+//! - checking: every message a peer sends is checked before the crate reads it ([`guard`]):
+//!   what would panic or exhaust the crate closes the connection with a warning instead.
 //!
-//! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
-//! The connection table ([`table`]) knows which connection imports which.
+//! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]), one per `--image`, on one port; the
+//! connection table ([`table`]) knows which connection imports which.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
 //! export's own multi-threaded tokio runtime, so a slow frame (latency model, delay fault) does
 //! not hold up the other connections.
 
+mod guard;
 mod table;
 
 use super::accept::FrameSplitter;
@@ -47,7 +50,6 @@ use taxdisk_protocol::usb::{
     BCD_DEVICE, BCD_USB, CONFIGURATION_VALUE, EP_IN, EP_OUT, INTERFACE_CLASS, INTERFACE_PROTOCOL,
     INTERFACE_SUBCLASS, MANUFACTURER, MAX_PACKET_HIGH_SPEED, PID, PRODUCT, VID,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use usbip::{
     EndpointAttributes, SetupPacket, UsbDevice, UsbDeviceHandler, UsbEndpoint, UsbInterface,
@@ -59,9 +61,10 @@ pub const DEFAULT_USBIP_ADDR: &str = "127.0.0.1:3240";
 
 /// USB/IP `OP_REQ_IMPORT` (version 0x0111 precedes it on the wire).
 const OP_REQ_IMPORT: u16 = 0x8003;
-/// USB/IP `OP_REP_IMPORT` and the protocol version it is sent with.
-const OP_REP_IMPORT: u16 = 0x0003;
+/// The USB/IP protocol version of the `OP_*` messages.
 const USBIP_VERSION: u16 = 0x0111;
+/// Bytes of checked messages the crate may have still to read: one largest URB and more.
+const GUARD_BUFFER: usize = 2 * guard::MAX_OUT as usize;
 /// How long an unplug waits for the crate's device list before it lets go and tries again.
 const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -423,16 +426,16 @@ async fn accept_loop(
                 import: None,
             },
         );
-        let guard = Registered {
+        let reg = Registered {
             conns: conns.clone(),
             id,
             pipes: pipes.clone(),
         };
         let server = server.clone();
         tokio::spawn(async move {
-            let guard = guard;
+            let reg = reg;
             tracing::debug!(port = "usbip", %peer, "connected");
-            match serve_connection(socket, server, &guard).await {
+            match serve_connection(socket, server, &reg).await {
                 Ok(()) => tracing::debug!(port = "usbip", %peer, "disconnected"),
                 Err(e) => tracing::debug!(port = "usbip", %peer, error = %e, "connection ended"),
             }
@@ -440,41 +443,34 @@ async fn accept_loop(
     }
 }
 
-/// Notes which bus id a connection imports (read ahead of the crate, then handed back to it),
-/// so an unplug can close it, refuses the import of an unplugged disk itself, and runs the
-/// crate's handler on the rest.
+/// Runs the crate's handler on the connection, with every message from the peer checked by
+/// [`guard::forward`] on its way: a refused one closes the connection with a warning.
 async fn serve_connection(
     socket: tokio::net::TcpStream,
     server: Arc<UsbIpServer>,
     reg: &Registered,
 ) -> std::io::Result<()> {
-    let (mut rd, wr) = socket.into_split();
-    // version (2), command (2); OP_REQ_IMPORT goes on with status (4) and the bus id (32).
-    let mut head = vec![0u8; 4];
-    match rd.read_exact(&mut head).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-        Err(e) => return Err(e),
-    }
-    if u16::from_be_bytes([head[2], head[3]]) == OP_REQ_IMPORT {
-        head.resize(40, 0);
-        rd.read_exact(&mut head[4..]).await?;
-        let busid = &head[8..];
-        let end = busid.iter().position(|&b| b == 0).unwrap_or(busid.len());
-        let bus = String::from_utf8_lossy(&busid[..end]).into_owned();
-        if !reg.conns.start_import(reg.id, bus) {
-            // OP_REP_IMPORT with a non-zero status, as the crate answers an unknown bus id.
-            let mut rep = Vec::with_capacity(8);
-            rep.extend(USBIP_VERSION.to_be_bytes());
-            rep.extend(OP_REP_IMPORT.to_be_bytes());
-            rep.extend(1u32.to_be_bytes());
-            let mut wr = wr;
-            wr.write_all(&rep).await?;
-            return wr.shutdown().await;
+    let (rd, wr) = socket.into_split();
+    let (crate_side, guard_side) = tokio::io::duplex(GUARD_BUFFER);
+    let guard = guard::forward(rd, guard_side, reg);
+    let mut socket = tokio::io::join(crate_side, wr);
+    let handler = usbip::handler(&mut socket, server);
+    tokio::pin!(guard, handler);
+    let result = tokio::select! {
+        // The crate stopped first (the peer is gone): the guard has nothing left to do.
+        r = &mut handler => r,
+        g = &mut guard => {
+            if let Err(e) = g {
+                tracing::warn!(port = "usbip", reason = %e, "closing a USB/IP connection");
+            }
+            // The guard's end of the pipe is dropped: the crate answers what it was given,
+            // reads the end and puts an imported device back.
+            handler.await
         }
-    }
-    let mut socket = tokio::io::join(std::io::Cursor::new(head).chain(rd), wr);
-    usbip::handler(&mut socket, server).await
+    };
+    // The crate has put its device back: the disk is free before the peer sees the end.
+    reg.finish();
+    result
 }
 
 /// Follows the disk's plugged state: unplugged, its importer is closed and it leaves the device
@@ -486,7 +482,7 @@ async fn serve_connection(
 /// imported devices) and by a connection that imports or ends (imported, then list): running
 /// `remove_device` while a connection of the same disk ends can deadlock them both, and with
 /// them every later device list (issue 14: a device list after unplug hung). So an unplug first
-/// refuses new imports of the disk (in [`serve_connection`]), closes its importer and waits
+/// refuses new imports of the disk (in [`guard::forward`]), closes its importer and waits
 /// until that connection has ended (the crate has put the device back in its list by then),
 /// and only then removes it; `remove_device` is also bounded in time, so that a deadlock with
 /// another disk's connection ends by dropping it (which releases its lock) and trying again.

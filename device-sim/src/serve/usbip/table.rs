@@ -52,14 +52,23 @@ impl Conns {
             .any(|c| c.import.as_deref() == Some(bus_id))
     }
 
-    /// Notes that connection `id` imports `bus_id`, unless that bus id is unplugged (false).
-    pub(super) fn start_import(&self, id: u64, bus_id: String) -> bool {
+    /// Notes that connection `id` imports `bus_id`, unless that bus id is not one of `pipes`',
+    /// is unplugged or is imported by another connection (false: the import is refused).
+    pub(super) fn start_import(
+        &self,
+        id: u64,
+        bus_id: &str,
+        pipes: &[(String, SharedPipe)],
+    ) -> bool {
         let mut t = lock(&self.table);
-        if t.unplugged.contains(&bus_id) {
+        if !pipes.iter().any(|(b, _)| b == bus_id)
+            || t.unplugged.contains(bus_id)
+            || t.open.values().any(|c| c.import.as_deref() == Some(bus_id))
+        {
             return false;
         }
         if let Some(c) = t.open.get_mut(&id) {
-            c.import = Some(bus_id);
+            c.import = Some(bus_id.to_owned());
         }
         true
     }
@@ -83,8 +92,11 @@ pub(super) struct Registered {
     pub(super) pipes: Arc<Vec<(String, SharedPipe)>>,
 }
 
-impl Drop for Registered {
-    fn drop(&mut self) {
+impl Registered {
+    /// Unregisters the connection (once; later calls do nothing). Called before its socket is
+    /// closed, so that a host that sees the end and imports again at once is not refused as
+    /// a second importer.
+    pub(super) fn finish(&self) {
         let gone = lock(&self.conns.table).open.remove(&self.id);
         if let Some(bus) = gone.and_then(|c| c.import)
             && !self.conns.importing(&bus)
@@ -93,5 +105,11 @@ impl Drop for Registered {
             *lock(pipe) = Pipe::new();
         }
         self.conns.ended.notify_waiters();
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
