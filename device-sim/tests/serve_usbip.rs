@@ -5,285 +5,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod serve_support;
+mod usbip_client;
 
 use serve_support::*;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::io::Read;
 use taxdisk_device_sim::serve::ControlClient;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
-use taxdisk_protocol::frame::{
-    Header, MAX_ENCODED, MAX_PAYLOAD, decode_response, encode_raw, encode_request,
-};
+use taxdisk_protocol::frame::{Header, MAX_ENCODED, MAX_PAYLOAD, decode_response, encode_raw};
 use taxdisk_protocol::types::Pin;
 use taxdisk_protocol::usb::{
     EP_IN, EP_OUT, INTERFACE_CLASS, INTERFACE_PROTOCOL, INTERFACE_SUBCLASS, MANUFACTURER,
     MAX_PACKET_FULL_SPEED, MAX_PACKET_HIGH_SPEED, PID, PRODUCT, VID,
 };
-use taxdisk_protocol::{CommandId, FrameDecoder, Refusal, Request, Response, WireError};
-
-const SESSION: u32 = 0x5553_4201;
-const BUS_ID: &str = "1-1";
-const USBIP_VERSION: u16 = 0x0111;
-const OP_REQ_DEVLIST: u16 = 0x8005;
-const OP_REP_DEVLIST: u16 = 0x0005;
-const OP_REQ_IMPORT: u16 = 0x8003;
-const OP_REP_IMPORT: u16 = 0x0003;
-const USBIP_CMD_SUBMIT: u32 = 1;
-const USBIP_RET_SUBMIT: u32 = 3;
-/// Size of a device record in OP_REP_DEVLIST / OP_REP_IMPORT.
-const DEVICE_RECORD: usize = 0x138;
-/// Linux `USB_SPEED_HIGH`.
-const SPEED_HIGH: u32 = 3;
+use taxdisk_protocol::{CommandId, FrameDecoder, Request, Response, WireError};
+use usbip_client::*;
 
 fn start() -> Sim {
     let mut args = base_args();
     args.extend(["--usbip".to_string(), "127.0.0.1:0".to_string()]);
     Sim::start(&args)
-}
-
-fn usbip_addr(sim: &Sim) -> SocketAddr {
-    sim.ports.usbip.expect("--print-ports names the usbip port")
-}
-
-fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-fn cstr(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8(b[..end].to_vec()).unwrap()
-}
-
-/// One exported device as OP_REP_DEVLIST describes it.
-#[derive(Debug)]
-struct Listed {
-    bus_id: String,
-    speed: u32,
-    vid: u16,
-    pid: u16,
-    num_interfaces: u8,
-    interfaces: Vec<[u8; 3]>,
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(ANSWER_TIMEOUT)).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
-fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
-    let mut b = vec![0; n];
-    s.read_exact(&mut b).unwrap();
-    b
-}
-
-fn devlist(addr: SocketAddr) -> Vec<Listed> {
-    let mut s = connect(addr);
-    let mut req = Vec::new();
-    req.extend(USBIP_VERSION.to_be_bytes());
-    req.extend(OP_REQ_DEVLIST.to_be_bytes());
-    req.extend(0u32.to_be_bytes());
-    s.write_all(&req).unwrap();
-    let head = read_n(&mut s, 12);
-    assert_eq!(be16(&head), USBIP_VERSION);
-    assert_eq!(be16(&head[2..]), OP_REP_DEVLIST);
-    assert_eq!(be32(&head[4..]), 0, "status");
-    let n = be32(&head[8..]);
-    (0..n)
-        .map(|_| {
-            let d = read_n(&mut s, DEVICE_RECORD);
-            let num_interfaces = d[DEVICE_RECORD - 1];
-            let interfaces = (0..num_interfaces)
-                .map(|_| {
-                    let i = read_n(&mut s, 4);
-                    [i[0], i[1], i[2]]
-                })
-                .collect();
-            Listed {
-                bus_id: cstr(&d[256..288]),
-                speed: be32(&d[296..]),
-                vid: be16(&d[300..]),
-                pid: be16(&d[302..]),
-                num_interfaces,
-                interfaces,
-            }
-        })
-        .collect()
-}
-
-/// An imported device: USBIP_CMD_SUBMIT on one connection.
-struct Imported {
-    s: TcpStream,
-    seq: u32,
-}
-
-/// OP_REQ_IMPORT of `bus_id`: the connection and the status (0 = imported).
-fn import(addr: SocketAddr, bus_id: &str) -> (Imported, u32) {
-    let (mut s, head) = import_request(addr, bus_id);
-    let head = head.unwrap();
-    assert_eq!(be16(&head[2..]), OP_REP_IMPORT);
-    let status = be32(&head[4..]);
-    if status == 0 {
-        let d = read_n(&mut s, DEVICE_RECORD);
-        assert_eq!(cstr(&d[256..288]), bus_id);
-        assert_eq!((be16(&d[300..]), be16(&d[302..])), (VID, PID));
-    }
-    (Imported { s, seq: 0 }, status)
-}
-
-/// Sends OP_REQ_IMPORT of `bus_id`; the connection and the 8 bytes of the answer's head.
-fn import_request(addr: SocketAddr, bus_id: &str) -> (TcpStream, std::io::Result<[u8; 8]>) {
-    let mut s = connect(addr);
-    let mut req = Vec::new();
-    req.extend(USBIP_VERSION.to_be_bytes());
-    req.extend(OP_REQ_IMPORT.to_be_bytes());
-    req.extend(0u32.to_be_bytes());
-    let mut busid = [0u8; 32];
-    busid[..bus_id.len()].copy_from_slice(bus_id.as_bytes());
-    req.extend(busid);
-    s.write_all(&req).unwrap();
-    let mut head = [0u8; 8];
-    let head = s.read_exact(&mut head).map(|()| head);
-    (s, head)
-}
-
-/// An import that races an unplug: refused (a non-zero status), or its connection closed by
-/// the unplug before an answer; never imported, since the disk is attached or unplugged.
-fn import_racing_unplug(addr: SocketAddr, bus_id: &str) {
-    match import_request(addr, bus_id).1 {
-        Ok(head) => assert_ne!(be32(&head[4..]), 0, "imported twice"),
-        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}"),
-    }
-}
-
-impl Imported {
-    /// One USBIP_CMD_SUBMIT and its USBIP_RET_SUBMIT: (status, data of an IN transfer).
-    fn submit(&mut self, ep: u8, len: u32, setup: [u8; 8], out: &[u8]) -> (i32, Vec<u8>) {
-        self.seq += 1;
-        let dir_in = ep & 0x80 != 0;
-        let mut m = Vec::new();
-        for w in [
-            USBIP_CMD_SUBMIT,
-            self.seq,
-            0x0001_0002, // devid: bus 1, device 2
-            u32::from(dir_in),
-            u32::from(ep & 0x7F),
-            0, // transfer_flags
-            len,
-            0, // start_frame
-            0, // number_of_packets (not isochronous)
-            0, // interval
-        ] {
-            m.extend(w.to_be_bytes());
-        }
-        m.extend(setup);
-        if !dir_in {
-            assert_eq!(out.len(), len as usize);
-            m.extend(out);
-        }
-        self.s.write_all(&m).unwrap();
-        let r = read_n(&mut self.s, 48);
-        assert_eq!(be32(&r), USBIP_RET_SUBMIT);
-        assert_eq!(be32(&r[4..]), self.seq, "answers come in order");
-        let status = be32(&r[20..]) as i32;
-        let actual = be32(&r[24..]) as usize;
-        assert!(
-            actual <= len as usize,
-            "{actual} bytes for a {len}-byte URB"
-        );
-        let data = if dir_in {
-            read_n(&mut self.s, actual)
-        } else {
-            assert_eq!(actual, out.len(), "OUT URB taken whole");
-            Vec::new()
-        };
-        (status, data)
-    }
-
-    /// GET_DESCRIPTOR of `kind`/`index` (langid `lang`), up to `len` bytes, on ep 0.
-    fn descriptor(&mut self, kind: u8, index: u8, lang: u16, len: u16) -> Vec<u8> {
-        let [l0, l1] = lang.to_le_bytes();
-        let [n0, n1] = len.to_le_bytes();
-        let (status, d) = self.submit(
-            0x80,
-            u32::from(len),
-            [0x80, 0x06, index, kind, l0, l1, n0, n1],
-            &[],
-        );
-        assert_eq!(status, 0);
-        d
-    }
-
-    /// Sends `frame` on bulk OUT in URBs of `chunk` bytes.
-    fn bulk_out(&mut self, frame: &[u8], chunk: usize) {
-        for c in frame.chunks(chunk) {
-            let (status, _) = self.submit(EP_OUT, c.len() as u32, [0; 8], c);
-            assert_eq!(status, 0);
-        }
-    }
-
-    /// One bulk IN URB of `len` bytes.
-    fn bulk_in(&mut self, len: u32) -> Vec<u8> {
-        let (status, d) = self.submit(EP_IN, len, [0; 8], &[]);
-        assert_eq!(status, 0);
-        d
-    }
-
-    /// Reads answer frames with IN URBs of `len` bytes until the one with sequence `seq`
-    /// arrives; returns it, the raw bytes read and how many URBs carried data.
-    fn answer(&mut self, seq: u32, len: u32) -> (Result<Response, Refusal>, Vec<u8>, usize) {
-        let mut dec: Box<FrameDecoder<MAX_ENCODED>> = Box::new(FrameDecoder::new());
-        let mut raw = Vec::new();
-        let mut urbs = 0;
-        let end = Instant::now() + ANSWER_TIMEOUT;
-        loop {
-            assert!(Instant::now() < end, "no answer to seq {seq}");
-            let d = self.bulk_in(len);
-            if d.is_empty() {
-                continue;
-            }
-            urbs += 1;
-            raw.extend_from_slice(&d);
-            let mut got = None;
-            dec.feed(&d, |f| {
-                let (h, p) = f.expect("a sound answer frame");
-                if h.seq == seq {
-                    got = Some(decode_response(&h, p).unwrap());
-                }
-            });
-            if let Some(r) = got {
-                return (r, raw, urbs);
-            }
-        }
-    }
-
-    /// Sends a request in OUT URBs of `out_chunk` bytes, reads its answer in IN URBs of
-    /// `in_len` bytes.
-    fn call(&mut self, seq: u32, req: Request, out_chunk: usize, in_len: u32) -> Response {
-        let frame = request_frame(seq, &req);
-        self.bulk_out(&frame, out_chunk);
-        match self.answer(seq, in_len).0 {
-            Ok(r) => r,
-            Err(e) => panic!("{:?} refused: {e:?}", req.id()),
-        }
-    }
-}
-
-fn request_frame(seq: u32, req: &Request) -> Vec<u8> {
-    let mut out = vec![0u8; MAX_ENCODED];
-    let n = encode_request(seq, SESSION, req, &mut out).unwrap();
-    out.truncate(n);
-    out
-}
-
-fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
 #[test]
@@ -475,20 +215,6 @@ fn usb_and_tcp_share_one_disk_and_its_session_rule() {
     assert_eq!(seqs, vec![3]);
 }
 
-/// Waits (bounded) until the device list is `want` long: the export follows a plug change
-/// after the control answer.
-fn await_listed(addr: SocketAddr, want: usize) -> Vec<Listed> {
-    let end = Instant::now() + ANSWER_TIMEOUT;
-    loop {
-        let l = devlist(addr);
-        if l.len() == want {
-            return l;
-        }
-        assert!(Instant::now() < end, "device list stays {l:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn unplug_takes_the_device_away_and_plug_brings_it_back() {
     let sim = start();
@@ -564,6 +290,38 @@ fn unplug_takes_the_device_away_and_plug_brings_it_back() {
 }
 
 #[test]
+fn power_cycle_takes_the_device_off_the_bus_and_back() {
+    let sim = start();
+    let addr = usbip_addr(&sim);
+    let (mut dev, status) = import(addr, BUS_ID);
+    assert_eq!(status, 0);
+    assert_eq!(dev.call(1, Request::Ping(1), 64, 512), Response::Ping(1));
+    let mut ctl = ControlClient::connect(sim.ports.control).unwrap();
+    for round in 0..3u32 {
+        assert_eq!(
+            ctl.send(ControlRequest::PowerCycle).unwrap(),
+            ControlResponse::Ok
+        );
+        // The host sees the device go: its connection is closed...
+        assert!(dev.closed(), "round {round}: connection closed");
+        // ...and the device comes back: attachable (a host retries while it is off the bus),
+        // listed, answering.
+        dev = import_when_back(addr, BUS_ID);
+        assert_eq!(
+            devlist(addr).len(),
+            0,
+            "round {round}: imported, so not listed"
+        );
+        assert!(dev.bulk_in(512).is_empty(), "nothing left from before");
+        let seq = 2 + round;
+        assert_eq!(
+            dev.call(seq, Request::Ping(seq), 512, 512),
+            Response::Ping(seq)
+        );
+    }
+}
+
+#[test]
 fn the_linux_usbip_tool_lists_the_disk() {
     let Some(tool) = find_usbip_tool() else {
         assert!(
@@ -589,13 +347,4 @@ fn the_linux_usbip_tool_lists_the_disk() {
     assert!(stdout.contains("1209:0001"), "{stdout}");
     assert!(stdout.contains(&format!("{BUS_ID}:")), "{stdout}");
     assert!(stdout.contains("(ff/54/01)"), "{stdout}");
-}
-
-/// The `usbip` tool: on PATH, or in /usr/sbin (not on a non-root PATH).
-fn find_usbip_tool() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join("usbip"))
-        .find(|p| p.is_file())
 }

@@ -57,7 +57,7 @@ fn serve(a: ServeArgs) -> Result<(), String> {
     let cfg = a.to_config(Timestamp::now())?;
     // Installed first, so a signal during start-up is not lost.
     let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
-    let server = Server::start(cfg).map_err(|e| e.to_string())?;
+    let server = Server::start_several(cfg, a.more_images()).map_err(|e| e.to_string())?;
     if a.print_ports {
         print_json(server.ports())?;
     }

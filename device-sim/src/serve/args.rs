@@ -15,9 +15,10 @@ use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
 use taxdisk_protocol::types::{DeviceSerial, PublicKey};
 
 const SERVE_ABOUT: &str = "\
-Serve one simulated tax disk over TCP for hardware-in-the-loop benches.
+Serve simulated tax disks over TCP (and USB/IP) for hardware-in-the-loop benches: one disk,
+or one per --image when it is given several times (see Several disks below).
 
-Two ports are opened:
+Two ports are opened for each disk:
 
   disk port (--listen, default 127.0.0.1:7461)
       The disk protocol exactly as on USB: COBS-encoded frames (header, postcard payload,
@@ -54,7 +55,15 @@ Two ports are opened:
       IN 0x81 (high speed, 512-byte packets) carrying the disk port's frames (same disk, same
       sessions, same faults). `usbip list -r HOST` lists it, `usbip attach -r HOST -b 1-1`
       plugs it into a Linux PC (vhci-hcd). Unplug/Plug on the control port take it away and
-      bring it back.
+      bring it back; PowerCycle does both (the attached PC loses the disk and can attach it
+      again). One port serves every disk, each under its own bus id.
+
+Several disks: give --image once per disk (--image a.img --image b.img). Disk i (from 0) has
+serial --serial + i, seed --seed + i, bus id 1-(i+1), and its own disk and control ports: with
+port 0 each gets a free port; otherwise disk i is on --listen + i and --control + i, and ranges
+that overlap are refused (the default 7461/7462 are one apart: give e.g. --control
+127.0.0.1:7471). Each image is locked by this process and synced at exit. The bureau of
+--bureau is shared: every disk is manufactured with its key. --print-ports lists every disk.
 
 The flash lives in --image (created if missing, reopened next time: the disk keeps its
 identity, rolls and invoices across restarts). Every flash write is written through to the
@@ -85,7 +94,8 @@ For tests and benches, bind port 0 and read the ports from the one JSON line of
 --print-ports:
 
   $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null}
+  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null,
+   \"disks\":[{\"serial\":\"661000000001\",\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bus_id\":null}]}
 
 Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).";
 
@@ -115,7 +125,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve one simulated disk on TCP (disk port + control port), optionally over USB/IP and
+    /// Serve simulated disks on TCP (disk port + control port each), optionally over USB/IP and
     /// with the bureau.
     #[command(long_about = SERVE_ABOUT, after_long_help = SERVE_EXAMPLE)]
     Serve(ServeArgs),
@@ -162,8 +172,11 @@ pub struct ServeArgs {
     pub control: SocketAddr,
     /// Flash image file: reopened if it exists (at its own size, whatever --flash-size says), else created
     /// blank (a factory-state disk). Without it the flash lives in memory and is lost at exit.
+    /// Give it several times to serve several disks, one per image: disk i (from 0) has serial
+    /// --serial + i, seed --seed + i, ports --listen + i and --control + i (port 0: a free port
+    /// each) and USB/IP bus id 1-(i+1).
     #[arg(long, value_name = "PATH")]
-    pub image: Option<PathBuf>,
+    pub image: Vec<PathBuf>,
     /// Device serial (金税盘编号, 12 digits). Tokens must name it.
     #[arg(long, value_name = "DIGITS", default_value = "661000000001", value_parser = parse_serial)]
     pub serial: DeviceSerial,
@@ -205,19 +218,28 @@ pub struct ServeArgs {
     /// at start. Taxpayer software never needs it; registration and provisioning do.
     #[arg(long, value_name = "PATH", conflicts_with = "bureau_key")]
     pub admin_token_file: Option<PathBuf>,
-    /// Also export the disk as a USB device over USB/IP on ADDR (default 127.0.0.1:3240 when
-    /// the flag has no value): bus id 1-1, VID 1209 PID 0001, the same frames as the disk port.
-    /// A bench attaches it with `usbip attach -r HOST -b 1-1`.
+    /// Also export the disks as USB devices over USB/IP on ADDR (default 127.0.0.1:3240 when
+    /// the flag has no value): bus id 1-1 (1-2, ... for more --image), VID 1209 PID 0001, the
+    /// same frames as the disk port. A bench attaches one with `usbip attach -r HOST -b 1-1`.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_USBIP_ADDR)]
     pub usbip: Option<SocketAddr>,
     /// Print the bound addresses and the bureau key as one JSON line on stdout once serving:
-    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null}.
+    /// {"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null,
+    /// "disks":[{"serial":DIGITS,"disk":ADDR,"control":ADDR,"bus_id":"1-1"|null},...]}
+    /// (disk and control: disk 0's).
     #[arg(long)]
     pub print_ports: bool,
 }
 
 impl ServeArgs {
-    /// The server configuration; `now` is the start time when none was given.
+    /// The images of the disks after the first (`--image` given more than once), for
+    /// [`super::Server::start_several`].
+    pub fn more_images(&self) -> &[PathBuf] {
+        self.image.get(1..).unwrap_or_default()
+    }
+
+    /// The server configuration of disk 0 (the others are derived from it by
+    /// [`super::Server::start_several`]); `now` is the start time when none was given.
     pub fn to_config(&self, now: Timestamp) -> Result<ServeConfig, String> {
         let bureau = match (&self.bureau_key, self.bureau) {
             (_, Some(addr)) => BureauSetup::Serve {
@@ -237,7 +259,7 @@ impl ServeArgs {
         let mut sim = SimConfig::new(self.serial.clone(), key, self.start_time.unwrap_or(now));
         sim.seed = self.seed;
         sim.flash_bytes = self.flash_size;
-        sim.image = self.image.clone();
+        sim.image = self.image.first().cloned();
         sim.latency = self.latency;
         Ok(ServeConfig {
             sim,
@@ -720,6 +742,21 @@ mod tests {
             usbip(&["--bureau-key", &hex, "--usbip", "0.0.0.0:4000"]).map(|a| a.to_string()),
             Some("0.0.0.0:4000".to_string())
         );
+        // --image given twice: disk 0's image in the config, the rest for start_several.
+        match serve(&["--bureau-key", &hex, "--image", "a.img", "--image", "b.img"])
+            .map(|c| c.command)
+        {
+            Ok(Command::Serve(a)) => {
+                let cfg = a.to_config(Timestamp(1)).unwrap();
+                assert_eq!(cfg.sim.image, Some(PathBuf::from("a.img")));
+                assert_eq!(a.more_images(), [PathBuf::from("b.img")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match serve(&["--bureau-key", &hex]).map(|c| c.command) {
+            Ok(Command::Serve(a)) => assert!(a.more_images().is_empty()),
+            other => panic!("{other:?}"),
+        }
         assert!(serve(&["--bureau-key", &hex, "--bureau-db", "x"]).is_err());
         assert!(serve(&["--bureau-key", &hex, "--bureau-seed", "3"]).is_err());
         assert!(serve(&["--bureau-db", "x"]).is_err());

@@ -1,6 +1,7 @@
-//! The TCP server of `taxdisk-sim serve`: one [`SimDisk`] answering the disk protocol on one
-//! port and the simulator's control channel on another, optionally with the simulated bureau's
-//! HTTP API in the same process.
+//! The TCP server of `taxdisk-sim serve`: one [`SimDisk`] (or several, one per image:
+//! [`Server::start_several`]) answering the disk protocol on one port and the simulator's
+//! control channel on another, optionally with the simulated bureau's HTTP API in the same
+//! process.
 //!
 //! ```text
 //!  host / bench ──TCP: COBS frames (Request ⇄ Response)──────► disk port ─┐
@@ -19,8 +20,9 @@
 //! - [`client`]: [`ControlClient`], a blocking client of the control port (tests, the CLI).
 //! - [`args`]: the command line of the `taxdisk-sim` binary, and its parsers.
 //! - [`shutdown`]: waiting for SIGINT/SIGTERM.
-//! - [`usbip`]: with `--usbip ADDR`, the same disk exported as a USB device over USB/IP; its
-//!   bulk frames take the disk port's path to the disk (same lock, sessions and faults).
+//! - [`usbip`]: with `--usbip ADDR`, the same disks exported as USB devices over USB/IP (bus
+//!   ids `1-1`, `1-2`, …); their bulk frames take the disk port's path to the disk (same lock,
+//!   sessions and faults).
 //!
 //! Connections are served by one thread each (at most [`MAX_CONNECTIONS`] per port: a new one
 //! past that closes the port's oldest, and a disk connection silent for [`IDLE_TIMEOUT`] is
@@ -61,7 +63,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
-use taxdisk_protocol::types::PublicKey;
+use taxdisk_protocol::types::{DeviceSerial, PublicKey};
 
 /// Most connections served at once on each port; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -100,6 +102,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// Several disks cannot be laid out as asked (ports, serials).
+    #[error("several disks: {0}")]
+    Disks(String),
     /// The USB/IP export could not start.
     #[error(transparent)]
     Usbip(#[from] usbip::UsbipError),
@@ -141,8 +146,8 @@ pub struct ServeConfig {
     pub control_addr: SocketAddr,
     /// The bureau key, or a bureau to start.
     pub bureau: BureauSetup,
-    /// Also export the disk as a USB device over USB/IP on this address (port 0: any free
-    /// port), bus id `1-1`.
+    /// Also export the disks as USB devices over USB/IP on this address (port 0: any free
+    /// port), bus ids `1-1`, `1-2`, …
     pub usbip: Option<SocketAddr>,
 }
 
@@ -157,8 +162,57 @@ pub struct Ports {
     pub bureau: Option<String>,
     /// The bureau public key the disk verifies tokens with, SEC1 uncompressed, hex.
     pub bureau_key: String,
-    /// The USB/IP port, when the disk is exported there (its bus id is `1-1`).
+    /// The USB/IP port, when the disks are exported there (disk 0's bus id is `1-1`).
     pub usbip: Option<SocketAddr>,
+    /// Every disk, disk 0 first (`disk` and `control` above are disk 0's).
+    pub disks: Vec<DiskPorts>,
+}
+
+/// One disk of the server, as `--print-ports` names it in `disks`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DiskPorts {
+    /// Its device serial (F6), also its USB serial string.
+    pub serial: String,
+    /// Its disk-protocol port.
+    pub disk: SocketAddr,
+    /// Its control port.
+    pub control: SocketAddr,
+    /// Its bus id on the USB/IP port (`1-1`, `1-2`, …), with `--usbip`.
+    pub bus_id: Option<String>,
+}
+
+/// The address of disk `i`'s port whose disk 0 is on `base`: port 0 (any free port) for every
+/// disk, else `base`'s port `+ i`.
+pub fn nth_addr(base: SocketAddr, i: usize) -> Result<SocketAddr, ServeError> {
+    if base.port() == 0 {
+        return Ok(base);
+    }
+    let port = u16::try_from(usize::from(base.port()) + i).map_err(|_| {
+        ServeError::Disks(format!("no port {} + {i} for disk {}", base.port(), i + 1))
+    })?;
+    Ok(SocketAddr::new(base.ip(), port))
+}
+
+/// Refuses disk and control port ranges (`+ 0` to `+ n - 1`, [`nth_addr`]) that overlap.
+fn check_port_ranges(disk: SocketAddr, control: SocketAddr, n: usize) -> Result<(), ServeError> {
+    let (d, c) = (usize::from(disk.port()), usize::from(control.port()));
+    if n > 1 && d != 0 && c != 0 && d.abs_diff(c) < n {
+        return Err(ServeError::Disks(format!(
+            "{n} disks take disk ports {d} to {} and control ports {c} to {}, which overlap: \
+             give --control a port at least {n} away from --listen's, or port 0 to both",
+            d + n - 1,
+            c + n - 1
+        )));
+    }
+    Ok(())
+}
+
+/// The serial of disk `i`: `base + i`, still 12 digits.
+fn nth_serial(base: &DeviceSerial, i: usize) -> Result<DeviceSerial, ServeError> {
+    let too_far = || ServeError::Disks(format!("serial {base} + {i} is past 999999999999"));
+    let n: u64 = base.as_str().parse().map_err(|_| too_far())?;
+    let next = n.checked_add(i as u64).ok_or_else(too_far)?;
+    DeviceSerial::new(&format!("{next:012}")).map_err(|_| too_far())
 }
 
 /// The disk as the connections share it. `None` once the server shut down: connections that
@@ -196,15 +250,22 @@ pub(crate) fn lock_disk(disk: &Mutex<Option<SimDisk>>) -> MutexGuard<'_, Option<
     }
 }
 
-/// A running `taxdisk-sim serve`: the disk, its two ports and maybe the bureau.
+/// One served disk: the disk, its image file and the connections of its two ports.
+#[derive(Debug)]
+struct Served {
+    disk: SharedDisk,
+    image: Option<PathBuf>,
+    conns: [Arc<accept::Connections>; 2],
+}
+
+/// A running `taxdisk-sim serve`: its disks, two ports each, maybe the USB/IP export and the
+/// bureau.
 #[derive(Debug)]
 pub struct Server {
     ports: Ports,
-    disk: SharedDisk,
-    image: Option<PathBuf>,
+    disks: Vec<Served>,
     stop: Arc<AtomicBool>,
     listeners: Vec<JoinHandle<()>>,
-    conns: [Arc<accept::Connections>; 2],
     bureau: Option<BureauServer>,
     usbip: Option<usbip::UsbipExport>,
 }
@@ -213,10 +274,21 @@ impl Server {
     /// Builds the disk (opening or creating its image), starts the bureau if asked, binds both
     /// ports and serves them from background threads.
     pub fn start(cfg: ServeConfig) -> Result<Server, ServeError> {
-        let mut sim = cfg.sim;
+        Server::start_several(cfg, &[])
+    }
+
+    /// [`Server::start`] with one more disk per image of `more` (`--image` given several
+    /// times): disk `i` (from 0, `cfg.sim` being disk 0) has serial `cfg.sim.serial + i` and
+    /// seed `cfg.sim.seed + i`, its own two ports ([`nth_addr`]: port 0 stays 0, any other is
+    /// `+ i`) and bus id `1-(i+1)` on the one USB/IP port. The bureau, if one runs here, is
+    /// shared: every disk is manufactured with its key.
+    pub fn start_several(cfg: ServeConfig, more: &[PathBuf]) -> Result<Server, ServeError> {
+        let n = 1 + more.len();
+        check_port_ranges(cfg.disk_addr, cfg.control_addr, n)?;
+        let mut base = cfg.sim;
         let bureau = match &cfg.bureau {
             BureauSetup::Key(k) => {
-                sim.bureau_key = *k;
+                base.bureau_key = *k;
                 None
             }
             BureauSetup::Serve {
@@ -229,82 +301,109 @@ impl Server {
                 let mut b = Bureau::open(db.as_deref(), *seed)?;
                 // One clock: the bureau served here starts where the disk's clock starts
                 // (`--start-time`) and runs on with real time.
-                b.set_clock_offset(sim.start_time.secs_since(Timestamp::now()));
-                sim.bureau_key = b.public_key();
+                b.set_clock_offset(base.start_time.secs_since(Timestamp::now()));
+                base.bureau_key = b.public_key();
                 Some(crate::bureau::spawn_with_admin(b, *addr, admin)?)
             }
         };
-        let bureau_key = hex_encode(&sim.bureau_key.to_sec1());
-        let image = sim.image.clone();
-        let serial = sim.serial.as_str().to_owned();
-        let mut disk = SimDisk::new(sim)?;
-        let plug = disk.plug_events();
-        // One clock: the bureau served here follows the disk's when the bench moves it.
-        if let Some(b) = &bureau {
-            let clock = crate::bureau::http::lock(&b.bureau()).clock_view();
-            disk.follow_clock(move |t| clock.follow(t));
-        }
-        // A delayed answer is waited out by its connection, not with the disk locked.
-        disk.defer_delays(true);
-        if cfg.run_free {
-            disk.control(ControlRequest::RunFree(true));
-        }
-        let disk: SharedDisk = Arc::new(Mutex::new(Some(disk)));
+        let bureau_key = hex_encode(&base.bureau_key.to_sec1());
         let bind = |addr: SocketAddr| {
             TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })
         };
-        let disk_listener = bind(cfg.disk_addr)?;
-        let control_listener = bind(cfg.control_addr)?;
+        let mut disks = Vec::with_capacity(n);
+        let mut bound = Vec::with_capacity(n);
+        let mut exported = Vec::with_capacity(n);
+        let mut disk_ports = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut sim = base.clone();
+            sim.serial = nth_serial(&base.serial, i)?;
+            sim.seed = base.seed.wrapping_add(i as u64);
+            if i > 0 {
+                sim.image = Some(more[i - 1].clone());
+            }
+            let image = sim.image.clone();
+            let serial = sim.serial.as_str().to_owned();
+            let mut disk = SimDisk::new(sim)?;
+            let plug = disk.plug_events();
+            // One clock: the bureau served here follows the disk's when the bench moves it
+            // (with several disks, the one moved last).
+            if let Some(b) = &bureau {
+                let clock = crate::bureau::http::lock(&b.bureau()).clock_view();
+                disk.follow_clock(move |t| clock.follow(t));
+            }
+            // A delayed answer is waited out by its connection, not with the disk locked.
+            disk.defer_delays(true);
+            if cfg.run_free {
+                disk.control(ControlRequest::RunFree(true));
+            }
+            let disk: SharedDisk = Arc::new(Mutex::new(Some(disk)));
+            let disk_listener = bind(nth_addr(cfg.disk_addr, i)?)?;
+            let control_listener = bind(nth_addr(cfg.control_addr, i)?)?;
+            disk_ports.push(DiskPorts {
+                serial: serial.clone(),
+                disk: disk_listener.local_addr()?,
+                control: control_listener.local_addr()?,
+                bus_id: cfg.usbip.map(|_| usbip::bus_id(i)),
+            });
+            exported.push(usbip::ExportedDisk {
+                disk: disk.clone(),
+                serial,
+                plug,
+            });
+            bound.push((disk_listener, control_listener));
+            disks.push(Served {
+                disk,
+                image,
+                conns: Default::default(),
+            });
+        }
         let usbip = match cfg.usbip {
-            Some(addr) => Some(usbip::UsbipExport::start(
-                addr,
-                vec![usbip::ExportedDisk {
-                    disk: disk.clone(),
-                    serial,
-                    plug,
-                }],
-            )?),
+            Some(addr) => Some(usbip::UsbipExport::start(addr, exported)?),
             None => None,
         };
         let ports = Ports {
-            disk: disk_listener.local_addr()?,
-            control: control_listener.local_addr()?,
+            disk: disk_ports[0].disk,
+            control: disk_ports[0].control,
             bureau: bureau.as_ref().map(BureauServer::url),
             bureau_key,
             usbip: usbip.as_ref().map(usbip::UsbipExport::addr),
+            disks: disk_ports,
         };
         let mut server = Server {
             ports,
-            disk,
-            image,
+            disks,
             stop: Arc::new(AtomicBool::new(false)),
-            listeners: Vec::with_capacity(2),
-            conns: Default::default(),
+            listeners: Vec::with_capacity(2 * n),
             bureau,
             usbip,
         };
-        // If the second thread cannot start, dropping `server` stops the first.
-        for (name, listener, serve, i) in [
-            (
-                "disk",
-                disk_listener,
-                disk::serve_connection as accept::ConnFn,
-                0,
-            ),
-            ("control", control_listener, control::serve_connection, 1),
-        ] {
-            let handle = accept::spawn(
-                name,
-                listener,
-                server.disk.clone(),
-                server.stop.clone(),
-                server.conns[i].clone(),
-                serve,
-            )?;
-            server.listeners.push(handle);
+        // If a thread cannot start, dropping `server` stops the ones started.
+        for (i, (disk_listener, control_listener)) in bound.into_iter().enumerate() {
+            for (name, listener, serve, port) in [
+                (
+                    "disk",
+                    disk_listener,
+                    disk::serve_connection as accept::ConnFn,
+                    0,
+                ),
+                ("control", control_listener, control::serve_connection, 1),
+            ] {
+                let handle = accept::spawn(
+                    name,
+                    listener,
+                    server.disks[i].disk.clone(),
+                    server.stop.clone(),
+                    server.disks[i].conns[port].clone(),
+                    serve,
+                )?;
+                server.listeners.push(handle);
+            }
+        }
+        for d in &server.ports.disks {
+            tracing::info!(serial = %d.serial, disk = %d.disk, control = %d.control, bus_id = ?d.bus_id, "serving");
         }
         let p = &server.ports;
-        tracing::info!(disk = %p.disk, control = %p.control, bureau = ?p.bureau, usbip = ?p.usbip, "serving");
+        tracing::info!(bureau = ?p.bureau, usbip = ?p.usbip, "serving");
         Ok(server)
     }
 
@@ -323,9 +422,17 @@ impl Server {
         self.ports.control
     }
 
-    /// Runs a control request in-process, as the control port would (`None` after shutdown).
+    /// Runs a control request in-process on disk 0, as its control port would (`None` after
+    /// shutdown).
     pub fn control(&self, req: ControlRequest) -> Option<ControlResponse> {
-        lock_disk(&self.disk).as_mut().map(|d| d.control(req))
+        self.control_disk(0, req)
+    }
+
+    /// Runs a control request in-process on disk `i` (`None` after shutdown or if there is no
+    /// such disk).
+    pub fn control_disk(&self, i: usize, req: ControlRequest) -> Option<ControlResponse> {
+        let d = self.disks.get(i)?;
+        lock_disk(&d.disk).as_mut().map(|d| d.control(req))
     }
 
     /// Stops the server: no new connection is accepted, the frame in progress finishes, the
@@ -340,21 +447,23 @@ impl Server {
         if self.stop.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        for addr in [self.ports.disk, self.ports.control] {
-            accept::wake(addr);
+        for d in &self.ports.disks {
+            accept::wake(d.disk);
+            accept::wake(d.control);
         }
         for h in self.listeners.drain(..) {
             if h.join().is_err() {
                 tracing::error!("a listener thread panicked");
             }
         }
-        // Waits for the frame in progress; later frames find no disk.
-        let taken = lock_disk(&self.disk).take();
-        // Dropping the disk closes the image file; every program and erase was already written
-        // to it, so only the sync to stable storage is left.
-        drop(taken);
-        for c in &self.conns {
-            c.close_all();
+        for d in &self.disks {
+            // Waits for the frame in progress; later frames find no disk. Dropping the disk
+            // closes the image file; every program and erase was already written to it, so
+            // only the sync to stable storage is left.
+            drop(lock_disk(&d.disk).take());
+            for c in &d.conns {
+                c.close_all();
+            }
         }
         if let Some(mut u) = self.usbip.take() {
             u.shutdown();
@@ -362,10 +471,19 @@ impl Server {
         if let Some(b) = self.bureau.take() {
             b.shutdown();
         }
-        match self.image.take() {
-            Some(path) => sync_image(&path),
-            None => Ok(()),
+        // Every image is synced, even after one failed; the first failure is told.
+        let mut result = Ok(());
+        for d in &mut self.disks {
+            if let Some(path) = d.image.take()
+                && let Err(e) = sync_image(&path)
+            {
+                tracing::error!(error = %e, "shutdown");
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
         }
+        result
     }
 }
 
@@ -407,4 +525,36 @@ pub fn hex_encode(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_disks_take_consecutive_ports_and_serials() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(nth_addr(a("127.0.0.1:0"), 3).unwrap(), a("127.0.0.1:0"));
+        assert_eq!(
+            nth_addr(a("127.0.0.1:7461"), 2).unwrap(),
+            a("127.0.0.1:7463")
+        );
+        assert!(nth_addr(a("127.0.0.1:65535"), 1).is_err());
+        // Disk ports 7461-7462 and control ports 7462-7463 overlap; 10 apart do not.
+        assert!(check_port_ranges(a("127.0.0.1:7461"), a("127.0.0.1:7462"), 2).is_err());
+        assert!(check_port_ranges(a("127.0.0.1:7461"), a("127.0.0.1:7462"), 1).is_ok());
+        assert!(check_port_ranges(a("127.0.0.1:7461"), a("127.0.0.1:7471"), 10).is_ok());
+        assert!(check_port_ranges(a("127.0.0.1:7461"), a("127.0.0.1:7471"), 11).is_err());
+        assert!(check_port_ranges(a("127.0.0.1:0"), a("127.0.0.1:0"), 5).is_ok());
+        let serial = |s: &str| DeviceSerial::new(s).unwrap();
+        assert_eq!(
+            nth_serial(&serial("661000000001"), 0).unwrap(),
+            serial("661000000001")
+        );
+        assert_eq!(
+            nth_serial(&serial("000000000009"), 1).unwrap(),
+            serial("000000000010")
+        );
+        assert!(nth_serial(&serial("999999999999"), 1).is_err());
+    }
 }

@@ -157,14 +157,24 @@ pub struct SimDisk {
     seq: u32,
     /// Firmware state transitions already written to the log.
     logged_transitions: u64,
-    /// Tells watchers (the USB/IP export) when the disk is plugged in or unplugged.
-    plug_watch: tokio::sync::watch::Sender<bool>,
+    /// Tells watchers (the USB/IP export) when the disk is plugged in, unplugged or cycled.
+    plug_watch: tokio::sync::watch::Sender<PlugState>,
     /// Whether a delay fault is left to the caller ([`SimDisk::defer_delays`]).
     defer_delays: bool,
     /// The delay the last answer still owes, when deferred.
     owed_delay: Duration,
     /// Told the disk's time whenever a control request moves its clock.
     clock_follower: Option<ClockFollower>,
+}
+
+/// What a transport that shows the disk on a bus follows ([`SimDisk::plug_events`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlugState {
+    /// Plugged in (`ControlRequest::Plug`).
+    pub plugged: bool,
+    /// Power cycles so far: a change while plugged in is a power loss and a boot, which takes
+    /// the disk off the bus and back.
+    pub power_cycles: u64,
 }
 
 /// A clock that follows the disk's ([`SimDisk::follow_clock`]).
@@ -214,7 +224,10 @@ impl SimDisk {
             power_cycles: 0,
             seq: 0,
             logged_transitions: 0,
-            plug_watch: tokio::sync::watch::Sender::new(true),
+            plug_watch: tokio::sync::watch::Sender::new(PlugState {
+                plugged: true,
+                power_cycles: 0,
+            }),
             defer_delays: false,
             owed_delay: Duration::ZERO,
             clock_follower: None,
@@ -237,9 +250,10 @@ impl SimDisk {
             .expect("firmware present outside power_cycle")
     }
 
-    /// Whether the disk is plugged in (`ControlRequest::Plug`), and every change of it from now
-    /// on: a transport that can show the disk coming and going (USB/IP) follows it.
-    pub fn plug_events(&self) -> tokio::sync::watch::Receiver<bool> {
+    /// Whether the disk is plugged in (`ControlRequest::Plug`) and how often it was power-cycled,
+    /// and every change of them from now on: a transport that can show the disk coming and
+    /// going (USB/IP) follows it.
+    pub fn plug_events(&self) -> tokio::sync::watch::Receiver<PlugState> {
         self.plug_watch.subscribe()
     }
 
@@ -284,6 +298,8 @@ impl SimDisk {
         nor.spi_mut().disarm();
         nor.spi_mut().power_on();
         self.power_cycles += 1;
+        let cycles = self.power_cycles;
+        self.plug_watch.send_modify(|p| p.power_cycles = cycles);
         let cfg = FirmwareConfig {
             serial: self.cfg.serial.clone(),
             bureau_key: self.cfg.bureau_key,
@@ -438,7 +454,7 @@ impl SimDisk {
                     self.power_cycle();
                 }
                 self.plugged = on;
-                self.plug_watch.send_replace(on);
+                self.plug_watch.send_modify(|p| p.plugged = on);
                 ControlResponse::Ok
             }
             ControlRequest::PowerCutAfter(n) => {

@@ -64,6 +64,18 @@ pub struct Ports {
     /// The USB/IP port, with `--usbip`.
     #[serde(default)]
     pub usbip: Option<SocketAddr>,
+    /// Every disk (several with `--image` given more than once).
+    #[serde(default)]
+    pub disks: Vec<DiskPorts>,
+}
+
+/// One disk of `--print-ports`' `disks`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct DiskPorts {
+    pub serial: String,
+    pub disk: SocketAddr,
+    pub control: SocketAddr,
+    pub bus_id: Option<String>,
 }
 
 /// A running `taxdisk-sim serve`. Killed when dropped.

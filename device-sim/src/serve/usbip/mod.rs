@@ -1,4 +1,4 @@
-//! `taxdisk-sim serve --usbip ADDR`: the simulated disk exported as a USB device over USB/IP,
+//! `taxdisk-sim serve --usbip ADDR`: the simulated disks exported as USB devices over USB/IP,
 //! so a bench PC attaches it with `usbip attach` (Linux `vhci-hcd`, usbip-win2) and the host's
 //! libusb transport finds it like a disk in a USB port.
 //!
@@ -20,29 +20,37 @@
 //!   a successful read of 0 bytes: the host polls again.
 //! - plugging: the disk's `Plug(false)` closes the connection that imported it and takes it out
 //!   of the device list (an import is refused, by the export itself while unplugged);
-//!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
-//!   in the crate (see `follow_plug`).
+//!   `Plug(true)` lists it again, and a power cycle does both, as a real disk that loses power
+//!   drops off the bus. The order of these steps keeps clear of a lock-order deadlock in the
+//!   crate (see `follow_plug`).
+//! - checking: every message a peer sends is checked before the crate reads it ([`guard`]):
+//!   what would panic or exhaust the crate closes the connection with a warning instead.
 //!
-//! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]); `serve` exports its one disk as `1-1`.
+//! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]), one per `--image`, on one port; the
+//! connection table ([`table`]) knows which connection imports which.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
 //! export's own multi-threaded tokio runtime, so a slow frame (latency model, delay fault) does
 //! not hold up the other connections.
 
+mod guard;
+mod table;
+
 use super::accept::FrameSplitter;
 use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
+use crate::sim::PlugState;
 use std::any::Any;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use table::{Conn, Conns, Registered};
 use taxdisk_protocol::FrameHandler;
 use taxdisk_protocol::frame::MAX_ENCODED;
 use taxdisk_protocol::usb::{
     BCD_DEVICE, BCD_USB, CONFIGURATION_VALUE, EP_IN, EP_OUT, INTERFACE_CLASS, INTERFACE_PROTOCOL,
     INTERFACE_SUBCLASS, MANUFACTURER, MAX_PACKET_HIGH_SPEED, PID, PRODUCT, VID,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use usbip::{
     EndpointAttributes, SetupPacket, UsbDevice, UsbDeviceHandler, UsbEndpoint, UsbInterface,
     UsbInterfaceHandler, UsbIpServer, UsbSpeed,
@@ -53,9 +61,10 @@ pub const DEFAULT_USBIP_ADDR: &str = "127.0.0.1:3240";
 
 /// USB/IP `OP_REQ_IMPORT` (version 0x0111 precedes it on the wire).
 const OP_REQ_IMPORT: u16 = 0x8003;
-/// USB/IP `OP_REP_IMPORT` and the protocol version it is sent with.
-const OP_REP_IMPORT: u16 = 0x0003;
+/// The USB/IP protocol version of the `OP_*` messages.
 const USBIP_VERSION: u16 = 0x0111;
+/// Bytes of checked messages the crate may have still to read: one largest URB and more.
+const GUARD_BUFFER: usize = 2 * guard::MAX_OUT as usize;
 /// How long an unplug waits for the crate's device list before it lets go and tries again.
 const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -92,8 +101,9 @@ pub(crate) struct ExportedDisk {
     pub(crate) disk: SharedDisk,
     /// Its serial (F6), the USB serial string.
     pub(crate) serial: String,
-    /// Its plugged state and changes ([`crate::sim::SimDisk::plug_events`]).
-    pub(crate) plug: watch::Receiver<bool>,
+    /// Its plugged state, power cycles and their changes
+    /// ([`crate::sim::SimDisk::plug_events`]).
+    pub(crate) plug: watch::Receiver<PlugState>,
 }
 
 /// The byte pipes of one exported disk: frames being received on bulk OUT, answers waiting for
@@ -291,91 +301,6 @@ fn usb_device(index: usize, d: &ExportedDisk, pipe: SharedPipe) -> UsbDevice {
     .with_device_handler(Arc::new(Mutex::new(Box::new(StandardRequests))))
 }
 
-/// One open USB/IP connection.
-#[derive(Debug)]
-struct Conn {
-    /// To shut it down from outside its task.
-    stream: std::net::TcpStream,
-    /// The bus id it asked to import, once it did.
-    import: Option<String>,
-}
-
-/// The open connections and the unplugged bus ids, under one lock: an import is let through
-/// to the crate only while its bus id is plugged in, and an unplug waits for the imports it
-/// closes.
-#[derive(Debug, Default)]
-struct Table {
-    open: HashMap<u64, Conn>,
-    unplugged: HashSet<String>,
-}
-
-/// The open connections of the export.
-#[derive(Debug, Default)]
-struct Conns {
-    next: AtomicU64,
-    table: Mutex<Table>,
-    /// Woken whenever a connection ends.
-    ended: Notify,
-}
-
-impl Conns {
-    fn close(&self, pick: impl Fn(&Conn) -> bool) {
-        for c in lock(&self.table).open.values().filter(|c| pick(c)) {
-            // Already closed by the peer is fine.
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
-        }
-    }
-
-    fn importing(&self, bus_id: &str) -> bool {
-        lock(&self.table)
-            .open
-            .values()
-            .any(|c| c.import.as_deref() == Some(bus_id))
-    }
-
-    /// Notes that connection `id` imports `bus_id`, unless that bus id is unplugged (false).
-    fn start_import(&self, id: u64, bus_id: String) -> bool {
-        let mut t = lock(&self.table);
-        if t.unplugged.contains(&bus_id) {
-            return false;
-        }
-        if let Some(c) = t.open.get_mut(&id) {
-            c.import = Some(bus_id);
-        }
-        true
-    }
-
-    fn set_unplugged(&self, bus_id: &str, unplugged: bool) {
-        let mut t = lock(&self.table);
-        if unplugged {
-            t.unplugged.insert(bus_id.to_owned());
-        } else {
-            t.unplugged.remove(bus_id);
-        }
-    }
-}
-
-/// Unregisters a connection when its task ends (or panics) and, when it was the last one using
-/// its device, empties the device's pipes: the next host starts clean, as after a replug.
-struct Registered {
-    conns: Arc<Conns>,
-    id: u64,
-    pipes: Arc<Vec<(String, SharedPipe)>>,
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        let gone = lock(&self.conns.table).open.remove(&self.id);
-        if let Some(bus) = gone.and_then(|c| c.import)
-            && !self.conns.importing(&bus)
-            && let Some((_, pipe)) = self.pipes.iter().find(|(b, _)| *b == bus)
-        {
-            *lock(pipe) = Pipe::new();
-        }
-        self.conns.ended.notify_waiters();
-    }
-}
-
 /// A running USB/IP export. Dropping it (or [`UsbipExport::shutdown`]) closes its connections.
 #[derive(Debug)]
 pub struct UsbipExport {
@@ -501,16 +426,16 @@ async fn accept_loop(
                 import: None,
             },
         );
-        let guard = Registered {
+        let reg = Registered {
             conns: conns.clone(),
             id,
             pipes: pipes.clone(),
         };
         let server = server.clone();
         tokio::spawn(async move {
-            let guard = guard;
+            let reg = reg;
             tracing::debug!(port = "usbip", %peer, "connected");
-            match serve_connection(socket, server, &guard).await {
+            match serve_connection(socket, server, &reg).await {
                 Ok(()) => tracing::debug!(port = "usbip", %peer, "disconnected"),
                 Err(e) => tracing::debug!(port = "usbip", %peer, error = %e, "connection ended"),
             }
@@ -518,103 +443,108 @@ async fn accept_loop(
     }
 }
 
-/// Notes which bus id a connection imports (read ahead of the crate, then handed back to it),
-/// so an unplug can close it, refuses the import of an unplugged disk itself, and runs the
-/// crate's handler on the rest.
+/// Runs the crate's handler on the connection, with every message from the peer checked by
+/// [`guard::forward`] on its way: a refused one closes the connection with a warning.
 async fn serve_connection(
     socket: tokio::net::TcpStream,
     server: Arc<UsbIpServer>,
     reg: &Registered,
 ) -> std::io::Result<()> {
-    let (mut rd, wr) = socket.into_split();
-    // version (2), command (2); OP_REQ_IMPORT goes on with status (4) and the bus id (32).
-    let mut head = vec![0u8; 4];
-    match rd.read_exact(&mut head).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-        Err(e) => return Err(e),
-    }
-    if u16::from_be_bytes([head[2], head[3]]) == OP_REQ_IMPORT {
-        head.resize(40, 0);
-        rd.read_exact(&mut head[4..]).await?;
-        let busid = &head[8..];
-        let end = busid.iter().position(|&b| b == 0).unwrap_or(busid.len());
-        let bus = String::from_utf8_lossy(&busid[..end]).into_owned();
-        if !reg.conns.start_import(reg.id, bus) {
-            // OP_REP_IMPORT with a non-zero status, as the crate answers an unknown bus id.
-            let mut rep = Vec::with_capacity(8);
-            rep.extend(USBIP_VERSION.to_be_bytes());
-            rep.extend(OP_REP_IMPORT.to_be_bytes());
-            rep.extend(1u32.to_be_bytes());
-            let mut wr = wr;
-            wr.write_all(&rep).await?;
-            return wr.shutdown().await;
+    let (rd, wr) = socket.into_split();
+    let (crate_side, guard_side) = tokio::io::duplex(GUARD_BUFFER);
+    let guard = guard::forward(rd, guard_side, reg);
+    let mut socket = tokio::io::join(crate_side, wr);
+    let handler = usbip::handler(&mut socket, server);
+    tokio::pin!(guard, handler);
+    let result = tokio::select! {
+        // The crate stopped first (the peer is gone): the guard has nothing left to do.
+        r = &mut handler => r,
+        g = &mut guard => {
+            if let Err(e) = g {
+                tracing::warn!(port = "usbip", reason = %e, "closing a USB/IP connection");
+            }
+            // The guard's end of the pipe is dropped: the crate answers what it was given,
+            // reads the end and puts an imported device back.
+            handler.await
         }
-    }
-    let mut socket = tokio::io::join(std::io::Cursor::new(head).chain(rd), wr);
-    usbip::handler(&mut socket, server).await
+    };
+    // The crate has put its device back: the disk is free before the peer sees the end.
+    reg.finish();
+    result
 }
 
 /// Follows the disk's plugged state: unplugged, its importer is closed and it leaves the device
-/// list; plugged in, it is listed again.
+/// list; plugged in, it is listed again. A power cycle while plugged in is both, as a real disk
+/// that loses power drops off the bus and comes back: the host sees its connection end and can
+/// import the disk again.
 ///
 /// The crate's locks are taken in opposite orders by `remove_device` (the device list, then the
 /// imported devices) and by a connection that imports or ends (imported, then list): running
 /// `remove_device` while a connection of the same disk ends can deadlock them both, and with
 /// them every later device list (issue 14: a device list after unplug hung). So an unplug first
-/// refuses new imports of the disk (in [`serve_connection`]), closes its importer and waits
+/// refuses new imports of the disk (in [`guard::forward`]), closes its importer and waits
 /// until that connection has ended (the crate has put the device back in its list by then),
 /// and only then removes it; `remove_device` is also bounded in time, so that a deadlock with
 /// another disk's connection ends by dropping it (which releases its lock) and trying again.
 async fn follow_plug(
     server: Arc<UsbIpServer>,
     dev: UsbDevice,
-    mut plug: watch::Receiver<bool>,
+    mut plug: watch::Receiver<PlugState>,
     conns: Arc<Conns>,
     pipe: SharedPipe,
 ) {
     let bus = dev.bus_id.clone();
     let mut listed = true;
+    let mut cycles = plug.borrow_and_update().power_cycles;
     // Ends when the disk is dropped (server shutdown).
     while plug.changed().await.is_ok() {
-        let on = *plug.borrow_and_update();
-        if on && !listed {
+        let now = *plug.borrow_and_update();
+        let cycled = now.power_cycles != cycles;
+        cycles = now.power_cycles;
+        if listed && (!now.plugged || cycled) {
+            unplug(&server, &bus, &conns, &pipe).await;
+            listed = false;
+            tracing::info!(bus_id = %bus, "USB/IP: disk off the bus");
+        }
+        if now.plugged && !listed {
             *lock(&pipe) = Pipe::new();
             // Imports pass before it is listed: a host that sees it listed can import it.
             conns.set_unplugged(&bus, false);
             server.add_device(dev.clone()).await;
             listed = true;
-            tracing::info!(bus_id = %bus, "USB/IP: disk plugged in");
-        } else if !on && listed {
-            conns.set_unplugged(&bus, true);
-            loop {
-                let ended = conns.ended.notified();
-                tokio::pin!(ended);
-                ended.as_mut().enable();
-                conns.close(|c| c.import.as_deref() == Some(bus.as_str()));
-                if !conns.importing(&bus) {
-                    break;
-                }
-                ended.await;
-            }
-            loop {
-                match tokio::time::timeout(REMOVE_WAIT, server.remove_device(&bus)).await {
-                    Ok(Ok(())) => break,
-                    // Not listed already: a connection that ended on a write error leaves the
-                    // crate's device among the imported ones, out of the list. The next plug
-                    // lists a fresh copy and an import replaces the stale one.
-                    Ok(Err(e)) => {
-                        tracing::debug!(bus_id = %bus, error = %e, "USB/IP: not in the device list");
-                        break;
-                    }
-                    Err(_) => {
-                        tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again");
-                    }
-                }
-            }
-            *lock(&pipe) = Pipe::new();
-            listed = false;
-            tracing::info!(bus_id = %bus, "USB/IP: disk unplugged");
+            tracing::info!(bus_id = %bus, "USB/IP: disk on the bus");
         }
     }
+}
+
+/// Takes the disk on `bus` off the bus: refuses its imports, closes its importer, waits for
+/// that connection to end and removes the device from the list (see [`follow_plug`]).
+async fn unplug(server: &UsbIpServer, bus: &str, conns: &Conns, pipe: &SharedPipe) {
+    conns.set_unplugged(bus, true);
+    loop {
+        let ended = conns.ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        conns.close(|c| c.import.as_deref() == Some(bus));
+        if !conns.importing(bus) {
+            break;
+        }
+        ended.await;
+    }
+    loop {
+        match tokio::time::timeout(REMOVE_WAIT, server.remove_device(bus)).await {
+            Ok(Ok(())) => break,
+            // Not listed already: a connection that ended on a write error leaves the
+            // crate's device among the imported ones, out of the list. The next plug
+            // lists a fresh copy and an import replaces the stale one.
+            Ok(Err(e)) => {
+                tracing::debug!(bus_id = %bus, error = %e, "USB/IP: not in the device list");
+                break;
+            }
+            Err(_) => {
+                tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again");
+            }
+        }
+    }
+    *lock(pipe) = Pipe::new();
 }
