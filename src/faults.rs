@@ -8,11 +8,11 @@
 //!   seeded operation at a seeded flash program/erase (1 to [`MAX_CUT_OFFSET`] operations
 //!   ahead); a new cut is armed only once the previous one happened, so every armed cut is
 //!   either counted as happened or reported as left over;
-//! - **frame faults** ([`ControlRequest::FrameFault`]): every disk frame of the workload is hit
-//!   with probability `frame_fault_rate` by one of `DropAnswer`, `CorruptAnswer`,
-//!   `DuplicateAnswer`, `DropRequest` (armed for exactly that frame) or a late answer
-//!   (uniformly): a delay longer than the host waits, so the host gives up on the frame and
-//!   the answer arrives in front of the answer to the host's next frame, stale.
+//! - **frame faults** (the one injector, [`taxdisk_protocol::fault`], in front of the disk):
+//!   every disk frame of the workload is hit with probability `frame_fault_rate` by one of
+//!   `DropRequest`, `DropAnswer`, `CorruptAnswer`, `DuplicateAnswer` or `LateAnswer`
+//!   (evenly): a late answer is held back past the host's wait, so the host gives up on the
+//!   frame and the answer arrives in front of the answer to the host's next frame, stale.
 //!
 //! The workload: blue invoices of four kinds (special, normal, electronic, roll), red
 //! invoices reversing earlier ones (D6, FAQ 7.16), voids (D7), blank voids (FAQ 5.2), manual
@@ -73,18 +73,19 @@ use taxdisk_host::store::{
     BankAccount, Initialization, InvoiceId, InvoiceState, MonthQuery, Store,
 };
 use taxdisk_host::transport::Transport;
-use taxdisk_host::transport::inproc::InProcess;
+use taxdisk_host::transport::inproc::{InProcess, Shared};
 use taxdisk_host::workflow::{ClearCardFailure, Workflow, WorkflowError};
 use taxdisk_i18n::width::{left, width};
 use taxdisk_i18n::{t, tr};
 use taxdisk_protocol::bureau_api::{RegisterTaxpayer, Upload};
-use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
+use taxdisk_protocol::control::{ControlRequest, ControlResponse};
+use taxdisk_protocol::fault::{FaultPlan, FaultRates, FaultyHandler, SharedPlan};
 use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
 use taxdisk_protocol::types::{
     CompanyName, DeviceSerial, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, JournalEvent,
     KindLimits, Pin, PublicKey, RequestId, Signature, TaxClassCode, TaxRate, TaxpayerId, Variant,
 };
-use taxdisk_protocol::{FrameHandler, Request, Response, WireError, sign};
+use taxdisk_protocol::{Request, Response, WireError, sign};
 
 /// The serial of the campaign's disk.
 pub const SERIAL: &str = "661100000007";
@@ -384,104 +385,9 @@ impl fmt::Display for CampaignReport {
     }
 }
 
-/// The frame-fault injector: a [`FrameHandler`] in front of the shared simulator that arms a
-/// [`ControlRequest::FrameFault`] for the frame it is about to pass, with the campaign's
-/// probability, and counts what it armed.
-#[derive(Debug)]
-struct FaultyLink {
-    sim: Arc<Mutex<SimDisk>>,
-    faults: Arc<Mutex<FaultState>>,
-}
-
-/// The injector's seeded choice and counters, shared with the campaign.
-#[derive(Debug)]
-struct FaultState {
-    rng: ChaCha8Rng,
-    /// Probability in millionths.
-    rate_ppm: u32,
-    enabled: bool,
-    counts: FrameFaultCounts,
-    frames: u64,
-    /// An answer delayed past the host's wait, delivered in front of the next one.
-    late: Option<Vec<u8>>,
-}
-
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere poisons the lock; the state behind it is still usable for counting.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl FrameHandler for FaultyLink {
-    fn handle_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
-        let action = {
-            let mut st = locked(&self.faults);
-            if st.enabled {
-                st.frames += 1;
-            }
-            let roll = st.rng.random_range(0..1_000_000u32);
-            if st.enabled && roll < st.rate_ppm {
-                match st.rng.random_range(0..5u8) {
-                    0 => Some(Some(FrameFaultAction::DropRequest)),
-                    1 => Some(Some(FrameFaultAction::DropAnswer)),
-                    2 => Some(Some(FrameFaultAction::CorruptAnswer)),
-                    3 => Some(Some(FrameFaultAction::DuplicateAnswer)),
-                    _ => None,
-                }
-            } else {
-                Some(None)
-            }
-        };
-        let Some(action) = action else {
-            // A delay past the host's wait: the disk answers, the host sees nothing now and
-            // the answer turns up in front of the next frame's.
-            let n = locked(&self.sim).handle_frame(frame, out);
-            let mut st = locked(&self.faults);
-            st.late = Some(out[..n].to_vec());
-            st.counts.late_answer += 1;
-            return 0;
-        };
-        let late = locked(&self.faults).late.take();
-        if let Some(late) = late {
-            let n = {
-                let mut sim = locked(&self.sim);
-                self.pass(&mut sim, action, frame, out)
-            };
-            if late.len() + n <= out.len() {
-                out.copy_within(..n, late.len());
-                out[..late.len()].copy_from_slice(&late);
-                return late.len() + n;
-            }
-            return n;
-        }
-        let mut sim = locked(&self.sim);
-        self.pass(&mut sim, action, frame, out)
-    }
-}
-
-impl FaultyLink {
-    /// Arms `action` for this frame (counting it) and lets the simulator answer it.
-    fn pass(
-        &self,
-        sim: &mut SimDisk,
-        action: Option<FrameFaultAction>,
-        frame: &[u8],
-        out: &mut [u8],
-    ) -> usize {
-        if let Some(action) = action
-            && sim.control(ControlRequest::FrameFault { nth: 1, action }) == ControlResponse::Ok
-        {
-            let mut st = locked(&self.faults);
-            let c = &mut st.counts;
-            match action {
-                FrameFaultAction::DropRequest => c.drop_request += 1,
-                FrameFaultAction::DropAnswer => c.drop_answer += 1,
-                FrameFaultAction::CorruptAnswer => c.corrupt_answer += 1,
-                FrameFaultAction::DuplicateAnswer => c.duplicate_answer += 1,
-                FrameFaultAction::DelayAnswer(_) => {}
-            }
-        }
-        sim.handle_frame(frame, out)
-    }
 }
 
 /// An invoice the workflow answered (or repair found signed).
@@ -504,7 +410,7 @@ struct Campaign {
     rng: ChaCha8Rng,
     wf: Workflow,
     sim: Arc<Mutex<SimDisk>>,
-    faults: Arc<Mutex<FaultState>>,
+    faults: SharedPlan,
     server: BureauServer,
     bureau: BureauClient,
     serial: DeviceSerial,
@@ -621,19 +527,15 @@ impl Campaign {
         sc.seed = cfg.seed;
         sc.flash_bytes = FLASH_BYTES;
         let sim = Arc::new(Mutex::new(setup(SimDisk::new(sc), "simulated disk")?));
-        let faults = Arc::new(Mutex::new(FaultState {
-            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6672_616d_6573),
-            // The range was checked by `run`; the product is at most 1e6.
-            rate_ppm: (cfg.frame_fault_rate * 1_000_000.0).round() as u32,
-            enabled: false,
-            counts: FrameFaultCounts::default(),
-            frames: 0,
-            late: None,
-        }));
-        let link = FaultyLink {
-            sim: sim.clone(),
-            faults: faults.clone(),
-        };
+        // The one injector (taxdisk_protocol::fault) in front of the shared simulator: each
+        // frame is hit with the campaign's probability by one of five faults, evenly; paused
+        // while the campaign sets up and checks.
+        // The range was checked by `run`; the product is at most 1e6.
+        let rate_ppm = (cfg.frame_fault_rate * 1_000_000.0).round() as u32;
+        let mut plan = FaultPlan::new(FaultRates::even(rate_ppm), cfg.seed ^ 0x6672_616d_6573);
+        plan.set_active(false);
+        let faults: SharedPlan = Arc::new(Mutex::new(plan));
+        let link = FaultyHandler::with_plan(Shared(sim.clone()), faults.clone());
         let t: Box<dyn Transport + Send> = Box::new(InProcess::new(link));
         let disk = DiskClient::with_config(
             t,
@@ -733,7 +635,7 @@ impl Campaign {
     }
 
     fn set_faults(&self, on: bool) {
-        locked(&self.faults).enabled = on;
+        locked(&self.faults).set_active(on);
     }
 
     /// Moves disk and bureau clocks to `t`.
@@ -1130,7 +1032,13 @@ impl Campaign {
                     let kind = [InvoiceKind::Normal, InvoiceKind::Special, InvoiceKind::Roll]
                         [self.rng.random_range(0..3)];
                     let count = self.rng.random_range(1..=2u32);
-                    self.blank_void(kind, count)?;
+                    // As the software shows the roll's next number: at most what is left of
+                    // the roll the disk voids from (its oldest with numbers left, FAQ 5.2).
+                    let rolls = self.step("roll list", |c| c.wf.rolls(Some(kind)))?;
+                    let left = rolls.iter().map(|r| r.left()).find(|&l| l > 0).unwrap_or(0);
+                    if left > 0 {
+                        self.blank_void(kind, count.min(left))?;
+                    }
                     "blank void"
                 }
                 86..94 => {
@@ -1232,8 +1140,14 @@ impl Campaign {
             ));
         }
         {
-            let st = locked(&self.faults);
-            self.report.frame_faults = st.counts;
+            let st = locked(&self.faults).stats();
+            self.report.frame_faults = FrameFaultCounts {
+                drop_request: st.dropped_requests,
+                drop_answer: st.dropped_answers,
+                corrupt_answer: st.corrupted,
+                duplicate_answer: st.duplicated,
+                late_answer: st.late,
+            };
             self.report.frames = st.frames;
         }
         self.report.power_cuts = self.cuts_happened();

@@ -150,7 +150,7 @@ fn stale_duplicate_answers_are_discarded() {
 #[test]
 fn late_answer_is_used_once_and_its_twin_discarded() {
     let mut c = logged_in(FakeDisk::new().with_rolls(1));
-    faults(&mut c).arm(1, FrameFaultAction::DelayAnswer(50));
+    faults(&mut c).arm(1, FrameFaultAction::LateAnswer);
     let a = c.issue(draft(1)).unwrap();
     assert_eq!(c.stats().timeouts, 1, "the first wait timed out");
     let b = c.issue(draft(2)).unwrap();
@@ -219,11 +219,11 @@ fn list_pending_reads_every_page_and_refuses_a_stuck_disk() {
 fn thousand_issues_under_random_faults_no_lost_no_doubled_invoice() {
     let disk = FakeDisk::new().with_rolls(2);
     let rates = FaultRates {
-        drop_request: 30,
-        drop_answer: 40,
-        corrupt_answer: 40,
-        duplicate_answer: 30,
-        delay_answer: 30,
+        drop_request: 30_000,
+        drop_answer: 40_000,
+        corrupt_answer: 40_000,
+        duplicate_answer: 30_000,
+        late_answer: 30_000,
     };
     let mut c = DiskClient::with_config(
         InProcess::new(FaultyHandler::new(disk, rates, 42)),
@@ -247,7 +247,7 @@ fn thousand_issues_under_random_faults_no_lost_no_doubled_invoice() {
         f.dropped_requests > 10 && f.dropped_answers > 10 && f.corrupted > 10,
         "{f:?}"
     );
-    assert!(f.duplicated > 10 && f.delayed > 10, "{f:?}");
+    assert!(f.duplicated > 10 && f.late > 10, "{f:?}");
     let s = c.stats();
     assert!(s.retries > 50 && s.stale > 10, "{s:?}");
     // The disk's own view, read through the client (with faults still on).

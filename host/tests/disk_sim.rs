@@ -328,11 +328,11 @@ fn thousand_issues_with_dropped_and_corrupted_answers_no_lost_no_doubled_invoice
 #[test]
 fn random_host_side_faults_around_the_firmware_lose_and_double_nothing() {
     let rates = FaultRates {
-        drop_request: 50,
-        drop_answer: 50,
-        corrupt_answer: 50,
-        duplicate_answer: 50,
-        delay_answer: 50,
+        drop_request: 50_000,
+        drop_answer: 50_000,
+        corrupt_answer: 50_000,
+        duplicate_answer: 50_000,
+        late_answer: 50_000,
     };
     let mut c = DiskClient::with_config(
         InProcess::new(FaultyHandler::new(sim(), rates, 99)),
@@ -366,7 +366,7 @@ fn random_host_side_faults_around_the_firmware_lose_and_double_nothing() {
     }
     let f = c.transport_mut().handler_mut().stats();
     assert!(
-        f.delayed > 5 && f.corrupted > 5 && f.dropped_answers > 5,
+        f.late > 5 && f.corrupted > 5 && f.dropped_answers > 5,
         "{f:?}"
     );
     let journal = journal_numbers(c.transport_mut().handler_mut().inner_mut());
@@ -579,11 +579,11 @@ fn pipelined_refusals_come_per_item_and_a_stop_sends_no_more() {
 #[test]
 fn pipelined_issues_with_random_faults_lose_and_double_nothing() {
     let rates = FaultRates {
-        drop_request: 40,
-        drop_answer: 40,
-        corrupt_answer: 40,
-        duplicate_answer: 40,
-        delay_answer: 40,
+        drop_request: 40_000,
+        drop_answer: 40_000,
+        corrupt_answer: 40_000,
+        duplicate_answer: 40_000,
+        late_answer: 40_000,
     };
     let mut c = DiskClient::with_config(
         windowed(sim(), 1),
@@ -615,7 +615,7 @@ fn pipelined_issues_with_random_faults_lose_and_double_nothing() {
     assert_eq!(got.len(), 400);
     let f = c.transport_mut().inner.handler_mut().stats();
     assert!(
-        f.delayed > 5 && f.corrupted > 5 && f.dropped_answers > 5,
+        f.late > 5 && f.corrupted > 5 && f.dropped_answers > 5,
         "{f:?}"
     );
     assert!(c.stats().retries > 20, "{:?}", c.stats());

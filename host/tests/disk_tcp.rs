@@ -77,11 +77,11 @@ fn config() -> ClientConfig {
 #[test]
 fn issues_over_tcp_with_faults_and_cut_connections_no_lost_no_doubled_invoice() {
     let rates = FaultRates {
-        drop_request: 20,
-        drop_answer: 20,
-        corrupt_answer: 30,
-        duplicate_answer: 30,
-        delay_answer: 20,
+        drop_request: 20_000,
+        drop_answer: 20_000,
+        corrupt_answer: 30_000,
+        duplicate_answer: 30_000,
+        late_answer: 20_000,
     };
     let disk = Arc::new(Mutex::new(FaultyHandler::new(
         FakeDisk::new().with_rolls(1),

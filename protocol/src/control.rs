@@ -37,6 +37,9 @@ pub enum FrameFaultAction {
     DuplicateAnswer,
     /// The answer is delayed by this many milliseconds.
     DelayAnswer(u32),
+    /// The answer is held back and sent in front of the next answer (a stale answer that
+    /// arrives after the host gave up on it).
+    LateAnswer,
 }
 
 /// A control request.

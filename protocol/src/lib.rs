@@ -40,6 +40,8 @@ pub mod checkcode;
 pub mod command;
 pub mod control;
 pub mod error;
+#[cfg(feature = "std")]
+pub mod fault;
 pub mod frame;
 pub mod handler;
 pub mod message;

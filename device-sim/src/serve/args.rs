@@ -40,7 +40,8 @@ Two ports are opened for each disk:
         Plug(bool)               unplug (no answers at all) / plug in (boots from flash)
         PowerCutAfter(n)         cut the power during the nth flash program/erase from now
         FrameFault{nth, action}  the nth disk frame from now: DropAnswer, DropRequest,
-                                 CorruptAnswer, DuplicateAnswer or DelayAnswer(ms)
+                                 CorruptAnswer, DuplicateAnswer, DelayAnswer(ms) or
+                                 LateAnswer (held back, sent in front of the next answer)
         ClearFaults              disarm every fault
         Snapshot(name)           keep a copy of the flash image in memory (8 at most)
         DropSnapshot(name)       forget a snapshot
@@ -358,7 +359,7 @@ pub enum ControlCommand {
     Fault {
         /// Which frame, from 1.
         nth: u32,
-        /// drop-answer, drop-request, corrupt-answer, duplicate-answer or delay:MS.
+        /// drop-answer, drop-request, corrupt-answer, duplicate-answer, delay:MS or late-answer.
         #[arg(value_parser = parse_fault_action)]
         action: FrameFaultAction,
     },
@@ -581,20 +582,21 @@ pub fn parse_duration_secs(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}`: too long"))
 }
 
-/// A frame fault action: `drop-answer`, `drop-request`, `corrupt-answer`, `duplicate-answer`
-/// or `delay:MS`.
+/// A frame fault action: `drop-answer`, `drop-request`, `corrupt-answer`, `duplicate-answer`,
+/// `delay:MS` or `late-answer`.
 pub fn parse_fault_action(s: &str) -> Result<FrameFaultAction, String> {
     Ok(match s {
         "drop-answer" => FrameFaultAction::DropAnswer,
         "drop-request" => FrameFaultAction::DropRequest,
         "corrupt-answer" => FrameFaultAction::CorruptAnswer,
         "duplicate-answer" => FrameFaultAction::DuplicateAnswer,
+        "late-answer" => FrameFaultAction::LateAnswer,
         _ => match s.strip_prefix("delay:").map(str::parse::<u32>) {
             Some(Ok(ms)) => FrameFaultAction::DelayAnswer(ms),
             _ => {
                 return Err(format!(
                     "`{s}`: expected drop-answer, drop-request, corrupt-answer, \
-                     duplicate-answer or delay:MS"
+                     duplicate-answer, delay:MS or late-answer"
                 ));
             }
         },
@@ -689,6 +691,10 @@ mod tests {
         assert_eq!(
             parse_fault_action("drop-answer"),
             Ok(FrameFaultAction::DropAnswer)
+        );
+        assert_eq!(
+            parse_fault_action("late-answer"),
+            Ok(FrameFaultAction::LateAnswer)
         );
         assert!(parse_fault_action("delay:x").is_err());
     }

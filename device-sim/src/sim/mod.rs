@@ -12,7 +12,8 @@
 //!   torn, the request in flight gets no answer, and the disk boots again from the flash (as if
 //!   re-plugged) before the next frame.
 //! - Frame faults: the Nth frame from when armed has its request dropped, its answer dropped,
-//!   corrupted (one bit), duplicated or delayed.
+//!   corrupted (one byte), duplicated, delayed by a time or held back to the next answer, as
+//!   the one injector, `taxdisk_protocol::fault`, means each.
 //! - Latency model (off by default, [`SimConfig::latency`]): a real disk answers in USB time
 //!   plus its secure element's work. Figures chosen (per command, added before the answer):
 //!   see [`latency_ms`].
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use taxdisk_protocol::control::{
     self, ControlRequest, ControlResponse, FrameFaultAction, SimStats,
 };
+use taxdisk_protocol::fault::FaultPlan;
 use taxdisk_protocol::frame::{
     MAX_ENCODED, MAX_FRAME, decode_frame, decode_response, encode_request,
 };
@@ -133,13 +135,6 @@ pub fn latency_ms(id: CommandId) -> u64 {
 
 type Fw = Firmware<SpiNor<EmulatedChip>, ChaCha20Rng>;
 
-#[derive(Clone, Copy, Debug)]
-struct ArmedFault {
-    /// Frames still to pass before this one applies (0 = the next frame).
-    before: u32,
-    action: FrameFaultAction,
-}
-
 /// A simulated tax disk in this process.
 #[derive(Debug)]
 pub struct SimDisk {
@@ -149,7 +144,8 @@ pub struct SimDisk {
     time: Timestamp,
     run_free_since: Option<Instant>,
     plugged: bool,
-    faults: Vec<ArmedFault>,
+    /// The frame faults armed through the control channel (the one injector's plan).
+    faults: FaultPlan,
     snapshots: HashMap<String, Vec<u8>>,
     latency: bool,
     frames: u64,
@@ -218,7 +214,7 @@ impl SimDisk {
             fw: Some(fw),
             run_free_since: None,
             plugged: true,
-            faults: Vec::new(),
+            faults: FaultPlan::default(),
             snapshots: HashMap::new(),
             frames: 0,
             power_cycles: 0,
@@ -473,10 +469,7 @@ impl SimDisk {
                 {
                     return ControlResponse::error("a delay is at most 30000 ms");
                 }
-                self.faults.push(ArmedFault {
-                    before: nth - 1,
-                    action,
-                });
+                self.faults.arm(nth, action);
                 ControlResponse::Ok
             }
             ControlRequest::ClearFaults => {
@@ -550,21 +543,6 @@ impl SimDisk {
     pub fn follow_clock(&mut self, follow: impl Fn(Timestamp) + Send + 'static) {
         self.clock_follower = Some(ClockFollower(Box::new(follow)));
     }
-
-    /// The fault of the frame now arriving, if one is armed for it.
-    fn next_fault(&mut self) -> Option<FrameFaultAction> {
-        let mut hit = None;
-        self.faults.retain_mut(|f| {
-            if f.before == 0 {
-                hit = hit.or(Some(f.action));
-                false
-            } else {
-                f.before -= 1;
-                true
-            }
-        });
-        hit
-    }
 }
 
 impl FrameHandler for SimDisk {
@@ -573,7 +551,7 @@ impl FrameHandler for SimDisk {
             return 0;
         }
         self.frames += 1;
-        let fault = self.next_fault();
+        let fault = self.faults.next_frame();
         if fault == Some(FrameFaultAction::DropRequest) {
             return 0;
         }
@@ -597,27 +575,14 @@ impl FrameHandler for SimDisk {
                 std::thread::sleep(rest);
             }
         }
-        match fault {
-            Some(FrameFaultAction::DropAnswer) => 0,
-            Some(FrameFaultAction::CorruptAnswer) if n > 1 => {
-                let i = n / 2;
-                out[i] ^= if out[i] == 0x01 { 0x02 } else { 0x01 };
-                n
+        let (len, delay) = self.faults.apply(fault, out, n);
+        if !delay.is_zero() {
+            if self.defer_delays {
+                self.owed_delay = delay;
+            } else {
+                std::thread::sleep(delay);
             }
-            Some(FrameFaultAction::DuplicateAnswer) if out.len() >= 2 * n => {
-                out.copy_within(..n, n);
-                2 * n
-            }
-            Some(FrameFaultAction::DelayAnswer(ms)) => {
-                let d = Duration::from_millis(u64::from(ms));
-                if self.defer_delays {
-                    self.owed_delay = d;
-                } else {
-                    std::thread::sleep(d);
-                }
-                n
-            }
-            _ => n,
         }
+        len
     }
 }
