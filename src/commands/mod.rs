@@ -5,6 +5,8 @@
 //! (issue, void, red, print, rolls), tax reporting (upload, repair, report, clear, status,
 //! export, update, oil).
 
+pub(crate) mod parse;
+
 use crate::tables::{kind_column, kind_name, oil_line, print_status_table, state_name};
 use crate::wiring::{self, DiskSpec};
 use clap::Subcommand;
@@ -149,10 +151,10 @@ pub enum WorkflowCmd {
         #[arg(long, conflicts_with_all = ["kind", "template"])]
         file: Option<PathBuf>,
         /// Print a JSON draft of this kind (to edit into a batch file) and exit.
-        #[arg(long, value_parser = crate::parse_kind)]
+        #[arg(long, value_parser = parse::parse_kind)]
         template: Option<InvoiceKind>,
         /// Kind of the invoice given by flags.
-        #[arg(long, value_parser = crate::parse_kind)]
+        #[arg(long, value_parser = parse::parse_kind)]
         kind: Option<InvoiceKind>,
         /// Buyer name.
         #[arg(long, default_value = "")]
@@ -186,7 +188,7 @@ pub enum WorkflowCmd {
         #[arg(long)]
         blank: Option<u32>,
         /// Kind for --blank.
-        #[arg(long, value_parser = crate::parse_kind)]
+        #[arg(long, value_parser = parse::parse_kind)]
         kind: Option<InvoiceKind>,
     },
     /// Red invoice reversing an original of a kind other than special: code and number
@@ -211,7 +213,7 @@ pub enum WorkflowCmd {
     /// List this month's invoices (or --period).
     List {
         /// Period YYYYMM.
-        #[arg(long, value_parser = crate::parse_period)]
+        #[arg(long, value_parser = parse::parse_period)]
         period: Option<Period>,
         /// Also show abandoned attempts (drafts the disk refused; nothing was signed).
         #[arg(long)]
@@ -224,7 +226,7 @@ pub enum WorkflowCmd {
     /// Report a finished period (上报汇总), or write the counter report medium (H12).
     Report {
         /// Period YYYYMM (default: last month).
-        #[arg(long, value_parser = crate::parse_period)]
+        #[arg(long, value_parser = parse::parse_period)]
         period: Option<Period>,
         /// Write the counter report (办税厅抄报) to this medium file instead.
         #[arg(long)]
@@ -233,13 +235,13 @@ pub enum WorkflowCmd {
     /// Declare a period at the bureau (a bureau-side step, for simulations, B5).
     Declare {
         /// Period YYYYMM (default: last month).
-        #[arg(long, value_parser = crate::parse_period)]
+        #[arg(long, value_parser = parse::parse_period)]
         period: Option<Period>,
     },
     /// Clear the card after the declaration (清卡, FAQ 9.9, 9.10, H12).
     Clear {
         /// Period YYYYMM (default: last month).
-        #[arg(long, value_parser = crate::parse_period)]
+        #[arg(long, value_parser = parse::parse_period)]
         period: Option<Period>,
     },
     /// Rolls of blank invoices (FAQ 4.4-4.6, 4.20, 4.21, H13).
@@ -255,7 +257,7 @@ pub enum WorkflowCmd {
     /// Export a month to .xlsx, voided invoices left out (FAQ 9.11, H16).
     Export {
         /// Period YYYYMM (default: this month).
-        #[arg(long, value_parser = crate::parse_period)]
+        #[arg(long, value_parser = parse::parse_period)]
         period: Option<Period>,
         /// Output file.
         #[arg(long)]
@@ -308,7 +310,7 @@ pub enum UserCmd {
         #[arg(long)]
         password: Option<String>,
         /// Kinds it may work on (default all).
-        #[arg(long, value_delimiter = ',', value_parser = crate::parse_kind)]
+        #[arg(long, value_delimiter = ',', value_parser = parse::parse_kind)]
         kinds: Vec<InvoiceKind>,
     },
     /// Change your own password; needs the old one (FAQ 2.4, 2.5).
@@ -479,7 +481,7 @@ pub enum RollsCmd {
     /// Buy rolls at the bureau and load them (simulated bureau).
     Buy {
         /// Kind.
-        #[arg(long, value_parser = crate::parse_kind)]
+        #[arg(long, value_parser = parse::parse_kind)]
         kind: InvoiceKind,
         /// How many numbers.
         #[arg(long)]
@@ -488,13 +490,13 @@ pub enum RollsCmd {
     /// Return the unused rest of a roll (FAQ 4.5, 4.20, 4.21).
     Return {
         /// Kind.
-        #[arg(long, value_parser = crate::parse_kind)]
+        #[arg(long, value_parser = parse::parse_kind)]
         kind: InvoiceKind,
         /// Roll code.
         #[arg(long)]
         code: InvoiceCode,
         /// First number of the roll.
-        #[arg(long, value_parser = crate::parse_number)]
+        #[arg(long, value_parser = parse::parse_number)]
         first: InvoiceNumber,
         /// Print the disk-signed receipt as one JSON line (for machines).
         #[arg(long)]
