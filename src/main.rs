@@ -11,6 +11,7 @@ mod prompt;
 use taxdisk::{bench, demo, faults, keys, suite, tables, wiring};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use commands::parse::{parse_durability, parse_kind, parse_number, parse_period};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use taxdisk_i18n::t;
@@ -195,32 +196,6 @@ enum Command {
         #[arg(long, default_value = "disk.pem")]
         pem: PathBuf,
     },
-}
-
-fn parse_kind(s: &str) -> Result<InvoiceKind, String> {
-    InvoiceKind::parse(s).ok_or_else(|| t!("cli-bad-kind", kind = format!("{s:?}")))
-}
-
-fn parse_durability(s: &str) -> Result<taxdisk_host::store::Durability, String> {
-    match s {
-        "full" => Ok(taxdisk_host::store::Durability::Full),
-        "normal" => Ok(taxdisk_host::store::Durability::Normal),
-        _ => Err(format!("durability {s:?}: use full or normal")),
-    }
-}
-
-fn parse_period(s: &str) -> Result<taxdisk_protocol::Period, String> {
-    s.parse::<u32>()
-        .ok()
-        .and_then(|v| taxdisk_protocol::Period::try_from(v).ok())
-        .ok_or_else(|| t!("cli-bad-period", period = format!("{s:?}")))
-}
-
-fn parse_number(s: &str) -> Result<InvoiceNumber, String> {
-    s.parse::<u32>()
-        .ok()
-        .and_then(|n| InvoiceNumber::new(n).ok())
-        .ok_or_else(|| t!("cli-bad-number", number = format!("{s:?}")))
 }
 
 /// Any failure of a command: printed as one line.
