@@ -260,21 +260,56 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CmdError> {
     std::fs::write(path, bytes).map_err(input(&path.display().to_string()))
 }
 
-/// `taxdisk issue`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn issue(
-    ctx: &mut Ctx,
+/// The flags of `taxdisk issue`.
+#[derive(Debug, clap::Args)]
+pub struct IssueArgs {
+    /// A JSON file of drafts.
+    #[arg(long, conflicts_with_all = ["kind", "template"])]
     file: Option<PathBuf>,
+    /// Print a JSON draft of this kind (to edit into a batch file) and exit.
+    #[arg(long, value_parser = parse::parse_kind)]
     template: Option<InvoiceKind>,
+    /// Kind of the invoice given by flags.
+    #[arg(long, value_parser = parse::parse_kind)]
     kind: Option<InvoiceKind>,
+    /// Buyer name.
+    #[arg(long, default_value = "")]
     buyer: String,
+    /// Buyer taxpayer id.
+    #[arg(long)]
     buyer_tin: Option<TaxpayerId>,
+    /// Buyer address and phone (special invoices).
+    #[arg(long, default_value = "")]
     buyer_address: String,
+    /// Buyer bank and account (special invoices).
+    #[arg(long, default_value = "")]
     buyer_bank: String,
+    /// A line NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE (tax excluded); repeat for more.
+    #[arg(long = "item")]
     items: Vec<String>,
+    /// Remarks.
+    #[arg(long, default_value = "")]
     remarks: String,
+    /// Put the lines on a sales list (销货清单, FAQ 4.11): needed for more than 8 lines
+    /// on paper kinds; the invoice then reads "详见销货清单".
+    #[arg(long)]
     sales_list: bool,
-) -> Result<(), CmdError> {
+}
+
+/// `taxdisk issue`.
+pub(super) fn issue(ctx: &mut Ctx, a: IssueArgs) -> Result<(), CmdError> {
+    let IssueArgs {
+        file,
+        template,
+        kind,
+        buyer,
+        buyer_tin,
+        buyer_address,
+        buyer_bank,
+        items,
+        remarks,
+        sales_list,
+    } = a;
     if let Some(k) = template {
         let d = template_draft(k)?;
         println!(

@@ -136,39 +136,7 @@ pub enum WorkflowCmd {
     Product(ProductCmd),
     /// Issue an invoice from flags, or a batch from a JSON file (one draft or an array; print
     /// the shape with --template KIND), H7, H8. Uploads at once when the bureau answers.
-    Issue {
-        /// A JSON file of drafts.
-        #[arg(long, conflicts_with_all = ["kind", "template"])]
-        file: Option<PathBuf>,
-        /// Print a JSON draft of this kind (to edit into a batch file) and exit.
-        #[arg(long, value_parser = parse::parse_kind)]
-        template: Option<InvoiceKind>,
-        /// Kind of the invoice given by flags.
-        #[arg(long, value_parser = parse::parse_kind)]
-        kind: Option<InvoiceKind>,
-        /// Buyer name.
-        #[arg(long, default_value = "")]
-        buyer: String,
-        /// Buyer taxpayer id.
-        #[arg(long)]
-        buyer_tin: Option<TaxpayerId>,
-        /// Buyer address and phone (special invoices).
-        #[arg(long, default_value = "")]
-        buyer_address: String,
-        /// Buyer bank and account (special invoices).
-        #[arg(long, default_value = "")]
-        buyer_bank: String,
-        /// A line NAME:CLASS_CODE:RATE%:QUANTITY:UNIT_PRICE (tax excluded); repeat for more.
-        #[arg(long = "item")]
-        items: Vec<String>,
-        /// Remarks.
-        #[arg(long, default_value = "")]
-        remarks: String,
-        /// Put the lines on a sales list (销货清单, FAQ 4.11): needed for more than 8 lines
-        /// on paper kinds; the invoice then reads "详见销货清单".
-        #[arg(long)]
-        sales_list: bool,
-    },
+    Issue(invoice::IssueArgs),
     /// Void issued invoices (several at once) or blank numbers (FAQ 5.1-5.5, H9).
     Void {
         /// Invoice ids (as listed by `taxdisk list`).
@@ -425,30 +393,7 @@ pub fn run(cmd: WorkflowCmd, ctx: &mut Ctx) -> Result<(), CmdError> {
         WorkflowCmd::User(c) => system::user(ctx, c),
         WorkflowCmd::Customer(c) => system::customer(ctx, c),
         WorkflowCmd::Product(c) => system::product(ctx, c),
-        WorkflowCmd::Issue {
-            file,
-            template,
-            kind,
-            buyer,
-            buyer_tin,
-            buyer_address,
-            buyer_bank,
-            items,
-            remarks,
-            sales_list,
-        } => invoice::issue(
-            ctx,
-            file,
-            template,
-            kind,
-            buyer,
-            buyer_tin,
-            buyer_address,
-            buyer_bank,
-            items,
-            remarks,
-            sales_list,
-        ),
+        WorkflowCmd::Issue(a) => invoice::issue(ctx, a),
         WorkflowCmd::Void { ids, blank, kind } => invoice::void(ctx, ids, blank, kind),
         WorkflowCmd::Red {
             code,
