@@ -10,7 +10,8 @@
 //! bureau's cost, measured by the bureau bench). `--jobs J` runs J disks, each with its own store, on J
 //! threads, after a one-disk baseline, and reports the scaling.
 //!
-//! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau;
+//! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau,
+//! each answering on its own thread ([`Threaded`]);
 //! `tcp:ADDR` uses a `taxdisk-sim serve` disk, provisioned (if in factory state) through the
 //! bureau at `--bureau URL` it was manufactured for.
 
@@ -26,7 +27,7 @@ use taxdisk_host::invoice::model::{KindFields, Party};
 use taxdisk_host::invoice::{Draft, LineInput};
 use taxdisk_host::store::{BankAccount, Durability, Initialization, Store};
 use taxdisk_host::transport::Transport;
-use taxdisk_host::transport::inproc::InProcess;
+use taxdisk_host::transport::inproc::{THREADED_DEPTH, Threaded};
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::workflow::Workflow;
 use taxdisk_i18n::t;
@@ -442,7 +443,10 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
     // Room for the journal: 256-byte records, with slack, at least 16 MiB.
     cfg.flash_bytes = (n * 512).max(16 << 20);
     let sim = SimDisk::new(cfg).map_err(|e| BenchError::Setup(e.to_string()))?;
-    let mut disk: Disk = DiskClient::new(Box::new(InProcess::new(sim)));
+    // The disk answers on its own thread, as a real disk is a processor of its own: the host
+    // composes and stores while it signs.
+    let t = Threaded::spawn(sim, THREADED_DEPTH).map_err(|e| BenchError::Setup(e.to_string()))?;
+    let mut disk: Disk = DiskClient::new(Box::new(t));
     prepare(&mut disk, &mut bureau, &serial, n.min(10_000) as u32)?;
     issue_loop(
         disk,

@@ -105,7 +105,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("bureau_upload");
     group.sample_size(10);
     group.throughput(Throughput::Elements(u64::from(BATCH)));
-    for threads in [1usize, 2] {
+    // One core against all of them (as an upload verifies, at most 8).
+    let all = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1)
+        .min(8);
+    let counts = if all > 1 { vec![1, all] } else { vec![1] };
+    for threads in counts {
         group.bench_function(format!("verify_{threads}_thread"), |b| {
             b.iter(|| {
                 let ok = verify_events(&vk, black_box(&evs), threads);

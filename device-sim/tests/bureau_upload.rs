@@ -238,6 +238,35 @@ both_backends! {
     }
 
     #[test]
+    fn b03_an_upload_verified_with_another_key_is_verified_again_with_the_disks() {
+        use taxdisk_device_sim::bureau::upload::VerifiedUpload;
+        let api = ready();
+        let other = "661234567899";
+        api.provision(other, TAXPAYER, 1).unwrap();
+        api.register_key(other, &forger_key()).unwrap();
+        let g = grant(&api, InvoiceKind::Normal);
+        let mut evs = invoices(&g, 0, 1, 20, nov10());
+        if let JournalEvent::Invoice(s) = &mut evs[12] {
+            s.body.tax = Fen(s.body.tax.0 + 1);
+        }
+        let shared = api.server.bureau();
+        let mut b = taxdisk_device_sim::bureau::http::lock(&shared);
+        let wrong = b.upload_key(&serial(other)).unwrap();
+        let v = VerifiedUpload::new(
+            Upload {
+                serial: serial(SERIAL),
+                events: evs,
+            },
+            &wrong,
+        )
+        .unwrap();
+        let r = b.upload_verified(v).unwrap();
+        // Judged with the disk's own key: the twelve before the tampered one are accepted.
+        assert_eq!(r.accepted, 12, "{:?}", r.rejected);
+        assert_eq!(codes(&r)[0], (13, "bad_signature"));
+    }
+
+    #[test]
     fn b03_parallel_verification_agrees_with_single_thread() {
         let api = ready();
         let g = grant(&api, InvoiceKind::Normal);

@@ -190,3 +190,66 @@ fn h08_empty_batch_issues_nothing() {
     assert!(env.wf.issue_batch(Vec::new()).unwrap().is_empty());
     assert!(month_states(&env).is_empty());
 }
+
+#[test]
+fn h08_batch_on_a_threaded_disk_overlaps_store_and_signing_in_parts() {
+    let mut env = Env::with_rolls_over(&[InvoiceKind::Normal], 50, threaded_client);
+    assert!(env.wf.disk().pipeline_depth() > 1);
+    let drafts: Vec<_> = (0..45).map(|_| normal(&mut env.wf)).collect();
+    let results = env.wf.issue_batch(drafts).unwrap();
+    // Signed in the order of the drafts (parts of 4, 16, 16, 9), stored and uploaded.
+    let numbers: Vec<u32> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().number.get())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
+    for r in &results {
+        let i = r.as_ref().unwrap();
+        assert!(i.uploaded, "{:?}", i.upload_note);
+        let row = env.wf.store().invoice(i.id).unwrap();
+        assert_eq!(row.state, InvoiceState::Uploaded);
+        assert_eq!(row.disk.unwrap().number, i.number);
+    }
+    let k = env.wf.status().unwrap();
+    let k = k.kind(InvoiceKind::Normal).unwrap();
+    assert_eq!((k.status.blank_left, k.status.pending_count), (5, 0));
+}
+
+#[test]
+fn h11_batch_on_a_threaded_disk_loses_answers_and_repair_stores_every_invoice() {
+    let mut env = Env::with_rolls_over(&[InvoiceKind::Normal], 30, threaded_client);
+    {
+        let mut s = env.sim.lock().unwrap();
+        for nth in [2, 3, 4, 9, 17] {
+            s.control(ControlRequest::FrameFault {
+                nth,
+                action: FrameFaultAction::DropAnswer,
+            });
+        }
+    }
+    let drafts: Vec<_> = (0..24).map(|_| normal(&mut env.wf)).collect();
+    let results = env.wf.issue_batch(drafts).unwrap();
+    let mut unknown = Vec::new();
+    for r in &results {
+        match r {
+            Ok(_) => {}
+            Err(WorkflowError::IssueUnknown { id, .. }) => unknown.push(*id),
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    let rep = env.wf.repair().unwrap();
+    unknown.sort_unstable();
+    let mut repaired = rep.issued.clone();
+    repaired.sort_unstable();
+    assert_eq!(repaired, unknown, "{rep:?}");
+    // Twenty-four numbers used, twenty-four invoices stored signed: none lost, none doubled.
+    let st = env.wf.status().unwrap();
+    let k = st.kind(InvoiceKind::Normal).unwrap();
+    assert_eq!((k.status.blank_left, k.status.pending_count), (6, 0));
+    let states = month_states(&env);
+    assert_eq!(states.len(), 24);
+    assert!(
+        states.iter().all(|s| *s != InvoiceState::Pending),
+        "{states:?}"
+    );
+}

@@ -10,8 +10,8 @@ use sm2::dsa::VerifyingKey;
 use taxdisk_protocol::bureau_api::{Rejection, Upload, UploadResult};
 use taxdisk_protocol::checkcode;
 use taxdisk_protocol::types::{
-    BlankVoidEvent, DeviceSerial, IssuedInvoice, JournalEvent, RedRef, Signed, UploadReceipt,
-    VoidEvent,
+    BlankVoidEvent, DeviceSerial, IssuedInvoice, JournalEvent, PublicKey, RedRef, Signed,
+    UploadReceipt, VoidEvent,
 };
 
 /// Batches at least this long are verified on several threads.
@@ -66,6 +66,49 @@ struct Rej(&'static str, String);
 
 type Step = Result<Result<(), Rej>, BureauError>;
 
+/// The key an upload is verified with: the disk's registered public key as stored, and as a
+/// verifier ([`Bureau::upload_key`]).
+#[derive(Clone, Debug)]
+pub struct UploadKey {
+    public: PublicKey,
+    verifier: VerifyingKey,
+}
+
+/// An upload whose signatures were verified (on all cores, [`verify_events`]) and whose events
+/// were serialized before the bureau is entered ([`VerifiedUpload::new`]): the HTTP server
+/// does this outside the bureau's lock, so the lock is held for the database work only
+/// ([`Bureau::upload_verified`]).
+#[derive(Debug)]
+pub struct VerifiedUpload {
+    upload: Upload,
+    key: PublicKey,
+    sig_ok: Vec<bool>,
+    jsons: Vec<String>,
+}
+
+impl VerifiedUpload {
+    /// Verifies every event of `u` with `key` and serializes the events.
+    pub fn new(u: Upload, key: &UploadKey) -> Result<VerifiedUpload, BureauError> {
+        let sig_ok = verify_events(&key.verifier, &u.events, upload_threads(u.events.len()));
+        let jsons = u
+            .events
+            .iter()
+            .map(db::to_json)
+            .collect::<Result<Vec<String>, BureauError>>()?;
+        Ok(VerifiedUpload {
+            upload: u,
+            key: key.public,
+            sig_ok,
+            jsons,
+        })
+    }
+
+    /// The disk the upload is from.
+    pub fn serial(&self) -> &DeviceSerial {
+        &self.upload.serial
+    }
+}
+
 impl Bureau {
     /// `POST /upload` (B3, D12). The whole request is refused only when the disk is unknown or
     /// has no key; single events are refused in `rejected` with codes `foreign_event`,
@@ -74,24 +117,50 @@ impl Bureau {
     /// `not_voidable`, `period_reported`, `bad_red_ref`, `original_voided`, and the red form
     /// codes `unknown_form`, `form_not_approved`, `form_used`, `form_foreign`, `form_mismatch`.
     ///
-    /// Signatures are verified before the transaction (the disk's key never changes once
+    /// [`Bureau::upload_key`], [`VerifiedUpload::new`] and [`Bureau::upload_verified`] in one:
+    /// signatures are verified before the transaction (the disk's key never changes once
     /// registered); the disk row and everything the checks read are read in it, so two
     /// workers receiving the same events at once store them once and both answer a receipt.
     pub fn upload(&mut self, u: Upload) -> Result<UploadResult, BureauError> {
-        let (_, vk) = self.keyed_disk(&u.serial)?;
-        let sig_ok = verify_events(&vk, &u.events, upload_threads(u.events.len()));
-        let jsons = u
-            .events
-            .iter()
-            .map(db::to_json)
-            .collect::<Result<Vec<String>, BureauError>>()?;
+        let key = self.upload_key(&u.serial)?;
+        self.upload_verified(VerifiedUpload::new(u, &key)?)
+    }
+
+    /// The key uploads of disk `serial` are verified with (`unknown_disk`, `no_key`).
+    pub fn upload_key(&self, serial: &DeviceSerial) -> Result<UploadKey, BureauError> {
+        let (d, verifier) = self.keyed_disk(serial)?;
+        let public = d.public_key.ok_or_else(|| {
+            BureauError::Corrupt(format!("disk {serial}: a keyed disk without its key"))
+        })?;
+        Ok(UploadKey { public, verifier })
+    }
+
+    /// [`Bureau::upload`] for an upload verified beforehand. Should the disk's key in the
+    /// transaction not be the key it was verified with (a key never changes once registered,
+    /// so this does not happen), its events are verified again with the stored key.
+    pub fn upload_verified(&mut self, v: VerifiedUpload) -> Result<UploadResult, BureauError> {
+        let VerifiedUpload {
+            upload: u,
+            key: verified_with,
+            sig_ok,
+            jsons,
+        } = v;
         let now = self.now();
         let key = &self.key;
         self.db.tx(|tx| {
-            let (mut d, _) = super::keyed_disk_in(tx, &u.serial)?;
+            let (mut d, vk) = super::keyed_disk_in(tx, &u.serial)?;
+            let sig_ok = if d.public_key == Some(verified_with) {
+                std::borrow::Cow::Borrowed(&sig_ok)
+            } else {
+                std::borrow::Cow::Owned(verify_events(
+                    &vk,
+                    &u.events,
+                    upload_threads(u.events.len()),
+                ))
+            };
             let mut accepted = 0u32;
             let mut rejected = Vec::new();
-            for ((ev, ok), json) in u.events.iter().zip(&sig_ok).zip(&jsons) {
+            for ((ev, ok), json) in u.events.iter().zip(sig_ok.iter()).zip(&jsons) {
                 match one_event(tx, &mut d, ev, *ok, json)? {
                     Ok(()) => accepted += 1,
                     Err(Rej(code, message)) => rejected.push(Rejection {

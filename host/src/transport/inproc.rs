@@ -4,10 +4,14 @@
 //! the whole codec is exercised. An answer of length 0 means the disk did not answer (garbage
 //! in, unplugged, dropped): [`recv`](Transport::recv) reports a timeout at once, without
 //! sleeping.
+//!
+//! [`Threaded`] runs the handler on a thread of its own, as a real disk is a processor of its
+//! own: several requests may be queued, and the host works while the disk signs.
 
 use super::{Frame, FrameAssembler, Transport, TransportError, check_len};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use taxdisk_protocol::FrameHandler;
 use taxdisk_protocol::frame::MAX_ENCODED;
 
@@ -121,5 +125,233 @@ impl<H: FrameHandler> FrameHandler for Shared<H> {
         // A panic in another holder poisons the lock; the disk state is still the disk state.
         let mut h = self.0.lock().unwrap_or_else(|p| p.into_inner());
         h.handle_frame(frame, out)
+    }
+}
+
+/// Requests a [`Threaded`] disk takes before their answers by default: enough that the host's
+/// store work for a part of a batch (a commit of pending rows, a commit of signed records)
+/// hides behind the signing of the requests already queued.
+pub const THREADED_DEPTH: usize = 8;
+
+/// One frame for the disk's thread, or one answer back, tagged with the link's generation
+/// (answers of a generation before a [`reconnect`](Transport::reconnect) are dropped, as a
+/// closed TCP connection drops them).
+type Tagged = (u64, Vec<u8>);
+
+/// A disk in the same process answering on its own thread, as a real disk is a processor of
+/// its own: frames go to the thread over a channel and its answers come back over another, so
+/// several requests can be queued ([`Transport::pipeline_depth`] > 1) and the host's work
+/// (composing, storing) runs on another core while the disk signs.
+///
+/// An answer of length 0 (the handler did not answer) makes [`recv`](Transport::recv) report
+/// a timeout at once, as [`InProcess`] does; with several requests queued that may be taken
+/// for an earlier request's timeout, which only costs a resend (the request id makes resends
+/// safe). Dropping the transport stops the thread.
+pub struct Threaded<H> {
+    to_disk: Option<mpsc::Sender<Tagged>>,
+    from_disk: mpsc::Receiver<Tagged>,
+    thread: Option<JoinHandle<H>>,
+    assembler: FrameAssembler,
+    generation: u64,
+    depth: usize,
+}
+
+impl<H> std::fmt::Debug for Threaded<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Threaded")
+            .field("generation", &self.generation)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: FrameHandler + Send + 'static> Threaded<H> {
+    /// Starts a thread answering with `handler`, taking up to `depth` requests before their
+    /// answers (at least 1).
+    pub fn spawn(handler: H, depth: usize) -> Result<Self, TransportError> {
+        let (to_disk, disk_in) = mpsc::channel::<Tagged>();
+        let (disk_out, from_disk) = mpsc::channel::<Tagged>();
+        let thread = std::thread::Builder::new()
+            .name("in-process disk".into())
+            .spawn(move || {
+                let mut handler = handler;
+                let mut out = vec![0u8; ANSWER_BUFFER];
+                // Ends when the transport drops its sender.
+                while let Ok((generation, frame)) = disk_in.recv() {
+                    let n = handler.handle_frame(&frame, &mut out).min(out.len());
+                    if disk_out.send((generation, out[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                handler
+            })
+            .map_err(|source| TransportError::Io {
+                context: "starting the in-process disk's thread".into(),
+                source,
+            })?;
+        Ok(Threaded {
+            to_disk: Some(to_disk),
+            from_disk,
+            thread: Some(thread),
+            assembler: FrameAssembler::new(),
+            generation: 0,
+            depth: depth.max(1),
+        })
+    }
+
+    /// Stops the thread and gives the handler back (`None` if the handler panicked).
+    pub fn into_inner(mut self) -> Option<H> {
+        self.to_disk.take();
+        self.thread.take().and_then(|t| t.join().ok())
+    }
+}
+
+impl<H> Drop for Threaded<H> {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; a handler that panicked is not ours to
+        // report here.
+        self.to_disk.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<H: FrameHandler + Send + 'static> Transport for Threaded<H> {
+    fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
+        check_len(frame)?;
+        let stopped =
+            || TransportError::Disconnected("the in-process disk's thread stopped".into());
+        let to_disk = self.to_disk.as_ref().ok_or_else(stopped)?;
+        to_disk
+            .send((self.generation, frame.to_vec()))
+            .map_err(|_| stopped())
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Result<Frame, TransportError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.assembler.pop_result() {
+                return r;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.from_disk.recv_timeout(left) {
+                Ok((generation, _)) if generation != self.generation => continue,
+                Ok((_, answer)) if answer.is_empty() => {
+                    return Err(TransportError::Timeout(timeout));
+                }
+                Ok((_, answer)) => self.assembler.feed(&answer),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(TransportError::Timeout(timeout));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(TransportError::Disconnected(
+                        "the in-process disk's thread stopped".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        self.generation = self.generation.wrapping_add(1);
+        self.assembler.clear();
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "in-process disk (own thread)".to_string()
+    }
+
+    fn pipeline_depth(&self) -> usize {
+        self.depth
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taxdisk_protocol::Request;
+    use taxdisk_protocol::frame::encode_request;
+
+    /// Answers every frame with itself, except frames of sequence number `silent_seq`.
+    struct Echo {
+        handled: usize,
+        silent_seq: u32,
+    }
+
+    impl FrameHandler for Echo {
+        fn handle_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
+            self.handled += 1;
+            let mut a = FrameAssembler::new();
+            a.feed(frame);
+            match a.pop() {
+                Some(Ok(f)) if f.header.seq == self.silent_seq => 0,
+                _ => {
+                    out[..frame.len()].copy_from_slice(frame);
+                    frame.len()
+                }
+            }
+        }
+    }
+
+    fn ping(seq: u32) -> Vec<u8> {
+        let mut buf = [0u8; MAX_ENCODED];
+        let n = encode_request(seq, 1, &Request::Ping(seq), &mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn threaded_answers_queued_requests_in_order() {
+        let echo = Echo {
+            handled: 0,
+            silent_seq: 0,
+        };
+        let mut t = Threaded::spawn(echo, 4).unwrap();
+        assert_eq!(t.pipeline_depth(), 4);
+        for seq in 1..=4 {
+            t.send(&ping(seq)).unwrap();
+        }
+        for seq in 1..=4 {
+            assert_eq!(t.recv(WAIT).unwrap().header.seq, seq);
+        }
+        assert_eq!(t.into_inner().unwrap().handled, 4);
+    }
+
+    #[test]
+    fn threaded_reports_no_answer_as_a_timeout_and_goes_on() {
+        let echo = Echo {
+            handled: 0,
+            silent_seq: 2,
+        };
+        let mut t = Threaded::spawn(echo, 2).unwrap();
+        for seq in 1..=3 {
+            t.send(&ping(seq)).unwrap();
+        }
+        assert_eq!(t.recv(WAIT).unwrap().header.seq, 1);
+        assert!(matches!(t.recv(WAIT), Err(TransportError::Timeout(_))));
+        assert_eq!(t.recv(WAIT).unwrap().header.seq, 3);
+    }
+
+    #[test]
+    fn threaded_drops_answers_sent_before_a_reconnect() {
+        let echo = Echo {
+            handled: 0,
+            silent_seq: 0,
+        };
+        let mut t = Threaded::spawn(echo, 4).unwrap();
+        t.send(&ping(1)).unwrap();
+        t.send(&ping(2)).unwrap();
+        t.reconnect().unwrap();
+        t.send(&ping(3)).unwrap();
+        assert_eq!(t.recv(WAIT).unwrap().header.seq, 3);
+        assert!(matches!(
+            t.recv(Duration::from_millis(1)),
+            Err(TransportError::Timeout(_))
+        ));
+        // The disk handled all three: only their answers were dropped.
+        assert_eq!(t.into_inner().unwrap().handled, 3);
     }
 }

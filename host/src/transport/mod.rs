@@ -3,7 +3,8 @@
 //! [`crate::disk::DiskClient`]'s job).
 //!
 //! - [`inproc`]: any [`FrameHandler`](taxdisk_protocol::FrameHandler) in the same process (the
-//!   simulator's `SimDisk`), over encoded frames so the whole codec is exercised.
+//!   simulator's `SimDisk`), over encoded frames so the whole codec is exercised; called on the
+//!   caller's thread ([`InProcess`]) or answering on its own ([`Threaded`], pipelined).
 //! - [`tcp`]: a disk served on TCP (`taxdisk-sim serve`), COBS frames on the stream.
 //! - [`usb`]: a disk on USB through rusb (vendored libusb): one bulk OUT, one bulk IN endpoint.
 //! - [`fault`]: a [`FrameHandler`](taxdisk_protocol::FrameHandler) wrapper that drops, corrupts,
@@ -24,7 +25,7 @@ use std::time::Duration;
 use taxdisk_protocol::frame::{FrameDecoder, MAX_ENCODED};
 use taxdisk_protocol::{DecodeError, Header};
 
-pub use inproc::InProcess;
+pub use inproc::{InProcess, Threaded};
 pub use tcp::TcpTransport;
 pub use usb::{UsbDiskInfo, UsbSelector, UsbTransport};
 

@@ -83,6 +83,17 @@ struct Prepared {
 /// requests in flight.
 const OVERLAP_PART: usize = 16;
 
+/// Invoices in the first part of a batch over a pipelining link: few, so the disk has work
+/// soon after the call begins.
+const FIRST_PART: usize = 4;
+
+/// Where the part beginning at request `k` ends, when `k` begins one: parts of `part`
+/// requests after a first one of `first`, the last one shorter.
+fn part_end(k: usize, part: usize, first: usize, n: usize) -> Option<usize> {
+    let starts = k == 0 || (k >= first && (k - first).is_multiple_of(part));
+    starts.then(|| if k == 0 { first } else { k + part }.min(n))
+}
+
 /// Whether the disk signed what was asked (H8): request id, content digest, totals, kind.
 fn signed_as_asked(p: &Prepared, s: &Signed<IssuedInvoice>) -> bool {
     let b = &s.body;
@@ -226,7 +237,7 @@ impl Workflow {
     ///
     /// What a batch shares: the pending rows of the valid drafts are recorded in one
     /// transaction before the disk signs any of them (H8 holds for each; over a link that
-    /// pipelines, in parts of 16, each committed before its first request leaves); the
+    /// pipelines, in parts (4, then 16 each), each committed before its first request leaves); the
     /// requests travel pipelined where the link allows ([`DiskClient::issue_pipelined`]); the
     /// signed records are stored together (per part over a pipelined link); distinct buyers
     /// are saved once (H5); one automatic upload follows (H11). A draft that fails its checks
@@ -332,11 +343,13 @@ impl Workflow {
     /// Records `ready` pending, has the disk sign them, stores what was signed and uploads;
     /// fills `results` at each draft's index.
     ///
-    /// On a link that keeps several requests in flight (the disk is elsewhere: TCP), the
-    /// batch goes in parts of [`OVERLAP_PART`]: a part's pending rows are committed when its
+    /// On a link that keeps several requests in flight (the disk is elsewhere: TCP, or an
+    /// in-process disk on its own thread), the batch goes in a first part of [`FIRST_PART`]
+    /// and then parts of [`OVERLAP_PART`]: a part's pending rows are committed when its
     /// first request is about to leave (H8: before the disk signs any of them) and the signed
     /// records are stored as the answers come, so the store's work overlaps the disk's
-    /// signing of the requests in flight. One request at a time (in-process, USB) it is one
+    /// signing of the requests in flight. One request at a time (in-process on the caller's
+    /// thread, USB) it is one
     /// part: one commit before, one after.
     fn issue_prepared(
         &mut self,
@@ -351,6 +364,13 @@ impl Workflow {
             OVERLAP_PART.max(depth)
         } else {
             n.max(1)
+        };
+        // The first part is short: the disk starts signing sooner, and signs it while the
+        // next part is committed.
+        let first = if depth > 1 {
+            FIRST_PART.min(part)
+        } else {
+            part
         };
         let items: Vec<PendingInsert<'_>> = ready
             .iter()
@@ -375,8 +395,7 @@ impl Workflow {
             let ids_cell = RefCell::new(&mut ids);
             let mut to_store = Gathered::default();
             let requests = (0..n).map_while(|k| {
-                if k % part == 0 {
-                    let end = (k + part).min(n);
+                if let Some(end) = part_end(k, part, first, n) {
                     match store
                         .borrow_mut()
                         .insert_pending_batch(user.id, period, &items[k..end])
@@ -813,4 +832,24 @@ pub(crate) fn reversed_lines(lines: &[crate::invoice::Line]) -> Vec<crate::invoi
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_end;
+
+    /// The parts' bounds for `n` requests.
+    fn parts(part: usize, first: usize, n: usize) -> Vec<(usize, usize)> {
+        (0..n)
+            .filter_map(|k| part_end(k, part, first, n).map(|e| (k, e)))
+            .collect()
+    }
+
+    #[test]
+    fn parts_cover_every_request_once_after_a_short_first_one() {
+        assert_eq!(parts(16, 4, 40), [(0, 4), (4, 20), (20, 36), (36, 40)]);
+        assert_eq!(parts(16, 4, 3), [(0, 3)]);
+        assert_eq!(parts(64, 64, 64), [(0, 64)]);
+        assert_eq!(parts(5, 5, 12), [(0, 5), (5, 10), (10, 12)]);
+    }
 }

@@ -15,7 +15,7 @@ use taxdisk_host::bureau_client::BureauClient;
 use taxdisk_host::disk::{ClientConfig, DiskClient};
 use taxdisk_host::invoice::*;
 use taxdisk_host::store::{BankAccount, Initialization, Store, UserId};
-use taxdisk_host::transport::inproc::Shared;
+use taxdisk_host::transport::inproc::{Shared, THREADED_DEPTH, Threaded};
 use taxdisk_host::transport::{InProcess, Transport};
 use taxdisk_host::workflow::{DynDisk, Workflow, WorkflowError};
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
@@ -114,7 +114,18 @@ pub fn init_form(url: &str) -> Initialization {
 
 /// A disk client over the shared simulator with test timings.
 pub fn client(sim: &Arc<Mutex<SimDisk>>) -> DynDisk {
-    let t: Box<dyn Transport + Send> = Box::new(InProcess::new(Shared(sim.clone())));
+    with_test_timings(Box::new(InProcess::new(Shared(sim.clone()))))
+}
+
+/// A disk client over the shared simulator answering on its own thread, several requests
+/// queued ([`Threaded`], [`THREADED_DEPTH`]), with test timings.
+pub fn threaded_client(sim: &Arc<Mutex<SimDisk>>) -> DynDisk {
+    with_test_timings(Box::new(
+        Threaded::spawn(Shared(sim.clone()), THREADED_DEPTH).unwrap(),
+    ))
+}
+
+fn with_test_timings(t: Box<dyn Transport + Send>) -> DynDisk {
     DiskClient::with_config(
         t,
         ClientConfig {
@@ -129,6 +140,11 @@ pub fn client(sim: &Arc<Mutex<SimDisk>>) -> DynDisk {
 impl Env {
     /// Bureau and disk at 2026-11-10, store initialized (H1), nothing provisioned.
     pub fn bare() -> Env {
+        Env::bare_over(client)
+    }
+
+    /// [`Env::bare`] with the disk client `disk` makes.
+    pub fn bare_over(disk: fn(&Arc<Mutex<SimDisk>>) -> DynDisk) -> Env {
         let mut b = Bureau::open(None, Some(1)).unwrap();
         b.set_time(nov10()).unwrap();
         let key = b.public_key();
@@ -147,7 +163,7 @@ impl Env {
         let office = BureauClient::new(&server.url())
             .unwrap()
             .with_admin_token(Some(server.admin_token().to_owned()));
-        let mut wf = Workflow::new(store, client(&sim), Some(office));
+        let mut wf = Workflow::new(store, disk(&sim), Some(office));
         let admin = wf.initialize(&init_form(&server.url())).unwrap();
         Env {
             wf,
@@ -160,7 +176,12 @@ impl Env {
 
     /// Provisioned for `kinds`, logged in as the administrator.
     pub fn with_kinds(kinds: &[KindLimits]) -> Env {
-        let mut env = Env::bare();
+        Env::with_kinds_over(kinds, client)
+    }
+
+    /// [`Env::with_kinds`] with the disk client `disk` makes.
+    pub fn with_kinds_over(kinds: &[KindLimits], disk: fn(&Arc<Mutex<SimDisk>>) -> DynDisk) -> Env {
+        let mut env = Env::bare_over(disk);
         env.wf.provision_disk(&registration(kinds), 0).unwrap();
         env.wf.login(ADMIN, ADMIN_PW, &pin()).unwrap();
         env
@@ -173,7 +194,16 @@ impl Env {
 
     /// Provisioned, logged in and with `count` numbers of each kind in `kinds` bought.
     pub fn with_rolls(kinds: &[InvoiceKind], count: u32) -> Env {
-        let mut env = Env::new();
+        Env::with_rolls_over(kinds, count, client)
+    }
+
+    /// [`Env::with_rolls`] with the disk client `disk` makes.
+    pub fn with_rolls_over(
+        kinds: &[InvoiceKind],
+        count: u32,
+        disk: fn(&Arc<Mutex<SimDisk>>) -> DynDisk,
+    ) -> Env {
+        let mut env = Env::with_kinds_over(&all_limits(), disk);
         for k in kinds {
             env.wf.buy_rolls(*k, count).unwrap();
         }

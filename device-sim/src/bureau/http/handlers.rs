@@ -1,7 +1,10 @@
 //! One handler per endpoint of [`taxdisk_protocol::bureau_api`]: its path arguments, its
 //! body, and the line that says who may call it ("Who may call what") before the bureau acts.
 
-use super::{AfterSeq, ApiJson, ApiState, Bearer, PathArg, query_value, run, run0};
+use super::{
+    AfterSeq, ApiJson, ApiState, Bearer, PathArg, locked, query_value, run, run0, unlocked,
+};
+use crate::bureau::upload::VerifiedUpload;
 use crate::bureau::{BureauError, red};
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -136,9 +139,27 @@ pub(super) async fn upload(
         }
         .into_response();
     }
+    // The key is read under the bureau's lock; the signatures (most of an upload's work) are
+    // verified on all cores outside it, so other requests are served meanwhile; the lock is
+    // taken again for the database work.
+    let serial = r.serial.clone();
+    let key = match locked(s.clone(), who.clone(), move |x, c| {
+        c.for_disk(&serial, "uploading")?;
+        x.upload_key(&serial)
+    })
+    .await
+    {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let verified = match unlocked(move || VerifiedUpload::new(r, &key)).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) | Err(e) => return e.into_response(),
+    };
     run(s, who, move |x, c| {
-        c.for_disk(&r.serial, "uploading")?;
-        x.upload(r)
+        // Asked again: the caller's credential may have been replaced meanwhile.
+        c.for_disk(verified.serial(), "uploading")?;
+        x.upload_verified(verified)
     })
     .await
 }

@@ -107,7 +107,7 @@ impl ApiState {
 
 /// The token of the `Authorization: Bearer` header, if any. A header that is not a bearer
 /// token is refused as `bad_credential`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Bearer(Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Bearer {
@@ -142,6 +142,19 @@ where
     R: Serialize + Send + 'static,
     F: FnOnce(&mut Bureau, Caller) -> Result<R, BureauError> + Send + 'static,
 {
+    match locked(s, who, f).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Runs `f` on the bureau in a blocking task, under the bureau's lock, as the caller the
+/// bearer token names, and answers its value.
+async fn locked<R, F>(s: ApiState, who: Bearer, f: F) -> Result<R, BureauError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut Bureau, Caller) -> Result<R, BureauError> + Send + 'static,
+{
     let task = move || {
         let mut b = lock(&s.bureau);
         // Another worker on the same database may have moved the virtual clock.
@@ -149,11 +162,18 @@ where
         let caller = b.caller(who.0.as_deref(), Some(&s.admin))?;
         f(&mut b, caller)
     };
-    match tokio::task::spawn_blocking(task).await {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(e) => BureauError::Corrupt(format!("handler task failed: {e}")).into_response(),
-    }
+    unlocked(task).await?
+}
+
+/// Runs `f` in a blocking task without the bureau (CPU work such as verifying signatures).
+async fn unlocked<R, F>(f: F) -> Result<R, BureauError>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| BureauError::Corrupt(format!("handler task failed: {e}")))
 }
 
 /// Runs `f` that answers nothing, answering `{}`.
