@@ -13,7 +13,9 @@
 //! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau,
 //! each answering on its own thread ([`Threaded`]);
 //! `tcp:ADDR` uses a `taxdisk-sim serve` disk, provisioned (if in factory state) through the
-//! bureau at `--bureau URL` it was manufactured for.
+//! bureau at `--bureau URL` it was manufactured for. Several served disks (`--farm`) are a
+//! farm: the first issues alone (the baseline), then all of them at once, one host thread
+//! each, every disk its own machine number of the bench company.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
@@ -41,10 +43,12 @@ use taxdisk_protocol::types::*;
 pub enum BenchDisk {
     /// Fresh in-memory simulators.
     Sim,
-    /// A served disk and the bureau it trusts.
+    /// Served disks (`taxdisk-sim serve`, one per server, on this machine or others) and the
+    /// bureau they trust. The first is the one-disk baseline; with more than one, all of them
+    /// then issue at once, one host thread each (a farm).
     Tcp {
-        /// Disk address.
-        addr: String,
+        /// Disk addresses.
+        addrs: Vec<String>,
         /// Bureau URL.
         bureau: String,
         /// Its administrator token: the bench provisions the served disk as the tax office.
@@ -100,6 +104,8 @@ pub enum BenchError {
 /// One job's measurements.
 #[derive(Clone, Debug)]
 pub struct JobResult {
+    /// The disk's serial.
+    pub disk: String,
     /// Invoices issued.
     pub issued: usize,
     /// Time spent issuing (roll top-ups left out).
@@ -114,6 +120,11 @@ impl JobResult {
     /// Invoices per second.
     pub fn rate(&self) -> f64 {
         self.issued as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The latency at quantile `q` (0..=1) in milliseconds, as a person reads it.
+    pub fn quantile_ms(&self, q: f64) -> String {
+        format!("{:.2} ms", self.quantile(q).as_secs_f64() * 1000.0)
     }
 
     /// The latency at quantile `q` (0..=1).
@@ -175,8 +186,8 @@ impl BenchReport {
             t!("bench-label-latency"),
             t!(
                 "bench-latency",
-                p50 = format!("{:?}", s.quantile(0.5)),
-                p99 = format!("{:?}", s.quantile(0.99))
+                p50 = s.quantile_ms(0.5),
+                p99 = s.quantile_ms(0.99)
             ),
         );
         if let Some((jobs, _wall)) = &self.farm {
@@ -186,7 +197,7 @@ impl BenchReport {
             let longest = jobs.iter().map(|j| j.elapsed).max().unwrap_or_default();
             let rate = total as f64 / longest.as_secs_f64().max(1e-9);
             row(
-                t!("bench-label-farm", jobs = cfg.jobs),
+                t!("bench-label-farm", jobs = jobs.len()),
                 t!(
                     "bench-farm",
                     rate = format!("{rate:>10.0}"),
@@ -196,6 +207,18 @@ impl BenchReport {
                         .unwrap_or(1)
                 ),
             );
+            for j in jobs {
+                row(
+                    t!("bench-label-farm-disk", disk = j.disk.as_str()),
+                    t!(
+                        "bench-farm-disk",
+                        rate = format!("{:>10.0}", j.rate()),
+                        n = j.issued,
+                        p50 = j.quantile_ms(0.5),
+                        p99 = j.quantile_ms(0.99)
+                    ),
+                );
+            }
         }
     }
 }
@@ -276,12 +299,14 @@ impl Office for BureauClient {
 
 type Disk = DiskClient<Box<dyn Transport + Send>>;
 
-/// Provisions a factory disk (if it is one), logs in and makes sure `want` blank numbers of
+/// Provisions a factory disk (if it is one) as machine `machine` of the bench company (each
+/// disk of a farm on one bureau its own, F6), logs in and makes sure `want` blank numbers of
 /// electronic stock are loaded (the disk holds 16 rolls, so at most that many at once).
 fn prepare(
     disk: &mut Disk,
     office: &mut dyn Office,
     serial: &DeviceSerial,
+    machine: u16,
     want: u32,
 ) -> Result<(), BenchError> {
     let info = disk.info()?;
@@ -296,7 +321,7 @@ fn prepare(
         let token = office.provision(ProvisionRequest {
             serial: serial.clone(),
             taxpayer_id: tin,
-            machine: 0,
+            machine,
         })?;
         let result = disk.provision(token)?;
         office.register_key(RegisterKey {
@@ -423,7 +448,10 @@ fn issue_loop(
         bar.inc(k as u64);
     }
     latencies.sort_unstable();
+    // A served disk keeps a login until logout (D14): the next job on it starts clean.
+    wf.logout()?;
     Ok(JobResult {
+        disk: serial.to_string(),
         issued,
         elapsed: timed,
         latencies,
@@ -447,7 +475,7 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
     // composes and stores while it signs.
     let t = Threaded::spawn(sim, THREADED_DEPTH).map_err(|e| BenchError::Setup(e.to_string()))?;
     let mut disk: Disk = DiskClient::new(Box::new(t));
-    prepare(&mut disk, &mut bureau, &serial, n.min(10_000) as u32)?;
+    prepare(&mut disk, &mut bureau, &serial, 0, n.min(10_000) as u32)?;
     issue_loop(
         disk,
         &mut bureau,
@@ -461,7 +489,11 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
     )
 }
 
+/// One host issuing on the served disk at `addr`, machine `machine` of the bench company: job
+/// `i` (0, the baseline, measures raw signing between its calls), its store `bench-tcp-{i}.db`.
 fn tcp_job(
+    i: usize,
+    machine: u16,
     addr: &str,
     url: &str,
     admin_token: Option<&str>,
@@ -475,16 +507,22 @@ fn tcp_job(
         .map_err(|e| BenchError::Bureau(e.to_string()))?
         .with_admin_token(admin_token.map(str::to_owned));
     let serial = disk.info()?.serial;
-    prepare(&mut disk, &mut office, &serial, n.min(10_000) as u32)?;
+    prepare(
+        &mut disk,
+        &mut office,
+        &serial,
+        machine,
+        n.min(10_000) as u32,
+    )?;
     issue_loop(
         disk,
         &mut office,
         &serial,
-        &cfg.dir.join("bench-tcp.db"),
+        &cfg.dir.join(format!("bench-tcp-{i}.db")),
         n,
         cfg.batch,
         cfg.durability,
-        true,
+        i == 0,
         bar,
     )
 }
@@ -511,20 +549,48 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport, BenchError> {
     let single = match &cfg.disk {
         BenchDisk::Sim => sim_job(0, cfg, &b)?,
         BenchDisk::Tcp {
-            addr,
+            addrs,
             bureau,
             admin_token,
-        } => tcp_job(addr, bureau, admin_token.as_deref(), cfg, &b)?,
+        } => {
+            let first = addrs
+                .first()
+                .ok_or_else(|| BenchError::Setup("no disk address".into()))?;
+            tcp_job(0, 0, first, bureau, admin_token.as_deref(), cfg, &b)?
+        }
     };
     b.finish_and_clear();
-    let farm = if cfg.jobs > 1 && matches!(cfg.disk, BenchDisk::Sim) {
-        let b = bar(cfg, cfg.invoices * cfg.jobs, &format!("{} disks", cfg.jobs));
+    let farm_size = match &cfg.disk {
+        BenchDisk::Sim => cfg.jobs,
+        BenchDisk::Tcp { addrs, .. } => addrs.len(),
+    };
+    let farm = if farm_size > 1 {
+        let b = bar(cfg, cfg.invoices * farm_size, &format!("{farm_size} disks"));
         let start = Instant::now();
         let results: Vec<Result<JobResult, BenchError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..cfg.jobs)
+            let handles: Vec<_> = (0..farm_size)
                 .map(|i| {
                     let b = b.clone();
-                    s.spawn(move || sim_job(i + 1, cfg, &b))
+                    s.spawn(move || match &cfg.disk {
+                        BenchDisk::Sim => sim_job(i + 1, cfg, &b),
+                        BenchDisk::Tcp {
+                            addrs,
+                            bureau,
+                            admin_token,
+                        } => {
+                            // The range was checked by the caller: at most 64 disks.
+                            let machine = u16::try_from(i).unwrap_or(u16::MAX);
+                            tcp_job(
+                                i + 1,
+                                machine,
+                                &addrs[i],
+                                bureau,
+                                admin_token.as_deref(),
+                                cfg,
+                                &b,
+                            )
+                        }
+                    })
                 })
                 .collect();
             handles

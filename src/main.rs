@@ -123,6 +123,14 @@ enum Command {
         /// crashes) or full (fsync per commit).
         #[arg(long, default_value = "normal", value_parser = parse_durability)]
         durability: taxdisk_host::store::Durability,
+        /// A further served disk (tcp:HOST:PORT, `taxdisk-sim serve` here or on another
+        /// machine) of a bench farm, trusting the same --bureau; repeat for more. With
+        /// --disk tcp: that one is the one-disk baseline, then all of them issue at once.
+        #[arg(long = "farm", value_name = "tcp:HOST:PORT")]
+        farm: Vec<DiskSpec>,
+        /// A file of further served disks, one tcp:HOST:PORT a line (# starts a comment).
+        #[arg(long, value_name = "FILE")]
+        farm_file: Option<PathBuf>,
     },
     /// Run the conformance suite (one scenario per disk rule D1-D14 and per command) against
     /// --disk tcp:ADDR or usb (factory state), or by default a fresh reference simulator;
@@ -234,6 +242,31 @@ fn data_clock(
     Ok(wiring::SimClock::for_data(data, start)?)
 }
 
+/// The served disks of a bench farm file: one `tcp:HOST:PORT` a line; blank lines and what
+/// follows `#` are left out. A line that is not one names its number.
+fn read_farm_file(path: &std::path::Path) -> Result<Vec<DiskSpec>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Usage(t!("cli-bench-farm-file", path = path.display(), error = e))
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let spec: DiskSpec = line.parse().map_err(|e: wiring::BadDiskSpec| {
+            CliError::Usage(t!(
+                "cli-bench-farm-line",
+                path = path.display(),
+                line = i + 1,
+                error = e
+            ))
+        })?;
+        out.push(spec);
+    }
+    Ok(out)
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let disk_spec = cli
         .disk
@@ -325,11 +358,25 @@ fn run(cli: Cli) -> Result<(), CliError> {
             jobs,
             batch,
             durability,
+            farm,
+            farm_file,
         } => {
-            let disk = match (&cli.disk, &cli.bureau) {
-                (None, _) => bench::BenchDisk::Sim,
-                (Some(DiskSpec::Tcp(addr)), Some(url)) => bench::BenchDisk::Tcp {
-                    addr: addr.clone(),
+            // The served disks: --disk first, then --farm, then the file's.
+            let mut specs: Vec<DiskSpec> = cli.disk.iter().cloned().chain(farm).collect();
+            if let Some(f) = &farm_file {
+                specs.extend(read_farm_file(f)?);
+            }
+            let mut addrs = Vec::new();
+            for s in specs {
+                match s {
+                    DiskSpec::Tcp(addr) => addrs.push(addr),
+                    _ => return Err(CliError::Usage(t!("cli-usage-bench-disk"))),
+                }
+            }
+            let disk = match (addrs.is_empty(), &cli.bureau) {
+                (true, _) => bench::BenchDisk::Sim,
+                (false, Some(url)) => bench::BenchDisk::Tcp {
+                    addrs,
                     bureau: url.clone(),
                     admin_token: cli
                         .bureau_admin_token_file
@@ -337,17 +384,24 @@ fn run(cli: Cli) -> Result<(), CliError> {
                         .map(wiring::read_admin_token)
                         .transpose()?,
                 },
-                (Some(DiskSpec::Tcp(_)), None) => {
+                (false, None) => {
                     return Err(CliError::Usage(t!("cli-usage-bench-tcp-bureau")));
-                }
-                _ => {
-                    return Err(CliError::Usage(t!("cli-usage-bench-disk")));
                 }
             };
             if jobs > 1 && !matches!(disk, bench::BenchDisk::Sim) {
                 return Err(CliError::Usage(t!("cli-usage-bench-jobs-tcp", jobs = jobs)));
             }
-            if invoices == 0 || jobs == 0 || jobs > 64 || batch == 0 || batch > 10_000 {
+            let served = match &disk {
+                bench::BenchDisk::Tcp { addrs, .. } => addrs.len(),
+                bench::BenchDisk::Sim => 0,
+            };
+            if invoices == 0
+                || jobs == 0
+                || jobs > 64
+                || served > 64
+                || batch == 0
+                || batch > 10_000
+            {
                 return Err(CliError::Usage(t!("cli-usage-bench-ranges")));
             }
             let cfg = bench::BenchConfig {

@@ -59,6 +59,8 @@ bench-raw = {$rate} signatures/s  [{$n} signatures between the calls]
 bench-one-disk = {$rate} invoices/s  ({$percent} % of raw signing)  [{$n} invoices, {$batch} per call]
 bench-latency = p50 {$p50}  p99 {$p99}
 bench-farm = {$rate} invoices/s  (scaling x{$scaling} over 1 disk, {$cores} cores here)
+bench-label-farm-disk = {"  "}disk {$disk}:
+bench-farm-disk = {$rate} invoices/s  p50 {$p50}  p99 {$p99}  [{$n} invoices]
 
 ## The fault campaign's report (taxdisk faults; src/faults.rs). An invariant's detail stays English.
 faults-head = fault campaign: seed {$seed}, {$invoices} invoices, {$cuts} power cuts, frame faults {$rate} %

@@ -59,6 +59,8 @@ bench-raw = {$rate} 次签名/秒  [调用之间共 {$n} 次签名]
 bench-one-disk = {$rate} 张发票/秒  （为纯签名的 {$percent} %）  [{$n} 张发票，每次调用 {$batch} 张]
 bench-latency = p50 {$p50}  p99 {$p99}
 bench-farm = {$rate} 张发票/秒  （比 1 个金税盘提高 {$scaling} 倍，本机 {$cores} 核）
+bench-label-farm-disk = {"  "}金税盘 {$disk}：
+bench-farm-disk = {$rate} 张发票/秒  p50 {$p50}  p99 {$p99}  [{$n} 张发票]
 
 ## 故障测试报告（taxdisk faults；src/faults.rs）。不变量的细节保留英文。
 faults-head = 故障测试：种子 {$seed}，{$invoices} 张发票，{$cuts} 次断电，帧故障率 {$rate} %
