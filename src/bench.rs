@@ -6,8 +6,8 @@
 //! record it pending in SQLite (H8), have the disk check, sign and journal it on flash (D5,
 //! D13), store the signed record in SQLite. `--batch K` drafts go per call (pending rows in
 //! one commit, requests pipelined on TCP, records in one commit); `--batch 1` is one invoice
-//! per call, as at the keyboard. Uploading is left out (automatic upload off: it is the
-//! bureau's cost, measured by the bureau bench). `--jobs J` runs J disks, each with its own store, on J
+//! per call, as at the keyboard. Uploading is left out of the issuing (automatic upload off);
+//! served disks upload once their issuing ends (below). `--jobs J` runs J disks, each with its own store, on J
 //! threads, after a one-disk baseline, and reports the scaling.
 //!
 //! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau,
@@ -15,7 +15,9 @@
 //! `tcp:ADDR` uses a `taxdisk-sim serve` disk, provisioned (if in factory state) through the
 //! bureau at `--bureau URL` it was manufactured for. Several served disks (`--farm`) are a
 //! farm: the first issues alone (the baseline), then all of them at once, one host thread
-//! each, every disk its own machine number of the bench company.
+//! each, every disk its own machine number of the bench company. After its issuing, each
+//! served disk's job uploads its events with the disk's own credential: the report gives the
+//! upload lag per disk and the bureau's rate of verifying and storing them.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
@@ -114,6 +116,27 @@ pub struct JobResult {
     pub latencies: Vec<Duration>,
     /// Raw SM2 signatures made between the calls (one-disk run), and their time.
     pub raw: (u64, Duration),
+    /// With a bureau to upload to (served disks): what was uploaded once issuing ended.
+    pub upload: Option<UploadTiming>,
+}
+
+/// The upload that follows a job's issuing (served disks): every pending event sent to the
+/// bureau, which verifies each signature and stores it, and the disk told of its receipt.
+#[derive(Clone, Copy, Debug)]
+pub struct UploadTiming {
+    /// Events the bureau accepted.
+    pub events: u32,
+    /// When the upload began (issuing had just ended).
+    pub started: Instant,
+    /// How long until the last receipt was back: the upload lag of the job's last invoice.
+    pub took: Duration,
+}
+
+impl UploadTiming {
+    /// Events per second through the bureau.
+    pub fn rate(&self) -> f64 {
+        f64::from(self.events) / self.took.as_secs_f64().max(1e-9)
+    }
 }
 
 impl JobResult {
@@ -190,6 +213,17 @@ impl BenchReport {
                 p99 = s.quantile_ms(0.99)
             ),
         );
+        if let Some(u) = &s.upload {
+            row(
+                t!("bench-label-upload"),
+                t!(
+                    "bench-upload",
+                    events = u.events,
+                    secs = format!("{:.2}", u.took.as_secs_f64()),
+                    rate = format!("{:.0}", u.rate())
+                ),
+            );
+        }
         if let Some((jobs, _wall)) = &self.farm {
             // The jobs issue at the same time; each one's issuing time leaves out its setup
             // and top-ups, so the farm's rate is all its invoices over the longest of them.
@@ -207,7 +241,36 @@ impl BenchReport {
                         .unwrap_or(1)
                 ),
             );
+            // The farm's uploads overlap: the bureau's rate is all their events over the time
+            // from the first upload's start to the last one's end.
+            let uploads: Vec<&UploadTiming> =
+                jobs.iter().filter_map(|j| j.upload.as_ref()).collect();
+            if let (Some(first), Some(last)) = (
+                uploads.iter().map(|u| u.started).min(),
+                uploads.iter().map(|u| u.started + u.took).max(),
+            ) {
+                let events: u32 = uploads.iter().map(|u| u.events).sum();
+                let secs = last.duration_since(first).as_secs_f64().max(1e-9);
+                row(
+                    t!("bench-label-farm-upload"),
+                    t!(
+                        "bench-upload",
+                        events = events,
+                        secs = format!("{secs:.2}"),
+                        rate = format!("{:.0}", f64::from(events) / secs)
+                    ),
+                );
+            }
             for j in jobs {
+                let lag = j
+                    .upload
+                    .map(|u| {
+                        t!(
+                            "bench-farm-disk-lag",
+                            lag = format!("{:.2} s", u.took.as_secs_f64())
+                        )
+                    })
+                    .unwrap_or_default();
                 row(
                     t!("bench-label-farm-disk", disk = j.disk.as_str()),
                     t!(
@@ -216,7 +279,7 @@ impl BenchReport {
                         n = j.issued,
                         p50 = j.quantile_ms(0.5),
                         p99 = j.quantile_ms(0.99)
-                    ),
+                    ) + &lag,
                 );
             }
         }
@@ -385,6 +448,7 @@ fn draft(i: usize, buyer: &TaxpayerId) -> Result<Draft, BenchError> {
 fn issue_loop(
     disk: Disk,
     office: &mut dyn Office,
+    upload_to: Option<BureauClient>,
     serial: &DeviceSerial,
     db: &Path,
     n: usize,
@@ -407,7 +471,8 @@ fn issue_loop(
         }],
         bureau_server: "http://127.0.0.1".into(),
     })?;
-    let mut wf = Workflow::new(store, disk, None);
+    let uploads = upload_to.is_some();
+    let mut wf = Workflow::new(store, disk, upload_to);
     wf.set_auto_upload(false);
     let pin = Pin::new(Pin::FACTORY).map_err(|e| BenchError::Setup(e.to_string()))?;
     wf.login("bench", "bench-password", &pin)?;
@@ -448,6 +513,17 @@ fn issue_loop(
         bar.inc(k as u64);
     }
     latencies.sort_unstable();
+    let upload = if uploads {
+        let started = Instant::now();
+        let r = wf.upload()?;
+        Some(UploadTiming {
+            events: r.accepted,
+            started,
+            took: started.elapsed(),
+        })
+    } else {
+        None
+    };
     // A served disk keeps a login until logout (D14): the next job on it starts clean.
     wf.logout()?;
     Ok(JobResult {
@@ -456,6 +532,7 @@ fn issue_loop(
         elapsed: timed,
         latencies,
         raw,
+        upload,
     })
 }
 
@@ -479,6 +556,7 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
     issue_loop(
         disk,
         &mut bureau,
+        None,
         &serial,
         &bench.dir.join(format!("bench-{i}.db")),
         n,
@@ -514,9 +592,18 @@ fn tcp_job(
         machine,
         n.min(10_000) as u32,
     )?;
+    // The disk's own credential for its uploads (a new one: the bench holds no other).
+    let credential = office
+        .new_credential(&serial)
+        .map_err(|e| BenchError::Bureau(e.to_string()))?
+        .credential;
+    let uploader = BureauClient::new(url)
+        .map_err(|e| BenchError::Bureau(e.to_string()))?
+        .with_credential(Some(credential));
     issue_loop(
         disk,
         &mut office,
+        Some(uploader),
         &serial,
         &cfg.dir.join(format!("bench-tcp-{i}.db")),
         n,

@@ -84,6 +84,23 @@ fn a_bench_farm_of_served_disks_reports_each_disk_and_the_total() {
         );
         assert!(!l.contains("µs") && !l.contains("ms ms"), "{l}");
     }
+    // Then each disk's events went to the bureau, which verified and stored them: the
+    // baseline's 150, then the farm's 150 from each disk, with each disk's upload lag.
+    let line = |prefix: &str| {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line: {out}"))
+            .to_owned()
+    };
+    let one = line("bureau upload:");
+    assert!(
+        one.contains(" 150 events in ") && one.contains("events/s verified"),
+        "{one}"
+    );
+    let all = line("bureau upload, all disks:");
+    assert!(all.contains(" 300 events in "), "{all}");
+    assert_eq!(out.matches("upload lag ").count(), 2, "{out}");
+
     // Every invoice the farm issued is on its disk: the baseline's 150 and the farm's 150 on
     // the first, 150 on the second (read back over TCP with the disk's counter).
     for (sim, want) in [(&a, 300u64), (&b, 150)] {

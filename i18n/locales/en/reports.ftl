@@ -61,6 +61,10 @@ bench-latency = p50 {$p50}  p99 {$p99}
 bench-farm = {$rate} invoices/s  (scaling x{$scaling} over 1 disk, {$cores} cores here)
 bench-label-farm-disk = {"  "}disk {$disk}:
 bench-farm-disk = {$rate} invoices/s  p50 {$p50}  p99 {$p99}  [{$n} invoices]
+bench-label-upload = bureau upload:
+bench-label-farm-upload = bureau upload, all disks:
+bench-upload = {$events} events in {$secs} s: {$rate} events/s verified and stored by the bureau
+bench-farm-disk-lag = {"  "}upload lag {$lag}
 
 ## The fault campaign's report (taxdisk faults; src/faults.rs). An invariant's detail stays English.
 faults-head = fault campaign: seed {$seed}, {$invoices} invoices, {$cuts} power cuts, frame faults {$rate} %

@@ -61,6 +61,10 @@ bench-latency = p50 {$p50}  p99 {$p99}
 bench-farm = {$rate} 张发票/秒  （比 1 个金税盘提高 {$scaling} 倍，本机 {$cores} 核）
 bench-label-farm-disk = {"  "}金税盘 {$disk}：
 bench-farm-disk = {$rate} 张发票/秒  p50 {$p50}  p99 {$p99}  [{$n} 张发票]
+bench-label-upload = 上传到税务局：
+bench-label-farm-upload = 上传到税务局，全部金税盘：
+bench-upload = {$events} 条记录，用时 {$secs} 秒：税务局每秒验签并保存 {$rate} 条
+bench-farm-disk-lag = {"  "}上传滞后 {$lag}
 
 ## 故障测试报告（taxdisk faults；src/faults.rs）。不变量的细节保留英文。
 faults-head = 故障测试：种子 {$seed}，{$invoices} 张发票，{$cuts} 次断电，帧故障率 {$rate} %
