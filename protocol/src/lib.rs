@@ -44,6 +44,7 @@ pub mod error;
 pub mod fault;
 pub mod frame;
 pub mod handler;
+pub mod kind;
 pub mod message;
 #[cfg(feature = "sign")]
 pub mod sign;

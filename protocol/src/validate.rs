@@ -2,7 +2,7 @@
 //! function returning a typed [`FormatError`]; the newtypes of [`crate::types`] call them when
 //! constructed and when decoded, so a value that exists has passed its check.
 
-use crate::types::InvoiceKind;
+use crate::kind::InvoiceKind;
 use core::fmt;
 
 /// What is wrong with an identifier. `Display` names the rule and the field.

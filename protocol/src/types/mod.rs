@@ -8,6 +8,7 @@ mod money;
 mod records;
 mod tokens;
 
+pub use crate::kind::{InvoiceKind, UnknownKind};
 pub use ids::*;
 pub use money::*;
 pub use records::*;

@@ -2,10 +2,11 @@
 //! journal events (invoices, voids, blank voids), summaries and receipts.
 
 use super::ids::{
-    CompanyName, DeviceSerial, Digest, InfoFormNumber, InvoiceCode, InvoiceKind, InvoiceNumber,
-    PublicKey, RequestId, Signature, TaxpayerId, Variant,
+    CompanyName, DeviceSerial, Digest, InfoFormNumber, InvoiceCode, InvoiceNumber, PublicKey,
+    RequestId, Signature, TaxpayerId, Variant,
 };
 use super::money::Fen;
+use crate::kind::InvoiceKind;
 use crate::time::{Period, Timestamp};
 use core::fmt;
 use heapless::Vec;

@@ -1,10 +1,9 @@
 //! The bureau's tokens (provisioning, rolls, upload and report receipts, clear card, update,
 //! clock, oil, unblock).
 
-use super::ids::{
-    CompanyName, DeviceSerial, InvoiceCode, InvoiceKind, InvoiceNumber, Pin, TaxpayerId,
-};
+use super::ids::{CompanyName, DeviceSerial, InvoiceCode, InvoiceNumber, Pin, TaxpayerId};
 use super::records::{KindLimits, OilRole, OilStockEntry, UsedCarRole};
+use crate::kind::InvoiceKind;
 use crate::time::{Period, Timestamp};
 use heapless::Vec;
 use serde::{Deserialize, Serialize};
