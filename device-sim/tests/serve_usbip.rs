@@ -289,8 +289,11 @@ fn unplug_takes_the_device_away_and_plug_brings_it_back() {
     }
 }
 
+/// A power cycle reboots the disk behind its USB/IP attachment (the login is gone, see
+/// `serve/usbip`): the importing connection stays and the disk answers on it, so a suite that
+/// cycles the power over USB keeps its disk. Unplug/plug is the disconnect (tested above).
 #[test]
-fn power_cycle_takes_the_device_off_the_bus_and_back() {
+fn power_cycle_reboots_the_disk_behind_its_attachment() {
     let sim = start();
     let addr = usbip_addr(&sim);
     let (mut dev, status) = import(addr, BUS_ID);
@@ -302,23 +305,14 @@ fn power_cycle_takes_the_device_off_the_bus_and_back() {
             ctl.send(ControlRequest::PowerCycle).unwrap(),
             ControlResponse::Ok
         );
-        // The host sees the device go: its connection is closed...
-        assert!(dev.closed(), "round {round}: connection closed");
-        // ...and the device comes back: attachable (a host retries while it is off the bus),
-        // listed, answering.
-        dev = import_when_back(addr, BUS_ID);
-        assert_eq!(
-            devlist(addr).len(),
-            0,
-            "round {round}: imported, so not listed"
-        );
-        assert!(dev.bulk_in(512).is_empty(), "nothing left from before");
         let seq = 2 + round;
         assert_eq!(
             dev.call(seq, Request::Ping(seq), 512, 512),
-            Response::Ping(seq)
+            Response::Ping(seq),
+            "round {round}: the same attachment answers"
         );
     }
+    assert_eq!(devlist(addr).len(), 0, "still imported, so not listed");
 }
 
 #[test]
