@@ -56,8 +56,8 @@ Two ports are opened for each disk:
       IN 0x81 (high speed, 512-byte packets) carrying the disk port's frames (same disk, same
       sessions, same faults). `usbip list -r HOST` lists it, `usbip attach -r HOST -b 1-1`
       plugs it into a Linux PC (vhci-hcd). Unplug/Plug on the control port take it away and
-      bring it back; PowerCycle does both (the attached PC loses the disk and can attach it
-      again). One port serves every disk, each under its own bus id.
+      bring it back; PowerCycle reboots the disk behind its attachment (login lost, the
+      attachment kept). One port serves every disk, each under its own bus id.
 
 Several disks: give --image once per disk (--image a.img --image b.img). Disk i (from 0) has
 serial --serial + i, seed --seed + i, bus id 1-(i+1), and its own disk and control ports: with

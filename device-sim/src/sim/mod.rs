@@ -168,8 +168,8 @@ pub struct SimDisk {
 pub struct PlugState {
     /// Plugged in (`ControlRequest::Plug`).
     pub plugged: bool,
-    /// Power cycles so far: a change while plugged in is a power loss and a boot, which takes
-    /// the disk off the bus and back.
+    /// Power cycles so far: a change while plugged in is a power loss and a boot (the USB/IP
+    /// export keeps its attachment through it; see `serve::usbip`).
     pub power_cycles: u64,
 }
 
