@@ -28,11 +28,11 @@
 //!   over USB/IP nothing attaches it again unless someone runs `usbip attach`, so a suite that
 //!   cycles the power (the conformance suite's D2, D13) would lose its disk. `Plug(false)` and
 //!   `Plug(true)` are the disconnect a bench asks for when it wants the host to see one.
-//! - checking: every message a peer sends is checked before the crate reads it ([`guard`]):
+//! - checking: every message a peer sends is checked before the crate reads it (`guard`):
 //!   what would panic or exhaust the crate closes the connection with a warning instead.
 //!
 //! Several disks get bus ids `1-1`, `1-2`, … ([`bus_id`]), one per `--image`, on one port; the
-//! connection table ([`table`]) knows which connection imports which.
+//! connection table (`table`) knows which connection imports which.
 //! The crate's URB handlers are synchronous; the disk call runs in `block_in_place` on the
 //! export's own multi-threaded tokio runtime, so a slow frame (latency model, delay fault) does
 //! not hold up the other connections.
