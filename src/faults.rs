@@ -79,7 +79,7 @@ use taxdisk_i18n::width::{left, width};
 use taxdisk_i18n::{t, tr};
 use taxdisk_protocol::bureau_api::{RegisterTaxpayer, Upload};
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
-use taxdisk_protocol::fault::{FaultPlan, FaultRates, FaultyHandler, SharedPlan};
+use taxdisk_protocol::fault::{FaultPlan, FaultRates, FaultStats, FaultyHandler, SharedPlan};
 use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
 use taxdisk_protocol::types::{
     CompanyName, DeviceSerial, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, JournalEvent,
@@ -168,32 +168,6 @@ fn setup<T, E: fmt::Display>(r: Result<T, E>, step: &'static str) -> Result<T, F
     })
 }
 
-/// Frame faults injected, by action.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FrameFaultCounts {
-    /// Requests lost before the disk saw them.
-    pub drop_request: u64,
-    /// Answers lost after the disk handled the request.
-    pub drop_answer: u64,
-    /// Answers with one bit flipped.
-    pub corrupt_answer: u64,
-    /// Answers sent twice.
-    pub duplicate_answer: u64,
-    /// Answers delayed past the host's wait: they arrive with the next frame's answer.
-    pub late_answer: u64,
-}
-
-impl FrameFaultCounts {
-    /// All frame faults.
-    pub fn total(&self) -> u64 {
-        self.drop_request
-            + self.drop_answer
-            + self.corrupt_answer
-            + self.duplicate_answer
-            + self.late_answer
-    }
-}
-
 /// One invariant with its outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvariantResult {
@@ -231,7 +205,7 @@ pub struct CampaignReport {
     /// Power cuts that happened (counted by the emulated chip).
     pub power_cuts: u64,
     /// Frame faults injected, by action.
-    pub frame_faults: FrameFaultCounts,
+    pub frame_faults: FaultStats,
     /// Disk frames of the workload.
     pub frames: u64,
     /// Logins made again after the disk lost its login.
@@ -348,21 +322,16 @@ impl fmt::Display for CampaignReport {
             t!("faults-power-cuts-armed", armed = self.power_cuts_armed),
         )?;
         let ff = &self.frame_faults;
-        row(f, "faults-drop-request", &ff.drop_request, String::new())?;
-        row(f, "faults-drop-answer", &ff.drop_answer, String::new())?;
         row(
             f,
-            "faults-corrupt-answer",
-            &ff.corrupt_answer,
+            "faults-drop-request",
+            &ff.dropped_requests,
             String::new(),
         )?;
-        row(
-            f,
-            "faults-duplicate-answer",
-            &ff.duplicate_answer,
-            String::new(),
-        )?;
-        row(f, "faults-late-answer", &ff.late_answer, String::new())?;
+        row(f, "faults-drop-answer", &ff.dropped_answers, String::new())?;
+        row(f, "faults-corrupt-answer", &ff.corrupted, String::new())?;
+        row(f, "faults-duplicate-answer", &ff.duplicated, String::new())?;
+        row(f, "faults-late-answer", &ff.late, String::new())?;
         row(f, "faults-frame-total", &ff.total(), String::new())?;
         writeln!(f, "{}", t!("faults-recovery"))?;
         row(f, "faults-relogins", &self.relogins, String::new())?;
@@ -618,7 +587,7 @@ impl Campaign {
                 periods_cleared: Vec::new(),
                 power_cuts_armed: 0,
                 power_cuts: 0,
-                frame_faults: FrameFaultCounts::default(),
+                frame_faults: FaultStats::default(),
                 frames: 0,
                 relogins: 0,
                 repairs: 0,
@@ -1141,13 +1110,7 @@ impl Campaign {
         }
         {
             let st = locked(&self.faults).stats();
-            self.report.frame_faults = FrameFaultCounts {
-                drop_request: st.dropped_requests,
-                drop_answer: st.dropped_answers,
-                corrupt_answer: st.corrupted,
-                duplicate_answer: st.duplicated,
-                late_answer: st.late,
-            };
+            self.report.frame_faults = st;
             self.report.frames = st.frames;
         }
         self.report.power_cuts = self.cuts_happened();

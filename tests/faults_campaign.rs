@@ -22,11 +22,11 @@ fn issue7_campaign_200_invoices_20_power_cuts_5_percent_frame_faults() {
         report.frame_faults.total() > 0,
         "frame faults injected: {report}"
     );
-    assert!(report.frame_faults.drop_answer > 0, "{report}");
-    assert!(report.frame_faults.corrupt_answer > 0, "{report}");
-    assert!(report.frame_faults.duplicate_answer > 0, "{report}");
-    assert!(report.frame_faults.drop_request > 0, "{report}");
-    assert!(report.frame_faults.late_answer > 0, "{report}");
+    assert!(report.frame_faults.dropped_answers > 0, "{report}");
+    assert!(report.frame_faults.corrupted > 0, "{report}");
+    assert!(report.frame_faults.duplicated > 0, "{report}");
+    assert!(report.frame_faults.dropped_requests > 0, "{report}");
+    assert!(report.frame_faults.late > 0, "{report}");
     all_hold(&report);
 }
 
