@@ -181,3 +181,45 @@ fn h03_query_shows_the_kinds_the_user_may_query() {
     env.login_as("开票员甲", "pw-12345678");
     assert_eq!(listed(&mut env.wf), vec![InvoiceKind::Normal]);
 }
+
+#[test]
+fn h16_month_export_streams_past_a_batch_and_leaves_out_what_differs() {
+    use taxdisk_host::workflow::output::EXPORT_BATCH;
+    let n = EXPORT_BATCH + 40;
+    let mut env = Env::with_rolls(&[InvoiceKind::Normal], n as u32);
+    let mut issued = Vec::new();
+    while issued.len() < n {
+        let drafts: Vec<_> = (0..64.min(n - issued.len()))
+            .map(|_| normal(&mut env.wf))
+            .collect();
+        for r in env.wf.issue_batch(drafts).unwrap() {
+            issued.push(r.unwrap());
+        }
+    }
+    // One invoice of each batch the export reads is changed behind the software's back.
+    let changed = [issued[1].id, issued[EXPORT_BATCH + 7].id];
+    let db = rusqlite::Connection::open(env.dir.path().join("taxdisk.db")).unwrap();
+    for id in changed {
+        db.execute(
+            "UPDATE invoice_bodies SET body = replace(body, '商品', '黄金') WHERE invoice_id = ?1",
+            [id.0],
+        )
+        .unwrap();
+    }
+    let path = env.dir.path().join("202611.xlsx");
+    let s = env.wf.export_month(period(2026, 11), &path).unwrap();
+    assert_eq!((s.invoices, s.not_as_signed), (n - 2, 2));
+    assert_eq!(s.lines, n - 2, "one line each");
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let sheet = wb.worksheet_range("发票202611").unwrap();
+    let numbers: Vec<String> = sheet.rows().skip(1).map(|r| r[2].to_string()).collect();
+    let expected: Vec<String> = issued
+        .iter()
+        .filter(|i| !changed.contains(&i.id))
+        .map(|i| format!("{:08}", i.number.get()))
+        .collect();
+    assert_eq!(numbers, expected, "in order, the changed ones left out");
+    let lines = wb.worksheet_range("明细").unwrap();
+    let line_numbers: Vec<String> = lines.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert_eq!(line_numbers, expected, "each invoice's line follows it");
+}

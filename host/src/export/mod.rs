@@ -8,4 +8,4 @@ pub mod xlsx;
 
 pub use amount_words::amount_in_words;
 pub use print::{ListLayout, Margins, PrintError, PrintMeta, render};
-pub use xlsx::{ExportRow, ExportSummary, export_month};
+pub use xlsx::{ExportRow, ExportSummary, MonthWriter, export_month};

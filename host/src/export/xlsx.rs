@@ -96,100 +96,165 @@ fn headers(ws: &mut Worksheet, names: &[&str], bold: &Format) -> Result<(), Xlsx
     Ok(())
 }
 
-/// Writes the invoices of `period` (voided ones left out) to `path`.
+/// Writes the invoices of `period` (voided ones left out) to `path`: a [`MonthWriter`] fed
+/// with `rows`.
 pub fn export_month(
     rows: &[ExportRow<'_>],
     period: Period,
     path: &Path,
 ) -> Result<ExportSummary, ExportError> {
-    let wrap = |source| ExportError::Xlsx {
-        path: path.display().to_string(),
-        source,
-    };
-    write(rows, period, path).map_err(wrap)
+    let mut w = MonthWriter::create(period, path)?;
+    for r in rows {
+        w.push(r)?;
+    }
+    w.finish()
 }
 
-fn write(rows: &[ExportRow<'_>], period: Period, path: &Path) -> Result<ExportSummary, XlsxError> {
-    let mut summary = ExportSummary::default();
-    let keep = |r: &&ExportRow<'_>| !r.voided && period.contains(r.issued_at);
-    for r in rows {
-        if r.voided {
-            summary.voided_skipped += 1;
-        } else if !period.contains(r.issued_at) {
-            summary.other_period_skipped += 1;
+/// A month's workbook written as its invoices come, one at a time: both sheets are in
+/// rust_xlsxwriter's constant-memory mode (each row goes to the sheet's temporary file when
+/// the next begins), so an export's memory does not grow with the month.
+pub struct MonthWriter {
+    wb: Workbook,
+    period: Period,
+    path: std::path::PathBuf,
+    money: Format,
+    /// The next row of the invoices sheet and of the lines sheet.
+    next_invoice: u32,
+    next_line: u32,
+    summary: ExportSummary,
+}
+
+impl std::fmt::Debug for MonthWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonthWriter")
+            .field("period", &self.period)
+            .field("path", &self.path)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+const INVOICES_SHEET: usize = 0;
+const LINES_SHEET: usize = 1;
+
+impl MonthWriter {
+    /// A workbook for `period`'s invoices, to be saved at `path` by [`MonthWriter::finish`].
+    pub fn create(period: Period, path: &Path) -> Result<MonthWriter, ExportError> {
+        let wrap = |source| ExportError::Xlsx {
+            path: path.display().to_string(),
+            source,
+        };
+        let bold = Format::new().set_bold();
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet_with_constant_memory().map_err(wrap)?;
+        ws.set_name(format!("发票{period}")).map_err(wrap)?;
+        headers(ws, &INVOICE_HEADERS, &bold).map_err(wrap)?;
+        let ws = wb.add_worksheet_with_constant_memory().map_err(wrap)?;
+        ws.set_name("明细").map_err(wrap)?;
+        headers(ws, &LINE_HEADERS, &bold).map_err(wrap)?;
+        Ok(MonthWriter {
+            wb,
+            period,
+            path: path.to_owned(),
+            money: Format::new().set_num_format("0.00"),
+            next_invoice: 1,
+            next_line: 1,
+            summary: ExportSummary::default(),
+        })
+    }
+
+    fn wrap(&self, source: XlsxError) -> ExportError {
+        ExportError::Xlsx {
+            path: self.path.display().to_string(),
+            source,
         }
     }
-    let bold = Format::new().set_bold();
-    let money = Format::new().set_num_format("0.00");
-    let mut wb = Workbook::new();
-    {
-        let ws = wb.add_worksheet_with_constant_memory()?;
-        ws.set_name(format!("发票{period}"))?;
-        headers(ws, &INVOICE_HEADERS, &bold)?;
-        for (row, r) in (1u32..).zip(rows.iter().filter(keep)) {
-            let inv = r.invoice;
-            let d = inv.draft();
-            let t = inv.totals();
-            ws.write_string(row, 0, inv.kind().chinese_name())?;
-            ws.write_string(row, 1, r.code)?;
-            ws.write_string(row, 2, r.number)?;
-            ws.write_string(row, 3, r.issued_at.to_string())?;
-            ws.write_string(row, 4, &d.buyer.name)?;
+
+    /// Writes `r` and its lines, or counts it as left out (voided, or of another period).
+    pub fn push(&mut self, r: &ExportRow<'_>) -> Result<(), ExportError> {
+        if r.voided {
+            self.summary.voided_skipped += 1;
+            return Ok(());
+        }
+        if !self.period.contains(r.issued_at) {
+            self.summary.other_period_skipped += 1;
+            return Ok(());
+        }
+        self.write(r).map_err(|e| self.wrap(e))
+    }
+
+    /// Leaves out an invoice whose stored copy is not what the disk signed (H8), counted.
+    pub fn skip_not_as_signed(&mut self) {
+        self.summary.not_as_signed += 1;
+    }
+
+    fn write(&mut self, r: &ExportRow<'_>) -> Result<(), XlsxError> {
+        let money = &self.money;
+        let inv = r.invoice;
+        let d = inv.draft();
+        let t = inv.totals();
+        let row = self.next_invoice;
+        let ws = self.wb.worksheet_from_index(INVOICES_SHEET)?;
+        ws.write_string(row, 0, inv.kind().chinese_name())?;
+        ws.write_string(row, 1, r.code)?;
+        ws.write_string(row, 2, r.number)?;
+        ws.write_string(row, 3, r.issued_at.to_string())?;
+        ws.write_string(row, 4, &d.buyer.name)?;
+        ws.write_string(
+            row,
+            5,
+            d.buyer
+                .taxpayer_id
+                .as_ref()
+                .map(|t| t.as_str())
+                .unwrap_or(""),
+        )?;
+        ws.write_number_with_format(row, 6, num(t.amount), money)?;
+        ws.write_number_with_format(row, 7, num(t.tax), money)?;
+        ws.write_number_with_format(row, 8, num(t.gross()), money)?;
+        ws.write_string(row, 9, if inv.is_red() { "是" } else { "否" })?;
+        ws.write_string(row, 10, if r.uploaded { "已上传" } else { "未上传" })?;
+        ws.write_string(row, 11, &d.remarks)?;
+        self.next_invoice += 1;
+        self.summary.invoices += 1;
+        let ws = self.wb.worksheet_from_index(LINES_SHEET)?;
+        for (i, l) in inv.lines().iter().enumerate() {
+            let row = self.next_line;
+            ws.write_string(row, 0, r.code)?;
+            ws.write_string(row, 1, r.number)?;
+            ws.write_number(row, 2, (i + 1) as f64)?;
+            ws.write_string(row, 3, &l.name)?;
+            ws.write_string(row, 4, l.class_code.as_str())?;
+            ws.write_string(row, 5, &l.spec)?;
+            ws.write_string(row, 6, &l.unit)?;
+            if let Some(q) = l.quantity {
+                ws.write_number(row, 7, num(q))?;
+            }
+            if let Some(p) = l.printed_unit_price() {
+                ws.write_number(row, 8, num(p))?;
+            }
+            ws.write_number_with_format(row, 9, num(l.amount), money)?;
+            ws.write_string(row, 10, l.printed_rate())?;
+            ws.write_string(row, 11, l.printed_tax())?;
             ws.write_string(
                 row,
-                5,
-                d.buyer
-                    .taxpayer_id
-                    .as_ref()
-                    .map(|t| t.as_str())
-                    .unwrap_or(""),
+                12,
+                if l.kind == LineKind::Discount {
+                    "折扣行"
+                } else {
+                    "正常行"
+                },
             )?;
-            ws.write_number_with_format(row, 6, num(t.amount), &money)?;
-            ws.write_number_with_format(row, 7, num(t.tax), &money)?;
-            ws.write_number_with_format(row, 8, num(t.gross()), &money)?;
-            ws.write_string(row, 9, if inv.is_red() { "是" } else { "否" })?;
-            ws.write_string(row, 10, if r.uploaded { "已上传" } else { "未上传" })?;
-            ws.write_string(row, 11, &d.remarks)?;
-            summary.invoices += 1;
+            self.next_line += 1;
+            self.summary.lines += 1;
         }
+        Ok(())
     }
-    {
-        let ws = wb.add_worksheet_with_constant_memory()?;
-        ws.set_name("明细")?;
-        headers(ws, &LINE_HEADERS, &bold)?;
-        let mut row = 1u32;
-        for r in rows.iter().filter(keep) {
-            for (i, l) in r.invoice.lines().iter().enumerate() {
-                ws.write_string(row, 0, r.code)?;
-                ws.write_string(row, 1, r.number)?;
-                ws.write_number(row, 2, (i + 1) as f64)?;
-                ws.write_string(row, 3, &l.name)?;
-                ws.write_string(row, 4, l.class_code.as_str())?;
-                ws.write_string(row, 5, &l.spec)?;
-                ws.write_string(row, 6, &l.unit)?;
-                if let Some(q) = l.quantity {
-                    ws.write_number(row, 7, num(q))?;
-                }
-                if let Some(p) = l.printed_unit_price() {
-                    ws.write_number(row, 8, num(p))?;
-                }
-                ws.write_number_with_format(row, 9, num(l.amount), &money)?;
-                ws.write_string(row, 10, l.printed_rate())?;
-                ws.write_string(row, 11, l.printed_tax())?;
-                ws.write_string(
-                    row,
-                    12,
-                    if l.kind == LineKind::Discount {
-                        "折扣行"
-                    } else {
-                        "正常行"
-                    },
-                )?;
-                row += 1;
-                summary.lines += 1;
-            }
-        }
+
+    /// Saves the workbook and says what it holds.
+    pub fn finish(mut self) -> Result<ExportSummary, ExportError> {
+        let path = self.path.clone();
+        self.wb.save(&path).map_err(|e| self.wrap(e))?;
+        Ok(self.summary)
     }
-    wb.save(path)?;
-    Ok(summary)
 }

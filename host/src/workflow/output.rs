@@ -6,26 +6,34 @@ use super::Workflow;
 use super::errors::WorkflowError;
 use super::signed::{SignedCheck, check_all, differs_error, verifying};
 use crate::export::print::{ListLayout, Margins, PrintMeta, render};
-use crate::export::xlsx::{ExportRow, ExportSummary, export_month};
+use crate::export::xlsx::{ExportRow, ExportSummary, MonthWriter};
+
+/// How many invoices a month export reads, checks (on every core) and writes at a time.
+pub const EXPORT_BATCH: usize = 4096;
 use crate::store::company::SETTING_BACKUP_FOLDER;
 use crate::store::{Action, BackupEntry, InvoiceId, InvoiceState, MonthQuery, StoredInvoice};
 use std::path::Path;
 use taxdisk_protocol::checkcode::{check_code, cipher_area};
 use taxdisk_protocol::time::Period;
 
-/// H16: the stored invoices of `period` a month export covers: those the disk signed
-/// (issued, uploaded, voided; the writer marks the voided), with their content.
+/// Whether a stored invoice is one a month export covers: the disk signed it (issued,
+/// uploaded, voided; the writer leaves the voided out and counts them).
+fn exported(s: &StoredInvoice) -> bool {
+    matches!(
+        s.state,
+        InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
+    ) && s.disk.is_some()
+}
+
+/// H16: the stored invoices of `period` a month export covers, all at once (for benches and
+/// tests; [`Workflow::export_month`] streams them instead).
 pub fn export_rows(
     store: &crate::store::Store,
     period: Period,
 ) -> Result<Vec<StoredInvoice>, crate::store::StoreError> {
     let mut rows = Vec::new();
     store.for_each_in_month(&MonthQuery::period(period), |s| {
-        if matches!(
-            s.state,
-            InvoiceState::Issued | InvoiceState::Uploaded | InvoiceState::Voided
-        ) && s.disk.is_some()
-        {
+        if exported(&s) {
             rows.push(s);
         }
         Ok(())
@@ -33,35 +41,39 @@ pub fn export_rows(
     Ok(rows)
 }
 
+/// Hands one stored invoice to the month's writer: code and number as printed, the disk's
+/// time, voided and uploaded marks. Rows without the disk's record are not the export's.
+fn push_stored(
+    w: &mut MonthWriter,
+    s: &StoredInvoice,
+) -> Result<(), crate::export::xlsx::ExportError> {
+    let Some(d) = s.disk.as_ref() else {
+        return Ok(());
+    };
+    let code = d.code.as_str();
+    let number = format!("{:08}", d.number.get());
+    w.push(&ExportRow {
+        invoice: &s.invoice,
+        code,
+        number: &number,
+        issued_at: d.time,
+        voided: s.state == InvoiceState::Voided,
+        uploaded: s.state == InvoiceState::Uploaded,
+    })
+}
+
 /// H16: writes the month's .xlsx of stored invoices (those the disk signed; the rest are
-/// skipped): code and number as printed, the disk's time, voided and uploaded marks. What
-/// [`Workflow::export_month`] writes after choosing the rows.
+/// skipped), without the H8 check [`Workflow::export_month`] makes.
 pub fn export_stored(
     rows: &[StoredInvoice],
     period: Period,
     path: &Path,
 ) -> Result<ExportSummary, crate::export::xlsx::ExportError> {
-    let signed: Vec<(&StoredInvoice, &crate::store::DiskRecord)> = rows
-        .iter()
-        .filter_map(|s| s.disk.as_ref().map(|d| (s, d)))
-        .collect();
-    let texts: Vec<(String, String)> = signed
-        .iter()
-        .map(|(_, d)| (d.code.as_str().to_owned(), format!("{:08}", d.number.get())))
-        .collect();
-    let export: Vec<ExportRow<'_>> = signed
-        .iter()
-        .zip(&texts)
-        .map(|((s, d), (code, number))| ExportRow {
-            invoice: &s.invoice,
-            code,
-            number,
-            issued_at: d.time,
-            voided: s.state == InvoiceState::Voided,
-            uploaded: s.state == InvoiceState::Uploaded,
-        })
-        .collect();
-    export_month(&export, period, path)
+    let mut w = MonthWriter::create(period, path)?;
+    for s in rows {
+        push_stored(&mut w, s)?;
+    }
+    w.finish()
 }
 
 impl Workflow {
@@ -97,22 +109,55 @@ impl Workflow {
     }
 
     /// H16 (FAQ 9.11): exports the invoices of `period` with their lines to an .xlsx file;
-    /// voided invoices are left out.
+    /// voided invoices are left out. H8: only what the disk signed is written; a row that
+    /// differs is left out and counted. The month is read, checked and written
+    /// [`EXPORT_BATCH`] invoices at a time, so its memory does not grow with the month.
     pub fn export_month(
         &mut self,
         period: Period,
         path: &Path,
     ) -> Result<ExportSummary, WorkflowError> {
         self.require_user("export")?;
-        let mut rows = export_rows(&self.store, period)?;
-        // H8: only what the disk signed is written; a row that differs is left out and counted.
-        let checks = self.check_signed_all(&rows)?;
-        let before = rows.len();
-        let mut checks = checks.into_iter();
-        rows.retain(|_| checks.next().is_none_or(|c| c.may_show()));
-        let mut summary = export_stored(&rows, period, path)?;
-        summary.not_as_signed = before - rows.len();
-        Ok(summary)
+        let signer = self.signer()?;
+        let vk = verifying(&signer)?;
+        let mut w = MonthWriter::create(period, path)?;
+        let mut batch: Vec<StoredInvoice> = Vec::with_capacity(EXPORT_BATCH);
+        let flush = |batch: &mut Vec<StoredInvoice>,
+                     w: &mut MonthWriter|
+         -> Result<(), crate::export::xlsx::ExportError> {
+            for (s, c) in batch.iter().zip(check_all(batch, &signer, &vk)) {
+                if c.may_show() {
+                    push_stored(w, s)?;
+                } else {
+                    w.skip_not_as_signed();
+                }
+            }
+            batch.clear();
+            Ok(())
+        };
+        let mut failed = None;
+        self.store
+            .for_each_in_month(&MonthQuery::period(period), |s| {
+                if exported(&s) {
+                    batch.push(s);
+                    if batch.len() == EXPORT_BATCH
+                        && let Err(e) = flush(&mut batch, &mut w)
+                    {
+                        // Stops the reading; the writer's error is the one returned.
+                        failed = Some(e);
+                        return Err(crate::store::StoreError::Io(std::io::Error::other(
+                            "the export's writer failed",
+                        )));
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| match failed.take() {
+                Some(write) => WorkflowError::from(write),
+                None => WorkflowError::from(e),
+            })?;
+        flush(&mut batch, &mut w)?;
+        Ok(w.finish()?)
     }
 
     /// H3 with H8: the month's invoices the user may query, each with how it stands against
