@@ -19,24 +19,23 @@
 //! served disk's job uploads its events with the disk's own credential: the report gives the
 //! upload lag per disk and the bureau's rate of verifying and storing them.
 
+use crate::rig::{self, BureauClock, DiskLink, Office, Rig, RigBuilder, RigError};
+use crate::wiring::{BadDiskSpec, DiskSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use taxdisk_device_sim::bureau::Bureau;
-use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_host::bureau_client::BureauClient;
 use taxdisk_host::disk::{DiskClient, DiskError};
 use taxdisk_host::invoice::model::{KindFields, Party};
 use taxdisk_host::invoice::{Draft, LineInput};
-use taxdisk_host::store::{BankAccount, Durability, Initialization, Store};
-use taxdisk_host::transport::Transport;
-use taxdisk_host::transport::inproc::{THREADED_DEPTH, Threaded};
+use taxdisk_host::store::{BankAccount, Durability, Initialization, Store, UserId};
+use taxdisk_host::transport::inproc::THREADED_DEPTH;
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::workflow::Workflow;
 use taxdisk_i18n::t;
 use taxdisk_i18n::width::left;
-use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
+use taxdisk_protocol::bureau_api::RegisterTaxpayer;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
 
@@ -101,6 +100,52 @@ pub enum BenchError {
     /// Setup failed.
     #[error("{0}")]
     Setup(String),
+}
+
+/// A bench farm file that cannot be read or has a line that is not a served disk.
+#[derive(Debug, thiserror::Error)]
+pub enum FarmFileError {
+    /// The file cannot be read.
+    #[error("{}", t!("cli-bench-farm-file", path = path.display(), error = source))]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is not a disk.
+    #[error("{}", t!("cli-bench-farm-line", path = path.display(), line = line, error = source))]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The line's number, from 1.
+        line: usize,
+        /// Why.
+        source: BadDiskSpec,
+    },
+}
+
+/// The served disks of a bench farm file: one `tcp:HOST:PORT` a line; blank lines and what
+/// follows `#` are left out. A line that is not one names its number.
+pub fn read_farm_file(path: &Path) -> Result<Vec<DiskSpec>, FarmFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FarmFileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let spec: DiskSpec = line.parse().map_err(|source| FarmFileError::Line {
+            path: path.to_owned(),
+            line: i + 1,
+            source,
+        })?;
+        out.push(spec);
+    }
+    Ok(out)
 }
 
 /// One job's measurements.
@@ -304,7 +349,8 @@ pub fn raw_sign(key: &sign::Sm2SigningKey, n: u64) -> Duration {
     start.elapsed()
 }
 
-const BENCH_TIN: &str = "91350100M000100Y43";
+/// The taxpayer id of the bench company, the seller of the bench invoices.
+pub const BENCH_TIN: &str = "91350100M000100Y43";
 
 fn limits() -> KindLimits {
     KindLimits {
@@ -316,109 +362,80 @@ fn limits() -> KindLimits {
     }
 }
 
-/// Provisioning through either an in-process bureau or the HTTP client.
-trait Office {
-    fn register(&mut self, r: RegisterTaxpayer) -> Result<(), BenchError>;
-    fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, BenchError>;
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), BenchError>;
-    fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, BenchError>;
-}
-
-impl Office for Bureau {
-    fn register(&mut self, r: RegisterTaxpayer) -> Result<(), BenchError> {
-        self.register_taxpayer(r)
-            .map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, BenchError> {
-        Bureau::provision(self, r).map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), BenchError> {
-        Bureau::register_key(self, r).map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, BenchError> {
-        self.buy_rolls(r)
-            .map_err(|e| BenchError::Bureau(e.to_string()))
+impl From<RigError> for BenchError {
+    fn from(e: RigError) -> BenchError {
+        match e {
+            RigError::Disk(d) => BenchError::Disk(d),
+            RigError::Store(s) => BenchError::Store(s),
+            RigError::Bureau(b) => BenchError::Bureau(b),
+            other => BenchError::Setup(other.to_string()),
+        }
     }
 }
 
-impl Office for BureauClient {
-    fn register(&mut self, r: RegisterTaxpayer) -> Result<(), BenchError> {
-        self.register_taxpayer(&r)
-            .map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, BenchError> {
-        BureauClient::provision(self, &r).map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), BenchError> {
-        BureauClient::register_key(self, &r)
-            .map(|_| ())
-            .map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-    fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, BenchError> {
-        self.buy_rolls(&r)
-            .map_err(|e| BenchError::Bureau(e.to_string()))
-    }
-}
-
-type Disk = DiskClient<Box<dyn Transport + Send>>;
+type Disk = crate::rig::Disk;
 
 /// Provisions a factory disk (if it is one) as machine `machine` of the bench company (each
 /// disk of a farm on one bureau its own, F6), logs in and makes sure `want` blank numbers of
 /// electronic stock are loaded (the disk holds 16 rolls, so at most that many at once).
-fn prepare(
+pub fn prepare(
     disk: &mut Disk,
     office: &mut dyn Office,
     serial: &DeviceSerial,
     machine: u16,
     want: u32,
 ) -> Result<(), BenchError> {
-    let info = disk.info()?;
-    if info.state == DiskState::Factory {
-        let tin = TaxpayerId::new(BENCH_TIN).map_err(|e| BenchError::Setup(e.to_string()))?;
-        office.register(RegisterTaxpayer {
-            taxpayer_id: tin.clone(),
-            company_name: CompanyName::new("基准测试有限公司")
-                .map_err(|e| BenchError::Setup(e.to_string()))?,
-            kinds: vec![limits()],
-        })?;
-        let token = office.provision(ProvisionRequest {
-            serial: serial.clone(),
-            taxpayer_id: tin,
-            machine,
-        })?;
-        let result = disk.provision(token)?;
-        office.register_key(RegisterKey {
-            serial: serial.clone(),
-            result,
-        })?;
-    }
-    let pin = Pin::new(Pin::FACTORY).map_err(|e| BenchError::Setup(e.to_string()))?;
-    disk.login(&pin)?;
+    let company = RegisterTaxpayer {
+        taxpayer_id: TaxpayerId::new(BENCH_TIN).map_err(|e| BenchError::Setup(e.to_string()))?,
+        company_name: CompanyName::new("基准测试有限公司")
+            .map_err(|e| BenchError::Setup(e.to_string()))?,
+        kinds: vec![limits()],
+    };
+    rig::provision(disk, office, serial, company, machine)?;
+    rig::login(disk)?;
     top_up(disk, office, serial, want)
 }
 
-fn top_up(
+/// Makes sure `want` blank numbers of electronic stock are loaded (at most 10,000 bought at
+/// once).
+pub fn top_up(
     disk: &mut Disk,
     office: &mut dyn Office,
     serial: &DeviceSerial,
     want: u32,
 ) -> Result<(), BenchError> {
-    let left = disk.status(InvoiceKind::Electronic)?.blank_left;
-    if left >= want {
-        return Ok(());
-    }
-    let count = (want - left).min(10_000);
-    for g in office.buy(BuyRolls {
-        serial: serial.clone(),
-        kind: InvoiceKind::Electronic,
-        count,
-    })? {
-        disk.load_roll(g)?;
-    }
-    Ok(())
+    Ok(rig::top_up(
+        disk,
+        office,
+        serial,
+        InvoiceKind::Electronic,
+        want,
+    )?)
 }
 
-fn draft(i: usize, buyer: &TaxpayerId) -> Result<Draft, BenchError> {
+/// A fresh store at `path` (replacing one there) with `durability`, initialized with the
+/// bench supervisor (`bench` / `bench-password`); answers its id too.
+pub fn new_store(path: &Path, durability: Durability) -> Result<(Store, UserId), BenchError> {
+    Ok(rig::initialized_store(
+        Some(path),
+        durability,
+        &Initialization {
+            supervisor_name: "bench".into(),
+            supervisor_password: "bench-password".into(),
+            address: "厦门市思明区示例路1号".into(),
+            phone: "0592-1234567".into(),
+            bank_accounts: vec![BankAccount {
+                bank: "示例银行".into(),
+                account: "4100021234567890123".into(),
+            }],
+            bureau_server: "http://127.0.0.1".into(),
+        },
+    )?)
+}
+
+/// The `i`th bench draft, sold to `buyer`: 1 to 3 service lines at 6 %, quantities and prices
+/// varying with `i`.
+pub fn draft(i: usize, buyer: &TaxpayerId) -> Result<Draft, BenchError> {
     let seller = Party {
         taxpayer_id: TaxpayerId::new(BENCH_TIN).ok(),
         ..Party::named("基准测试有限公司")
@@ -457,20 +474,7 @@ fn issue_loop(
     interleave_raw: bool,
     bar: &ProgressBar,
 ) -> Result<JobResult, BenchError> {
-    let _ = std::fs::remove_file(db);
-    let mut store = Store::open(db)?;
-    store.set_durability(durability)?;
-    store.initialize(&Initialization {
-        supervisor_name: "bench".into(),
-        supervisor_password: "bench-password".into(),
-        address: "厦门市思明区示例路1号".into(),
-        phone: "0592-1234567".into(),
-        bank_accounts: vec![BankAccount {
-            bank: "示例银行".into(),
-            account: "4100021234567890123".into(),
-        }],
-        bureau_server: "http://127.0.0.1".into(),
-    })?;
+    let (store, _) = new_store(db, durability)?;
     let uploads = upload_to.is_some();
     let mut wf = Workflow::new(store, disk, upload_to);
     wf.set_auto_upload(false);
@@ -538,20 +542,22 @@ fn issue_loop(
 
 fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult, BenchError> {
     let n = bench.invoices;
-    let mut bureau =
-        Bureau::open(None, Some(1000 + i as u64)).map_err(|e| BenchError::Bureau(e.to_string()))?;
-    let serial = DeviceSerial::new(&format!("6699{:08}", i))
-        .map_err(|e| BenchError::Setup(e.to_string()))?;
-    bureau.set_clock_offset(bench.start.secs_since(taxdisk_protocol::Timestamp::now()));
-    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), bench.start);
-    cfg.seed = i as u64;
-    // Room for the journal: 256-byte records, with slack, at least 16 MiB.
-    cfg.flash_bytes = (n * 512).max(16 << 20);
-    let sim = SimDisk::new(cfg).map_err(|e| BenchError::Setup(e.to_string()))?;
     // The disk answers on its own thread, as a real disk is a processor of its own: the host
-    // composes and stores while it signs.
-    let t = Threaded::spawn(sim, THREADED_DEPTH).map_err(|e| BenchError::Setup(e.to_string()))?;
-    let mut disk: Disk = DiskClient::new(Box::new(t));
+    // composes and stores while it signs. Room for the journal: 256-byte records, with slack,
+    // at least 16 MiB.
+    let Rig {
+        mut bureau,
+        serial,
+        mut disk,
+        ..
+    } = RigBuilder::new(&format!("6699{:08}", i))
+        .seed(i as u64)
+        .bureau_seed(1000 + i as u64)
+        .start(bench.start)
+        .bureau_clock(BureauClock::RunningFromStart)
+        .flash_bytes((n * 512).max(16 << 20))
+        .link(DiskLink::Threaded(THREADED_DEPTH))
+        .build()?;
     prepare(&mut disk, &mut bureau, &serial, 0, n.min(10_000) as u32)?;
     issue_loop(
         disk,
@@ -700,4 +706,36 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport, BenchError> {
         single,
         farm,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_farm_file_lists_its_disks_and_names_a_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("farm");
+        std::fs::write(
+            &path,
+            "# the farm\ntcp:127.0.0.1:7461\n\n  tcp:127.0.0.1:7462  # the second\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_farm_file(&path).unwrap(),
+            vec![
+                DiskSpec::Tcp("127.0.0.1:7461".into()),
+                DiskSpec::Tcp("127.0.0.1:7462".into())
+            ]
+        );
+        std::fs::write(&path, "tcp:127.0.0.1:7461\nfloppy:a\n").unwrap();
+        match read_farm_file(&path).unwrap_err() {
+            FarmFileError::Line { line, .. } => assert_eq!(line, 2),
+            other => panic!("{other}"),
+        }
+        assert!(matches!(
+            read_farm_file(&dir.path().join("missing")).unwrap_err(),
+            FarmFileError::Read { .. }
+        ));
+    }
 }

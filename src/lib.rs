@@ -18,6 +18,7 @@ pub mod bench;
 pub mod demo;
 pub mod faults;
 pub mod keys;
+pub mod rig;
 pub mod suite;
 pub mod tables;
 pub mod wiring;

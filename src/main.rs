@@ -242,31 +242,6 @@ fn data_clock(
     Ok(wiring::SimClock::for_data(data, start)?)
 }
 
-/// The served disks of a bench farm file: one `tcp:HOST:PORT` a line; blank lines and what
-/// follows `#` are left out. A line that is not one names its number.
-fn read_farm_file(path: &std::path::Path) -> Result<Vec<DiskSpec>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::Usage(t!("cli-bench-farm-file", path = path.display(), error = e))
-    })?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let spec: DiskSpec = line.parse().map_err(|e: wiring::BadDiskSpec| {
-            CliError::Usage(t!(
-                "cli-bench-farm-line",
-                path = path.display(),
-                line = i + 1,
-                error = e
-            ))
-        })?;
-        out.push(spec);
-    }
-    Ok(out)
-}
-
 fn run(cli: Cli) -> Result<(), CliError> {
     let disk_spec = cli
         .disk
@@ -364,7 +339,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
             // The served disks: --disk first, then --farm, then the file's.
             let mut specs: Vec<DiskSpec> = cli.disk.iter().cloned().chain(farm).collect();
             if let Some(f) = &farm_file {
-                specs.extend(read_farm_file(f)?);
+                specs.extend(
+                    taxdisk::bench::read_farm_file(f)
+                        .map_err(|e| CliError::Usage(e.to_string()))?,
+                );
             }
             let mut addrs = Vec::new();
             for s in specs {

@@ -7,24 +7,15 @@
 // Benches may unwrap: a failed setup is a broken bench, and a panic says where.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use rust_decimal::Decimal;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use taxdisk::rig::{Disk, DiskLink, RigBuilder};
 use taxdisk_device_sim::bureau::Bureau;
-use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
-use taxdisk_device_sim::sim::{SimConfig, SimDisk};
-use taxdisk_host::disk::{DiskClient, IssueDraft, new_request_id};
-use taxdisk_host::invoice::model::{KindFields, Party};
-use taxdisk_host::invoice::{Draft, Invoice, LineInput};
-use taxdisk_host::store::{
-    BankAccount, DiskRecord, Durability, Initialization, PendingInsert, Store, UserId,
-};
-use taxdisk_host::transport::Transport;
-use taxdisk_host::transport::inproc::InProcess;
-use taxdisk_host::transport::tcp::TcpTransport;
+use taxdisk_device_sim::serve::Server;
+use taxdisk_host::disk::{IssueDraft, new_request_id};
+use taxdisk_host::invoice::{Draft, Invoice};
+use taxdisk_host::store::{DiskRecord, Durability, PendingInsert, Store, UserId};
 use taxdisk_host::workflow::Workflow;
-use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
 use taxdisk_protocol::checkcode::check_code;
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign;
@@ -32,34 +23,15 @@ use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Period, Timestamp};
 
 /// The seller of the bench invoices (as `taxdisk bench`).
-pub const BENCH_TIN: &str = "91350100M000100Y43";
+pub const BENCH_TIN: &str = taxdisk::bench::BENCH_TIN;
 /// The buyer of the bench invoices.
 pub const BUYER_TIN: &str = "110108123456789";
 /// Most blank numbers topped up at once: the disk holds 16 rolls of 1,000.
 pub const TOP_UP: u32 = 8_000;
 
-/// The `i`th bench draft: 1 to 3 service lines at 6 %, as src/bench.rs `draft`.
+/// The `i`th bench draft: 1 to 3 service lines at 6 %, as `taxdisk bench` issues them.
 pub fn draft(i: usize) -> Draft {
-    let seller = Party {
-        taxpayer_id: TaxpayerId::new(BENCH_TIN).ok(),
-        ..Party::named("基准测试有限公司")
-    };
-    let buyer = Party {
-        taxpayer_id: Some(TaxpayerId::new(BUYER_TIN).unwrap()),
-        ..Party::named("买方有限公司")
-    };
-    let mut d = Draft::new(KindFields::Electronic, seller, buyer);
-    let code = TaxClassCode::new("1090101010000000000").unwrap();
-    for l in 0..(1 + i % 3) {
-        d.add_line(
-            &LineInput::new(&format!("服务费{l}"), code.clone(), TaxRate(600)).qty_price(
-                Decimal::from(1 + (i % 7) as i64),
-                Decimal::new(12_345 + l as i64, 2),
-            ),
-        )
-        .unwrap();
-    }
-    d
+    taxdisk::bench::draft(i, &TaxpayerId::new(BUYER_TIN).unwrap()).unwrap()
 }
 
 /// The issue draft (the wire request without its id) of a validated invoice.
@@ -82,23 +54,7 @@ pub fn disk_record(signed: &Signed<IssuedInvoice>) -> DiskRecord {
 
 /// A fresh initialized store at `path` with `durability`; answers the supervisor's id.
 pub fn new_store(path: &Path, durability: Durability) -> (Store, UserId) {
-    let _ = std::fs::remove_file(path);
-    let mut store = Store::open(path).unwrap();
-    store.set_durability(durability).unwrap();
-    let user = store
-        .initialize(&Initialization {
-            supervisor_name: "bench".into(),
-            supervisor_password: "bench-password".into(),
-            address: "厦门市思明区示例路1号".into(),
-            phone: "0592-1234567".into(),
-            bank_accounts: vec![BankAccount {
-                bank: "示例银行".into(),
-                account: "4100021234567890123".into(),
-            }],
-            bureau_server: "http://127.0.0.1".into(),
-        })
-        .unwrap();
-    (store, user)
+    taxdisk::bench::new_store(path, durability).unwrap()
 }
 
 /// The invoice the signing benches sign, as the disk would record it at `time`: its
@@ -152,21 +108,11 @@ pub fn raw_sign_many(key: &sign::Sm2SigningKey, msg: &[u8], n: u64) -> Duration 
     t.elapsed()
 }
 
-fn limits() -> KindLimits {
-    KindLimits {
-        kind: InvoiceKind::Electronic,
-        single_limit: Fen(10_000_000_000),
-        offline_hours: 24 * 365,
-        // The most a bureau grants: a 200,000-invoice run stays far below it.
-        offline_amount: taxdisk_device_sim::bureau::MAX_OFFLINE_AMOUNT,
-    }
-}
-
 /// A disk behind a client, the bureau that provisioned it, and the store of its invoices:
 /// everything one end-to-end issue touches.
-pub struct Rig<T: Transport> {
+pub struct Rig {
     /// The disk client.
-    pub disk: DiskClient<T>,
+    pub disk: Disk,
     /// The bureau that sells the rolls.
     pub bureau: Bureau,
     /// The disk's serial.
@@ -183,7 +129,7 @@ pub struct Rig<T: Transport> {
     _dir: tempfile::TempDir,
 }
 
-impl<T: Transport> std::fmt::Debug for Rig<T> {
+impl std::fmt::Debug for Rig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rig")
             .field("serial", &self.serial)
@@ -192,90 +138,36 @@ impl<T: Transport> std::fmt::Debug for Rig<T> {
     }
 }
 
-fn bureau_and_serial(seed: u64) -> (Bureau, DeviceSerial) {
-    let bureau = Bureau::open(None, Some(seed)).unwrap();
-    let serial = DeviceSerial::new(&format!("6699{seed:08}")).unwrap();
-    (bureau, serial)
-}
-
-fn sim_config(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> SimConfig {
-    let mut cfg = SimConfig::new(serial.clone(), bureau.public_key(), Timestamp::now());
-    cfg.seed = seed;
-    cfg
-}
-
 /// A rig over an in-process `SimDisk` (64 MiB flash: ~260,000 journal records).
-pub fn inproc_rig(seed: u64, durability: Durability) -> Rig<InProcess<SimDisk>> {
-    let (bureau, serial) = bureau_and_serial(seed);
-    let sim = SimDisk::new(sim_config(&bureau, &serial, seed)).unwrap();
-    Rig::new(
-        DiskClient::new(InProcess::new(sim)),
-        bureau,
-        serial,
-        None,
-        durability,
-    )
+pub fn inproc_rig(seed: u64, durability: Durability) -> Rig {
+    Rig::new(seed, DiskLink::Owned, durability)
 }
 
 /// A rig over TCP loopback: a `SimDisk` served by `taxdisk_device_sim::serve::Server` on
 /// 127.0.0.1 port 0 (its own accept and connection threads), reached with `TcpTransport`.
-pub fn tcp_rig(seed: u64, durability: Durability) -> Rig<TcpTransport> {
-    let (bureau, serial) = bureau_and_serial(seed);
-    let (server, t) = serve(&bureau, &serial, seed);
-    Rig::new(DiskClient::new(t), bureau, serial, Some(server), durability)
+pub fn tcp_rig(seed: u64, durability: Durability) -> Rig {
+    Rig::new(seed, DiskLink::Served, durability)
 }
 
-/// A `SimDisk` served on 127.0.0.1 port 0 and a TCP transport to it.
-fn serve(bureau: &Bureau, serial: &DeviceSerial, seed: u64) -> (Server, TcpTransport) {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = Server::start(ServeConfig {
-        sim: sim_config(bureau, serial, seed),
-        run_free: false,
-        disk_addr: any,
-        control_addr: any,
-        bureau: BureauSetup::Key(bureau.public_key()),
-        usbip: None,
-    })
-    .unwrap();
-    let t = TcpTransport::connect(&server.disk_addr().to_string()).unwrap();
-    (server, t)
-}
-
-impl<T: Transport> Rig<T> {
-    fn new(
-        mut disk: DiskClient<T>,
-        mut bureau: Bureau,
-        serial: DeviceSerial,
-        server: Option<Server>,
-        durability: Durability,
-    ) -> Rig<T> {
-        // Provisioning as src/bench.rs `prepare`.
-        let tin = TaxpayerId::new(BENCH_TIN).unwrap();
-        bureau
-            .register_taxpayer(RegisterTaxpayer {
-                taxpayer_id: tin.clone(),
-                company_name: CompanyName::new("基准测试有限公司").unwrap(),
-                kinds: vec![limits()],
-            })
+impl Rig {
+    /// The library's rig (`taxdisk::rig`), provisioned and logged in as `taxdisk bench` does
+    /// it, with [`TOP_UP`] blank numbers and a fresh store.
+    fn new(seed: u64, link: DiskLink, durability: Durability) -> Rig {
+        let taxdisk::rig::Rig {
+            mut disk,
+            mut bureau,
+            serial,
+            server,
+            ..
+        } = RigBuilder::new(&format!("6699{seed:08}"))
+            .seed(seed)
+            .link(link)
+            .build()
             .unwrap();
-        let token = bureau
-            .provision(ProvisionRequest {
-                serial: serial.clone(),
-                taxpayer_id: tin,
-                machine: 0,
-            })
-            .unwrap();
-        let result = disk.provision(token).unwrap();
-        bureau
-            .register_key(RegisterKey {
-                serial: serial.clone(),
-                result,
-            })
-            .unwrap();
-        disk.login(&Pin::new(Pin::FACTORY).unwrap()).unwrap();
+        taxdisk::bench::prepare(&mut disk, &mut bureau, &serial, 0, TOP_UP).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (store, user) = new_store(&dir.path().join("issue.db"), durability);
-        let mut rig = Rig {
+        Rig {
             disk,
             bureau,
             serial,
@@ -284,9 +176,7 @@ impl<T: Transport> Rig<T> {
             server,
             issued: 0,
             _dir: dir,
-        };
-        rig.top_up(TOP_UP);
-        rig
+        }
     }
 
     /// Makes sure at least `want` (at most [`TOP_UP`]) blank numbers are loaded.
@@ -448,27 +338,8 @@ impl<T: Transport> Rig<T> {
 
 /// Makes sure at least `want` (at most [`TOP_UP`]) blank electronic numbers are loaded on
 /// `disk`, buying the rest from `bureau`.
-pub fn top_up<T: Transport>(
-    disk: &mut DiskClient<T>,
-    bureau: &mut Bureau,
-    serial: &DeviceSerial,
-    want: u32,
-) {
-    let want = want.min(TOP_UP);
-    let left = disk.status(InvoiceKind::Electronic).unwrap().blank_left;
-    if left >= want {
-        return;
-    }
-    for g in bureau
-        .buy_rolls(BuyRolls {
-            serial: serial.clone(),
-            kind: InvoiceKind::Electronic,
-            count: want - left,
-        })
-        .unwrap()
-    {
-        disk.load_roll(g).unwrap();
-    }
+pub fn top_up(disk: &mut Disk, bureau: &mut Bureau, serial: &DeviceSerial, want: u32) {
+    taxdisk::bench::top_up(disk, bureau, serial, want.min(TOP_UP)).unwrap();
 }
 
 /// Runs `n` issues in chunks of at most [`TOP_UP`], topping up with `top_up` before each chunk
@@ -576,21 +447,12 @@ pub struct WfRig {
 
 /// A [`WfRig`] over an in-process `SimDisk` or, with `tcp`, a served one on loopback.
 pub fn workflow_rig(seed: u64, tcp: bool, durability: Durability) -> WfRig {
-    let (bureau, serial) = bureau_and_serial(seed);
-    let (transport, server): (Box<dyn Transport + Send>, Option<Server>) = if tcp {
-        let (server, t) = serve(&bureau, &serial, seed);
-        (Box::new(t), Some(server))
+    let link = if tcp {
+        DiskLink::Served
     } else {
-        let sim = SimDisk::new(sim_config(&bureau, &serial, seed)).unwrap();
-        (Box::new(InProcess::new(sim)), None)
+        DiskLink::Owned
     };
-    let rig = Rig::new(
-        DiskClient::new(transport),
-        bureau,
-        serial,
-        server,
-        durability,
-    );
+    let rig = Rig::new(seed, link, durability);
     let Rig {
         disk,
         bureau,

@@ -317,27 +317,11 @@ fn power_cycle_reboots_the_disk_behind_its_attachment() {
 
 #[test]
 fn the_linux_usbip_tool_lists_the_disk() {
-    let Some(tool) = find_usbip_tool() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the usbip tool is not installed; CI must install it (Debian package usbip)"
-        );
-        eprintln!("skipped: usbip tool not installed");
+    let Some(tool) = usbip_tool_or_skip() else {
         return;
     };
     let sim = start();
-    let port = usbip_addr(&sim).port().to_string();
-    let out = std::process::Command::new(&tool)
-        .args(["--tcp-port", &port, "list", "-r", "127.0.0.1"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "usbip list: {}\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = usbip_tool_list(&tool, &sim);
     assert!(stdout.contains("1209:0001"), "{stdout}");
     assert!(stdout.contains(&format!("{BUS_ID}:")), "{stdout}");
     assert!(stdout.contains("(ff/54/01)"), "{stdout}");

@@ -156,29 +156,13 @@ fn explicit_ports_are_consecutive_and_overlapping_ranges_are_refused() {
 
 #[test]
 fn the_linux_usbip_tool_lists_both_disks() {
-    let Some(tool) = find_usbip_tool() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the usbip tool is not installed; CI must install it (Debian package usbip)"
-        );
-        eprintln!("skipped: usbip tool not installed");
+    let Some(tool) = usbip_tool_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
     let sim = start_usbip(&image_args(&[&a, &b]));
-    let port = usbip_addr(&sim).port().to_string();
-    let out = std::process::Command::new(&tool)
-        .args(["--tcp-port", &port, "list", "-r", "127.0.0.1"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "usbip list: {}\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = usbip_tool_list(&tool, &sim);
     for bus in ["1-1:", "1-2:"] {
         assert!(stdout.contains(bus), "{stdout}");
     }

@@ -1,5 +1,6 @@
 //! THE command table: every request with its response type and a stable numeric id. One macro
-//! invocation generates [`CommandId`], [`Request`] and [`Response`] so they cannot drift apart.
+//! invocation generates [`CommandId`], [`Request`], [`Response`] and the [`Command`] type of each
+//! ([`cmd`]) so they cannot drift apart.
 //!
 //! On the wire the id travels in the frame header ([`crate::frame`]) and the payload is the
 //! postcard encoding of the request or response body, so reordering this table never changes
@@ -227,7 +228,54 @@ macro_rules! command_table {
                 }
             }
         }
+
+        /// One type per command of the table, each implementing [`Command`]: what ties a
+        /// request to the reply it is answered with, so a client has one generic call
+        /// instead of an arm per command (trussed's `RequestVariant { type Reply }`).
+        pub mod cmd {
+            $(
+                $(#[$doc])*
+                #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+                pub struct $name;
+            )*
+        }
+
+        $(
+            impl Command for cmd::$name {
+                const ID: CommandId = CommandId::$name;
+                type Body = $req;
+                type Reply = $resp;
+
+                fn request(body: $req) -> Request {
+                    Request::$name(body)
+                }
+
+                fn reply(response: Response) -> Result<$resp, Response> {
+                    match response {
+                        Response::$name(v) => Ok(v),
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
     };
+}
+
+/// A command of the table as a type ([`cmd`]): its id, the body of its request and the body
+/// of the reply the disk answers it with.
+pub trait Command {
+    /// The command's id.
+    const ID: CommandId;
+    /// The body of its request.
+    type Body;
+    /// The body of its successful reply.
+    type Reply;
+
+    /// The request carrying `body`.
+    fn request(body: Self::Body) -> Request;
+
+    /// The reply's body when `response` answers this command, else `response` back.
+    fn reply(response: Response) -> Result<Self::Reply, Response>;
 }
 
 fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {

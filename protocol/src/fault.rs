@@ -261,10 +261,11 @@ impl FaultPlan {
 /// A plan shared between the handler it acts in and whoever arms it or reads its counts.
 pub type SharedPlan = Arc<Mutex<FaultPlan>>;
 
-fn locked(plan: &SharedPlan) -> MutexGuard<'_, FaultPlan> {
-    // A panic elsewhere poisons the lock; the plan behind it is still consistent (each method
-    // leaves it whole), so it goes on.
-    plan.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks `m`, poisoned or not: a panic in another holder poisons a lock, but what the
+/// workspace keeps behind one (a fault plan, a simulated disk, a bureau, a counter) is left
+/// whole by each of its methods, so it goes on. The one poisoned-lock rule of the workspace.
+pub fn locked<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A [`FrameHandler`] that injects the faults of its [`FaultPlan`] into the frames of the

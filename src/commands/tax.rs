@@ -42,8 +42,13 @@ pub enum OilCmd {
     },
 }
 
-fn last_month(wf: &mut Workflow) -> Result<Period, CmdError> {
-    Ok(wf.refresh_info()?.time.period().prev())
+/// The period a command names, else the month before the disk's clock (the period a report,
+/// declaration or clear card is made for).
+fn given_or_last_month(wf: &mut Workflow, period: Option<Period>) -> Result<Period, CmdError> {
+    match period {
+        Some(p) => Ok(p),
+        None => Ok(wf.refresh_info()?.time.period().prev()),
+    }
 }
 
 fn oil_qty(litres: Option<Decimal>, tonnes: Option<Decimal>) -> Result<(OilUnit, i64), CmdError> {
@@ -146,10 +151,7 @@ pub(super) fn report(
     medium: Option<PathBuf>,
 ) -> Result<(), CmdError> {
     ctx.resume()?;
-    let p = match period {
-        Some(p) => p,
-        None => last_month(&mut ctx.wf)?,
-    };
+    let p = given_or_last_month(&mut ctx.wf, period)?;
     match medium {
         Some(path) => {
             ctx.wf.counter_report(p, &path)?;
@@ -177,10 +179,7 @@ pub(super) fn report(
 /// `taxdisk declare`.
 pub(super) fn declare(ctx: &mut Ctx, period: Option<Period>) -> Result<(), CmdError> {
     ctx.resume()?;
-    let p = match period {
-        Some(p) => p,
-        None => last_month(&mut ctx.wf)?,
-    };
+    let p = given_or_last_month(&mut ctx.wf, period)?;
     ctx.wf.declare(p)?;
     println!("{}", t!("out-declared", period = p));
     Ok(())
@@ -189,10 +188,7 @@ pub(super) fn declare(ctx: &mut Ctx, period: Option<Period>) -> Result<(), CmdEr
 /// `taxdisk clear`.
 pub(super) fn clear(ctx: &mut Ctx, period: Option<Period>) -> Result<(), CmdError> {
     ctx.resume()?;
-    let p = match period {
-        Some(p) => p,
-        None => last_month(&mut ctx.wf)?,
-    };
+    let p = given_or_last_month(&mut ctx.wf, period)?;
     ctx.wf.clear_card(p)?;
     let info = ctx.wf.refresh_info()?;
     println!(

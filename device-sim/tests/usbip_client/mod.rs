@@ -333,3 +333,35 @@ pub fn import_when_back(addr: SocketAddr, bus_id: &str) -> Imported {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The Linux `usbip` tool, or `None` (said on stderr) where it is not installed; on CI it must
+/// be.
+pub fn usbip_tool_or_skip() -> Option<std::path::PathBuf> {
+    let tool = find_usbip_tool();
+    if tool.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the usbip tool is not installed; CI must install it (Debian package usbip)"
+        );
+        eprintln!("skipped: usbip tool not installed");
+    }
+    tool
+}
+
+/// What `usbip list -r 127.0.0.1` with `tool` prints of the disks `sim` exports (it must
+/// succeed).
+pub fn usbip_tool_list(tool: &std::path::Path, sim: &Sim) -> String {
+    let port = usbip_addr(sim).port().to_string();
+    let out = std::process::Command::new(tool)
+        .args(["--tcp-port", &port, "list", "-r", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "usbip list: {}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

@@ -123,8 +123,7 @@ impl<H> Clone for Shared<H> {
 impl<H: FrameHandler> FrameHandler for Shared<H> {
     fn handle_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
         // A panic in another holder poisons the lock; the disk state is still the disk state.
-        let mut h = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        h.handle_frame(frame, out)
+        taxdisk_protocol::fault::locked(&self.0).handle_frame(frame, out)
     }
 }
 

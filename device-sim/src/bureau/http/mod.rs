@@ -27,7 +27,7 @@ pub type SharedBureau = Arc<Mutex<Bureau>>;
 /// Locks the bureau. A poisoned lock (a handler panicked) still holds consistent state, since
 /// every change is one database transaction, so it is used as it is.
 pub fn lock(b: &SharedBureau) -> MutexGuard<'_, Bureau> {
-    b.lock().unwrap_or_else(|e| e.into_inner())
+    taxdisk_protocol::fault::locked(b)
 }
 
 impl IntoResponse for BureauError {
