@@ -8,7 +8,7 @@
 //! - `issue/store_pending_issued`: `insert_pending` + `mark_issued` alone (SQLite, WAL,
 //!   `Durability::Normal`), with pre-validated invoices and a synthetic disk record;
 //!   `issue/store_pending_issued_batch`: the same with the batch calls, 64 per transaction;
-//! - `issue/disk_inproc`, `issue/disk_tcp`: `DiskClient::issue_with_id` alone with pre-built
+//! - `issue/disk_inproc`, `issue/disk_tcp`: `DiskClient::issue` alone with pre-built
 //!   requests (frame codec, transport, firmware checks, SM2 signature, flash journal);
 //! - `issue/end_to_end_inproc`, `issue/end_to_end_tcp`: one invoice at a time: compose + store
 //!   pending + disk + store issued, over `InProcess<SimDisk>` and over `TcpTransport` to a
@@ -38,11 +38,12 @@ use common::*;
 use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use taxdisk_host::disk::{IssueDraft, new_request_id};
+use taxdisk_host::disk::new_request_id;
 use taxdisk_host::invoice::Invoice;
 use taxdisk_host::store::{DiskRecord, Durability, PendingInsert};
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::checkcode::check_code;
+use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
 
@@ -153,9 +154,9 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    let drafts: Vec<IssueDraft> = invoices()
+    let drafts: Vec<IssueRequest> = invoices()
         .iter()
-        .map(|inv| issue_draft(inv, [0; 16]))
+        .map(|inv| inv.issue_request([0; 16]))
         .collect();
 
     let mut rig = inproc_rig(1, Durability::Normal);

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use taxdisk::rig::{Disk, DiskLink, RigBuilder};
 use taxdisk_device_sim::bureau::Bureau;
 use taxdisk_device_sim::serve::Server;
-use taxdisk_host::disk::{IssueDraft, new_request_id};
+use taxdisk_host::disk::new_request_id;
 use taxdisk_host::invoice::{Draft, Invoice};
 use taxdisk_host::store::{DiskRecord, Durability, PendingInsert, Store, UserId};
 use taxdisk_host::workflow::Workflow;
 use taxdisk_protocol::checkcode::check_code;
+use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
@@ -32,11 +33,6 @@ pub const TOP_UP: u32 = 8_000;
 /// The `i`th bench draft: 1 to 3 service lines at 6 %, as `taxdisk bench` issues them.
 pub fn draft(i: usize) -> Draft {
     taxdisk::bench::draft(i, &TaxpayerId::new(BUYER_TIN).unwrap()).unwrap()
-}
-
-/// The issue draft (the wire request without its id) of a validated invoice.
-pub fn issue_draft(inv: &Invoice, request_id: RequestId) -> IssueDraft {
-    IssueDraft::from(inv.issue_request(request_id))
 }
 
 /// The store's record of what the disk signed.
@@ -195,17 +191,14 @@ impl Rig {
             .store
             .insert_pending(self.user, &inv, request_id, period, None)
             .unwrap();
-        let signed = self
-            .disk
-            .issue_with_id(request_id, issue_draft(&inv, request_id))
-            .unwrap();
+        let signed = self.disk.issue(inv.issue_request(request_id)).unwrap();
         self.store.mark_issued(id, &disk_record(&signed)).unwrap();
         self.issued += 1;
     }
 
     /// [`Rig::issue_one`] with the wall time of each phase added to `phases`: compose +
     /// validate, `insert_pending`, building the request (`issue_request`: the second content
-    /// digest), the disk (`issue_with_id`), `mark_issued`.
+    /// digest), the disk (`issue`), `mark_issued`.
     pub fn issue_one_timed(&mut self, phases: &mut [Vec<Duration>; 5]) {
         let t0 = Instant::now();
         let inv = draft(self.issued).validate().unwrap();
@@ -216,9 +209,9 @@ impl Rig {
             .insert_pending(self.user, &inv, request_id, host_period(), None)
             .unwrap();
         let t2 = Instant::now();
-        let req = issue_draft(&inv, request_id);
+        let req = inv.issue_request(request_id);
         let t3 = Instant::now();
-        let signed = self.disk.issue_with_id(request_id, req).unwrap();
+        let signed = self.disk.issue(req).unwrap();
         let t4 = Instant::now();
         self.store.mark_issued(id, &disk_record(&signed)).unwrap();
         let t5 = Instant::now();
@@ -257,20 +250,19 @@ impl Rig {
     pub fn issue_batch_timed(&mut self, k: usize, phases: Option<&mut [Duration; 4]>) {
         let t0 = Instant::now();
         let period = host_period();
-        let prepared: Vec<(Invoice, RequestId, IssueDraft)> = (0..k)
+        let prepared: Vec<(Invoice, IssueRequest)> = (0..k)
             .map(|j| {
                 let inv = draft(self.issued + j).validate().unwrap();
-                let id = new_request_id();
-                let d = issue_draft(&inv, id);
-                (inv, id, d)
+                let r = inv.issue_request(new_request_id());
+                (inv, r)
             })
             .collect();
         let items: Vec<PendingInsert<'_>> = prepared
             .iter()
-            .map(|(inv, id, d)| PendingInsert {
+            .map(|(inv, r)| PendingInsert {
                 invoice: inv,
-                request_id: *id,
-                digest: d.content_digest,
+                request_id: r.request_id,
+                digest: r.content_digest,
                 red_form: None,
             })
             .collect();
@@ -282,14 +274,11 @@ impl Rig {
         let t2 = Instant::now();
         let mut records = Vec::with_capacity(k);
         let window = self.disk.pipeline_depth();
-        self.disk.issue_pipelined(
-            prepared.iter().map(|(_, id, d)| (*id, d.clone())),
-            window,
-            |i, r| {
+        self.disk
+            .issue_pipelined(prepared.iter().map(|(_, r)| r), window, |i, r| {
                 records.push((ids[i], disk_record(&r.unwrap())));
                 true
-            },
-        );
+            });
         let t3 = Instant::now();
         for r in self.store.mark_issued_batch(&records).unwrap() {
             r.unwrap();
@@ -317,7 +306,7 @@ impl Rig {
 
     /// `n` disk issues alone (frame codec, transport, firmware checks, SM2 signing, flash
     /// journal) with a pre-built request per issue: no composition, no SQLite.
-    pub fn disk_only_many(&mut self, drafts: &[IssueDraft], n: u64) -> Duration {
+    pub fn disk_only_many(&mut self, drafts: &[IssueRequest], n: u64) -> Duration {
         let mut timed = Duration::ZERO;
         let mut left = n;
         while left > 0 {
@@ -325,8 +314,11 @@ impl Rig {
             self.top_up(chunk as u32);
             let t = Instant::now();
             for i in 0..chunk {
-                let d = drafts[(self.issued + i as usize) % drafts.len()].clone();
-                std::hint::black_box(self.disk.issue_with_id(new_request_id(), d).unwrap());
+                let d = IssueRequest {
+                    request_id: new_request_id(),
+                    ..drafts[(self.issued + i as usize) % drafts.len()].clone()
+                };
+                std::hint::black_box(self.disk.issue(d).unwrap());
             }
             timed += t.elapsed();
             self.issued += chunk as usize;

@@ -233,9 +233,10 @@ impl FrameHandler for FakeDisk {
     }
 }
 
-/// A draft for an ordinary normal invoice of `amount` fen at 13 %.
-pub fn draft(amount: i64) -> taxdisk_host::disk::IssueDraft {
-    taxdisk_host::disk::IssueDraft {
+/// A request for an ordinary normal invoice of `amount` fen at 13 %, under a fresh request id.
+pub fn draft(amount: i64) -> taxdisk_protocol::command::IssueRequest {
+    taxdisk_protocol::command::IssueRequest {
+        request_id: taxdisk_host::disk::new_request_id(),
         kind: InvoiceKind::Normal,
         variant: Variant::Standard,
         buyer: None,

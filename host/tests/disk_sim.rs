@@ -9,10 +9,11 @@ use rand::{RngExt, SeedableRng};
 use std::collections::HashSet;
 use std::time::Duration;
 use taxdisk_device_sim::sim::{SimConfig, SimDisk};
-use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, IssueDraft};
+use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, new_request_id};
 use taxdisk_host::transport::fault::{FaultRates, FaultyHandler};
 use taxdisk_host::transport::inproc::Shared;
 use taxdisk_host::transport::{InProcess, Transport};
+use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::command::{EVENTS_PER_PAGE, InvoiceRef, ListPending};
 use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
@@ -112,8 +113,10 @@ fn ready<T: Transport>(c: &mut DiskClient<T>, numbers: u32) -> ProvisionResult {
     r
 }
 
-fn draft(amount: i64) -> IssueDraft {
-    IssueDraft {
+/// A request for an ordinary normal invoice of `amount` fen, under a fresh request id.
+fn draft(amount: i64) -> IssueRequest {
+    IssueRequest {
+        request_id: new_request_id(),
         kind: InvoiceKind::Normal,
         variant: Variant::Standard,
         buyer: None,
@@ -390,7 +393,10 @@ fn d13_power_cut_during_issue_then_same_request_id_gives_exactly_one_invoice() {
             c.issue(draft(1)).unwrap();
             let id = [byte as u8 ^ nth as u8; 16];
             c.transport_mut().handler_mut().cut_power_at(nth, byte);
-            let cut_seen = match c.issue_with_id(id, draft(777)) {
+            let cut_seen = match c.issue(IssueRequest {
+                request_id: id,
+                ..draft(777)
+            }) {
                 Ok(_) => false,
                 Err(e) => {
                     assert!(
@@ -417,8 +423,18 @@ fn d13_power_cut_during_issue_then_same_request_id_gives_exactly_one_invoice() {
             } else {
                 clean += 1;
             }
-            let a = c.issue_with_id(id, draft(777)).unwrap();
-            let b = c.issue_with_id(id, draft(777)).unwrap();
+            let a = c
+                .issue(IssueRequest {
+                    request_id: id,
+                    ..draft(777)
+                })
+                .unwrap();
+            let b = c
+                .issue(IssueRequest {
+                    request_id: id,
+                    ..draft(777)
+                })
+                .unwrap();
             assert_eq!(
                 a, b,
                 "cut {nth}/{byte}: the same id answers the same invoice"
@@ -522,7 +538,7 @@ fn pipelined_issues_keep_the_window_full_and_answer_in_order() {
     ready(&mut c, 100);
     assert_eq!(c.pipeline_depth(), 4);
     c.transport_mut().max_out = 0;
-    let items = (0..40i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(300 + i)));
+    let items = (0..40i64).map(|i| draft(300 + i));
     let mut got = Vec::new();
     let sent = c.issue_pipelined(items, c.pipeline_depth(), |i, r| {
         let inv = r.unwrap();
@@ -543,7 +559,7 @@ fn pipelined_issues_keep_the_window_full_and_answer_in_order() {
 fn pipelined_refusals_come_per_item_and_a_stop_sends_no_more() {
     let mut c = DiskClient::with_config(windowed(sim(), 4), config());
     ready(&mut c, 3);
-    let items = (0..6i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(10 + i)));
+    let items = (0..6i64).map(|i| draft(10 + i));
     let mut outcomes = Vec::new();
     c.issue_pipelined(items, 4, |_, r| {
         outcomes.push(r.map_err(|e| e.wire_error()));
@@ -559,7 +575,7 @@ fn pipelined_refusals_come_per_item_and_a_stop_sends_no_more() {
     // A caller that stops after the first answer gets the ones in flight, and no more is sent.
     let mut c = DiskClient::with_config(windowed(sim(), 4), config());
     ready(&mut c, 20);
-    let items = (0..10i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(10 + i)));
+    let items = (0..10i64).map(|i| draft(10 + i));
     let mut answered = Vec::new();
     let sent = c.issue_pipelined(items, 4, |i, r| {
         r.unwrap();
@@ -604,7 +620,7 @@ fn pipelined_issues_with_random_faults_lose_and_double_nothing() {
             ..config()
         },
     );
-    let items = (0..400i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(2000 + i)));
+    let items = (0..400i64).map(|i| draft(2000 + i));
     let mut got = Vec::new();
     c.issue_pipelined(items, 4, |i, r| {
         let inv = r.unwrap_or_else(|e| panic!("item {i}: {e}"));

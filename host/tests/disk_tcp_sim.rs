@@ -10,8 +10,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 use taxdisk_device_sim::serve::{BureauSetup, ServeConfig, Server};
 use taxdisk_device_sim::sim::SimConfig;
-use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, IssueDraft};
+use taxdisk_host::disk::{ClientConfig, DiskClient, DiskError, new_request_id};
 use taxdisk_host::transport::{TcpTransport, TransportError};
+use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse, FrameFaultAction};
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
 use taxdisk_protocol::time::CivilTime;
@@ -92,8 +93,10 @@ fn ready(c: &mut DiskClient<TcpTransport>, numbers: u32) {
     }
 }
 
-fn draft(amount: i64) -> IssueDraft {
-    IssueDraft {
+/// A request for an ordinary normal invoice of `amount` fen, under a fresh request id.
+fn draft(amount: i64) -> IssueRequest {
+    IssueRequest {
+        request_id: new_request_id(),
         kind: InvoiceKind::Normal,
         variant: Variant::Standard,
         buyer: None,
@@ -238,7 +241,7 @@ fn pipelined_issues_over_tcp_with_faults_no_lost_no_doubled_invoice() {
             assert_eq!(r, Some(ControlResponse::Ok));
         }
         let base = 5000 + chunk * 20;
-        let items = (0..20i64).map(|i| (taxdisk_host::disk::new_request_id(), draft(base + i)));
+        let items = (0..20i64).map(|i| draft(base + i));
         c.issue_pipelined(items, c.pipeline_depth(), |i, r| {
             let inv = r.unwrap_or_else(|e| panic!("item {i}: {e}"));
             assert_eq!(inv.body.amount.0, base + i as i64);

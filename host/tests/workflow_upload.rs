@@ -5,7 +5,7 @@
 
 mod workflow_support;
 
-use taxdisk_host::disk::{IssueDraft, new_request_id};
+use taxdisk_host::disk::new_request_id;
 use taxdisk_host::store::InvoiceState;
 use taxdisk_host::workflow::WorkflowError;
 use taxdisk_protocol::WireError;
@@ -100,23 +100,7 @@ fn h11_repair_reconciles_pending_with_journal() {
         .insert_pending(admin, &signed_inv, rid_a, p, None)
         .unwrap();
     let req = signed_inv.issue_request(rid_a);
-    let s = env
-        .wf
-        .disk()
-        .issue_with_id(
-            rid_a,
-            IssueDraft {
-                kind: req.kind,
-                variant: req.variant,
-                buyer: req.buyer,
-                amount: req.amount,
-                tax: req.tax,
-                content_digest: req.content_digest,
-                red: req.red,
-                oil: req.oil,
-            },
-        )
-        .unwrap();
+    let s = env.wf.disk().issue(req).unwrap();
     // (b) recorded, never sent to the disk.
     let b = env
         .wf

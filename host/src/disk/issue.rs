@@ -1,58 +1,214 @@
-//! Issuing: the draft of an Issue request, its request id, one issue and many pipelined.
+//! Issue (D5) on the client: one request at a time ([`DiskClient::issue`]), or several in
+//! flight at once ([`IssuePipeline`], [`DiskClient::issue_pipelined`]).
+//!
+//! A request travels as the caller built it: its request id is the idempotency key the caller
+//! recorded (H8, H11), so a resend after a lost answer, or a repair after a crash, gets the
+//! same invoice back.
 
-use super::*;
+use super::{DiskClient, DiskError, unexpected};
+use crate::transport::Transport;
+use std::borrow::Borrow;
+use std::collections::VecDeque;
+use taxdisk_protocol::command::IssueRequest;
+use taxdisk_protocol::types::{IssuedInvoice, RequestId, Signed};
+use taxdisk_protocol::{CommandId, Request, Response};
 
-/// An Issue request without its request id: the client adds a fresh random one
-/// ([`DiskClient::issue`]) or the one the caller recorded ([`DiskClient::issue_with_id`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssueDraft {
-    /// Kind.
-    pub kind: InvoiceKind,
-    /// Variant (normal kind only).
-    pub variant: Variant,
-    /// Buyer taxpayer id, where there is one.
-    pub buyer: Option<TaxpayerId>,
-    /// Tax-excluded total in fen; negative for red.
-    pub amount: Fen,
-    /// Tax total in fen; negative for red.
-    pub tax: Fen,
-    /// SM3 digest of the host's canonical content.
-    pub content_digest: Digest,
-    /// For red invoices, what is reversed.
-    pub red: Option<RedRef>,
-    /// For oil invoices, the oil moved.
-    pub oil: Option<OilUse>,
+/// How the first send of a pipelined request went.
+enum FirstSend {
+    /// It left; its answer is awaited.
+    Sent,
+    /// It failed in a way another attempt may fix: resent when its turn comes.
+    Failed(DiskError),
+    /// It cannot go (the request does not encode, the link is gone): reported in its turn.
+    Fatal(DiskError),
 }
 
-impl IssueDraft {
-    /// The wire request with `request_id`.
-    pub fn with_request_id(self, request_id: RequestId) -> IssueRequest {
-        IssueRequest {
-            request_id,
-            kind: self.kind,
-            variant: self.variant,
-            buyer: self.buyer,
-            amount: self.amount,
-            tax: self.tax,
-            content_digest: self.content_digest,
-            red: self.red,
-            oil: self.oil,
+/// A pipelined Issue sent (or whose first send failed) and not yet answered, with the
+/// caller's item that waits for its answer.
+struct InFlight<I> {
+    item: I,
+    /// Its sequence number.
+    seq: u32,
+    /// Its encoded frame, for resends.
+    frame: Vec<u8>,
+    first: FirstSend,
+}
+
+/// Issue requests in flight on one link, answered oldest first: the next requests travel
+/// while the disk signs, so the link's round trip and the caller's own work between the
+/// answers hide behind the signing. The disk still handles them one after the other, in
+/// order.
+///
+/// The caller drives it: [`send`](Self::send) while there is room, then
+/// [`next_answer`](Self::next_answer); between two calls the client is free for the caller's
+/// other work (it must not send other commands while requests are in flight). Each request
+/// goes with an item of the caller's, handed back with the request's answer, so what the
+/// caller knows about a request travels with it instead of in tables indexed by position.
+///
+/// Answers have the outcomes of [`DiskClient::issue`], retries included: a lost answer is
+/// resent with the same frame, and the request id makes any resend safe even when later
+/// requests were handled in between.
+pub struct IssuePipeline<I> {
+    window: usize,
+    in_flight: VecDeque<InFlight<I>>,
+}
+
+impl<I> std::fmt::Debug for IssuePipeline<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuePipeline")
+            .field("window", &self.window)
+            .field("in_flight", &self.in_flight.len())
+            .finish()
+    }
+}
+
+impl<I> IssuePipeline<I> {
+    /// A pipeline keeping up to `window` requests in flight (at least 1: one at a time).
+    pub fn new(window: usize) -> IssuePipeline<I> {
+        let window = window.max(1);
+        IssuePipeline {
+            window,
+            in_flight: VecDeque::with_capacity(window),
+        }
+    }
+
+    /// Whether another request may be sent now.
+    pub fn has_room(&self) -> bool {
+        self.in_flight.len() < self.window
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Sends `request` as it is through `client`, with `item` waiting for its answer. A
+    /// request that cannot go is answered with its error in its turn.
+    pub fn send<T: Transport>(
+        &mut self,
+        client: &mut DiskClient<T>,
+        request: &IssueRequest,
+        item: I,
+    ) {
+        let (seq, frame, first) = transmit(client, request);
+        self.in_flight.push_back(InFlight {
+            item,
+            seq,
+            frame,
+            first,
+        });
+    }
+
+    /// The answer to the oldest request in flight (awaited, or resent with its own frame),
+    /// with its item; `None` when none is in flight.
+    pub fn next_answer<T: Transport>(
+        &mut self,
+        client: &mut DiskClient<T>,
+    ) -> Option<(I, Result<Signed<IssuedInvoice>, DiskError>)> {
+        let r = self.in_flight.pop_front()?;
+        let command = CommandId::Issue;
+        let answer = match r.first {
+            FirstSend::Fatal(e) => Err(e),
+            FirstSend::Sent => match client.await_answer(command, r.seq, false) {
+                Ok(answer) => answer,
+                Err(e) => client.exchange(command, r.seq, &r.frame, 2, Some(e)),
+            },
+            FirstSend::Failed(why) => client.exchange(command, r.seq, &r.frame, 2, Some(why)),
+        };
+        let result = match answer {
+            Ok(Response::Issue(v)) => Ok(v),
+            Ok(other) => Err(unexpected(command, &other)),
+            Err(e) => Err(e),
+        };
+        Some((r.item, result))
+    }
+}
+
+impl<I: AsRef<IssueRequest>> IssuePipeline<I> {
+    /// Sends the request `item` carries, as it is, through `client`; `item` waits for its
+    /// answer.
+    pub fn send_item<T: Transport>(&mut self, client: &mut DiskClient<T>, item: I) {
+        let (seq, frame, first) = transmit(client, item.as_ref());
+        self.in_flight.push_back(InFlight {
+            item,
+            seq,
+            frame,
+            first,
+        });
+    }
+}
+
+/// Encodes `request` under the next sequence number and sends it once.
+fn transmit<T: Transport>(
+    client: &mut DiskClient<T>,
+    request: &IssueRequest,
+) -> (u32, Vec<u8>, FirstSend) {
+    // The request is plain data (no heap): the copy into the frame's enum is a memcpy.
+    match client.encode(&Request::Issue(request.clone())) {
+        Err(e) => (0, Vec::new(), FirstSend::Fatal(e)),
+        Ok((seq, frame)) => {
+            client.stats.sends += 1;
+            let first = match client.transport.send(&frame) {
+                Ok(()) => FirstSend::Sent,
+                Err(e) => match client.link_failed(e) {
+                    Ok(why) => FirstSend::Failed(why),
+                    Err(fatal) => FirstSend::Fatal(fatal),
+                },
+            };
+            (seq, frame, first)
         }
     }
 }
 
-impl From<IssueRequest> for IssueDraft {
-    /// The draft of a wire request: everything but its request id.
-    fn from(r: IssueRequest) -> IssueDraft {
-        IssueDraft {
-            kind: r.kind,
-            variant: r.variant,
-            buyer: r.buyer,
-            amount: r.amount,
-            tax: r.tax,
-            content_digest: r.content_digest,
-            red: r.red,
-            oil: r.oil,
+impl<T: Transport> DiskClient<T> {
+    /// How many requests this client keeps in flight in [`issue_pipelined`](Self::issue_pipelined)
+    /// by default: the transport's [`pipeline_depth`](Transport::pipeline_depth).
+    pub fn pipeline_depth(&self) -> usize {
+        self.transport.pipeline_depth().max(1)
+    }
+
+    /// Issues `request` as it is (D5). Its request id is the idempotency key: retries reuse
+    /// it, so a lost answer never makes a second invoice, and the same id always gets the same
+    /// invoice back (also after a crash of the host, for repair: record the id before, H8,
+    /// H11). A fresh id comes from [`new_request_id`](super::new_request_id).
+    pub fn issue(&mut self, request: IssueRequest) -> Result<Signed<IssuedInvoice>, DiskError> {
+        match self.request(&Request::Issue(request))? {
+            Response::Issue(v) => Ok(v),
+            other => Err(unexpected(CommandId::Issue, &other)),
+        }
+    }
+
+    /// Issues many requests with up to `window` in flight (1 = one at a time), through an
+    /// [`IssuePipeline`] (DESIGN "Targets": TCP loopback near raw signing).
+    ///
+    /// `on_answer(i, result)` is called once per sent item, in the order of `items`, with the
+    /// same outcomes as [`issue`](Self::issue). When it answers `false`, no further item is
+    /// sent; those in flight are still awaited and reported. Answers how many items were sent.
+    pub fn issue_pipelined<R: Borrow<IssueRequest>>(
+        &mut self,
+        items: impl IntoIterator<Item = R>,
+        window: usize,
+        mut on_answer: impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
+    ) -> usize {
+        let mut pipe = IssuePipeline::new(window);
+        let mut items = items.into_iter().enumerate();
+        let mut sending = true;
+        let mut sent = 0;
+        loop {
+            while sending && pipe.has_room() {
+                let Some((i, request)) = items.next() else {
+                    sending = false;
+                    break;
+                };
+                sent += 1;
+                pipe.send(self, request.borrow(), i);
+            }
+            let Some((i, answer)) = pipe.next_answer(self) else {
+                return sent;
+            };
+            if !on_answer(i, answer) {
+                sending = false;
+            }
         }
     }
 }
@@ -70,156 +226,4 @@ pub fn new_request_id() -> RequestId {
         .unwrap_or(0);
     id[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
     id
-}
-
-/// A pipelined Issue sent (or whose first send failed) and not yet answered.
-struct InFlight {
-    /// Its place among the items.
-    index: usize,
-    /// Its sequence number.
-    seq: u32,
-    /// Its encoded frame, for resends.
-    frame: Vec<u8>,
-    /// Why its first send failed, if it did (then it is resent when its turn comes).
-    send_failed: Option<DiskError>,
-}
-
-impl<T: Transport> DiskClient<T> {
-    /// Issues an invoice with a fresh random request id (D5). Retries reuse the id, so a lost
-    /// answer never makes a second invoice. Use [`issue_with_id`](Self::issue_with_id) when the
-    /// id must be recorded before the disk signs (H8, H11).
-    pub fn issue(&mut self, draft: IssueDraft) -> Result<Signed<IssuedInvoice>, DiskError> {
-        self.issue_with_id(new_request_id(), draft)
-    }
-
-    /// Issues an invoice with a request id chosen by the caller: the same id always gets the
-    /// same invoice back (also after a crash of the host, for repair).
-    pub fn issue_with_id(
-        &mut self,
-        request_id: RequestId,
-        draft: IssueDraft,
-    ) -> Result<Signed<IssuedInvoice>, DiskError> {
-        match self.request(&Request::Issue(draft.with_request_id(request_id)))? {
-            Response::Issue(v) => Ok(v),
-            other => Err(unexpected(CommandId::Issue, &other)),
-        }
-    }
-
-    /// How many requests this client keeps in flight in [`issue_pipelined`](Self::issue_pipelined)
-    /// by default: the transport's [`pipeline_depth`](Transport::pipeline_depth).
-    pub fn pipeline_depth(&self) -> usize {
-        self.transport.pipeline_depth().max(1)
-    }
-
-    /// Issues many invoices with up to `window` requests in flight (1 = one at a time): the
-    /// next requests travel while the disk signs, so a link's round trip is hidden behind the
-    /// signing (DESIGN "Targets": TCP loopback at 80 % of raw signing). The disk still
-    /// handles them one after the other, in order.
-    ///
-    /// `on_answer(i, result)` is called once per sent item, in the order of `items`, with the
-    /// same outcomes as [`issue_with_id`](Self::issue_with_id) (retries included: a lost answer
-    /// is resent with the same frame, and the request id makes any resend safe even when later
-    /// requests were handled in between). When it answers `false`, no further item is sent;
-    /// those in flight are still awaited and reported. Answers how many items were sent.
-    pub fn issue_pipelined<I>(
-        &mut self,
-        items: I,
-        window: usize,
-        mut on_answer: impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
-    ) -> usize
-    where
-        I: IntoIterator<Item = (RequestId, IssueDraft)>,
-    {
-        let window = window.max(1);
-        let mut items = items.into_iter().enumerate();
-        let mut in_flight: std::collections::VecDeque<InFlight> =
-            std::collections::VecDeque::with_capacity(window);
-        let mut sending = true;
-        let mut sent = 0;
-        loop {
-            while sending && in_flight.len() < window {
-                let Some((i, (request_id, draft))) = items.next() else {
-                    sending = false;
-                    break;
-                };
-                sent += 1;
-                let req = Request::Issue(draft.with_request_id(request_id));
-                let (seq, frame) = match self.encode(&req) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        // Nothing of it went out; earlier ones in flight are still answered.
-                        if !self.drain(&mut in_flight, &mut on_answer) || !on_answer(i, Err(e)) {
-                            sending = false;
-                        }
-                        continue;
-                    }
-                };
-                self.stats.sends += 1;
-                let send_failed = match self.transport.send(&frame) {
-                    Ok(()) => None,
-                    Err(e) => match self.link_failed(e) {
-                        // Resent when its turn comes (a first attempt that failed).
-                        Ok(why) => Some(why),
-                        Err(fatal) => {
-                            if !self.drain(&mut in_flight, &mut on_answer)
-                                || !on_answer(i, Err(fatal))
-                            {
-                                sending = false;
-                            }
-                            continue;
-                        }
-                    },
-                };
-                in_flight.push_back(InFlight {
-                    index: i,
-                    seq,
-                    frame,
-                    send_failed,
-                });
-            }
-            let Some(head) = in_flight.pop_front() else {
-                return sent;
-            };
-            if !self.settle(head, &mut on_answer) {
-                sending = false;
-            }
-        }
-    }
-
-    /// Awaits (and if needed resends) every request in flight, oldest first; answers whether
-    /// the caller wants more sent.
-    fn drain(
-        &mut self,
-        in_flight: &mut std::collections::VecDeque<InFlight>,
-        on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
-    ) -> bool {
-        let mut more = true;
-        while let Some(head) = in_flight.pop_front() {
-            more &= self.settle(head, on_answer);
-        }
-        more
-    }
-
-    /// The answer to one pipelined Issue: awaited, or resent with its own frame.
-    fn settle(
-        &mut self,
-        r: InFlight,
-        on_answer: &mut impl FnMut(usize, Result<Signed<IssuedInvoice>, DiskError>) -> bool,
-    ) -> bool {
-        let command = CommandId::Issue;
-        let (i, seq, frame) = (r.index, r.seq, r.frame);
-        let answer = match r.send_failed {
-            None => match self.await_answer(command, seq, false) {
-                Ok(answer) => answer,
-                Err(e) => self.exchange(command, seq, &frame, 2, Some(e)),
-            },
-            Some(why) => self.exchange(command, seq, &frame, 2, Some(why)),
-        };
-        let result = match answer {
-            Ok(Response::Issue(v)) => Ok(v),
-            Ok(other) => Err(unexpected(command, &other)),
-            Err(e) => Err(e),
-        };
-        on_answer(i, result)
-    }
 }

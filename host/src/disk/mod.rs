@@ -20,8 +20,8 @@ use crate::transport::{Frame, Transport, TransportError};
 use std::fmt;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::command::{
-    ChangePin, EVENTS_PER_PAGE, InvoiceRef, IssueRequest, ListPending, ListRolls, ROLLS_PER_PAGE,
-    ReturnOil, ReturnRoll, VoidBlank, VoidRequest,
+    ChangePin, EVENTS_PER_PAGE, InvoiceRef, ListPending, ListRolls, ROLLS_PER_PAGE, ReturnOil,
+    ReturnRoll, VoidBlank, VoidRequest,
 };
 use taxdisk_protocol::command::{Command, cmd};
 use taxdisk_protocol::frame::{FrameType, MAX_ENCODED, decode_response, encode_request};
@@ -33,7 +33,7 @@ mod commands;
 mod exchange;
 mod issue;
 
-pub use issue::{IssueDraft, new_request_id};
+pub use issue::{IssuePipeline, new_request_id};
 
 /// Most events [`DiskClient::list_pending`] collects before calling the disk's answers
 /// unreasonable (a real journal holds a few hundred thousand): a broken or hostile disk cannot

@@ -680,16 +680,16 @@ impl Store {
             .iter()
             .map(|(id, rec)| RecordValues::new(*id, rec))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // The common case, many invoices per statement (the tail one by one); whatever it did
-        // not store goes the long way below, which finds what is wrong or handles the rest.
+        // The common case, many invoices per statement; whatever it did not store (the tail
+        // of fewer than INSERT_ROWS, and what needs more checks) goes the long way below, which
+        // finds what is wrong or handles the rest. A tail row goes the long way rather than
+        // through a one-row `UPDATE .. FROM (VALUES ..)`: that one materializes its VALUES in
+        // an ephemeral table, about 96 k instructions against a lookup and an UPDATE by id
+        // (one invoice per call, BENCHMARKS.md "2026-12-06 (f)").
         let mut stored = vec![false; items.len()];
         let mut start = 0;
-        while start < values.len() {
-            let n = if values.len() - start >= INSERT_ROWS {
-                INSERT_ROWS
-            } else {
-                1
-            };
+        while values.len() - start >= INSERT_ROWS {
+            let n = INSERT_ROWS;
             let chunk = &values[start..start + n];
             // Two records for one invoice in one statement: which one SQLite would keep is not
             // said. Such a chunk goes the long way, in order: the first is stored.

@@ -1,5 +1,6 @@
 //! D3: the disk clock and clock tokens.
 
+use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, forge, refused};
 use std::time::Instant;
 use taxdisk_protocol::command::InvoiceRef;
@@ -58,7 +59,7 @@ pub(super) fn d03_clock(x: &mut Ctx<'_>) -> Step {
     );
     let d = x.draft(InvoiceKind::Normal, 10_000);
     let r1 = refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::ClockError,
         "Issue with the clock before the newest invoice",
     );

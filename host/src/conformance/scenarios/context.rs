@@ -5,11 +5,12 @@
 use super::period::clear_token;
 use crate::conformance::frames::FrameLog;
 use crate::control::{Control, ControlError};
-use crate::disk::{DiskClient, DiskError, IssueDraft, new_request_id};
+use crate::disk::{DiskClient, DiskError, new_request_id};
 use crate::tokens::{TokenError, TokenSource};
 use crate::transport::{Transport, TransportError};
 use std::fmt::Debug;
 use std::time::Instant;
+use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::frame::{
     FrameType, Header, MAX_ENCODED, decode_response, encode_raw, encode_request,
@@ -317,11 +318,12 @@ impl<'a> Ctx<'a> {
         Ok((r.code.clone(), r.first.get().saturating_add(r.used)))
     }
 
-    pub(super) fn draft(&self, kind: InvoiceKind, amount: i64) -> IssueDraft {
+    pub(super) fn draft(&self, kind: InvoiceKind, amount: i64) -> IssueRequest {
         let mut digest = [0u8; 32];
         digest[..8].copy_from_slice(&amount.to_be_bytes());
         digest[8..16].copy_from_slice(&new_request_id()[..8]);
-        IssueDraft {
+        IssueRequest {
+            request_id: new_request_id(),
             kind,
             variant: Variant::Standard,
             buyer: self.taxpayer.clone(),
@@ -342,7 +344,7 @@ impl<'a> Ctx<'a> {
         Ok(self.c.issue(d)?)
     }
 
-    pub(super) fn red_of(&self, o: &IssuedInvoice, amount: i64) -> IssueDraft {
+    pub(super) fn red_of(&self, o: &IssuedInvoice, amount: i64) -> IssueRequest {
         let mut d = self.draft(o.kind, -amount);
         d.buyer = o.buyer.clone();
         d.red = Some(RedRef::Original {
@@ -563,4 +565,17 @@ pub(super) fn forge<T: Clone>(s: &Signed<T>) -> Signed<T> {
     let mut f = s.clone();
     f.signature.r[31] ^= 0x01;
     f
+}
+
+/// `r` under a fresh request id: a new invoice, never the answer to an earlier send.
+pub(super) fn fresh(r: IssueRequest) -> IssueRequest {
+    with_id(new_request_id(), r)
+}
+
+/// `r` under request id `id` (a resend of the same invoice).
+pub(super) fn with_id(id: RequestId, r: IssueRequest) -> IssueRequest {
+    IssueRequest {
+        request_id: id,
+        ..r
+    }
 }

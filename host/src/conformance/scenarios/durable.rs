@@ -1,5 +1,6 @@
 //! D13: durability across power cuts.
 
+use super::context::with_id;
 use super::context::{Ctx, Step, Stop, check, fail};
 use crate::disk::new_request_id;
 use taxdisk_protocol::WireError;
@@ -29,7 +30,7 @@ pub(super) fn d13_durable(x: &mut Ctx<'_>) -> Step {
     let id = new_request_id();
     let d = x.draft(InvoiceKind::Normal, 10_000);
     x.control(ControlRequest::PowerCutAfter(1))?;
-    let cut = x.c.issue_with_id(id, d.clone());
+    let cut = x.c.issue(with_id(id, d.clone()));
     x.control(ControlRequest::ClearFaults)?;
     if let Err(e) = &cut
         && !e.outcome_unknown()
@@ -43,7 +44,7 @@ pub(super) fn d13_durable(x: &mut Ctx<'_>) -> Step {
         mid == before || mid == before.saturating_add(1),
         "after a cut issue the counter is {mid} (was {before})"
     );
-    let again = x.c.issue_with_id(id, d)?;
+    let again = x.c.issue(with_id(id, d))?;
     x.verify(&again, "Issue after a power cut")?;
     let after = x.c.info()?.counter;
     check!(

@@ -1,6 +1,7 @@
 //! D5: issuing, its idempotency and its refusals.
 
 use super::context::{Ctx, Step, Stop, check, refused};
+use super::context::{fresh, with_id};
 use crate::disk::new_request_id;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::command::InvoiceRef;
@@ -13,7 +14,7 @@ pub(super) fn d05_issue(x: &mut Ctx<'_>) -> Step {
     let (code, number) = x.next_number(InvoiceKind::Normal)?;
     let info = x.c.info()?;
     let d = x.draft(InvoiceKind::Normal, 123_456);
-    let a = x.c.issue(d.clone())?;
+    let a = x.c.issue(fresh(d.clone()))?;
     let t_after = x.now()?;
     let b = &a.body;
     x.verify(&a, "Issue")?;
@@ -88,8 +89,8 @@ pub(super) fn d05_idempotent(x: &mut Ctx<'_>) -> Step {
     let id = new_request_id();
     let d = x.draft(InvoiceKind::Normal, 50_000);
     let before = x.c.info()?.counter;
-    let first = x.c.issue_with_id(id, d.clone())?;
-    let again = x.c.issue_with_id(id, d.clone())?;
+    let first = x.c.issue(with_id(id, d.clone()))?;
+    let again = x.c.issue(with_id(id, d.clone()))?;
     check!(
         again == first,
         "a retry with the same request id answered another invoice: {:?} then {:?}",
@@ -105,7 +106,7 @@ pub(super) fn d05_idempotent(x: &mut Ctx<'_>) -> Step {
     changed.amount = Fen(60_000);
     changed.tax = Fen(7_800);
     refused(
-        x.c.issue_with_id(id, changed),
+        x.c.issue(with_id(id, changed)),
         WireError::RequestIdConflict,
         "the same request id for another invoice",
     )?;
@@ -119,17 +120,21 @@ pub(super) fn d05_refusals(x: &mut Ctx<'_>) -> Step {
     let before = x.c.info()?.counter;
     let mut d = x.draft(InvoiceKind::Normal, 10_000);
     d.tax = Fen(-10_000);
-    refused(x.c.issue(d), WireError::ZeroTotal, "amount plus tax zero")?;
+    refused(
+        x.c.issue(fresh(d)),
+        WireError::ZeroTotal,
+        "amount plus tax zero",
+    )?;
     let limit = x.c.status(InvoiceKind::Normal)?.limits.single_limit;
     let d = x.draft(InvoiceKind::Normal, limit.0.saturating_add(1));
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::OverSingleLimit,
         "amount over the single-invoice limit",
     )?;
     let d = x.draft(InvoiceKind::Roll, 10_000);
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::KindNotAuthorized,
         "a kind not authorized",
     )?;
@@ -139,21 +144,21 @@ pub(super) fn d05_refusals(x: &mut Ctx<'_>) -> Step {
     );
     let d = x.draft(InvoiceKind::MotorVehicle, 10_000);
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::NoBlankNumber,
         "an authorized kind without blank numbers",
     )?;
     let mut d = x.draft(InvoiceKind::Normal, -10_000);
     d.tax = Fen(-1_300);
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::SignMismatch,
         "a negative blue invoice",
     )?;
     x.c.logout()?;
     let d = x.draft(InvoiceKind::Normal, 10_000);
     let r = refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::NotLoggedIn,
         "Issue without a login",
     );

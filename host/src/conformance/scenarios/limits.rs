@@ -1,5 +1,6 @@
 //! D9: the offline amount and hours limits.
 
+use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, fail, limits, refused};
 use crate::disk::DiskError;
 use taxdisk_protocol::WireError;
@@ -34,7 +35,7 @@ pub(super) fn d09_amount(x: &mut Ctx<'_>) -> Step {
         );
         let d = x.draft(k, 60_000);
         refused(
-            x.c.issue(d),
+            x.c.issue(fresh(d)),
             WireError::OfflineAmountExceeded,
             "past the offline amount",
         )?;
@@ -51,7 +52,7 @@ pub(super) fn d09_amount(x: &mut Ctx<'_>) -> Step {
         )?;
         x.issue(k, 10_000)?;
         let d = x.draft(k, 10_000);
-        match x.c.issue(d) {
+        match x.c.issue(fresh(d)) {
             Err(DiskError::Refused {
                 error: WireError::OfflineHoursExceeded | WireError::OfflineAmountExceeded,
                 ..
@@ -92,7 +93,7 @@ pub(super) fn d09_hours(x: &mut Ctx<'_>) -> Step {
         x.advance(3600 + 60)?;
         let d = x.draft(k, 10_000);
         refused(
-            x.c.issue(d),
+            x.c.issue(fresh(d)),
             WireError::OfflineHoursExceeded,
             "an invoice offline for the limit's hours",
         )?;

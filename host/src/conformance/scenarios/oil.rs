@@ -1,5 +1,6 @@
 //! D11: oil stock.
 
+use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, forge, refused};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
@@ -46,7 +47,7 @@ pub(super) fn d11_oil(x: &mut Ctx<'_>) -> Step {
     let mut d = x.draft(InvoiceKind::Normal, 10_000);
     d.oil = oil(1_000_000);
     refused(
-        x.c.issue(d.clone()),
+        x.c.issue(fresh(d.clone())),
         WireError::OilNotAuthorized,
         "an oil invoice without oil authorization",
     )?;
@@ -55,11 +56,11 @@ pub(super) fn d11_oil(x: &mut Ctx<'_>) -> Step {
     let mut big = x.draft(InvoiceKind::Normal, 10_000);
     big.oil = oil(10_000_001);
     refused(
-        x.c.issue(big),
+        x.c.issue(fresh(big)),
         WireError::OilStockShort,
         "an oil invoice over the stock",
     )?;
-    let inv = x.c.issue(d)?;
+    let inv = x.c.issue(fresh(d))?;
     let left = |x: &mut Ctx<'_>| -> Result<i64, Stop> {
         Ok(x.c
             .oil_stock()?
@@ -74,7 +75,7 @@ pub(super) fn d11_oil(x: &mut Ctx<'_>) -> Step {
     );
     let mut red = x.red_of(&inv.body, 10_000);
     red.oil = oil(1_000_000);
-    x.c.issue(red)?;
+    x.c.issue(fresh(red))?;
     check!(
         left(x)? == 10_000_000,
         "stock after its red invoice: {}",

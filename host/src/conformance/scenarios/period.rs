@@ -1,6 +1,7 @@
 //! D8: copy-tax, the summary against an oracle of the events, report receipts and clear
 //! cards; and D9's upload deadline, which runs after them.
 
+use super::context::fresh as fresh_id;
 use super::context::{
     Ctx, LONGEST_OFFLINE_SECS, Step, Stop, check, forge, next_month_day3, refused,
 };
@@ -147,7 +148,7 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
     );
     let d = x.draft(InvoiceKind::Normal, 10_000);
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh_id(d)),
         WireError::PeriodNotReported,
         "Issue in a new month before the report",
     )?;
@@ -273,7 +274,11 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
             "past the lock time the disk is not locked"
         );
         let d = x.draft(InvoiceKind::Normal, 10_000);
-        refused(x.c.issue(d), WireError::Locked, "Issue when locked")?;
+        refused(
+            x.c.issue(fresh_id(d)),
+            WireError::Locked,
+            "Issue when locked",
+        )?;
         refused(
             x.c.void(&InvoiceRef {
                 kind: fresh.kind,
@@ -340,7 +345,7 @@ pub(super) fn d09_upload_deadline(x: &mut Ctx<'_>) -> Step {
     x.advance(120)?;
     let d = x.draft(InvoiceKind::Normal, 10_000);
     let r = refused(
-        x.c.issue(d),
+        x.c.issue(fresh_id(d)),
         WireError::UploadDeadlinePassed,
         "Issue with last period's invoices not uploaded after the deadline",
     );

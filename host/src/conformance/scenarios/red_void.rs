@@ -1,5 +1,6 @@
 //! D6 and D7: red invoices and voids.
 
+use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, refused};
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::types::*;
@@ -22,7 +23,7 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
     d.amount = Fen(10_000);
     d.tax = Fen(1_300);
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::SignMismatch,
         "a red invoice with positive amounts",
     )?;
@@ -32,16 +33,16 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
         number: InvoiceNumber::new(99_999_999).map_err(|e| Stop::Fail(e.to_string()))?,
     });
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::OriginalNotFound,
         "a red invoice of an unknown original",
     )?;
     refused(
-        x.c.issue(x.red_of(&o, 100_001)),
+        x.c.issue(fresh(x.red_of(&o, 100_001))),
         WireError::ReversalNotAllowed,
         "a red invoice larger than its original",
     )?;
-    let red = x.c.issue(x.red_of(&o, 40_000))?;
+    let red = x.c.issue(fresh(x.red_of(&o, 40_000)))?;
     x.verify(&red, "red Issue")?;
     check!(
         red.body.amount == Fen(-40_000) && red.body.red == x.red_of(&o, 1).red,
@@ -49,7 +50,7 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
         red.body
     );
     refused(
-        x.c.issue(x.red_of(&o, 60_001)),
+        x.c.issue(fresh(x.red_of(&o, 60_001))),
         WireError::ReversalNotAllowed,
         "reds reversing more than the original in total",
     )?;
@@ -59,7 +60,7 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
             .ok_or_else(|| Stop::Fail("GetInfo has no period".into()))?;
     let mut d = x.draft(InvoiceKind::Special, -20_000);
     d.red = Some(RedRef::InfoForm(info_form(period)?));
-    let sred = x.c.issue(d)?;
+    let sred = x.c.issue(fresh(d))?;
     x.verify(&sred, "special red Issue")?;
     let mut d = x.draft(InvoiceKind::Special, -20_000);
     d.red = Some(RedRef::Original {
@@ -67,7 +68,7 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
         number: o.number,
     });
     refused(
-        x.c.issue(d),
+        x.c.issue(fresh(d)),
         WireError::ReversalNotAllowed,
         "a special red naming an original instead of a form",
     )?;
@@ -78,7 +79,7 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
         number: v.number,
     })?;
     refused(
-        x.c.issue(x.red_of(&v, 30_000)),
+        x.c.issue(fresh(x.red_of(&v, 30_000))),
         WireError::OriginalVoided,
         "a red invoice of a voided original",
     )?;

@@ -1,5 +1,6 @@
 //! D10: update tokens.
 
+use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, forge, refused};
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
@@ -50,7 +51,7 @@ pub(super) fn d10_update(x: &mut Ctx<'_>) -> Step {
         );
         let d = x.draft(InvoiceKind::Normal, 10_000);
         refused(
-            x.c.issue(d),
+            x.c.issue(fresh(d)),
             WireError::KindNotAuthorized,
             "a kind withdrawn by an update",
         )

@@ -1,0 +1,407 @@
+//! The batch driver of issuing (H8): drafts prepared and recorded part by part, their
+//! requests pipelined to the disk, the signed records stored as they come.
+//!
+//! On a link that keeps several requests in flight (the disk is elsewhere: TCP, or an
+//! in-process disk on its own thread) a batch goes in a first part of [`FIRST_PART`] drafts
+//! and then parts of [`OVERLAP_PART`]. A part is prepared (checked, validated, composed) and
+//! recorded pending in one commit only when the requests before it are all sent, while the
+//! disk signs them, and its requests leave only after that commit (H8); the signed records
+//! are stored a part at a time as the answers come. So the first request leaves after the
+//! first part alone is prepared, and the host's work overlaps the disk's signing. One request
+//! at a time (in-process on the caller's thread, USB) the batch is one part: one commit
+//! before, one after.
+
+use super::stages::{self, Answered, Failed, Prepared, Recorded, Signed, Stored};
+use super::{Issued, Seller};
+use crate::disk::{DiskError, IssuePipeline};
+use crate::invoice::{Draft, Party};
+use crate::store::{Action, RedFormId, StoreError, User};
+use crate::workflow::Workflow;
+use crate::workflow::errors::WorkflowError;
+use std::collections::VecDeque;
+use taxdisk_protocol::types::{InvoiceKind, RedRef};
+use taxdisk_protocol::{Period, WireError};
+
+/// Drafts per part of a batch when the store's work overlaps the disk's signing: a part's
+/// preparation and commit take about as long as the disk signs the requests in flight.
+const OVERLAP_PART: usize = 16;
+
+/// Drafts in the first part of a batch over a pipelining link: few, so the disk has work
+/// soon after the call begins.
+const FIRST_PART: usize = 4;
+
+/// The sizes of the first part and of the others, for `n` drafts on a link keeping `depth`
+/// requests in flight.
+fn part_sizes(depth: usize, n: usize) -> (usize, usize) {
+    if depth > 1 {
+        let part = OVERLAP_PART.max(depth);
+        (FIRST_PART.min(part), part)
+    } else {
+        let all = n.max(1);
+        (all, all)
+    }
+}
+
+/// What a batch knows while it runs: the drafts not yet prepared, each stage's queue and the
+/// drafts' ends.
+struct Run {
+    user: User,
+    seller: Seller,
+    drafts: std::iter::Enumerate<std::vec::IntoIter<Draft>>,
+    /// H3 answers the same for every draft of a kind: asked once per (kind, action).
+    allowed: Vec<(InvoiceKind, Action)>,
+    /// One form, one red invoice (FAQ 7.4): the forms the batch's drafts use so far.
+    forms_taken: Vec<RedFormId>,
+    /// The period the pending rows are recorded in, read at the first part recorded.
+    period: Option<Period>,
+    /// Parts prepared so far.
+    parts: usize,
+    /// No more drafts are prepared (all were, or recording failed).
+    prepared_all: bool,
+    /// Recorded, waiting for room in the pipeline.
+    to_send: VecDeque<Recorded>,
+    /// Signed, waiting to be stored.
+    signed: Vec<Signed>,
+    /// Refused for the offline limits (D9), waiting for an upload.
+    offline: Vec<(Recorded, DiskError)>,
+    /// Whether a signed invoice moved oil (D11: the stock mirror is refreshed).
+    oil_moved: bool,
+    stored: Vec<Stored>,
+    /// Each draft's end, at its place.
+    results: Vec<Option<Result<Issued, WorkflowError>>>,
+}
+
+impl Run {
+    fn fail(&mut self, f: Failed) {
+        self.results[f.at] = Some(Err(f.error));
+    }
+
+    /// The drafts not prepared yet end unsent: recording failed before them.
+    fn not_recorded(&mut self) {
+        self.prepared_all = true;
+        for (at, _) in self.drafts.by_ref() {
+            self.results[at] = Some(Err(not_recorded()));
+        }
+    }
+}
+
+fn not_recorded() -> WorkflowError {
+    WorkflowError::rule(
+        "issue",
+        "not recorded pending (an earlier part of the batch failed to record), not sent",
+        "H8",
+    )
+}
+
+impl Workflow {
+    /// H8 for many drafts at once (批量开具: a list imported or generated in one go), with the
+    /// checks and outcomes of [`Workflow::issue`] for each, answered in the order of `drafts`.
+    ///
+    /// What a batch shares: the pending rows of the valid drafts are recorded in one
+    /// transaction before the disk signs any of them (H8 holds for each; over a link that
+    /// pipelines, in parts (4, then 16 each), each prepared and committed while the disk signs
+    /// the part before, and before its first request leaves); the requests travel pipelined
+    /// where the link allows ([`IssuePipeline`]); the signed records are stored together (per
+    /// part over a pipelined link); distinct buyers are saved once (H5); one automatic upload
+    /// follows (H11). A draft that fails its checks is not recorded and does not stop the
+    /// others; a refusal of the disk abandons that draft's row only; when the disk refuses for
+    /// its offline limits (D9) while the bureau is reachable, the waiting events are uploaded
+    /// and the refused requests are sent again, as for one invoice. A crash at any point
+    /// leaves rows pending under their request ids for repair (H11).
+    ///
+    /// The outer error stops the whole batch: not logged in, the disk's period unreadable, or
+    /// the store failing to store signed records (then no further request is sent, and
+    /// invoices the disk signed before stay pending until repair stores them from the journal,
+    /// H11). When recording a part fails, that part and the drafts after it end unsent with
+    /// the store's error.
+    pub fn issue_batch(
+        &mut self,
+        drafts: Vec<Draft>,
+    ) -> Result<Vec<Result<Issued, WorkflowError>>, WorkflowError> {
+        let user = self.require_user("issue")?;
+        let company = self.store.company()?;
+        let seller = Seller {
+            party: self.seller_of(&company)?,
+            banks: (0..company.bank_accounts.len())
+                .filter_map(|i| company.bank_account_text(i))
+                .collect(),
+        };
+        let n = drafts.len();
+        let mut run = Run {
+            user,
+            seller,
+            drafts: drafts.into_iter().enumerate(),
+            allowed: Vec::new(),
+            forms_taken: Vec::new(),
+            period: None,
+            parts: 0,
+            prepared_all: n == 0,
+            to_send: VecDeque::new(),
+            signed: Vec::new(),
+            offline: Vec::new(),
+            oil_moved: false,
+            stored: Vec::new(),
+            results: (0..n).map(|_| None).collect(),
+        };
+        let depth = self.disk.pipeline_depth();
+        let (first, part) = part_sizes(depth, n);
+        self.pipeline(&mut run, depth, first, part)?;
+        self.offline_again(&mut run, depth)?;
+        // What the offline limits still refuse is refused (D9).
+        for (r, e) in std::mem::take(&mut run.offline) {
+            let f = r.abandon(&mut self.store, run.user.id, e);
+            run.fail(f);
+        }
+        self.store_signed(&mut run)?;
+        self.finish(&mut run);
+        Ok(run
+            .results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(WorkflowError::rule("issue", "draft not issued", "H8")))
+            })
+            .collect())
+    }
+
+    /// Prepares, records and sends the drafts part by part, and takes the answers; the outer
+    /// error is a store failing to store signed records (after the requests in flight were
+    /// answered) or the disk's period unreadable.
+    fn pipeline(
+        &mut self,
+        run: &mut Run,
+        depth: usize,
+        first: usize,
+        part: usize,
+    ) -> Result<(), WorkflowError> {
+        let mut pipe: IssuePipeline<Recorded> = IssuePipeline::new(depth);
+        let overlap = part < run.results.len();
+        let mut db_error: Option<StoreError> = None;
+        loop {
+            if db_error.is_none() {
+                if pipe.has_room()
+                    && let Some(r) = run.to_send.pop_front()
+                {
+                    // H8: `r` is recorded pending (committed) before its request leaves.
+                    pipe.send_item(&mut self.disk, r);
+                    continue;
+                }
+                if run.to_send.is_empty() && !run.prepared_all {
+                    // The disk signs what is in flight meanwhile.
+                    let size = if run.parts == 0 { first } else { part };
+                    self.next_part(run, size)?;
+                    continue;
+                }
+            }
+            let Some((r, answer)) = pipe.next_answer(&mut self.disk) else {
+                break;
+            };
+            self.answered(run, r.answered(answer));
+            if overlap
+                && db_error.is_none()
+                && run.signed.len() >= part
+                && let Err(e) = self.store_signed(run)
+            {
+                // The store fails: send no more (what is in flight still answers).
+                db_error = Some(e);
+            }
+        }
+        match db_error {
+            // Signed records may be unstored: they stay pending for repair (H11).
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Prepares the next `size` valid drafts and records them pending in one commit (H8).
+    fn next_part(&mut self, run: &mut Run, size: usize) -> Result<(), WorkflowError> {
+        run.parts += 1;
+        let mut ready = Vec::with_capacity(size);
+        while ready.len() < size {
+            let Some((at, draft)) = run.drafts.next() else {
+                run.prepared_all = true;
+                break;
+            };
+            match self.prepare_issue(run, at, draft) {
+                Ok(p) => {
+                    run.forms_taken.extend(p.form());
+                    ready.push(p);
+                }
+                Err(e) => run.results[at] = Some(Err(e)),
+            }
+        }
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let period = match run.period {
+            Some(p) => p,
+            // Read before any request of the batch is in flight.
+            None => *run.period.insert(self.current_period()?),
+        };
+        match stages::record(&mut self.store, run.user.id, period, ready) {
+            Ok(recorded) => run.to_send.extend(recorded),
+            Err((ready, e)) => {
+                // This part and the rest are not recorded: none of them is sent.
+                let mut e = Some(e);
+                for p in ready {
+                    run.results[p.at()] = Some(Err(match e.take() {
+                        Some(e) => e.into(),
+                        None => not_recorded(),
+                    }));
+                }
+                run.not_recorded();
+            }
+        }
+        Ok(())
+    }
+
+    /// Files one answer where its stage goes.
+    fn answered(&mut self, run: &mut Run, a: Answered) {
+        match a {
+            Answered::Signed(s) => {
+                run.oil_moved |= s.moved_oil();
+                run.signed.push(s);
+            }
+            Answered::OfflineLimit(r, e) => run.offline.push((r, e)),
+            Answered::Refused(r, e) => {
+                if e.wire_error()
+                    .is_some_and(|w| matches!(w, WireError::PeriodNotReported | WireError::Locked))
+                {
+                    // The disk's period moved on: read it afresh for the next attempt.
+                    self.info = None;
+                }
+                let f = r.abandon(&mut self.store, run.user.id, e);
+                run.fail(f);
+            }
+            Answered::Unknown(f) => run.fail(f),
+        }
+    }
+
+    /// D9: the offline limits were reached while the bureau is back: the upload releases
+    /// them; the disk signed none of the refused, so the same requests go again.
+    fn offline_again(&mut self, run: &mut Run, depth: usize) -> Result<(), WorkflowError> {
+        while !run.offline.is_empty()
+            && self.auto_upload
+            && self.bureau.is_some()
+            && self.upload().is_ok_and(|r| r.acknowledged > 0)
+        {
+            let mut again: VecDeque<Recorded> = run.offline.drain(..).map(|(r, _)| r).collect();
+            let mut pipe: IssuePipeline<Recorded> = IssuePipeline::new(depth);
+            loop {
+                while pipe.has_room()
+                    && let Some(r) = again.pop_front()
+                {
+                    pipe.send_item(&mut self.disk, r);
+                }
+                let Some((r, answer)) = pipe.next_answer(&mut self.disk) else {
+                    break;
+                };
+                self.answered(run, r.answered(answer));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores what is signed in one commit (H8).
+    fn store_signed(&mut self, run: &mut Run) -> Result<(), StoreError> {
+        let signed = std::mem::take(&mut run.signed);
+        for o in stages::store(&mut self.store, signed)? {
+            match o {
+                Ok(s) => run.stored.push(s),
+                Err(f) => run.fail(f),
+            }
+        }
+        Ok(())
+    }
+
+    /// After the stores: the oil mirror, the buyers (H5) and the automatic upload (H11); each
+    /// stored draft becomes its [`Issued`].
+    fn finish(&mut self, run: &mut Run) {
+        let stored = std::mem::take(&mut run.stored);
+        if stored.is_empty() {
+            return;
+        }
+        if run.oil_moved {
+            // The mirror is for display (H15); the invoices are issued and stored either way,
+            // so a failed refresh is not the issue's failure (the next status refreshes it).
+            if let Ok(stock) = self.disk.oil_stock() {
+                let _ = self.store.set_oil_stock(&stock);
+            }
+        }
+        // H5 (FAQ 3.2): each distinct buyer saved once; a buyer that does not save (no name,
+        // ...) never fails the issue.
+        let mut buyers: Vec<(&Party, bool)> = Vec::new();
+        for s in &stored {
+            let buyer = s.buyer();
+            if !buyers.iter().any(|(b, _)| *b == buyer) {
+                let saved = matches!(
+                    self.store.save_buyer_automatically(run.user.id, buyer),
+                    Ok(Some(_))
+                );
+                buyers.push((buyer, saved));
+            }
+        }
+        let saved: Vec<bool> = stored
+            .iter()
+            .map(|s| buyers.iter().any(|(b, saved)| *saved && *b == s.buyer()))
+            .collect();
+        let mut note = None;
+        let through = self.auto_upload(&mut note);
+        for (s, buyer_saved) in stored.into_iter().zip(saved) {
+            let at = s.at();
+            run.results[at] = Some(Ok(s.into_issued(through, note.clone(), buyer_saved)));
+        }
+    }
+
+    /// H3, H10, H7 for one draft of a batch: permission, red form (not one another draft of
+    /// the batch uses: one form, one red invoice, FAQ 7.4), used-car reversal, validation; then
+    /// its request id and request.
+    fn prepare_issue(
+        &mut self,
+        run: &mut Run,
+        at: usize,
+        mut draft: Draft,
+    ) -> Result<Prepared, WorkflowError> {
+        run.seller.take_over(&mut draft, &run.user)?;
+        let kind = draft.kind();
+        let action = if draft.is_red() {
+            Action::Red
+        } else {
+            Action::Issue
+        };
+        if !run.allowed.contains(&(kind, action)) {
+            self.store.require(run.user.id, kind, action)?;
+            run.allowed.push((kind, action));
+        }
+        let form = self.red_form_for(&draft)?;
+        if let Some(f) = form
+            && run.forms_taken.contains(&f)
+        {
+            return Err(WorkflowError::rule(
+                "red special invoice",
+                "another invoice of this batch uses the same info form; one form gives one red invoice",
+                "H10, FAQ 7.4",
+            ));
+        }
+        if kind == InvoiceKind::UsedCar
+            && let Some(RedRef::Original { code, number }) = &draft.red
+        {
+            self.check_used_car_full_reversal(&draft, code, *number)?;
+        }
+        let invoice = draft.validate()?;
+        let request = invoice.issue_request(crate::disk::new_request_id());
+        Ok(Prepared::new(at, invoice, form, request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_sizes;
+
+    #[test]
+    fn parts_are_short_first_over_a_pipelining_link_and_one_otherwise() {
+        assert_eq!(part_sizes(8, 45), (4, 16));
+        assert_eq!(part_sizes(32, 45), (4, 32));
+        assert_eq!(part_sizes(1, 45), (45, 45));
+        assert_eq!(part_sizes(1, 0), (1, 1));
+    }
+}
