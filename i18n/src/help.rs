@@ -131,12 +131,17 @@ fn localize_arg(a: Arg, prefix: &str, path: &str, options: &str, arguments: &str
             t!("help-note-possible", values = possible.join(", "))
         ));
     }
-    a.help(help.trim_start().to_owned())
+    let a = a
+        .help(help.trim_start().to_owned())
         .long_help(None)
-        .hide_default_value(true)
         .hide_env(true)
-        .hide_possible_values(true)
-        .help_heading(heading.to_owned())
+        .help_heading(heading.to_owned());
+    // clap allows hiding these only on an option that takes a value (a debug assertion).
+    if takes_values {
+        a.hide_default_value(true).hide_possible_values(true)
+    } else {
+        a
+    }
 }
 
 fn tree(cmd: Command, prefix: &str, path: &str) -> Command {
