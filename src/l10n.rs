@@ -67,7 +67,7 @@ fn wiring_error(w: &wiring::WiringError) -> String {
         wiring::WiringError::Sim(s) => t!("cli-sim-disk", error = s),
         wiring::WiringError::Bureau(s)
         | wiring::WiringError::Transport(s)
-        | wiring::WiringError::Busy(s) => s.clone(),
+        | wiring::WiringError::Busy(s) => taxdisk_host::l10n::known::reason(s),
     }
 }
 

@@ -11,10 +11,12 @@ mod prompt;
 use taxdisk::{bench, demo, faults, keys, suite, tables, wiring};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use commands::parse::{parse_durability, parse_kind, parse_number, parse_period};
+use commands::parse::{
+    checked, parse_disk, parse_durability, parse_kind, parse_number, parse_period,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use taxdisk_i18n::t;
+use taxdisk_i18n::{Localize, t};
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::types::{InvoiceCode, InvoiceKind, InvoiceNumber};
 use wiring::DiskSpec;
@@ -32,7 +34,7 @@ struct Cli {
     data: PathBuf,
     /// The disk: sim:PATH (in-process simulator), tcp:HOST:PORT (taxdisk-sim serve), usb,
     /// usb:SERIAL or usb:BUS.ADDRESS. Default: sim:DATA/disk.img (DATA is --data).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = parse_disk)]
     disk: Option<DiskSpec>,
     /// The bureau's URL; without it the embedded bureau runs inside this process.
     #[arg(long, global = true)]
@@ -126,7 +128,7 @@ enum Command {
         /// A further served disk (tcp:HOST:PORT, `taxdisk-sim serve` here or on another
         /// machine) of a bench farm, trusting the same --bureau; repeat for more. With
         /// --disk tcp: that one is the one-disk baseline, then all of them issue at once.
-        #[arg(long = "farm", value_name = "tcp:HOST:PORT")]
+        #[arg(long = "farm", value_name = "tcp:HOST:PORT", value_parser = parse_disk)]
         farm: Vec<DiskSpec>,
         /// A file of further served disks, one tcp:HOST:PORT a line (# starts a comment).
         #[arg(long, value_name = "FILE")]
@@ -192,7 +194,7 @@ enum Command {
         #[arg(long, value_parser = parse_kind)]
         kind: InvoiceKind,
         /// Invoice code.
-        #[arg(long)]
+        #[arg(long, value_parser = checked::<InvoiceCode>)]
         code: InvoiceCode,
         /// Invoice number.
         #[arg(long, value_parser = parse_number)]
@@ -415,8 +417,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let (_held, mut disk) =
                 wiring::open_folder_disk(&cli.data, &disk_spec, &bureau_spec, clock)?;
             // Reading an invoice back needs the PIN, as every disk command does (D2).
-            let pin = taxdisk_protocol::types::Pin::new(&cli.pin)
-                .map_err(|e| CliError::Usage(t!("cli-input", what = "--pin", error = e)))?;
+            let pin = taxdisk_protocol::types::Pin::new(&cli.pin).map_err(|e| {
+                CliError::Usage(t!("cli-input", what = "--pin", error = e.localized()))
+            })?;
             disk.login(&pin)?;
             let pk = disk.public_key()?;
             let view = disk.read_invoice(&InvoiceRef { kind, code, number })?;
@@ -454,10 +457,13 @@ fn main() -> ExitCode {
     // The language is needed before clap parses (for --help): `--lang` is read from the
     // arguments first, then the locale decides.
     taxdisk_i18n::init(taxdisk_i18n::Lang::from_args(std::env::args()));
-    let matches = help::localize(Cli::command()).get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    // A usage error is printed in the process's language with clap's exit status (2).
+    let cli = match help::localize(Cli::command())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => taxdisk_i18n::help::exit(&e),
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,7 @@ use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::{InProcess, Shared};
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::transport::usb::UsbTransport;
+use taxdisk_i18n::phrase;
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlResponse;
 use taxdisk_protocol::sign;
@@ -47,7 +48,23 @@ fn control_error(e: &dyn std::fmt::Display) -> ControlResponse {
 }
 
 fn setup<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, SuiteError> {
-    r.map_err(|e| SuiteError::Setup(format!("{what}: {e}")))
+    r.map_err(|e| {
+        SuiteError::Setup(taxdisk_i18n::t!(
+            "cli-input",
+            what = phrase(what),
+            error = e
+        ))
+    })
+}
+
+/// The disk cannot be reached: the link's error in the process's language.
+fn link_error(e: taxdisk_host::transport::TransportError) -> SuiteError {
+    use taxdisk_i18n::Localize;
+    SuiteError::Setup(taxdisk_i18n::t!(
+        "cli-input",
+        what = phrase("disk"),
+        error = e.localized()
+    ))
 }
 
 type Link = (
@@ -80,26 +97,44 @@ fn link(
     match disk {
         None => {
             // A fresh reference simulator: its bureau secret and control are ours.
-            let key = setup(sign::signing_key(&REFERENCE_BUREAU_SECRET), "reference bureau key")?;
+            let key = setup(
+                sign::signing_key(&REFERENCE_BUREAU_SECRET),
+                "reference bureau key",
+            )?;
             let serial = setup(DeviceSerial::new("661900000001"), "serial")?;
-            let cfg = SimConfig::new(serial, sign::public_key(&key), start.unwrap_or_else(Timestamp::now));
+            let cfg = SimConfig::new(
+                serial,
+                sign::public_key(&key),
+                start.unwrap_or_else(Timestamp::now),
+            );
             let sim = Arc::new(Mutex::new(setup(SimDisk::new(cfg), "simulator")?));
             let handle = sim.clone();
             let ctl = FnControl(move |req| match handle.lock() {
                 Ok(mut s) => s.control(req),
                 Err(p) => p.into_inner().control(req),
             });
-            let tokens = Some(setup(BureauKeyTokens::from_secret(&REFERENCE_BUREAU_SECRET), "tokens")?);
-            Ok((Box::new(InProcess::new(Shared(sim))), Some(Box::new(ctl)), tokens))
+            let tokens = Some(setup(
+                BureauKeyTokens::from_secret(&REFERENCE_BUREAU_SECRET),
+                "tokens",
+            )?);
+            Ok((
+                Box::new(InProcess::new(Shared(sim))),
+                Some(Box::new(ctl)),
+                tokens,
+            ))
         }
-        Some(_) if start.is_some() => Err(SuiteError::Setup(
-            "--start-time sets the clock of the fresh reference simulator; a served or USB disk keeps its own (taxdisk-sim serve --start-time)".into(),
+        Some(_) if start.is_some() => Err(SuiteError::Setup(taxdisk_i18n::t!("conf-start-time"))),
+        Some(DiskSpec::Tcp(addr)) => Ok((
+            Box::new(TcpTransport::connect(addr).map_err(link_error)?),
+            tcp_control,
+            tokens,
         )),
-        Some(DiskSpec::Tcp(addr)) => Ok((Box::new(setup(TcpTransport::connect(addr), "disk")?), tcp_control, tokens)),
-        Some(DiskSpec::Usb(sel)) => Ok((Box::new(setup(UsbTransport::open(sel.clone()), "disk")?), tcp_control, tokens)),
-        Some(DiskSpec::Sim(_)) => Err(SuiteError::Setup(
-            "conformance needs a factory-state disk: run it without --disk (a fresh reference simulator), or on tcp:/usb".into(),
+        Some(DiskSpec::Usb(sel)) => Ok((
+            Box::new(UsbTransport::open(sel.clone()).map_err(link_error)?),
+            tcp_control,
+            tokens,
         )),
+        Some(DiskSpec::Sim(_)) => Err(SuiteError::Setup(taxdisk_i18n::t!("conf-sim-disk"))),
     }
 }
 
@@ -162,7 +197,7 @@ pub fn replay(
         Some(mut c) => replay_with_control(&t, transport.as_mut(), &opts, c.as_mut()),
         None => replay_with(&t, transport.as_mut(), &opts),
     };
-    print!("{report}");
+    print!("{}", report.text());
     if report.is_same() {
         Ok(())
     } else {

@@ -34,7 +34,7 @@ pub enum DiskSpec {
 
 /// A `--disk` value that is not one of the forms.
 #[derive(Debug, thiserror::Error)]
-#[error("--disk {0:?}: expected sim:PATH, tcp:HOST:PORT, usb, usb:SERIAL or usb:BUS.ADDRESS")]
+#[error("{}", taxdisk_i18n::t!("cli-bad-disk", value = format!("{:?}", .0)))]
 pub struct BadDiskSpec(String);
 
 impl std::str::FromStr for DiskSpec {

@@ -282,3 +282,169 @@ fn tables_line_up_and_lang_overrides_the_locale() {
         "{help}"
     );
 }
+
+/// The `taxdisk-sim` binary under the Chinese locale.
+fn sim_zh(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(support::sim_binary())
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", ZH)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs of three or more plain English words in `text` (words of two or more ASCII letters,
+/// one space apart): what an English sentence left in a Chinese output looks like. Paths,
+/// numbers, ids and options (`--kind`, `tcp:HOST:PORT`) are not words.
+fn english_runs(text: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    for line in text.lines() {
+        let mut run: Vec<&str> = Vec::new();
+        let mut flush = |run: &mut Vec<&str>| {
+            if run.len() >= 3 {
+                runs.push(format!("{}  <- {line}", run.join(" ")));
+            }
+            run.clear();
+        };
+        for token in line.split(' ') {
+            // A Chinese character ends a run too: `失败：the disk` starts one at `the`.
+            for (i, piece) in token.split(|c: char| !c.is_ascii()).enumerate() {
+                if i > 0 {
+                    flush(&mut run);
+                }
+                let word = piece.trim_matches(|c: char| ",.;:()'\"".contains(c));
+                if word.len() >= 2 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+                    run.push(word);
+                } else if !piece.is_empty() || i == 0 {
+                    flush(&mut run);
+                }
+            }
+        }
+        flush(&mut run);
+    }
+    runs
+}
+
+#[test]
+fn english_runs_finds_sentences_only() {
+    assert!(english_runs("错误：金税盘 tcp:127.0.0.1:7461 无应答 --kind normal").is_empty());
+    assert_eq!(english_runs("失败：the disk answered 3").len(), 1);
+    assert_eq!(english_runs("failed: the disk answered").len(), 1);
+}
+
+#[test]
+fn clap_errors_and_every_option_help_are_chinese_in_both_binaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path()).locale(ZH);
+    // An unknown option: clap's exit status 2, every line Chinese.
+    let o = cli.run(&["issue", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.starts_with("错误：无法识别的参数 '--bogus'"), "{err}");
+    assert!(err.contains("用法: taxdisk issue"), "{err}");
+    assert!(err.contains("更多信息请运行 '--help'。"), "{err}");
+    assert!(!err.contains("Usage") && !err.contains("error:"), "{err}");
+    // A value that does not parse names the value and why, in Chinese.
+    let o = cli.run(&["issue", "--kind", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.starts_with("错误：'--kind <KIND>' 的值 'bogus' 无效"),
+        "{err}"
+    );
+    assert!(english_runs(&err).is_empty(), "{err}");
+    // A missing required option and an unknown subcommand.
+    let o = cli.run(&["user", "add"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.starts_with("错误：缺少以下必需参数：--name"), "{err}");
+    let o = cli.run(&["issu"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.starts_with("错误：无法识别的子命令 'issu'"), "{err}");
+    assert!(err.contains("提示：有一个相似的子命令 'issue'"), "{err}");
+    // Option help of a subcommand, its notes and headings.
+    let help = cli.ok(&["issue", "--help"]);
+    assert!(help.contains("用法: taxdisk issue"), "{help}");
+    assert!(help.contains("购买方名称。"), "{help}");
+    assert!(help.contains("选项:"), "{help}");
+    assert!(english_runs(&help).is_empty(), "{help}");
+    let help = cli.ok(&["bench", "--help"]);
+    assert!(help.contains("[默认值：10000]"), "{help}");
+    assert!(help.contains("[环境变量：TAXDISK_PIN]"), "{help}");
+    // taxdisk-sim: the same.
+    let o = sim_zh(&["serve", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.starts_with("错误：无法识别的参数 '--bogus'")
+            && err.contains("用法: taxdisk-sim serve"),
+        "{err}"
+    );
+    let o = sim_zh(&["serve", "--flash-size", "7Q"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("未知的大小单位"), "{err}");
+    let o = sim_zh(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        help.contains("闪存大小") && help.contains("示例会话"),
+        "{help}"
+    );
+    assert!(help.contains("[可选值：free, manual]"), "{help}");
+    assert!(
+        !help.contains("Usage") && !help.contains("Options:"),
+        "{help}"
+    );
+}
+
+#[test]
+fn demo_conformance_and_bench_speak_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path()).locale(ZH);
+    let out = dir.path().join("demo-out");
+    let (demo, _) = cli.ok_err(&["demo", "--invoices", "20", "--out", out.to_str().unwrap()]);
+    assert!(!demo.is_ascii(), "{demo}");
+    assert!(english_runs(&demo).is_empty(), "{demo}");
+    let conf = cli.ok(&["conformance"]);
+    assert!(conf.contains("规则") && conf.contains("通过"), "{conf}");
+    assert!(english_runs(&conf).is_empty(), "{conf}");
+    let (bench, _) = cli.ok_err(&["bench", "--invoices", "20", "--batch", "4"]);
+    assert!(!bench.is_ascii(), "{bench}");
+    assert!(english_runs(&bench).is_empty(), "{bench}");
+}
+
+#[test]
+fn export_and_print_headings_are_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = ready_zh(dir.path());
+    cli.ok(&["rolls", "buy", "--kind", "normal", "--count", "10"]);
+    cli.ok(ISSUE);
+    let xlsx = dir.path().join("month.xlsx");
+    cli.ok(&["export", "--out", xlsx.to_str().unwrap()]);
+    // The workbook's sheets (rust_xlsxwriter writes their strings inline): the headings of
+    // both sheets and the kind.
+    let strings = std::process::Command::new("unzip")
+        .arg("-p")
+        .arg(&xlsx)
+        .arg("xl/worksheets/*")
+        .output()
+        .unwrap();
+    let strings = String::from_utf8_lossy(&strings.stdout).into_owned();
+    for heading in [
+        "发票代码",
+        "发票号码",
+        "购方名称",
+        "税收分类编码",
+        "增值税普通发票",
+    ] {
+        assert!(strings.contains(heading), "{heading}: {strings}");
+    }
+    // The PDF's text is uncompressed UTF-16 hex: its labels are Chinese.
+    let pdf = dir.path().join("invoice.pdf");
+    cli.ok(&["print", "--id", "1", "--out", pdf.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&std::fs::read(&pdf).unwrap()).into_owned();
+    let hex = |s: &str| -> String { s.encode_utf16().map(|u| format!("{u:04X}")).collect() };
+    for label in ["发票代码：", "开票日期：", "收款人："] {
+        assert!(text.contains(&hex(label)), "{label} not in the PDF");
+    }
+}

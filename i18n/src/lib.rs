@@ -21,6 +21,7 @@ pub mod width;
 pub use catalog::{SOURCES, Source, render_checked, render_in};
 pub use lang::Lang;
 pub use taxdisk_protocol::WireError;
+use taxdisk_protocol::validate::FormatError;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -125,6 +126,47 @@ impl Localize for WireError {
     }
 }
 
+/// A field of [`FormatError`] for a person: `invoice code (F2)` is 发票代码(F2) in Chinese.
+fn format_field(field: &str) -> String {
+    match field.rsplit_once(" (") {
+        Some((head, rule)) if rule.starts_with('F') && rule.ends_with(')') && is_zh() => {
+            format!("{}({rule}", phrase(head))
+        }
+        _ => phrase(field),
+    }
+}
+
+impl Localize for FormatError {
+    fn localized(&self) -> String {
+        match self {
+            FormatError::Length {
+                field,
+                expected,
+                found,
+            } => t!(
+                "format-length",
+                field = format_field(field),
+                found = found,
+                expected = expected
+                    .replace(" or ", &format!(" {} ", t!("format-or")))
+                    .replace(" to ", &format!(" {} ", t!("format-to")))
+            ),
+            FormatError::Character { field, index } => t!(
+                "format-character",
+                field = format_field(field),
+                position = index + 1
+            ),
+            FormatError::Checksum { field } => t!("format-checksum", field = format_field(field)),
+            FormatError::Month { field } => t!("format-month", field = format_field(field)),
+            FormatError::KindMismatch { field } => {
+                t!("format-kind-mismatch", field = format_field(field))
+            }
+            FormatError::Range { field } => t!("format-range", field = format_field(field)),
+            FormatError::Rate => t!("format-rate"),
+        }
+    }
+}
+
 /// The catalogue key of an English phrase the code passes around as `&'static str` (an
 /// action such as `"issue"`, a field name such as `"buyer name"`): `phrase-` and its ASCII
 /// letters and digits, words joined by `-` (`"provisioning (初始发行)"` is `phrase-provisioning`).
@@ -195,6 +237,20 @@ mod tests {
         assert_eq!(chinese_half("not uploaded (未上传)"), Some("未上传"));
         assert_eq!(chinese_half("ready"), None);
         assert_eq!(chinese_half("line (3)"), None);
+    }
+
+    #[test]
+    fn format_errors_in_both_languages() {
+        let e = FormatError::Length {
+            field: "invoice code (F2)",
+            expected: "10 or 12",
+            found: 3,
+        };
+        assert_eq!(e.localized(), e.to_string());
+        set(Lang::ZhCn);
+        let zh = e.localized();
+        set(Lang::En);
+        assert_eq!(zh, "发票代码(F2)：3 位，应为 10 或 12 位");
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub enum RollsCmd {
         #[arg(long, value_parser = parse::parse_kind)]
         kind: InvoiceKind,
         /// Roll code.
-        #[arg(long)]
+        #[arg(long, value_parser = parse::checked::<InvoiceCode>)]
         code: InvoiceCode,
         /// First number of the roll.
         #[arg(long, value_parser = parse::parse_number)]
@@ -276,7 +276,7 @@ pub struct IssueArgs {
     #[arg(long, default_value = "")]
     buyer: String,
     /// Buyer taxpayer id.
-    #[arg(long)]
+    #[arg(long, value_parser = parse::checked::<TaxpayerId>)]
     buyer_tin: Option<TaxpayerId>,
     /// Buyer address and phone (special invoices).
     #[arg(long, default_value = "")]

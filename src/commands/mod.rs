@@ -57,18 +57,20 @@ impl WorkflowCmd {
                 supervisor,
                 password,
                 ..
-            } => fill(password, &format!("password for {supervisor}"))?,
+            } => fill(password, &t!("cli-password-for", user = supervisor))?,
             WorkflowCmd::Login { user, password } => {
-                fill(password, &format!("password for {user}"))?
+                fill(password, &t!("cli-password-for", user = user))?
             }
             WorkflowCmd::User(UserCmd::Add { name, password, .. }) => {
-                fill(password, &format!("password for the new invoicer {name}"))?
+                fill(password, &t!("cli-password-for-new", user = name))?
             }
             WorkflowCmd::User(UserCmd::Passwd { old, new }) => {
-                fill(old, "old password")?;
-                fill(new, "new password")?;
+                fill(old, &phrase("old password"))?;
+                fill(new, &phrase("new password"))?;
             }
-            WorkflowCmd::User(UserCmd::Rename { password, .. }) => fill(password, "your password")?,
+            WorkflowCmd::User(UserCmd::Rename { password, .. }) => {
+                fill(password, &phrase("your password"))?
+            }
             _ => {}
         }
         Ok(())
@@ -105,7 +107,7 @@ pub enum WorkflowCmd {
     /// all six kinds and provisions the disk (simulated bureau and disks).
     Provision {
         /// Taxpayer id (F3).
-        #[arg(long)]
+        #[arg(long, value_parser = parse::checked::<TaxpayerId>)]
         taxpayer_id: TaxpayerId,
         /// Company name.
         #[arg(long)]
@@ -283,7 +285,7 @@ impl Ctx {
         let (held, client) = wiring::open_folder_disk(data, disk, bureau, clock)?;
         let store = Store::open(data.join("taxdisk.db"))?;
         let wf = Workflow::new(store, client, Some(held.bureau().clone()));
-        let pin = Pin::new(pin).map_err(input("--pin"))?;
+        let pin = Pin::new(pin).map_err(|e| input("--pin")(e.localized()))?;
         Ok(Ctx {
             wf,
             data: data.to_owned(),

@@ -64,7 +64,7 @@ pub enum CustomerCmd {
         #[arg(long)]
         name: String,
         /// Taxpayer id.
-        #[arg(long)]
+        #[arg(long, value_parser = parse::checked::<TaxpayerId>)]
         tin: Option<TaxpayerId>,
         /// Address and phone.
         #[arg(long, default_value = "")]
@@ -89,7 +89,7 @@ pub enum ProductCmd {
         #[arg(long)]
         name: String,
         /// Tax classification code, 19 digits.
-        #[arg(long)]
+        #[arg(long, value_parser = parse::checked::<TaxClassCode>)]
         class_code: TaxClassCode,
         /// Rate in percent (13, 9, 6, 5, 3, 1.5, 1, 0).
         #[arg(long)]

@@ -56,19 +56,15 @@ fn oil_qty(litres: Option<Decimal>, tonnes: Option<Decimal>) -> Result<(OilUnit,
         (Some(l), None) => (OilUnit::Litre, l),
         (None, Some(t)) => (OilUnit::Tonne, t),
         _ => {
-            return Err(CmdError::Input(
-                "give one of --litres or --tonnes (H15)".into(),
-            ));
+            return Err(CmdError::Input(t!("cli-oil-unit")));
         }
     };
     let milli = (q * Decimal::from(1000)).round();
     let m: i64 = milli
         .try_into()
-        .map_err(|_| CmdError::Input("oil quantity out of range".into()))?;
+        .map_err(|_| CmdError::Input(t!("cli-oil-range")))?;
     if m <= 0 {
-        return Err(CmdError::Input(
-            "oil quantity must be positive (H15)".into(),
-        ));
+        return Err(CmdError::Input(t!("cli-oil-positive")));
     }
     Ok((unit, m))
 }

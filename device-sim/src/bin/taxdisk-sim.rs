@@ -15,10 +15,13 @@ use taxdisk_protocol::control::ControlResponse;
 fn main() -> ExitCode {
     // The language is needed before clap parses (for --help): `--lang`, else the locale.
     taxdisk_i18n::init(taxdisk_i18n::Lang::from_args(std::env::args()));
-    let matches = taxdisk_i18n::help::localize(Cli::command(), "sim-help", &["lang"]).get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    // A usage error is printed in the process's language with clap's exit status (2).
+    let cli = match taxdisk_i18n::help::localize(Cli::command(), "sim-help")
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => taxdisk_i18n::help::exit(&e),
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -50,13 +53,14 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
-        .map_err(|e| format!("stdout: {e}"))
+        .map_err(|e| t!("sim-error-in", what = "stdout", error = e))
 }
 
 fn serve(a: ServeArgs) -> Result<(), String> {
     let cfg = a.to_config(Timestamp::now())?;
     // Installed first, so a signal during start-up is not lost.
-    let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
+    let signals = StopSignals::install()
+        .map_err(|e| t!("sim-error-in", what = t!("sim-signals"), error = e))?;
     let server = Server::start_several(cfg, a.more_images()).map_err(|e| e.to_string())?;
     if a.print_ports {
         print_json(server.ports())?;
@@ -69,14 +73,15 @@ fn serve(a: ServeArgs) -> Result<(), String> {
 }
 
 fn run_bureau(a: BureauArgs) -> Result<(), String> {
-    let signals = StopSignals::install().map_err(|e| format!("signal handlers: {e}"))?;
+    let signals = StopSignals::install()
+        .map_err(|e| t!("sim-error-in", what = t!("sim-signals"), error = e))?;
     let store =
         a.db.as_deref()
             .map_or(bureau::db::Store::Memory, bureau::db::Store::from_arg);
     let b = Bureau::open_store(&store, a.seed).map_err(|e| format!("{store}: {e}"))?;
     let key = hex_encode(&b.public_key().to_sec1());
     let admin = bureau::access::admin_token_or_new(a.admin_token_file.as_deref())
-        .map_err(|e| format!("administrator token: {e}"))?;
+        .map_err(|e| t!("sim-error-in", what = t!("sim-admin-token"), error = e))?;
     let server = bureau::spawn_with_admin(b, a.listen, admin).map_err(|e| e.to_string())?;
     tracing::info!(url = %server.url(), db = %store, "bureau serving");
     if a.print_ports {
@@ -107,5 +112,59 @@ mod tests {
     fn every_subcommand_has_its_summary_in_both_languages() {
         taxdisk_i18n::help::check_summaries(&Cli::command(), "sim-help", 15)
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn every_option_has_its_help_in_both_languages() {
+        taxdisk_i18n::help::check_options(&Cli::command(), "sim-help", 25)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn the_example_session_in_the_catalogue_is_the_one_of_serve() {
+        let cmd = Cli::command();
+        let serve = cmd
+            .find_subcommand("serve")
+            .and_then(|s| s.get_after_long_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let en = taxdisk_i18n::render_checked(taxdisk_i18n::Lang::En, "sim-help-serve-after", &[]);
+        assert_eq!(en.as_deref(), Ok(serve.as_str()));
+    }
+
+    #[test]
+    fn chinese_help_and_usage_errors_of_every_subcommand() {
+        taxdisk_i18n::set(taxdisk_i18n::Lang::ZhCn);
+        let mut cmd = taxdisk_i18n::help::localize(Cli::command(), "sim-help");
+        cmd.build();
+        let mut helps = Vec::new();
+        for s in cmd.get_subcommands_mut() {
+            helps.push(s.render_long_help().to_string());
+        }
+        let err = taxdisk_i18n::help::localize(Cli::command(), "sim-help")
+            .try_get_matches_from(["taxdisk-sim", "serve", "--bogus"])
+            .map(|_| ())
+            .expect_err("an unknown option");
+        let text = taxdisk_i18n::help::error_text(&err);
+        taxdisk_i18n::set(taxdisk_i18n::Lang::En);
+        for help in helps {
+            assert!(help.contains("用法: ") && help.contains("选项:"), "{help}");
+            assert!(
+                !help.contains("Usage") && !help.contains("Options"),
+                "{help}"
+            );
+            assert!(
+                !help.contains("[default") && !help.contains("[possible"),
+                "{help}"
+            );
+        }
+        assert!(
+            text.contains("'--bogus'") && text.contains("用法: "),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Usage") && !text.contains("unexpected"),
+            "{text}"
+        );
     }
 }

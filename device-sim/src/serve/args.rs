@@ -10,6 +10,7 @@ use crate::sim::SimConfig;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use taxdisk_i18n::t;
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::{ControlRequest, FrameFaultAction};
 use taxdisk_protocol::types::{DeviceSerial, PublicKey};
@@ -250,7 +251,7 @@ impl ServeArgs {
                 admin_token_file: self.admin_token_file.clone(),
             },
             (Some(k), None) => BureauSetup::Key(*k),
-            (None, None) => return Err("give --bureau-key HEX or --bureau ADDR".into()),
+            (None, None) => return Err(t!("sim-args-no-bureau")),
         };
         // Replaced by the bureau's key when the bureau runs here.
         let key = self.bureau_key.unwrap_or(PublicKey {
@@ -394,8 +395,7 @@ impl ControlCommand {
     /// The control request this command sends.
     pub fn to_request(&self) -> Result<ControlRequest, String> {
         let name = |s: &str| {
-            heapless::String::<32>::try_from(s)
-                .map_err(|_| format!("snapshot name `{s}` is longer than 32 bytes"))
+            heapless::String::<32>::try_from(s).map_err(|_| t!("sim-args-snapshot-name", name = s))
         };
         Ok(match self {
             ControlCommand::Clock => ControlRequest::GetClock,
@@ -422,7 +422,7 @@ impl ControlCommand {
 
 /// A device serial (F6: 12 digits).
 pub fn parse_serial(s: &str) -> Result<DeviceSerial, String> {
-    DeviceSerial::new(s).map_err(|e| format!("{e:?}"))
+    DeviceSerial::new(s).map_err(|e| taxdisk_i18n::Localize::localized(&e))
 }
 
 /// A time: unix seconds, or RFC 3339 (`2026-11-26T09:00:00+08:00`, `...Z`, fractions ignored).
@@ -431,19 +431,15 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     let t = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         s.parse::<u64>()
             .map(Timestamp)
-            .map_err(|_| format!("`{s}`: too many seconds"))?
+            .map_err(|_| t!("sim-args-time-too-large", value = s))?
     } else {
-        parse_rfc3339(s).ok_or_else(|| {
-            format!("`{s}` is neither unix seconds nor RFC 3339 (e.g. 2026-11-26T09:00:00+08:00)")
-        })?
+        parse_rfc3339(s).ok_or_else(|| t!("sim-args-time", value = s))?
     };
     // Periods are YYYYMM from 2000 (F-rules, protocol `Period`): a disk clock outside them
     // would answer periods no host decodes.
     let earliest = Timestamp::cst(2000, 1, 1, 0, 0);
     if t < earliest || t > crate::sim::LATEST_TIME {
-        return Err(format!(
-            "`{s}`: the simulated clock runs from 2000-01-01 to 9998-12-31 (China time)"
-        ));
+        return Err(t!("sim-args-time-range", value = s));
     }
     Ok(t)
 }
@@ -522,16 +518,11 @@ pub fn parse_bureau_key(s: &str) -> Result<PublicKey, String> {
     use sm2::elliptic_curve::sec1::ToSec1Point;
     let s = s.trim();
     let s = s.strip_prefix("0x").unwrap_or(s);
-    let bytes = hex_decode(s).ok_or_else(|| format!("`{s}` is not hex"))?;
+    let bytes = hex_decode(s).ok_or_else(|| t!("sim-args-not-hex", value = s))?;
     let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(taxdisk_protocol::sign::SIGNER_ID, &bytes)
-        .map_err(|_| {
-            format!(
-                "not an SM2 public key ({} bytes; expected SEC1: 65 starting 04, or 33 starting 02/03)",
-                bytes.len()
-            )
-        })?;
+        .map_err(|_| t!("sim-args-not-sm2-key", bytes = bytes.len()))?;
     let point = vk.to_sec1_point(false);
-    PublicKey::from_sec1(point.as_bytes()).ok_or_else(|| "not an uncompressed point".to_string())
+    PublicKey::from_sec1(point.as_bytes()).ok_or_else(|| t!("sim-args-not-uncompressed"))
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
@@ -552,16 +543,16 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let n: usize = t[..digits]
         .parse()
-        .map_err(|_| format!("`{s}`: expected a size like 4M or 1048576"))?;
+        .map_err(|_| t!("sim-args-size", value = s))?;
     let mult: usize = match t[digits..].trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("`{s}`: unknown size suffix")),
+        _ => return Err(t!("sim-args-size-suffix", value = s)),
     };
     n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}`: too large"))
+        .ok_or_else(|| t!("sim-args-too-large", value = s))
 }
 
 /// A duration in whole seconds: a number with an optional `s`/`m`/`h`/`d` suffix.
@@ -570,16 +561,16 @@ pub fn parse_duration_secs(s: &str) -> Result<u64, String> {
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let n: u64 = t[..digits]
         .parse()
-        .map_err(|_| format!("`{s}`: expected seconds or e.g. 90m, 2h, 31d"))?;
+        .map_err(|_| t!("sim-args-duration", value = s))?;
     let mult = match &t[digits..] {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("`{s}`: unknown unit (s, m, h, d)")),
+        _ => return Err(t!("sim-args-duration-unit", value = s)),
     };
     n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}`: too long"))
+        .ok_or_else(|| t!("sim-args-too-long", value = s))
 }
 
 /// A frame fault action: `drop-answer`, `drop-request`, `corrupt-answer`, `duplicate-answer`,
@@ -594,10 +585,7 @@ pub fn parse_fault_action(s: &str) -> Result<FrameFaultAction, String> {
         _ => match s.strip_prefix("delay:").map(str::parse::<u32>) {
             Some(Ok(ms)) => FrameFaultAction::DelayAnswer(ms),
             _ => {
-                return Err(format!(
-                    "`{s}`: expected drop-answer, drop-request, corrupt-answer, \
-                     duplicate-answer, delay:MS or late-answer"
-                ));
+                return Err(t!("sim-args-fault-action", value = s));
             }
         },
     })

@@ -98,7 +98,8 @@ impl Report {
     }
 
     /// The table as text: rule, commands, name, outcome, then for each failure its message
-    /// and frames, and a summary line.
+    /// and frames, and a summary line. In the process's language; the reasons through
+    /// [`crate::l10n::known::reason`] (JUnit keeps them as recorded).
     pub fn table(&self) -> String {
         let mut s = String::new();
         let cmds: Vec<String> = self.rows.iter().map(|r| r.commands.join(",")).collect();
@@ -120,7 +121,11 @@ impl Report {
         let wr = width(&head[0]).max(5);
         let wc = wc.max(width(&head[1]));
         let wn = wn.max(width(&head[2]));
-        let _ = writeln!(s, "{}", t!("conf-title", link = self.link));
+        let _ = writeln!(
+            s,
+            "{}",
+            t!("conf-title", link = taxdisk_i18n::phrase(&self.link))
+        );
         let _ = writeln!(
             s,
             "{} {} {} {}",
@@ -141,7 +146,7 @@ impl Report {
             match &r.outcome {
                 Outcome::Pass => {}
                 Outcome::Fail(m) | Outcome::Skip(m) => {
-                    let _ = write!(s, "  {m}");
+                    let _ = write!(s, "  {}", crate::l10n::known::reason(m));
                 }
             }
             s.push('\n');

@@ -2,7 +2,8 @@
 
 use crate::bureau_client::BureauError;
 use crate::disk::DiskError;
-use taxdisk_i18n::{Localize, command_name, t, wire_line};
+use crate::transport::TransportError;
+use taxdisk_i18n::{Localize, command_name, phrase, t, wire_line};
 use taxdisk_protocol::WireError;
 
 fn detail(error: WireError, detail: u32) -> String {
@@ -51,7 +52,7 @@ impl Localize for DiskError {
                 attempts = attempts,
                 last = last
             ),
-            DiskError::Transport(e) => t!("disk-transport", error = e),
+            DiskError::Transport(e) => t!("disk-transport", error = e.localized()),
             DiskError::Encode { command, error } => t!(
                 "disk-encode",
                 command = command_name(command.name()),
@@ -107,6 +108,28 @@ impl Localize for BureauError {
             BureauError::BadAnswer { path, reason } => {
                 t!("bureau-client-bad-answer", path = path, reason = reason)
             }
+        }
+    }
+}
+
+/// The link's failure: the frame in the process's language, the system's or the USB stack's
+/// own words (an `io::Error`, a libusb error) inside it as they are.
+impl Localize for TransportError {
+    fn localized(&self) -> String {
+        match self {
+            TransportError::NoDevice(m) => super::known::reason(m),
+            TransportError::Timeout(d) => t!("transport-timeout", ms = d.as_millis()),
+            TransportError::Disconnected(m) => t!("transport-disconnected", reason = phrase(m)),
+            TransportError::BadFrame(e) => t!("transport-bad-frame", error = e),
+            TransportError::Oversize(n) => t!(
+                "transport-oversize",
+                bytes = n,
+                max = taxdisk_protocol::frame::MAX_ENCODED
+            ),
+            TransportError::Io { context, source } => {
+                t!("transport-io", context = phrase(context), error = source)
+            }
+            TransportError::Usb(m) => t!("transport-usb", error = m),
         }
     }
 }

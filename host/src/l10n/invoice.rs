@@ -106,7 +106,7 @@ impl Localize for InvoiceError {
                 position = position,
                 found = format!("{found:?}")
             ),
-            E::Format(f) => t!("inv-format", error = f),
+            E::Format(f) => t!("inv-format", error = f.localized()),
             E::KindFields { problem } => t!("inv-kind-fields", problem = phrase(problem)),
             E::RedRef { problem } => t!("inv-red-ref", problem = phrase(problem)),
         }

@@ -7,6 +7,7 @@
 
 mod disk;
 mod invoice;
+pub mod known;
 mod store;
 mod workflow;
 

@@ -70,6 +70,57 @@ impl ReplayReport {
     }
 }
 
+impl ReplayReport {
+    /// The report for a person in the process's language (the `Display` is English): the
+    /// summary, each difference, the notes and why it stopped early.
+    pub fn text(&self) -> String {
+        use crate::l10n::known::reason;
+        use taxdisk_i18n::t;
+        let value = |v: &str| {
+            if v == "absent" {
+                t!("replay-absent")
+            } else {
+                v.to_owned()
+            }
+        };
+        let mut s = t!(
+            "replay-summary",
+            requests = self.exchanges,
+            compared = self.compared,
+            differences = self.differences.len()
+        );
+        s.push('\n');
+        for d in &self.differences {
+            let command = match d.command.strip_prefix("command ") {
+                Some(id) => t!("replay-command", id = id),
+                None => taxdisk_i18n::command_name(&d.command),
+            };
+            let why = match d.why.as_str() {
+                "equal" => t!("replay-why-equal"),
+                "decodes" => t!("replay-why-decodes"),
+                other => other.to_owned(),
+            };
+            let line = t!(
+                "replay-difference",
+                index = d.index,
+                command = command,
+                path = d.path,
+                recorded = value(&d.recorded),
+                replayed = value(&d.replayed),
+                why = why
+            );
+            s.push_str(&format!("  {line}\n"));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("  {}\n", t!("replay-note", note = reason(n))));
+        }
+        if let Some(a) = &self.aborted {
+            s.push_str(&format!("  {}\n", t!("replay-aborted", reason = reason(a))));
+        }
+        s
+    }
+}
+
 impl fmt::Display for ReplayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(

@@ -135,3 +135,15 @@ out-repair-restored = restored the signed values
 out-repair-unchanged = unchanged
 out-repair-all-match = every invoice read back matches what the disk signed
 out-repair-note = note: {$note}
+
+## What the password prompt asks for.
+cli-password-for = password for {$user}
+cli-password-for-new = password for the new invoicer {$user}
+cli-bad-durability = durability {$value}: use full or normal
+cli-data-busy = the data folder {$a} is in use by {$b} (another taxdisk command); waited {$c} s
+cli-admin-token-empty = {$a}: the administrator token file is empty
+cli-embedded-bureau = embedded bureau ({$a}): {$b}
+cli-bad-disk = --disk {$value}: expected sim:PATH, tcp:HOST:PORT, usb, usb:SERIAL or usb:BUS.ADDRESS
+cli-oil-unit = give one of --litres or --tonnes (H15)
+cli-oil-range = oil quantity out of range
+cli-oil-positive = oil quantity must be positive (H15)

@@ -128,3 +128,14 @@ command-ReturnOilStock = ReturnOilStock
 command-Unblock = Unblock
 command-ReadEvent = ReadEvent
 command-ApplyReportReceipt = ApplyReportReceipt
+
+## The format checks of identifiers (F2-F7), as protocol's FormatError displays them.
+format-length = {$field}: {$found} characters, expected {$expected}
+format-or = or
+format-character = {$field}: character {$position} is not allowed
+format-checksum = {$field}: check character does not match
+format-month = {$field}: month must be 01-12
+format-kind-mismatch = {$field}: does not match the invoice kind
+format-range = {$field}: out of range
+format-rate = tax rate not in force (F7)
+format-to = to

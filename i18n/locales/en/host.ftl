@@ -132,3 +132,17 @@ update-oil-until = refined oil: {$role} until {$until}
 update-used-car = used car: {$role}
 update-company-name = company name: {$name}
 update-taxpayer-id = taxpayer id: {$id}
+
+## The link to the disk (TransportError).
+transport-timeout = no answer from the disk within {$ms} ms
+transport-disconnected = the disk disconnected: {$reason}
+transport-bad-frame = bad frame from the disk: {$error}
+transport-oversize = frame of {$bytes} bytes is longer than the largest frame ({$max} bytes)
+transport-io = {$context}: {$error}
+transport-usb = USB: {$error}
+transport-no-disk-resolve-why = no tax disk at {$a}: the address does not resolve ({$b})
+transport-no-disk-resolve = no tax disk at {$a}: the address does not resolve
+transport-no-disk-tcp = no tax disk at tcp {$a} ({$b}); is `taxdisk-sim serve` running?
+transport-no-disk-usb = no tax disk with {$a} on USB; attached: {$b}
+transport-no-usb = no tax disk found on USB (VID {$a} PID {$b}): USB is not available on this machine (libusb: {$c})
+transport-no-disk-plugged = no tax disk found on USB (VID {$a} PID {$b}); is it plugged in?

@@ -106,3 +106,35 @@ faults-inv-bureau-received-exactly-the-disk-s-events = bureau received exactly t
 faults-inv-refusals-explained-by-the-faults = refusals explained by the faults
 faults-all-hold = all invariants hold in {$secs} s
 faults-violated = INVARIANTS VIOLATED in {$secs} s
+
+## The conformance suite's reasons and the replay's notes in the table (host l10n::suite); the
+## English is the suite's own text, which JUnit keeps.
+suite-why-no-tokens = needs bureau tokens: no token source was given
+suite-why-no-control = needs the simulator's control channel (clock, power): none was given
+suite-why-not-ours = needs a disk this run provisioned (a factory-state disk and a token source)
+suite-why-factory = needs a factory-state disk
+suite-why-copied-period = needs a copied period (the D8 scenario)
+suite-why-pending-invoice = needs an invoice of the last period not uploaded (the D8 scenario leaves one)
+suite-why-not-factory = the disk is {$a} already: D1 needs a factory-state disk
+suite-why-no-blank = needs blank {$a} numbers and no token source can grant a roll
+suite-fail-tokens = token source: {$a}
+suite-fail-control = control channel: {$a}
+suite-fail-panic = the scenario panicked: {$a}
+suite-fail-refusal = {$a}: expected refusal {$b} ({$c}), got {$d}: {$e}
+suite-fail-answered = {$a}: expected refusal {$b} ({$c}), the disk answered {$d}
+suite-fail-raw-refusal = {$a}: expected {$b}, got refusal {$c}
+suite-fail-raw-answered = {$a}: expected {$b}, the disk answered {$c}
+replay-note-no-serial = the replaying disk did not tell its serial; tokens not re-signed
+replay-note-controls = {$a} control request(s) of the trace not applied: no control channel
+replay-note-no-key = the trace holds no public key: recorded signatures not verified
+replay-note-control-error = before request #{$a}: control {$b} answered {$c}
+replay-summary = {$requests} requests replayed, {$compared} answers compared, {$differences} differences
+replay-difference = #{$index} {$command} {$path}: recorded {$recorded} / replayed {$replayed} ({$why})
+replay-note = note: {$note}
+replay-aborted = aborted: {$reason}
+replay-why-equal = equal
+replay-why-decodes = decodes
+replay-absent = absent
+replay-command = command {$id}
+conf-start-time = --start-time sets the clock of the fresh reference simulator; a served or USB disk keeps its own (taxdisk-sim serve --start-time)
+conf-sim-disk = conformance needs a factory-state disk: run it without --disk (a fresh reference simulator), or on tcp:/usb

@@ -22,3 +22,83 @@ sim-help-control-restore = Put the snapshot NAME back and power-cycle (Restore).
 sim-help-control-drop-snapshot = Forget the snapshot NAME and free its memory (DropSnapshot).
 sim-help-control-latency = Real-disk latency model on or off (Latency).
 sim-help-control-stats = Flash and frame counters (Stats).
+
+## Values of taxdisk-sim's options (and taxdisk's --start-time) that do not parse.
+sim-args-no-bureau = give --bureau-key HEX or --bureau ADDR
+sim-args-snapshot-name = snapshot name `{$name}` is longer than 32 bytes
+sim-args-time-too-large = `{$value}`: too many seconds
+sim-args-time = `{$value}` is neither unix seconds nor RFC 3339 (e.g. 2026-11-26T09:00:00+08:00)
+sim-args-time-range = `{$value}`: the simulated clock runs from 2000-01-01 to 9998-12-31 (China time)
+sim-args-not-hex = `{$value}` is not hex
+sim-args-not-sm2-key = not an SM2 public key ({$bytes} bytes; expected SEC1: 65 starting 04, or 33 starting 02/03)
+sim-args-not-uncompressed = not an uncompressed point
+sim-args-size = `{$value}`: expected a size like 4M or 1048576
+sim-args-size-suffix = `{$value}`: unknown size suffix
+sim-args-too-large = `{$value}`: too large
+sim-args-duration = `{$value}`: expected seconds or e.g. 90m, 2h, 31d
+sim-args-duration-unit = `{$value}`: unknown unit (s, m, h, d)
+sim-args-too-long = `{$value}`: too long
+sim-args-fault-action = `{$value}`: expected drop-answer, drop-request, corrupt-answer, duplicate-answer, delay:MS or late-answer
+sim-error-in = {$what}: {$error}
+sim-signals = signal handlers
+sim-admin-token = administrator token
+
+## The example session after `taxdisk-sim serve --help`.
+sim-help-serve-after =
+    Example session (one shell serving, one for the host, one for the bench):
+
+      $ taxdisk-sim serve --image bench.img --bureau 127.0.0.1:7463 --bureau-db bureau.db \
+            --serial 661234567890 --seed 1 --clock manual --start-time 2026-11-26T09:00:00+08:00
+      (the host connects to tcp:127.0.0.1:7461 and the bureau API at http://127.0.0.1:7463)
+      $ taxdisk-sim control advance 2h            # "Ok": the disk clock moves 2 hours
+      $ taxdisk-sim control clock                 # {"{"}"Clock":1795662000{"}"}
+      $ taxdisk-sim control snapshot before-issue # a copy of the flash, in memory
+      $ taxdisk-sim control fault 1 drop-answer   # the next disk frame is handled, its answer lost
+      $ taxdisk-sim control power-cut-after 3     # the 3rd flash write from now tears; no answer
+      $ taxdisk-sim control power-cycle           # the host must log in again (NotLoggedIn)
+      $ taxdisk-sim control restore before-issue  # back to the snapshot, power-cycled
+      $ taxdisk-sim control stats                 # {"{"}"Stats":{"{"}"flash_reads":..,"frames":..{"}"}{"}"}
+      $ kill -TERM <pid>                          # image synced, exit 0; serve again to continue
+
+    For tests and benches, bind port 0 and read the ports from the one JSON line of
+    --print-ports:
+
+      $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
+      {"{"}"disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bureau":null,"bureau_key":"04ab...","usbip":null,
+       "disks":[{"{"}"serial":"661000000001","disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bus_id":null{"}"}]{"}"}
+
+    Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).
+
+## Each option's help (PREFIX-arg-<id> for the root's, PREFIX-<path>-arg-<id> for a subcommand's); the English is the doc comment's first paragraph, as clap shows it (a test compares them).
+sim-help-serve-arg-listen = Address of the disk-protocol port (port 0: any free port, see --print-ports).
+sim-help-serve-arg-control = Address of the control port (port 0: any free port).
+sim-help-serve-arg-image = Flash image file: reopened if it exists (at its own size, whatever --flash-size says), else created blank (a factory-state disk). Without it the flash lives in memory and is lost at exit. Give it several times to serve several disks, one per image: disk i (from 0) has serial --serial + i, seed --seed + i, ports --listen + i and --control + i (port 0: a free port each) and USB/IP bus id 1-(i+1).
+sim-help-serve-arg-serial = Device serial (金税盘编号, 12 digits). Tokens must name it.
+sim-help-serve-arg-seed = Seed of the disk's RNG (its key pair at provisioning): the same seed and clock script give the same bytes.
+sim-help-serve-arg-start_time = Disk clock at start: RFC 3339 (2026-11-26T09:00:00+08:00, ...Z) or unix seconds. Default: now. On a restart from an image give a time no earlier than the newest invoice, or the disk refuses to issue (D3 ClockError).
+sim-help-serve-arg-clock = `free`: the clock runs with real time; `manual`: it moves only by control requests.
+sim-help-serve-arg-latency = Turn on the real-disk latency model (each answer takes as long as on a USB disk with a secure element: ~120 ms to issue, 800 ms to provision). Can be switched by Latency(bool).
+sim-help-serve-arg-flash_size = Flash size (K, M suffixes, powers of two from 64K to 256M).
+sim-help-serve-arg-bureau_key = The bureau public key the disk is manufactured with, SEC1 hex (uncompressed 04.. or compressed 02../03..), as `taxdisk-sim bureau --print-ports` prints it.
+sim-help-serve-arg-bureau = Also serve the simulated bureau's HTTP API on ADDR, and manufacture the disk with its key.
+sim-help-serve-arg-bureau_db = The bureau's SQLite state file (with --bureau; created if missing, in memory if absent), or a `postgres://` URL.
+sim-help-serve-arg-bureau_seed = Seed of the bureau key when its state is first created (with --bureau).
+sim-help-serve-arg-admin_token_file = The bureau's administrator (tax office) token, in a file: read if the file exists, else made at random and written there (0600). Without it a new token is printed on stderr at start. Taxpayer software never needs it; registration and provisioning do.
+sim-help-serve-arg-usbip = Also export the disks as USB devices over USB/IP on ADDR (default 127.0.0.1:3240 when the flag has no value): bus id 1-1 (1-2, ... for more --image), VID 1209 PID 0001, the same frames as the disk port. A bench attaches one with `usbip attach -r HOST -b 1-1`.
+sim-help-serve-arg-print_ports = Print the bound addresses and the bureau key as one JSON line on stdout once serving: {"{"}"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null, "disks":[{"{"}"serial":DIGITS,"disk":ADDR,"control":ADDR,"bus_id":"1-1"|null{"}"},...]{"}"} (disk and control: disk 0's).
+sim-help-bureau-arg-listen = Address of the HTTP API (port 0: any free port, see --print-ports).
+sim-help-bureau-arg-db = SQLite state file (created if missing), or a `postgres://USER:PASS@HOST:PORT/DB` URL; in memory if absent.
+sim-help-bureau-arg-seed = Seed of the bureau key when the state is first created.
+sim-help-bureau-arg-admin_token_file = The administrator (tax office) token, in a file: read if the file exists, else made at random and written there (0600). Without it a new token is printed on stderr at start.
+sim-help-bureau-arg-print_ports = Print {"{"}"bureau":URL,"bureau_key":HEX{"}"} as one JSON line on stdout once serving.
+sim-help-control-arg-addr = Address of the simulator's control port.
+sim-help-control-set-clock-arg-time = The new time.
+sim-help-control-advance-arg-by = How far.
+sim-help-control-run-free-arg-on = on or off.
+sim-help-control-power-cut-after-arg-n = Which operation, from 1.
+sim-help-control-fault-arg-action = drop-answer, drop-request, corrupt-answer, duplicate-answer, delay:MS or late-answer.
+sim-help-control-fault-arg-nth = Which frame, from 1.
+sim-help-control-snapshot-arg-name = Up to 32 bytes.
+sim-help-control-restore-arg-name = A name given to snapshot.
+sim-help-control-drop-snapshot-arg-name = A name given to snapshot.
+sim-help-control-latency-arg-on = on or off.

@@ -135,3 +135,15 @@ out-repair-restored = 已恢复为签名时的数值
 out-repair-unchanged = 未改动
 out-repair-all-match = 读回的每张发票都与金税盘签名的内容一致
 out-repair-note = 注意：{$note}
+
+## 口令提示问的内容。
+cli-password-for = {$user} 的密码
+cli-password-for-new = 新开票员 {$user} 的密码
+cli-bad-durability = 持久性 {$value}：请用 full 或 normal
+cli-data-busy = 数据文件夹 {$a} 正被{$b}使用（另一个 taxdisk 命令）；已等待 {$c} 秒
+cli-admin-token-empty = {$a}：管理员令牌文件为空
+cli-embedded-bureau = 内置税务局（{$a}）：{$b}
+cli-bad-disk = --disk {$value}：应为 sim:路径、tcp:主机:端口、usb、usb:编号 或 usb:总线.地址
+cli-oil-unit = 请给出 --litres 或 --tonnes 之一(H15)
+cli-oil-range = 成品油数量超出范围
+cli-oil-positive = 成品油数量必须为正数(H15)

@@ -128,3 +128,14 @@ command-ReturnOilStock = 成品油库存退回
 command-Unblock = 口令解锁
 command-ReadEvent = 读取记录
 command-ApplyReportReceipt = 读入报税成功标志
+
+## 标识符的格式检查（F2-F7）。
+format-length = {$field}：{$found} 位，应为 {$expected} 位
+format-or = 或
+format-character = {$field}：第 {$position} 个字符不允许
+format-checksum = {$field}：校验位不符
+format-month = {$field}：月份应为 01-12
+format-kind-mismatch = {$field}：与发票种类不符
+format-range = {$field}：超出范围
+format-rate = 税率未生效(F7)
+format-to = 至

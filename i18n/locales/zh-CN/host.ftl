@@ -132,3 +132,17 @@ update-oil-until = 成品油：{$role}，有效期至 {$until}
 update-used-car = 二手车：{$role}
 update-company-name = 企业名称：{$name}
 update-taxpayer-id = 纳税人识别号：{$id}
+
+## 与金税盘的链路（TransportError）。
+transport-timeout = 金税盘在 {$ms} 毫秒内无应答
+transport-disconnected = 金税盘已断开：{$reason}
+transport-bad-frame = 金税盘发来坏帧：{$error}
+transport-oversize = {$bytes} 字节的帧超过最大帧长（{$max} 字节）
+transport-io = {$context}：{$error}
+transport-usb = USB：{$error}
+transport-no-disk-resolve-why = {$a} 处没有金税盘：地址无法解析（{$b}）
+transport-no-disk-resolve = {$a} 处没有金税盘：地址无法解析
+transport-no-disk-tcp = tcp {$a} 处没有金税盘（{$b}）；`taxdisk-sim serve` 是否在运行？
+transport-no-disk-usb = USB 上没有 {$a} 的金税盘；已连接：{$b}
+transport-no-usb = USB 上找不到金税盘（VID {$a} PID {$b}）：本机无法使用 USB（libusb：{$c}）
+transport-no-disk-plugged = USB 上找不到金税盘（VID {$a} PID {$b}）；是否已插好？

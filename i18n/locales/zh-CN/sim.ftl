@@ -22,3 +22,82 @@ sim-help-control-restore = 恢复快照 NAME 并断电重启（Restore）。
 sim-help-control-drop-snapshot = 删除快照 NAME 并释放内存（DropSnapshot）。
 sim-help-control-latency = 打开或关闭真实金税盘延迟模型（Latency）。
 sim-help-control-stats = 闪存和帧计数（Stats）。
+
+## taxdisk-sim 选项（以及 taxdisk 的 --start-time）的值无法解析。
+sim-args-no-bureau = 请给出 --bureau-key HEX 或 --bureau ADDR
+sim-args-snapshot-name = 快照名 `{$name}` 超过 32 字节
+sim-args-time-too-large = `{$value}`：秒数过大
+sim-args-time = `{$value}` 既不是 unix 秒数，也不是 RFC 3339 时间（例如 2026-11-26T09:00:00+08:00）
+sim-args-time-range = `{$value}`：模拟时钟的范围是 2000-01-01 至 9998-12-31（北京时间）
+sim-args-not-hex = `{$value}` 不是十六进制
+sim-args-not-sm2-key = 不是 SM2 公钥（{$bytes} 字节；应为 SEC1 格式：65 字节以 04 开头，或 33 字节以 02/03 开头）
+sim-args-not-uncompressed = 不是非压缩点
+sim-args-size = `{$value}`：应为大小，例如 4M 或 1048576
+sim-args-size-suffix = `{$value}`：未知的大小单位
+sim-args-too-large = `{$value}`：过大
+sim-args-duration = `{$value}`：应为秒数，或例如 90m、2h、31d
+sim-args-duration-unit = `{$value}`：未知的时间单位（s、m、h、d）
+sim-args-too-long = `{$value}`：过长
+sim-args-fault-action = `{$value}`：应为 drop-answer、drop-request、corrupt-answer、duplicate-answer、delay:MS 或 late-answer
+sim-error-in = {$what}：{$error}
+sim-signals = 信号处理
+sim-admin-token = 管理员令牌
+
+## `taxdisk-sim serve --help` 末尾的示例会话。
+sim-help-serve-after =
+    示例会话（一个 shell 提供服务，一个运行主机端，一个运行测试台）：
+
+      $ taxdisk-sim serve --image bench.img --bureau 127.0.0.1:7463 --bureau-db bureau.db \
+            --serial 661234567890 --seed 1 --clock manual --start-time 2026-11-26T09:00:00+08:00
+      （主机连接 tcp:127.0.0.1:7461，税务局 API 在 http://127.0.0.1:7463）
+      $ taxdisk-sim control advance 2h            # "Ok"：金税盘时钟前进 2 小时
+      $ taxdisk-sim control clock                 # {"{"}"Clock":1795662000{"}"}
+      $ taxdisk-sim control snapshot before-issue # 闪存的副本，保存在内存中
+      $ taxdisk-sim control fault 1 drop-answer   # 下一帧照常处理，但应答丢失
+      $ taxdisk-sim control power-cut-after 3     # 从现在起第 3 次闪存写入时断电；没有应答
+      $ taxdisk-sim control power-cycle           # 主机须重新登录（NotLoggedIn）
+      $ taxdisk-sim control restore before-issue  # 回到快照，并重新上电
+      $ taxdisk-sim control stats                 # {"{"}"Stats":{"{"}"flash_reads":..,"frames":..{"}"}{"}"}
+      $ kill -TERM <pid>                          # 镜像已同步，退出码 0；再次 serve 即可继续
+
+    测试和测试台可绑定端口 0，从 --print-ports 输出的那一行 JSON 读取端口：
+
+      $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
+      {"{"}"disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bureau":null,"bureau_key":"04ab...","usbip":null,
+       "disks":[{"{"}"serial":"661000000001","disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bus_id":null{"}"}]{"}"}
+
+    日志写到标准错误（RUST_LOG=debug 显示每个连接和每个坏帧）。
+
+## 每个选项的说明（根命令的为 PREFIX-arg-<id>，子命令的为 PREFIX-<path>-arg-<id>）。
+sim-help-serve-arg-listen = 金税盘协议端口的地址（端口 0：任一空闲端口，见 --print-ports）。
+sim-help-serve-arg-control = 控制端口的地址（端口 0：任一空闲端口）。
+sim-help-serve-arg-image = 闪存镜像文件：存在则重新打开（按其自身大小，不论 --flash-size），否则新建空白镜像（出厂状态的金税盘）。不给出时闪存在内存中，退出即丢失。多次给出可提供多个金税盘，每个镜像一个：第 i 个（从 0 起）的编号为 --serial + i、种子为 --seed + i、端口为 --listen + i 和 --control + i（端口 0：各取空闲端口）、USB/IP 总线号为 1-(i+1)。
+sim-help-serve-arg-serial = 金税盘编号（12 位）。令牌必须写明此编号。
+sim-help-serve-arg-seed = 金税盘随机数发生器的种子（发行时的密钥对）：相同的种子和时钟脚本产生相同的字节。
+sim-help-serve-arg-start_time = 启动时的金税盘时钟：RFC 3339（2026-11-26T09:00:00+08:00、...Z）或 unix 秒数。默认：当前时间。从镜像重启时给出的时间不得早于最新一张发票，否则金税盘拒绝开具（D3 ClockError）。
+sim-help-serve-arg-clock = `free`：时钟随真实时间走；`manual`：只随控制请求移动。
+sim-help-serve-arg-latency = 打开真实金税盘的延迟模型（每个应答耗时与带安全芯片的 USB 金税盘相同：开具约 120 毫秒，发行 800 毫秒）。可用 Latency(bool) 切换。
+sim-help-serve-arg-flash_size = 闪存大小（后缀 K、M，从 64K 到 256M 的 2 的幂）。
+sim-help-serve-arg-bureau_key = 金税盘出厂时对应的税务局公钥，SEC1 十六进制（非压缩 04.. 或压缩 02../03..），即 `taxdisk-sim bureau --print-ports` 输出的值。
+sim-help-serve-arg-bureau = 同时在 ADDR 上提供模拟税务局的 HTTP API，并用其密钥生产金税盘。
+sim-help-serve-arg-bureau_db = 税务局的 SQLite 状态文件（与 --bureau 同用；不存在则创建，不给出则在内存中），或 `postgres://` URL。
+sim-help-serve-arg-bureau_seed = 首次创建税务局状态时税务局密钥的种子（与 --bureau 同用）。
+sim-help-serve-arg-admin_token_file = 存放税务局管理员（税务机关）令牌的文件：文件存在则读取，否则随机生成并写入（0600）。不给出时启动时在标准错误输出新令牌。纳税人软件不需要它；登记和发行需要。
+sim-help-serve-arg-usbip = 同时在 ADDR 上通过 USB/IP 把金税盘导出为 USB 设备（选项无值时默认 127.0.0.1:3240）：总线号 1-1（更多 --image 时为 1-2 等），VID 1209 PID 0001，与金税盘端口相同的帧。测试台用 `usbip attach -r HOST -b 1-1` 挂载。
+sim-help-serve-arg-print_ports = 开始服务后在标准输出以一行 JSON 输出绑定的地址和税务局公钥：{"{"}"disk":ADDR,"control":ADDR,"bureau":URL|null,"bureau_key":HEX,"usbip":ADDR|null, "disks":[{"{"}"serial":DIGITS,"disk":ADDR,"control":ADDR,"bus_id":"1-1"|null{"}"},...]{"}"}（disk 和 control 为第 0 个金税盘的）。
+sim-help-bureau-arg-listen = HTTP API 的地址（端口 0：任一空闲端口，见 --print-ports）。
+sim-help-bureau-arg-db = SQLite 状态文件（不存在则创建），或 `postgres://USER:PASS@HOST:PORT/DB` URL；不给出则在内存中。
+sim-help-bureau-arg-seed = 首次创建状态时税务局密钥的种子。
+sim-help-bureau-arg-admin_token_file = 存放管理员（税务机关）令牌的文件：文件存在则读取，否则随机生成并写入（0600）。不给出时启动时在标准错误输出新令牌。
+sim-help-bureau-arg-print_ports = 开始服务后在标准输出以一行 JSON 输出 {"{"}"bureau":URL,"bureau_key":HEX{"}"}。
+sim-help-control-arg-addr = 模拟器控制端口的地址。
+sim-help-control-set-clock-arg-time = 新的时间。
+sim-help-control-advance-arg-by = 前进多少。
+sim-help-control-run-free-arg-on = on 或 off。
+sim-help-control-power-cut-after-arg-n = 第几次操作，从 1 起。
+sim-help-control-fault-arg-action = drop-answer、drop-request、corrupt-answer、duplicate-answer、delay:MS 或 late-answer。
+sim-help-control-fault-arg-nth = 第几帧，从 1 起。
+sim-help-control-snapshot-arg-name = 最多 32 字节。
+sim-help-control-restore-arg-name = 快照的名称。
+sim-help-control-drop-snapshot-arg-name = 快照的名称。
+sim-help-control-latency-arg-on = on 或 off。
