@@ -250,6 +250,7 @@ macro_rules! command_table {
                     Request::$name(body)
                 }
 
+                #[allow(clippy::result_large_err)]
                 fn reply(response: Response) -> Result<$resp, Response> {
                     match response {
                         Response::$name(v) => Ok(v),
@@ -274,7 +275,9 @@ pub trait Command {
     /// The request carrying `body`.
     fn request(body: Self::Body) -> Request;
 
-    /// The reply's body when `response` answers this command, else `response` back.
+    /// The reply's body when `response` answers this command, else `response` back (whole,
+    /// so the caller can say what it answered; it was that large already).
+    #[allow(clippy::result_large_err)]
     fn reply(response: Response) -> Result<Self::Reply, Response>;
 }
 
