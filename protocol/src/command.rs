@@ -233,6 +233,10 @@ macro_rules! command_table {
         /// request to the reply it is answered with, so a client has one generic call
         /// instead of an arm per command (trussed's `RequestVariant { type Reply }`).
         pub mod cmd {
+            // For the table's doc links (`Request::...`) on the command types.
+            #[allow(unused_imports)]
+            use super::*;
+
             $(
                 $(#[$doc])*
                 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
