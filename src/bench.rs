@@ -11,7 +11,7 @@
 //! threads, after a one-disk baseline, and reports the scaling.
 //!
 //! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau,
-//! each answering on its own thread ([`Threaded`]);
+//! each answering on its own thread ([`Threaded`](taxdisk_host::transport::inproc::Threaded));
 //! `tcp:ADDR` uses a `taxdisk-sim serve` disk, provisioned (if in factory state) through the
 //! bureau at `--bureau URL` it was manufactured for. Several served disks (`--farm`) are a
 //! farm: the first issues alone (the baseline), then all of them at once, one host thread

@@ -109,10 +109,7 @@ fn link(
             );
             let sim = Arc::new(Mutex::new(setup(SimDisk::new(cfg), "simulator")?));
             let handle = sim.clone();
-            let ctl = FnControl(move |req| match handle.lock() {
-                Ok(mut s) => s.control(req),
-                Err(p) => p.into_inner().control(req),
-            });
+            let ctl = FnControl(move |req| taxdisk_protocol::fault::locked(&handle).control(req));
             let tokens = Some(setup(
                 BureauKeyTokens::from_secret(&REFERENCE_BUREAU_SECRET),
                 "tokens",

@@ -233,6 +233,10 @@ macro_rules! command_table {
         /// request to the reply it is answered with, so a client has one generic call
         /// instead of an arm per command (trussed's `RequestVariant { type Reply }`).
         pub mod cmd {
+            // For the table's doc links (`Request::...`) on the command types.
+            #[allow(unused_imports)]
+            use super::*;
+
             $(
                 $(#[$doc])*
                 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +254,7 @@ macro_rules! command_table {
                     Request::$name(body)
                 }
 
+                #[allow(clippy::result_large_err)]
                 fn reply(response: Response) -> Result<$resp, Response> {
                     match response {
                         Response::$name(v) => Ok(v),
@@ -274,7 +279,9 @@ pub trait Command {
     /// The request carrying `body`.
     fn request(body: Self::Body) -> Request;
 
-    /// The reply's body when `response` answers this command, else `response` back.
+    /// The reply's body when `response` answers this command, else `response` back (whole,
+    /// so the caller can say what it answered; it was that large already).
+    #[allow(clippy::result_large_err)]
     fn reply(response: Response) -> Result<Self::Reply, Response>;
 }
 

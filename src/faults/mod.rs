@@ -77,7 +77,7 @@ use taxdisk_protocol::bureau_api::{RegisterTaxpayer, Upload};
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::fault::locked;
 use taxdisk_protocol::fault::{FaultPlan, FaultRates, FaultStats, SharedPlan};
-use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
+use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::{
     CompanyName, DeviceSerial, Fen, InvoiceCode, InvoiceKind, InvoiceNumber, JournalEvent,
     KindLimits, Pin, RequestId, Signature, TaxClassCode, TaxRate, TaxpayerId, Variant,
@@ -232,18 +232,6 @@ pub fn run(cfg: &CampaignConfig) -> Result<CampaignReport, FaultsError> {
     Ok(c.report)
 }
 
-/// A CST instant.
-fn at(year: u16, month: u8, day: u8, hour: u8) -> Timestamp {
-    Timestamp::from_civil(CivilTime {
-        year,
-        month,
-        day,
-        hour,
-        minute: 0,
-        second: 0,
-    })
-}
-
 /// The four kinds the workload issues.
 const KINDS: [InvoiceKind; 4] = [
     InvoiceKind::Special,
@@ -297,7 +285,7 @@ fn explain_disk(d: &DiskError) -> Option<&'static str> {
 
 impl Campaign {
     fn build(cfg: &CampaignConfig) -> Result<Campaign, FaultsError> {
-        let start = at(2026, 11, 10, 10);
+        let start = Timestamp::cst(2026, 11, 10, 10, 0);
         // The one injector (taxdisk_protocol::fault) in front of the shared simulator: each
         // frame is hit with the campaign's probability by one of five faults, evenly; paused
         // while the campaign sets up and checks.

@@ -13,7 +13,7 @@ pub use backends::test_bureau;
 use taxdisk_protocol::bureau_api::*;
 use taxdisk_protocol::message::ProvisionProof;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
-use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
+use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::*;
 
 /// The test taxpayer (the GB 32100 example code).
@@ -32,14 +32,7 @@ pub fn nov10() -> Timestamp {
 
 /// A CST instant.
 pub fn at(year: u16, month: u8, day: u8, hour: u8) -> Timestamp {
-    Timestamp::from_civil(CivilTime {
-        year,
-        month,
-        day,
-        hour,
-        minute: 0,
-        second: 0,
-    })
+    Timestamp::cst(year, month, day, hour, 0)
 }
 
 /// A period.

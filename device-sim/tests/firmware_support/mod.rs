@@ -10,7 +10,6 @@ use taxdisk_device_sim::sim::{SimConfig, SimDisk};
 use taxdisk_protocol::command::*;
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::sign::{self, Sm2SigningKey};
-use taxdisk_protocol::time::CivilTime;
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Period, Request, Response, Timestamp, WireError};
 
@@ -43,14 +42,7 @@ pub fn taxpayer() -> TaxpayerId {
 
 /// A CST date-time.
 pub fn at(year: u16, month: u8, day: u8, hour: u8) -> Timestamp {
-    Timestamp::from_civil(CivilTime {
-        year,
-        month,
-        day,
-        hour,
-        minute: 0,
-        second: 0,
-    })
+    Timestamp::cst(year, month, day, hour, 0)
 }
 
 pub fn period(year: u16, month: u8) -> Period {

@@ -19,7 +19,7 @@ use taxdisk_host::transport::inproc::{Shared, THREADED_DEPTH, Threaded};
 use taxdisk_host::transport::{InProcess, Transport};
 use taxdisk_host::workflow::{DynDisk, Workflow, WorkflowError};
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
-use taxdisk_protocol::time::{CivilTime, Period, Timestamp};
+use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::*;
 
 pub const SERIAL: &str = "661234567890";
@@ -30,14 +30,7 @@ pub const ADMIN_PW: &str = "admin-pass-1";
 
 /// A CST instant.
 pub fn at(year: u16, month: u8, day: u8, hour: u8) -> Timestamp {
-    Timestamp::from_civil(CivilTime {
-        year,
-        month,
-        day,
-        hour,
-        minute: 0,
-        second: 0,
-    })
+    Timestamp::cst(year, month, day, hour, 0)
 }
 
 /// 2026-11-10 10:00 CST, where every test starts.
