@@ -64,7 +64,7 @@ sim-help-serve-after =
     --print-ports:
 
       $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-      {"{"}"disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bureau":null,"bureau_key":"04ab...","usbip":null,
+    {"  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null,"}
        "disks":[{"{"}"serial":"661000000001","disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bus_id":null{"}"}]{"}"}
 
     Logs go to stderr (RUST_LOG=debug shows every connection and bad frame).

@@ -63,7 +63,7 @@ sim-help-serve-after =
     测试和测试台可绑定端口 0，从 --print-ports 输出的那一行 JSON 读取端口：
 
       $ taxdisk-sim serve --listen 127.0.0.1:0 --control 127.0.0.1:0 --bureau-key 04ab... --print-ports
-      {"{"}"disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bureau":null,"bureau_key":"04ab...","usbip":null,
+    {"  {\"disk\":\"127.0.0.1:40211\",\"control\":\"127.0.0.1:40212\",\"bureau\":null,\"bureau_key\":\"04ab...\",\"usbip\":null,"}
        "disks":[{"{"}"serial":"661000000001","disk":"127.0.0.1:40211","control":"127.0.0.1:40212","bus_id":null{"}"}]{"}"}
 
     日志写到标准错误（RUST_LOG=debug 显示每个连接和每个坏帧）。
