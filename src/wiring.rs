@@ -14,6 +14,7 @@ use taxdisk_host::transport::Transport;
 use taxdisk_host::transport::inproc::{InProcess, Shared};
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::transport::usb::{UsbSelector, UsbTransport};
+use taxdisk_i18n::{Localize, t};
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlRequest;
 use taxdisk_protocol::types::DeviceSerial;
@@ -403,13 +404,12 @@ pub fn bureau_key(
                 .and_then(|b| PublicKey::from_sec1(&b));
             match kept {
                 Some(k) => {
-                    eprintln!(
-                        "offline: {e}; working with the disk's offline limits (D9) until it answers"
-                    );
+                    eprintln!("{}", t!("cli-bureau-offline", error = e.localized()));
                     Ok(k)
                 }
-                None => Err(WiringError::Bureau(format!(
-                    "{e}; this data folder has never reached it, so the disk's bureau key is not known yet"
+                None => Err(WiringError::Bureau(t!(
+                    "cli-bureau-never-reached",
+                    error = e.localized()
                 ))),
             }
         }

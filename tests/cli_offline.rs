@@ -148,3 +148,19 @@ fn a_folder_that_never_reached_its_bureau_says_so() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_folder_that_never_reached_its_bureau_says_so_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = support::Cli::new(dir.path())
+        .locale("zh_CN.UTF-8")
+        .with(&["--bureau", "http://127.0.0.1:1"])
+        .run(&["status"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("无法连接税务局") && err.contains("本数据目录从未连通过税务局"),
+        "{err}"
+    );
+    assert!(!err.contains("never reached"), "{err}");
+}

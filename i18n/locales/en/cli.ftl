@@ -147,3 +147,5 @@ cli-bad-disk = --disk {$value}: expected sim:PATH, tcp:HOST:PORT, usb, usb:SERIA
 cli-oil-unit = give one of --litres or --tonnes (H15)
 cli-oil-range = oil quantity out of range
 cli-oil-positive = oil quantity must be positive (H15)
+cli-bureau-offline = offline: {$error}; working with the disk's offline limits (D9) until it answers
+cli-bureau-never-reached = {$error}; this data folder has never reached it, so the disk's bureau key is not known yet

@@ -147,3 +147,5 @@ cli-bad-disk = --disk {$value}：应为 sim:路径、tcp:主机:端口、usb、u
 cli-oil-unit = 请给出 --litres 或 --tonnes 之一(H15)
 cli-oil-range = 成品油数量超出范围
 cli-oil-positive = 成品油数量必须为正数(H15)
+cli-bureau-offline = 离线：{$error}；在金税盘的离线开票限额内继续开票（D9），直到税务局应答
+cli-bureau-never-reached = {$error}；本数据目录从未连通过税务局，尚不知道金税盘的税务局公钥
