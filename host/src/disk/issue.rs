@@ -170,7 +170,7 @@ impl<T: Transport> DiskClient<T> {
     /// Issues `request` as it is (D5). Its request id is the idempotency key: retries reuse
     /// it, so a lost answer never makes a second invoice, and the same id always gets the same
     /// invoice back (also after a crash of the host, for repair: record the id before, H8,
-    /// H11). A fresh id comes from [`new_request_id`](super::new_request_id).
+    /// H11). A fresh id comes from [`new_request_id`].
     pub fn issue(&mut self, request: IssueRequest) -> Result<Signed<IssuedInvoice>, DiskError> {
         match self.request(&Request::Issue(request))? {
             Response::Issue(v) => Ok(v),
