@@ -9,9 +9,10 @@ use super::{DiskClient, DiskError, unexpected};
 use crate::transport::Transport;
 use std::borrow::Borrow;
 use std::collections::VecDeque;
+use taxdisk_protocol::Request;
 use taxdisk_protocol::command::IssueRequest;
+use taxdisk_protocol::command::{Command, cmd};
 use taxdisk_protocol::types::{IssuedInvoice, RequestId, Signed};
-use taxdisk_protocol::{CommandId, Request, Response};
 
 /// How the first send of a pipelined request went.
 enum FirstSend {
@@ -106,7 +107,7 @@ impl<I> IssuePipeline<I> {
         client: &mut DiskClient<T>,
     ) -> Option<(I, Result<Signed<IssuedInvoice>, DiskError>)> {
         let r = self.in_flight.pop_front()?;
-        let command = CommandId::Issue;
+        let command = cmd::Issue::ID;
         let answer = match r.first {
             FirstSend::Fatal(e) => Err(e),
             FirstSend::Sent => match client.await_answer(command, r.seq, false) {
@@ -115,11 +116,7 @@ impl<I> IssuePipeline<I> {
             },
             FirstSend::Failed(why) => client.exchange(command, r.seq, &r.frame, 2, Some(why)),
         };
-        let result = match answer {
-            Ok(Response::Issue(v)) => Ok(v),
-            Ok(other) => Err(unexpected(command, &other)),
-            Err(e) => Err(e),
-        };
+        let result = answer.and_then(|a| cmd::Issue::reply(a).map_err(|o| unexpected(command, &o)));
         Some((r.item, result))
     }
 }
@@ -172,10 +169,7 @@ impl<T: Transport> DiskClient<T> {
     /// invoice back (also after a crash of the host, for repair: record the id before, H8,
     /// H11). A fresh id comes from [`new_request_id`].
     pub fn issue(&mut self, request: IssueRequest) -> Result<Signed<IssuedInvoice>, DiskError> {
-        match self.request(&Request::Issue(request))? {
-            Response::Issue(v) => Ok(v),
-            other => Err(unexpected(CommandId::Issue, &other)),
-        }
+        self.call::<cmd::Issue>(request)
     }
 
     /// Issues many requests with up to `window` in flight (1 = one at a time), through an
