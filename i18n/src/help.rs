@@ -16,9 +16,8 @@ pub fn localize(cmd: Command, prefix: &str) -> Command {
     if !is_zh() {
         return cmd;
     }
-    let cmd = cmd
+    let cmd = with_long(cmd, long_about(prefix, "root"))
         .about(tr(&format!("{prefix}-root"), &[]))
-        .long_about(None)
         .disable_version_flag(true)
         .arg(
             Arg::new("version")
@@ -144,6 +143,51 @@ fn localize_arg(a: Arg, prefix: &str, path: &str, options: &str, arguments: &str
     }
 }
 
+/// The long help of the command at `path` (`root` for the binary itself) under
+/// `PREFIX-<path>-long`, where the catalogue has one; without it `--help` shows the summary
+/// (the long English text would be out of place).
+fn long_about(prefix: &str, path: &str) -> Option<clap::builder::StyledStr> {
+    let key = format!("{prefix}-{path}-long");
+    crate::catalog::has(crate::Lang::ZhCn, &key).then(|| tr(&key, &[]).into())
+}
+
+/// `cmd` with the long help `long`, or none (its summary shows).
+fn with_long(cmd: Command, long: Option<clap::builder::StyledStr>) -> Command {
+    match long {
+        Some(l) => cmd.long_about(l),
+        None => cmd.long_about(None),
+    }
+}
+
+/// Checks that every command of `cmd` with a long help (clap's `long_about`, the root's
+/// included) has it under `PREFIX-<path>-long` in both languages, the English copy equal to
+/// clap's, as [`check_summaries`] does for the summaries.
+pub fn check_long_abouts(cmd: &Command, prefix: &str) -> Result<(), String> {
+    fn walk(cmd: &Command, path: &str, out: &mut Vec<(String, String)>) {
+        for s in cmd.get_subcommands() {
+            let p = if path.is_empty() {
+                s.get_name().to_owned()
+            } else {
+                format!("{path}-{}", s.get_name())
+            };
+            if let Some(long) = s.get_long_about() {
+                out.push((p.clone(), long.to_string()));
+            }
+            walk(s, &p, out);
+        }
+    }
+    let mut all = Vec::new();
+    if let Some(long) = cmd.get_long_about() {
+        all.push(("root".to_owned(), long.to_string()));
+    }
+    walk(cmd, "", &mut all);
+    let mut problems = Vec::new();
+    for (path, long) in all {
+        check_pair(&format!("{prefix}-{path}-long"), &long, &mut problems);
+    }
+    result(problems)
+}
+
 fn tree(cmd: Command, prefix: &str, path: &str) -> Command {
     let names: Vec<String> = cmd
         .get_subcommands()
@@ -180,7 +224,8 @@ fn tree(cmd: Command, prefix: &str, path: &str) -> Command {
             format!("{path}-{name}")
         };
         let about = tr(&format!("{prefix}-{p}"), &[]);
-        cmd = cmd.mut_subcommand(&name, |s| tree(s.about(about).long_about(None), prefix, &p));
+        let long = long_about(prefix, &p);
+        cmd = cmd.mut_subcommand(&name, |s| tree(with_long(s.about(about), long), prefix, &p));
     }
     cmd
 }

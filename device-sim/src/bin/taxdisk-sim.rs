@@ -121,6 +121,12 @@ mod tests {
     }
 
     #[test]
+    fn every_long_help_is_in_both_languages() {
+        taxdisk_i18n::help::check_long_abouts(&Cli::command(), "sim-help")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
     fn the_example_session_in_the_catalogue_is_the_one_of_serve() {
         let cmd = Cli::command();
         let serve = cmd
@@ -142,6 +148,11 @@ mod tests {
         for s in cmd.get_subcommands_mut().filter(|s| s.get_name() != "help") {
             helps.push(s.render_long_help().to_string());
         }
+        let root = cmd.render_long_help().to_string();
+        let serve = cmd
+            .find_subcommand_mut("serve")
+            .map(|s| s.render_long_help().to_string())
+            .unwrap_or_default();
         let err = taxdisk_i18n::help::localize(Cli::command(), "sim-help")
             .try_get_matches_from(["taxdisk-sim", "serve", "--bogus"])
             .map(|_| ())
@@ -159,6 +170,16 @@ mod tests {
                 "{help}"
             );
         }
+        // The long helps are Chinese too, the serve ports' layout kept.
+        assert!(root.contains("硬件在环测试台"), "{root}");
+        for line in [
+            "每个金税盘打开两个端口",
+            "\n  控制端口（--control",
+            "FrameFault{nth, action}",
+        ] {
+            assert!(serve.contains(line), "{line}: {serve}");
+        }
+        assert!(!serve.contains("Two ports are opened"), "{serve}");
         assert!(
             text.contains("'--bogus'") && text.contains("用法: "),
             "{text}"

@@ -102,3 +102,71 @@ sim-help-control-snapshot-arg-name = Up to 32 bytes.
 sim-help-control-restore-arg-name = A name given to snapshot.
 sim-help-control-drop-snapshot-arg-name = A name given to snapshot.
 sim-help-control-latency-arg-on = on or off.
+
+# The long help of each command (`--help`), where it has one.
+sim-help-root-long =
+    Simulated tax-control disk (金税盘) and tax bureau for hardware-in-the-loop benches and tests. Start with `taxdisk-sim serve --help`: the two ports, the control messages and an example session.
+sim-help-serve-long =
+    Serve simulated tax disks over TCP (and USB/IP) for hardware-in-the-loop benches: one disk,
+    or one per --image when it is given several times (see Several disks below).
+
+    Two ports are opened for each disk:
+
+      disk port (--listen, default 127.0.0.1:7461)
+          The disk protocol exactly as on USB: COBS-encoded frames (header, postcard payload,
+          CRC-32, ended by one 0x00 byte), frame type 0 (request) answered by frame type 1.
+          Several connections may be open; frames are handled one at a time and the disk's own
+          session rule (D14) keeps a second host session out while one is logged in. Frames reach
+          the disk as sent: a frame that fails its checks gets no answer, one of another protocol
+          version is answered UnsupportedVersion, as from a real disk.
+
+      control port (--control, default 127.0.0.1:7462)
+          The simulator's control channel (taxdisk_protocol::control): the same framing with frame
+          type 2 (ControlRequest) answered by type 3 (ControlResponse), command id 0, payload the
+          postcard encoding of the message. Requests:
+            GetClock                 read the disk clock
+            SetClock(t)              set the clock (bench control, not the D3 token path)
+            Advance(secs)            move the clock forward
+            RunFree(bool)            clock follows real time (true) or moves only when told
+            PowerCycle               power off and on: login and RAM state lost, flash kept
+            Plug(bool)               unplug (no answers at all) / plug in (boots from flash)
+            PowerCutAfter(n)         cut the power during the nth flash program/erase from now
+            FrameFault{"{"}nth, action{"}"}  the nth disk frame from now: DropAnswer, DropRequest,
+                                     CorruptAnswer, DuplicateAnswer, DelayAnswer(ms) or
+                                     LateAnswer (held back, sent in front of the next answer)
+            ClearFaults              disarm every fault
+            Snapshot(name)           keep a copy of the flash image in memory (8 at most)
+            DropSnapshot(name)       forget a snapshot
+            Restore(name)            put a snapshot back, then power-cycle
+            Latency(bool)            real-disk latency model on/off
+            Stats                    flash and frame counters
+          `taxdisk-sim control` sends them from a shell.
+
+      USB/IP port (--usbip [ADDR], default 127.0.0.1:3240; off without the flag)
+          The same disk as a USB device over USB/IP, bus id 1-1: VID 1209 PID 0001, the device
+          serial as serial string, one vendor-specific interface (ff/54/01) with bulk OUT 0x01 and
+          IN 0x81 (high speed, 512-byte packets) carrying the disk port's frames (same disk, same
+          sessions, same faults). `usbip list -r HOST` lists it, `usbip attach -r HOST -b 1-1`
+          plugs it into a Linux PC (vhci-hcd). Unplug/Plug on the control port take it away and
+          bring it back; PowerCycle reboots the disk behind its attachment (login lost, the
+          attachment kept). One port serves every disk, each under its own bus id.
+
+    Several disks: give --image once per disk (--image a.img --image b.img). Disk i (from 0) has
+    serial --serial + i, seed --seed + i, bus id 1-(i+1), and its own disk and control ports: with
+    port 0 each gets a free port; otherwise disk i is on --listen + i and --control + i, and ranges
+    that overlap are refused (the default 7461/7462 are one apart: give e.g. --control
+    127.0.0.1:7471). Each image is locked by this process and synced at exit. The bureau of
+    --bureau is shared: every disk is manufactured with its key. --print-ports lists every disk.
+
+    The flash lives in --image (created if missing, reopened next time: the disk keeps its
+    identity, rolls and invoices across restarts). Every flash write is written through to the
+    file before the disk answers; SIGINT or SIGTERM stops the server after the frame in progress,
+    syncs the image to stable storage and exits 0.
+
+    The disk verifies bureau tokens with the key it is manufactured with: give it with
+    --bureau-key, or start the simulated bureau in this process with --bureau ADDR and the disk
+    uses that bureau's key.
+sim-help-bureau-long =
+    Run only the simulated tax bureau (局端): its HTTP JSON API on --listen, its state in the SQLite file --db (created if missing; without --db the state lives in memory and is lost at exit), or in the PostgreSQL database of a --db postgres://USER:PASS@HOST:PORT/DB URL, which several bureau processes (on several machines) may share: each is the same bureau. The bureau's SM2 key is made at the first open of the state (from --seed if given) and kept in it; --print-ports prints the URL and the key, to pass to `taxdisk-sim serve --bureau-key`. SIGINT/SIGTERM stop it after the requests in flight.
+sim-help-control-long =
+    Send one control request to the control port of a running `taxdisk-sim serve` and print the answer as one JSON line ({"{"}"Clock":<unix secs>{"}"}, {"{"}"Stats":{"{"}...{"}"}{"}"}, "Ok"). Exits 1 if the simulator answers Error or cannot be reached.

@@ -101,3 +101,64 @@ sim-help-control-snapshot-arg-name = 最多 32 字节。
 sim-help-control-restore-arg-name = 快照的名称。
 sim-help-control-drop-snapshot-arg-name = 快照的名称。
 sim-help-control-latency-arg-on = on 或 off。
+
+# The long help of each command (`--help`), where it has one.
+sim-help-root-long =
+    供硬件在环测试台和测试使用的模拟金税盘和模拟税务局。请从 `taxdisk-sim serve --help` 看起：两个端口、控制消息和一段示例会话。
+sim-help-serve-long =
+    为硬件在环测试台在 TCP（及 USB/IP）上提供模拟金税盘：一个金税盘，或多次给出 --image 时每个镜像一个（见下文“多个金税盘”）。
+
+    每个金税盘打开两个端口：
+
+      金税盘端口（--listen，默认 127.0.0.1:7461）
+          与 USB 上完全相同的金税盘协议：COBS 编码的帧（帧头、postcard 载荷、CRC-32，以一个
+          0x00 字节结束），帧类型 0（请求）由帧类型 1 应答。可同时打开多个连接；帧逐个处理，
+          金税盘自身的会话规则（D14）在一个主机会话登录期间拒绝第二个会话。帧按发送的原样到达
+          金税盘：校验失败的帧没有应答，其他协议版本的帧应答 UnsupportedVersion，与真实金税盘相同。
+
+      控制端口（--control，默认 127.0.0.1:7462）
+          模拟器的控制通道（taxdisk_protocol::control）：相同的分帧，帧类型 2（ControlRequest）
+          由类型 3（ControlResponse）应答，命令号 0，载荷为消息的 postcard 编码。请求：
+            GetClock                 读取金税盘时钟
+            SetClock(t)              设置时钟（测试台控制，不走 D3 令牌流程）
+            Advance(secs)            时钟前进
+            RunFree(bool)            时钟随真实时间走（true），或只在被告知时移动
+            PowerCycle               断电再上电：登录和内存状态丢失，闪存保留
+            Plug(bool)               拔出（完全不应答）/ 插入（从闪存启动）
+            PowerCutAfter(n)         从现在起第 n 次闪存写入/擦除时断电
+            FrameFault{"{"}nth, action{"}"}  从现在起第 nth 个金税盘帧：DropAnswer、DropRequest、
+                                     CorruptAnswer、DuplicateAnswer、DelayAnswer(ms) 或
+                                     LateAnswer（扣住应答，放在下一个应答之前发出）
+            ClearFaults              解除所有故障
+            Snapshot(name)           在内存中保存闪存镜像的副本（最多 8 个）
+            DropSnapshot(name)       删除一个快照
+            Restore(name)            恢复一个快照，然后断电重启
+            Latency(bool)            真实金税盘延迟模型开/关
+            Stats                    闪存和帧计数
+          `taxdisk-sim control` 可从命令行发送这些请求。
+
+      USB/IP 端口（--usbip [ADDR]，默认 127.0.0.1:3240；不给该选项则关闭）
+          通过 USB/IP 把同一个金税盘作为 USB 设备提供，总线号 1-1：VID 1209 PID 0001，金税盘
+          编号作为序列号字符串，一个厂商自定义接口（ff/54/01），批量 OUT 0x01 和 IN 0x81（高速，
+          512 字节包）承载金税盘端口的帧（同一个金税盘、同样的会话、同样的故障）。
+          `usbip list -r HOST` 可列出它，`usbip attach -r HOST -b 1-1` 把它插入一台 Linux 电脑
+          （vhci-hcd）。控制端口的 Unplug/Plug 把它拔走和插回；PowerCycle 在保持连接的情况下
+          重启其后的金税盘（登录丢失，连接保留）。一个端口提供所有金税盘，各有自己的总线号。
+
+    多个金税盘：每个金税盘给一次 --image（--image a.img --image b.img）。第 i 个金税盘（从 0 起）
+    的编号为 --serial + i、种子为 --seed + i、总线号为 1-(i+1)，并有自己的金税盘端口和控制端口：
+    端口为 0 时各取一个空闲端口；否则第 i 个在 --listen + i 和 --control + i 上，范围重叠的设置
+    会被拒绝（默认的 7461/7462 只差一：请给出例如 --control 127.0.0.1:7471）。每个镜像由本进程
+    锁定，退出时同步。--bureau 的税务局是共用的：每个金税盘都以它的密钥制造。--print-ports
+    列出每个金税盘。
+
+    闪存保存在 --image 中（不存在则新建，下次重新打开：金税盘的身份、发票卷和发票在重启后
+    仍在）。每次闪存写入都在金税盘应答之前写入文件；SIGINT 或 SIGTERM 在处理完当前帧后停止
+    服务，把镜像同步到稳定存储并以 0 退出。
+
+    金税盘用它制造时的密钥验证税务局令牌：用 --bureau-key 给出，或用 --bureau ADDR 在本进程中
+    启动模拟税务局，金税盘即使用该税务局的密钥。
+sim-help-bureau-long =
+    只运行模拟税务局（局端）：HTTP JSON 接口在 --listen 上，状态保存在 SQLite 文件 --db 中（不存在则新建；不给 --db 时状态只在内存中，退出即丢失），或保存在 --db postgres://用户:口令@主机:端口/库 所指的 PostgreSQL 数据库中，多个税务局进程（可在多台机器上）可共用它：它们是同一个税务局。税务局的 SM2 密钥在首次打开状态时生成（给出 --seed 时由它生成）并保存在状态中；--print-ports 输出 URL 和密钥，供 `taxdisk-sim serve --bureau-key` 使用。SIGINT/SIGTERM 在处理完进行中的请求后停止。
+sim-help-control-long =
+    向运行中的 `taxdisk-sim serve` 的控制端口发送一个控制请求，并以一行 JSON 输出回答（{"{"}"Clock":<unix 秒数>{"}"}、{"{"}"Stats":{"{"}...{"}"}{"}"}、"Ok"）。模拟器回答 Error 或无法连接时退出码为 1。
