@@ -74,25 +74,24 @@ pub(super) fn company(cfg: &DemoConfig) -> Result<World, DemoError> {
     };
 
     // H1: initialization with the connection test.
-    let admin =
-        w.wf.initialize(&Initialization {
-            supervisor_name: ADMIN.into(),
-            supervisor_password: ADMIN_PW.into(),
-            address: "厦门市思明区软件园二期观日路 8 号".into(),
-            phone: "0592-5551234".into(),
-            bank_accounts: vec![
-                BankAccount {
-                    bank: "中国工商银行厦门软件园支行".into(),
-                    account: "4100021209200123456".into(),
-                },
-                BankAccount {
-                    bank: "中国建设银行厦门分行".into(),
-                    account: "35101560001052512345".into(),
-                },
-            ],
-            bureau_server: w.server.url(),
-        })
-        .step("initialize (H1)")?;
+    w.wf.initialize(&Initialization {
+        supervisor_name: ADMIN.into(),
+        supervisor_password: ADMIN_PW.into(),
+        address: "厦门市思明区软件园二期观日路 8 号".into(),
+        phone: "0592-5551234".into(),
+        bank_accounts: vec![
+            BankAccount {
+                bank: "中国工商银行厦门软件园支行".into(),
+                account: "4100021209200123456".into(),
+            },
+            BankAccount {
+                bank: "中国建设银行厦门分行".into(),
+                account: "35101560001052512345".into(),
+            },
+        ],
+        bureau_server: w.server.url(),
+    })
+    .step("initialize (H1)")?;
 
     // D1/B1: the tax office provisions the disk for all six kinds.
     let limit = |kind, single: i64| KindLimits {
@@ -121,23 +120,37 @@ pub(super) fn company(cfg: &DemoConfig) -> Result<World, DemoError> {
         tin = TAXPAYER
     ));
 
+    // H17/B8, D11: the tax office authorizes oil dealing (the software applies it and
+    // downloads gasoline stock below); the administrator logs in (H2) to set up the company.
+    setup(
+        w.online.request_update(&UpdateRequest {
+            serial: serial.clone(),
+            changes: vec![
+                UpdateChange::Oil(OilRole::Dealer, Some(month.next().next().end())),
+                // FAQ 10.6: used-car invoices need a used-car authorization type.
+                UpdateChange::UsedCar(UsedCarRole::Market),
+            ],
+        }),
+        "oil authorization",
+    )?;
+    let login =
+        w.wf.login(ADMIN, ADMIN_PW, &setup(Pin::new(Pin::FACTORY), "pin")?)
+            .step("login (admin)")?;
     // H2/H3: invoicers with per-kind permissions.
-    let clerk = setup(
-        w.wf.store_mut().add_invoicer(admin, CLERK, CLERK_PW),
-        "add invoicer",
-    )?;
-    let cashier = setup(
-        w.wf.store_mut().add_invoicer(admin, CASHIER, CASHIER_PW),
-        "add invoicer",
-    )?;
+    let clerk =
+        w.wf.add_invoicer(CLERK, CLERK_PW)
+            .step("add invoicer (H2)")?;
+    let cashier =
+        w.wf.add_invoicer(CASHIER, CASHIER_PW)
+            .step("add invoicer (H2)")?;
     for k in InvoiceKind::ALL {
         for a in Action::ALL {
-            setup(w.wf.store_mut().grant(admin, clerk, k, a), "grant")?;
+            w.wf.grant(clerk, k, a).step("grant (H3)")?;
         }
     }
     for k in [InvoiceKind::Electronic, InvoiceKind::Roll] {
         for a in [Action::Issue, Action::Query] {
-            setup(w.wf.store_mut().grant(admin, cashier, k, a), "grant")?;
+            w.wf.grant(cashier, k, a).step("grant (H3)")?;
         }
     }
     // H5/H6: products and customers.
@@ -159,7 +172,7 @@ pub(super) fn company(cfg: &DemoConfig) -> Result<World, DemoError> {
             zero_flag: (p.rate == 0).then_some(ZeroRateFlag::TaxFree),
             rare_earth: false,
         };
-        setup(w.wf.store_mut().add_product(admin, &np), "add product")?;
+        w.wf.add_product(&np).step("add product (H6)")?;
     }
     for (i, (name, tin)) in BUYERS.iter().enumerate() {
         let party = Party {
@@ -168,17 +181,12 @@ pub(super) fn company(cfg: &DemoConfig) -> Result<World, DemoError> {
             address_phone: format!("福建省{name}路 {} 号 0591-8800{:04}", i + 1, i),
             bank_account: format!("中国银行福建省分行 40770{:010}", i),
         };
-        setup(
-            w.wf.store_mut().add_customer(
-                admin,
-                &NewCustomer {
-                    code: format!("C{:03}", i + 1),
-                    party: party.clone(),
-                    category: None,
-                },
-            ),
-            "add customer",
-        )?;
+        w.wf.add_customer(&NewCustomer {
+            code: format!("C{:03}", i + 1),
+            party: party.clone(),
+            category: None,
+        })
+        .step("add customer (H6)")?;
         w.buyers.push(party);
     }
     w.report.step(t!(
@@ -190,22 +198,6 @@ pub(super) fn company(cfg: &DemoConfig) -> Result<World, DemoError> {
         customers = BUYERS.len()
     ));
 
-    // H17/B8, D11: the tax office authorizes oil dealing; the software applies it and
-    // downloads gasoline stock.
-    setup(
-        w.online.request_update(&UpdateRequest {
-            serial: serial.clone(),
-            changes: vec![
-                UpdateChange::Oil(OilRole::Dealer, Some(month.next().next().end())),
-                // FAQ 10.6: used-car invoices need a used-car authorization type.
-                UpdateChange::UsedCar(UsedCarRole::Market),
-            ],
-        }),
-        "oil authorization",
-    )?;
-    let login =
-        w.wf.login(ADMIN, ADMIN_PW, &setup(Pin::new(Pin::FACTORY), "pin")?)
-            .step("login (admin)")?;
     let changes = login.updates.len() + w.wf.apply_updates().step("apply updates (H17)")?.len();
     let litres = (cfg.invoices as i64 / 8).max(50) * 1200;
     w.wf.oil_download(GASOLINE_CATEGORY, OilUnit::Litre, litres * 1000)
