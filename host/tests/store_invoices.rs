@@ -455,7 +455,7 @@ fn store_month_query_over_20000_invoices_uses_the_index() {
     s.for_each_in_month(&q, |inv| {
         assert_eq!(inv.invoice.kind(), InvoiceKind::Special);
         streamed += 1;
-        Ok(())
+        Ok::<_, StoreError>(())
     })
     .unwrap();
     assert_eq!(streamed, s.month_count(&q).unwrap());
@@ -580,7 +580,7 @@ fn h04_restore_keeps_invoices_lines_and_permissions() {
     let mut seen = 0;
     s.for_each_in_month(&MonthQuery::period(period(2026, 11)), |i| {
         seen += i.invoice.lines().len();
-        Ok(())
+        Ok::<_, StoreError>(())
     })
     .unwrap();
     assert_eq!(seen, 3);

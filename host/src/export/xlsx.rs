@@ -118,9 +118,8 @@ pub struct MonthWriter {
     period: Period,
     path: std::path::PathBuf,
     money: Format,
-    /// The next row of the invoices sheet and of the lines sheet.
-    next_invoice: u32,
-    next_line: u32,
+    /// What has been written: the invoices and lines written so far also place the next row
+    /// of each sheet (below the header row).
     summary: ExportSummary,
 }
 
@@ -134,16 +133,27 @@ impl std::fmt::Debug for MonthWriter {
     }
 }
 
+/// The workbook error for a write to `path`.
+fn xlsx_error(path: &Path) -> impl Fn(XlsxError) -> ExportError + Copy + '_ {
+    move |source| ExportError::Xlsx {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The sheet row after `written` data rows and the header row. A count past `u32` saturates,
+/// and rust_xlsxwriter refuses the row as beyond the sheet's limit.
+fn below_header(written: usize) -> u32 {
+    u32::try_from(written).map_or(u32::MAX, |n| n.saturating_add(1))
+}
+
 const INVOICES_SHEET: usize = 0;
 const LINES_SHEET: usize = 1;
 
 impl MonthWriter {
     /// A workbook for `period`'s invoices, to be saved at `path` by [`MonthWriter::finish`].
     pub fn create(period: Period, path: &Path) -> Result<MonthWriter, ExportError> {
-        let wrap = |source| ExportError::Xlsx {
-            path: path.display().to_string(),
-            source,
-        };
+        let wrap = xlsx_error(path);
         let bold = Format::new().set_bold();
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet_with_constant_memory().map_err(wrap)?;
@@ -157,17 +167,12 @@ impl MonthWriter {
             period,
             path: path.to_owned(),
             money: Format::new().set_num_format("0.00"),
-            next_invoice: 1,
-            next_line: 1,
             summary: ExportSummary::default(),
         })
     }
 
     fn wrap(&self, source: XlsxError) -> ExportError {
-        ExportError::Xlsx {
-            path: self.path.display().to_string(),
-            source,
-        }
+        xlsx_error(&self.path)(source)
     }
 
     /// Writes `r` and its lines, or counts it as left out (voided, or of another period).
@@ -193,7 +198,7 @@ impl MonthWriter {
         let inv = r.invoice;
         let d = inv.draft();
         let t = inv.totals();
-        let row = self.next_invoice;
+        let row = below_header(self.summary.invoices);
         let ws = self.wb.worksheet_from_index(INVOICES_SHEET)?;
         ws.write_string(row, 0, inv.kind().chinese_name())?;
         ws.write_string(row, 1, r.code)?;
@@ -215,11 +220,10 @@ impl MonthWriter {
         ws.write_string(row, 9, if inv.is_red() { "是" } else { "否" })?;
         ws.write_string(row, 10, if r.uploaded { "已上传" } else { "未上传" })?;
         ws.write_string(row, 11, &d.remarks)?;
-        self.next_invoice += 1;
         self.summary.invoices += 1;
         let ws = self.wb.worksheet_from_index(LINES_SHEET)?;
         for (i, l) in inv.lines().iter().enumerate() {
-            let row = self.next_line;
+            let row = below_header(self.summary.lines);
             ws.write_string(row, 0, r.code)?;
             ws.write_string(row, 1, r.number)?;
             ws.write_number(row, 2, (i + 1) as f64)?;
@@ -245,7 +249,6 @@ impl MonthWriter {
                     "正常行"
                 },
             )?;
-            self.next_line += 1;
             self.summary.lines += 1;
         }
         Ok(())

@@ -36,7 +36,7 @@ pub fn export_rows(
         if exported(&s) {
             rows.push(s);
         }
-        Ok(())
+        Ok::<_, crate::store::StoreError>(())
     })?;
     Ok(rows)
 }
@@ -135,26 +135,15 @@ impl Workflow {
             batch.clear();
             Ok(())
         };
-        let mut failed = None;
         self.store
             .for_each_in_month(&MonthQuery::period(period), |s| {
                 if exported(&s) {
                     batch.push(s);
-                    if batch.len() == EXPORT_BATCH
-                        && let Err(e) = flush(&mut batch, &mut w)
-                    {
-                        // Stops the reading; the writer's error is the one returned.
-                        failed = Some(e);
-                        return Err(crate::store::StoreError::Io(std::io::Error::other(
-                            "the export's writer failed",
-                        )));
+                    if batch.len() == EXPORT_BATCH {
+                        flush(&mut batch, &mut w)?;
                     }
                 }
-                Ok(())
-            })
-            .map_err(|e| match failed.take() {
-                Some(write) => WorkflowError::from(write),
-                None => WorkflowError::from(e),
+                Ok::<_, WorkflowError>(())
             })?;
         flush(&mut batch, &mut w)?;
         Ok(w.finish()?)
@@ -187,7 +176,7 @@ impl Workflow {
                     flush(&mut batch);
                 }
             }
-            Ok(())
+            Ok::<_, WorkflowError>(())
         })?;
         flush(&mut batch);
         Ok(())

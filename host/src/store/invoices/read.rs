@@ -84,20 +84,23 @@ impl Store {
     }
 
     /// Streams a month's invoices with their content to `f`, by id, without loading them all
-    /// (exports of 100,000 invoices).
-    pub fn for_each_in_month(
+    /// (exports of 100,000 invoices). The first error, the store's or `f`'s own, stops the
+    /// reading and is returned as is.
+    pub fn for_each_in_month<E: From<StoreError>>(
         &self,
         q: &MonthQuery,
-        mut f: impl FnMut(StoredInvoice) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        mut f: impl FnMut(StoredInvoice) -> Result<(), E>,
+    ) -> Result<(), E> {
         let sql = format!(
             "SELECT {FULL_COLUMNS} FROM {FULL_FROM} WHERE {} ORDER BY id",
             q.where_clause()
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(q.params()))?;
-        while let Some(r) = rows.next()? {
-            f(to_full(raw_full(r)?)?)?;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params_from_iter(q.params()))
+            .map_err(StoreError::from)?;
+        while let Some(r) = rows.next().map_err(StoreError::from)? {
+            f(to_full(raw_full(r).map_err(StoreError::from)?)?)?;
         }
         Ok(())
     }
