@@ -147,8 +147,14 @@ fn localize_arg(a: Arg, prefix: &str, path: &str, options: &str, arguments: &str
 /// `PREFIX-<path>-long`, where the catalogue has one; without it `--help` shows the summary
 /// (the long English text would be out of place).
 fn long_about(prefix: &str, path: &str) -> Option<clap::builder::StyledStr> {
-    let key = format!("{prefix}-{path}-long");
-    crate::catalog::has(crate::Lang::ZhCn, &key).then(|| tr(&key, &[]).into())
+    own_text(&format!("{prefix}-{path}-long")).map(Into::into)
+}
+
+/// The text under `key` in the current language, for the help texts only some commands have
+/// (a long help, an example after the options): the Chinese catalogue decides which do, and
+/// [`check_long_abouts`] keeps the English one in step.
+fn own_text(key: &str) -> Option<String> {
+    crate::catalog::has(crate::Lang::ZhCn, key).then(|| tr(key, &[]))
 }
 
 /// `cmd` with the long help `long`, or none (its summary shows).
@@ -197,12 +203,12 @@ fn tree(cmd: Command, prefix: &str, path: &str) -> Command {
     let arguments = t!("help-heading-arguments");
     // A long text after the options (an example session) has its own key, else it is left out
     // (it would be English).
-    let after = format!("{prefix}-{path}-after");
-    let cmd = if !path.is_empty() && crate::catalog::has(crate::Lang::ZhCn, &after) {
-        let after = tr(&after, &[]);
-        cmd.after_help(after.clone()).after_long_help(after)
-    } else {
-        cmd.after_help(None).after_long_help(None)
+    let after = (!path.is_empty())
+        .then(|| own_text(&format!("{prefix}-{path}-after")))
+        .flatten();
+    let cmd = match after {
+        Some(after) => cmd.after_help(after.clone()).after_long_help(after),
+        None => cmd.after_help(None).after_long_help(None),
     };
     let mut cmd = cmd
         .subcommand_help_heading(t!("help-heading-commands"))
