@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use taxdisk_device_sim::bureau::{self, Bureau};
 use taxdisk_device_sim::serve::args::{BureauArgs, Cli, Command, ControlArgs, ServeArgs};
 use taxdisk_device_sim::serve::shutdown::StopSignals;
-use taxdisk_device_sim::serve::{ControlClient, Server, hex_encode};
+use taxdisk_device_sim::serve::{ControlClient, Server};
 use taxdisk_i18n::t;
 use taxdisk_protocol::Timestamp;
 use taxdisk_protocol::control::ControlResponse;
@@ -79,7 +79,7 @@ fn run_bureau(a: BureauArgs) -> Result<(), String> {
         a.db.as_deref()
             .map_or(bureau::db::Store::Memory, bureau::db::Store::from_arg);
     let b = Bureau::open_store(&store, a.seed).map_err(|e| format!("{store}: {e}"))?;
-    let key = hex_encode(&b.public_key().to_sec1());
+    let key = hex::encode(b.public_key().to_sec1());
     let admin = bureau::access::admin_token_or_new(a.admin_token_file.as_deref())
         .map_err(|e| t!("sim-error-in", what = t!("sim-admin-token"), error = e))?;
     let server = bureau::spawn_with_admin(b, a.listen, admin).map_err(|e| e.to_string())?;

@@ -7,7 +7,6 @@
 use super::db::{Tx, args};
 use super::error::BureauError;
 use super::{Bureau, db};
-use crate::serve::hex_encode;
 use sm3::{Digest, Sm3};
 use taxdisk_protocol::bureau_api::KeyRegistered;
 use taxdisk_protocol::types::{DeviceSerial, TaxpayerId};
@@ -35,7 +34,7 @@ pub fn digest(token: &str) -> [u8; 32] {
 
 /// A new random token: 32 bytes from the OS-seeded generator, in hex.
 pub fn new_token() -> String {
-    hex_encode(&super::random_bytes())
+    hex::encode(super::random_bytes())
 }
 
 /// The refusal of a request without a token where one is needed.

@@ -3,7 +3,6 @@
 
 use super::db::{self, DiskRow, args, names};
 use super::{Bureau, BureauError, period, unknown_taxpayer};
-use crate::serve::hex_encode;
 use taxdisk_protocol::bureau_api::{
     ClockRequest, ProvisionRequest, RegisterKey, UnblockRequest, UpdateRequest,
 };
@@ -180,7 +179,7 @@ impl Bureau {
         self.db.tx(|tx| {
             super::disk_in(tx, &r.serial)?;
             let seq = db::next_seq(tx, &r.serial, names::UNBLOCK)?;
-            let pin_digest = hex_encode(&super::access::digest(r.new_pin.as_str()));
+            let pin_digest = hex::encode(super::access::digest(r.new_pin.as_str()));
             let signed = super::sign_token(
                 key,
                 UnblockToken {

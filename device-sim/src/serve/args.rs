@@ -647,18 +647,15 @@ mod tests {
     fn bureau_keys_parse_compressed_and_not() {
         let key = taxdisk_protocol::sign::signing_key(&[7; 32]).unwrap();
         let pk = taxdisk_protocol::sign::public_key(&key);
-        let hex = super::super::hex_encode(&pk.to_sec1());
+        let hex = hex::encode(pk.to_sec1());
         assert_eq!(parse_bureau_key(&hex), Ok(pk));
         let mut compressed = vec![2 + (pk.y[31] & 1)];
         compressed.extend_from_slice(&pk.x);
-        assert_eq!(
-            parse_bureau_key(&super::super::hex_encode(&compressed)),
-            Ok(pk)
-        );
+        assert_eq!(parse_bureau_key(&hex::encode(compressed)), Ok(pk));
         // Not on the curve, not hex, wrong length.
         let mut off = pk.to_sec1();
         off[64] ^= 1;
-        assert!(parse_bureau_key(&super::super::hex_encode(&off)).is_err());
+        assert!(parse_bureau_key(&hex::encode(off)).is_err());
         assert!(parse_bureau_key("04zz").is_err());
         assert!(parse_bureau_key("0400").is_err());
     }
@@ -716,7 +713,7 @@ mod tests {
         assert!(matches!(cfg.bureau, BureauSetup::Serve { .. }));
         // --bureau-db needs --bureau; both bureau sources at once are refused.
         let key = taxdisk_protocol::sign::signing_key(&[7; 32]).unwrap();
-        let hex = super::super::hex_encode(&taxdisk_protocol::sign::public_key(&key).to_sec1());
+        let hex = hex::encode(taxdisk_protocol::sign::public_key(&key).to_sec1());
         let serve = |extra: &[&str]| {
             let mut argv = vec!["taxdisk-sim", "serve"];
             argv.extend_from_slice(extra);

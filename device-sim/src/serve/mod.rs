@@ -306,7 +306,7 @@ impl Server {
                 Some(crate::bureau::spawn_with_admin(b, *addr, admin)?)
             }
         };
-        let bureau_key = hex_encode(&base.bureau_key.to_sec1());
+        let bureau_key = hex::encode(base.bureau_key.to_sec1());
         let bind = |addr: SocketAddr| {
             TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })
         };
@@ -514,17 +514,6 @@ pub fn sync_image(path: &Path) -> Result<(), ServeError> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(err)
-}
-
-/// Lower-case hex of bytes.
-pub fn hex_encode(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]
