@@ -4,7 +4,6 @@
 //! reading columns back, and telling "the database is down" ([`BureauError::Unavailable`],
 //! HTTP 503) from a failed statement.
 
-use super::store::{Tx, TxInner};
 use super::value::{Row, Value};
 use crate::bureau::BureauError;
 use postgres::types::{ToSql, Type};
@@ -96,12 +95,49 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What a unit of work does on PostgreSQL, as the bureau's `Tx` asks it. The `Tx` holds it
+/// behind `dyn`, so it can borrow a transaction of any lifetime.
+pub(super) trait Work {
+    /// Runs a statement, answering the rows it changed.
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, BureauError>;
+    /// Runs a query, answering every row.
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, BureauError>;
+    /// Runs several statements without parameters (the schema).
+    fn batch(&mut self, sql: &str) -> Result<(), BureauError>;
+}
+
+/// One serializable transaction and the statements its connection prepared.
+struct Unit<'c> {
+    t: postgres::Transaction<'c>,
+    statements: &'c mut HashMap<String, Statement>,
+}
+
+impl Work for Unit<'_> {
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, BureauError> {
+        let st = statement(&mut self.t, self.statements, sql)?;
+        let params = bind(&st, args)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+        Ok(self.t.execute(&st, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, BureauError> {
+        let st = statement(&mut self.t, self.statements, sql)?;
+        let params = bind(&st, args)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+        self.t.query(&st, &refs)?.iter().map(row_values).collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), BureauError> {
+        Ok(self.t.batch_execute(sql)?)
+    }
+}
+
 /// Runs `f` in a serializable transaction on a pooled connection, again when a concurrent
 /// worker made it fail (see [`retryable`]), at most [`MAX_ATTEMPTS`] times.
-pub(super) fn run<T, F>(pool: &Pool, f: &mut F) -> Result<T, BureauError>
-where
-    F: FnMut(&mut Tx<'_>) -> Result<T, BureauError>,
-{
+pub(super) fn run<T>(
+    pool: &Pool,
+    f: &mut dyn FnMut(&mut dyn Work) -> Result<T, BureauError>,
+) -> Result<T, BureauError> {
     let mut conn = pool
         .get()
         .map_err(|e| BureauError::Unavailable(format!("no connection to PostgreSQL: {e}")))?;
@@ -112,13 +148,11 @@ where
             .build_transaction()
             .isolation_level(IsolationLevel::Serializable)
             .start()?;
-        let mut tx = Tx(TxInner::Postgres(t, statements));
-        let out = f(&mut tx).and_then(|v| match tx.0 {
-            TxInner::Postgres(t, _) => t.commit().map(|()| v).map_err(BureauError::from),
-            TxInner::Sqlite(_) => Err(BureauError::Corrupt(
-                "a PostgreSQL unit of work ended on SQLite".into(),
-            )),
-        });
+        let mut unit = Unit {
+            t,
+            statements: &mut *statements,
+        };
+        let out = f(&mut unit).and_then(|v| unit.t.commit().map(|()| v).map_err(BureauError::from));
         match out {
             Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => {
                 std::thread::sleep(backoff(attempt));
@@ -288,32 +322,6 @@ fn statement(
     let st = t.prepare(&placeholders(sql))?;
     cache.insert(sql.to_owned(), st.clone());
     Ok(st)
-}
-
-/// [`Tx::execute`] on PostgreSQL.
-pub(super) fn execute(
-    t: &mut postgres::Transaction<'_>,
-    cache: &mut HashMap<String, Statement>,
-    sql: &str,
-    args: &[Value],
-) -> Result<u64, BureauError> {
-    let st = statement(t, cache, sql)?;
-    let params = bind(&st, args)?;
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-    Ok(t.execute(&st, &refs)?)
-}
-
-/// [`Tx::query`] on PostgreSQL.
-pub(super) fn query(
-    t: &mut postgres::Transaction<'_>,
-    cache: &mut HashMap<String, Statement>,
-    sql: &str,
-    args: &[Value],
-) -> Result<Vec<Row>, BureauError> {
-    let st = statement(t, cache, sql)?;
-    let params = bind(&st, args)?;
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-    t.query(&st, &refs)?.iter().map(row_values).collect()
 }
 
 #[cfg(test)]

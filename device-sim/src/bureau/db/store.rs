@@ -82,7 +82,7 @@ impl std::fmt::Debug for Db {
 }
 
 /// One unit of work in progress.
-pub struct Tx<'a>(pub(super) TxInner<'a>);
+pub struct Tx<'a>(TxInner<'a>);
 
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,12 +90,9 @@ impl std::fmt::Debug for Tx<'_> {
     }
 }
 
-pub(super) enum TxInner<'a> {
+enum TxInner<'a> {
     Sqlite(&'a rusqlite::Connection),
-    Postgres(
-        postgres::Transaction<'a>,
-        &'a mut std::collections::HashMap<String, postgres::Statement>,
-    ),
+    Postgres(&'a mut dyn pg::Work),
 }
 
 impl Db {
@@ -141,7 +138,7 @@ impl Db {
                 t.commit()?;
                 Ok(v)
             }
-            Db::Postgres(pool) => pg::run(pool, &mut f),
+            Db::Postgres(pool) => pg::run(pool, &mut |w| f(&mut Tx(TxInner::Postgres(w)))),
         }
     }
 }
@@ -154,7 +151,7 @@ impl Tx<'_> {
                 Ok(c.prepare_cached(sql)?
                     .execute(rusqlite::params_from_iter(args))? as u64)
             }
-            TxInner::Postgres(t, cache) => pg::execute(t, cache, sql, args),
+            TxInner::Postgres(w) => w.execute(sql, args),
         }
     }
 
@@ -173,7 +170,7 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            TxInner::Postgres(t, cache) => pg::query(t, cache, sql, args),
+            TxInner::Postgres(w) => w.query(sql, args),
         }
     }
 
@@ -192,7 +189,7 @@ impl Tx<'_> {
     pub fn batch(&mut self, sql: &str) -> Result<(), BureauError> {
         match &mut self.0 {
             TxInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            TxInner::Postgres(t, _) => Ok(t.batch_execute(sql)?),
+            TxInner::Postgres(w) => w.batch(sql),
         }
     }
 
@@ -200,7 +197,7 @@ impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         match self.0 {
             TxInner::Sqlite(_) => Backend::Sqlite,
-            TxInner::Postgres(..) => Backend::Postgres,
+            TxInner::Postgres(_) => Backend::Postgres,
         }
     }
 }
