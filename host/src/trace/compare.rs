@@ -2,11 +2,10 @@
 //! statuses, signatures, times by one constant offset, serials and keys by shape.
 
 use super::format::Exchange;
-use super::replay::{Decoded, Keys, ReplayReport};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
-use taxdisk_protocol::frame::{MAX_FRAME, decode_frame};
+use taxdisk_protocol::frame::{Header, MAX_FRAME, decode_frame};
 use taxdisk_protocol::message::{ProvisionProof, SignedMessage};
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{CommandId, Refusal, Response, sign};
@@ -38,8 +37,51 @@ impl fmt::Display for Difference {
     }
 }
 
+/// An answer frame as decoded: its header and the response, the refusal, or why it did not
+/// decode.
+pub(super) type Decoded = (Header, Result<Result<Response, Refusal>, String>);
+
+/// Which disk an answer came from.
+#[derive(Clone, Copy)]
+pub(super) enum Side {
+    Recorded = 0,
+    Replayed = 1,
+}
+
+/// Serials and public keys of the recorded (0) and replaying (1) disks.
+#[derive(Default)]
+pub(super) struct Keys {
+    pub(super) serial: [Option<DeviceSerial>; 2],
+    pub(super) key: [Option<PublicKey>; 2],
+}
+
+impl Keys {
+    /// Takes the serial or public key `r` carries, the first one seen on each side.
+    pub(super) fn learn(&mut self, side: Side, r: &Response) {
+        let i = side as usize;
+        match r {
+            Response::GetInfo(info) => {
+                self.serial[i].get_or_insert_with(|| info.serial.clone());
+            }
+            Response::Provision(p) => {
+                self.key[i].get_or_insert(p.public_key);
+            }
+            Response::GetPublicKey(k) => {
+                self.key[i].get_or_insert(*k);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Compares the answers to a request whose command id is not in the table, by header.
-pub(super) fn compare_raw(report: &mut ReplayReport, i: usize, e: &Exchange, got: Option<&[u8]>) {
+pub(super) fn compare_raw(
+    compared: &mut usize,
+    differences: &mut Vec<Difference>,
+    i: usize,
+    e: &Exchange,
+    got: Option<&[u8]>,
+) {
     let mut s1 = vec![0u8; MAX_FRAME];
     let mut s2 = vec![0u8; MAX_FRAME];
     let rec = e
@@ -50,7 +92,7 @@ pub(super) fn compare_raw(report: &mut ReplayReport, i: usize, e: &Exchange, got
     let command = format!("command {}", e.header.command);
     match (rec, rep) {
         (None, _) => {}
-        (Some(_), None) => report.differences.push(Difference {
+        (Some(_), None) => differences.push(Difference {
             index: i,
             command,
             path: "answer".into(),
@@ -59,9 +101,9 @@ pub(super) fn compare_raw(report: &mut ReplayReport, i: usize, e: &Exchange, got
             why: "equal".into(),
         }),
         (Some((a, pa)), Some((b, pb))) => {
-            report.compared += 1;
+            *compared += 1;
             if (a.status, a.detail, pa) != (b.status, b.detail, pb) {
-                report.differences.push(Difference {
+                differences.push(Difference {
                     index: i,
                     command,
                     path: "status".into(),
@@ -79,7 +121,9 @@ pub(super) struct Comparer<'a> {
     pub(super) offset: Option<i128>,
     pub(super) tolerance: u64,
     pub(super) last_clock: Option<u64>,
-    pub(super) report: &'a mut ReplayReport,
+    /// Answers compared so far, and what differed: the replay's report.
+    pub(super) compared: &'a mut usize,
+    pub(super) differences: &'a mut Vec<Difference>,
 }
 
 fn status_text(r: &Result<Response, Refusal>) -> String {
@@ -91,7 +135,7 @@ fn status_text(r: &Result<Response, Refusal>) -> String {
 
 impl Comparer<'_> {
     fn diff(&mut self, i: usize, c: CommandId, path: &str, rec: String, rep: String, why: &str) {
-        self.report.differences.push(Difference {
+        self.differences.push(Difference {
             index: i,
             command: c.name().into(),
             path: path.into(),
@@ -136,7 +180,7 @@ impl Comparer<'_> {
                 return;
             }
         };
-        self.report.compared += 1;
+        *self.compared += 1;
         match (&rec, &rep) {
             (Err(a), Err(b)) => {
                 if a.error != b.error {

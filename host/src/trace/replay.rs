@@ -2,7 +2,7 @@
 //! [`replay_with_control`], their options and report, and the bureau tokens re-signed for the
 //! replaying disk.
 
-use super::compare::{Comparer, Difference, compare_raw};
+use super::compare::{Comparer, Decoded, Difference, Keys, Side, compare_raw};
 use super::format::Trace;
 use super::redact;
 use crate::control::Control;
@@ -16,7 +16,7 @@ use taxdisk_protocol::frame::{
 };
 use taxdisk_protocol::message::SignedMessage;
 use taxdisk_protocol::types::*;
-use taxdisk_protocol::{CommandId, Refusal, Request, Response, sign};
+use taxdisk_protocol::{CommandId, Request, sign};
 
 /// How a replay runs.
 pub struct ReplayOptions<'a> {
@@ -149,7 +149,6 @@ pub fn replay(trace: &Trace, transport: &mut dyn Transport) -> ReplayReport {
 }
 
 /// Decoded answer: the header and the response or refusal (or why it does not decode).
-pub(super) type Decoded = (Header, Result<Result<Response, Refusal>, String>);
 
 fn decode_answer(bytes: &[u8]) -> Option<Decoded> {
     let mut scratch = vec![0u8; MAX_FRAME];
@@ -239,7 +238,13 @@ fn replay_inner(
             let sent = send_raw(transport, options, &e.request, &e.header);
             report.exchanges += 1;
             match sent {
-                Ok(got) => compare_raw(&mut report, i, e, got.as_deref()),
+                Ok(got) => compare_raw(
+                    &mut report.compared,
+                    &mut report.differences,
+                    i,
+                    e,
+                    got.as_deref(),
+                ),
                 Err(err) => {
                     report.aborted = Some(err);
                     return report;
@@ -298,7 +303,8 @@ fn replay_inner(
         offset: None,
         tolerance,
         last_clock: None,
-        report: &mut report,
+        compared: &mut report.compared,
+        differences: &mut report.differences,
     };
     for p in pairs {
         if p.clock_set {
@@ -318,37 +324,6 @@ struct Pair {
     recorded: Option<Decoded>,
     replayed: Option<Decoded>,
     clock_set: bool,
-}
-
-#[derive(Clone, Copy)]
-enum Side {
-    Recorded = 0,
-    Replayed = 1,
-}
-
-/// Serials and public keys of the recorded (0) and replaying (1) disks.
-#[derive(Default)]
-pub(super) struct Keys {
-    pub(super) serial: [Option<DeviceSerial>; 2],
-    pub(super) key: [Option<PublicKey>; 2],
-}
-
-impl Keys {
-    fn learn(&mut self, side: Side, r: &Response) {
-        let i = side as usize;
-        match r {
-            Response::GetInfo(info) => {
-                self.serial[i].get_or_insert_with(|| info.serial.clone());
-            }
-            Response::Provision(p) => {
-                self.key[i].get_or_insert(p.public_key);
-            }
-            Response::GetPublicKey(k) => {
-                self.key[i].get_or_insert(*k);
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Sends a request as the recorded session and waits for its answer. `Err` only when no disk
