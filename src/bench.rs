@@ -413,6 +413,10 @@ pub fn top_up(
     )?)
 }
 
+/// The supervisor of a bench store ([`new_store`]): the issuer (开票人) of invoices stored
+/// without the workflow, which otherwise writes the logged-in user's name.
+pub const BENCH_SUPERVISOR: &str = "bench";
+
 /// A fresh store at `path` (replacing one there) with `durability`, initialized with the
 /// bench supervisor (`bench` / `bench-password`); answers its id too.
 pub fn new_store(path: &Path, durability: Durability) -> Result<(Store, UserId), BenchError> {
@@ -420,7 +424,7 @@ pub fn new_store(path: &Path, durability: Durability) -> Result<(Store, UserId),
         Some(path),
         durability,
         &Initialization {
-            supervisor_name: "bench".into(),
+            supervisor_name: BENCH_SUPERVISOR.into(),
             supervisor_password: "bench-password".into(),
             address: "厦门市思明区示例路1号".into(),
             phone: "0592-1234567".into(),

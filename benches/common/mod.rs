@@ -31,8 +31,12 @@ pub const BUYER_TIN: &str = "110108123456789";
 pub const TOP_UP: u32 = 8_000;
 
 /// The `i`th bench draft: 1 to 3 service lines at 6 %, as `taxdisk bench` issues them.
+/// Its issuer is the bench store's supervisor: the stages benched here validate and store it
+/// without the workflow, which would write the logged-in user's name.
 pub fn draft(i: usize) -> Draft {
-    taxdisk::bench::draft(i, &TaxpayerId::new(BUYER_TIN).unwrap()).unwrap()
+    let mut d = taxdisk::bench::draft(i, &TaxpayerId::new(BUYER_TIN).unwrap()).unwrap();
+    d.issuer = taxdisk::bench::BENCH_SUPERVISOR.into();
+    d
 }
 
 /// The store's record of what the disk signed.
