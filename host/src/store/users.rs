@@ -234,10 +234,7 @@ impl Store {
         old: &str,
         new: &str,
     ) -> Result<(), StoreError> {
-        let hash = self.password_hash(user)?;
-        if !verify(old, &hash)? {
-            return Err(StoreError::WrongPassword);
-        }
+        self.require_password(user, old)?;
         let new_hash = hash_password(new)?;
         let tx = self.conn.transaction()?;
         tx.prepare_cached("UPDATE users SET password_hash = ?1 WHERE id = ?2")?
@@ -255,10 +252,7 @@ impl Store {
         password: &str,
         new_name: &str,
     ) -> Result<(), StoreError> {
-        let hash = self.password_hash(user)?;
-        if !verify(password, &hash)? {
-            return Err(StoreError::WrongPassword);
-        }
+        self.require_password(user, password)?;
         let name = clean_name(new_name)?;
         let tx = self.conn.transaction()?;
         if name_taken(&tx, &name, Some(user))? {
@@ -275,12 +269,20 @@ impl Store {
         Ok(())
     }
 
-    fn password_hash(&self, user: UserId) -> Result<String, StoreError> {
-        self.conn
+    /// `password` is `user`'s, or [`StoreError::WrongPassword`] (H2: a change of password or
+    /// name asks for it first).
+    fn require_password(&self, user: UserId, password: &str) -> Result<(), StoreError> {
+        let hash: String = self
+            .conn
             .prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
             .query_row([user.0], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("user {}", user.0)))
+            .ok_or_else(|| StoreError::NotFound(format!("user {}", user.0)))?;
+        if verify(password, &hash)? {
+            Ok(())
+        } else {
+            Err(StoreError::WrongPassword)
+        }
     }
 
     /// H3 (FAQ 4.19): the administrator grants `action` on `kind` to an invoicer.
