@@ -2,7 +2,6 @@
 //! and what the run learned (serial, public key, token sequence numbers, the rolls it loaded),
 //! with the checks and helpers every scenario uses.
 
-use super::period::clear_token;
 use crate::conformance::frames::FrameLog;
 use crate::control::{Control, ControlError};
 use crate::disk::{DiskClient, DiskError, new_request_id};
@@ -399,9 +398,30 @@ impl<'a> Ctx<'a> {
         self.c.copy_tax(p)?;
         let now = self.now()?;
         let later = now.plus_secs(60 * 86_400);
-        let t = clear_token(self, p, later, later)?;
+        let t = self.clear_token(p, later, later)?;
         self.c.clear_card(t)?;
         Ok(())
+    }
+
+    /// A clear-card token for `period` (D8) with the next lock time `lock` and the upload
+    /// deadline `deadline`, signed by the bureau's key.
+    pub(super) fn clear_token(
+        &mut self,
+        period: Period,
+        lock: Timestamp,
+        deadline: Timestamp,
+    ) -> Result<Signed<ClearCardToken>, Stop> {
+        self.seq.clear += 1;
+        let body = ClearCardToken {
+            serial: self.serial()?,
+            seq: self.seq.clear,
+            period,
+            next_lock_time: lock,
+            upload_deadline: deadline,
+            limits: Default::default(),
+            issued_at: self.now()?,
+        };
+        Ok(self.tokens()?.clear_card(body)?)
     }
 
     /// Acknowledges every event so far.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::control::ControlRequest;
 use taxdisk_protocol::types::*;
-use taxdisk_protocol::{Period, Timestamp, WireError};
+use taxdisk_protocol::{Period, WireError};
 
 fn neg(f: Fen) -> Fen {
     Fen(f.0.saturating_neg())
@@ -67,25 +67,6 @@ fn oracle(events: &[EventView], period: Period) -> (BTreeMap<InvoiceKind, KindSu
     (kinds, first, last)
 }
 
-pub(super) fn clear_token(
-    x: &mut Ctx<'_>,
-    period: Period,
-    lock: Timestamp,
-    deadline: Timestamp,
-) -> Result<Signed<ClearCardToken>, Stop> {
-    x.seq.clear += 1;
-    let body = ClearCardToken {
-        serial: x.serial()?,
-        seq: x.seq.clear,
-        period,
-        next_lock_time: lock,
-        upload_deadline: deadline,
-        limits: Default::default(),
-        issued_at: x.now()?,
-    };
-    Ok(x.tokens()?.clear_card(body)?)
-}
-
 /// The bureau's receipt of `period`'s summary for `serial` (D4, FAQ 4.21(4)).
 fn report_receipt(
     x: &mut Ctx<'_>,
@@ -125,7 +106,7 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
         "CopyTax of the running period",
     )?;
     let now = x.now()?;
-    let t = clear_token(x, p, now.plus_secs(86_400), now.plus_secs(86_400))?;
+    let t = x.clear_token(p, now.plus_secs(86_400), now.plus_secs(86_400))?;
     refused(
         x.c.clear_card(t),
         WireError::NotCopied,
@@ -251,7 +232,7 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
     x.issue(InvoiceKind::Normal, 10_000)?;
     let now = x.now()?;
     let lock = now.plus_secs(86_400);
-    let t = clear_token(x, p, lock, now.plus_secs(20 * 86_400))?;
+    let t = x.clear_token(p, lock, now.plus_secs(20 * 86_400))?;
     x.c.clear_card(t.clone())?;
     let info = x.c.info()?;
     check!(
@@ -301,7 +282,7 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
         Ok(())
     })();
     let now = x.now()?;
-    let t = clear_token(x, p, now.plus_secs(60 * 86_400), now.plus_secs(60 * 86_400))?;
+    let t = x.clear_token(p, now.plus_secs(60 * 86_400), now.plus_secs(60 * 86_400))?;
     x.c.clear_card(t)?;
     r?;
     check!(
@@ -340,7 +321,7 @@ pub(super) fn d09_upload_deadline(x: &mut Ctx<'_>) -> Step {
     }
     let now = x.now()?;
     let lock = now.plus_secs(60 * 86_400);
-    let t = clear_token(x, copied, lock, now.plus_secs(60))?;
+    let t = x.clear_token(copied, lock, now.plus_secs(60))?;
     x.c.clear_card(t)?;
     x.advance(120)?;
     let d = x.draft(InvoiceKind::Normal, 10_000);
@@ -351,7 +332,7 @@ pub(super) fn d09_upload_deadline(x: &mut Ctx<'_>) -> Step {
     );
     x.ack_all()?;
     let now = x.now()?;
-    let t = clear_token(x, copied, lock, now.plus_secs(60 * 86_400))?;
+    let t = x.clear_token(copied, lock, now.plus_secs(60 * 86_400))?;
     x.c.clear_card(t)?;
     r?;
     x.issue(InvoiceKind::Normal, 10_000)?;
