@@ -4,7 +4,9 @@
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use taxdisk_host::invoice::*;
-use taxdisk_protocol::types::{TaxClassCode, TaxRate, TaxpayerId, Variant};
+use taxdisk_protocol::types::{
+    InvoiceCode, InvoiceNumber, RedRef, TaxClassCode, TaxRate, TaxpayerId, Variant,
+};
 
 pub fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -51,5 +53,20 @@ pub fn with_lines(mut dr: Draft, n: usize) -> Draft {
         dr.add_line(&goods(&format!("商品{i}"), "2", "10.5"))
             .unwrap();
     }
+    dr
+}
+
+/// The refusal of a draft that must not validate.
+pub fn err(dr: Draft) -> InvoiceError {
+    dr.validate().expect_err("draft should be refused")
+}
+
+/// A red normal invoice against an original by code and number.
+pub fn red_normal() -> Draft {
+    let mut dr = normal();
+    dr.red = Some(RedRef::Original {
+        code: InvoiceCode::new("031001600104").unwrap(),
+        number: InvoiceNumber::new(12).unwrap(),
+    });
     dr
 }
