@@ -28,6 +28,10 @@
 //!   Not modelled (so any answer is accepted): offline limits and the lock time (set far away
 //!   so they never trigger), red invoices, oil, returns, PIN errors, storage full.
 //! - raw garbage frames never change the disk's state (and nothing panics).
+//!
+//! One file of about 900 lines, on purpose: cargo-fuzz builds every `fuzz_targets/*.rs` as a
+//! target of its own (and `.ci/run` fuzzes each), and the operations, the model and the checks
+//! after each one are a single oracle that reads best in one place.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
