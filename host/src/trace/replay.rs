@@ -148,8 +148,8 @@ pub fn replay(trace: &Trace, transport: &mut dyn Transport) -> ReplayReport {
     replay_with(trace, transport, &ReplayOptions::default())
 }
 
-/// Decoded answer: the header and the response or refusal (or why it does not decode).
-
+/// Decodes an answer frame: the header and the response or refusal (or why it does not
+/// decode).
 fn decode_answer(bytes: &[u8]) -> Option<Decoded> {
     let mut scratch = vec![0u8; MAX_FRAME];
     let (h, p) = decode_frame(bytes, &mut scratch).ok()?;
