@@ -177,3 +177,21 @@ phrase-setting-the-read-timeout = setting the read timeout
 phrase-receiving-a-frame = receiving a frame
 phrase-process = process
 phrase-another-process = another process
+
+## The fault campaign's steps, named in its findings (src/faults/).
+phrase-recovery = recovery
+phrase-composing = composing
+phrase-store = store
+phrase-red-issue = red issue
+phrase-logout = logout
+phrase-month-boundary = month boundary
+phrase-final-reboot = final reboot
+phrase-automatic-upload = automatic upload
+phrase-month-login = month login
+phrase-final-upload = final upload
+phrase-final-repair = final repair
+phrase-re-send = re-send
+phrase-disk-info = disk info
+phrase-public-key = public key
+phrase-clear-card = clear card
+phrase-first-login-of-the-month = first login of the month

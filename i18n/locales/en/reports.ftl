@@ -66,7 +66,8 @@ bench-label-farm-upload = bureau upload, all disks:
 bench-upload = {$events} events in {$secs} s: {$rate} events/s verified and stored by the bureau
 bench-farm-disk-lag = {"  "}upload lag {$lag}
 
-## The fault campaign's report (taxdisk faults; src/faults.rs). An invariant's detail stays English.
+## The fault campaign's report (taxdisk faults; src/faults/): labels, invariants, and each
+## invariant's findings (faults-find-*, src/faults/findings.rs).
 faults-head = fault campaign: seed {$seed}, {$invoices} invoices, {$cuts} power cuts, frame faults {$rate} %
 faults-workload = workload:
 faults-invoices-issued = invoices issued
@@ -104,6 +105,44 @@ faults-inv-store-and-disk-agree-after-repair = store and disk agree after repair
 faults-inv-blank-voids-exactly-once = blank voids exactly once
 faults-inv-bureau-received-exactly-the-disk-s-events = bureau received exactly the disk's events
 faults-inv-refusals-explained-by-the-faults = refusals explained by the faults
+faults-inv-line = {"  "}[{$mark}] {$name}: {$detail}
+faults-yes = yes
+faults-no = no
+faults-find-sep = {"; "}
+faults-find-none-lost = {$n} answered invoices all in the journal and the store
+faults-find-lost = {$code} {$number} (counter {$counter}, row {$row}): on disk {$on_disk}, in store {$in_store}
+faults-find-none-doubled = {$numbers} numbers used once each, {$requests} request ids once each
+faults-find-number-twice = {$code} {$number} used at counters {$first} and {$second}
+faults-find-request-twice = request id at counters {$first} and {$second}
+faults-find-rows-twice = {$code} {$number} on store rows {$first} and {$second}
+faults-find-monotonic = journal counters 1..={$n} in order, disk counter never went back
+faults-find-counter-mismatch = event at {$at} carries counter {$carries}
+faults-find-older-event = event {$counter} is older than the one before
+faults-find-counter-went-back = after {$step}: counter {$counter} < {$seen} seen before
+faults-find-intact = {$n} events decode and verify
+faults-find-public-key = disk public key: {$error}
+faults-find-event-broken = event {$counter} missing or its signature fails
+faults-find-agree = {$rows} store rows, {$invoices} journal invoices, {$voids} voids agree
+faults-find-rows-pending = {$n} rows still pending
+faults-find-row-unreadable = row {$row}: {$error}
+faults-find-row-without-disk = row {$row} has no disk record
+faults-find-row-not-journal = row {$row} is not the journal's counter {$counter}
+faults-find-void-disagrees = row {$row}: voided on disk {$on_disk}, store state {$state}
+faults-find-row-not-uploaded = row {$row} not marked uploaded after the upload
+faults-find-journal-not-in-store = journal invoice at counter {$counter} is not in the store
+faults-find-not-acknowledged = journal event {$counter} not acknowledged after the upload
+faults-find-blank-once = {$n} blank-void events, each answered once
+faults-find-blank-never-answered = blank-void event {$counter} on the disk was never answered
+faults-find-blank-not-on-disk = blank void answered as event {$counter}, not on the disk
+faults-find-bureau-same = bureau through counter = disk counter = {$n}; re-sent journal identical
+faults-find-bureau-through = bureau holds through counter {$bureau}, disk {$disk}
+faults-find-bureau-record = bureau disk record: {$error}
+faults-find-bureau-rejected = {$step}: bureau rejected counter {$counter}: {$message} [{$code}]
+faults-find-resend = re-send: {$error}
+faults-find-explained = {$n} errors met, each a lost answer, lost login, resend or stock
+faults-find-unexplained = {$step}: {$error}
+faults-find-issued-without-disk = store row {$row} issued without a disk record
+faults-find-more = and {$n} more
 faults-all-hold = all invariants hold in {$secs} s
 faults-violated = INVARIANTS VIOLATED in {$secs} s
 

@@ -176,3 +176,21 @@ phrase-setting-the-read-timeout = 设置读超时
 phrase-receiving-a-frame = 接收帧
 phrase-process = 进程
 phrase-another-process = 另一个进程
+
+## 故障测试的步骤，出现在其细节中（src/faults/）。
+phrase-recovery = 恢复
+phrase-composing = 填开
+phrase-store = 保存到数据库
+phrase-red-issue = 开具红字发票
+phrase-logout = 退出登录
+phrase-month-boundary = 跨月
+phrase-final-reboot = 最后一次重启
+phrase-automatic-upload = 自动上传
+phrase-month-login = 本月登录
+phrase-final-upload = 最后一次上传
+phrase-final-repair = 最后一次修复
+phrase-re-send = 重发
+phrase-disk-info = 读取金税盘信息
+phrase-public-key = 读取公钥
+phrase-clear-card = 清卡
+phrase-first-login-of-the-month = 本月首次登录

@@ -66,7 +66,8 @@ bench-label-farm-upload = 上传到税务局，全部金税盘：
 bench-upload = {$events} 条记录，用时 {$secs} 秒：税务局每秒验签并保存 {$rate} 条
 bench-farm-disk-lag = {"  "}上传滞后 {$lag}
 
-## 故障测试报告（taxdisk faults；src/faults.rs）。不变量的细节保留英文。
+## 故障测试报告（taxdisk faults；src/faults/）：标签、不变量及其细节（faults-find-*，
+## src/faults/findings.rs）。
 faults-head = 故障测试：种子 {$seed}，{$invoices} 张发票，{$cuts} 次断电，帧故障率 {$rate} %
 faults-workload = 工作量：
 faults-invoices-issued = 已开发票
@@ -104,6 +105,44 @@ faults-inv-store-and-disk-agree-after-repair = 修复后数据库与金税盘一
 faults-inv-blank-voids-exactly-once = 空白作废恰好一次
 faults-inv-bureau-received-exactly-the-disk-s-events = 税务局收到的正是金税盘的记录
 faults-inv-refusals-explained-by-the-faults = 拒绝均可由故障解释
+faults-inv-line = {"  "}[{$mark}] {$name}：{$detail}
+faults-yes = 是
+faults-no = 否
+faults-find-sep = ；
+faults-find-none-lost = {$n} 张已应答的发票均在金税盘记录和数据库中
+faults-find-lost = {$code} {$number}（序号 {$counter}，数据库第 {$row} 行）：在金税盘中：{$on_disk}，在数据库中：{$in_store}
+faults-find-none-doubled = {$numbers} 个发票号码各用一次，{$requests} 个请求号各用一次
+faults-find-number-twice = {$code} {$number} 在序号 {$first} 和 {$second} 处各用了一次
+faults-find-request-twice = 同一请求号出现在序号 {$first} 和 {$second}
+faults-find-rows-twice = {$code} {$number} 同时在数据库第 {$first} 行和第 {$second} 行
+faults-find-monotonic = 金税盘记录序号 1..={$n} 依次递增，金税盘序号从未回退
+faults-find-counter-mismatch = 序号 {$at} 处的记录带有序号 {$carries}
+faults-find-older-event = 记录 {$counter} 的时间早于前一条
+faults-find-counter-went-back = {$step}之后：序号 {$counter} 小于此前见到的 {$seen}
+faults-find-intact = {$n} 条记录均可解码，验签通过
+faults-find-public-key = 金税盘公钥：{$error}
+faults-find-event-broken = 记录 {$counter} 缺失或验签失败
+faults-find-agree = 数据库 {$rows} 行、金税盘 {$invoices} 张发票、{$voids} 次作废均一致
+faults-find-rows-pending = 仍有 {$n} 行待签名
+faults-find-row-unreadable = 数据库第 {$row} 行：{$error}
+faults-find-row-without-disk = 数据库第 {$row} 行没有金税盘记录
+faults-find-row-not-journal = 数据库第 {$row} 行与金税盘序号 {$counter} 的记录不符
+faults-find-void-disagrees = 数据库第 {$row} 行：金税盘已作废：{$on_disk}，数据库状态为{$state}
+faults-find-row-not-uploaded = 上传后数据库第 {$row} 行仍未标记为已报送
+faults-find-journal-not-in-store = 金税盘序号 {$counter} 的发票不在数据库中
+faults-find-not-acknowledged = 上传后金税盘记录 {$counter} 仍未确认
+faults-find-blank-once = {$n} 条空白作废记录，各应答一次
+faults-find-blank-never-answered = 金税盘上的空白作废记录 {$counter} 从未应答
+faults-find-blank-not-on-disk = 空白作废应答为记录 {$counter}，但金税盘上没有该记录
+faults-find-bureau-same = 税务局截至序号 = 金税盘序号 = {$n}；重发的记录完全相同
+faults-find-bureau-through = 税务局截至序号 {$bureau}，金税盘为 {$disk}
+faults-find-bureau-record = 税务局的金税盘档案：{$error}
+faults-find-bureau-rejected = {$step}：税务局拒收序号 {$counter}：{$message} [{$code}]
+faults-find-resend = 重发：{$error}
+faults-find-explained = 遇到 {$n} 个错误，均为应答丢失、登录丢失、重发被拒或发票用完
+faults-find-unexplained = {$step}：{$error}
+faults-find-issued-without-disk = 数据库第 {$row} 行已开具，但没有金税盘记录
+faults-find-more = 另有 {$n} 处
 faults-all-hold = 全部不变量成立，用时 {$secs} 秒
 faults-violated = 不变量被违反，用时 {$secs} 秒
 
