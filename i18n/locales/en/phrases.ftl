@@ -195,3 +195,18 @@ phrase-disk-info = disk info
 phrase-public-key = public key
 phrase-clear-card = clear card
 phrase-first-login-of-the-month = first login of the month
+
+## Words among the conformance suite's values (host conformance/findings.rs).
+phrase-yes = yes
+phrase-no = no
+phrase-same = same
+phrase-different = different
+phrase-any-kind = any kind
+phrase-blue-invoices = blue invoices
+phrase-blue-amount = blue amount
+phrase-blue-tax = blue tax
+phrase-red-invoices = red invoices
+phrase-red-amount = red amount
+phrase-red-tax = red tax
+phrase-voided-invoices = voided invoices
+phrase-blank-voided-numbers = blank voided numbers

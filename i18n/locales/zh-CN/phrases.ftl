@@ -194,3 +194,18 @@ phrase-disk-info = 读取金税盘信息
 phrase-public-key = 读取公钥
 phrase-clear-card = 清卡
 phrase-first-login-of-the-month = 本月首次登录
+
+## 一致性测试数值中的词语（host conformance/findings.rs）。
+phrase-yes = 是
+phrase-no = 否
+phrase-same = 相同
+phrase-different = 不同
+phrase-any-kind = 任意种类
+phrase-blue-invoices = 蓝字发票份数
+phrase-blue-amount = 蓝字金额
+phrase-blue-tax = 蓝字税额
+phrase-red-invoices = 红字发票份数
+phrase-red-amount = 红字金额
+phrase-red-tax = 红字税额
+phrase-voided-invoices = 作废发票份数
+phrase-blank-voided-numbers = 空白作废份数

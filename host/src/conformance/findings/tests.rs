@@ -1,0 +1,183 @@
+//! Each finding has its message in both languages and is found by its English text; a finding
+//! about a mismatching record reads as words and values, never as a `Debug` dump.
+#![allow(clippy::unwrap_used)] // a failed unwrap fails the test
+
+use super::*;
+use crate::l10n::known::reason;
+use taxdisk_i18n::{Lang, render_checked};
+use taxdisk_protocol::types::{DeviceSerial, Fen, InvoiceKind, Signature, Variant};
+
+/// What a Rust `Debug` dump of a record leaves in a text.
+const DEBUG_ARTEFACTS: &[&str] = &[
+    "{ ",
+    " }",
+    "Some(",
+    "None",
+    "IssuedInvoice",
+    "RedRef",
+    "Original",
+    "Period",
+    "Timestamp",
+    "InvoiceCode",
+    "InvoiceNumber",
+    "Fen(",
+    "year:",
+    "month:",
+];
+
+/// Runs `f` in `lang` (the tests that set the process's language take turns).
+fn in_lang<T>(lang: Lang, f: impl FnOnce() -> T) -> T {
+    let _turn = crate::l10n::tests::LANG
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    taxdisk_i18n::set(lang);
+    let out = f();
+    taxdisk_i18n::set(Lang::En);
+    out
+}
+
+fn red_invoice() -> Signed<IssuedInvoice> {
+    let code = InvoiceCode::new("035022600004").unwrap();
+    Signed {
+        body: IssuedInvoice {
+            serial: DeviceSerial::new("661100000007").unwrap(),
+            machine: 0,
+            kind: InvoiceKind::Normal,
+            variant: Variant::Standard,
+            code: code.clone(),
+            number: InvoiceNumber::new(12).unwrap(),
+            counter: 9,
+            time: Timestamp::cst(2026, 11, 10, 10, 0),
+            request_id: [7; 16],
+            content_digest: [0; 32],
+            buyer: None,
+            amount: Fen(-30_000),
+            tax: Fen(-3_900),
+            red: Some(RedRef::Original {
+                code,
+                number: InvoiceNumber::new(3).unwrap(),
+            }),
+            oil: None,
+        },
+        signature: Signature::from_bytes(&[1; 64]),
+    }
+}
+
+#[test]
+fn every_finding_has_its_message_and_is_found_by_its_text() {
+    for f in FINDINGS {
+        let n = f.text.matches("{}").count();
+        let args: Vec<(&str, String)> = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+            .iter()
+            .take(n)
+            .map(|a| (*a, format!("X{a}")))
+            .collect();
+        let en = render_checked(Lang::En, f.key, &args).unwrap();
+        // The catalogue's English is the suite's own text.
+        let parts: Vec<String> = args.iter().map(|(_, v)| v.clone()).collect();
+        let refs: Vec<&dyn Display> = parts.iter().map(|p| p as &dyn Display).collect();
+        assert_eq!(en, f.say(&refs), "{}", f.key);
+        let zh = in_lang(Lang::ZhCn, || reason(&en));
+        assert!(!zh.is_ascii(), "{}: {zh}", f.key);
+        for p in &parts {
+            assert!(zh.contains(p.as_str()), "{}: {p} lost: {zh}", f.key);
+        }
+    }
+}
+
+#[test]
+fn a_mismatching_red_invoice_reads_as_words_in_both_languages() {
+    let red = red_invoice();
+    let expected = RedRef::Original {
+        code: InvoiceCode::new("035022600004").unwrap(),
+        number: InvoiceNumber::new(4).unwrap(),
+    };
+    let en = RED.say(&[
+        &invoice(Some(&red)),
+        &red.body.amount,
+        &red_ref(red.body.red.as_ref()),
+        &Fen(-40_000),
+        &red_ref(Some(&expected)),
+    ]);
+    assert_eq!(
+        en,
+        "red invoice 035022600004 00000012: amount -300.00 yuan, reverses 035022600004 \
+         00000003; expected amount -400.00 yuan, reverses 035022600004 00000004"
+    );
+    let zh = in_lang(Lang::ZhCn, || reason(&en));
+    assert_eq!(
+        zh,
+        "红字发票 035022600004 00000012：金额 -300.00 元，冲销 035022600004 00000003；\
+         应为金额 -400.00 元，冲销 035022600004 00000004"
+    );
+    for text in [&en, &zh] {
+        for artefact in DEBUG_ARTEFACTS {
+            assert!(!text.contains(artefact), "{artefact}: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_clear_card_names_periods_and_china_time() {
+    let lock = Timestamp::cst(2026, 12, 15, 0, 0);
+    let en = CLEARED.say(&[
+        &period(None),
+        &time(Some(lock)),
+        &period(Some(Period::new(2026, 11).unwrap())),
+        &time(Some(lock)),
+    ]);
+    assert_eq!(
+        en,
+        "after ClearCard the last cleared period is none and the lock time 2026-12-15 \
+         00:00:00 (China time); expected 2026-11 and 2026-12-15 00:00:00"
+    );
+    let zh = in_lang(Lang::ZhCn, || reason(&en));
+    assert_eq!(
+        zh,
+        "清卡后最近清卡所属期为 无，锁死时间为 2026-12-15 00:00:00（北京时间）；\
+         应为 2026-11 和 2026-12-15 00:00:00"
+    );
+    for text in [&en, &zh] {
+        for artefact in DEBUG_ARTEFACTS {
+            assert!(!text.contains(artefact), "{artefact}: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_summary_total_names_the_kind_and_the_total() {
+    let mut got = BTreeMap::new();
+    let mut want = BTreeMap::new();
+    got.insert(
+        InvoiceKind::Normal,
+        KindSummary {
+            positive_count: 2,
+            positive_amount: Fen(20_000),
+            ..KindSummary::default()
+        },
+    );
+    want.insert(
+        InvoiceKind::Normal,
+        KindSummary {
+            positive_count: 2,
+            positive_amount: Fen(30_000),
+            ..KindSummary::default()
+        },
+    );
+    let (kind, total, g, w) = summary_difference(&got, &want).unwrap();
+    let en = SUMMARY_TOTAL.say(&[&kind, &total, &g, &w]);
+    assert_eq!(
+        en,
+        "summary of normal: blue amount is 200.00, the journal gives 300.00"
+    );
+    let zh = in_lang(Lang::ZhCn, || reason(&en));
+    assert!(zh.contains("蓝字金额为 200.00"), "{zh}");
+    assert!(!zh.contains("normal"), "{zh}");
+    assert_eq!(summary_difference(&got, &got), None);
+}
+
+#[test]
+fn counters_and_rolls_are_compact() {
+    assert_eq!(counters(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");
+    assert_eq!(counters(&[]), "none");
+}
