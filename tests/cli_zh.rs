@@ -411,6 +411,9 @@ fn demo_conformance_and_bench_speak_chinese() {
     let (bench, _) = cli.ok_err(&["bench", "--invoices", "20", "--batch", "4"]);
     assert!(!bench.is_ascii(), "{bench}");
     assert!(english_runs(&bench).is_empty(), "{bench}");
+    // The signer line keeps the crate names, its words are Chinese.
+    let signer = bench.lines().find(|l| l.starts_with("签名实现：")).unwrap();
+    assert!(!signer.contains("arithmetic"), "{signer}");
 }
 
 /// A fault campaign's report under the Chinese locale: every invariant's line, its findings

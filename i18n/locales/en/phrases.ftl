@@ -210,3 +210,6 @@ phrase-red-amount = red amount
 phrase-red-tax = red tax
 phrase-voided-invoices = voided invoices
 phrase-blank-voided-numbers = blank voided numbers
+
+## The bench's signer line (protocol sign::IMPLEMENTATION): the crate names stay as they are.
+phrase-efficient-sm2-0-2-arithmetic-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 arithmetic, RFC 6979 nonce (RustCrypto-identical signatures)

@@ -209,3 +209,6 @@ phrase-red-amount = 红字金额
 phrase-red-tax = 红字税额
 phrase-voided-invoices = 作废发票份数
 phrase-blank-voided-numbers = 空白作废份数
+
+## 性能测试的签名实现一行（protocol sign::IMPLEMENTATION）：库名保持原样。
+phrase-efficient-sm2-0-2-arithmetic-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 运算，RFC 6979 随机数（签名与 RustCrypto 逐字节相同）
