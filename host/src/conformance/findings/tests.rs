@@ -181,3 +181,52 @@ fn counters_and_rolls_are_compact() {
     assert_eq!(counters(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");
     assert_eq!(counters(&[]), "none");
 }
+
+/// The scenarios' sources, for the names of what their refusal checks try.
+const SCENARIO_SOURCES: &[&str] = &[
+    include_str!("../scenarios/clock.rs"),
+    include_str!("../scenarios/durable.rs"),
+    include_str!("../scenarios/issue.rs"),
+    include_str!("../scenarios/limits.rs"),
+    include_str!("../scenarios/oil.rs"),
+    include_str!("../scenarios/period.rs"),
+    include_str!("../scenarios/provision.rs"),
+    include_str!("../scenarios/red_void.rs"),
+    include_str!("../scenarios/rolls.rs"),
+    include_str!("../scenarios/session.rs"),
+    include_str!("../scenarios/update.rs"),
+    include_str!("../scenarios/upload.rs"),
+    include_str!("../scenarios/wire.rs"),
+];
+
+#[test]
+fn what_every_refusal_check_tries_is_named_in_chinese() {
+    // `refused(call, WireError::X, "what")` and `raw_refused(...)`: the line after the
+    // expected error is the operation's English name, the finding's first value.
+    let mut whats = Vec::new();
+    for src in SCENARIO_SOURCES {
+        let lines: Vec<&str> = src.lines().map(str::trim).collect();
+        for pair in lines.windows(2) {
+            if pair[0].starts_with("WireError::")
+                && pair[0].ends_with(',')
+                && pair[1].starts_with('"')
+            {
+                whats.push(pair[1].trim_end_matches(',').trim_matches('"').to_owned());
+            }
+        }
+    }
+    assert!(whats.len() > 60, "{whats:?}");
+    let finding = |what: &str| {
+        format!("{what}: expected refusal ZeroTotal (0x0502), got Busy: the disk is busy")
+    };
+    for what in &whats {
+        let zh = in_lang(Lang::ZhCn, || reason(&finding(what)));
+        assert!(
+            !zh.contains(what.as_str()),
+            "{what}: no phrase-* for it: {zh}"
+        );
+        assert!(zh.contains("（0x0502）"), "{zh}");
+    }
+    let en = in_lang(Lang::En, || reason(&finding("voiding twice")));
+    assert_eq!(en, finding("voiding twice"));
+}
