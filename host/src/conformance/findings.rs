@@ -8,6 +8,10 @@
 //! A value is never a Rust `Debug` dump: a word among the values (`none`, `yes`, `same`, an
 //! invoice kind, a command's name) is one the catalogue translates.
 
+mod plain;
+
+pub use plain::PLAIN;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use taxdisk_protocol::frame::Refusal;

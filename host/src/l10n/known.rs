@@ -7,7 +7,7 @@
 //! ([`crate::conformance::findings::FINDINGS`]) are matched the same way; a text that is none
 //! of them is shown as recorded.
 
-use crate::conformance::findings::FINDINGS;
+use crate::conformance::findings::{FINDINGS, PLAIN};
 use taxdisk_i18n::{command_name, is_zh, phrase, tr, wire_message};
 use taxdisk_protocol::types::InvoiceKind;
 use taxdisk_protocol::{CommandId, WireError};
@@ -156,7 +156,7 @@ pub fn reason(s: &str) -> String {
     if !is_zh() {
         return s.to_owned();
     }
-    let findings = FINDINGS.iter().map(|f| (f.text, f.key));
+    let findings = FINDINGS.iter().chain(PLAIN).map(|f| (f.text, f.key));
     for (template, key) in TEMPLATES.iter().copied().chain(findings) {
         if let Some(parts) = fill(template, s) {
             let args: Vec<(&str, String)> = ARGS

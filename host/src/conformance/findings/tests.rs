@@ -65,7 +65,7 @@ fn red_invoice() -> Signed<IssuedInvoice> {
 
 #[test]
 fn every_finding_has_its_message_and_is_found_by_its_text() {
-    for f in FINDINGS {
+    for f in FINDINGS.iter().chain(PLAIN) {
         let n = f.text.matches("{}").count();
         let args: Vec<(&str, String)> = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
             .iter()
@@ -229,4 +229,46 @@ fn what_every_refusal_check_tries_is_named_in_chinese() {
     }
     let en = in_lang(Lang::En, || reason(&finding("voiding twice")));
     assert_eq!(en, finding("voiding twice"));
+}
+
+/// `text` with each `{name}`, `{:08}`, `{}` as `{}`.
+fn placeholders_bare(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in text.chars() {
+        match c {
+            '{' => {
+                inside = true;
+                out.push('{');
+            }
+            '}' if inside => {
+                inside = false;
+                out.push('}');
+            }
+            _ if inside => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_plain_finding_is_a_text_the_scenarios_write() {
+    let context = include_str!("../scenarios/context.rs");
+    let mut texts = Vec::new();
+    for src in SCENARIO_SOURCES.iter().chain([&context]) {
+        for (i, piece) in src.split('"').enumerate() {
+            if i % 2 == 1 {
+                texts.push(placeholders_bare(piece));
+            }
+        }
+    }
+    for f in PLAIN {
+        assert!(
+            texts.iter().any(|t| t == f.text),
+            "{}: no scenario writes {:?}",
+            f.key,
+            f.text
+        );
+    }
 }

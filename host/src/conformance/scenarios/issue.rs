@@ -26,7 +26,7 @@ pub(super) fn d05_issue(x: &mut Ctx<'_>) -> Step {
     );
     check!(
         b.code == code && b.number.get() == number,
-        "invoice {} {} , expected {code} {number:08}",
+        "invoice {} {}, expected {code} {number:08}",
         b.code,
         b.number
     );
