@@ -230,7 +230,8 @@ impl BenchReport {
         row(t!("bench-label-durability"), mode);
         row(
             t!("bench-label-signer"),
-            taxdisk_protocol::sign::IMPLEMENTATION.to_owned(),
+            // The crate names stay; the words around them are the catalogue's (phrase-*).
+            taxdisk_i18n::phrase(taxdisk_protocol::sign::IMPLEMENTATION),
         );
         row(
             t!("bench-label-raw"),

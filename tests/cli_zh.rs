@@ -411,6 +411,41 @@ fn demo_conformance_and_bench_speak_chinese() {
     let (bench, _) = cli.ok_err(&["bench", "--invoices", "20", "--batch", "4"]);
     assert!(!bench.is_ascii(), "{bench}");
     assert!(english_runs(&bench).is_empty(), "{bench}");
+    // The signer line keeps the crate names, its words are Chinese.
+    let signer = bench.lines().find(|l| l.starts_with("签名实现：")).unwrap();
+    assert!(!signer.contains("arithmetic"), "{signer}");
+}
+
+/// A fault campaign's report under the Chinese locale: every invariant's line, its findings
+/// included, is Chinese (the findings used to be English sentences such as "33 events decode
+/// and verify").
+#[test]
+fn fault_campaign_findings_are_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path()).locale(ZH);
+    let report = cli.ok(&[
+        "faults",
+        "--invoices",
+        "20",
+        "--power-cuts",
+        "2",
+        "--frame-faults",
+        "0.05",
+    ]);
+    let lines: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("不变量："))
+        .skip(1)
+        .filter(|l| l.starts_with("  ["))
+        .collect();
+    assert_eq!(lines.len(), 8, "{report}");
+    for line in &lines {
+        let (_, detail) = line.split_once('：').unwrap_or_else(|| panic!("{line}"));
+        assert!(!detail.is_ascii(), "{line}");
+        assert!(english_runs(detail).is_empty(), "{line}");
+    }
+    assert!(report.contains("条记录均可解码，验签通过"), "{report}");
+    assert!(english_runs(&report).is_empty(), "{report}");
 }
 
 #[test]

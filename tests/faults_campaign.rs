@@ -48,7 +48,8 @@ fn all_hold(report: &faults::CampaignReport) {
         assert!(
             i.passed,
             "invariant {:?} failed: {}\n{report}",
-            i.name, i.detail
+            i.name,
+            i.detail()
         );
     }
     assert!(report.passed());

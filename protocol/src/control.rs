@@ -80,6 +80,45 @@ pub enum ControlRequest {
     DropSnapshot(String<32>),
 }
 
+impl core::fmt::Display for FrameFaultAction {
+    /// The action's name, and its delay for [`FrameFaultAction::DelayAnswer`]:
+    /// `DelayAnswer 50 ms`. The same in every language (a bench's word, as on the wire).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FrameFaultAction::DropAnswer => f.write_str("DropAnswer"),
+            FrameFaultAction::DropRequest => f.write_str("DropRequest"),
+            FrameFaultAction::CorruptAnswer => f.write_str("CorruptAnswer"),
+            FrameFaultAction::DuplicateAnswer => f.write_str("DuplicateAnswer"),
+            FrameFaultAction::DelayAnswer(ms) => write!(f, "DelayAnswer {ms} ms"),
+            FrameFaultAction::LateAnswer => f.write_str("LateAnswer"),
+        }
+    }
+}
+
+impl core::fmt::Display for ControlRequest {
+    /// The request's name and its value, for a person reading a bench's log or a failed
+    /// check: `Advance 3600 s`, `SetClock 2026-11-10 10:00:00` (China time), `PowerCycle`.
+    /// The same in every language.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ControlRequest::GetClock => f.write_str("GetClock"),
+            ControlRequest::SetClock(t) => write!(f, "SetClock {t}"),
+            ControlRequest::Advance(s) => write!(f, "Advance {s} s"),
+            ControlRequest::RunFree(on) => write!(f, "RunFree {on}"),
+            ControlRequest::PowerCycle => f.write_str("PowerCycle"),
+            ControlRequest::Plug(on) => write!(f, "Plug {on}"),
+            ControlRequest::PowerCutAfter(n) => write!(f, "PowerCutAfter {n}"),
+            ControlRequest::FrameFault { nth, action } => write!(f, "FrameFault {nth} {action}"),
+            ControlRequest::ClearFaults => f.write_str("ClearFaults"),
+            ControlRequest::Snapshot(name) => write!(f, "Snapshot {name}"),
+            ControlRequest::Restore(name) => write!(f, "Restore {name}"),
+            ControlRequest::Latency(on) => write!(f, "Latency {on}"),
+            ControlRequest::Stats => f.write_str("Stats"),
+            ControlRequest::DropSnapshot(name) => write!(f, "DropSnapshot {name}"),
+        }
+    }
+}
+
 /// Counters reported by [`ControlRequest::Stats`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct SimStats {

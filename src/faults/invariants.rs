@@ -56,28 +56,36 @@ impl Campaign {
                 })
             });
             if !on_disk || !in_store {
-                lost.push(format!(
-                    "{} {} (counter {}, row {}): on disk {on_disk}, in store {in_store}",
-                    a.code, a.number, a.counter, a.id.0
-                ));
+                lost.push(Finding::Lost {
+                    code: a.code.to_string(),
+                    number: a.number.get(),
+                    counter: a.counter,
+                    row: a.id.0,
+                    on_disk,
+                    in_store,
+                });
             }
         }
         inv.push(result(
             "no lost invoice",
             &lost,
-            format!(
-                "{} answered invoices all in the journal and the store",
-                self.answered.len()
-            ),
+            Finding::NoneLost {
+                answered: self.answered.len(),
+            },
         ));
 
         // 2. No doubled invoice.
         let mut doubled = Vec::new();
         let mut numbers: HashMap<(String, u32), u64> = HashMap::new();
         let mut requests: HashMap<RequestId, u64> = HashMap::new();
-        let mut take = |code: &InvoiceCode, n: u32, c: u64, doubled: &mut Vec<String>| {
+        let mut take = |code: &InvoiceCode, n: u32, c: u64, doubled: &mut Vec<Finding>| {
             if let Some(prev) = numbers.insert((code.to_string(), n), c) {
-                doubled.push(format!("{code} {n:08} used at counters {prev} and {c}"));
+                doubled.push(Finding::NumberTwice {
+                    code: code.to_string(),
+                    number: n,
+                    first: prev,
+                    second: c,
+                });
             }
         };
         for (c, e, _) in journal {
@@ -85,7 +93,10 @@ impl Campaign {
                 Some(JournalEvent::Invoice(s)) => {
                     take(&s.body.code, s.body.number.get(), *c, &mut doubled);
                     if let Some(prev) = requests.insert(s.body.request_id, *c) {
-                        doubled.push(format!("request id at counters {prev} and {c}"));
+                        doubled.push(Finding::RequestTwice {
+                            first: prev,
+                            second: *c,
+                        });
                     }
                 }
                 Some(JournalEvent::BlankVoid(b)) => {
@@ -102,20 +113,21 @@ impl Campaign {
             if let (Some(code), Some(n)) = (&r.code, r.number)
                 && let Some(prev) = row_numbers.insert((code.clone(), n), r.id)
             {
-                doubled.push(format!(
-                    "{code} {n:08} on store rows {} and {}",
-                    prev.0, r.id.0
-                ));
+                doubled.push(Finding::RowsTwice {
+                    code: code.clone(),
+                    number: n,
+                    first: prev.0,
+                    second: r.id.0,
+                });
             }
         }
         inv.push(result(
             "no doubled invoice",
             &doubled,
-            format!(
-                "{} numbers used once each, {} request ids once each",
-                numbers.len(),
-                requests.len()
-            ),
+            Finding::NoneDoubled {
+                numbers: numbers.len(),
+                requests: requests.len(),
+            },
         ));
 
         // 3. Counters monotonic.
@@ -124,20 +136,22 @@ impl Campaign {
         for (i, (c, e, _)) in journal.iter().enumerate() {
             let Some(e) = e else { continue };
             if e.counter() != *c || *c != i as u64 + 1 {
-                mono.push(format!("event at {c} carries counter {}", e.counter()));
+                mono.push(Finding::CounterMismatch {
+                    at: *c,
+                    carries: e.counter(),
+                });
             }
             if last_time.is_some_and(|t| e.time() < t) {
-                mono.push(format!("event {c} is older than the one before"));
+                mono.push(Finding::OlderEvent { counter: *c });
             }
             last_time = Some(e.time());
         }
         inv.push(result(
             "counters monotonic",
             &mono,
-            format!(
-                "journal counters 1..={} in order, disk counter never went back",
-                journal.len()
-            ),
+            Finding::Monotonic {
+                events: journal.len(),
+            },
         ));
 
         // 4. Journal intact after reboot.
@@ -146,7 +160,9 @@ impl Campaign {
         })?;
         let mut broken = Vec::new();
         match sign::verifying_key(&pk) {
-            Err(e) => broken.push(format!("disk public key: {e}")),
+            Err(e) => broken.push(Finding::PublicKey {
+                error: e.to_string(),
+            }),
             Ok(vk) => {
                 for (c, e, _) in journal {
                     let ok = match e {
@@ -156,7 +172,7 @@ impl Campaign {
                         Some(JournalEvent::BlankVoid(s)) => s.verify(&vk).is_ok(),
                     };
                     if !ok && broken.len() < 20 {
-                        broken.push(format!("event {c} missing or its signature fails"));
+                        broken.push(Finding::EventBroken { counter: *c });
                     }
                 }
             }
@@ -164,14 +180,16 @@ impl Campaign {
         inv.push(result(
             "journal intact after reboot",
             &broken,
-            format!("{} events decode and verify", journal.len()),
+            Finding::Intact {
+                events: journal.len(),
+            },
         ));
 
         // 5. Store and disk agree after repair.
         let mut disagree = Vec::new();
         let pending = self.wf.store().pending_invoices().map_or(0, |p| p.len());
         if pending > 0 {
-            disagree.push(format!("{pending} rows still pending"));
+            disagree.push(Finding::RowsPending { rows: pending });
         }
         let voided_on_disk: HashSet<u64> = journal
             .iter()
@@ -191,12 +209,15 @@ impl Campaign {
             let row = match self.wf.store().invoice(r.id) {
                 Ok(row) => row,
                 Err(e) => {
-                    disagree.push(format!("row {}: {e}", r.id.0));
+                    disagree.push(Finding::RowUnreadable {
+                        row: r.id.0,
+                        error: e.localized(),
+                    });
                     continue;
                 }
             };
             let Some(d) = row.disk else {
-                disagree.push(format!("row {} has no disk record", r.id.0));
+                disagree.push(Finding::RowWithoutDisk { row: r.id.0 });
                 continue;
             };
             store_counters.insert(d.counter);
@@ -204,48 +225,40 @@ impl Campaign {
                 if s.body.request_id == row.request_id && s.body.number == d.number
                     && s.body.code == d.code && s.signature == d.signature);
             if !same {
-                disagree.push(format!(
-                    "row {} is not the journal's counter {}",
-                    r.id.0, d.counter
-                ));
+                disagree.push(Finding::RowNotJournal {
+                    row: r.id.0,
+                    counter: d.counter,
+                });
             }
             let voided = voided_on_disk.contains(&d.counter);
             if voided != (r.state == InvoiceState::Voided) {
-                disagree.push(format!(
-                    "row {}: voided on disk {voided}, store state {}",
-                    r.id.0,
-                    r.state.as_str()
-                ));
+                disagree.push(Finding::VoidDisagrees {
+                    row: r.id.0,
+                    on_disk: voided,
+                    state: r.state,
+                });
             }
             if r.state == InvoiceState::Issued {
-                disagree.push(format!(
-                    "row {} not marked uploaded after the upload",
-                    r.id.0
-                ));
+                disagree.push(Finding::RowNotUploaded { row: r.id.0 });
             }
         }
         for (c, e, _) in journal {
             if matches!(e, Some(JournalEvent::Invoice(_))) && !store_counters.contains(c) {
-                disagree.push(format!(
-                    "journal invoice at counter {c} is not in the store"
-                ));
+                disagree.push(Finding::JournalNotInStore { counter: *c });
             }
         }
         if let Some((c, _, _)) = journal.iter().find(|(_, _, up)| !up) {
-            disagree.push(format!(
-                "journal event {c} not acknowledged after the upload"
-            ));
+            disagree.push(Finding::NotAcknowledged { counter: *c });
         }
         disagree.truncate(20);
         inv.push(result(
             "store and disk agree after repair",
             &disagree,
-            format!(
-                "{} store rows, {} journal invoices, {} voids agree",
-                rows.len(),
-                store_counters.len(),
-                voided_on_disk.len()
-            ),
+            Finding::Agree {
+                rows: rows.len(),
+                invoices: store_counters.len(),
+                voids: voided_on_disk.len(),
+            },
         ));
 
         // 6. Blank voids exactly once: each asked one answered once, with the event the
@@ -257,33 +270,33 @@ impl Campaign {
             .collect();
         let mut blank_bad = Vec::new();
         for c in blank_events.difference(&self.blank_voids_answered) {
-            blank_bad.push(format!(
-                "blank-void event {c} on the disk was never answered"
-            ));
+            blank_bad.push(Finding::BlankNeverAnswered { counter: *c });
         }
         for c in self.blank_voids_answered.difference(&blank_events) {
-            blank_bad.push(format!("blank void answered as event {c}, not on the disk"));
+            blank_bad.push(Finding::BlankNotOnDisk { counter: *c });
         }
         inv.push(result(
             "blank voids exactly once",
             &blank_bad,
-            format!(
-                "{} blank-void events, each answered once",
-                blank_events.len()
-            ),
+            Finding::BlankOnce {
+                events: blank_events.len(),
+            },
         ));
 
         // 7. The bureau received exactly the disk's events.
         let mut bureau_bad = Vec::new();
         let serial = self.serial.clone();
         match self.bureau.disk(&serial) {
-            Ok(d) if d.through_counter != journal.len() as u64 => bureau_bad.push(format!(
-                "bureau holds through counter {}, disk {}",
-                d.through_counter,
-                journal.len()
-            )),
+            Ok(d) if d.through_counter != journal.len() as u64 => {
+                bureau_bad.push(Finding::BureauThrough {
+                    bureau: d.through_counter,
+                    disk: journal.len() as u64,
+                });
+            }
             Ok(_) => {}
-            Err(e) => bureau_bad.push(format!("bureau disk record: {e}")),
+            Err(e) => bureau_bad.push(Finding::BureauRecord {
+                error: e.localized(),
+            }),
         }
         let events: Vec<JournalEvent> = journal.iter().filter_map(|(_, e, _)| e.clone()).collect();
         let sent = events.len();
@@ -294,16 +307,23 @@ impl Campaign {
             }) {
                 Ok(u) => {
                     for r in u.rejected.iter().take(10) {
-                        bureau_bad.push(format!("counter {}: {} {}", r.counter, r.code, r.message));
+                        bureau_bad.push(Finding::BureauRejected {
+                            step: "re-send",
+                            counter: r.counter,
+                            code: r.code.clone(),
+                            message: r.message.clone(),
+                        });
                     }
                 }
-                Err(e) => bureau_bad.push(format!("re-send: {e}")),
+                Err(e) => bureau_bad.push(Finding::Resend {
+                    error: e.localized(),
+                }),
             }
         }
         inv.push(result(
             "bureau received exactly the disk's events",
             &bureau_bad,
-            format!("bureau through counter = disk counter = {sent}; re-sent journal identical"),
+            Finding::BureauSame { events: sent },
         ));
 
         // 8. Refusals explained.
@@ -317,7 +337,7 @@ impl Campaign {
         inv.push(result(
             "refusals explained by the faults",
             &self.unexplained,
-            format!("{explained} errors met, each a lost answer, lost login, resend or stock"),
+            Finding::Explained { errors: explained },
         ));
         self.report.invariants = inv;
         Ok(())
@@ -341,27 +361,26 @@ impl Campaign {
     }
 }
 
-fn result(name: &'static str, problems: &[String], ok: String) -> InvariantResult {
+/// An invariant's result: `ok` when nothing was found, else the first five problems and how
+/// many more there are.
+fn result(name: &'static str, problems: &[Finding], ok: Finding) -> InvariantResult {
     if problems.is_empty() {
         InvariantResult {
             name,
             passed: true,
-            detail: ok,
+            findings: vec![ok],
         }
     } else {
-        let mut detail = problems
-            .iter()
-            .take(5)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("; ");
+        let mut findings: Vec<Finding> = problems.iter().take(5).cloned().collect();
         if problems.len() > 5 {
-            detail.push_str(&format!("; and {} more", problems.len() - 5));
+            findings.push(Finding::More {
+                more: problems.len() - 5,
+            });
         }
         InvariantResult {
             name,
             passed: false,
-            detail,
+            findings,
         }
     }
 }

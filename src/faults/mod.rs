@@ -72,7 +72,7 @@ use taxdisk_host::invoice::model::{Draft, KindFields, Party};
 use taxdisk_host::store::{BankAccount, Initialization, InvoiceId, InvoiceState, MonthQuery};
 use taxdisk_host::workflow::{ClearCardFailure, Workflow, WorkflowError};
 use taxdisk_i18n::width::{left, width};
-use taxdisk_i18n::{t, tr};
+use taxdisk_i18n::{Localize, t, tr};
 use taxdisk_protocol::bureau_api::{RegisterTaxpayer, Upload};
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
 use taxdisk_protocol::fault::locked;
@@ -84,10 +84,12 @@ use taxdisk_protocol::types::{
 };
 use taxdisk_protocol::{Request, Response, WireError, sign};
 
+mod findings;
 mod invariants;
 mod report;
 mod workload;
 
+pub use findings::Finding;
 pub use report::{CampaignReport, InvariantResult, error_key, invariant_key};
 
 /// The serial of the campaign's disk.
@@ -205,8 +207,8 @@ struct Campaign {
     /// The journal counters of the blank voids answered to the software.
     blank_voids_answered: BTreeSet<u64>,
     max_counter_seen: u64,
-    counter_went_back: Vec<String>,
-    unexplained: Vec<String>,
+    counter_went_back: Vec<Finding>,
+    unexplained: Vec<Finding>,
     cuts_armed: u64,
     report: CampaignReport,
 }
@@ -427,10 +429,11 @@ impl Campaign {
         let r = self.sim().request(OBSERVER_SESSION, Request::GetInfo(()));
         if let Ok(Response::GetInfo(info)) = r {
             if info.counter < self.max_counter_seen {
-                self.counter_went_back.push(format!(
-                    "after {after}: counter {} < {} seen before",
-                    info.counter, self.max_counter_seen
-                ));
+                self.counter_went_back.push(Finding::CounterWentBack {
+                    after: after.to_owned(),
+                    counter: info.counter,
+                    seen: self.max_counter_seen,
+                });
             }
             self.max_counter_seen = self.max_counter_seen.max(info.counter);
         }
@@ -441,13 +444,16 @@ impl Campaign {
     fn note_error(&mut self, what: &str, e: &WorkflowError) {
         match explain(e) {
             Some(class) => *self.report.errors.entry(class).or_insert(0) += 1,
-            None => self.flag(format!("{what}: {e}")),
+            None => self.flag(Finding::Unexplained {
+                step: what.to_owned(),
+                error: e.localized(),
+            }),
         }
     }
 
     /// Records something the faults do not explain (shown in the "refusals explained"
     /// invariant, the first 20 in full).
-    fn flag(&mut self, what: String) {
+    fn flag(&mut self, what: Finding) {
         *self.report.errors.entry("unexplained").or_insert(0) += 1;
         if self.unexplained.len() < 20 {
             self.unexplained.push(what);
@@ -457,7 +463,10 @@ impl Campaign {
     /// Notes of the workflow (automatic upload, monthly report) that name a bureau refusal.
     fn note_text(&mut self, what: &str, note: &str) {
         if note.contains("refused") && !note.contains("disk") {
-            self.flag(format!("{what}: {note}"));
+            self.flag(Finding::Unexplained {
+                step: what.to_owned(),
+                error: note.to_owned(),
+            });
         }
     }
 }

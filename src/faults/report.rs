@@ -10,8 +10,20 @@ pub struct InvariantResult {
     pub name: &'static str,
     /// Whether it held.
     pub passed: bool,
-    /// What was compared, or the first violations.
-    pub detail: String,
+    /// What was compared (one finding), or the first violations (and how many more).
+    pub findings: Vec<Finding>,
+}
+
+impl InvariantResult {
+    /// The findings as one line in the process's language, separated by `; ` (`；`).
+    pub fn detail(&self) -> String {
+        let sep = tr("faults-find-sep", &[]);
+        self.findings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(&sep)
+    }
 }
 
 /// What the campaign did and found.
@@ -101,7 +113,7 @@ const LABELS: [&str; 16] = [
 
 impl fmt::Display for CampaignReport {
     /// The report in the process's language: labels, error classes and invariant names from
-    /// the catalogue (`faults-*`); an invariant's detail line stays English.
+    /// the catalogue (`faults-*`), an invariant's findings too (`faults-find-*`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         writeln!(
@@ -178,7 +190,16 @@ impl fmt::Display for CampaignReport {
         for i in &self.invariants {
             let mark = if i.passed { "PASS" } else { "FAIL" };
             let name = tr(&invariant_key(i.name), &[]);
-            writeln!(f, "  [{mark}] {name}: {}", i.detail)?;
+            writeln!(
+                f,
+                "{}",
+                t!(
+                    "faults-inv-line",
+                    mark = mark,
+                    name = name,
+                    detail = i.detail()
+                )
+            )?;
         }
         let secs = format!("{:.1}", self.elapsed.as_secs_f64());
         if self.passed() {

@@ -41,10 +41,12 @@ impl Campaign {
             }
             if let Some(u) = &r.upload {
                 for rej in &u.rejected {
-                    self.flag(format!(
-                        "repair upload: bureau rejected {}: {}",
-                        rej.counter, rej.code
-                    ));
+                    self.flag(Finding::BureauRejected {
+                        step: "repair upload",
+                        counter: rej.counter,
+                        code: rej.code.clone(),
+                        message: rej.message.clone(),
+                    });
                 }
             }
             self.report.abandoned += r.abandoned.len() as u64;
@@ -75,7 +77,7 @@ impl Campaign {
         }
         let row = self.wf.store().invoice(id)?;
         let Some(rec) = row.disk else {
-            self.flag(format!("store row {} issued without a disk record", id.0));
+            self.flag(Finding::IssuedWithoutDisk { row: id.0 });
             return Ok(());
         };
         let red = row.invoice.is_red();
@@ -367,10 +369,12 @@ impl Campaign {
                         Ok(u) => {
                             self.report.uploads += 1;
                             for rej in &u.rejected {
-                                self.flag(format!(
-                                    "upload: bureau rejected {}: {} {}",
-                                    rej.counter, rej.code, rej.message
-                                ));
+                                self.flag(Finding::BureauRejected {
+                                    step: "upload",
+                                    counter: rej.counter,
+                                    code: rej.code.clone(),
+                                    message: rej.message.clone(),
+                                });
                             }
                         }
                         Err(e) => {
@@ -455,10 +459,12 @@ impl Campaign {
         }
         let up = self.step("final upload", |c| c.wf.upload())?;
         for rej in &up.rejected {
-            self.flag(format!(
-                "final upload: bureau rejected {}: {} {}",
-                rej.counter, rej.code, rej.message
-            ));
+            self.flag(Finding::BureauRejected {
+                step: "final upload",
+                counter: rej.counter,
+                code: rej.code.clone(),
+                message: rej.message.clone(),
+            });
         }
         {
             let st = locked(&self.faults).stats();

@@ -25,6 +25,7 @@
 //!   the simulator's default flash), and D13's power cut at *every* flash operation (the
 //!   device-sim tests do that; the suite cuts once, in the middle of an Issue).
 
+pub mod findings;
 pub mod frames;
 pub mod report;
 pub mod scenarios;

@@ -3,14 +3,18 @@
 //! report's `Display` are language-neutral); the table, the replay summary and the CLI's error
 //! line show them through here: each fixed text (`TEMPLATES`, `{}` a part that varies) has its
 //! catalogue key, the parts that vary are passed as they are (a disk error, a value the disk
-//! answered, an address). A text that is none of them (a check's own finding, which quotes
-//! the disk's answer) is shown as recorded.
+//! answered, an address). The suite's findings about a disk's records
+//! ([`crate::conformance::findings::FINDINGS`]) are matched the same way; a text that is none
+//! of them is shown as recorded.
 
-use taxdisk_i18n::{is_zh, phrase, tr};
+use crate::conformance::findings::{FINDINGS, PLAIN};
+use taxdisk_i18n::{command_name, is_zh, phrase, tr, wire_message};
 use taxdisk_protocol::types::InvoiceKind;
+use taxdisk_protocol::{CommandId, WireError};
 
 /// The suite's and the replay's fixed texts with their catalogue keys; the `{}` parts become
-/// the message's arguments `a`, `b`, `c`, `d` in order.
+/// the message's arguments `a`, `b`, `c`, `d` in order ([`ARGS`]). The suite's findings about a
+/// disk's records are in [`crate::conformance::findings`].
 const TEMPLATES: &[(&str, &str)] = &[
     (
         "needs bureau tokens: no token source was given",
@@ -47,10 +51,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "{}: expected refusal {} ({}), got {}: {}",
         "suite-fail-refusal",
-    ),
-    (
-        "{}: expected refusal {} ({}), the disk answered {}",
-        "suite-fail-answered",
     ),
     ("{}: expected {}, got refusal {}", "suite-fail-raw-refusal"),
     (
@@ -132,23 +132,34 @@ fn fill<'s>(template: &str, s: &'s str) -> Option<Vec<&'s str>> {
     rest.is_empty().then_some(parts)
 }
 
-/// A varying part: an invoice kind by its name (F1), a word the phrase catalogue has (a disk
-/// state), else as it is.
+/// A varying part: an invoice kind by its name (F1), a disk command by its name, a wire
+/// error by its name, a word the phrase catalogue has (a disk state, `none`, `yes`), else as it
+/// is.
 fn part(v: &str) -> String {
-    match InvoiceKind::ALL.into_iter().find(|k| k.name() == v) {
-        Some(k) => super::kind_name(k),
-        None => phrase(v),
+    if let Some(k) = InvoiceKind::ALL.into_iter().find(|k| k.name() == v) {
+        return super::kind_name(k);
     }
+    if CommandId::ALL.iter().any(|c| c.name() == v) {
+        return command_name(v);
+    }
+    if let Some(e) = WireError::ALL.iter().find(|e| e.name() == v) {
+        return wire_message(*e);
+    }
+    phrase(v)
 }
+
+/// The names of a message's arguments, one per `{}` of its text, in order.
+const ARGS: [&str; 10] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
 
 /// A reason of the suite or a note of a replay in the process's language (see the module).
 pub fn reason(s: &str) -> String {
     if !is_zh() {
         return s.to_owned();
     }
-    for (template, key) in TEMPLATES {
+    let findings = FINDINGS.iter().chain(PLAIN).map(|f| (f.text, f.key));
+    for (template, key) in TEMPLATES.iter().copied().chain(findings) {
         if let Some(parts) = fill(template, s) {
-            let args: Vec<(&str, String)> = ["a", "b", "c", "d", "e"]
+            let args: Vec<(&str, String)> = ARGS
                 .iter()
                 .zip(parts)
                 .map(|(name, v)| (*name, part(v)))

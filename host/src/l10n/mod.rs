@@ -45,4 +45,4 @@ pub fn update_change(c: &UpdateChange) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

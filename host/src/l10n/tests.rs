@@ -15,7 +15,7 @@ use taxdisk_protocol::command::CommandId;
 use taxdisk_protocol::time::Period;
 
 /// The language is the process's: the tests that set it take turns.
-pub(super) static LANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static LANG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn period() -> Period {
     Period::try_from(202611u32).unwrap()

@@ -2,12 +2,12 @@
 //! and what the run learned (serial, public key, token sequence numbers, the rolls it loaded),
 //! with the checks and helpers every scenario uses.
 
+use crate::conformance::findings as f;
 use crate::conformance::frames::FrameLog;
 use crate::control::{Control, ControlError};
 use crate::disk::{DiskClient, DiskError, new_request_id};
 use crate::tokens::{TokenError, TokenSource};
 use crate::transport::{Transport, TransportError};
-use std::fmt::Debug;
 use std::time::Instant;
 use taxdisk_protocol::command::IssueRequest;
 use taxdisk_protocol::control::{ControlRequest, ControlResponse};
@@ -148,7 +148,7 @@ pub struct Ctx<'a> {
     pub(super) acked: u64,
 }
 
-impl Debug for Ctx<'_> {
+impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ctx")
             .field("serial", &self.serial)
@@ -191,7 +191,7 @@ impl<'a> Ctx<'a> {
             ));
         };
         match c.control(req.clone())? {
-            ControlResponse::Error(e) => fail(format!("control {req:?} answered error: {e}")),
+            ControlResponse::Error(e) => fail(f::CONTROL_ERROR.say(&[&req, &e])),
             r => Ok(r),
         }
     }
@@ -542,7 +542,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Expects a refusal with `want`; returns its detail.
-pub(super) fn refused<T: Debug>(
+pub(super) fn refused<T>(
     r: Result<T, DiskError>,
     want: WireError,
     what: &str,
@@ -556,11 +556,9 @@ pub(super) fn refused<T: Debug>(
             want.code(),
             e.wire_error().map_or("no refusal", |w| w.name())
         )),
-        Ok(v) => fail(format!(
-            "{what}: expected refusal {} (0x{:04X}), the disk answered {v:?}",
-            want.name(),
-            want.code()
-        )),
+        Ok(_) => {
+            fail(f::NOT_REFUSED.say(&[&what, &want.name(), &format_args!("0x{:04X}", want.code())]))
+        }
     }
 }
 
@@ -574,8 +572,9 @@ pub(super) fn raw_refused(r: Result<Response, Refusal>, want: WireError, what: &
             x.error.name()
         )),
         Ok(v) => fail(format!(
-            "{what}: expected {}, the disk answered {v:?}",
-            want.name()
+            "{what}: expected {}, the disk answered {}",
+            want.name(),
+            v.id().name()
         )),
     }
 }

@@ -2,6 +2,7 @@
 
 use super::context::with_id;
 use super::context::{Ctx, Step, Stop, check, fail};
+use crate::conformance::findings as f;
 use crate::disk::new_request_id;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::control::ControlRequest;
@@ -18,7 +19,11 @@ pub(super) fn d13_durable(x: &mut Ctx<'_>) -> Step {
     let last = x.c.last_issued(None)?;
     check!(
         last.as_ref().map(|v| &v.invoice) == Some(&inv),
-        "after a power cycle the newest invoice is {last:?}"
+        "{}",
+        f::NEWEST_AFTER_CYCLE.say(&[
+            &f::invoice(last.as_ref().map(|v| &v.invoice)),
+            &f::invoice(Some(&inv))
+        ])
     );
     let before = x.c.info()?.counter;
     check!(
@@ -60,7 +65,11 @@ pub(super) fn d13_durable(x: &mut Ctx<'_>) -> Step {
     let last = x.c.last_issued(None)?;
     check!(
         last.as_ref().map(|v| &v.invoice) == Some(&again),
-        "LastIssued after the retry: {last:?}"
+        "{}",
+        f::LAST_AFTER_RETRY.say(&[
+            &f::invoice(last.as_ref().map(|v| &v.invoice)),
+            &f::invoice(Some(&again))
+        ])
     );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::context::{Ctx, Step, Stop, check, refused};
 use super::context::{fresh, with_id};
+use crate::conformance::findings as f;
 use crate::disk::new_request_id;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::command::InvoiceRef;
@@ -25,7 +26,7 @@ pub(super) fn d05_issue(x: &mut Ctx<'_>) -> Step {
     );
     check!(
         b.code == code && b.number.get() == number,
-        "invoice {} {} , expected {code} {number:08}",
+        "invoice {} {}, expected {code} {number:08}",
         b.code,
         b.number
     );
@@ -48,7 +49,18 @@ pub(super) fn d05_issue(x: &mut Ctx<'_>) -> Step {
             && b.content_digest == d.content_digest
             && b.buyer == d.buyer
             && b.kind == d.kind,
-        "the invoice does not carry the request's fields: {b:?}"
+        "{}",
+        f::FIELDS.say(&[
+            &b.amount,
+            &d.amount,
+            &b.tax,
+            &d.tax,
+            &f::opt(b.buyer.as_ref()),
+            &f::opt(d.buyer.as_ref()),
+            &b.kind.name(),
+            &d.kind.name(),
+            &f::same(b.content_digest == d.content_digest),
+        ])
     );
     let a2 = x.issue(InvoiceKind::Normal, 1000)?;
     x.verify(&a2, "Issue")?;
@@ -67,17 +79,33 @@ pub(super) fn d05_issue(x: &mut Ctx<'_>) -> Step {
     let view = x.c.read_invoice(&r)?;
     check!(
         view.invoice == a && !view.voided && !view.uploaded,
-        "ReadInvoice: {view:?}"
+        "{}",
+        f::READ_INVOICE.say(&[
+            &f::invoice(Some(&view.invoice)),
+            &f::same(view.invoice == a),
+            &f::yes(view.voided),
+            &f::yes(view.uploaded),
+        ])
     );
     let last = x.c.last_issued(Some(InvoiceKind::Normal))?;
     check!(
         last.as_ref().map(|v| &v.invoice) == Some(&a2),
-        "LastIssued(normal): {last:?}"
+        "{}",
+        f::LAST_ISSUED.say(&[
+            &InvoiceKind::Normal.name(),
+            &f::invoice(last.as_ref().map(|v| &v.invoice)),
+            &f::invoice(Some(&a2)),
+        ])
     );
     let last = x.c.last_issued(None)?;
     check!(
         last.as_ref().map(|v| &v.invoice) == Some(&a2),
-        "LastIssued(any): {last:?}"
+        "{}",
+        f::LAST_ISSUED.say(&[
+            &"any kind",
+            &f::invoice(last.as_ref().map(|v| &v.invoice)),
+            &f::invoice(Some(&a2)),
+        ])
     );
     Ok(())
 }
@@ -93,9 +121,13 @@ pub(super) fn d05_idempotent(x: &mut Ctx<'_>) -> Step {
     let again = x.c.issue(with_id(id, d.clone()))?;
     check!(
         again == first,
-        "a retry with the same request id answered another invoice: {:?} then {:?}",
-        first.body,
-        again.body
+        "{}",
+        f::RETRY_OTHER.say(&[
+            &f::invoice(Some(&first)),
+            &first.body.counter,
+            &f::invoice(Some(&again)),
+            &again.body.counter,
+        ])
     );
     let after = x.c.info()?.counter;
     check!(

@@ -2,6 +2,7 @@
 
 use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, fail, limits, refused};
+use crate::conformance::findings as f;
 use crate::disk::DiskError;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
@@ -31,7 +32,8 @@ pub(super) fn d09_amount(x: &mut Ctx<'_>) -> Step {
         let s = x.c.status(k)?;
         check!(
             s.pending_amount == Fen(100_000) && s.pending_count == 1,
-            "status after one offline invoice: {s:?}"
+            "{}",
+            f::OFFLINE_STATUS.say(&[&s.pending_count, &s.pending_amount, &Fen(100_000)])
         );
         let d = x.draft(k, 60_000);
         refused(
@@ -57,10 +59,14 @@ pub(super) fn d09_amount(x: &mut Ctx<'_>) -> Step {
                 error: WireError::OfflineHoursExceeded | WireError::OfflineAmountExceeded,
                 ..
             }) => {}
-            other => {
-                return fail(format!(
-                    "limits of 0 with one invoice offline: expected an offline refusal, got {other:?}"
-                ));
+            Ok(inv) => {
+                return fail(f::OFFLINE_ZERO_ISSUED.say(&[&f::invoice(Some(&inv))]));
+            }
+            Err(e) => {
+                let got = e
+                    .wire_error()
+                    .map_or_else(|| e.to_string(), |w| w.name().into());
+                return fail(f::OFFLINE_ZERO_OTHER.say(&[&got]));
             }
         }
         x.ack_all()?;

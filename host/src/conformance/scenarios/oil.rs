@@ -2,6 +2,7 @@
 
 use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, forge, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
 
@@ -28,7 +29,18 @@ pub(super) fn d11_oil(x: &mut Ctx<'_>) -> Step {
         "a forged oil grant",
     )?;
     let e = x.c.load_oil_stock(g.clone())?;
-    check!(e == stock, "LoadOilStock answered {e:?}");
+    check!(
+        e == stock,
+        "{}",
+        f::OIL_LOADED.say(&[
+            &e.category,
+            &f::oil_quantity(&e),
+            &e.unit,
+            &stock.category,
+            &f::oil_quantity(&stock),
+            &stock.unit,
+        ])
+    );
     refused(
         x.c.load_oil_stock(g),
         WireError::Replayed,
@@ -89,8 +101,17 @@ pub(super) fn d11_oil(x: &mut Ctx<'_>) -> Step {
     x.verify(&rc, "ReturnOilStock")?;
     check!(
         rc.body.stock == ret && Some(&rc.body.serial) == x.serial.as_ref(),
-        "oil return receipt {:?}",
-        rc.body
+        "{}",
+        f::OIL_RECEIPT.say(&[
+            &rc.body.stock.category,
+            &f::oil_quantity(&rc.body.stock),
+            &rc.body.stock.unit,
+            &rc.body.serial,
+            &ret.category,
+            &f::oil_quantity(&ret),
+            &ret.unit,
+            &f::opt(x.serial.as_ref()),
+        ])
     );
     check!(
         left(x)? == 8_000_000,

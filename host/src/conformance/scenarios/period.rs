@@ -5,6 +5,7 @@ use super::context::fresh as fresh_id;
 use super::context::{
     Ctx, LONGEST_OFFLINE_SECS, Step, Stop, check, forge, next_month_day3, refused,
 };
+use crate::conformance::findings as f;
 use std::collections::BTreeMap;
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::control::ControlRequest;
@@ -124,8 +125,8 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
     let info = x.c.info()?;
     check!(
         info.period == Some(p.next()),
-        "after moving the clock the disk is in period {:?}",
-        info.period
+        "{}",
+        f::PERIOD_AFTER_MOVE.say(&[&f::period(info.period), &f::period(Some(p.next()))])
     );
     let d = x.draft(InvoiceKind::Normal, 10_000);
     refused(
@@ -155,18 +156,22 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
         Some(&b.serial) == x.serial.as_ref()
             && b.period == p
             && Some(&b.taxpayer_id) == x.taxpayer.as_ref(),
-        "summary header {:?} {} {}",
-        b.serial,
-        b.period,
-        b.taxpayer_id
+        "{}",
+        f::SUMMARY_HEADER.say(&[
+            &b.serial,
+            &f::period(Some(b.period)),
+            &b.taxpayer_id,
+            &f::opt(x.serial.as_ref()),
+            &f::period(Some(p)),
+            &f::opt(x.taxpayer.as_ref()),
+        ])
     );
     let events = x.all_events()?;
     let (want, first, last) = oracle(&events, p);
     let got: BTreeMap<InvoiceKind, KindSummary> = b.kinds.iter().cloned().collect();
-    check!(
-        got == want,
-        "summary totals {got:?}, the journal gives {want:?}"
-    );
+    if let Some((kind, total, g, w)) = f::summary_difference(&got, &want) {
+        return Err(Stop::Fail(f::SUMMARY_TOTAL.say(&[&kind, &total, &g, &w])));
+    }
     check!(
         b.first_counter == first && b.last_counter == last,
         "summary counters {}..{}, the journal gives {first}..{last}",
@@ -237,9 +242,13 @@ pub(super) fn d08_period(x: &mut Ctx<'_>) -> Step {
     let info = x.c.info()?;
     check!(
         info.last_cleared == Some(p) && info.lock_time == Some(lock),
-        "after ClearCard: cleared {:?}, lock {:?}",
-        info.last_cleared,
-        info.lock_time
+        "{}",
+        f::CLEARED.say(&[
+            &f::period(info.last_cleared),
+            &f::time(info.lock_time),
+            &f::period(Some(p)),
+            &f::time(Some(lock)),
+        ])
     );
     refused(
         x.c.clear_card(t),

@@ -1,6 +1,7 @@
 //! D1: the factory state and provisioning.
 
 use super::context::{AUTHORIZED, Ctx, Step, Stop, check, factory_pin, forge, limits, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::message::ProvisionProof;
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{WireError, sign};
@@ -107,19 +108,19 @@ pub(super) fn d01_provision(x: &mut Ctx<'_>) -> Step {
     );
     check!(
         info.taxpayer_id.as_ref() == Some(&taxpayer),
-        "taxpayer id {:?}",
-        info.taxpayer_id
+        "{}",
+        f::TAXPAYER.say(&[&f::opt(info.taxpayer_id.as_ref()), &taxpayer])
     );
     check!(
         info.company_name.as_ref() == Some(&name),
-        "company name {:?}",
-        info.company_name
+        "{}",
+        f::COMPANY.say(&[&f::opt(info.company_name.as_ref()), &name])
     );
     check!(info.machine == 0, "machine number {}", info.machine);
     check!(
         info.lock_time == Some(body.lock_time),
-        "lock time {:?}",
-        info.lock_time
+        "{}",
+        f::LOCK_TIME.say(&[&f::time(info.lock_time), &body.lock_time])
     );
     // The same token again (its answer lost, the disk's power cut): the same key, nothing
     // changed. A token for another identity: refused.

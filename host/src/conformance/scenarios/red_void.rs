@@ -2,6 +2,7 @@
 
 use super::context::fresh;
 use super::context::{Ctx, Step, Stop, check, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::command::InvoiceRef;
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Period, WireError};
@@ -46,8 +47,14 @@ pub(super) fn d06_red(x: &mut Ctx<'_>) -> Step {
     x.verify(&red, "red Issue")?;
     check!(
         red.body.amount == Fen(-40_000) && red.body.red == x.red_of(&o, 1).red,
-        "red invoice {:?}",
-        red.body
+        "{}",
+        f::RED.say(&[
+            &f::invoice(Some(&red)),
+            &red.body.amount,
+            &f::red_ref(red.body.red.as_ref()),
+            &Fen(-40_000),
+            &f::red_ref(x.red_of(&o, 1).red.as_ref()),
+        ])
     );
     refused(
         x.c.issue(fresh(x.red_of(&o, 60_001))),
@@ -104,8 +111,15 @@ pub(super) fn d07_void(x: &mut Ctx<'_>) -> Step {
             && v.body.number == inv.number
             && v.body.invoice_counter == inv.counter
             && v.body.counter == inv.counter.saturating_add(1),
-        "void event {:?}",
-        v.body
+        "{}",
+        f::VOID_EVENT.say(&[
+            &f::number(&v.body.code, v.body.number),
+            &v.body.counter,
+            &v.body.invoice_counter,
+            &f::number(&inv.code, inv.number),
+            &inv.counter.saturating_add(1),
+            &inv.counter,
+        ])
     );
     check!(
         x.c.read_invoice(&r)?.voided,
@@ -137,8 +151,13 @@ pub(super) fn d07_void(x: &mut Ctx<'_>) -> Step {
     x.verify(&bv, "VoidBlank")?;
     check!(
         bv.body.code == code && bv.body.first.get() == next && bv.body.count == 2,
-        "blank void {:?}, expected {code} from {next:08}",
-        bv.body
+        "{}",
+        f::BLANK_VOID.say(&[
+            &bv.body.count,
+            &f::number(&bv.body.code, bv.body.first),
+            &2,
+            &format_args!("{code} {next:08}"),
+        ])
     );
     refused(
         x.c.void_blank(InvoiceKind::Normal, 0),

@@ -1,6 +1,7 @@
 //! D4: roll grants and roll returns.
 
 use super::context::{Ctx, Step, Stop, check, forge, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
 
@@ -31,7 +32,17 @@ pub(super) fn d04_grants(x: &mut Ctx<'_>) -> Step {
             && roll.first.get() == 1
             && roll.count == 50
             && roll.used == 0,
-        "loaded roll {roll:?}"
+        "{}",
+        f::ROLL_LOADED.say(&[
+            &roll.kind.name(),
+            &f::number(&roll.code, roll.first),
+            &roll.count,
+            &roll.used,
+            &InvoiceKind::Normal.name(),
+            &format_args!("{code} 00000001"),
+            &50,
+            &0,
+        ])
     );
     refused(
         x.c.load_roll(g),
@@ -54,7 +65,8 @@ pub(super) fn d04_grants(x: &mut Ctx<'_>) -> Step {
     let listed = x.c.list_rolls(Some(InvoiceKind::Normal))?;
     check!(
         listed.contains(&roll),
-        "ListRolls does not list the loaded roll: {listed:?}"
+        "{}",
+        f::ROLL_NOT_LISTED.say(&[&f::roll(&roll), &f::rolls(&listed)])
     );
     let after = x.c.status(InvoiceKind::Normal)?.blank_left;
     check!(
@@ -86,12 +98,32 @@ pub(super) fn d04_return(x: &mut Ctx<'_>) -> Step {
             && b.code == old.code
             && b.first.get() == old.first.get().saturating_add(old.used)
             && b.count == old.left(),
-        "return receipt {b:?} for roll {old:?}"
+        "{}",
+        f::RETURN_RECEIPT.say(&[
+            &b.kind.name(),
+            &f::number(&b.code, b.first),
+            &b.count,
+            &old.kind.name(),
+            &format_args!(
+                "{} {:08}",
+                old.code,
+                old.first.get().saturating_add(old.used)
+            ),
+            &old.left(),
+        ])
     );
     let rolls = x.c.list_rolls(Some(InvoiceKind::Normal))?;
     check!(
         !rolls.iter().any(|r| r.code == old.code && r.left() > 0),
-        "the returned roll still has numbers: {rolls:?}"
+        "{}",
+        f::ROLL_STILL.say(&[
+            &f::roll(&old),
+            &rolls
+                .iter()
+                .filter(|r| r.code == old.code)
+                .map(Roll::left)
+                .sum::<u32>(),
+        ])
     );
     refused(
         x.c.return_roll(old.kind, &old.code, old.first),

@@ -1,6 +1,7 @@
 //! D2 and D14: the PIN (login, change, block, power) and the session holding the disk.
 
 use super::context::{Ctx, Step, Stop, check, factory_pin, fail, forge, pin, raw_refused, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::control::ControlRequest;
 use taxdisk_protocol::types::*;
 use taxdisk_protocol::{Request, Response, WireError};
@@ -158,19 +159,20 @@ fn d14_checks(x: &mut Ctx<'_>, other: u32) -> Step {
     )?;
     match x.as_session(other, &Request::Ping(77))? {
         Ok(Response::Ping(77)) => {}
-        r => return fail(format!("Ping of a second session: {r:?}")),
+        Ok(Response::Ping(n)) => {
+            return fail(f::SECOND_SESSION.say(&[&"Ping", &format_args!("Ping {n}")]));
+        }
+        r => return fail(f::SECOND_SESSION.say(&[&"Ping", &f::raw(&r)])),
     }
     match x.as_session(other, &Request::GetInfo(()))? {
         Ok(Response::GetInfo(_)) => {}
-        r => return fail(format!("GetInfo of a second session: {r:?}")),
+        r => return fail(f::SECOND_SESSION.say(&[&"GetInfo", &f::raw(&r)])),
     }
     x.c.logout()?;
     match x.as_session(other, &Request::Login(factory_pin()))? {
         Ok(Response::Login(())) => {}
         r => {
-            return fail(format!(
-                "Login of the second session after the first logged out: {r:?}"
-            ));
+            return fail(f::SECOND_AFTER_LOGOUT.say(&[&f::raw(&r)]));
         }
     }
     refused(

@@ -1,6 +1,7 @@
 //! D12: reading pending events and acknowledging uploads.
 
 use super::context::{AUTHORIZED, Ctx, MAX_SUITE_EVENTS, Step, Stop, check, forge, refused};
+use crate::conformance::findings as f;
 use taxdisk_protocol::WireError;
 use taxdisk_protocol::types::*;
 
@@ -19,7 +20,8 @@ pub(super) fn d12_upload(x: &mut Ctx<'_>) -> Step {
     let want: Vec<u64> = (x.acked + 1..=counter).collect();
     check!(
         counters == want,
-        "pending counters {counters:?}, expected {want:?}"
+        "{}",
+        f::PENDING.say(&[&f::counters(&counters), &f::counters(&want)])
     );
     for e in &pending {
         match e {
@@ -28,10 +30,21 @@ pub(super) fn d12_upload(x: &mut Ctx<'_>) -> Step {
             JournalEvent::BlankVoid(s) => x.verify(s, "pending blank void")?,
         }
         let v = x.c.read_event(e.counter())?;
+        let (got_kind, got_numbers, got_counter) = f::event(&v.event);
+        let (kind, numbers, at) = f::event(e);
         check!(
             &v.event == e && !v.uploaded,
-            "ReadEvent({}) differs from ListPending: {v:?}",
-            e.counter()
+            "{}",
+            f::READ_EVENT.say(&[
+                &e.counter(),
+                &got_kind,
+                &got_numbers,
+                &got_counter,
+                &f::yes(v.uploaded),
+                &kind,
+                &numbers,
+                &at,
+            ])
         );
     }
     let r = x.receipt(counter.saturating_add(1))?;
@@ -61,7 +74,13 @@ pub(super) fn d12_upload(x: &mut Ctx<'_>) -> Step {
         let s = x.c.status(k)?;
         check!(
             s.pending_count == 0 && s.oldest_pending.is_none() && s.pending_amount == Fen(0),
-            "{k} status after upload: {s:?}"
+            "{}",
+            f::UPLOAD_STATUS.say(&[
+                &k.name(),
+                &s.pending_count,
+                &f::time(s.oldest_pending),
+                &s.pending_amount,
+            ])
         );
     }
     check!(
