@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod oil;
 pub mod products;
 pub mod red_forms;
+mod tx;
 pub mod users;
 
 pub use audit::AuditEntry;
