@@ -675,3 +675,30 @@ fn marking_uploaded_uses_the_state_index() {
         "{plan:?}"
     );
 }
+
+/// The issuing call's read of the issuer's permissions (`Store::issuing_context`, once per
+/// call) goes through the permissions table's primary key, never a scan.
+#[test]
+fn reading_a_users_permissions_uses_the_primary_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.db");
+    drop(Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut st = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            taxdisk_host::store::issuing::USER_PERMISSIONS_SQL
+        ))
+        .unwrap();
+    let plan: Vec<String> = st
+        .query_map(rusqlite::params![2i64], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(plan.iter().all(|l| !l.starts_with("SCAN")), "{plan:?}");
+    assert!(
+        plan.iter()
+            .any(|l| l.starts_with("SEARCH permissions USING PRIMARY KEY (user_id=?)")),
+        "{plan:?}"
+    );
+}
