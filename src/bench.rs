@@ -11,7 +11,8 @@
 //! threads, after a one-disk baseline, and reports the scaling.
 //!
 //! Disks: `sim` makes fresh in-memory simulated disks provisioned by an in-process bureau,
-//! each answering on its own thread ([`Threaded`](taxdisk_host::transport::inproc::Threaded));
+//! each answering on its own thread ([`Threaded`](taxdisk_host::transport::inproc::Threaded))
+//! in batches, on the caller's thread one invoice per call;
 //! `tcp:ADDR` uses a `taxdisk-sim serve` disk, provisioned (if in factory state) through the
 //! bureau at `--bureau URL` it was manufactured for. Several served disks (`--farm`) are a
 //! farm: the first issues alone (the baseline), then all of them at once, one host thread
@@ -547,9 +548,17 @@ fn issue_loop(
 
 fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult, BenchError> {
     let n = bench.invoices;
-    // The disk answers on its own thread, as a real disk is a processor of its own: the host
-    // composes and stores while it signs. Room for the journal: 256-byte records, with slack,
-    // at least 16 MiB.
+    // In batches the disk answers on its own thread, as a real disk is a processor of its
+    // own: the host composes and stores while it signs. One invoice per call has nothing to
+    // overlap (the call waits for its one answer), so the disk answers on the caller's
+    // thread, as the CLI's own commands reach it: the hop to a disk thread and back cost
+    // about 4.5 futex calls and two wake-ups per invoice (BENCHMARKS.md "2026-12-07 (i)").
+    // Room for the journal: 256-byte records, with slack, at least 16 MiB.
+    let link = if bench.batch <= 1 {
+        DiskLink::Owned
+    } else {
+        DiskLink::Threaded(THREADED_DEPTH)
+    };
     let Rig {
         mut bureau,
         serial,
@@ -561,7 +570,7 @@ fn sim_job(i: usize, bench: &BenchConfig, bar: &ProgressBar) -> Result<JobResult
         .start(bench.start)
         .bureau_clock(BureauClock::RunningFromStart)
         .flash_bytes((n * 512).max(16 << 20))
-        .link(DiskLink::Threaded(THREADED_DEPTH))
+        .link(link)
         .build()?;
     prepare(&mut disk, &mut bureau, &serial, 0, n.min(10_000) as u32)?;
     issue_loop(

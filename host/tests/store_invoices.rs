@@ -646,32 +646,3 @@ fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
     let files = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(files, 1, "only the backup itself");
 }
-
-/// The upload path's statement goes through the index, never a scan of every invoice (issue
-/// 15: it once scanned the whole table, 106-123 ms per upload on 1,000,000 invoices).
-#[test]
-fn marking_uploaded_uses_the_state_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plan.db");
-    drop(Store::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let mut st = conn
-        .prepare(&format!(
-            "EXPLAIN QUERY PLAN {}",
-            taxdisk_host::store::invoices::MARK_UPLOADED_SQL
-        ))
-        .unwrap();
-    let plan: Vec<String> = st
-        .query_map(rusqlite::params![0i64, 10i64], |r| r.get::<_, String>(3))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert!(
-        plan.iter().all(|l| !l.starts_with("SCAN invoices")),
-        "{plan:?}"
-    );
-    assert!(
-        plan.iter().any(|l| l.contains("invoices_state")),
-        "{plan:?}"
-    );
-}

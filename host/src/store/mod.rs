@@ -17,10 +17,12 @@ pub mod company;
 pub mod customers;
 pub mod intents;
 pub mod invoices;
+pub mod issuing;
 pub mod migrate;
 pub mod oil;
 pub mod products;
 pub mod red_forms;
+mod tx;
 pub mod users;
 
 pub use audit::AuditEntry;
@@ -31,6 +33,7 @@ pub use intents::{Intent, IntentOp};
 pub use invoices::{
     DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, PendingInsert, StoredInvoice,
 };
+pub use issuing::{IssuingContext, Permissions};
 pub use products::{NewProduct, Product, ProductId, coding_allowed};
 pub use red_forms::{Applicant, RedForm, RedFormBody, RedFormId, RedFormState};
 pub use users::{Action, Role, User};

@@ -66,7 +66,7 @@ impl Action {
     /// Every action.
     pub const ALL: [Action; 4] = [Action::Issue, Action::Red, Action::Void, Action::Query];
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Issue => "issue",
             Action::Red => "red",
@@ -360,15 +360,20 @@ impl Store {
         if self.can(user, kind, action)? {
             Ok(())
         } else {
-            Err(StoreError::Permission {
-                rule: "H3",
-                what: format!(
-                    "{} on {} invoices (FAQ 4.19)",
-                    action.as_str(),
-                    kind.chinese_name()
-                ),
-            })
+            Err(permission_denied(kind, action))
         }
+    }
+}
+
+/// H3: the refusal of `action` on `kind` to a user without that permission.
+pub(crate) fn permission_denied(kind: InvoiceKind, action: Action) -> StoreError {
+    StoreError::Permission {
+        rule: "H3",
+        what: format!(
+            "{} on {} invoices (FAQ 4.19)",
+            action.as_str(),
+            kind.chinese_name()
+        ),
     }
 }
 

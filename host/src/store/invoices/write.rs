@@ -2,6 +2,7 @@
 //! disk's record, abandoned, uploaded or voided; in batches where issuing is hot.
 
 use super::*;
+use crate::store::tx::Tx;
 
 /// One invoice of a batch recorded pending in one transaction
 /// ([`Store::insert_pending_batch`]).
@@ -60,7 +61,7 @@ struct PendingRow<'a> {
 /// Records `items` pending with one INSERT of their rows and one of their contents, in `tx`;
 /// appends their ids to `ids` in the order of `items`.
 fn insert_pending_rows(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     issuer: UserId,
     period: Period,
     now: i64,
@@ -204,7 +205,7 @@ fn records_at_once_sql(rows: usize) -> String {
 /// Stores the records of `chunk` (distinct invoices) that need no more than the checks of
 /// [`records_at_once_sql`], with one statement; marks them in `stored`.
 fn store_records_at_once(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     chunk: &[RecordValues<'_>],
     stored: &mut [bool],
 ) -> Result<(), StoreError> {
@@ -257,7 +258,7 @@ impl Store {
         period: Period,
         items: &[PendingInsert<'_>],
     ) -> Result<Vec<InvoiceId>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = Tx::write(&self.conn)?;
         let mut ids = Vec::with_capacity(items.len());
         let now = now_secs();
         let mut chunks = items.chunks_exact(INSERT_ROWS);
@@ -323,7 +324,7 @@ impl Store {
         &mut self,
         items: &[(InvoiceId, DiskRecord)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = Tx::write(&self.conn)?;
         let values = items
             .iter()
             .map(|(id, rec)| RecordValues::new(*id, rec))

@@ -15,7 +15,7 @@ use super::stages::{self, Answered, Failed, Prepared, Recorded, Signed, Stored};
 use super::{Issued, Seller};
 use crate::disk::{DiskError, IssuePipeline};
 use crate::invoice::{Draft, Party};
-use crate::store::{Action, RedFormId, StoreError, User};
+use crate::store::{Action, IssuingContext, Permissions, RedFormId, StoreError, User};
 use crate::workflow::Workflow;
 use crate::workflow::errors::WorkflowError;
 use std::collections::VecDeque;
@@ -48,8 +48,10 @@ struct Run {
     user: User,
     seller: Seller,
     drafts: std::iter::Enumerate<std::vec::IntoIter<Draft>>,
-    /// H3 answers the same for every draft of a kind: asked once per (kind, action).
-    allowed: Vec<(InvoiceKind, Action)>,
+    /// H3: the issuer's permissions, read with the company data when the call began.
+    permissions: Permissions,
+    /// H5: whether the buyers are saved automatically, read with them.
+    auto_save_buyers: bool,
     /// One form, one red invoice (FAQ 7.4): the forms the batch's drafts use so far.
     forms_taken: Vec<RedFormId>,
     /// The period the pending rows are recorded in, read at the first part recorded.
@@ -119,7 +121,12 @@ impl Workflow {
         drafts: Vec<Draft>,
     ) -> Result<Vec<Result<Issued, WorkflowError>>, WorkflowError> {
         let user = self.require_user("issue")?;
-        let company = self.store.company()?;
+        // H1, H3, H5 read from one snapshot, in one read transaction.
+        let IssuingContext {
+            company,
+            permissions,
+            auto_save_buyers,
+        } = self.store.issuing_context(user.id)?;
         let seller = Seller {
             party: self.seller_of(&company)?,
             banks: (0..company.bank_accounts.len())
@@ -131,7 +138,8 @@ impl Workflow {
             user,
             seller,
             drafts: drafts.into_iter().enumerate(),
-            allowed: Vec::new(),
+            permissions,
+            auto_save_buyers,
             forms_taken: Vec::new(),
             period: None,
             parts: 0,
@@ -333,10 +341,8 @@ impl Workflow {
         for s in &stored {
             let buyer = s.buyer();
             if !buyers.iter().any(|(b, _)| *b == buyer) {
-                let saved = matches!(
-                    self.store.save_buyer_automatically(run.user.id, buyer),
-                    Ok(Some(_))
-                );
+                let saved =
+                    run.auto_save_buyers && self.store.save_buyer(run.user.id, buyer, None).is_ok();
                 buyers.push((buyer, saved));
             }
         }
@@ -368,10 +374,7 @@ impl Workflow {
         } else {
             Action::Issue
         };
-        if !run.allowed.contains(&(kind, action)) {
-            self.store.require(run.user.id, kind, action)?;
-            run.allowed.push((kind, action));
-        }
+        run.permissions.require(kind, action)?;
         let form = self.red_form_for(&draft)?;
         if let Some(f) = form
             && run.forms_taken.contains(&f)
