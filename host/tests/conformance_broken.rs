@@ -214,3 +214,36 @@ fn conformance_silent_disk_fails_fast_with_the_timeout_and_skips_the_rest() {
         );
     }
 }
+
+#[test]
+fn conformance_table_words_a_disk_error_in_the_process_language() {
+    // The language is the process's: this test binary's other tests check outcomes, which stay
+    // English whatever it is, so switching it here cannot disturb them.
+    taxdisk_i18n::set(taxdisk_i18n::Lang::ZhCn);
+    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
+    let report = run_suite(
+        Box::new(InProcess::new(Silent)),
+        Some(&tokens as &dyn TokenSource),
+        None,
+    );
+    // JUnit and the outcome keep the disk error's English ...
+    let m = failure(&report, "wire_ping_echoes");
+    assert!(m.contains("no answer from the disk"), "{m}");
+    assert!(report.junit().contains("no answer from the disk"));
+    // ... the table words the same error from the catalogue, in Chinese.
+    let row = report.row("wire_ping_echoes").unwrap();
+    let local = row.local.as_deref().unwrap();
+    assert!(
+        local.contains("没有回答") && local.contains("毫秒"),
+        "{local}"
+    );
+    let table = report.table();
+    let line = table
+        .lines()
+        .find(|l| l.contains("wire_ping_echoes"))
+        .unwrap();
+    assert!(
+        line.contains(local) && !line.contains("no answer"),
+        "{line}"
+    );
+}

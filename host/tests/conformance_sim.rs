@@ -232,6 +232,7 @@ fn conformance_junit_escapes_markup_quotes_and_control_characters() {
                 commands: vec!["Login"],
                 name: "d14_<odd>&name",
                 outcome: Outcome::Fail(nasty.into()),
+                local: None,
                 frames: vec![LoggedFrame {
                     direction: Direction::Sent,
                     command: "Login".into(),
@@ -244,6 +245,7 @@ fn conformance_junit_escapes_markup_quotes_and_control_characters() {
                 commands: vec!["Login"],
                 name: "d02_skip",
                 outcome: Outcome::Skip("no <control> & \"co\"".into()),
+                local: None,
                 frames: Vec::new(),
                 duration: Duration::ZERO,
             },

@@ -78,9 +78,14 @@ pub fn run_suite_with<'a>(
         // A panic inside a scenario (a bug of the suite met by an unexpected answer) fails
         // that row instead of ending the run.
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.run)(&mut ctx)));
+        let mut local = None;
         let outcome = match run {
             Ok(Ok(())) => Outcome::Pass,
             Ok(Err(scenarios::Stop::Fail(m))) => Outcome::Fail(m),
+            Ok(Err(scenarios::Stop::Error { text, local: l })) => {
+                local = Some(l);
+                Outcome::Fail(text)
+            }
             Ok(Err(scenarios::Stop::Skip(m))) => Outcome::Skip(m),
             Err(p) => Outcome::Fail(format!(
                 "the scenario panicked: {}",
@@ -102,6 +107,7 @@ pub fn run_suite_with<'a>(
             commands: s.commands.iter().map(|c| c.name()).collect(),
             name: s.name,
             outcome,
+            local,
             frames,
             duration,
         });

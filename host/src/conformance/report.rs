@@ -41,6 +41,10 @@ pub struct Row {
     pub name: &'static str,
     /// How it ended.
     pub outcome: Outcome,
+    /// A failure's reason in the process's language, where the suite rendered it from the
+    /// typed error it met (a disk's refusal, a timeout); the table shows it, JUnit the
+    /// outcome's English. `None`: the table words the outcome's text itself.
+    pub local: Option<String>,
     /// For a failure, the frames exchanged during the scenario (empty otherwise).
     pub frames: Vec<LoggedFrame>,
     /// How long it ran.
@@ -146,7 +150,11 @@ impl Report {
             match &r.outcome {
                 Outcome::Pass => {}
                 Outcome::Fail(m) | Outcome::Skip(m) => {
-                    let _ = write!(s, "  {}", crate::l10n::known::reason(m));
+                    let shown = match &r.local {
+                        Some(l) => l.clone(),
+                        None => crate::l10n::known::reason(m),
+                    };
+                    let _ = write!(s, "  {shown}");
                 }
             }
             s.push('\n');

@@ -23,13 +23,26 @@ use taxdisk_protocol::{Period, Refusal, Request, Response, Timestamp, WireError,
 pub enum Stop {
     /// A check failed.
     Fail(String),
+    /// The disk or the link answered an error where the scenario needed an answer: the
+    /// error's English text, and the same error rendered in the process's language when it
+    /// was met (the table shows that; JUnit keeps the English).
+    Error {
+        /// The error's `Display`.
+        text: String,
+        /// The error through the catalogue ([`crate::l10n::Localize`]).
+        local: String,
+    },
     /// The scenario cannot run here.
     Skip(String),
 }
 
 impl From<DiskError> for Stop {
     fn from(e: DiskError) -> Stop {
-        Stop::Fail(e.to_string())
+        use crate::l10n::Localize;
+        Stop::Error {
+            text: e.to_string(),
+            local: e.localized(),
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! numbers, the rolls it loaded).
 //!
 //! Each scenario is a function returning `Ok(())` (pass), [`Stop::Fail`] with what the rule
-//! expects and what the disk did, or [`Stop::Skip`] with the reason it could not run.
+//! expects and what the disk did, [`Stop::Error`] with the disk's or the link's error where an
+//! answer was needed, or [`Stop::Skip`] with the reason it could not run.
 
 mod clock;
 mod context;
