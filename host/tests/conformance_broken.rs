@@ -247,3 +247,23 @@ fn conformance_table_words_a_disk_error_in_the_process_language() {
         "{line}"
     );
 }
+
+#[test]
+fn conformance_table_words_a_wrong_refusal_in_the_process_language() {
+    taxdisk_i18n::set(taxdisk_i18n::Lang::ZhCn);
+    let report = run(|s| Box::new(WrongZeroTotalCode(s)));
+    let m = failure(&report, "d05_issue_refusals");
+    assert!(m.contains("expected refusal ZeroTotal"), "{m}");
+    let local = report
+        .row("d05_issue_refusals")
+        .unwrap()
+        .local
+        .clone()
+        .unwrap();
+    // The check's words and the disk's refusal both from the catalogue: no English left.
+    assert!(local.contains("应拒绝为"), "{local}");
+    assert!(
+        !local.contains("expected") && !local.contains("refused by the disk"),
+        "{local}"
+    );
+}

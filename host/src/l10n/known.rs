@@ -135,7 +135,9 @@ fn fill<'s>(template: &str, s: &'s str) -> Option<Vec<&'s str>> {
 /// A varying part: an invoice kind by its name (F1), a disk command by its name, a wire
 /// error by its name, a word the phrase catalogue has (a disk state, `none`, `yes`), else as it
 /// is.
-fn part(v: &str) -> String {
+/// One varying part of a fixed text in the process's language: an invoice kind's, a command's
+/// or a wire error's name by its catalogue entry, anything else as a known phrase or as is.
+pub(crate) fn part(v: &str) -> String {
     if let Some(k) = InvoiceKind::ALL.into_iter().find(|k| k.name() == v) {
         return super::kind_name(k);
     }

@@ -563,12 +563,27 @@ pub(super) fn refused<T>(
     match r {
         Err(DiskError::Refused { error, detail, .. }) if error == want => Ok(detail),
         Err(DiskError::Busy { .. }) if want == WireError::Busy => Ok(0),
-        Err(e) => fail(format!(
-            "{what}: expected refusal {} (0x{:04X}), got {}: {e}",
-            want.name(),
-            want.code(),
-            e.wire_error().map_or("no refusal", |w| w.name())
-        )),
+        Err(e) => {
+            use crate::l10n::{Localize, known::part};
+            let code = format!("0x{:04X}", want.code());
+            let got = e.wire_error().map_or("no refusal", |w| w.name());
+            Err(Stop::Error {
+                text: format!(
+                    "{what}: expected refusal {} ({code}), got {got}: {e}",
+                    want.name()
+                ),
+                local: taxdisk_i18n::tr(
+                    "suite-fail-refusal",
+                    &[
+                        ("a", part(what)),
+                        ("b", part(want.name())),
+                        ("c", code.clone()),
+                        ("d", part(got)),
+                        ("e", e.localized()),
+                    ],
+                ),
+            })
+        }
         Ok(_) => {
             fail(f::NOT_REFUSED.say(&[&what, &want.name(), &format_args!("0x{:04X}", want.code())]))
         }
