@@ -9,8 +9,10 @@ mod disk;
 mod invoice;
 pub mod known;
 mod store;
+mod suite;
 mod workflow;
 
+pub use suite::{control_error, sign_error};
 pub use taxdisk_i18n::Localize;
 
 use taxdisk_i18n::t;

@@ -146,3 +146,22 @@ transport-no-disk-tcp = no tax disk at tcp {$a} ({$b}); is `taxdisk-sim serve` r
 transport-no-disk-usb = no tax disk with {$a} on USB; attached: {$b}
 transport-no-usb = no tax disk found on USB (VID {$a} PID {$b}): USB is not available on this machine (libusb: {$c})
 transport-no-disk-plugged = no tax disk found on USB (VID {$a} PID {$b}); is it plugged in?
+
+## host::tokens::TokenError (the conformance suite's token source)
+token-key = bureau key: {$error}
+token-sign = signing a {$what}: {$error}
+token-secret = bureau secret: {$error}
+token-unsupported = this token source cannot make a {$what}
+
+## taxdisk_protocol::sign::SignError
+sign-bad-secret = invalid SM2 secret key
+sign-bad-public-key = invalid SM2 public key
+sign-bad-signature = SM2 signature does not verify
+sign-message-too-long = message too long to sign
+
+## the simulator's control channel, as its client meets it (taxdisk_protocol::control::client)
+control-io = control channel {$context}: {$error}
+control-no-address = control address {$address} resolves to nothing
+control-timeout = no control answer within {$ms} ms
+control-closed = the simulator closed the control connection
+control-frame = control frame: {$error}

@@ -146,3 +146,22 @@ transport-no-disk-tcp = tcp {$a} 处没有金税盘（{$b}）；`taxdisk-sim ser
 transport-no-disk-usb = USB 上没有 {$a} 的金税盘；已连接：{$b}
 transport-no-usb = USB 上找不到金税盘（VID {$a} PID {$b}）：本机无法使用 USB（libusb：{$c}）
 transport-no-disk-plugged = USB 上找不到金税盘（VID {$a} PID {$b}）；是否已插好？
+
+## host::tokens::TokenError（一致性测试的令牌来源）
+token-key = 税务局密钥：{$error}
+token-sign = 签名{$what}失败：{$error}
+token-secret = 税务局私钥：{$error}
+token-unsupported = 此令牌来源不能生成{$what}
+
+## taxdisk_protocol::sign::SignError
+sign-bad-secret = SM2 私钥无效
+sign-bad-public-key = SM2 公钥无效
+sign-bad-signature = SM2 签名验证不通过
+sign-message-too-long = 消息过长，无法签名
+
+## 模拟器的控制通道（taxdisk_protocol::control::client）
+control-io = 控制通道{$context}失败：{$error}
+control-no-address = 控制端口地址 {$address} 无法解析
+control-timeout = 控制通道在 {$ms} 毫秒内没有回答
+control-closed = 模拟器关闭了控制连接
+control-frame = 控制帧无效：{$error}

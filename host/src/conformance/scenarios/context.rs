@@ -48,13 +48,23 @@ impl From<DiskError> for Stop {
 
 impl From<TokenError> for Stop {
     fn from(e: TokenError) -> Stop {
-        Stop::Fail(format!("token source: {e}"))
+        use crate::l10n::Localize;
+        Stop::Error {
+            text: format!("token source: {e}"),
+            local: taxdisk_i18n::tr("suite-fail-tokens", &[("a", e.localized())]),
+        }
     }
 }
 
 impl From<ControlError> for Stop {
     fn from(e: ControlError) -> Stop {
-        Stop::Fail(format!("control channel: {e}"))
+        Stop::Error {
+            text: format!("control channel: {e}"),
+            local: taxdisk_i18n::tr(
+                "suite-fail-control",
+                &[("a", crate::l10n::control_error(&e))],
+            ),
+        }
     }
 }
 
