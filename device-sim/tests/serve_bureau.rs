@@ -251,3 +251,40 @@ fn the_served_bureau_follows_the_disk_clock_moved_by_the_bench() {
     }
     assert!(sim.terminate().success());
 }
+
+/// Without --admin-token-file the new administrator token is said once on stderr, in the
+/// process's language (issue 18).
+#[test]
+fn serve_says_a_new_administrator_token_in_chinese() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
+        .args([
+            "serve",
+            "--bureau",
+            "127.0.0.1:0",
+            "--listen",
+            "127.0.0.1:0",
+            "--control",
+            "127.0.0.1:0",
+        ])
+        .env("LANG", "zh_CN.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let hint = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let token = first
+        .strip_prefix("税务局管理员令牌（税务机关的操作用）：")
+        .unwrap_or_else(|| panic!("not the Chinese notice: {first}"));
+    assert_eq!(token.len(), 64, "{first}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{first}");
+    assert!(
+        hint.contains("--admin-token-file") && !hint.contains("give"),
+        "{hint}"
+    );
+}

@@ -225,9 +225,10 @@ pub fn admin_token_or_new(path: Option<&std::path::Path>) -> std::io::Result<Str
         None => {
             let t = new_token();
             eprintln!(
-                "bureau administrator token (tax office steps): {t}\n  \
-                 (give --admin-token-file FILE to keep it in a private file instead)"
+                "{}",
+                taxdisk_i18n::t!("sim-new-admin-token", token = t.as_str())
             );
+            eprintln!("  {}", taxdisk_i18n::t!("sim-new-admin-token-hint"));
             Ok(t)
         }
     }

@@ -170,3 +170,7 @@ sim-help-bureau-long =
     Run only the simulated tax bureau (局端): its HTTP JSON API on --listen, its state in the SQLite file --db (created if missing; without --db the state lives in memory and is lost at exit), or in the PostgreSQL database of a --db postgres://USER:PASS@HOST:PORT/DB URL, which several bureau processes (on several machines) may share: each is the same bureau. The bureau's SM2 key is made at the first open of the state (from --seed if given) and kept in it; --print-ports prints the URL and the key, to pass to `taxdisk-sim serve --bureau-key`. SIGINT/SIGTERM stop it after the requests in flight.
 sim-help-control-long =
     Send one control request to the control port of a running `taxdisk-sim serve` and print the answer as one JSON line ({"{"}"Clock":<unix secs>{"}"}, {"{"}"Stats":{"{"}...{"}"}{"}"}, "Ok"). Exits 1 if the simulator answers Error or cannot be reached.
+
+## `serve --bureau` / `bureau` without --admin-token-file: the token said once on stderr
+sim-new-admin-token = bureau administrator token (tax office steps): {$token}
+sim-new-admin-token-hint = (give --admin-token-file FILE to keep it in a private file instead)

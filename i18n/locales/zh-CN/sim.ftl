@@ -162,3 +162,7 @@ sim-help-bureau-long =
     只运行模拟税务局（局端）：HTTP JSON 接口在 --listen 上，状态保存在 SQLite 文件 --db 中（不存在则新建；不给 --db 时状态只在内存中，退出即丢失），或保存在 --db postgres://用户:口令@主机:端口/库 所指的 PostgreSQL 数据库中，多个税务局进程（可在多台机器上）可共用它：它们是同一个税务局。税务局的 SM2 密钥在首次打开状态时生成（给出 --seed 时由它生成）并保存在状态中；--print-ports 输出 URL 和密钥，供 `taxdisk-sim serve --bureau-key` 使用。SIGINT/SIGTERM 在处理完进行中的请求后停止。
 sim-help-control-long =
     向运行中的 `taxdisk-sim serve` 的控制端口发送一个控制请求，并以一行 JSON 输出回答（{"{"}"Clock":<unix 秒数>{"}"}、{"{"}"Stats":{"{"}...{"}"}{"}"}、"Ok"）。模拟器回答 Error 或无法连接时退出码为 1。
+
+## `serve --bureau` / `bureau` 未给出 --admin-token-file：令牌只在标准错误上显示一次
+sim-new-admin-token = 税务局管理员令牌（税务机关的操作用）：{$token}
+sim-new-admin-token-hint = （给出 --admin-token-file 文件 可把它保存在只有你能读的文件中）
