@@ -253,7 +253,8 @@ fn the_served_bureau_follows_the_disk_clock_moved_by_the_bench() {
 }
 
 /// Without --admin-token-file the new administrator token is said once on stderr, in the
-/// process's language (issue 18).
+/// process's language (issue 18), and so are the log's messages (their fields stay as
+/// they are).
 #[test]
 fn serve_says_a_new_administrator_token_in_chinese() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_taxdisk-sim"))
@@ -276,6 +277,8 @@ fn serve_says_a_new_administrator_token_in_chinese() {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let hint = lines.next().unwrap().unwrap();
+    // The log's first line (tracing, on stderr): its message is the catalogue's too.
+    let log = lines.next().unwrap().unwrap();
     let _ = child.kill();
     let _ = child.wait();
     let token = first
@@ -287,4 +290,5 @@ fn serve_says_a_new_administrator_token_in_chinese() {
         hint.contains("--admin-token-file") && !hint.contains("give"),
         "{hint}"
     );
+    assert!(log.contains("正在服务") && log.contains("serial="), "{log}");
 }

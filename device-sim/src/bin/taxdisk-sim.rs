@@ -66,9 +66,9 @@ fn serve(a: ServeArgs) -> Result<(), String> {
         print_json(server.ports())?;
     }
     let sig = signals.wait();
-    tracing::info!(signal = %sig, "stopping");
+    tracing::info!(signal = %sig, "{}", taxdisk_i18n::t!("log-stopping"));
     server.shutdown().map_err(|e| e.to_string())?;
-    tracing::info!("stopped; flash image synced");
+    tracing::info!("{}", taxdisk_i18n::t!("log-stopped"));
     Ok(())
 }
 
@@ -83,12 +83,12 @@ fn run_bureau(a: BureauArgs) -> Result<(), String> {
     let admin = bureau::access::admin_token_or_new(a.admin_token_file.as_deref())
         .map_err(|e| t!("sim-error-in", what = t!("sim-admin-token"), error = e))?;
     let server = bureau::spawn_with_admin(b, a.listen, admin).map_err(|e| e.to_string())?;
-    tracing::info!(url = %server.url(), db = %store, "bureau serving");
+    tracing::info!(url = %server.url(), db = %store, "{}", taxdisk_i18n::t!("log-bureau-serving"));
     if a.print_ports {
         print_json(&serde_json::json!({ "bureau": server.url(), "bureau_key": key }))?;
     }
     let sig = signals.wait();
-    tracing::info!(signal = %sig, "stopping");
+    tracing::info!(signal = %sig, "{}", taxdisk_i18n::t!("log-stopping"));
     server.shutdown();
     Ok(())
 }

@@ -54,7 +54,7 @@ impl Connections {
         while open.len() >= MAX_CONNECTIONS {
             let oldest = *open.keys().min()?;
             if let Some(s) = open.remove(&oldest) {
-                tracing::warn!(id = oldest, "port full: closing its oldest connection");
+                tracing::warn!(id = oldest, "{}", taxdisk_i18n::t!("log-port-full"));
                 // Already closed by the peer is fine.
                 let _ = s.shutdown(std::net::Shutdown::Both);
             }
@@ -123,14 +123,19 @@ fn accept_loop(
             Ok(s) => s,
             Err(e) => {
                 // Out of descriptors and the like: wait a little rather than spin.
-                tracing::warn!(port = name, error = %e, "accept failed");
+                tracing::warn!(port = name, error = %e, "{}", taxdisk_i18n::t!("log-accept-failed"));
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
         let peer = stream.peer_addr().ok();
         let Some(id) = conns.add(&stream) else {
-            tracing::warn!(port = name, ?peer, "too many connections; closing this one");
+            tracing::warn!(
+                port = name,
+                ?peer,
+                "{}",
+                taxdisk_i18n::t!("log-too-many-connections")
+            );
             continue;
         };
         let guard = Registered(conns.clone(), id);
@@ -146,7 +151,7 @@ fn accept_loop(
             });
         if let Err(e) = spawned {
             // The closure (and its guard) was dropped without running.
-            tracing::warn!(port = name, error = %e, "cannot start a connection thread");
+            tracing::warn!(port = name, error = %e, "{}", taxdisk_i18n::t!("log-cannot-start-thread"));
         }
     }
 }
@@ -233,7 +238,7 @@ where
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
         Err(e) => {
-            tracing::warn!(port, error = %e, "cannot clone the stream");
+            tracing::warn!(port, error = %e, "{}", taxdisk_i18n::t!("log-cannot-clone-stream"));
             return;
         }
     };
@@ -282,7 +287,8 @@ where
             port,
             ?peer,
             oversize,
-            "connection closed after oversize frames"
+            "{}",
+            taxdisk_i18n::t!("log-oversize-closed")
         );
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);

@@ -27,7 +27,7 @@ pub(crate) fn serve_connection(stream: TcpStream, disk: SharedDisk) {
         };
         let resp = match control::decode_request(&header, payload) {
             Ok(req) => {
-                tracing::info!(?req, "control");
+                tracing::info!(?req, "{}", taxdisk_i18n::t!("log-control"));
                 let mut guard = lock_disk(&disk);
                 match guard.as_mut() {
                     Some(d) => d.control(req),

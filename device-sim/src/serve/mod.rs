@@ -241,7 +241,7 @@ pub(crate) fn lock_disk(disk: &Mutex<Option<SimDisk>>) -> MutexGuard<'_, Option<
         Err(poisoned) => {
             disk.clear_poison();
             let mut g = poisoned.into_inner();
-            tracing::error!("a connection panicked while handling a frame; power-cycling the disk");
+            tracing::error!("{}", taxdisk_i18n::t!("log-connection-panicked"));
             if let Some(d) = g.as_mut() {
                 d.power_cycle();
             }
@@ -400,10 +400,10 @@ impl Server {
             }
         }
         for d in &server.ports.disks {
-            tracing::info!(serial = %d.serial, disk = %d.disk, control = %d.control, bus_id = ?d.bus_id, "serving");
+            tracing::info!(serial = %d.serial, disk = %d.disk, control = %d.control, bus_id = ?d.bus_id, "{}", taxdisk_i18n::t!("log-serving"));
         }
         let p = &server.ports;
-        tracing::info!(bureau = ?p.bureau, usbip = ?p.usbip, "serving");
+        tracing::info!(bureau = ?p.bureau, usbip = ?p.usbip, "{}", taxdisk_i18n::t!("log-serving"));
         Ok(server)
     }
 
@@ -453,7 +453,7 @@ impl Server {
         }
         for h in self.listeners.drain(..) {
             if h.join().is_err() {
-                tracing::error!("a listener thread panicked");
+                tracing::error!("{}", taxdisk_i18n::t!("log-listener-panicked"));
             }
         }
         for d in &self.disks {
@@ -477,7 +477,7 @@ impl Server {
             if let Some(path) = d.image.take()
                 && let Err(e) = sync_image(&path)
             {
-                tracing::error!(error = %e, "shutdown");
+                tracing::error!(error = %e, "{}", taxdisk_i18n::t!("log-shutdown"));
                 if result.is_ok() {
                     result = Err(e);
                 }
@@ -490,7 +490,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if let Err(e) = self.stop_all() {
-            tracing::error!(error = %e, "server shutdown");
+            tracing::error!(error = %e, "{}", taxdisk_i18n::t!("log-server-shutdown"));
         }
     }
 }

@@ -319,9 +319,8 @@ impl SimDisk {
             tracing::info!(
                 serial = %self.cfg.serial,
                 at = %t.at,
-                "disk state {} -> {}",
-                t.from,
-                t.to
+                "{}",
+                taxdisk_i18n::t!("log-disk-state", from = t.from, to = t.to)
             );
         }
         self.logged_transitions = total;

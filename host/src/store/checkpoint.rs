@@ -59,11 +59,11 @@ fn checkpoint(conn: &Connection) {
     match pass {
         Ok(log) if log > RESTART_PAGES => {
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, log, "restarting the WAL failed");
+                tracing::warn!(error = %e, log, "{}", taxdisk_i18n::t!("log-wal-restart-failed"));
             }
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "background WAL checkpoint failed"),
+        Err(e) => tracing::warn!(error = %e, "{}", taxdisk_i18n::t!("log-wal-checkpoint-failed")),
     }
 }
 

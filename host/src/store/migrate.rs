@@ -84,7 +84,11 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
             rusqlite::params![m.version, m.description, super::now_secs()],
         )?;
         tx.commit()?;
-        tracing::info!(version = m.version, "schema migrated");
+        tracing::info!(
+            version = m.version,
+            "{}",
+            taxdisk_i18n::t!("log-schema-migrated")
+        );
     }
     Ok(latest)
 }

@@ -129,7 +129,7 @@ fn with_stored_credential(store: &Store, c: BureauClient) -> BureauClient {
         Ok(Some(t)) => c.with_credential(Some(t)),
         Ok(None) => c,
         Err(e) => {
-            tracing::warn!(error = %e, "bureau credential not readable from the store");
+            tracing::warn!(error = %e, "{}", taxdisk_i18n::t!("log-credential-unreadable"));
             c
         }
     }

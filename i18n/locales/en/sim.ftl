@@ -174,3 +174,35 @@ sim-help-control-long =
 ## `serve --bureau` / `bureau` without --admin-token-file: the token said once on stderr
 sim-new-admin-token = bureau administrator token (tax office steps): {$token}
 sim-new-admin-token-hint = (give --admin-token-file FILE to keep it in a private file instead)
+
+## Log lines (tracing): the message of each; the fields after it stay as they are
+log-usbip-answer-dropped = host reads no answers; answer dropped
+log-usbip-exporting = exporting over USB/IP
+log-accept-failed = accept failed
+log-too-many-connections = too many connections; closing this one
+log-cannot-clone-socket = cannot clone the socket; closing it
+log-usbip-closing = closing a USB/IP connection
+log-usbip-off-bus = USB/IP: disk off the bus
+log-usbip-on-bus = USB/IP: disk on the bus
+log-control = control
+log-port-full = port full: closing its oldest connection
+log-cannot-start-thread = cannot start a connection thread
+log-cannot-clone-stream = cannot clone the stream
+log-oversize-closed = connection closed after oversize frames
+log-connection-panicked = a connection panicked while handling a frame; power-cycling the disk
+log-serving = serving
+log-listener-panicked = a listener thread panicked
+log-shutdown = shutdown
+log-server-shutdown = server shutdown
+log-bureau-failure = bureau failure
+log-bureau-thread-panicked = bureau server thread panicked
+log-bureau-listener = bureau listener
+log-bureau-stopped = bureau server stopped
+log-stopping = stopping
+log-stopped = stopped; flash image synced
+log-bureau-serving = bureau serving
+log-schema-migrated = schema migrated
+log-wal-restart-failed = restarting the WAL failed
+log-wal-checkpoint-failed = background WAL checkpoint failed
+log-credential-unreadable = bureau credential not readable from the store
+log-disk-state = disk state {$from} -> {$to}

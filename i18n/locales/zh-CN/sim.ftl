@@ -166,3 +166,35 @@ sim-help-control-long =
 ## `serve --bureau` / `bureau` 未给出 --admin-token-file：令牌只在标准错误上显示一次
 sim-new-admin-token = 税务局管理员令牌（税务机关的操作用）：{$token}
 sim-new-admin-token-hint = （给出 --admin-token-file 文件 可把它保存在只有你能读的文件中）
+
+## 日志（tracing）的消息；其后的字段原样保留
+log-usbip-answer-dropped = 主机不读取回答；回答已丢弃
+log-usbip-exporting = 通过 USB/IP 导出
+log-accept-failed = 接受连接失败
+log-too-many-connections = 连接过多；关闭此连接
+log-cannot-clone-socket = 无法复制套接字；关闭它
+log-usbip-closing = 关闭一个 USB/IP 连接
+log-usbip-off-bus = USB/IP：金税盘已从总线拔出
+log-usbip-on-bus = USB/IP：金税盘已接入总线
+log-control = 控制请求
+log-port-full = 端口已满：关闭最早的连接
+log-cannot-start-thread = 无法启动连接线程
+log-cannot-clone-stream = 无法复制数据流
+log-oversize-closed = 收到超长帧后连接已关闭
+log-connection-panicked = 某连接处理帧时崩溃；金税盘断电重启
+log-serving = 正在服务
+log-listener-panicked = 某监听线程崩溃
+log-shutdown = 关闭出错
+log-server-shutdown = 服务器关闭出错
+log-bureau-failure = 税务局内部错误
+log-bureau-thread-panicked = 税务局服务线程崩溃
+log-bureau-listener = 税务局监听出错
+log-bureau-stopped = 税务局服务已停止
+log-stopping = 正在停止
+log-stopped = 已停止；闪存映像已同步
+log-bureau-serving = 税务局正在服务
+log-schema-migrated = 数据库结构已升级
+log-wal-restart-failed = 重新开始 WAL 失败
+log-wal-checkpoint-failed = 后台 WAL 检查点失败
+log-credential-unreadable = 无法从数据库读取税务局凭据
+log-disk-state = 金税盘状态 {$from} -> {$to}

@@ -35,7 +35,7 @@ impl IntoResponse for BureauError {
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
-            tracing::error!(error = %self, "bureau failure");
+            tracing::error!(error = %self, "{}", taxdisk_i18n::t!("log-bureau-failure"));
         }
         (status, Json(self.to_api())).into_response()
     }
@@ -370,7 +370,7 @@ impl BureauServer {
         if let Some(h) = self.thread.take()
             && h.join().is_err()
         {
-            tracing::error!("bureau server thread panicked");
+            tracing::error!("{}", taxdisk_i18n::t!("log-bureau-thread-panicked"));
         }
     }
 }
@@ -421,7 +421,7 @@ pub fn spawn_shared(
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,
                     Err(e) => {
-                        tracing::error!(error = %e, "bureau listener");
+                        tracing::error!(error = %e, "{}", taxdisk_i18n::t!("log-bureau-listener"));
                         return;
                     }
                 };
@@ -431,7 +431,7 @@ pub fn spawn_shared(
                     })
                     .await;
                 if let Err(e) = served {
-                    tracing::error!(error = %e, "bureau server stopped");
+                    tracing::error!(error = %e, "{}", taxdisk_i18n::t!("log-bureau-stopped"));
                 }
             });
         })?;

@@ -168,7 +168,7 @@ impl DiskInterface {
                 drop(guard);
                 wait_owed(&self.disk, owed);
                 if queue.len() + n > MAX_QUEUED {
-                    tracing::warn!(bus_id = %self.bus_id, "host reads no answers; answer dropped");
+                    tracing::warn!(bus_id = %self.bus_id, "{}", taxdisk_i18n::t!("log-usbip-answer-dropped"));
                 } else {
                     queue.extend(&answer[..n]);
                 }
@@ -355,7 +355,7 @@ impl UsbipExport {
             ));
         }
         rt.spawn(accept_loop(listener, server, conns.clone(), pipes));
-        tracing::info!(addr = %bound, ?bus_ids, "exporting over USB/IP");
+        tracing::info!(addr = %bound, ?bus_ids, "{}", taxdisk_i18n::t!("log-usbip-exporting"));
         Ok(UsbipExport {
             addr: bound,
             bus_ids,
@@ -402,20 +402,20 @@ async fn accept_loop(
             Ok(s) => s,
             Err(e) => {
                 // Out of descriptors and the like: wait a little rather than spin.
-                tracing::warn!(port = "usbip", error = %e, "accept failed");
+                tracing::warn!(port = "usbip", error = %e, "{}", taxdisk_i18n::t!("log-accept-failed"));
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
         if lock(&conns.table).open.len() >= MAX_CONNECTIONS {
-            tracing::warn!(port = "usbip", %peer, "too many connections; closing this one");
+            tracing::warn!(port = "usbip", %peer, "{}", taxdisk_i18n::t!("log-too-many-connections"));
             continue;
         }
         let Ok(handle) = socket.into_std().and_then(|s| {
             let clone = s.try_clone()?;
             Ok((s, clone))
         }) else {
-            tracing::warn!(port = "usbip", %peer, "cannot clone the socket; closing it");
+            tracing::warn!(port = "usbip", %peer, "{}", taxdisk_i18n::t!("log-cannot-clone-socket"));
             continue;
         };
         let (std_socket, for_shutdown) = handle;
@@ -466,7 +466,7 @@ async fn serve_connection(
         r = &mut handler => r,
         g = &mut guard => {
             if let Err(e) = g {
-                tracing::warn!(port = "usbip", reason = %e, "closing a USB/IP connection");
+                tracing::warn!(port = "usbip", reason = %e, "{}", taxdisk_i18n::t!("log-usbip-closing"));
             }
             // The guard's end of the pipe is dropped: the crate answers what it was given,
             // reads the end and puts an imported device back.
@@ -505,7 +505,7 @@ async fn follow_plug(
         if listed && !now.plugged {
             unplug(&server, &bus, &conns, &pipe).await;
             listed = false;
-            tracing::info!(bus_id = %bus, "USB/IP: disk off the bus");
+            tracing::info!(bus_id = %bus, "{}", taxdisk_i18n::t!("log-usbip-off-bus"));
         }
         if now.plugged && !listed {
             *lock(&pipe) = Pipe::new();
@@ -513,7 +513,7 @@ async fn follow_plug(
             conns.set_unplugged(&bus, false);
             server.add_device(dev.clone()).await;
             listed = true;
-            tracing::info!(bus_id = %bus, "USB/IP: disk on the bus");
+            tracing::info!(bus_id = %bus, "{}", taxdisk_i18n::t!("log-usbip-on-bus"));
         }
     }
 }
