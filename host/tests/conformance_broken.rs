@@ -187,14 +187,19 @@ impl FrameHandler for Silent {
     }
 }
 
-#[test]
-fn conformance_silent_disk_fails_fast_with_the_timeout_and_skips_the_rest() {
+/// The suite against [`Silent`], with tokens and no control channel.
+fn silent_report() -> Report {
     let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
-    let report = run_suite(
+    run_suite(
         Box::new(InProcess::new(Silent)),
         Some(&tokens as &dyn TokenSource),
         None,
-    );
+    )
+}
+
+#[test]
+fn conformance_silent_disk_fails_fast_with_the_timeout_and_skips_the_rest() {
+    let report = silent_report();
     let m = failure(&report, "wire_ping_echoes");
     assert!(m.contains("no answer"), "{m}");
     let row = report.row("wire_ping_echoes").unwrap();
@@ -220,12 +225,7 @@ fn conformance_table_words_a_disk_error_in_the_process_language() {
     // The language is the process's: this test binary's other tests check outcomes, which stay
     // English whatever it is, so switching it here cannot disturb them.
     taxdisk_i18n::set(taxdisk_i18n::Lang::ZhCn);
-    let tokens = BureauKeyTokens::from_secret(&BUREAU_SECRET).unwrap();
-    let report = run_suite(
-        Box::new(InProcess::new(Silent)),
-        Some(&tokens as &dyn TokenSource),
-        None,
-    );
+    let report = silent_report();
     // JUnit and the outcome keep the disk error's English ...
     let m = failure(&report, "wire_ping_echoes");
     assert!(m.contains("no answer from the disk"), "{m}");
