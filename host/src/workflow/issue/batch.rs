@@ -101,7 +101,7 @@ impl Workflow {
     ///
     /// What a batch shares: the pending rows of the valid drafts are recorded in one
     /// transaction before the disk signs any of them (H8 holds for each; over a link that
-    /// pipelines, in parts (4, then the link's depth, at least 16: 32 on TCP), each prepared
+    /// pipelines, in parts (4, then the link's depth, at least 16: 64 on TCP), each prepared
     /// and committed while the disk signs the part before, and before its first request
     /// leaves); the requests travel pipelined
     /// where the link allows ([`IssuePipeline`]); the signed records are stored together (per
