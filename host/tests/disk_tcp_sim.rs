@@ -217,7 +217,7 @@ fn a_client_opened_from_a_spec_string_reaches_the_server() {
     );
 }
 
-/// Pipelined issues over TCP (four in flight) with dropped, corrupted, duplicated, late answers
+/// Pipelined issues over TCP (the transport's depth in flight) with dropped, corrupted, duplicated, late answers
 /// and dropped requests armed through the server's control channel: every item answered with
 /// its own invoice, none lost, none doubled.
 #[test]
@@ -268,4 +268,43 @@ fn pipelined_issues_over_tcp_with_faults_no_lost_no_doubled_invoice() {
     journal.sort_unstable();
     got.sort_unstable();
     assert_eq!(journal, got);
+}
+
+/// More requests than the pipeline's depth, with a dropped answer and a dropped request early
+/// in each chunk: the answers after the lost one (up to the depth) are kept for their turn,
+/// the lost one is resent, and every item gets its own invoice, in order, no number twice or
+/// skipped.
+#[test]
+fn pipelined_issues_beyond_the_depth_over_tcp_answer_in_order() {
+    let srv = server();
+    let addr = srv.disk_addr().to_string();
+    let mut c = DiskClient::with_config(TcpTransport::connect(&addr).unwrap(), config());
+    ready(&mut c, 1000);
+    let depth = c.pipeline_depth();
+    assert!(depth > 4, "{depth}");
+    let mut got = Vec::new();
+    for (chunk, action) in [FrameFaultAction::DropAnswer, FrameFaultAction::DropRequest]
+        .into_iter()
+        .enumerate()
+    {
+        let r = srv.control(ControlRequest::FrameFault { nth: 3, action });
+        assert_eq!(r, Some(ControlResponse::Ok));
+        let base = 9000 + 1000 * chunk as i64;
+        let n = 3 * depth;
+        let mut order = Vec::new();
+        let sent = c.issue_pipelined((0..n as i64).map(|i| draft(base + i)), depth, |i, r| {
+            let inv = r.unwrap_or_else(|e| panic!("item {i}: {e}"));
+            assert_eq!(inv.body.amount.0, base + i as i64);
+            order.push(i);
+            got.push(inv.body.number.get());
+            true
+        });
+        assert_eq!(sent, n);
+        assert_eq!(order, (0..n).collect::<Vec<_>>());
+    }
+    assert!(c.stats().retries >= 2, "{:?}", c.stats());
+    // A dropped request is signed when it is resent, after the ones behind it: the numbers
+    // are each used once, with no gap, not necessarily in the order of the items.
+    got.sort_unstable();
+    assert!(got.windows(2).all(|w| w[1] == w[0] + 1), "{got:?}");
 }

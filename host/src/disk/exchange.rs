@@ -5,7 +5,7 @@
 use super::*;
 
 /// Most answers kept for later requests in flight while an earlier one is awaited.
-const MAX_EARLY: usize = 64;
+pub(crate) const MAX_EARLY: usize = 128;
 
 /// Whether `got` names a request sent after `awaited` and no later than `newest` (sequence
 /// numbers wrap).

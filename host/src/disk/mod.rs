@@ -31,6 +31,7 @@ use taxdisk_protocol::{CommandId, DecodeError, Period, Request, Response, WireEr
 
 mod commands;
 mod exchange;
+pub(crate) use exchange::MAX_EARLY;
 mod issue;
 
 pub use issue::{IssuePipeline, new_request_id};

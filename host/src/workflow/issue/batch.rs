@@ -101,8 +101,9 @@ impl Workflow {
     ///
     /// What a batch shares: the pending rows of the valid drafts are recorded in one
     /// transaction before the disk signs any of them (H8 holds for each; over a link that
-    /// pipelines, in parts (4, then 16 each), each prepared and committed while the disk signs
-    /// the part before, and before its first request leaves); the requests travel pipelined
+    /// pipelines, in parts (4, then the link's depth, at least 16: 64 on TCP), each prepared
+    /// and committed while the disk signs the part before, and before its first request
+    /// leaves); the requests travel pipelined
     /// where the link allows ([`IssuePipeline`]); the signed records are stored together (per
     /// part over a pipelined link); distinct buyers are saved once (H5); one automatic upload
     /// follows (H11). A draft that fails its checks is not recorded and does not stop the
