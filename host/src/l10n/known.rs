@@ -45,7 +45,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         "needs blank {} numbers and no token source can grant a roll",
         "suite-why-no-blank",
     ),
-    ("token source: {}", "suite-fail-tokens"),
     ("control channel: {}", "suite-fail-control"),
     ("the scenario panicked: {}", "suite-fail-panic"),
     (
