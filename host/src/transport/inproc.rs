@@ -9,7 +9,8 @@
 //! own: several requests may be queued, and the host works while the disk signs.
 
 use super::{Frame, FrameAssembler, Transport, TransportError, check_len};
-use std::sync::{Arc, Mutex, mpsc};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use taxdisk_protocol::FrameHandler;
@@ -129,18 +130,76 @@ impl<H: FrameHandler> FrameHandler for Shared<H> {
 
 /// Requests a [`Threaded`] disk takes before their answers by default: enough that the host's
 /// store work for a part of a batch (a commit of pending rows, a commit of signed records)
-/// hides behind the signing of the requests already queued.
-pub const THREADED_DEPTH: usize = 8;
+/// hides behind the signing of the requests already queued, with room for the answers the
+/// host takes a group at a time ([`WAKE_GROUP`]).
+pub const THREADED_DEPTH: usize = 32;
+
+/// At most this many answers are made before a host waiting for them is woken (and at most a
+/// quarter of the depth, so the disk still has requests queued while the host takes a group):
+/// a wake-up is a system call on the disk's side and a context switch on the host's (several
+/// microseconds each on a virtual machine, against a signature of about 60), and the host's
+/// next step (a part's records stored, the pipeline filled again) wants several answers
+/// anyway. A host waiting for fewer (the last of a batch, one command) is woken by its last.
+pub const WAKE_GROUP: usize = 8;
 
 /// One frame for the disk's thread, or one answer back, tagged with the link's generation
 /// (answers of a generation before a [`reconnect`](Transport::reconnect) are dropped, as a
 /// closed TCP connection drops them).
 type Tagged = (u64, Vec<u8>);
 
+/// The answers the disk's thread made and the host has not taken yet.
+#[derive(Default)]
+struct Answers {
+    queue: VecDeque<Tagged>,
+    /// How many answers the waiting host wants before it is woken (0: it is not waiting).
+    wanted: usize,
+    /// The disk's thread ended (the handler panicked, or the transport is dropping).
+    stopped: bool,
+}
+
+/// Where the disk's thread leaves its answers, and the host waits for them.
+#[derive(Default)]
+struct Mailbox {
+    answers: Mutex<Answers>,
+    ready: Condvar,
+}
+
+impl Mailbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
+        // The queue is whole between statements: a panic elsewhere leaves it usable.
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Leaves an answer; wakes the host once it has what it waits for.
+    fn post(&self, answer: Tagged) {
+        let mut a = self.lock();
+        a.queue.push_back(answer);
+        if a.wanted > 0 && a.queue.len() >= a.wanted {
+            a.wanted = 0;
+            drop(a);
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// Marks the mailbox stopped when the disk's thread ends, by return or by panic, so a waiting
+/// host learns it at once.
+struct StopOnExit(Arc<Mailbox>);
+
+impl Drop for StopOnExit {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.ready.notify_one();
+    }
+}
+
 /// A disk in the same process answering on its own thread, as a real disk is a processor of
-/// its own: frames go to the thread over a channel and its answers come back over another, so
-/// several requests can be queued ([`Transport::pipeline_depth`] > 1) and the host's work
-/// (composing, storing) runs on another core while the disk signs.
+/// its own: frames go to the thread over a channel and its answers come back in a shared
+/// queue, so several requests can be queued ([`Transport::pipeline_depth`] > 1) and the host's
+/// work (composing, storing) runs on another core while the disk signs. A host waiting for
+/// answers is woken once per group of them ([`WAKE_GROUP`]), not once per answer.
 ///
 /// An answer of length 0 (the handler did not answer) makes [`recv`](Transport::recv) report
 /// a timeout at once, as [`InProcess`] does; with several requests queued that may be taken
@@ -148,11 +207,17 @@ type Tagged = (u64, Vec<u8>);
 /// safe). Dropping the transport stops the thread.
 pub struct Threaded<H> {
     to_disk: Option<mpsc::Sender<Tagged>>,
-    from_disk: mpsc::Receiver<Tagged>,
+    mailbox: Arc<Mailbox>,
+    /// Answers taken from the mailbox, not yet read.
+    taken: VecDeque<Tagged>,
+    /// Requests sent whose answers (one each, maybe empty) have not been taken.
+    outstanding: usize,
     thread: Option<JoinHandle<H>>,
     assembler: FrameAssembler,
     generation: u64,
     depth: usize,
+    /// Answers a waiting host wants before it is woken: [`WAKE_GROUP`], at most depth / 4.
+    group: usize,
 }
 
 impl<H> std::fmt::Debug for Threaded<H> {
@@ -160,6 +225,7 @@ impl<H> std::fmt::Debug for Threaded<H> {
         f.debug_struct("Threaded")
             .field("generation", &self.generation)
             .field("depth", &self.depth)
+            .field("outstanding", &self.outstanding)
             .finish_non_exhaustive()
     }
 }
@@ -169,7 +235,8 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
     /// answers (at least 1).
     pub fn spawn(handler: H, depth: usize) -> Result<Self, TransportError> {
         let (to_disk, disk_in) = mpsc::channel::<Tagged>();
-        let (disk_out, from_disk) = mpsc::channel::<Tagged>();
+        let mailbox = Arc::new(Mailbox::default());
+        let disk_side = StopOnExit(mailbox.clone());
         let thread = std::thread::Builder::new()
             .name("in-process disk".into())
             .spawn(move || {
@@ -178,10 +245,9 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
                 // Ends when the transport drops its sender.
                 while let Ok((generation, frame)) = disk_in.recv() {
                     let n = handler.handle_frame(&frame, &mut out).min(out.len());
-                    if disk_out.send((generation, out[..n].to_vec())).is_err() {
-                        break;
-                    }
+                    disk_side.0.post((generation, out[..n].to_vec()));
                 }
+                drop(disk_side);
                 handler
             })
             .map_err(|source| TransportError::Io {
@@ -190,11 +256,14 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
             })?;
         Ok(Threaded {
             to_disk: Some(to_disk),
-            from_disk,
+            mailbox,
+            taken: VecDeque::new(),
+            outstanding: 0,
             thread: Some(thread),
             assembler: FrameAssembler::new(),
             generation: 0,
             depth: depth.max(1),
+            group: (depth / 4).clamp(1, WAKE_GROUP),
         })
     }
 
@@ -203,6 +272,46 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
         self.to_disk.take();
         self.thread.take().and_then(|t| t.join().ok())
     }
+
+    /// The next answer made, waiting until `deadline` for the group the host wants.
+    fn next_answer(&mut self, deadline: Instant) -> Result<Tagged, Wait> {
+        if let Some(t) = self.taken.pop_front() {
+            return Ok(t);
+        }
+        let mut a = self.mailbox.lock();
+        let wanted = self.outstanding.clamp(1, self.group);
+        while a.queue.len() < wanted && !a.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            a.wanted = wanted;
+            a = self
+                .mailbox
+                .ready
+                .wait_timeout(a, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        a.wanted = 0;
+        if a.queue.is_empty() {
+            return Err(if a.stopped {
+                Wait::Stopped
+            } else {
+                Wait::Timeout
+            });
+        }
+        self.outstanding = self.outstanding.saturating_sub(a.queue.len());
+        self.taken.extend(a.queue.drain(..));
+        drop(a);
+        self.taken.pop_front().ok_or(Wait::Timeout)
+    }
+}
+
+/// Why no answer came.
+enum Wait {
+    Timeout,
+    Stopped,
 }
 
 impl<H> Drop for Threaded<H> {
@@ -219,12 +328,12 @@ impl<H> Drop for Threaded<H> {
 impl<H: FrameHandler + Send + 'static> Transport for Threaded<H> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         check_len(frame)?;
-        let stopped =
-            || TransportError::Disconnected("the in-process disk's thread stopped".into());
         let to_disk = self.to_disk.as_ref().ok_or_else(stopped)?;
         to_disk
             .send((self.generation, frame.to_vec()))
-            .map_err(|_| stopped())
+            .map_err(|_| stopped())?;
+        self.outstanding += 1;
+        Ok(())
     }
 
     fn recv(&mut self, timeout: Duration) -> Result<Frame, TransportError> {
@@ -233,21 +342,14 @@ impl<H: FrameHandler + Send + 'static> Transport for Threaded<H> {
             if let Some(r) = self.assembler.pop_result() {
                 return r;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.from_disk.recv_timeout(left) {
+            match self.next_answer(deadline) {
                 Ok((generation, _)) if generation != self.generation => continue,
                 Ok((_, answer)) if answer.is_empty() => {
                     return Err(TransportError::Timeout(timeout));
                 }
                 Ok((_, answer)) => self.assembler.feed(&answer),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(TransportError::Timeout(timeout));
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(TransportError::Disconnected(
-                        "the in-process disk's thread stopped".into(),
-                    ));
-                }
+                Err(Wait::Timeout) => return Err(TransportError::Timeout(timeout)),
+                Err(Wait::Stopped) => return Err(stopped()),
             }
         }
     }
@@ -265,6 +367,10 @@ impl<H: FrameHandler + Send + 'static> Transport for Threaded<H> {
     fn pipeline_depth(&self) -> usize {
         self.depth
     }
+}
+
+fn stopped() -> TransportError {
+    TransportError::Disconnected("the in-process disk's thread stopped".into())
 }
 
 #[cfg(test)]
@@ -352,5 +458,63 @@ mod tests {
         ));
         // The disk handled all three: only their answers were dropped.
         assert_eq!(t.into_inner().unwrap().handled, 3);
+    }
+
+    #[test]
+    fn threaded_answers_a_full_window_in_order_taking_them_in_groups() {
+        let echo = Echo {
+            handled: 0,
+            silent_seq: 0,
+        };
+        let mut t = Threaded::spawn(echo, 32).unwrap();
+        let mut next_send = 1;
+        let mut next_recv = 1;
+        while next_recv <= 100 {
+            while next_send <= 100 && next_send - next_recv < 32 {
+                t.send(&ping(next_send)).unwrap();
+                next_send += 1;
+            }
+            assert_eq!(t.recv(WAIT).unwrap().header.seq, next_recv);
+            next_recv += 1;
+        }
+        assert_eq!(t.into_inner().unwrap().handled, 100);
+    }
+
+    #[test]
+    fn threaded_answers_fewer_than_a_group_without_waiting_for_more() {
+        let echo = Echo {
+            handled: 0,
+            silent_seq: 0,
+        };
+        // A group of 8 answers; only 3 requests are out, so the third answer wakes the host.
+        let mut t = Threaded::spawn(echo, 32).unwrap();
+        let start = Instant::now();
+        for seq in 1..=3 {
+            t.send(&ping(seq)).unwrap();
+        }
+        for seq in 1..=3 {
+            assert_eq!(t.recv(WAIT).unwrap().header.seq, seq);
+        }
+        // Waiting for a group that never comes would take the whole timeout.
+        assert!(start.elapsed() < WAIT / 2, "took {:?}", start.elapsed());
+    }
+
+    /// Panics on every frame.
+    struct Panics;
+
+    impl FrameHandler for Panics {
+        fn handle_frame(&mut self, _frame: &[u8], _out: &mut [u8]) -> usize {
+            panic!("the handler failed")
+        }
+    }
+
+    #[test]
+    fn threaded_reports_a_panicked_handler_at_once() {
+        let mut t = Threaded::spawn(Panics, 32).unwrap();
+        let start = Instant::now();
+        t.send(&ping(1)).unwrap();
+        assert!(matches!(t.recv(WAIT), Err(TransportError::Disconnected(_))));
+        assert!(start.elapsed() < WAIT / 2, "took {:?}", start.elapsed());
+        assert!(t.into_inner().is_none());
     }
 }
