@@ -2,11 +2,13 @@
 //! requests pipelined to the disk, the signed records stored as they come.
 //!
 //! On a link that keeps several requests in flight (the disk is elsewhere: TCP, or an
-//! in-process disk on its own thread) a batch goes in a first part of [`FIRST_PART`] drafts
-//! and then parts of [`OVERLAP_PART`]. A part is prepared (checked, validated, composed) and
+//! in-process disk on its own thread) a batch goes in two parts of [`FIRST_PART`] drafts and
+//! then parts twice the size of the one before, up to the link's depth ([`part_size`]).
+//! A part is prepared (checked, validated, composed) and
 //! recorded pending in one commit only when the requests before it are all sent, while the
 //! disk signs them, and its requests leave only after that commit (H8); the signed records
-//! are stored a part at a time as the answers come. So the first request leaves after the
+//! are stored a part at a time as the answers come (in groups of [`TAIL_GROUP`] once every
+//! request is sent). So the first request leaves after the
 //! first part alone is prepared, and the host's work overlaps the disk's signing. One request
 //! at a time (in-process on the caller's thread, USB) the batch is one part: one commit
 //! before, one after.
@@ -22,23 +24,35 @@ use std::collections::VecDeque;
 use taxdisk_protocol::types::{InvoiceKind, RedRef};
 use taxdisk_protocol::{Period, WireError};
 
-/// Drafts per part of a batch when the store's work overlaps the disk's signing: a part's
-/// preparation and commit take about as long as the disk signs the requests in flight.
+/// Drafts per part of a batch when the store's work overlaps the disk's signing, at least: a
+/// part's preparation and commit take about as long as the disk signs the requests in flight.
+/// Over a link that keeps more requests in flight, parts grow to its depth.
 const OVERLAP_PART: usize = 16;
 
-/// Drafts in the first part of a batch over a pipelining link: few, so the disk has work
-/// soon after the call begins.
+/// Drafts in the first two parts of a batch over a pipelining link: few, so the disk has work
+/// soon after the call begins, and as many again while it signs them (a part's commit costs
+/// about as much as preparing a few drafts, so a second part smaller than the first would
+/// leave the disk waiting).
 const FIRST_PART: usize = 4;
 
-/// The sizes of the first part and of the others, for `n` drafts on a link keeping `depth`
-/// requests in flight.
-fn part_sizes(depth: usize, n: usize) -> (usize, usize) {
+/// Once every request of a batch is sent, signed records are stored in groups of this size as
+/// their answers come, while the disk signs the rest: only the last group's commit follows the
+/// disk's last signature.
+const TAIL_GROUP: usize = 8;
+
+/// The size of part `k` (from 0) of a batch of `n` drafts on a link keeping `depth` requests
+/// in flight. Over a pipelining link [`FIRST_PART`] twice, then each part twice the one
+/// before, up to the depth (at least [`OVERLAP_PART`]): a part is prepared while the parts
+/// before it are signed, and preparing a draft takes about as long as signing one, so the disk
+/// keeps work and the first request leaves early. One request at a time, the batch is one
+/// part.
+fn part_size(depth: usize, n: usize, k: usize) -> usize {
     if depth > 1 {
-        let part = OVERLAP_PART.max(depth);
-        (FIRST_PART.min(part), part)
+        let most = OVERLAP_PART.max(depth);
+        // Doubling reaches any depth well within 16 steps.
+        (1..k.min(16)).fold(FIRST_PART.min(most), |size, _| (size * 2).min(most))
     } else {
-        let all = n.max(1);
-        (all, all)
+        n.max(1)
     }
 }
 
@@ -101,11 +115,11 @@ impl Workflow {
     ///
     /// What a batch shares: the pending rows of the valid drafts are recorded in one
     /// transaction before the disk signs any of them (H8 holds for each; over a link that
-    /// pipelines, in parts (4, then the link's depth, at least 16: 64 on TCP), each prepared
-    /// and committed while the disk signs the part before, and before its first request
-    /// leaves); the requests travel pipelined
-    /// where the link allows ([`IssuePipeline`]); the signed records are stored together (per
-    /// part over a pipelined link); distinct buyers are saved once (H5); one automatic upload
+    /// pipelines, in parts (4, 4, then each twice the one before up to the link's depth: 32
+    /// in process, 64 on TCP), each prepared and committed while the disk signs the parts
+    /// before, and before its first request leaves); the requests travel pipelined where the
+    /// link allows ([`IssuePipeline`]); the signed records are stored together (per part over
+    /// a pipelined link); distinct buyers are saved once (H5); one automatic upload
     /// follows (H11). A draft that fails its checks is not recorded and does not stop the
     /// others; a refusal of the disk abandons that draft's row only; when the disk refuses for
     /// its offline limits (D9) while the bureau is reachable, the waiting events are uploaded
@@ -153,8 +167,7 @@ impl Workflow {
             results: (0..n).map(|_| None).collect(),
         };
         let depth = self.disk.pipeline_depth();
-        let (first, part) = part_sizes(depth, n);
-        self.pipeline(&mut run, depth, first, part)?;
+        self.pipeline(&mut run, depth)?;
         self.offline_again(&mut run, depth)?;
         // What the offline limits still refuse is refused (D9).
         for (r, e) in std::mem::take(&mut run.offline) {
@@ -175,15 +188,12 @@ impl Workflow {
     /// Prepares, records and sends the drafts part by part, and takes the answers; the outer
     /// error is a store failing to store signed records (after the requests in flight were
     /// answered) or the disk's period unreadable.
-    fn pipeline(
-        &mut self,
-        run: &mut Run,
-        depth: usize,
-        first: usize,
-        part: usize,
-    ) -> Result<(), WorkflowError> {
+    fn pipeline(&mut self, run: &mut Run, depth: usize) -> Result<(), WorkflowError> {
         let mut pipe: IssuePipeline<Recorded> = IssuePipeline::new(depth);
-        let overlap = part < run.results.len();
+        let n = run.results.len();
+        // The largest part: signed records are stored in groups of its size, and of
+        // TAIL_GROUP once all requests are sent; one request at a time, once at the end.
+        let part = part_size(depth, n, usize::MAX);
         let mut db_error: Option<StoreError> = None;
         loop {
             if db_error.is_none() {
@@ -196,8 +206,7 @@ impl Workflow {
                 }
                 if run.to_send.is_empty() && !run.prepared_all {
                     // The disk signs what is in flight meanwhile.
-                    let size = if run.parts == 0 { first } else { part };
-                    self.next_part(run, size)?;
+                    self.next_part(run, part_size(depth, n, run.parts))?;
                     continue;
                 }
             }
@@ -205,9 +214,11 @@ impl Workflow {
                 break;
             };
             self.answered(run, r.answered(answer));
-            if overlap
+            let all_sent = run.prepared_all && run.to_send.is_empty();
+            let group = if all_sent { TAIL_GROUP } else { part };
+            if depth > 1
                 && db_error.is_none()
-                && run.signed.len() >= part
+                && run.signed.len() >= group
                 && let Err(e) = self.store_signed(run)
             {
                 // The store fails: send no more (what is in flight still answers).
@@ -399,13 +410,16 @@ impl Workflow {
 
 #[cfg(test)]
 mod tests {
-    use super::part_sizes;
+    use super::part_size;
 
     #[test]
-    fn parts_are_short_first_over_a_pipelining_link_and_one_otherwise() {
-        assert_eq!(part_sizes(8, 45), (4, 16));
-        assert_eq!(part_sizes(32, 45), (4, 32));
-        assert_eq!(part_sizes(1, 45), (45, 45));
-        assert_eq!(part_sizes(1, 0), (1, 1));
+    fn parts_double_from_four_to_the_depth_over_a_pipelining_link_and_are_one_otherwise() {
+        let sizes = |depth, n| (0..7).map(|k| part_size(depth, n, k)).collect::<Vec<_>>();
+        assert_eq!(sizes(32, 64), [4, 4, 8, 16, 32, 32, 32]);
+        assert_eq!(sizes(64, 64), [4, 4, 8, 16, 32, 64, 64]);
+        assert_eq!(sizes(8, 64), [4, 4, 8, 16, 16, 16, 16]);
+        assert_eq!(sizes(1, 45), [45; 7]);
+        assert_eq!(part_size(1, 0, 0), 1);
+        assert_eq!(part_size(32, 64, usize::MAX), 32);
     }
 }
