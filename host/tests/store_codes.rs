@@ -131,6 +131,44 @@ fn h05_save_buyer_by_hand_updates_existing() {
 }
 
 #[test]
+fn h05_saving_a_buyer_held_as_given_writes_nothing() {
+    let (mut s, admin) = store();
+    let mut p = party("乙公司", Some("91350100M000100Y43"));
+    p.address_phone = "福州 0591-1234567".into();
+    let SavedBuyer::Added(id) = s.save_buyer(admin, &p, None).unwrap() else {
+        panic!()
+    };
+    let saves = |s: &Store| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "customer.save_buyer")
+            .count()
+    };
+    assert_eq!(saves(&s), 1);
+    // The same details again (a batch saves its buyer at every call): no change, no line.
+    assert_eq!(
+        s.save_buyer(admin, &p, None).unwrap(),
+        SavedBuyer::Updated(id)
+    );
+    assert_eq!(saves(&s), 1);
+    // A changed detail or a category is written, and audited.
+    p.bank_account = "工行 123".into();
+    assert_eq!(
+        s.save_buyer(admin, &p, None).unwrap(),
+        SavedBuyer::Updated(id)
+    );
+    assert_eq!(saves(&s), 2);
+    assert_eq!(s.customer(id).unwrap().party.bank_account, "工行 123");
+    let cat = s.add_category(admin, "批发", None).unwrap();
+    s.save_buyer(admin, &p, Some(cat)).unwrap();
+    assert_eq!(saves(&s), 3);
+    assert_eq!(s.customer(id).unwrap().category, Some(cat));
+    s.save_buyer(admin, &p, Some(cat)).unwrap();
+    assert_eq!(saves(&s), 3);
+}
+
+#[test]
 fn h05_save_buyer_automatically_only_when_enabled() {
     let (mut s, admin) = store();
     let p = party("丙公司", Some("11010812345678901"));

@@ -58,8 +58,18 @@ pub struct Customer {
 pub enum SavedBuyer {
     /// A new customer.
     Added(CustomerId),
-    /// An existing customer was updated.
+    /// An existing customer was updated (or already held these details: then nothing was
+    /// written).
     Updated(CustomerId),
+}
+
+/// A saved customer's details, as [`Store::save_buyer`] compares them.
+struct Held {
+    id: i64,
+    name: String,
+    address_phone: String,
+    bank_account: String,
+    category: Option<i64>,
 }
 
 fn check_party(p: &Party) -> Result<(), StoreError> {
@@ -241,18 +251,43 @@ impl Store {
     ) -> Result<SavedBuyer, StoreError> {
         check_party(buyer)?;
         let tx = self.conn.transaction()?;
-        let existing: Option<i64> = match &buyer.taxpayer_id {
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Held> {
+            Ok(Held {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                address_phone: r.get(2)?,
+                bank_account: r.get(3)?,
+                category: r.get(4)?,
+            })
+        };
+        let existing: Option<Held> = match &buyer.taxpayer_id {
             Some(t) => tx
-                .prepare_cached("SELECT id FROM customers WHERE taxpayer_id = ?1")?
-                .query_row([t.as_str()], |r| r.get(0))
+                .prepare_cached(
+                    "SELECT id, name, address_phone, bank_account, category_id
+                     FROM customers WHERE taxpayer_id = ?1",
+                )?
+                .query_row([t.as_str()], row)
                 .optional()?,
             None => tx
-                .prepare_cached("SELECT id FROM customers WHERE taxpayer_id IS NULL AND name = ?1")?
-                .query_row([buyer.name.trim()], |r| r.get(0))
+                .prepare_cached(
+                    "SELECT id, name, address_phone, bank_account, category_id
+                     FROM customers WHERE taxpayer_id IS NULL AND name = ?1",
+                )?
+                .query_row([buyer.name.trim()], row)
                 .optional()?,
         };
         let saved = match existing {
-            Some(id) => {
+            // Already held as given (a batch saves its buyer once per call): nothing to write,
+            // no commit, no audit line for a change that is none.
+            Some(h)
+                if h.name == buyer.name.trim()
+                    && h.address_phone == buyer.address_phone
+                    && h.bank_account == buyer.bank_account
+                    && category.is_none_or(|c| h.category == Some(c.0)) =>
+            {
+                return Ok(SavedBuyer::Updated(CustomerId(h.id)));
+            }
+            Some(Held { id, .. }) => {
                 tx.prepare_cached(
                     "UPDATE customers SET name = ?1, address_phone = ?2, bank_account = ?3,
                      category_id = COALESCE(?4, category_id) WHERE id = ?5",
