@@ -219,15 +219,43 @@ impl FrameSplitter {
     }
 }
 
+/// Answers held before they are sent together, when the peer's requests arrive several in
+/// one read (a pipelining host): one send, and one wake-up of the host, per group instead of
+/// per answer. An answer never waits for a request that has not arrived: the answers to one
+/// read's requests all leave before the next read.
+pub const SEND_GROUP: usize = 8;
+
+/// Sends what `out` holds and empties it; `false` when the peer is gone.
+fn send(
+    writer: &mut TcpStream,
+    out: &mut Vec<u8>,
+    port: &'static str,
+    peer: Option<std::net::SocketAddr>,
+) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let sent = writer.write_all(out);
+    out.clear();
+    match sent {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(port, ?peer, error = %e, "write failed");
+            false
+        }
+    }
+}
+
 /// Reads frames from `stream` until it ends, calling `on_frame` with each encoded frame (as
 /// received, delimiter included) and an answer buffer of `2 * MAX_ENCODED` bytes (room for a
 /// duplicated answer).
+/// Answers are sent in groups of at most [`SEND_GROUP`], never later than the next read.
 pub(crate) fn frame_loop<F>(port: &'static str, mut stream: TcpStream, mut on_frame: F)
 where
     F: FnMut(&[u8], &mut [u8]) -> Answer,
 {
     let peer = stream.peer_addr().ok();
-    // Answers are small and the peer waits for each: send them at once.
+    // Answers are small and the peer waits for them: what is held is sent at once.
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     // A disk connection that sends nothing for IDLE_TIMEOUT is closed (its host reconnects,
@@ -244,6 +272,9 @@ where
     };
     let mut splitter = FrameSplitter::new();
     let mut answer = vec![0u8; 2 * MAX_ENCODED];
+    // Answers not sent yet: those to the requests of one read, up to SEND_GROUP at a time.
+    let mut out: Vec<u8> = Vec::with_capacity(SEND_GROUP * 2 * MAX_ENCODED);
+    let mut held = 0usize;
     let mut buf = vec![0u8; 4096];
     let mut oversize = 0u64;
     loop {
@@ -257,6 +288,7 @@ where
             }
         };
         let mut done = false;
+        let mut failed = false;
         splitter.feed(&buf[..n], |frame| {
             if done {
                 return;
@@ -265,9 +297,12 @@ where
                 Ok(raw) => match on_frame(raw, &mut answer) {
                     Answer::Bytes(0) => {}
                     Answer::Bytes(m) => {
-                        if let Err(e) = writer.write_all(&answer[..m]) {
-                            tracing::debug!(port, ?peer, error = %e, "write failed");
-                            done = true;
+                        out.extend_from_slice(&answer[..m]);
+                        held += 1;
+                        if held >= SEND_GROUP {
+                            failed = !send(&mut writer, &mut out, port, peer);
+                            done = failed;
+                            held = 0;
                         }
                     }
                     Answer::Close => done = true,
@@ -278,6 +313,12 @@ where
                 }
             }
         });
+        // Before the next read (which may wait for the peer), or the close: what is answered
+        // leaves.
+        if !failed && !send(&mut writer, &mut out, port, peer) {
+            break;
+        }
+        held = 0;
         if done {
             break;
         }
@@ -336,5 +377,60 @@ mod tests {
         let mut longest = vec![1u8; MAX_ENCODED - 1];
         longest.push(0);
         assert_eq!(split(&longest, 100), vec![Ok(longest.clone())]);
+    }
+
+    /// A connection served by `frame_loop`, answering each frame with itself and a `Close` at
+    /// the frame `[200, 200, 0]`; answers how many frames it was handed.
+    fn echo_server() -> (TcpStream, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (conn, _) = listener.accept().unwrap();
+        let served = std::thread::spawn(move || {
+            let mut handed = 0;
+            frame_loop("control", conn, |raw, out| {
+                handed += 1;
+                if raw == [200, 200, 0] {
+                    return Answer::Close;
+                }
+                out[..raw.len()].copy_from_slice(raw);
+                Answer::Bytes(raw.len())
+            });
+            handed
+        });
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        (client, served)
+    }
+
+    fn read_frames(client: &mut TcpStream, n: usize) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        let mut sp = FrameSplitter::new();
+        let mut buf = [0u8; 512];
+        while got.len() < n {
+            let k = client.read(&mut buf).expect("answers within the timeout");
+            assert!(k > 0, "the connection closed after {} answers", got.len());
+            sp.feed(&buf[..k], |f| got.push(f.unwrap().to_vec()));
+        }
+        got
+    }
+
+    #[test]
+    fn answers_leave_in_order_in_groups_and_a_lone_request_is_answered_at_once() {
+        let (mut client, served) = echo_server();
+        // 21 requests in one write: answered in order, whole (groups of 8, 8 and 5).
+        let frames: Vec<Vec<u8>> = (1..=21u8).map(|i| vec![i, i, 0]).collect();
+        client.write_all(&frames.concat()).unwrap();
+        assert_eq!(read_frames(&mut client, 21), frames);
+        // One request alone does not wait for a group to fill.
+        client.write_all(&[42, 0]).unwrap();
+        assert_eq!(read_frames(&mut client, 1), vec![vec![42, 0]]);
+        // Answers made before a close in the same read still leave.
+        client.write_all(&[7, 0, 200, 200, 0, 8, 0]).unwrap();
+        assert_eq!(read_frames(&mut client, 1), vec![vec![7, 0]]);
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "nothing after the close: {rest:?}");
+        assert_eq!(served.join().unwrap(), 24);
     }
 }
