@@ -197,7 +197,7 @@ fn h08_batch_on_a_threaded_disk_overlaps_store_and_signing_in_parts() {
     assert!(env.wf.disk().pipeline_depth() > 1);
     let drafts: Vec<_> = (0..45).map(|_| normal(&mut env.wf)).collect();
     let results = env.wf.issue_batch(drafts).unwrap();
-    // Signed in the order of the drafts (parts of 4, 16, 16, 9), stored and uploaded.
+    // Signed in the order of the drafts (parts of 4, 4, 8, 16, 13), stored and uploaded.
     let numbers: Vec<u32> = results
         .iter()
         .map(|r| r.as_ref().unwrap().number.get())
@@ -252,4 +252,40 @@ fn h11_batch_on_a_threaded_disk_loses_answers_and_repair_stores_every_invoice() 
         states.iter().all(|s| *s != InvoiceState::Pending),
         "{states:?}"
     );
+}
+
+#[test]
+fn h08_a_part_that_cannot_be_recorded_leaves_what_was_signed_stored_and_sends_nothing_more() {
+    let mut env = Env::with_rolls_over(&[InvoiceKind::Normal], 110, threaded_client);
+    // The store takes 64 pending rows, then refuses more: the first five parts (4, 4, 8, 16,
+    // 32) are recorded; the sixth's commit would also store the fifth part's signed records,
+    // and fails.
+    let side = rusqlite::Connection::open(env.dir.path().join("taxdisk.db")).unwrap();
+    side.execute_batch(
+        "CREATE TRIGGER no_room BEFORE INSERT ON invoices
+         WHEN (SELECT COUNT(*) FROM invoices) >= 64
+         BEGIN SELECT RAISE(ABORT, 'no room left'); END;",
+    )
+    .unwrap();
+    let drafts: Vec<_> = (0..100).map(|_| normal(&mut env.wf)).collect();
+    let results = env.wf.issue_batch(drafts).unwrap();
+    for (i, r) in results.iter().enumerate() {
+        match (i, r) {
+            (0..64, Ok(issued)) => assert!(issued.uploaded, "{i}: {:?}", issued.upload_note),
+            (64, Err(e)) => says(e, "no room left"),
+            (65.., Err(e)) => says(e, "H8"),
+            (_, r) => panic!("draft {i}: {:?}", r.as_ref().map(|i| i.number)),
+        }
+    }
+    // Every invoice the disk signed is stored (none left pending for repair), and the disk
+    // signed nothing beyond the recorded ones.
+    let states = month_states(&env);
+    assert_eq!(states.len(), 64);
+    assert!(
+        states.iter().all(|s| *s == InvoiceState::Uploaded),
+        "{states:?}"
+    );
+    let st = env.wf.status().unwrap();
+    let k = st.kind(InvoiceKind::Normal).unwrap();
+    assert_eq!((k.status.blank_left, k.status.pending_count), (46, 0));
 }

@@ -31,7 +31,8 @@ pub use company::{BankAccount, Company, Initialization};
 pub use customers::{Category, CategoryId, Customer, CustomerId, NewCustomer, SavedBuyer};
 pub use intents::{Intent, IntentOp};
 pub use invoices::{
-    DiskRecord, InvoiceId, InvoiceRow, InvoiceState, MonthQuery, PendingInsert, StoredInvoice,
+    DiskRecord, InvoiceId, InvoiceRow, InvoiceState, IssuedAndPending, MonthQuery, PendingInsert,
+    StoredInvoice,
 };
 pub use issuing::{IssuingContext, Permissions};
 pub use products::{NewProduct, Product, ProductId, coding_allowed};

@@ -22,7 +22,7 @@
 mod read;
 mod write;
 
-pub use write::PendingInsert;
+pub use write::{IssuedAndPending, PendingInsert};
 
 use super::UserId;
 use super::red_forms::RedFormId;

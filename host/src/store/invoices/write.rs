@@ -259,24 +259,28 @@ impl Store {
         items: &[PendingInsert<'_>],
     ) -> Result<Vec<InvoiceId>, StoreError> {
         let tx = Tx::write(&self.conn)?;
-        let mut ids = Vec::with_capacity(items.len());
-        let now = now_secs();
-        let mut chunks = items.chunks_exact(INSERT_ROWS);
-        for chunk in chunks.by_ref() {
-            insert_pending_rows(&tx, issuer, period, now, chunk, &mut ids)?;
-        }
-        for item in chunks.remainder() {
-            insert_pending_rows(
-                &tx,
-                issuer,
-                period,
-                now,
-                std::slice::from_ref(item),
-                &mut ids,
-            )?;
-        }
+        let ids = insert_pending_in(&tx, issuer, period, items)?;
         tx.commit()?;
         Ok(ids)
+    }
+
+    /// H8 between two parts of a batch: stores the signed records of `issued` (as
+    /// [`Store::mark_issued_batch`]) and records `pending` (as [`Store::insert_pending_batch`])
+    /// in one transaction, so one commit carries both and the pages they share are written
+    /// once. The pending rows are durable before any of their requests is sent, as H8 asks.
+    /// The outer error is a database failure: then nothing is stored and nothing recorded.
+    pub fn mark_issued_and_insert_pending(
+        &mut self,
+        issued: &[(InvoiceId, DiskRecord)],
+        issuer: UserId,
+        period: Period,
+        pending: &[PendingInsert<'_>],
+    ) -> Result<IssuedAndPending, StoreError> {
+        let tx = Tx::write(&self.conn)?;
+        let outcomes = mark_issued_in(&tx, issued)?;
+        let ids = insert_pending_in(&tx, issuer, period, pending)?;
+        tx.commit()?;
+        Ok((outcomes, ids))
     }
 
     fn state_of(&self, id: InvoiceId) -> Result<(InvoiceState, UserId, Option<i64>), StoreError> {
@@ -325,116 +329,7 @@ impl Store {
         items: &[(InvoiceId, DiskRecord)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let tx = Tx::write(&self.conn)?;
-        let values = items
-            .iter()
-            .map(|(id, rec)| RecordValues::new(*id, rec))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        // The common case, many invoices per statement; whatever it did not store (the tail
-        // of fewer than INSERT_ROWS, and what needs more checks) goes the long way below, which
-        // finds what is wrong or handles the rest. A tail row goes the long way rather than
-        // through a one-row `UPDATE .. FROM (VALUES ..)`: that one materializes its VALUES in
-        // an ephemeral table, about 96 k instructions against a lookup and an UPDATE by id
-        // (one invoice per call, BENCHMARKS.md "2026-12-06 (f)").
-        let mut stored = vec![false; items.len()];
-        let mut start = 0;
-        while values.len() - start >= INSERT_ROWS {
-            let n = INSERT_ROWS;
-            let chunk = &values[start..start + n];
-            // Two records for one invoice in one statement: which one SQLite would keep is not
-            // said. Such a chunk goes the long way, in order: the first is stored.
-            let twice = chunk
-                .iter()
-                .enumerate()
-                .any(|(i, v)| chunk[..i].iter().any(|w| w.id == v.id));
-            if !twice {
-                store_records_at_once(&tx, chunk, &mut stored[start..start + n])?;
-            }
-            start += n;
-        }
-        let mut results = Vec::with_capacity(items.len());
-        {
-            let mut read = tx.prepare_cached(
-                "SELECT state, kind, red_form_id,
-                 (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id), period
-                 FROM invoices WHERE id = ?1",
-            )?;
-            // SQLite rewrites the entry of every index on a column the SET names, changed or
-            // not: the period is named only when the disk's time moved the invoice to another
-            // period than the host expected.
-            let mut update = tx.prepare_cached(
-                "UPDATE invoices SET state = 'issued', code = ?2, number = ?3,
-                 counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
-                 WHERE id = ?8 AND state = 'pending' AND period = ?1",
-            )?;
-            let mut update_period = tx.prepare_cached(
-                "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
-                 counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
-                 WHERE id = ?8 AND state = 'pending'",
-            )?;
-            let mut use_form = tx.prepare_cached(
-                "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
-                 WHERE id = ?3 AND state = 'approved'",
-            )?;
-            for (((id, rec), v), done) in items.iter().zip(&values).zip(stored) {
-                if done {
-                    results.push(Ok(()));
-                    continue;
-                }
-                let period = v.period;
-                let row: Option<IssueCheckRow> = read
-                    .query_row([id.0], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })
-                    .optional()?;
-                let mut same_period = false;
-                let checked = (|| {
-                    let (state, kind, form, form_state, recorded) =
-                        row.ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))?;
-                    same_period = recorded == period;
-                    let state = InvoiceState::parse(&state)?;
-                    if state != InvoiceState::Pending {
-                        return Err(Self::refuse(
-                            *id,
-                            state,
-                            "H8",
-                            "only a pending invoice can be issued",
-                        ));
-                    }
-                    // F2: the disk's code must be one of this kind.
-                    rec.code
-                        .check_kind(kind_of(kind)?)
-                        .map_err(|e| StoreError::Invoice(e.into()))?;
-                    if let Some(form) = form
-                        && form_state.as_deref() != Some("approved")
-                    {
-                        return Err(StoreError::State {
-                            rule: "H10",
-                            what: format!("red info form {form}"),
-                            state: form_state.unwrap_or_else(|| "missing".into()),
-                            problem: "one approved form gives one red invoice (FAQ 7.4)",
-                        });
-                    }
-                    Ok(form)
-                })();
-                let form = match checked {
-                    Ok(form) => form,
-                    Err(e) => {
-                        results.push(Err(e));
-                        continue;
-                    }
-                };
-                let update = if same_period {
-                    &mut update
-                } else {
-                    &mut update_period
-                };
-                update.execute(&v.params()[..8])?;
-                if let Some(form) = form {
-                    use_form.execute(params![id.0, now_secs(), form])?;
-                }
-                results.push(Ok(()));
-            }
-        }
+        let results = mark_issued_in(&tx, items)?;
         tx.commit()?;
         Ok(results)
     }
@@ -580,4 +475,153 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// What [`Store::mark_issued_and_insert_pending`] answers: each signed record's outcome (as
+/// [`Store::mark_issued_batch`]) and the pending rows' ids (as [`Store::insert_pending_batch`]).
+pub type IssuedAndPending = (Vec<Result<(), StoreError>>, Vec<InvoiceId>);
+
+/// [`Store::mark_issued_batch`]'s work inside the transaction `tx`.
+fn mark_issued_in(
+    tx: &rusqlite::Connection,
+    items: &[(InvoiceId, DiskRecord)],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let values = items
+        .iter()
+        .map(|(id, rec)| RecordValues::new(*id, rec))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // The common case, many invoices per statement; whatever it did not store (the tail
+    // of fewer than INSERT_ROWS, and what needs more checks) goes the long way below, which
+    // finds what is wrong or handles the rest. A tail row goes the long way rather than
+    // through a one-row `UPDATE .. FROM (VALUES ..)`: that one materializes its VALUES in
+    // an ephemeral table, about 96 k instructions against a lookup and an UPDATE by id
+    // (one invoice per call, BENCHMARKS.md "2026-12-06 (f)").
+    let mut stored = vec![false; items.len()];
+    let mut start = 0;
+    while values.len() - start >= INSERT_ROWS {
+        let n = INSERT_ROWS;
+        let chunk = &values[start..start + n];
+        // Two records for one invoice in one statement: which one SQLite would keep is not
+        // said. Such a chunk goes the long way, in order: the first is stored.
+        let twice = chunk
+            .iter()
+            .enumerate()
+            .any(|(i, v)| chunk[..i].iter().any(|w| w.id == v.id));
+        if !twice {
+            store_records_at_once(tx, chunk, &mut stored[start..start + n])?;
+        }
+        start += n;
+    }
+    let mut results = Vec::with_capacity(items.len());
+    {
+        let mut read = tx.prepare_cached(
+            "SELECT state, kind, red_form_id,
+             (SELECT state FROM red_forms WHERE red_forms.id = invoices.red_form_id), period
+             FROM invoices WHERE id = ?1",
+        )?;
+        // SQLite rewrites the entry of every index on a column the SET names, changed or
+        // not: the period is named only when the disk's time moved the invoice to another
+        // period than the host expected.
+        let mut update = tx.prepare_cached(
+            "UPDATE invoices SET state = 'issued', code = ?2, number = ?3,
+             counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
+             WHERE id = ?8 AND state = 'pending' AND period = ?1",
+        )?;
+        let mut update_period = tx.prepare_cached(
+            "UPDATE invoices SET state = 'issued', period = ?1, code = ?2, number = ?3,
+             counter = ?4, disk_time = ?5, signature = ?6, check_code = ?7
+             WHERE id = ?8 AND state = 'pending'",
+        )?;
+        let mut use_form = tx.prepare_cached(
+            "UPDATE red_forms SET state = 'used', used_by = ?1, updated_at = ?2
+             WHERE id = ?3 AND state = 'approved'",
+        )?;
+        for (((id, rec), v), done) in items.iter().zip(&values).zip(stored) {
+            if done {
+                results.push(Ok(()));
+                continue;
+            }
+            let period = v.period;
+            let row: Option<IssueCheckRow> = read
+                .query_row([id.0], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            let mut same_period = false;
+            let checked = (|| {
+                let (state, kind, form, form_state, recorded) =
+                    row.ok_or_else(|| StoreError::NotFound(format!("invoice {}", id.0)))?;
+                same_period = recorded == period;
+                let state = InvoiceState::parse(&state)?;
+                if state != InvoiceState::Pending {
+                    return Err(Store::refuse(
+                        *id,
+                        state,
+                        "H8",
+                        "only a pending invoice can be issued",
+                    ));
+                }
+                // F2: the disk's code must be one of this kind.
+                rec.code
+                    .check_kind(kind_of(kind)?)
+                    .map_err(|e| StoreError::Invoice(e.into()))?;
+                if let Some(form) = form
+                    && form_state.as_deref() != Some("approved")
+                {
+                    return Err(StoreError::State {
+                        rule: "H10",
+                        what: format!("red info form {form}"),
+                        state: form_state.unwrap_or_else(|| "missing".into()),
+                        problem: "one approved form gives one red invoice (FAQ 7.4)",
+                    });
+                }
+                Ok(form)
+            })();
+            let form = match checked {
+                Ok(form) => form,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let update = if same_period {
+                &mut update
+            } else {
+                &mut update_period
+            };
+            update.execute(&v.params()[..8])?;
+            if let Some(form) = form {
+                use_form.execute(params![id.0, now_secs(), form])?;
+            }
+            results.push(Ok(()));
+        }
+    }
+    Ok(results)
+}
+
+/// [`Store::insert_pending_batch`]'s work inside the transaction `tx`: the rows of `items`,
+/// their ids in order.
+fn insert_pending_in(
+    tx: &rusqlite::Connection,
+    issuer: UserId,
+    period: Period,
+    items: &[PendingInsert<'_>],
+) -> Result<Vec<InvoiceId>, StoreError> {
+    let mut ids = Vec::with_capacity(items.len());
+    let now = now_secs();
+    let mut chunks = items.chunks_exact(INSERT_ROWS);
+    for chunk in chunks.by_ref() {
+        insert_pending_rows(tx, issuer, period, now, chunk, &mut ids)?;
+    }
+    for item in chunks.remainder() {
+        insert_pending_rows(
+            tx,
+            issuer,
+            period,
+            now,
+            std::slice::from_ref(item),
+            &mut ids,
+        )?;
+    }
+    Ok(ids)
 }

@@ -4,12 +4,13 @@
 //! On a link that keeps several requests in flight (the disk is elsewhere: TCP, or an
 //! in-process disk on its own thread) a batch goes in two parts of [`FIRST_PART`] drafts and
 //! then parts twice the size of the one before, up to the link's depth ([`part_size`]).
-//! A part is prepared (checked, validated, composed) and
-//! recorded pending in one commit only when the requests before it are all sent, while the
-//! disk signs them, and its requests leave only after that commit (H8); the signed records
-//! are stored a part at a time as the answers come (in groups of [`TAIL_GROUP`] once every
-//! request is sent). So the first request leaves after the
-//! first part alone is prepared, and the host's work overlaps the disk's signing. One request
+//! A part is prepared (checked, validated, composed) and recorded pending in one commit only
+//! when the requests before it are all sent, while the disk signs them, and its requests
+//! leave only after that commit (H8). The records signed by then are stored in that same
+//! commit ([`stages::store_and_record`]): one commit per part carries both, and the pages
+//! they share are written once. Once every request is sent, signed records are stored in
+//! halving groups, down to [`TAIL_GROUP`], as the answers come. So the first request leaves after the first
+//! part alone is prepared, and the host's work overlaps the disk's signing. One request
 //! at a time (in-process on the caller's thread, USB) the batch is one part: one commit
 //! before, one after.
 
@@ -35,9 +36,9 @@ const OVERLAP_PART: usize = 16;
 /// leave the disk waiting).
 const FIRST_PART: usize = 4;
 
-/// Once every request of a batch is sent, signed records are stored in groups of this size as
-/// their answers come, while the disk signs the rest: only the last group's commit follows the
-/// disk's last signature.
+/// Once every request of a batch is sent, signed records are stored in groups as their answers
+/// come, while the disk signs the rest, the smallest group this size: only the last group's
+/// commit follows the disk's last signature.
 const TAIL_GROUP: usize = 8;
 
 /// The size of part `k` (from 0) of a batch of `n` drafts on a link keeping `depth` requests
@@ -83,6 +84,8 @@ struct Run {
     /// Whether a signed invoice moved oil (D11: the stock mirror is refreshed).
     oil_moved: bool,
     stored: Vec<Stored>,
+    /// The store failed to store signed records: no further request is sent.
+    db_error: Option<StoreError>,
     /// Each draft's end, at its place.
     results: Vec<Option<Result<Issued, WorkflowError>>>,
 }
@@ -90,6 +93,29 @@ struct Run {
 impl Run {
     fn fail(&mut self, f: Failed) {
         self.results[f.at] = Some(Err(f.error));
+    }
+
+    /// `ready` and the drafts not prepared yet end unsent: recording failed (the first of
+    /// `ready` gets the store's error `e`, if given).
+    fn not_sent(&mut self, ready: Vec<Prepared>, e: Option<StoreError>) {
+        let mut e = e;
+        for p in ready {
+            self.results[p.at()] = Some(Err(match e.take() {
+                Some(e) => e.into(),
+                None => not_recorded(),
+            }));
+        }
+        self.not_recorded();
+    }
+
+    /// Files the outcomes of storing signed records.
+    fn file_stored(&mut self, outcomes: Vec<Result<Stored, Failed>>) {
+        for o in outcomes {
+            match o {
+                Ok(s) => self.stored.push(s),
+                Err(f) => self.fail(f),
+            }
+        }
     }
 
     /// The drafts not prepared yet end unsent: recording failed before them.
@@ -164,6 +190,7 @@ impl Workflow {
             offline: Vec::new(),
             oil_moved: false,
             stored: Vec::new(),
+            db_error: None,
             results: (0..n).map(|_| None).collect(),
         };
         let depth = self.disk.pipeline_depth();
@@ -191,12 +218,8 @@ impl Workflow {
     fn pipeline(&mut self, run: &mut Run, depth: usize) -> Result<(), WorkflowError> {
         let mut pipe: IssuePipeline<Recorded> = IssuePipeline::new(depth);
         let n = run.results.len();
-        // The largest part: signed records are stored in groups of its size, and of
-        // TAIL_GROUP once all requests are sent; one request at a time, once at the end.
-        let part = part_size(depth, n, usize::MAX);
-        let mut db_error: Option<StoreError> = None;
         loop {
-            if db_error.is_none() {
+            if run.db_error.is_none() {
                 if pipe.has_room()
                     && let Some(r) = run.to_send.pop_front()
                 {
@@ -214,18 +237,23 @@ impl Workflow {
                 break;
             };
             self.answered(run, r.answered(answer));
+            // While parts are to come, what is signed waits for the next part's commit. Once
+            // every request is sent, it is stored when it is at least as much as what is still
+            // in flight (halves: 16, 8, ... of 32), so each commit hides behind the signing of
+            // the rest and only the last group's follows the disk's last signature. One
+            // request at a time, it is stored once at the end.
             let all_sent = run.prepared_all && run.to_send.is_empty();
-            let group = if all_sent { TAIL_GROUP } else { part };
             if depth > 1
-                && db_error.is_none()
-                && run.signed.len() >= group
+                && all_sent
+                && run.db_error.is_none()
+                && run.signed.len() >= TAIL_GROUP.max(pipe.in_flight())
                 && let Err(e) = self.store_signed(run)
             {
                 // The store fails: send no more (what is in flight still answers).
-                db_error = Some(e);
+                run.db_error = Some(e);
             }
         }
-        match db_error {
+        match run.db_error.take() {
             // Signed records may be unstored: they stay pending for repair (H11).
             Some(e) => Err(e.into()),
             None => Ok(()),
@@ -257,21 +285,42 @@ impl Workflow {
             // Read before any request of the batch is in flight.
             None => *run.period.insert(self.current_period()?),
         };
-        match stages::record(&mut self.store, run.user.id, period, ready) {
-            Ok(recorded) => run.to_send.extend(recorded),
-            Err((ready, e)) => {
-                // This part and the rest are not recorded: none of them is sent.
-                let mut e = Some(e);
-                for p in ready {
-                    run.results[p.at()] = Some(Err(match e.take() {
-                        Some(e) => e.into(),
-                        None => not_recorded(),
-                    }));
+        if run.signed.is_empty() {
+            self.record(run, period, ready);
+            return Ok(());
+        }
+        // What is signed so far is stored in the same commit that records the part.
+        let signed = std::mem::take(&mut run.signed);
+        match stages::store_and_record(&mut self.store, signed, run.user.id, period, ready) {
+            Ok((stored, recorded)) => {
+                run.file_stored(stored);
+                run.to_send.extend(recorded);
+            }
+            Err(not_written) => {
+                // Nothing was written: each half again on its own, the signed records first
+                // (the outcomes are then those of a batch without the other half).
+                let (signed, ready, _) = *not_written;
+                run.signed = signed;
+                match self.store_signed(run) {
+                    Ok(()) => self.record(run, period, ready),
+                    Err(e) => {
+                        // The batch stops: this part is not recorded, none of it is sent.
+                        run.not_sent(ready, None);
+                        run.db_error = Some(e);
+                    }
                 }
-                run.not_recorded();
             }
         }
         Ok(())
+    }
+
+    /// Records `ready` pending in one commit (H8); when that fails, it and the drafts not
+    /// prepared yet end unsent with the store's error.
+    fn record(&mut self, run: &mut Run, period: Period, ready: Vec<Prepared>) {
+        match stages::record(&mut self.store, run.user.id, period, ready) {
+            Ok(recorded) => run.to_send.extend(recorded),
+            Err((ready, e)) => run.not_sent(ready, Some(e)),
+        }
     }
 
     /// Files one answer where its stage goes.
@@ -324,12 +373,8 @@ impl Workflow {
     /// Stores what is signed in one commit (H8).
     fn store_signed(&mut self, run: &mut Run) -> Result<(), StoreError> {
         let signed = std::mem::take(&mut run.signed);
-        for o in stages::store(&mut self.store, signed)? {
-            match o {
-                Ok(s) => run.stored.push(s),
-                Err(f) => run.fail(f),
-            }
-        }
+        let outcomes = stages::store(&mut self.store, signed)?;
+        run.file_stored(outcomes);
         Ok(())
     }
 

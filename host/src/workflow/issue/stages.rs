@@ -13,7 +13,8 @@
 //! (its pending row committed, [`record`]) gives a request to send, only a [`Signed`] (the
 //! disk's answer checked against the request) is stored, only a [`Stored`] becomes an
 //! [`Issued`]. Every stage keeps the draft's place in the batch ([`Prepared::at`]) for the
-//! answer's order.
+//! answer's order. Between two parts of a batch, `store` and `record` share one commit
+//! ([`store_and_record`]).
 
 use super::{Issued, disk_record};
 use crate::disk::DiskError;
@@ -89,26 +90,74 @@ pub(super) fn record(
     part: Vec<Prepared>,
 ) -> Result<Vec<Recorded>, (Vec<Prepared>, StoreError)> {
     let items: Vec<PendingInsert<'_>> = part.iter().map(Prepared::pending).collect();
-    let ids = match store.insert_pending_batch(issuer, period, &items) {
-        Ok(ids) if ids.len() == part.len() => ids,
+    let ids = store.insert_pending_batch(issuer, period, &items);
+    drop(items);
+    match ids {
+        Ok(ids) if ids.len() == part.len() => Ok(recorded(part, ids)),
         Ok(ids) => {
             let e = StoreError::Corrupt(format!(
                 "{} ids for {} pending invoices",
                 ids.len(),
                 part.len()
             ));
-            return Err((part, e));
+            Err((part, e))
         }
-        Err(e) => return Err((part, e)),
-    };
-    Ok(part
-        .into_iter()
+        Err(e) => Err((part, e)),
+    }
+}
+
+/// The [`Recorded`] of `part`, given the row ids the store answered for it (one each, in
+/// order: the caller checked the count).
+fn recorded(part: Vec<Prepared>, ids: Vec<InvoiceId>) -> Vec<Recorded> {
+    part.into_iter()
         .zip(ids)
         .map(|(prepared, id)| Recorded {
             id,
             prepared: Box::new(prepared),
         })
-        .collect())
+        .collect()
+}
+
+/// What [`store_and_record`] makes: each signed record stored or failed, and the part
+/// recorded.
+pub(super) type StoredAndRecorded = (Vec<Result<Stored, Failed>>, Vec<Recorded>);
+
+/// What [`store_and_record`] gives back when the store failed: nothing was stored or
+/// recorded.
+pub(super) type NotWritten = (Vec<Signed>, Vec<Prepared>, StoreError);
+
+/// H8 between two parts of a batch: stores `signed` (as [`store`]) and records `part` pending
+/// (as [`record`]) in one transaction, one commit for both; the part's rows are durable
+/// before any of its requests leaves. When the store fails nothing is written and both come
+/// back with the error.
+pub(super) fn store_and_record(
+    store: &mut Store,
+    signed: Vec<Signed>,
+    issuer: UserId,
+    period: Period,
+    part: Vec<Prepared>,
+) -> Result<StoredAndRecorded, Box<NotWritten>> {
+    let issued: Vec<(InvoiceId, DiskRecord)> = signed.iter().map(Signed::issued_item).collect();
+    let pending: Vec<PendingInsert<'_>> = part.iter().map(Prepared::pending).collect();
+    let written = store.mark_issued_and_insert_pending(&issued, issuer, period, &pending);
+    drop(pending);
+    let (outcomes, ids) = match written {
+        Ok(w) => w,
+        Err(e) => return Err(Box::new((signed, part, e))),
+    };
+    // The counts are checked before anything is handed on: a mismatch is the store's
+    // corruption, and then neither half is trusted (both rows stay as the journal repairs).
+    if outcomes.len() != signed.len() || ids.len() != part.len() {
+        let e = StoreError::Corrupt(format!(
+            "{} outcomes for {} signed records, {} ids for {} pending invoices",
+            outcomes.len(),
+            signed.len(),
+            ids.len(),
+            part.len()
+        ));
+        return Err(Box::new((signed, part, e)));
+    }
+    Ok((stored(signed, outcomes), recorded(part, ids)))
 }
 
 /// Recorded pending under its request id (H8): its request may be sent, as often as needed
@@ -228,6 +277,11 @@ pub(super) struct Signed {
 }
 
 impl Signed {
+    /// What the store writes for it: its row and the disk's record.
+    fn issued_item(&self) -> (InvoiceId, DiskRecord) {
+        (self.recorded.id, self.record.clone())
+    }
+
     /// Whether it moved oil (D11: the stock mirror is refreshed).
     pub fn moved_oil(&self) -> bool {
         self.signed.body.oil.is_some()
@@ -245,10 +299,7 @@ pub(super) fn store(
     if signed.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<(InvoiceId, DiskRecord)> = signed
-        .iter()
-        .map(|s| (s.recorded.id, s.record.clone()))
-        .collect();
+    let items: Vec<(InvoiceId, DiskRecord)> = signed.iter().map(Signed::issued_item).collect();
     let outcomes = store.mark_issued_batch(&items)?;
     if outcomes.len() != signed.len() {
         return Err(StoreError::Corrupt(format!(
@@ -257,7 +308,16 @@ pub(super) fn store(
             signed.len()
         )));
     }
-    Ok(signed
+    Ok(stored(signed, outcomes))
+}
+
+/// Each of `signed` [`Stored`] or [`Failed`], given the store's outcome for each (one each,
+/// in order: the caller checked the count).
+fn stored(
+    signed: Vec<Signed>,
+    outcomes: Vec<Result<(), StoreError>>,
+) -> Vec<Result<Stored, Failed>> {
+    signed
         .into_iter()
         .zip(outcomes)
         .map(|(s, o)| match o {
@@ -267,7 +327,7 @@ pub(super) fn store(
                 error: e.into(),
             }),
         })
-        .collect())
+        .collect()
 }
 
 /// Stored issued: H8 done for this draft.
