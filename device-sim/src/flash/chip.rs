@@ -205,7 +205,7 @@ impl EmulatedChip {
         let len = file.metadata()?.len();
         if created {
             let chip = Self::new(capacity).ok_or_else(|| bad("flash capacity".into()))?;
-            file.write_all_at(&chip.mem, 0)?;
+            write_whole(&file, &chip.mem)?;
             return Ok(EmulatedChip {
                 image: Some(file),
                 ..chip
@@ -244,7 +244,7 @@ impl EmulatedChip {
         }
         self.mem.copy_from_slice(bytes);
         if let Some(f) = &self.image {
-            f.write_all_at(&self.mem, 0).map_err(|_| ChipError::Image)?;
+            write_whole(f, &self.mem).map_err(|_| ChipError::Image)?;
         }
         Ok(())
     }
@@ -473,6 +473,24 @@ impl EmulatedChip {
     }
 }
 
+/// Pieces in which a whole image is written: see [`write_whole`].
+const IMAGE_PIECE: usize = 64 * 1024;
+
+/// Writes the whole memory `mem` to the image `file`, in pieces of [`IMAGE_PIECE`]. Written
+/// in one call, the kernel's page cache may hold the file in very large folios, and every
+/// later 256-byte page program's write then walks the whole folio: measured on ext4 (Linux
+/// 6.x), 9.3 us per program write after one 64 MiB write against 2.3 us after 64 KiB pieces
+/// (or after the image is read back on the next start), about 20 us per invoice of a served
+/// disk's signing time.
+fn write_whole(file: &File, mem: &[u8]) -> std::io::Result<()> {
+    let mut at = 0;
+    for piece in mem.chunks(IMAGE_PIECE) {
+        file.write_all_at(piece, at)?;
+        at += piece.len() as u64;
+    }
+    Ok(())
+}
+
 impl ErrorType for EmulatedChip {
     type Error = ChipError;
 }
@@ -639,6 +657,19 @@ mod tests {
         }
         let nor = SpiNor::new(EmulatedChip::open(&p, 1 << 16).unwrap()).unwrap();
         assert_eq!(nor.spi().memory()[4096 + 7], 0x42);
+    }
+
+    #[test]
+    fn a_whole_image_is_written_in_pieces_to_the_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("disk.img");
+        // Created blank: four pieces, every byte 0xFF.
+        let mut chip = EmulatedChip::open(&p, 1 << 18).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), vec![0xFF; 1 << 18]);
+        // A snapshot loaded: the file holds it exactly, across piece boundaries.
+        let snapshot: Vec<u8> = (0..1usize << 18).map(|i| (i * 7 % 251) as u8).collect();
+        chip.load(&snapshot).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), snapshot);
     }
 
     #[test]

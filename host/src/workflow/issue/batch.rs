@@ -3,16 +3,16 @@
 //!
 //! On a link that keeps several requests in flight (the disk is elsewhere: TCP, or an
 //! in-process disk on its own thread) a batch goes in two parts of [`FIRST_PART`] drafts and
-//! then parts twice the size of the one before, up to the link's depth ([`part_size`]).
-//! A part is prepared (checked, validated, composed) and recorded pending in one commit only
+//! then parts twice the size of the one before, up to the link's depth ([`part_size`]). A
+//! part is prepared (checked, validated, composed) and recorded pending in one commit only
 //! when the requests before it are all sent, while the disk signs them, and its requests
 //! leave only after that commit (H8). The records signed by then are stored in that same
 //! commit ([`stages::store_and_record`]): one commit per part carries both, and the pages
 //! they share are written once. Once every request is sent, signed records are stored in
-//! halving groups, down to [`TAIL_GROUP`], as the answers come. So the first request leaves after the first
-//! part alone is prepared, and the host's work overlaps the disk's signing. One request
-//! at a time (in-process on the caller's thread, USB) the batch is one part: one commit
-//! before, one after.
+//! halving groups, down to [`TAIL_GROUP`], as the answers come. So the first request leaves
+//! after the first part alone is prepared, and the host's work overlaps the disk's signing.
+//! One request at a time (in-process on the caller's thread, USB) the batch is one part: one
+//! commit before, one after.
 
 use super::stages::{self, Answered, Failed, Prepared, Recorded, Signed, Stored};
 use super::{Issued, Seller};
@@ -144,8 +144,9 @@ impl Workflow {
     /// pipelines, in parts (4, 4, then each twice the one before up to the link's depth: 32
     /// in process, 64 on TCP), each prepared and committed while the disk signs the parts
     /// before, and before its first request leaves); the requests travel pipelined where the
-    /// link allows ([`IssuePipeline`]); the signed records are stored together (per part over
-    /// a pipelined link); distinct buyers are saved once (H5); one automatic upload
+    /// link allows ([`IssuePipeline`]); the signed records are stored together (over a
+    /// pipelined link with the next part's pending rows, and in halving groups once every
+    /// request is sent); distinct buyers are saved once (H5); one automatic upload
     /// follows (H11). A draft that fails its checks is not recorded and does not stop the
     /// others; a refusal of the disk abandons that draft's row only; when the disk refuses for
     /// its offline limits (D9) while the bureau is reachable, the waiting events are uploaded
