@@ -268,7 +268,8 @@ impl Store {
     /// [`Store::mark_issued_batch`]) and records `pending` (as [`Store::insert_pending_batch`])
     /// in one transaction, so one commit carries both and the pages they share are written
     /// once. The pending rows are durable before any of their requests is sent, as H8 asks.
-    /// The outer error is a database failure: then nothing is stored and nothing recorded.
+    /// Answers one outcome per record and one id per pending invoice, in order. The outer
+    /// error is a database failure: then nothing is stored and nothing recorded.
     pub fn mark_issued_and_insert_pending(
         &mut self,
         issued: &[(InvoiceId, DiskRecord)],
@@ -279,6 +280,16 @@ impl Store {
         let tx = Tx::write(&self.conn)?;
         let outcomes = mark_issued_in(&tx, issued)?;
         let ids = insert_pending_in(&tx, issuer, period, pending)?;
+        // One outcome per record and one id per pending invoice, or nothing is committed.
+        if outcomes.len() != issued.len() || ids.len() != pending.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} outcomes for {} signed records, {} ids for {} pending invoices",
+                outcomes.len(),
+                issued.len(),
+                ids.len(),
+                pending.len()
+            )));
+        }
         tx.commit()?;
         Ok((outcomes, ids))
     }

@@ -141,23 +141,12 @@ pub(super) fn store_and_record(
     let pending: Vec<PendingInsert<'_>> = part.iter().map(Prepared::pending).collect();
     let written = store.mark_issued_and_insert_pending(&issued, issuer, period, &pending);
     drop(pending);
-    let (outcomes, ids) = match written {
-        Ok(w) => w,
-        Err(e) => return Err(Box::new((signed, part, e))),
-    };
-    // The counts are checked before anything is handed on: a mismatch is the store's
-    // corruption, and then neither half is trusted (both rows stay as the journal repairs).
-    if outcomes.len() != signed.len() || ids.len() != part.len() {
-        let e = StoreError::Corrupt(format!(
-            "{} outcomes for {} signed records, {} ids for {} pending invoices",
-            outcomes.len(),
-            signed.len(),
-            ids.len(),
-            part.len()
-        ));
-        return Err(Box::new((signed, part, e)));
+    match written {
+        // One outcome per record and one id per invoice, in order: the store checked the
+        // counts before its commit.
+        Ok((outcomes, ids)) => Ok((stored(signed, outcomes), recorded(part, ids))),
+        Err(e) => Err(Box::new((signed, part, e))),
     }
-    Ok((stored(signed, outcomes), recorded(part, ids)))
 }
 
 /// Recorded pending under its request id (H8): its request may be sent, as often as needed
