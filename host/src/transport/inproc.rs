@@ -167,9 +167,7 @@ struct Mailbox {
 impl Mailbox {
     fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
         // The queue is whole between statements: a panic elsewhere leaves it usable.
-        self.answers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        taxdisk_protocol::fault::locked(&self.answers)
     }
 
     /// Leaves an answer; wakes the host once it has what it waits for.

@@ -97,8 +97,7 @@ impl Run {
 
     /// `ready` and the drafts not prepared yet end unsent: recording failed (the first of
     /// `ready` gets the store's error `e`, if given).
-    fn not_sent(&mut self, ready: Vec<Prepared>, e: Option<StoreError>) {
-        let mut e = e;
+    fn not_sent(&mut self, ready: Vec<Prepared>, mut e: Option<StoreError>) {
         for p in ready {
             self.results[p.at()] = Some(Err(match e.take() {
                 Some(e) => e.into(),

@@ -91,7 +91,6 @@ pub(super) fn record(
 ) -> Result<Vec<Recorded>, (Vec<Prepared>, StoreError)> {
     let items: Vec<PendingInsert<'_>> = part.iter().map(Prepared::pending).collect();
     let ids = store.insert_pending_batch(issuer, period, &items);
-    drop(items);
     match ids {
         Ok(ids) if ids.len() == part.len() => Ok(recorded(part, ids)),
         Ok(ids) => {
@@ -140,7 +139,6 @@ pub(super) fn store_and_record(
     let issued: Vec<(InvoiceId, DiskRecord)> = signed.iter().map(Signed::issued_item).collect();
     let pending: Vec<PendingInsert<'_>> = part.iter().map(Prepared::pending).collect();
     let written = store.mark_issued_and_insert_pending(&issued, issuer, period, &pending);
-    drop(pending);
     match written {
         // One outcome per record and one id per invoice, in order: the store checked the
         // counts before its commit.
