@@ -99,7 +99,7 @@ struct ClockState {
 impl ClockView {
     fn state(&self) -> std::sync::MutexGuard<'_, ClockState> {
         // Two plain values: a poisoned lock still holds a consistent pair.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        taxdisk_protocol::fault::locked(&self.0)
     }
 
     /// The bureau clock: the virtual time if set, else the system time moved by the offset.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use taxdisk_protocol::DecodeError;
@@ -43,7 +43,7 @@ pub(crate) struct Connections {
 impl Connections {
     fn open(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
         // The map stays consistent whatever panicked while holding it (single inserts/removes).
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+        taxdisk_protocol::fault::locked(&self.open)
     }
 
     /// Registers a connection; `None` when the stream cannot be cloned. A full port makes

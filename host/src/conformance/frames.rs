@@ -62,7 +62,7 @@ impl<T> FrameLog<T> {
     }
 
     fn push(&self, f: LoggedFrame) {
-        let mut l = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let mut l = taxdisk_protocol::fault::locked(&self.log);
         if l.len() >= MAX_LOGGED {
             l.remove(0);
         }

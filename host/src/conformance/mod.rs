@@ -97,11 +97,11 @@ pub fn run_suite_with<'a>(
         };
         let duration = started.elapsed();
         let frames = match &outcome {
-            Outcome::Fail(_) => log.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            Outcome::Fail(_) => taxdisk_protocol::fault::locked(&log).clone(),
             _ => Vec::new(),
         };
         // The log only serves failed rows; start each scenario with an empty one.
-        log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        taxdisk_protocol::fault::locked(&log).clear();
         report.rows.push(Row {
             rule: s.rule,
             commands: s.commands.iter().map(|c| c.name()).collect(),

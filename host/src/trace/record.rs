@@ -23,7 +23,7 @@ struct Sink {
 type SharedSink = Arc<Mutex<Sink>>;
 
 fn write_line(sink: &SharedSink, line: impl FnOnce(u64) -> TraceLine) {
-    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+    let mut s = taxdisk_protocol::fault::locked(sink);
     if s.error.is_some() {
         return;
     }
@@ -36,7 +36,7 @@ fn write_line(sink: &SharedSink, line: impl FnOnce(u64) -> TraceLine) {
 }
 
 fn flush_sink(sink: &SharedSink) -> Result<(), TraceError> {
-    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+    let mut s = taxdisk_protocol::fault::locked(sink);
     let r = s.out.flush();
     match (s.error.take(), r) {
         (Some(source), _) | (None, Err(source)) => Err(TraceError::Io {

@@ -47,7 +47,7 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use table::{Conn, Conns, Registered};
 use taxdisk_protocol::FrameHandler;
 use taxdisk_protocol::frame::MAX_ENCODED;
@@ -136,7 +136,7 @@ type SharedPipe = Arc<Mutex<Pipe>>;
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Pipes and the connection table stay consistent whatever panicked holding them: at worst
     // a frame is cut short, which the host's retry covers.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+    taxdisk_protocol::fault::locked(m)
 }
 
 /// The disk's vendor-specific interface: bulk OUT frames to the disk, bulk IN answers back.
