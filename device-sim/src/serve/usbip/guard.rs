@@ -95,6 +95,12 @@ where
             (USBIP_VERSION, OP_REQ_DEVLIST) => {
                 msg.resize(8, 0);
                 rd.read_exact(&mut msg[4..]).await?;
+                // Not while an unplug is under way: the crate's list may show the disk it
+                // takes away, which an import would be refused. An importer is not held back:
+                // the unplug may be waiting for it to end.
+                if !imported {
+                    reg.conns.settled().await;
+                }
             }
             // version, code, status, bus id (32).
             (USBIP_VERSION, OP_REQ_IMPORT) => {

@@ -21,7 +21,9 @@
 //! - plugging: the disk's `Plug(false)` closes the connection that imported it and takes it out
 //!   of the device list (an import is refused, by the export itself while unplugged);
 //!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
-//!   in the crate (see `follow_plug`).
+//!   in the crate (see `follow_plug`). A device list asked during an unplug waits for its end
+//!   (the crate lists the disk again between its importer's end and its removal), so a disk
+//!   the list shows is one an import gets.
 //! - power: a `PowerCycle` (and a restore or a power cut, which cycle it too) reboots the disk
 //!   behind its attachment: the login and RAM state are gone, the importing connection stays.
 //!   A real disk that loses power drops off the bus and the PC enumerates it again by itself;
@@ -39,6 +41,8 @@
 
 mod guard;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use super::accept::FrameSplitter;
 use super::{MAX_CONNECTIONS, SharedDisk, lock_disk, wait_owed};
@@ -521,7 +525,9 @@ async fn follow_plug(
 /// Takes the disk on `bus` off the bus: refuses its imports, closes its importer, waits for
 /// that connection to end and removes the device from the list (see [`follow_plug`]).
 async fn unplug(server: &UsbIpServer, bus: &str, conns: &Conns, pipe: &SharedPipe) {
-    conns.set_unplugged(bus, true);
+    // Held until the device is out of the crate's list: when its importer ends, the crate puts
+    // it back in its list, where a device list would show a disk that cannot be imported.
+    let _unplugging = conns.begin_unplug(bus);
     loop {
         let ended = conns.ended.notified();
         tokio::pin!(ended);
@@ -532,6 +538,8 @@ async fn unplug(server: &UsbIpServer, bus: &str, conns: &Conns, pipe: &SharedPip
         }
         ended.await;
     }
+    #[cfg(test)]
+    let _ = conns.hold_removal.subscribe().wait_for(|h| !*h).await;
     loop {
         match tokio::time::timeout(REMOVE_WAIT, server.remove_device(bus)).await {
             Ok(Ok(())) => break,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// One open USB/IP connection.
 #[derive(Debug)]
@@ -33,6 +33,14 @@ pub(super) struct Conns {
     pub(super) table: Mutex<Table>,
     /// Woken whenever a connection ends.
     pub(super) ended: Notify,
+    /// How many unplugs are under way ([`Conns::begin_unplug`]): while one is, the crate's
+    /// device list may show the disk it takes away (its importer has ended and put it back, it
+    /// is not removed yet), so device lists wait ([`Conns::settled`]).
+    unplugs: watch::Sender<usize>,
+    /// Test hook: while true, an unplug stops before it takes the device out of the crate's
+    /// list (after its importer has ended), the window a device list once fell into.
+    #[cfg(test)]
+    pub(super) hold_removal: watch::Sender<bool>,
 }
 
 impl Conns {
@@ -73,6 +81,21 @@ impl Conns {
         true
     }
 
+    /// Starts unplugging `bus_id`: its imports are refused from now on, and device lists wait
+    /// until the returned guard is dropped, when the device is out of the crate's list.
+    pub(super) fn begin_unplug(&self, bus_id: &str) -> Unplugging<'_> {
+        self.unplugs.send_modify(|n| *n += 1);
+        self.set_unplugged(bus_id, true);
+        Unplugging { conns: self }
+    }
+
+    /// Waits until no unplug is under way: the crate's device list then shows only disks that
+    /// are plugged in and not imported, which an import gets.
+    pub(super) async fn settled(&self) {
+        // The sender lives as long as `self`: wait_for cannot fail.
+        let _ = self.unplugs.subscribe().wait_for(|n| *n == 0).await;
+    }
+
     /// Notes whether `bus_id` is unplugged (its imports refused).
     pub(super) fn set_unplugged(&self, bus_id: &str, unplugged: bool) {
         let mut t = lock(&self.table);
@@ -81,6 +104,18 @@ impl Conns {
         } else {
             t.unplugged.remove(bus_id);
         }
+    }
+}
+
+/// An unplug under way ([`Conns::begin_unplug`]); dropped once its device is out of the
+/// crate's list (or its task is cancelled), which lets the waiting device lists through.
+pub(super) struct Unplugging<'a> {
+    conns: &'a Conns,
+}
+
+impl Drop for Unplugging<'_> {
+    fn drop(&mut self) {
+        self.conns.unplugs.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
