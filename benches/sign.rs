@@ -1,7 +1,9 @@
 //! Raw SM2 (GB/T 32918, SM3, signer id `1234567812345678`) with RustCrypto `sm2` through
 //! `taxdisk_protocol::sign`, over an invoice-sized message (an `IssuedInvoice`'s canonical bytes,
 //! the message the disk signs): `sign_bytes`, `sign` (canonical message + signature, what the
-//! firmware calls), `verify_bytes` (what the bureau does per uploaded event) and `verify`.
+//! firmware calls), `verify_bytes` (what the bureau does per uploaded event: `efficient-sm2`'s
+//! arithmetic inside RustCrypto's checks), `verify_bytes_rustcrypto` (RustCrypto's verifier
+//! alone, the reference it replaced) and `verify`.
 //! This is the reference rate of DESIGN "Targets" (about 6,000 signatures/s on one core).
 //!
 //! `signers/*` sets the SM2 implementations side by side over the same message and key (issue
@@ -73,6 +75,12 @@ fn sm2(c: &mut Criterion) {
     });
     g.bench_function("verify_bytes", |b| {
         b.iter(|| sign::verify_bytes(&vk, black_box(&msg), black_box(&sig)).unwrap())
+    });
+    g.bench_function("verify_bytes_rustcrypto", |b| {
+        b.iter(|| {
+            vk.verify_rustcrypto(black_box(&msg), black_box(&sig))
+                .unwrap()
+        })
     });
     g.bench_function("verify_invoice", |b| {
         b.iter(|| sign::verify(&vk, black_box(&body), black_box(&sig)).unwrap())

@@ -1,6 +1,8 @@
 //! Upload verification throughput of the bureau (B3): SM2 verification of disk-signed events
 //! dominates, so the batch is verified on one thread and on two (`std::thread::scope`), and a
 //! whole in-process upload (verification + SQLite transaction + receipt) is measured too.
+//! `verify_1_thread_rustcrypto` is RustCrypto's verifier alone on one thread, the reference
+//! the bureau's verifier (`efficient-sm2` arithmetic inside RustCrypto's checks) replaced.
 //!
 //! `cargo bench -p taxdisk-device-sim --bench bureau`
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -12,7 +14,7 @@ use taxdisk_device_sim::bureau::upload::verify_events;
 use taxdisk_protocol::bureau_api::{
     BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer, Upload,
 };
-use taxdisk_protocol::message::ProvisionProof;
+use taxdisk_protocol::message::{ProvisionProof, SignedMessage};
 use taxdisk_protocol::sign;
 use taxdisk_protocol::time::Timestamp;
 use taxdisk_protocol::types::*;
@@ -119,6 +121,19 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The reference the fast verifier replaced: RustCrypto's verifier alone, one thread.
+    group.bench_function("verify_1_thread_rustcrypto", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; taxdisk_protocol::message::MAX_MESSAGE];
+            for e in black_box(&evs) {
+                let JournalEvent::Invoice(s) = e else {
+                    unreachable!("the bench batch holds invoices only")
+                };
+                let msg = s.body.message_into(&mut buf).unwrap();
+                vk.verify_rustcrypto(msg, &s.signature).unwrap();
+            }
+        })
+    });
     group.bench_function("upload_in_process", |b| {
         b.iter_batched(
             || bureau(&key).0,

@@ -11,7 +11,7 @@ use taxdisk_protocol::message::ProvisionProof;
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
 
-fn bureau_vk(api: &Api) -> sm2::dsa::VerifyingKey {
+fn bureau_vk(api: &Api) -> sign::VerifyingKey {
     sign::verifying_key(&api.public_key()).unwrap()
 }
 

@@ -294,7 +294,7 @@ impl Bureau {
     fn keyed_disk(
         &self,
         serial: &DeviceSerial,
-    ) -> Result<(db::DiskRow, sm2::dsa::VerifyingKey), BureauError> {
+    ) -> Result<(db::DiskRow, sign::VerifyingKey), BureauError> {
         self.db.tx(|tx| keyed_disk_in(tx, serial))
     }
 }
@@ -312,7 +312,7 @@ pub(crate) fn settings_in(tx: &mut Tx<'_>) -> Result<BureauSettings, BureauError
 pub(crate) fn keyed_disk_in(
     tx: &mut Tx<'_>,
     serial: &DeviceSerial,
-) -> Result<(db::DiskRow, sm2::dsa::VerifyingKey), BureauError> {
+) -> Result<(db::DiskRow, sign::VerifyingKey), BureauError> {
     let d = disk_in(tx, serial)?;
     let pk = d.public_key.ok_or_else(|| {
         BureauError::conflict(

@@ -6,9 +6,9 @@
 
 use super::db::{self, DiskRow, Tx, args};
 use super::{Bureau, BureauError, red, rolls};
-use sm2::dsa::VerifyingKey;
 use taxdisk_protocol::bureau_api::{Rejection, Upload, UploadResult};
 use taxdisk_protocol::checkcode;
+use taxdisk_protocol::sign::VerifyingKey;
 use taxdisk_protocol::types::{
     BlankVoidEvent, DeviceSerial, IssuedInvoice, JournalEvent, PublicKey, RedRef, Signed,
     UploadReceipt, VoidEvent,

@@ -149,7 +149,7 @@ pub struct Firmware<F, R> {
     /// The signing key, derived from the stored secret on first use after boot (deriving it
     /// costs a scalar multiplication, which boot should not pay).
     key: Option<Sm2SigningKey>,
-    bureau: Option<sm2::dsa::VerifyingKey>,
+    bureau: Option<sign::VerifyingKey>,
     state: FwState,
     transitions: Deque<Transition, TRANSITION_LOG>,
     transition_count: u64,

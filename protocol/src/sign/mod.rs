@@ -1,15 +1,17 @@
 //! SM2 signing and verification of the canonical messages (GB/T 32918, SM3 digest, signer id
 //! `1234567812345678`, deterministic RFC 6979 nonces) with RustCrypto `sm2`, and in std builds
-//! `efficient-sm2`'s faster arithmetic for signing, to the same bytes ([`IMPLEMENTATION`]).
-//! Works without `std`.
+//! `efficient-sm2`'s faster arithmetic for signing, to the same bytes ([`IMPLEMENTATION`]), and
+//! for verification, to the same verdicts ([`VerifyingKey`]). Works without `std`.
+
+mod verifier;
+
+pub use verifier::{VerifyingKey, verify, verify_bytes, verifying_key};
 
 use crate::message::{MAX_MESSAGE, SignedMessage};
 use crate::types::{PublicKey, Signature, Signed};
 use core::fmt;
 use primeorder::PrimeCurveParams;
-/// RustCrypto's SM2 verifying key, made from a disk's public key by [`verifying_key`].
-pub use sm2::dsa::VerifyingKey;
-use sm2::dsa::signature::{Signer, Verifier};
+use sm2::dsa::signature::Signer;
 use sm2::elliptic_curve::ops::Reduce;
 use sm2::elliptic_curve::point::AffineCoordinates;
 use sm2::elliptic_curve::sec1::ToSec1Point;
@@ -120,8 +122,8 @@ impl SigningKey {
         })
     }
 
-    /// The crate's verifying key of this key.
-    pub fn verifying_key(&self) -> &VerifyingKey {
+    /// RustCrypto's verifying key of this key (for [`verifying_key`], this key's public key).
+    pub fn verifying_key(&self) -> &sm2::dsa::VerifyingKey {
         self.inner.verifying_key()
     }
 
@@ -221,7 +223,7 @@ fn to_wire(sig: &sm2::dsa::Signature) -> Signature {
 }
 
 /// `Z_A` of GB/T 32918 (the crate computes it inside its verifying key, not publicly).
-fn identity_hash(vk: &VerifyingKey) -> Option<[u8; 32]> {
+fn identity_hash(vk: &sm2::dsa::VerifyingKey) -> Option<[u8; 32]> {
     let entl = u16::try_from(SIGNER_ID.len() * 8).ok()?;
     let mut h = Sm3::new();
     h.update(entl.to_be_bytes());
@@ -263,21 +265,9 @@ pub fn public_key(key: &SigningKey) -> PublicKey {
     })
 }
 
-/// A verifying key from a wire public key.
-pub fn verifying_key(pk: &PublicKey) -> Result<VerifyingKey, SignError> {
-    VerifyingKey::from_sec1_bytes(SIGNER_ID, &pk.to_sec1()).map_err(|_| SignError::BadPublicKey)
-}
-
 /// Signs raw message bytes.
 pub fn sign_bytes(key: &SigningKey, msg: &[u8]) -> Signature {
     key.sign(msg)
-}
-
-/// Verifies a signature over raw message bytes.
-pub fn verify_bytes(vk: &VerifyingKey, msg: &[u8], sig: &Signature) -> Result<(), SignError> {
-    let s =
-        sm2::dsa::Signature::from_slice(&sig.to_bytes()).map_err(|_| SignError::BadSignature)?;
-    vk.verify(msg, &s).map_err(|_| SignError::BadSignature)
 }
 
 /// Signs a body's canonical message.
@@ -289,29 +279,11 @@ pub fn sign<M: SignedMessage>(key: &SigningKey, body: &M) -> Result<Signature, S
     Ok(sign_bytes(key, msg))
 }
 
-/// Verifies a signature over a body's canonical message.
-pub fn verify<M: SignedMessage>(
-    vk: &VerifyingKey,
-    body: &M,
-    sig: &Signature,
-) -> Result<(), SignError> {
-    let mut buf = [0u8; MAX_MESSAGE];
-    let msg = body
-        .message_into(&mut buf)
-        .map_err(|_| SignError::MessageTooLong)?;
-    verify_bytes(vk, msg, sig)
-}
-
 impl<T: SignedMessage> Signed<T> {
     /// Signs `body` with `key`.
     pub fn sign(body: T, key: &SigningKey) -> Result<Self, SignError> {
         let signature = sign(key, &body)?;
         Ok(Signed { body, signature })
-    }
-
-    /// Verifies the signature with `vk`.
-    pub fn verify(&self, vk: &VerifyingKey) -> Result<(), SignError> {
-        verify(vk, &self.body, &self.signature)
     }
 }
 
