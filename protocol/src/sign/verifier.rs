@@ -262,6 +262,31 @@ mod tests {
         assert!(in_range(&good));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Untrusted signature bytes (an upload's): whatever they are, the fast path answers
+        /// RustCrypto's verdict and never panics.
+        #[test]
+        fn any_signature_bytes_get_the_reference_verdict(
+            r in proptest::prelude::any::<[u8; 32]>(),
+            s in proptest::prelude::any::<[u8; 32]>(),
+            msg in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            secret in 1u8..=254,
+        ) {
+            let key = signing_key(&[secret; 32]).unwrap();
+            let vk = verifying_key(&public_key(&key)).unwrap();
+            let sig = Signature { r, s };
+            proptest::prop_assert_eq!(
+                vk.verify_efficient(&msg, &sig),
+                vk.verify_rustcrypto(&msg, &sig)
+            );
+            // And the key's own signature of the same bytes is accepted by both.
+            let good = sign_bytes(&key, &msg);
+            proptest::prop_assert_eq!(both(&vk, &msg, &good), Ok(()));
+        }
+    }
+
     #[test]
     fn a_point_off_the_curve_is_no_key() {
         let key = signing_key(&[7; 32]).unwrap();
