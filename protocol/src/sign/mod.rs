@@ -256,7 +256,12 @@ pub fn secret_bytes(key: &SigningKey) -> [u8; 32] {
 
 /// The public key of a signing key.
 pub fn public_key(key: &SigningKey) -> PublicKey {
-    let point = key.verifying_key().to_sec1_point(false);
+    wire_public_key(key.verifying_key())
+}
+
+/// RustCrypto's verifying key as a wire public key.
+fn wire_public_key(vk: &sm2::dsa::VerifyingKey) -> PublicKey {
+    let point = vk.to_sec1_point(false);
     // An uncompressed SEC1 point is always 65 bytes starting with 04 (invariant of
     // to_sec1_point(false) on a non-identity key).
     PublicKey::from_sec1(point.as_bytes()).unwrap_or(PublicKey {

@@ -3,7 +3,7 @@
 //! RustCrypto's rate), inside RustCrypto's checks, with RustCrypto deciding whatever the fast
 //! path does not accept. The bureau verifies every uploaded invoice with it.
 
-use super::{SIGNER_ID, SignError, identity_hash};
+use super::{SIGNER_ID, SignError, identity_hash, wire_public_key};
 use crate::message::{MAX_MESSAGE, SignedMessage};
 use crate::types::{PublicKey, Signature, Signed};
 use core::fmt;
@@ -38,14 +38,7 @@ impl fmt::Debug for VerifyingKey {
 impl VerifyingKey {
     /// The public key it verifies for.
     pub fn public_key(&self) -> PublicKey {
-        use sm2::elliptic_curve::sec1::ToSec1Point;
-        let point = self.inner.to_sec1_point(false);
-        // An uncompressed SEC1 point is always 65 bytes starting with 04 (invariant of
-        // to_sec1_point(false) on a key that is a point of the curve).
-        PublicKey::from_sec1(point.as_bytes()).unwrap_or(PublicKey {
-            x: [0; 32],
-            y: [0; 32],
-        })
+        wire_public_key(&self.inner)
     }
 
     /// RustCrypto's verifying key of the same public key.
