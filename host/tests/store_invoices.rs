@@ -616,6 +616,23 @@ fn h04_a_backup_of_the_previous_schema_restores_after_an_upgrade() {
     // Turn the backup into what version 2 wrote.
     {
         let raw = rusqlite::Connection::open(&backup.path).unwrap();
+        // Version 6's sequence, configuration version and its triggers.
+        let triggers: Vec<String> = raw
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for t in triggers {
+            raw.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
+        }
+        raw.execute_batch(
+            "DROP TABLE sequences;
+             DROP TABLE config_version;
+             DELETE FROM schema_version WHERE version = 6;",
+        )
+        .unwrap();
         raw.execute_batch(
             "DROP INDEX invoices_period_kind;
              CREATE INDEX invoices_period_kind_state ON invoices (period, kind, state);

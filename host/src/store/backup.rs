@@ -191,6 +191,15 @@ impl Store {
 
     fn copy_tables(&mut self, tables: &[String]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        // Neither number goes back with the backup: row ids reserved by an issuing process
+        // are never given again (schema v6), and a configuration read before is never taken
+        // for the restored one.
+        let (next_id, version): (i64, i64) = tx.query_row(
+            "SELECT (SELECT next FROM sequences WHERE name = 'invoices'),
+                    (SELECT version FROM config_version WHERE id = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         // Table names come from our own schema, never from input.
         for t in tables {
             tx.execute(&format!("DELETE FROM main.\"{t}\""), [])?;
@@ -199,6 +208,15 @@ impl Store {
                 [],
             )?;
         }
+        tx.execute(
+            "UPDATE sequences SET next = MAX(next, ?1,
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM invoices)) WHERE name = 'invoices'",
+            [next_id],
+        )?;
+        tx.execute(
+            "UPDATE config_version SET version = MAX(version, ?1) + 1",
+            [version],
+        )?;
         let broken: Option<String> = tx
             .query_row("PRAGMA main.foreign_key_check", [], |r| r.get(0))
             .optional()?;

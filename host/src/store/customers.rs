@@ -250,41 +250,20 @@ impl Store {
         category: Option<CategoryId>,
     ) -> Result<SavedBuyer, StoreError> {
         check_party(buyer)?;
-        let tx = self.conn.transaction()?;
-        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Held> {
-            Ok(Held {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                address_phone: r.get(2)?,
-                bank_account: r.get(3)?,
-                category: r.get(4)?,
-            })
-        };
-        let existing: Option<Held> = match &buyer.taxpayer_id {
-            Some(t) => tx
-                .prepare_cached(
-                    "SELECT id, name, address_phone, bank_account, category_id
-                     FROM customers WHERE taxpayer_id = ?1",
-                )?
-                .query_row([t.as_str()], row)
-                .optional()?,
-            None => tx
-                .prepare_cached(
-                    "SELECT id, name, address_phone, bank_account, category_id
-                     FROM customers WHERE taxpayer_id IS NULL AND name = ?1",
-                )?
-                .query_row([buyer.name.trim()], row)
-                .optional()?,
-        };
+        // Customers are not invoices: nothing here waits for deferred issuing records. A
+        // buyer already held as given (every call of one buyer) is answered from a read,
+        // without taking the write lock another writer may hold.
+        if let Some(h) = held(self.conn.raw(), buyer)?
+            && same(&h, buyer, category)
+        {
+            return Ok(SavedBuyer::Updated(CustomerId(h.id)));
+        }
+        let tx = self.conn.raw_mut().transaction()?;
+        let existing = held(&tx, buyer)?;
         let saved = match existing {
             // Already held as given (a batch saves its buyer once per call): nothing to write,
             // no commit, no audit line for a change that is none.
-            Some(h)
-                if h.name == buyer.name.trim()
-                    && h.address_phone == buyer.address_phone
-                    && h.bank_account == buyer.bank_account
-                    && category.is_none_or(|c| h.category == Some(c.0)) =>
-            {
+            Some(h) if same(&h, buyer, category) => {
                 return Ok(SavedBuyer::Updated(CustomerId(h.id)));
             }
             Some(Held { id, .. }) => {
@@ -327,6 +306,43 @@ impl Store {
         }
         self.save_buyer(actor, buyer, None).map(Some)
     }
+}
+
+/// The customer `buyer` is (by taxpayer id, or by name when it has none), as held now.
+fn held(conn: &rusqlite::Connection, buyer: &Party) -> Result<Option<Held>, StoreError> {
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Held> {
+        Ok(Held {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            address_phone: r.get(2)?,
+            bank_account: r.get(3)?,
+            category: r.get(4)?,
+        })
+    };
+    Ok(match &buyer.taxpayer_id {
+        Some(t) => conn
+            .prepare_cached(
+                "SELECT id, name, address_phone, bank_account, category_id
+                 FROM customers WHERE taxpayer_id = ?1",
+            )?
+            .query_row([t.as_str()], row)
+            .optional()?,
+        None => conn
+            .prepare_cached(
+                "SELECT id, name, address_phone, bank_account, category_id
+                 FROM customers WHERE taxpayer_id IS NULL AND name = ?1",
+            )?
+            .query_row([buyer.name.trim()], row)
+            .optional()?,
+    })
+}
+
+/// Whether `h` holds `buyer` as given (and in `category`, when one is given).
+fn same(h: &Held, buyer: &Party, category: Option<CategoryId>) -> bool {
+    h.name == buyer.name.trim()
+        && h.address_phone == buyer.address_phone
+        && h.bank_account == buyer.bank_account
+        && category.is_none_or(|c| h.category == Some(c.0))
 }
 
 fn insert_customer(conn: &rusqlite::Connection, c: &NewCustomer) -> Result<CustomerId, StoreError> {

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "intents: disk changes whose answer may have been lost, sent again",
         sql: include_str!("schema_v5.sql"),
     },
+    Migration {
+        version: 6,
+        description: "invoice ids from a sequence (deferred issuing records); a version of the issuing context",
+        sql: include_str!("schema_v6.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,7 @@ pub mod backup;
 pub mod checkpoint;
 pub mod company;
 pub mod customers;
+mod deferred;
 pub mod intents;
 pub mod invoices;
 pub mod issuing;
@@ -45,7 +46,7 @@ pub struct UserId(pub i64);
 
 use crate::invoice::InvoiceError;
 use rusqlite::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What can go wrong in the store. Rule violations name their rule (`rule()`).
@@ -167,7 +168,80 @@ pub enum Durability {
 pub struct Store {
     /// Declared first so it stops before the main connection closes.
     checkpointer: Option<checkpoint::Checkpointer>,
+    conn: Conn,
+    /// What the last issuing call read ([`Store::issuing_context`]), with the configuration
+    /// version it was read at and for whom.
+    context: std::cell::RefCell<Option<(i64, UserId, IssuingContext)>>,
+}
+
+/// The store's connection. Every use of it first waits until the issuing records deferred
+/// to the background folder are folded in ([`deferred`]), so this process reads and changes
+/// the store as if each had been committed at once; the issuing path's own writes and the
+/// reads that do not touch invoices go through [`Conn::raw`] and do not wait.
+#[derive(Debug)]
+struct Conn {
+    deferred: Option<deferred::Deferred>,
     conn: Connection,
+}
+
+impl Conn {
+    /// The connection, without waiting for the deferred records.
+    fn raw(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The same, to write.
+    fn raw_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The deferred records (when issuing defers them) with the connection, neither waiting.
+    fn deferred(&mut self) -> Option<(&mut deferred::Deferred, &Connection)> {
+        let Conn { deferred, conn } = self;
+        deferred.as_mut().map(|d| (d, &*conn))
+    }
+
+    /// Stops deferring: folds in what is left, stops the folder, gives back the reserved ids
+    /// no row took (when no other writer took ids after them).
+    fn stop_deferring(&mut self) {
+        if let Some(d) = self.deferred.take() {
+            let (next, end, _) = d.finish();
+            if next < end {
+                let _ = self
+                    .conn
+                    .prepare_cached(
+                        "UPDATE sequences SET next = ?1 WHERE name = 'invoices' AND next = ?2",
+                    )
+                    .and_then(|mut s| s.execute([next, end]));
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        if let Some(d) = &self.deferred {
+            d.settle();
+        }
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Connection {
+        if let Some(d) = &self.deferred {
+            d.settle();
+        }
+        &mut self.conn
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.stop_deferring();
+    }
 }
 
 impl Store {
@@ -195,9 +269,17 @@ impl Store {
         // the two cannot wait for each other.
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrate::migrate(&mut conn)?;
+        if let Some(path) = conn.path().filter(|p| !p.is_empty()).map(PathBuf::from) {
+            // Issuing journals left by processes that died before folding them in.
+            deferred::recover(&conn, &path)?;
+        }
         Ok(Store {
             checkpointer: None,
-            conn,
+            conn: Conn {
+                deferred: None,
+                conn,
+            },
+            context: std::cell::RefCell::new(None),
         })
     }
 
@@ -205,7 +287,9 @@ impl Store {
     /// WAL is checkpointed by a background thread on its own connection
     /// ([`checkpoint`]), not from inside a commit: a checkpoint copies pages and fsyncs, and
     /// inside a commit that was one issuing call in many waiting for it (BENCHMARKS.md
-    /// section 6). A database in memory has no WAL and no checkpointer.
+    /// section 6); and issuing records go to a journal file and are folded into the database
+    /// behind the disk's signing ([`Store::defers_issuing`]). A database in memory has no WAL,
+    /// no checkpointer and no journal.
     pub fn set_durability(&mut self, d: Durability) -> Result<(), StoreError> {
         let file = self
             .conn
@@ -219,11 +303,15 @@ impl Store {
                 if self.checkpointer.is_none() {
                     self.checkpointer = Some(checkpoint::Checkpointer::start(&path)?);
                 }
+                if self.conn.deferred.is_none() {
+                    self.conn.deferred = Some(deferred::Deferred::start(&path)?);
+                }
             }
             (Durability::Normal, None) => {
                 self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
             }
             (Durability::Full, _) => {
+                self.conn.stop_deferring();
                 self.checkpointer = None;
                 self.conn
                     .execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000")?;
@@ -235,6 +323,22 @@ impl Store {
     /// Whether a background thread checkpoints the WAL (`Durability::Normal` on a file).
     pub fn checkpoints_in_background(&self) -> bool {
         self.checkpointer.is_some()
+    }
+
+    /// Whether issuing records go to a journal file of this process's and are folded into
+    /// the database by a background thread (`Durability::Normal` on a file; see the
+    /// `deferred` module): the pending record before the disk signs is then one `write`.
+    pub fn defers_issuing(&self) -> bool {
+        self.conn.deferred.is_some()
+    }
+
+    /// Waits until every issuing record deferred so far is in the database, where other
+    /// connections and processes see it. Every use of the store waits for this by itself;
+    /// a caller that hands the database to another process calls it first.
+    pub fn settle(&self) {
+        if let Some(d) = &self.conn.deferred {
+            d.settle();
+        }
     }
 
     /// Pages of WAL after which a commit checkpoints it (0: never; the background checkpointer

@@ -23,6 +23,7 @@ mod read;
 mod write;
 
 pub use write::{IssuedAndPending, PendingInsert};
+pub(crate) use write::{PendingValues, insert_pending_values, mark_issued_in, take_ids};
 
 use super::UserId;
 use super::red_forms::RedFormId;
@@ -91,7 +92,7 @@ impl InvoiceState {
 }
 
 /// What the disk answered for an issued invoice (D5).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiskRecord {
     /// Invoice code.
     pub code: InvoiceCode,
@@ -226,7 +227,7 @@ fn period_of(v: u32) -> Result<Period, StoreError> {
 }
 
 /// F2: the kinds `code` is a code of, as a set of bits (bit `k` for kind number `k`).
-fn kinds_of_code(code: &InvoiceCode) -> i64 {
+pub(crate) fn kinds_of_code(code: &InvoiceCode) -> i64 {
     InvoiceKind::ALL
         .iter()
         .filter(|k| code.check_kind(**k).is_ok())
@@ -235,6 +236,15 @@ fn kinds_of_code(code: &InvoiceCode) -> i64 {
 
 fn kind_of(v: u8) -> Result<InvoiceKind, StoreError> {
     InvoiceKind::try_from(v).map_err(corrupt)
+}
+
+/// F2: the refusal of a disk record whose code is not one of kind number `kind`.
+pub(crate) fn code_misfit(code: &InvoiceCode, kind: u8) -> StoreError {
+    match kind_of(kind).map(|k| code.check_kind(k)) {
+        Ok(Err(e)) => StoreError::Invoice(e.into()),
+        Ok(Ok(())) => StoreError::Corrupt(format!("code {code} was refused for kind {kind}")),
+        Err(e) => e,
+    }
 }
 
 type RawRow = (

@@ -2,6 +2,7 @@
 //! disk's record, abandoned, uploaded or voided; in batches where issuing is hot.
 
 use super::*;
+use crate::store::deferred::Deferred;
 use crate::store::tx::Tx;
 
 /// One invoice of a batch recorded pending in one transaction
@@ -28,13 +29,17 @@ pub struct PendingInsert<'a> {
 /// in one statement 193-262 µs ("2026-12-07 (l)"), while the disk waits for it.
 const INSERT_ROWS: usize = 16;
 
-/// The INSERT of `rows` pending invoices (14 parameters each), answering their ids.
+/// The INSERT of `rows` pending invoices (15 parameters each, the row id first), answering
+/// the ids inserted. A row whose id or request id is there already is left as it is (a
+/// deferred journal folded again after a crash, `super::super::deferred`); the caller counts
+/// the answers.
 fn pending_rows_sql(rows: usize) -> String {
-    let one = "(?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let one = "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     format!(
-        "INSERT INTO invoices (request_id, kind, variant, state, period, created_at, issuer_id,
-         buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id, digest)
-         VALUES {} RETURNING id, request_id",
+        "INSERT INTO invoices (id, request_id, kind, variant, state, period, created_at,
+         issuer_id, buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id,
+         digest)
+         VALUES {} ON CONFLICT DO NOTHING RETURNING id",
         vec![one; rows].join(", ")
     )
 }
@@ -42,104 +47,130 @@ fn pending_rows_sql(rows: usize) -> String {
 /// The INSERT of the contents of `rows` invoices (id, JSON).
 fn content_rows_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO invoice_bodies (invoice_id, body) VALUES {}",
+        "INSERT INTO invoice_bodies (invoice_id, body) VALUES {} ON CONFLICT DO NOTHING",
         vec!["(?, ?)"; rows].join(", ")
     )
 }
 
-/// The values of one pending row, kept while its statement runs.
-struct PendingRow<'a> {
-    kind: u8,
+/// Everything one pending row holds, owned: what its INSERT binds, and what a deferred
+/// issuing journal keeps of it until it is folded in (`super::super::deferred`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PendingValues {
+    pub(crate) id: i64,
+    pub(crate) request_id: RequestId,
+    pub(crate) kind: u8,
     variant: u8,
-    buyer_id: Option<&'a str>,
+    period: u32,
+    created_at: i64,
+    issuer: i64,
+    buyer_name: String,
+    buyer_id: Option<String>,
     amount: i64,
     tax: i64,
     is_red: bool,
     red_ref: Option<String>,
     red_form: Option<i64>,
+    digest: Digest,
     body: String,
 }
 
-/// Records `items` pending with one INSERT of their rows and one of their contents, in `tx`;
-/// appends their ids to `ids` in the order of `items`.
-fn insert_pending_rows(
-    tx: &rusqlite::Connection,
-    issuer: UserId,
-    period: Period,
-    now: i64,
-    items: &[PendingInsert<'_>],
-    ids: &mut Vec<InvoiceId>,
-) -> Result<(), StoreError> {
-    let rows = items
-        .iter()
-        .map(|item| {
-            let invoice = item.invoice;
-            let d = invoice.draft();
-            Ok(PendingRow {
-                kind: invoice.kind().number(),
-                variant: invoice.variant() as u8,
-                buyer_id: d.buyer.taxpayer_id.as_ref().map(|t| t.as_str()),
-                amount: invoice.amount_fen().0,
-                tax: invoice.tax_fen().0,
-                is_red: invoice.is_red(),
-                red_ref: red_ref_text(&d.red),
-                red_form: item.red_form.map(|r| r.0),
-                body: serde_json::to_string(invoice).map_err(corrupt)?,
-            })
+impl PendingValues {
+    /// The row of `item` recorded pending under row id `id` by `issuer` in `period` at `now`.
+    pub(crate) fn new(
+        id: InvoiceId,
+        issuer: UserId,
+        period: Period,
+        now: i64,
+        item: &PendingInsert<'_>,
+    ) -> Result<PendingValues, StoreError> {
+        let invoice = item.invoice;
+        let d = invoice.draft();
+        Ok(PendingValues {
+            id: id.0,
+            request_id: item.request_id,
+            kind: invoice.kind().number(),
+            variant: invoice.variant() as u8,
+            period: period.yyyymm(),
+            created_at: now,
+            issuer: issuer.0,
+            buyer_name: d.buyer.name.clone(),
+            buyer_id: d.buyer.taxpayer_id.as_ref().map(|t| t.as_str().to_owned()),
+            amount: invoice.amount_fen().0,
+            tax: invoice.tax_fen().0,
+            is_red: invoice.is_red(),
+            red_ref: red_ref_text(&d.red),
+            red_form: item.red_form.map(|r| r.0),
+            digest: item.digest,
+            body: serde_json::to_string(invoice).map_err(corrupt)?,
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let yyyymm = period.yyyymm();
-    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(items.len() * 14);
-    for (item, row) in items.iter().zip(&rows) {
-        values.extend_from_slice(&[
-            &item.request_id as &dyn rusqlite::ToSql,
-            &row.kind,
-            &row.variant,
-            &yyyymm,
-            &now,
-            &issuer.0,
-            &item.invoice.draft().buyer.name,
-            &row.buyer_id,
-            &row.amount,
-            &row.tax,
-            &row.is_red,
-            &row.red_ref,
-            &row.red_form,
-            &item.digest,
-        ]);
     }
-    let first = ids.len();
-    ids.extend(std::iter::repeat_n(InvoiceId(0), items.len()));
-    let mut found = 0;
-    {
-        let mut insert = tx.prepare_cached(&pending_rows_sql(items.len()))?;
-        let mut answered = insert.query(&values[..])?;
-        // SQLite does not promise RETURNING's order: each id is placed by its request id.
-        while let Some(r) = answered.next()? {
-            let id: i64 = r.get(0)?;
-            let request_id: Vec<u8> = r.get(1)?;
-            let at = items
-                .iter()
-                .position(|i| i.request_id[..] == request_id[..])
-                .ok_or_else(|| StoreError::Corrupt("an inserted row of another request".into()))?;
-            ids[first + at] = InvoiceId(id);
-            found += 1;
+
+    fn params(&self) -> [&dyn rusqlite::ToSql; 15] {
+        [
+            &self.id,
+            &self.request_id,
+            &self.kind,
+            &self.variant,
+            &self.period,
+            &self.created_at,
+            &self.issuer,
+            &self.buyer_name,
+            &self.buyer_id,
+            &self.amount,
+            &self.tax,
+            &self.is_red,
+            &self.red_ref,
+            &self.red_form,
+            &self.digest,
+        ]
+    }
+}
+
+/// Takes `n` invoice row ids from the sequence (schema v6) in `tx`: answers the first; the
+/// ids up to it plus `n` are the caller's, never given to another writer.
+pub(crate) fn take_ids(tx: &rusqlite::Connection, n: usize) -> Result<i64, StoreError> {
+    let n = i64::try_from(n).map_err(corrupt)?;
+    Ok(tx
+        .prepare_cached(
+            "UPDATE sequences SET next = next + ?1 WHERE name = 'invoices' RETURNING next - ?1",
+        )?
+        .query_row([n], |r| r.get(0))?)
+}
+
+/// Inserts `rows` pending with at most [`INSERT_ROWS`] per statement, their contents too, in
+/// `tx`; a row already there (its id or request id) is left as it is. Answers how many were
+/// inserted.
+pub(crate) fn insert_pending_values(
+    tx: &rusqlite::Connection,
+    rows: &[&PendingValues],
+) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(INSERT_ROWS) {
+        let values: Vec<&dyn rusqlite::ToSql> = chunk.iter().flat_map(|r| r.params()).collect();
+        let mut new = Vec::with_capacity(chunk.len());
+        {
+            let mut insert = tx.prepare_cached(&pending_rows_sql(chunk.len()))?;
+            let mut answered = insert.query(&values[..])?;
+            while let Some(r) = answered.next()? {
+                new.push(r.get::<_, i64>(0)?);
+            }
         }
+        let fresh: Vec<&PendingValues> = chunk
+            .iter()
+            .copied()
+            .filter(|r| new.contains(&r.id))
+            .collect();
+        if !fresh.is_empty() {
+            let content: Vec<&dyn rusqlite::ToSql> = fresh
+                .iter()
+                .flat_map(|r| [&r.id as &dyn rusqlite::ToSql, &r.body])
+                .collect();
+            tx.prepare_cached(&content_rows_sql(fresh.len()))?
+                .execute(&content[..])?;
+        }
+        inserted += fresh.len();
     }
-    if found != items.len() {
-        return Err(StoreError::Corrupt(format!(
-            "{found} of {} pending rows inserted",
-            items.len()
-        )));
-    }
-    let mut content: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(items.len() * 2);
-    for (id, row) in ids[first..].iter().zip(&rows) {
-        content.push(&id.0);
-        content.push(&row.body);
-    }
-    tx.prepare_cached(&content_rows_sql(items.len()))?
-        .execute(&content[..])?;
-    Ok(())
+    Ok(inserted)
 }
 
 /// A disk record as the issuing UPDATEs take it: `?1` to `?8` (period, code, number,
@@ -260,6 +291,11 @@ impl Store {
         period: Period,
         items: &[PendingInsert<'_>],
     ) -> Result<Vec<InvoiceId>, StoreError> {
+        if let Some((d, conn)) = self.conn.deferred()
+            && Deferred::takes_pending(items)
+        {
+            return d.record_pending(conn, issuer, period, items);
+        }
         let tx = Tx::write(&self.conn)?;
         let ids = insert_pending_in(&tx, issuer, period, items)?;
         tx.commit()?;
@@ -279,6 +315,12 @@ impl Store {
         period: Period,
         pending: &[PendingInsert<'_>],
     ) -> Result<IssuedAndPending, StoreError> {
+        if let Some((d, conn)) = self.conn.deferred()
+            && Deferred::takes_pending(pending)
+            && d.takes_issued(issued)
+        {
+            return d.record(conn, issued, Some((issuer, period, pending)));
+        }
         let tx = Tx::write(&self.conn)?;
         let outcomes = mark_issued_in(&tx, issued)?;
         let ids = insert_pending_in(&tx, issuer, period, pending)?;
@@ -341,6 +383,12 @@ impl Store {
         &mut self,
         items: &[(InvoiceId, DiskRecord)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        if let Some((d, conn)) = self.conn.deferred()
+            && d.takes_issued(items)
+        {
+            let (outcomes, _) = d.record(conn, items, None)?;
+            return Ok(outcomes);
+        }
         let tx = Tx::write(&self.conn)?;
         let results = mark_issued_in(&tx, items)?;
         tx.commit()?;
@@ -362,6 +410,9 @@ impl Store {
                 "H8",
                 "only a pending invoice can be abandoned",
             ));
+        }
+        if let Some((d, _)) = self.conn.deferred() {
+            d.forget(id);
         }
         let tx = self.conn.transaction()?;
         tx.prepare_cached("UPDATE invoices SET state = 'abandoned' WHERE id = ?1")?
@@ -495,7 +546,7 @@ impl Store {
 pub type IssuedAndPending = (Vec<Result<(), StoreError>>, Vec<InvoiceId>);
 
 /// [`Store::mark_issued_batch`]'s work inside the transaction `tx`.
-fn mark_issued_in(
+pub(crate) fn mark_issued_in(
     tx: &rusqlite::Connection,
     items: &[(InvoiceId, DiskRecord)],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
@@ -612,19 +663,32 @@ fn mark_issued_in(
     Ok(results)
 }
 
-/// [`Store::insert_pending_batch`]'s work inside the transaction `tx`: the rows of `items`,
-/// their ids in order, at most [`INSERT_ROWS`] per statement (so at most that many distinct
-/// statements in the connection's cache).
+/// [`Store::insert_pending_batch`]'s work inside the transaction `tx`: the rows of `items`
+/// under ids taken from the sequence, their ids in order, at most [`INSERT_ROWS`] per
+/// statement (so at most that many distinct statements in the connection's cache). A row
+/// that is not inserted (its request id is there already) fails the whole.
 fn insert_pending_in(
     tx: &rusqlite::Connection,
     issuer: UserId,
     period: Period,
     items: &[PendingInsert<'_>],
 ) -> Result<Vec<InvoiceId>, StoreError> {
-    let mut ids = Vec::with_capacity(items.len());
-    let now = now_secs();
-    for chunk in items.chunks(INSERT_ROWS) {
-        insert_pending_rows(tx, issuer, period, now, chunk, &mut ids)?;
+    if items.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(ids)
+    let now = now_secs();
+    let first = take_ids(tx, items.len())?;
+    let rows = items
+        .iter()
+        .zip(first..)
+        .map(|(item, id)| PendingValues::new(InvoiceId(id), issuer, period, now, item))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let inserted = insert_pending_values(tx, &rows.iter().collect::<Vec<_>>())?;
+    if inserted != rows.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{inserted} of {} pending rows inserted (a request id recorded twice)",
+            rows.len()
+        )));
+    }
+    Ok(rows.iter().map(|r| InvoiceId(r.id)).collect())
 }
