@@ -336,3 +336,33 @@ fn h08_the_journal_files_stay_small_however_long_issuing_goes_on() {
     drop(s);
     assert!(journals(&db).is_empty());
 }
+
+#[test]
+fn h08_a_record_the_database_refuses_holds_nothing_else_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let (mut s, admin) = normal_store(&db);
+    let ids = issue(&mut s, admin, 1, 3, 0);
+    // Two rows signed with one code and number (a disk that signs a number twice): the
+    // journal takes both, the database only the first.
+    let records = vec![
+        (ids[0], record(7)),
+        (ids[1], record(7)),
+        (ids[2], record(8)),
+    ];
+    for o in s.mark_issued_batch(&records).unwrap() {
+        o.unwrap();
+    }
+    let later = issue(&mut s, admin, 10, 2, 2);
+    s.settle();
+    assert_eq!(state_elsewhere(&db, ids[0]).as_deref(), Some("issued"));
+    assert_eq!(
+        state_elsewhere(&db, ids[1]).as_deref(),
+        Some("pending"),
+        "left for repair"
+    );
+    assert_eq!(state_elsewhere(&db, ids[2]).as_deref(), Some("issued"));
+    assert_eq!(state_elsewhere(&db, later[1]).as_deref(), Some("issued"));
+    drop(s);
+    assert!(journals(&db).is_empty());
+}

@@ -206,6 +206,7 @@ log-wal-restart-failed = restarting the WAL failed
 log-deferred-fold-failed = folding the issuing journal into the database failed; it stays journaled and is tried again
 log-deferred-rows-there = some pending rows of the issuing journal were in the database already and were left as they were
 log-deferred-record-refused = the database refused a signed record of the issuing journal; its invoice stays pending for repair (H11)
+log-deferred-one-by-one = the database refused a fold of the issuing journal as a whole; folding its entries one by one
 log-deferred-recovered = folded in an issuing journal left by a process that ended before folding it
 log-deferred-remove-failed = removing the folded issuing journal failed
 log-wal-checkpoint-failed = background WAL checkpoint failed

@@ -198,6 +198,7 @@ log-wal-restart-failed = 重新开始 WAL 失败
 log-deferred-fold-failed = 将开票日志并入数据库失败；记录仍保存在日志中，稍后重试
 log-deferred-rows-there = 开票日志中的部分待开具记录已在数据库中，保持原样
 log-deferred-record-refused = 数据库拒绝了开票日志中的一条签名记录；该发票保持待开具状态，等待修复（H11）
+log-deferred-one-by-one = 数据库拒绝整批并入开票日志；改为逐条并入
 log-deferred-recovered = 已并入一个进程在结束前未并入的开票日志
 log-deferred-remove-failed = 删除已并入的开票日志失败
 log-wal-checkpoint-failed = 后台 WAL 检查点失败

@@ -438,12 +438,56 @@ fn fold_loop(conn: &Connection, shared: &Shared) {
     }
 }
 
+/// Folds `entries` into the database on `conn`, in one transaction when it can. When the
+/// database refuses the whole for a constraint (a record whose code and number another row
+/// holds, ...), each entry is folded on its own and the ones it refuses are logged and left
+/// out: their rows stay pending (or missing) for repair (H11), and one bad entry never holds
+/// the others back. Any other error (the database busy, the disk full) is answered, and the
+/// folder tries the whole again.
+fn fold(conn: &Connection, entries: &[Entry], recovering: bool) -> Result<(), StoreError> {
+    match fold_together(conn, entries, recovering) {
+        Err(e) if refused(&e) => {
+            tracing::warn!(error = %e, entries = entries.len(), "{}", taxdisk_i18n::t!("log-deferred-one-by-one"));
+            for entry in entries {
+                match fold_together(conn, std::slice::from_ref(entry), recovering) {
+                    Err(e) if refused(&e) => {
+                        tracing::warn!(invoice = entry.id(), error = %e, "{}", taxdisk_i18n::t!("log-deferred-record-refused"));
+                    }
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Whether `e` is the database refusing what was written (a constraint), not failing to
+/// write it.
+fn refused(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Sql(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation
+    )
+}
+
+impl Entry {
+    /// The row it is about.
+    fn id(&self) -> i64 {
+        match self {
+            Entry::Pending(p) => p.id,
+            Entry::Issued { id, .. } => *id,
+        }
+    }
+}
+
 /// Folds `entries` into the database in one transaction on `conn`: the pending rows first
 /// (a row already there is left as it is), then the signed records with
-/// `mark_issued_batch`'s checks. A record the database refuses is logged and its row stays as
+/// `mark_issued_batch`'s checks. A record the checks refuse is logged and its row stays as
 /// it was (for repair, H11); `recovering` (a journal folded in again) logs that at debug level,
 /// as records stored before are expected then.
-fn fold(conn: &Connection, entries: &[Entry], recovering: bool) -> Result<(), StoreError> {
+fn fold_together(conn: &Connection, entries: &[Entry], recovering: bool) -> Result<(), StoreError> {
     let mut rows = Vec::new();
     let mut records = Vec::new();
     for e in entries {
