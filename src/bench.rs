@@ -3,8 +3,10 @@
 //!
 //! One issue here is what the software does for an invoice, through its own
 //! `Workflow::issue_batch`: check the permission (H3), compose and validate the draft (H7),
-//! record it pending in SQLite (H8), have the disk check, sign and journal it on flash (D5,
-//! D13), store the signed record in SQLite. `--batch K` drafts go per call (pending rows in
+//! record it pending (H8), have the disk check, sign and journal it on flash (D5, D13), store
+//! the signed record. Under the default `--durability normal` the store records both in its
+//! issuing journal and folds them into SQLite behind the signing (`Store::defers_issuing`);
+//! under `full` each is a SQLite commit. `--batch K` drafts go per call (pending rows in
 //! one commit, requests pipelined on TCP, records in one commit); `--batch 1` is one invoice
 //! per call, as at the keyboard. The drafts are the bench's input, made before each call's
 //! clock starts. Uploading is left out of the issuing (automatic upload off);

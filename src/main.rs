@@ -121,8 +121,9 @@ enum Command {
         /// pipelined on TCP, signed records stored in one commit. 1: one invoice per call.
         #[arg(long, default_value_t = 64)]
         batch: usize,
-        /// SQLite durability of the bench stores: normal (WAL, durable across process
-        /// crashes) or full (fsync per commit).
+        /// SQLite durability of the bench stores: normal (WAL, issuing records journaled and
+        /// folded in behind the signing, durable across process crashes) or full (fsync per
+        /// commit).
         #[arg(long, default_value = "normal", value_parser = parse_durability)]
         durability: taxdisk_host::store::Durability,
         /// A further served disk (tcp:HOST:PORT, `taxdisk-sim serve` here or on another

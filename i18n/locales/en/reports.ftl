@@ -48,7 +48,7 @@ conf-junit = JUnit XML written to {$path}
 
 ## taxdisk bench.
 bench-durability-full = synchronous=FULL: one fsync per commit
-bench-durability-normal = synchronous=NORMAL: WAL, durable across process crashes
+bench-durability-normal = synchronous=NORMAL: WAL, issuing records journaled and folded in behind the signing, durable across process crashes
 bench-label-durability = store durability:
 bench-label-signer = signer:
 bench-label-raw = raw SM2 signing (one core):

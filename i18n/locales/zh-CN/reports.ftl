@@ -48,7 +48,7 @@ conf-junit = JUnit XML 已写入 {$path}
 
 ## taxdisk bench 性能测试。
 bench-durability-full = synchronous=FULL：每次提交一次 fsync
-bench-durability-normal = synchronous=NORMAL：WAL，进程崩溃后数据不丢
+bench-durability-normal = synchronous=NORMAL：WAL，开票记录先写日志、在签名之外并入数据库，进程崩溃后数据不丢
 bench-label-durability = 数据库持久性：
 bench-label-signer = 签名实现：
 bench-label-raw = 纯 SM2 签名（单核）：
