@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use taxdisk_host::invoice::{Invoice, KindFields};
 use taxdisk_host::store::*;
 use taxdisk_protocol::time::{Period, Timestamp};
-use taxdisk_protocol::types::{CheckCode, InvoiceCode, InvoiceNumber, Signature, Variant};
+use taxdisk_protocol::types::{
+    CheckCode, InfoFormNumber, InvoiceCode, InvoiceNumber, RedRef, Signature, Variant,
+};
 
 fn blue(i: usize) -> Invoice {
     let mut dr = draft(KindFields::Normal(Variant::Standard));
@@ -365,4 +367,53 @@ fn h08_a_record_the_database_refuses_holds_nothing_else_back() {
     assert_eq!(state_elsewhere(&db, later[1]).as_deref(), Some("issued"));
     drop(s);
     assert!(journals(&db).is_empty());
+}
+
+#[test]
+fn h08_rows_written_the_direct_way_keep_their_place_in_the_order_of_issuing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let (mut s, admin) = normal_store(&db);
+    let first = issue(&mut s, admin, 1, 3, 3);
+    // A red special invoice with an info form (H10) is recorded the direct way.
+    let mut dr = draft(KindFields::Special);
+    dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
+    let form = s
+        .add_red_form(
+            admin,
+            &RedFormBody {
+                applicant: Applicant::Seller,
+                deducted: false,
+                original: Some((
+                    InvoiceCode::new("3100153130").unwrap(),
+                    InvoiceNumber::new(7).unwrap(),
+                )),
+                seller: seller(),
+                buyer: buyer(),
+                lines: dr.lines.clone(),
+                reason: "退货".into(),
+            },
+        )
+        .unwrap();
+    let mut n = *b"4403012611000010";
+    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
+    dr.red = Some(RedRef::InfoForm(
+        InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap(),
+    ));
+    let red = dr.validate().unwrap();
+    let direct = s
+        .insert_pending(admin, &red, rid(100), period(), Some(form))
+        .unwrap();
+    let after = issue(&mut s, admin, 200, 2, 2);
+    assert_eq!(
+        [first[2].0 + 1, first[2].0 + 2, first[2].0 + 3],
+        [direct.0, after[0].0, after[1].0],
+        "ids in the order the invoices were recorded"
+    );
+    assert_eq!(s.invoice(direct).unwrap().state, InvoiceState::Pending);
+    drop(s);
+    // The ids reserved and not used are given back: the next writer goes on from there.
+    let mut full = Store::open(&db).unwrap();
+    let next = issue(&mut full, admin, 300, 1, 0);
+    assert_eq!(next[0].0, after[1].0 + 1);
 }

@@ -238,11 +238,7 @@ impl Deferred {
             }
         }
         let n = pending.len();
-        if n > 0 && self.end_id - self.next_id < n as i64 {
-            let block = n.max(ID_BLOCK);
-            self.next_id = take_ids(conn, block)?;
-            self.end_id = self.next_id + block as i64;
-        }
+        self.refill(conn, n)?;
         let now = now_secs();
         let ids: Vec<InvoiceId> = (self.next_id..self.next_id + n as i64)
             .map(InvoiceId)
@@ -265,6 +261,26 @@ impl Deferred {
             self.pending.insert(id.0, item.invoice.kind().number());
         }
         Ok((outcomes, ids))
+    }
+
+    /// Makes sure `n` reserved ids are left, reserving a new block through `conn` (the
+    /// store's connection) when fewer are.
+    fn refill(&mut self, conn: &Connection, n: usize) -> Result<(), StoreError> {
+        if n > 0 && self.end_id - self.next_id < n as i64 {
+            let block = n.max(ID_BLOCK);
+            self.next_id = take_ids(conn, block)?;
+            self.end_id = self.next_id + block as i64;
+        }
+        Ok(())
+    }
+
+    /// Takes `n` ids from the reserved block for rows written the direct way, so they keep
+    /// their place in this process's order of issuing; answers the first.
+    pub(crate) fn reserve(&mut self, conn: &Connection, n: usize) -> Result<i64, StoreError> {
+        self.refill(conn, n)?;
+        let first = self.next_id;
+        self.next_id += n as i64;
+        Ok(first)
     }
 
     /// The row `id` changed the direct way (abandoned, ...): no record of it is journaled.

@@ -296,8 +296,9 @@ impl Store {
         {
             return d.record_pending(conn, issuer, period, items);
         }
+        let first = self.deferred_ids(items.len())?;
         let tx = Tx::write(&self.conn)?;
-        let ids = insert_pending_in(&tx, issuer, period, items)?;
+        let ids = insert_pending_in(&tx, issuer, period, items, first)?;
         tx.commit()?;
         Ok(ids)
     }
@@ -321,9 +322,10 @@ impl Store {
         {
             return d.record(conn, issued, Some((issuer, period, pending)));
         }
+        let first = self.deferred_ids(pending.len())?;
         let tx = Tx::write(&self.conn)?;
         let outcomes = mark_issued_in(&tx, issued)?;
-        let ids = insert_pending_in(&tx, issuer, period, pending)?;
+        let ids = insert_pending_in(&tx, issuer, period, pending, first)?;
         // One outcome per record and one id per pending invoice, or nothing is committed.
         if outcomes.len() != issued.len() || ids.len() != pending.len() {
             return Err(StoreError::Corrupt(format!(
@@ -336,6 +338,17 @@ impl Store {
         }
         tx.commit()?;
         Ok((outcomes, ids))
+    }
+
+    /// When issuing records are deferred, `n` ids from the block reserved for them (the
+    /// first), so rows written the direct way (red invoices with an info form) keep their
+    /// place in this process's order of issuing; otherwise `None` (the INSERT's transaction
+    /// takes them from the sequence).
+    fn deferred_ids(&mut self, n: usize) -> Result<Option<i64>, StoreError> {
+        match self.conn.deferred() {
+            Some((d, conn)) if n > 0 => Ok(Some(d.reserve(conn, n)?)),
+            _ => Ok(None),
+        }
     }
 
     fn state_of(&self, id: InvoiceId) -> Result<(InvoiceState, UserId, Option<i64>), StoreError> {
@@ -664,20 +677,25 @@ pub(crate) fn mark_issued_in(
 }
 
 /// [`Store::insert_pending_batch`]'s work inside the transaction `tx`: the rows of `items`
-/// under ids taken from the sequence, their ids in order, at most [`INSERT_ROWS`] per
-/// statement (so at most that many distinct statements in the connection's cache). A row
-/// that is not inserted (its request id is there already) fails the whole.
+/// under ids from `first` on (reserved by the caller) or else taken from the sequence, their
+/// ids in order, at most [`INSERT_ROWS`] per statement (so at most that many distinct
+/// statements in the connection's cache). A row that is not inserted (its request id is there
+/// already) fails the whole.
 fn insert_pending_in(
     tx: &rusqlite::Connection,
     issuer: UserId,
     period: Period,
     items: &[PendingInsert<'_>],
+    first: Option<i64>,
 ) -> Result<Vec<InvoiceId>, StoreError> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
     let now = now_secs();
-    let first = take_ids(tx, items.len())?;
+    let first = match first {
+        Some(f) => f,
+        None => take_ids(tx, items.len())?,
+    };
     let rows = items
         .iter()
         .zip(first..)
