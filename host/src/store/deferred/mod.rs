@@ -5,9 +5,10 @@
 //! One invoice per call paid two SQLite commits (about 80 µs each, mostly WAL frames written
 //! to a growing file) around a signature of about 60 µs (BENCHMARKS.md "2026-12-07 (m)").
 //! Here the pending record is one `write` of a frame to the journal ([`journal`]) before the
-//! request leaves, as H8 asks, and the signed record another after the answer; the thread
-//! ([`Folder`]) inserts them into the database in one transaction for as many as have come,
-//! on its own connection, while the caller goes on.
+//! request leaves, as H8 asks, and the signed record another after the answer; a thread of
+//! its own (`fold_loop`) inserts them into the database in one transaction for as many as have
+//! come (it wakes at [`WAKE_AT`] entries, or after [`LINGER`]), on its own connection, while
+//! the caller goes on.
 //!
 //! - **Ids.** The caller needs each invoice's row id before its row exists: the store reserves
 //!   them in blocks from the `sequences` table (schema v6), from which every writer takes its
@@ -28,8 +29,9 @@
 //!   without a red info form and whose code fits its kind (checked at once, as
 //!   `mark_issued_batch` would); everything else goes the direct way, after the journal is
 //!   folded in. The fold stores the record with `mark_issued_batch`'s own checks; a record the
-//!   database then refuses (the row was changed by another process meanwhile) is logged and
-//!   its row stays pending, for repair.
+//!   database then refuses (the row was changed by another process meanwhile, or its code and
+//!   number are another row's) is logged and its row stays pending, for repair, and the
+//!   entries around it are folded in.
 
 mod journal;
 
