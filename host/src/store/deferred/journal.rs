@@ -199,8 +199,8 @@ impl Journal {
     }
 }
 
-/// The entries framed in `bytes`, up to the first frame that is short, oversized or fails its
-/// CRC.
+/// The entries framed in `bytes`, up to the first frame that is empty, short, oversized or
+/// fails its CRC.
 pub(super) fn frames(bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
     let mut entries = Vec::new();
     let mut rest = bytes;
@@ -210,7 +210,9 @@ pub(super) fn frames(bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
         let len = u32::from_le_bytes(word) as usize;
         word.copy_from_slice(&rest[4..HEADER]);
         let crc = u32::from_le_bytes(word);
-        if len > MAX_PAYLOAD || rest.len() - HEADER < len {
+        // Zeros (blocks allocated but never written, after a power loss) end it too: no
+        // entry encodes to nothing.
+        if len == 0 || len > MAX_PAYLOAD || rest.len() - HEADER < len {
             break;
         }
         let payload = &rest[HEADER..HEADER + len];
@@ -224,4 +226,59 @@ pub(super) fn frames(bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
         rest = &rest[HEADER + len..];
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::DiskRecord;
+    use taxdisk_protocol::time::Timestamp;
+    use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, Signature};
+
+    fn entry(id: i64) -> Entry {
+        Entry::Issued {
+            id,
+            record: DiskRecord {
+                code: InvoiceCode::new("031001600104").unwrap(),
+                number: InvoiceNumber::new(u32::try_from(id).unwrap()).unwrap(),
+                counter: 1,
+                time: Timestamp(1_795_000_000),
+                signature: Signature {
+                    r: [1; 32],
+                    s: [2; 32],
+                },
+                check_code: None,
+            },
+        }
+    }
+
+    #[test]
+    fn reading_stops_at_a_torn_frame_at_zeros_and_at_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let mut j = Journal::create(&db).unwrap();
+        j.append(&[entry(1), entry(2)]).unwrap();
+        j.append(&[entry(3)]).unwrap();
+        let whole = std::fs::read(j.path()).unwrap();
+        assert_eq!(frames(&whole).unwrap(), [entry(1), entry(2), entry(3)]);
+        // Every cut of the last frame reads as the two before it.
+        let third = whole.len() - (whole.len() / 3);
+        for cut in third..whole.len() {
+            assert_eq!(frames(&whole[..cut]).unwrap().len(), 2, "cut at {cut}");
+        }
+        // Zeros after the frames, or a flipped byte in the last one, end it.
+        let mut zeros = whole.clone();
+        zeros.extend_from_slice(&[0; 4096]);
+        assert_eq!(frames(&zeros).unwrap().len(), 3);
+        let mut flipped = whole.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x40;
+        assert_eq!(frames(&flipped).unwrap().len(), 2);
+        // An oversized length is not a frame.
+        let mut long = whole;
+        long.extend_from_slice(&u32::MAX.to_le_bytes());
+        long.extend_from_slice(&[7; 12]);
+        assert_eq!(frames(&long).unwrap().len(), 3);
+        assert!(frames(&[]).unwrap().is_empty());
+    }
 }
