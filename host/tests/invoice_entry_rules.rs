@@ -9,15 +9,7 @@ mod common;
 use common::*;
 use taxdisk_host::invoice::text::{parse_class_code, parse_decimal, parse_taxpayer_id};
 use taxdisk_host::invoice::*;
-use taxdisk_protocol::types::{
-    InfoFormNumber, InvoiceCode, InvoiceNumber, OilUse, RedRef, TaxRate,
-};
-
-fn form_number() -> InfoFormNumber {
-    let mut n = *b"4403012611000010";
-    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
-    InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap()
-}
+use taxdisk_protocol::types::{InvoiceCode, InvoiceNumber, OilUse, RedRef, TaxRate};
 
 // ---- discounts (FAQ 4.7) -----------------------------------------------------------------------
 

@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 use taxdisk_host::invoice::{Invoice, KindFields};
 use taxdisk_host::store::*;
 use taxdisk_protocol::time::{Period, Timestamp};
-use taxdisk_protocol::types::{
-    CheckCode, InfoFormNumber, InvoiceCode, InvoiceNumber, RedRef, Signature, Variant,
-};
+use taxdisk_protocol::types::{CheckCode, InvoiceCode, InvoiceNumber, RedRef, Signature, Variant};
 
 fn blue(i: usize) -> Invoice {
     let mut dr = draft(KindFields::Normal(Variant::Standard));
@@ -376,30 +374,10 @@ fn h08_rows_written_the_direct_way_keep_their_place_in_the_order_of_issuing() {
     let (mut s, admin) = normal_store(&db);
     let first = issue(&mut s, admin, 1, 3, 3);
     // A red special invoice with an info form (H10) is recorded the direct way.
+    let form = s.add_red_form(admin, &red_body()).unwrap();
     let mut dr = draft(KindFields::Special);
     dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
-    let form = s
-        .add_red_form(
-            admin,
-            &RedFormBody {
-                applicant: Applicant::Seller,
-                deducted: false,
-                original: Some((
-                    InvoiceCode::new("3100153130").unwrap(),
-                    InvoiceNumber::new(7).unwrap(),
-                )),
-                seller: seller(),
-                buyer: buyer(),
-                lines: dr.lines.clone(),
-                reason: "退货".into(),
-            },
-        )
-        .unwrap();
-    let mut n = *b"4403012611000010";
-    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
-    dr.red = Some(RedRef::InfoForm(
-        InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap(),
-    ));
+    dr.red = Some(RedRef::InfoForm(form_number()));
     let red = dr.validate().unwrap();
     let direct = s
         .insert_pending(admin, &red, rid(100), period(), Some(form))

@@ -13,8 +13,8 @@ use taxdisk_host::invoice::{Invoice, KindFields};
 use taxdisk_host::store::*;
 use taxdisk_protocol::time::{Period, Timestamp};
 use taxdisk_protocol::types::{
-    CheckCode, InfoFormNumber, InvoiceCode, InvoiceKind, InvoiceNumber, OilStockEntry, OilUnit,
-    RedRef, Signature, Variant,
+    CheckCode, InvoiceCode, InvoiceKind, InvoiceNumber, OilStockEntry, OilUnit, RedRef, Signature,
+    Variant,
 };
 
 fn blue(kind: KindFields) -> Invoice {
@@ -44,29 +44,6 @@ fn record(code: &str, number: u32, counter: u64, time: Timestamp) -> DiskRecord 
             s: [2; 32],
         },
         check_code: Some(CheckCode::new("12345678901234567890").unwrap()),
-    }
-}
-
-fn form_number() -> InfoFormNumber {
-    let mut n = *b"4403012611000010";
-    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
-    InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap()
-}
-
-fn red_body() -> RedFormBody {
-    let mut dr = draft(KindFields::Special);
-    dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
-    RedFormBody {
-        applicant: Applicant::Seller,
-        deducted: false,
-        original: Some((
-            InvoiceCode::new("3100153130").unwrap(),
-            InvoiceNumber::new(7).unwrap(),
-        )),
-        seller: seller(),
-        buyer: buyer(),
-        lines: dr.lines,
-        reason: "退货".into(),
     }
 }
 

@@ -4,8 +4,9 @@
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use taxdisk_host::invoice::*;
+use taxdisk_host::store::{Applicant, RedFormBody};
 use taxdisk_protocol::types::{
-    InvoiceCode, InvoiceNumber, RedRef, TaxClassCode, TaxRate, TaxpayerId, Variant,
+    InfoFormNumber, InvoiceCode, InvoiceNumber, RedRef, TaxClassCode, TaxRate, TaxpayerId, Variant,
 };
 
 pub fn d(s: &str) -> Decimal {
@@ -69,4 +70,29 @@ pub fn red_normal() -> Draft {
         number: InvoiceNumber::new(12).unwrap(),
     });
     dr
+}
+
+/// A valid red info form number (its check digit computed).
+pub fn form_number() -> InfoFormNumber {
+    let mut n = *b"4403012611000010";
+    n[15] = taxdisk_protocol::validate::info_form_check_digit(&n[..15]);
+    InfoFormNumber::new(std::str::from_utf8(&n).unwrap()).unwrap()
+}
+
+/// A red info form of the seller for 2 returned goods of a special invoice (H10).
+pub fn red_body() -> RedFormBody {
+    let mut dr = draft(KindFields::Special);
+    dr.add_line(&goods("商品", "-2", "10.5")).unwrap();
+    RedFormBody {
+        applicant: Applicant::Seller,
+        deducted: false,
+        original: Some((
+            InvoiceCode::new("3100153130").unwrap(),
+            InvoiceNumber::new(7).unwrap(),
+        )),
+        seller: seller(),
+        buyer: buyer(),
+        lines: dr.lines,
+        reason: "退货".into(),
+    }
 }
