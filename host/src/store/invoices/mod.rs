@@ -19,11 +19,13 @@
 //! The content is stored once, as the validated invoice's JSON (re-validated on load; exports
 //! read their lines from it). Month queries go through `invoices_period_kind` (schema v3).
 
+mod pending;
 mod read;
 mod write;
 
+pub(crate) use pending::{PendingValues, insert_pending_values, take_ids};
+pub(crate) use write::mark_issued_in;
 pub use write::{IssuedAndPending, PendingInsert};
-pub(crate) use write::{PendingValues, insert_pending_values, mark_issued_in, take_ids};
 
 use super::UserId;
 use super::red_forms::RedFormId;
