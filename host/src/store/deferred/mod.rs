@@ -210,11 +210,11 @@ impl Deferred {
 
     /// H8: stores the signed records of `issued` (each for a row [`Deferred::takes_issued`]
     /// accepts) and records `pending` (invoices, their issuer and period, as
-    /// [`Deferred::record_pending`]) with one append to the
-    /// journal, and wakes the folder. Answers one outcome per record and one id per pending
-    /// invoice, in order: a code not of the row's kind (F2) is refused at once, as the direct
-    /// way refuses it, and leaves the row pending. The outer error is the journal's or the
-    /// sequence's: nothing is stored or recorded.
+    /// [`Deferred::record_pending`]) with one append to the journal; the folder takes them
+    /// in when [`WAKE_AT`] entries wait, or after [`LINGER`]. Answers one outcome per record
+    /// and one id per pending invoice, in order: a code not of the row's kind (F2) is refused
+    /// at once, as the direct way refuses it, and leaves the row pending. The outer error is
+    /// the journal's or the sequence's: nothing is stored or recorded.
     pub(crate) fn record(
         &mut self,
         conn: &Connection,
