@@ -205,7 +205,7 @@ impl Conn {
     /// no row took (when no other writer took ids after them).
     fn stop_deferring(&mut self) {
         if let Some(d) = self.deferred.take() {
-            let (next, end, _) = d.finish();
+            let (next, end) = d.finish();
             if next < end {
                 let _ = self
                     .conn

@@ -35,9 +35,7 @@
 
 mod journal;
 
-use super::invoices::{
-    PendingValues, insert_pending_values, kinds_of_code, mark_issued_in, take_ids,
-};
+use super::invoices::{PendingValues, code_fits, insert_pending_values, mark_issued_in, take_ids};
 use super::tx::Tx;
 use super::{DiskRecord, InvoiceId, PendingInsert, StoreError, UserId, now_secs};
 use journal::Journal;
@@ -102,8 +100,8 @@ struct State {
     appended: u64,
     /// Entries folded in, ever.
     folded: u64,
-    /// Why the last fold failed, while it has not succeeded since.
-    failure: Option<String>,
+    /// The last fold failed and none has succeeded since (the error is logged).
+    failing: bool,
     stop: bool,
     /// Someone waits for everything queued to be folded in.
     hurry: bool,
@@ -167,7 +165,7 @@ impl Deferred {
             s.hurry = true;
             self.shared.work.notify_one();
         }
-        while s.folded < s.appended && s.failure.is_none() {
+        while s.folded < s.appended && !s.failing {
             if self.folder.as_ref().is_none_or(|t| t.is_finished()) {
                 // No folder to wait for (it ended on a panic): the journal keeps the rest
                 // for the next open.
@@ -221,47 +219,45 @@ impl Deferred {
         issued: &[(InvoiceId, DiskRecord)],
         pending: Option<(UserId, Period, &[PendingInsert<'_>])>,
     ) -> Result<super::IssuedAndPending, StoreError> {
-        let (issuer, period, pending) = match pending {
-            Some((issuer, period, items)) => (issuer, Some(period), items),
-            None => (UserId(0), None, &[][..]),
-        };
         let mut outcomes = Vec::with_capacity(issued.len());
-        let mut entries = Vec::with_capacity(issued.len() + pending.len());
+        let mut entries = Vec::with_capacity(issued.len());
         for (id, record) in issued {
+            // Every id here is one `takes_issued` found among the rows recorded pending.
             let kind = self.pending.get(&id.0).copied().unwrap_or(u8::MAX);
-            if kind < 64 && (kinds_of_code(&record.code) >> kind) & 1 == 1 {
+            let fits = code_fits(&record.code, kind);
+            if fits.is_ok() {
                 entries.push(Entry::Issued {
                     id: id.0,
                     record: record.clone(),
                 });
-                outcomes.push(Ok(()));
-            } else {
-                outcomes.push(Err(super::invoices::code_misfit(&record.code, kind)));
             }
+            outcomes.push(fits);
         }
-        let n = pending.len();
-        self.refill(conn, n)?;
-        let now = now_secs();
-        let ids: Vec<InvoiceId> = (self.next_id..self.next_id + n as i64)
-            .map(InvoiceId)
-            .collect();
-        if let Some(period) = period {
-            for (item, id) in pending.iter().zip(&ids) {
+        let mut recorded = Vec::new();
+        if let Some((issuer, period, items)) = pending {
+            self.refill(conn, items.len())?;
+            let now = now_secs();
+            for (item, id) in items.iter().zip(self.next_id..) {
                 entries.push(Entry::Pending(PendingValues::new(
-                    *id, issuer, period, now, item,
+                    InvoiceId(id),
+                    issuer,
+                    period,
+                    now,
+                    item,
                 )?));
+                recorded.push((InvoiceId(id), item.invoice.kind().number()));
             }
         }
         self.append(entries)?;
-        self.next_id += n as i64;
+        self.next_id += recorded.len() as i64;
         for ((id, _), o) in issued.iter().zip(&outcomes) {
             if o.is_ok() {
                 self.pending.remove(&id.0);
             }
         }
-        for (item, id) in pending.iter().zip(&ids) {
-            self.pending.insert(id.0, item.invoice.kind().number());
-        }
+        self.pending
+            .extend(recorded.iter().map(|(id, kind)| (id.0, *kind)));
+        let ids = recorded.into_iter().map(|(id, _)| id).collect();
         Ok((outcomes, ids))
     }
 
@@ -340,16 +336,13 @@ impl Deferred {
             .partition(|(_, upto)| *upto <= folded);
         self.retired = keep;
         for (j, _) in done {
-            let path = j.path().to_owned();
-            if let Err(e) = j.remove() {
-                tracing::warn!(error = %e, path = %path.display(), "{}", taxdisk_i18n::t!("log-deferred-remove-failed"));
-            }
+            remove_logged(j.path());
         }
     }
 
     /// Folds in what is left and stops: answers the reserved ids not used (`next..end`) to
-    /// give back, and whether the journal was removed (everything folded in).
-    pub(crate) fn finish(mut self) -> (i64, i64, bool) {
+    /// give back. The journal is removed when everything in it is folded in.
+    pub(crate) fn finish(mut self) -> (i64, i64) {
         {
             let mut s = self.shared.lock();
             s.stop = true;
@@ -363,22 +356,19 @@ impl Deferred {
             (s.folded == s.appended, s.folded)
         };
         self.drop_retired(folded);
-        let ids = (self.next_id, self.end_id);
-        let removed = all && self.journal_removed();
-        (ids.0, ids.1, removed)
-    }
-
-    /// Removes the journal file (everything in it is folded in); its lock goes when the
-    /// file closes, with `self`.
-    fn journal_removed(&self) -> bool {
-        let path = self.journal.path();
-        match std::fs::remove_file(path) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, path = %path.display(), "{}", taxdisk_i18n::t!("log-deferred-remove-failed"));
-                false
-            }
+        if all {
+            // Its lock goes when the file closes, with `self`.
+            remove_logged(self.journal.path());
         }
+        (self.next_id, self.end_id)
+    }
+}
+
+/// Removes the journal file at `path` (everything in it is folded in), logging a failure:
+/// the next open folds it in again, which changes nothing.
+fn remove_logged(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!(error = %e, path = %path.display(), "{}", taxdisk_i18n::t!("log-deferred-remove-failed"));
     }
 }
 
@@ -434,7 +424,7 @@ fn fold_loop(conn: &Connection, shared: &Shared) {
             Ok(()) => {
                 let mut s = shared.lock();
                 s.folded += n;
-                s.failure = None;
+                s.failing = false;
                 shared.done.notify_all();
             }
             Err(e) => {
@@ -443,7 +433,7 @@ fn fold_loop(conn: &Connection, shared: &Shared) {
                     let mut s = shared.lock();
                     let later = std::mem::replace(&mut s.queue, batch);
                     s.queue.extend(later);
-                    s.failure = Some(e.to_string());
+                    s.failing = true;
                     shared.done.notify_all();
                     s.stop
                 };

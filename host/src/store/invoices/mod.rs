@@ -229,7 +229,7 @@ fn period_of(v: u32) -> Result<Period, StoreError> {
 }
 
 /// F2: the kinds `code` is a code of, as a set of bits (bit `k` for kind number `k`).
-pub(crate) fn kinds_of_code(code: &InvoiceCode) -> i64 {
+fn kinds_of_code(code: &InvoiceCode) -> i64 {
     InvoiceKind::ALL
         .iter()
         .filter(|k| code.check_kind(**k).is_ok())
@@ -240,13 +240,10 @@ fn kind_of(v: u8) -> Result<InvoiceKind, StoreError> {
     InvoiceKind::try_from(v).map_err(corrupt)
 }
 
-/// F2: the refusal of a disk record whose code is not one of kind number `kind`.
-pub(crate) fn code_misfit(code: &InvoiceCode, kind: u8) -> StoreError {
-    match kind_of(kind).map(|k| code.check_kind(k)) {
-        Ok(Err(e)) => StoreError::Invoice(e.into()),
-        Ok(Ok(())) => StoreError::Corrupt(format!("code {code} was refused for kind {kind}")),
-        Err(e) => e,
-    }
+/// F2: whether a disk record's `code` is one of kind number `kind` (the refusal if not).
+pub(crate) fn code_fits(code: &InvoiceCode, kind: u8) -> Result<(), StoreError> {
+    code.check_kind(kind_of(kind)?)
+        .map_err(|e| StoreError::Invoice(e.into()))
 }
 
 type RawRow = (

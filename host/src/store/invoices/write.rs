@@ -487,9 +487,7 @@ pub(crate) fn mark_issued_in(
                     ));
                 }
                 // F2: the disk's code must be one of this kind.
-                rec.code
-                    .check_kind(kind_of(kind)?)
-                    .map_err(|e| StoreError::Invoice(e.into()))?;
+                code_fits(&rec.code, kind)?;
                 if let Some(form) = form
                     && form_state.as_deref() != Some("approved")
                 {
