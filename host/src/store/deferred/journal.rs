@@ -12,12 +12,15 @@
 
 use super::Entry;
 use crate::store::StoreError;
-use crc::{CRC_32_ISCSI, Crc};
+use crc::{CRC_32_ISCSI, Crc, Table};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const CRC: Crc<u32> = Crc::<u32>::new(&CRC_32_ISCSI);
+/// CRC-32C with the slice-by-16 table: every pending entry carries the invoice's content
+/// (about 1 KiB), and the byte-at-a-time table took about 4 µs of each one-invoice call. A
+/// `static`, so the 16 KiB table is built once, not copied where it is used.
+static CRC: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
 
 /// Bytes of a frame before its payload.
 const HEADER: usize = 8;
