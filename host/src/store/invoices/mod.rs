@@ -23,7 +23,7 @@ mod pending;
 mod read;
 mod write;
 
-pub(crate) use pending::{PendingValues, insert_pending_values, take_ids};
+pub(crate) use pending::{PendingValues, insert_issued_values, insert_pending_values, take_ids};
 pub(crate) use write::mark_issued_in;
 pub use write::{IssuedAndPending, PendingInsert};
 

@@ -2,6 +2,7 @@
 //! (schema v6), the multi-row INSERTs of the rows and their contents; used by the direct way
 //! (`write.rs`) and by the deferred journal's fold (`store/deferred/`).
 
+use super::write::RecordValues;
 use super::*;
 
 /// Pending invoices (and issued records) per statement of [`Store::insert_pending_batch`] and
@@ -89,6 +90,14 @@ impl PendingValues {
         })
     }
 
+    /// Whether the disk's record `rec` of this row can be stored with the row at once
+    /// ([`insert_issued_values`]): the row has no red info form (whose state the record's
+    /// storing checks and changes, H10) and the record's code is one of its kind (F2).
+    pub(crate) fn pairs_with(&self, rec: &DiskRecord) -> bool {
+        self.red_form.is_none() && code_fits(&rec.code, self.kind).is_ok()
+    }
+
+    /// The row's 15 INSERT parameters, in the order of [`pending_rows_sql`]; the period fifth.
     fn params(&self) -> [&dyn rusqlite::ToSql; 15] {
         [
             &self.id,
@@ -144,15 +153,90 @@ pub(crate) fn insert_pending_values(
             .copied()
             .filter(|r| new.contains(&r.id))
             .collect();
-        if !fresh.is_empty() {
-            let content: Vec<&dyn rusqlite::ToSql> = fresh
-                .iter()
-                .flat_map(|r| [&r.id as &dyn rusqlite::ToSql, &r.body])
-                .collect();
-            tx.prepare_cached(&content_rows_sql(fresh.len()))?
-                .execute(&content[..])?;
-        }
+        insert_contents(tx, &fresh)?;
         inserted += fresh.len();
+    }
+    Ok(inserted)
+}
+
+/// Inserts the contents of the rows `fresh` (just inserted) in one statement.
+fn insert_contents(tx: &rusqlite::Connection, fresh: &[&PendingValues]) -> Result<(), StoreError> {
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let content: Vec<&dyn rusqlite::ToSql> = fresh
+        .iter()
+        .flat_map(|r| [&r.id as &dyn rusqlite::ToSql, &r.body])
+        .collect();
+    tx.prepare_cached(&content_rows_sql(fresh.len()))?
+        .execute(&content[..])?;
+    Ok(())
+}
+
+/// The INSERT of `rows` invoices stored as issued at once: a pending row's values and the
+/// disk's record of it (22 parameters each: the row's 15, the period replaced by the disk
+/// time's, then code, number, counter, time, signature and check code), answering the ids
+/// inserted. A row whose id or request id is there already is left as it is; any other
+/// refusal (a code and number another row holds) fails the statement, as the UPDATE of
+/// `mark_issued_batch` would.
+fn issued_rows_sql(rows: usize) -> String {
+    let one = "(?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO invoices (id, request_id, kind, variant, state, period, created_at,
+         issuer_id, buyer_name, buyer_id, amount_fen, tax_fen, is_red, red_ref, red_form_id,
+         digest, code, number, counter, disk_time, signature, check_code)
+         VALUES {} ON CONFLICT (id) DO NOTHING ON CONFLICT (request_id) DO NOTHING
+         RETURNING id",
+        vec![one; rows].join(", ")
+    )
+}
+
+/// Inserts the rows of `pairs` as issued at once, their contents too, at most
+/// [`INSERT_ROWS`] per statement: each a row recorded pending and the disk's record of it,
+/// both met in one fold of the deferred journal (`super::super::deferred`), so nothing can
+/// have changed the row between the two. The record's checks are the caller's: only a row
+/// without a red info form whose record's code fits its kind (F2) is paired
+/// ([`PendingValues::pairs_with`]). Answers the ids inserted; a row that was there already
+/// (a journal folded again) is not, and its record is the caller's to store the long way.
+pub(crate) fn insert_issued_values(
+    tx: &rusqlite::Connection,
+    pairs: &[(&PendingValues, &DiskRecord)],
+) -> Result<Vec<i64>, StoreError> {
+    let mut inserted = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(INSERT_ROWS) {
+        let records = chunk
+            .iter()
+            .map(|(p, r)| RecordValues::new(InvoiceId(p.id), r))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 22);
+        for ((p, _), r) in chunk.iter().zip(&records) {
+            let mut row = p.params();
+            row[4] = &r.period;
+            values.extend(row);
+            values.extend([
+                &r.code as &dyn rusqlite::ToSql,
+                &r.number,
+                &r.counter,
+                &r.time,
+                &r.signature,
+                &r.check_code,
+            ]);
+        }
+        let mut new = Vec::with_capacity(chunk.len());
+        {
+            let mut insert = tx.prepare_cached(&issued_rows_sql(chunk.len()))?;
+            let mut answered = insert.query(&values[..])?;
+            while let Some(r) = answered.next()? {
+                new.push(r.get::<_, i64>(0)?);
+            }
+        }
+        let fresh: Vec<&PendingValues> = chunk
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| new.contains(&p.id))
+            .collect();
+        insert_contents(tx, &fresh)?;
+        inserted.extend(new);
     }
     Ok(inserted)
 }

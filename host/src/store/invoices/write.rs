@@ -24,20 +24,20 @@ pub struct PendingInsert<'a> {
 /// A disk record as the issuing UPDATEs take it: `?1` to `?8` (period, code, number,
 /// counter, time, signature, check code, row id) and `?9`, the kinds its code fits (one bit
 /// per kind number, F2).
-struct RecordValues<'a> {
-    period: u32,
-    code: &'a str,
-    number: u32,
-    counter: i64,
-    time: i64,
-    signature: [u8; 64],
-    check_code: Option<&'a str>,
-    id: i64,
-    fitting: i64,
+pub(super) struct RecordValues<'a> {
+    pub(super) period: u32,
+    pub(super) code: &'a str,
+    pub(super) number: u32,
+    pub(super) counter: i64,
+    pub(super) time: i64,
+    pub(super) signature: [u8; 64],
+    pub(super) check_code: Option<&'a str>,
+    pub(super) id: i64,
+    pub(super) fitting: i64,
 }
 
 impl<'a> RecordValues<'a> {
-    fn new(id: InvoiceId, rec: &'a DiskRecord) -> Result<RecordValues<'a>, StoreError> {
+    pub(super) fn new(id: InvoiceId, rec: &'a DiskRecord) -> Result<RecordValues<'a>, StoreError> {
         Ok(RecordValues {
             period: rec.time.period().yyyymm(),
             code: rec.code.as_str(),
