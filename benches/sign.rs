@@ -6,6 +6,10 @@
 //! alone, the reference it replaced) and `verify`.
 //! This is the reference rate of DESIGN "Targets" (about 6,000 signatures/s on one core).
 //!
+//! Every signing bench signs a distinct message each time (a count stamped in its first 8
+//! bytes), as the disk does: one message over and over repeats the RFC 6979 nonce and keeps
+//! `k·G`'s table walk in the cache, 11-12 % faster than issuing ever signs.
+//!
 //! `signers/*` sets the SM2 implementations side by side over the same message and key (issue
 //! 15), each checked first (its signature verifies with RustCrypto's verifier; the
 //! deterministic ones byte-identical to RustCrypto's signer):
@@ -68,10 +72,16 @@ fn sm2(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(700));
     g.measurement_time(Duration::from_secs(3));
     g.bench_function("sign_bytes", |b| {
-        b.iter(|| black_box(sign::sign_bytes(&key, black_box(&msg))))
+        let mut m = msg.clone();
+        b.iter_custom(|n| taxdisk::bench::sign_distinct(&key, &mut m, n))
     });
     g.bench_function("sign_invoice", |b| {
-        b.iter(|| black_box(sign::sign(&key, black_box(&body)).unwrap()))
+        let mut body = body.clone();
+        b.iter(|| {
+            // The next invoice of the roll: a distinct message, as issuing signs.
+            body.counter += 1;
+            black_box(sign::sign(&key, black_box(&body)).unwrap())
+        })
     });
     g.bench_function("verify_bytes", |b| {
         b.iter(|| sign::verify_bytes(&vk, black_box(&msg), black_box(&sig)).unwrap())
@@ -208,6 +218,13 @@ impl Signers {
     }
 }
 
+/// Makes `msg` the `n`th distinct message (its first 8 bytes): signing one message over and
+/// over repeats the RFC 6979 nonce, and `k·G`'s table walk stays in the cache, which issuing
+/// never sees ([`taxdisk::bench::sign_distinct`]).
+fn stamp(msg: &mut [u8], n: u64) {
+    msg[..8].copy_from_slice(&n.to_le_bytes());
+}
+
 fn signers(c: &mut Criterion) {
     let all = Signers::new();
     let msg = body().message();
@@ -218,8 +235,14 @@ fn signers(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(700));
     g.measurement_time(Duration::from_secs(3));
     for (i, name) in NAMES.iter().enumerate() {
+        let mut m = msg.clone();
+        let mut count = 0u64;
         g.bench_function(*name, |b| {
-            b.iter(|| black_box(all.sign(i, black_box(&msg))))
+            b.iter(|| {
+                count += 1;
+                stamp(&mut m, count);
+                black_box(all.sign(i, black_box(&m)))
+            })
         });
     }
     g.finish();
@@ -231,7 +254,8 @@ fn interleaved_signers() {
     const ROUNDS: usize = 30;
     const BLOCK: u32 = 200;
     let all = Signers::new();
-    let msg = body().message();
+    let mut msg = body().message();
+    let mut count = 0u64;
     let mut rates = vec![Vec::with_capacity(ROUNDS); NAMES.len()];
     let mut ratios = vec![Vec::with_capacity(ROUNDS); NAMES.len()];
     for round in 0..ROUNDS {
@@ -240,6 +264,8 @@ fn interleaved_signers() {
             let i = (round + j) % NAMES.len();
             let t = Instant::now();
             for _ in 0..BLOCK {
+                count += 1;
+                stamp(&mut msg, count);
                 black_box(all.sign(i, black_box(&msg)));
             }
             this[i] = f64::from(BLOCK) / t.elapsed().as_secs_f64();
