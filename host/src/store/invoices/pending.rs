@@ -140,37 +140,38 @@ pub(crate) fn insert_pending_values(
     let mut inserted = 0;
     for chunk in rows.chunks(INSERT_ROWS) {
         let values: Vec<&dyn rusqlite::ToSql> = chunk.iter().flat_map(|r| r.params()).collect();
-        let mut new = Vec::with_capacity(chunk.len());
-        {
-            let mut insert = tx.prepare_cached(&pending_rows_sql(chunk.len()))?;
-            let mut answered = insert.query(&values[..])?;
-            while let Some(r) = answered.next()? {
-                new.push(r.get::<_, i64>(0)?);
-            }
-        }
-        let fresh: Vec<&PendingValues> = chunk
-            .iter()
-            .copied()
-            .filter(|r| new.contains(&r.id))
-            .collect();
-        insert_contents(tx, &fresh)?;
-        inserted += fresh.len();
+        let sql = pending_rows_sql(chunk.len());
+        inserted += insert_with_contents(tx, &sql, &values, chunk.iter().copied())?.len();
     }
     Ok(inserted)
 }
 
-/// Inserts the contents of the rows `fresh` (just inserted) in one statement.
-fn insert_contents(tx: &rusqlite::Connection, fresh: &[&PendingValues]) -> Result<(), StoreError> {
-    if fresh.is_empty() {
-        return Ok(());
+/// Runs the multi-row INSERT `sql` (which answers the ids it inserted) with `values`, then
+/// inserts the contents of those of `rows` it inserted, in one statement; answers their ids.
+fn insert_with_contents<'a>(
+    tx: &rusqlite::Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+    rows: impl Iterator<Item = &'a PendingValues>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut new = Vec::new();
+    {
+        let mut insert = tx.prepare_cached(sql)?;
+        let mut answered = insert.query(values)?;
+        while let Some(r) = answered.next()? {
+            new.push(r.get::<_, i64>(0)?);
+        }
     }
-    let content: Vec<&dyn rusqlite::ToSql> = fresh
-        .iter()
-        .flat_map(|r| [&r.id as &dyn rusqlite::ToSql, &r.body])
-        .collect();
-    tx.prepare_cached(&content_rows_sql(fresh.len()))?
-        .execute(&content[..])?;
-    Ok(())
+    let fresh: Vec<&PendingValues> = rows.filter(|r| new.contains(&r.id)).collect();
+    if !fresh.is_empty() {
+        let content: Vec<&dyn rusqlite::ToSql> = fresh
+            .iter()
+            .flat_map(|r| [&r.id as &dyn rusqlite::ToSql, &r.body])
+            .collect();
+        tx.prepare_cached(&content_rows_sql(fresh.len()))?
+            .execute(&content[..])?;
+    }
+    Ok(new)
 }
 
 /// The INSERT of `rows` invoices stored as issued at once: a pending row's values and the
@@ -222,21 +223,13 @@ pub(crate) fn insert_issued_values(
                 &r.check_code,
             ]);
         }
-        let mut new = Vec::with_capacity(chunk.len());
-        {
-            let mut insert = tx.prepare_cached(&issued_rows_sql(chunk.len()))?;
-            let mut answered = insert.query(&values[..])?;
-            while let Some(r) = answered.next()? {
-                new.push(r.get::<_, i64>(0)?);
-            }
-        }
-        let fresh: Vec<&PendingValues> = chunk
-            .iter()
-            .map(|(p, _)| *p)
-            .filter(|p| new.contains(&p.id))
-            .collect();
-        insert_contents(tx, &fresh)?;
-        inserted.extend(new);
+        let sql = issued_rows_sql(chunk.len());
+        inserted.extend(insert_with_contents(
+            tx,
+            &sql,
+            &values,
+            chunk.iter().map(|(p, _)| *p),
+        )?);
     }
     Ok(inserted)
 }
