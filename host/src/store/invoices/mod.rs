@@ -228,6 +228,51 @@ fn period_of(v: u32) -> Result<Period, StoreError> {
     Period::try_from(v).map_err(|_| StoreError::Corrupt(format!("period {v}")))
 }
 
+/// A disk record as the issuing statements take it (`write.rs`'s UPDATEs, `pending.rs`'s
+/// INSERT as issued): `?1` to `?8` (period, code, number, counter, time, signature, check
+/// code, row id) and `?9`, the kinds its code fits (one bit per kind number, F2).
+struct RecordValues<'a> {
+    period: u32,
+    code: &'a str,
+    number: u32,
+    counter: i64,
+    time: i64,
+    signature: [u8; 64],
+    check_code: Option<&'a str>,
+    id: i64,
+    fitting: i64,
+}
+
+impl<'a> RecordValues<'a> {
+    fn new(id: InvoiceId, rec: &'a DiskRecord) -> Result<RecordValues<'a>, StoreError> {
+        Ok(RecordValues {
+            period: rec.time.period().yyyymm(),
+            code: rec.code.as_str(),
+            number: rec.number.get(),
+            counter: i64::try_from(rec.counter).map_err(corrupt)?,
+            time: i64::try_from(rec.time.0).map_err(corrupt)?,
+            signature: rec.signature.to_bytes(),
+            check_code: rec.check_code.as_ref().map(|c| c.as_str()),
+            id: id.0,
+            fitting: kinds_of_code(&rec.code),
+        })
+    }
+
+    fn params(&self) -> [&dyn rusqlite::ToSql; 9] {
+        [
+            &self.period,
+            &self.code,
+            &self.number,
+            &self.counter,
+            &self.time,
+            &self.signature,
+            &self.check_code,
+            &self.id,
+            &self.fitting,
+        ]
+    }
+}
+
 /// F2: the kinds `code` is a code of, as a set of bits (bit `k` for kind number `k`).
 fn kinds_of_code(code: &InvoiceCode) -> i64 {
     InvoiceKind::ALL

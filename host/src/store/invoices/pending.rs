@@ -2,7 +2,6 @@
 //! (schema v6), the multi-row INSERTs of the rows and their contents; used by the direct way
 //! (`write.rs`) and by the deferred journal's fold (`store/deferred/`).
 
-use super::write::RecordValues;
 use super::*;
 
 /// Pending invoices (and issued records) per statement of [`Store::insert_pending_batch`] and

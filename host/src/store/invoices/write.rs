@@ -21,51 +21,6 @@ pub struct PendingInsert<'a> {
     pub red_form: Option<RedFormId>,
 }
 
-/// A disk record as the issuing UPDATEs take it: `?1` to `?8` (period, code, number,
-/// counter, time, signature, check code, row id) and `?9`, the kinds its code fits (one bit
-/// per kind number, F2).
-pub(super) struct RecordValues<'a> {
-    pub(super) period: u32,
-    pub(super) code: &'a str,
-    pub(super) number: u32,
-    pub(super) counter: i64,
-    pub(super) time: i64,
-    pub(super) signature: [u8; 64],
-    pub(super) check_code: Option<&'a str>,
-    pub(super) id: i64,
-    pub(super) fitting: i64,
-}
-
-impl<'a> RecordValues<'a> {
-    pub(super) fn new(id: InvoiceId, rec: &'a DiskRecord) -> Result<RecordValues<'a>, StoreError> {
-        Ok(RecordValues {
-            period: rec.time.period().yyyymm(),
-            code: rec.code.as_str(),
-            number: rec.number.get(),
-            counter: i64::try_from(rec.counter).map_err(corrupt)?,
-            time: i64::try_from(rec.time.0).map_err(corrupt)?,
-            signature: rec.signature.to_bytes(),
-            check_code: rec.check_code.as_ref().map(|c| c.as_str()),
-            id: id.0,
-            fitting: kinds_of_code(&rec.code),
-        })
-    }
-
-    fn params(&self) -> [&dyn rusqlite::ToSql; 9] {
-        [
-            &self.period,
-            &self.code,
-            &self.number,
-            &self.counter,
-            &self.time,
-            &self.signature,
-            &self.check_code,
-            &self.id,
-            &self.fitting,
-        ]
-    }
-}
-
 /// The UPDATE storing `rows` records at once: each a pending invoice, still in the period it
 /// was recorded in, without a red info form, whose code fits its kind; answers the ids it
 /// stored. `NOT INDEXED`: each row is found by its id, never through the state index.
