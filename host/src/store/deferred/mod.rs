@@ -521,7 +521,8 @@ fn fold_together(conn: &Connection, entries: &[Entry], recovering: bool) -> Resu
     }
     let paired: HashMap<i64, &DiskRecord> = pairs.iter().map(|(p, r)| (p.id, *r)).collect();
     let tx = Tx::write(conn)?;
-    let stored_at_once = insert_issued_values(&tx, &pairs)?;
+    let stored_at_once: std::collections::HashSet<i64> =
+        insert_issued_values(&tx, &pairs)?.into_iter().collect();
     // The first record of each paired row is in its INSERT, unless the row was there already
     // (a journal folded again): then it goes the long way, as every other record does.
     let mut records = Vec::new();
