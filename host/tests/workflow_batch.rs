@@ -197,7 +197,7 @@ fn h08_batch_on_a_threaded_disk_overlaps_store_and_signing_in_parts() {
     assert!(env.wf.disk().pipeline_depth() > 1);
     let drafts: Vec<_> = (0..45).map(|_| normal(&mut env.wf)).collect();
     let results = env.wf.issue_batch(drafts).unwrap();
-    // Signed in the order of the drafts (parts of 4, 4, 8, 16, 13), stored and uploaded.
+    // Signed in the order of the drafts (parts of 2, 2, 4, 8, 16, 13), stored and uploaded.
     let numbers: Vec<u32> = results
         .iter()
         .map(|r| r.as_ref().unwrap().number.get())
@@ -257,9 +257,9 @@ fn h11_batch_on_a_threaded_disk_loses_answers_and_repair_stores_every_invoice() 
 #[test]
 fn h08_a_part_that_cannot_be_recorded_leaves_what_was_signed_stored_and_sends_nothing_more() {
     let mut env = Env::with_rolls_over(&[InvoiceKind::Normal], 110, threaded_client);
-    // The store takes 64 pending rows, then refuses more: the first five parts (4, 4, 8, 16,
-    // 32) are recorded; the sixth's commit would also store the fifth part's signed records,
-    // and fails.
+    // The store takes 64 pending rows, then refuses more: the first six parts (2, 2, 4, 8,
+    // 16, 32) are recorded; the seventh's commit would also store the sixth part's signed
+    // records, and fails.
     let side = rusqlite::Connection::open(env.dir.path().join("taxdisk.db")).unwrap();
     side.execute_batch(
         "CREATE TRIGGER no_room BEFORE INSERT ON invoices
