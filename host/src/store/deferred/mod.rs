@@ -519,24 +519,21 @@ fn fold_together(conn: &Connection, entries: &[Entry], recovering: bool) -> Resu
             }
         }
     }
-    let paired: HashMap<i64, &DiskRecord> = pairs.iter().map(|(p, r)| (p.id, *r)).collect();
     let tx = Tx::write(conn)?;
-    let stored_at_once: std::collections::HashSet<i64> =
+    // The rows inserted as issued, each with its pair's record (the first of its id). A pair
+    // whose row was there already (a journal folded again) is not among them: its records go
+    // the long way, as every other record does.
+    let mut in_insert: std::collections::HashSet<i64> =
         insert_issued_values(&tx, &pairs)?.into_iter().collect();
-    // The first record of each paired row is in its INSERT, unless the row was there already
-    // (a journal folded again): then it goes the long way, as every other record does.
+    let inserted = in_insert.len() + insert_pending_values(&tx, &rows)?;
     let mut records = Vec::new();
-    let mut first_taken = std::collections::HashSet::new();
     for e in entries {
-        if let Entry::Issued { id, record } = e {
-            let in_insert =
-                paired.contains_key(id) && stored_at_once.contains(id) && first_taken.insert(*id);
-            if !in_insert {
-                records.push((InvoiceId(*id), record.clone()));
-            }
+        if let Entry::Issued { id, record } = e
+            && !in_insert.remove(id)
+        {
+            records.push((InvoiceId(*id), record.clone()));
         }
     }
-    let inserted = stored_at_once.len() + insert_pending_values(&tx, &rows)?;
     let outcomes = mark_issued_in(&tx, &records)?;
     tx.commit()?;
     if inserted < rows.len() + pairs.len() && !recovering {
