@@ -6,9 +6,10 @@
 //! alone, the reference it replaced) and `verify`.
 //! This is the reference rate of DESIGN "Targets" (about 6,000 signatures/s on one core).
 //!
-//! Every signing bench signs a distinct message each time (a count stamped in its first 8
-//! bytes), as the disk does: one message over and over repeats the RFC 6979 nonce and keeps
-//! `k·G`'s table walk in the cache, 11-12 % faster than issuing ever signs.
+//! Every signing bench signs a distinct message each time (`taxdisk::bench::stamp` puts a
+//! count in its first 8 bytes), as the disk does: one message over and over repeats the
+//! RFC 6979 nonce and keeps `k·G`'s table walk in the cache, 11-12 % faster than issuing ever
+//! signs.
 //!
 //! `signers/*` sets the SM2 implementations side by side over the same message and key (issue
 //! 15), each checked first (its signature verifies with RustCrypto's verifier; the
@@ -218,13 +219,6 @@ impl Signers {
     }
 }
 
-/// Makes `msg` the `n`th distinct message (its first 8 bytes): signing one message over and
-/// over repeats the RFC 6979 nonce, and `k·G`'s table walk stays in the cache, which issuing
-/// never sees ([`taxdisk::bench::sign_distinct`]).
-fn stamp(msg: &mut [u8], n: u64) {
-    msg[..8].copy_from_slice(&n.to_le_bytes());
-}
-
 fn signers(c: &mut Criterion) {
     let all = Signers::new();
     let msg = body().message();
@@ -240,7 +234,7 @@ fn signers(c: &mut Criterion) {
         g.bench_function(*name, |b| {
             b.iter(|| {
                 count += 1;
-                stamp(&mut m, count);
+                taxdisk::bench::stamp(&mut m, count);
                 black_box(all.sign(i, black_box(&m)))
             })
         });
@@ -265,7 +259,7 @@ fn interleaved_signers() {
             let t = Instant::now();
             for _ in 0..BLOCK {
                 count += 1;
-                stamp(&mut msg, count);
+                taxdisk::bench::stamp(&mut msg, count);
                 black_box(all.sign(i, black_box(&msg)));
             }
             this[i] = f64::from(BLOCK) / t.elapsed().as_secs_f64();

@@ -360,13 +360,19 @@ pub fn raw_sign(key: &sign::Sm2SigningKey, n: u64) -> Duration {
 pub fn sign_distinct(key: &sign::Sm2SigningKey, msg: &mut [u8], n: u64) -> Duration {
     static SIGNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let first = SIGNED.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-    let stamp = msg.len().min(8);
     let start = Instant::now();
     for i in first..first + n {
-        msg[..stamp].copy_from_slice(&i.to_le_bytes()[..stamp]);
+        stamp(msg, i);
         std::hint::black_box(sign::sign_bytes(key, std::hint::black_box(msg)));
     }
     start.elapsed()
+}
+
+/// Makes `msg` the `n`th distinct message: `n` in its first 8 bytes (little-endian), or as
+/// many as it has. Every signing bench stamps its messages so ([`sign_distinct`]).
+pub fn stamp(msg: &mut [u8], n: u64) {
+    let len = msg.len().min(8);
+    msg[..len].copy_from_slice(&n.to_le_bytes()[..len]);
 }
 
 /// The taxpayer id of the bench company, the seller of the bench invoices.
@@ -750,12 +756,17 @@ mod tests {
     fn raw_signing_never_signs_one_message_twice_in_a_process() {
         let key = raw_sign_key().unwrap();
         let mut msg = [0u8; 16];
-        let stamp = |m: &[u8; 16]| u64::from_le_bytes(m[..8].try_into().unwrap());
+        let stamped = |m: &[u8; 16]| u64::from_le_bytes(m[..8].try_into().unwrap());
         sign_distinct(&key, &mut msg, 3);
-        let first = stamp(&msg);
+        let first = stamped(&msg);
         sign_distinct(&key, &mut msg, 2);
         // The count goes on from call to call: the second call's messages are new ones.
-        assert!(stamp(&msg) >= first + 2, "{} then {}", first, stamp(&msg));
+        assert!(
+            stamped(&msg) >= first + 2,
+            "{} then {}",
+            first,
+            stamped(&msg)
+        );
         assert_eq!(&msg[8..], &[0u8; 8], "only the stamp changes");
         // A message shorter than the stamp is stamped as far as it goes.
         let mut short = [0u8; 3];
