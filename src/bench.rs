@@ -36,6 +36,7 @@ use taxdisk_host::invoice::{Draft, LineInput};
 use taxdisk_host::store::{BankAccount, Durability, Initialization, Store, UserId};
 use taxdisk_host::transport::inproc::THREADED_DEPTH;
 use taxdisk_host::transport::tcp::TcpTransport;
+use taxdisk_host::transport::{DiskWork, Transport as _};
 use taxdisk_host::workflow::Workflow;
 use taxdisk_i18n::t;
 use taxdisk_i18n::width::left;
@@ -167,6 +168,10 @@ pub struct JobResult {
     pub raw: (u64, Duration),
     /// With a bureau to upload to (served disks): what was uploaded once issuing ended.
     pub upload: Option<UploadTiming>,
+    /// The disk's own work during the issuing calls, where the disk runs in this process
+    /// ([`Transport::disk_work`](taxdisk_host::transport::Transport::disk_work)): how much of
+    /// the issuing time it was busy, and for how long per invoice.
+    pub disk_work: Option<DiskWork>,
 }
 
 /// The upload that follows a job's issuing (served disks): every pending event sent to the
@@ -263,6 +268,24 @@ impl BenchReport {
                 p99 = s.quantile_ms(0.99)
             ),
         );
+        if let Some(w) = s
+            .disk_work
+            .filter(|_| s.issued > 0 && self.raw_sign_rate > 0.0)
+        {
+            let per = w.busy.as_secs_f64() * 1e6 / s.issued as f64;
+            row(
+                t!("bench-label-disk"),
+                t!(
+                    "bench-disk",
+                    per = format!("{per:.1}"),
+                    raw = format!("{:.1}", 1e6 / self.raw_sign_rate),
+                    percent = format!(
+                        "{:.1}",
+                        100.0 * w.busy.as_secs_f64() / s.elapsed.as_secs_f64().max(1e-9)
+                    )
+                ),
+            );
+        }
         if let Some(u) = &s.upload {
             row(
                 t!("bench-label-upload"),
@@ -516,6 +539,7 @@ fn issue_loop(
     let mut left = wf.disk().status(InvoiceKind::Electronic)?.blank_left as usize;
     let mut timed = Duration::ZERO;
     let mut raw = (0u64, Duration::ZERO);
+    let mut disk_work: Option<DiskWork> = None;
     let raw_key = raw_sign_key()?;
     let mut issued = 0;
     while issued < n {
@@ -530,12 +554,16 @@ fn issue_loop(
         let drafts = (issued..issued + k)
             .map(|i| draft(i, &buyer))
             .collect::<Result<Vec<_>, _>>()?;
+        let work_before = wf.disk().transport().disk_work();
         let t0 = Instant::now();
         for r in wf.issue_batch(drafts)? {
             r?;
         }
         let took = t0.elapsed();
         timed += took;
+        if let (Some(before), Some(after)) = (work_before, wf.disk().transport().disk_work()) {
+            disk_work = Some(disk_work.unwrap_or_default().plus(after.since(before)));
+        }
         latencies.extend(std::iter::repeat_n(took, k));
         if interleave_raw {
             // Raw signing between the calls, a quarter as many as were issued: measured under
@@ -569,6 +597,7 @@ fn issue_loop(
         latencies,
         raw,
         upload,
+        disk_work,
     })
 }
 

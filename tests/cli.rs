@@ -318,6 +318,18 @@ fn bench_issues_through_the_workflow_and_reports_rates_ratio_and_scaling() {
     );
     assert!(one.contains("% of raw signing") && one.contains("[300 invoices, 32 per call]"));
     assert!(line("latency per call:").contains("p99"));
+    // The in-process disk's own time: per invoice, and its share of the issuing time, which
+    // it cannot exceed (its work is counted inside the timed calls).
+    let disk = line("the disk's own time:");
+    let per = number_after(&disk, "the disk's own time:");
+    let busy: f64 = disk
+        .split("busy ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no share in {disk}"));
+    assert!(per > 0.0 && busy > 0.0 && busy <= 100.0, "{disk}");
+    assert!(disk.contains("µs per invoice (a raw signature"), "{disk}");
     let farm = line("end-to-end issue, 2 disks:");
     assert!(farm.contains("scaling x"), "{farm}");
     // One store per disk, each holding its 300 invoices as issued.

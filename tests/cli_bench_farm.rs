@@ -66,6 +66,8 @@ fn a_bench_farm_of_served_disks_reports_each_disk_and_the_total() {
         .lines()
         .find(|l| l.starts_with("end-to-end issue, 2 disks:"))
         .unwrap_or_else(|| panic!("no farm line: {out}"));
+    // A served disk's own time is in its process, not this one: no line claims it.
+    assert!(!out.contains("the disk's own time"), "{out}");
     assert!(
         total.contains("invoices/s") && total.contains("scaling x"),
         "{total}"

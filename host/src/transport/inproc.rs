@@ -8,8 +8,9 @@
 //! [`Threaded`] runs the handler on a thread of its own, as a real disk is a processor of its
 //! own: several requests may be queued, and the host works while the disk signs.
 
-use super::{Frame, FrameAssembler, Transport, TransportError, check_len};
+use super::{DiskWork, Frame, FrameAssembler, Transport, TransportError, check_len};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,6 +27,7 @@ pub struct InProcess<H> {
     handler: H,
     assembler: FrameAssembler,
     out: Vec<u8>,
+    work: DiskWork,
 }
 
 impl<H: FrameHandler> InProcess<H> {
@@ -35,6 +37,7 @@ impl<H: FrameHandler> InProcess<H> {
             handler,
             assembler: FrameAssembler::new(),
             out: vec![0; ANSWER_BUFFER],
+            work: DiskWork::default(),
         }
     }
 
@@ -64,7 +67,12 @@ impl InProcess<BoxedHandler> {
 impl<H: FrameHandler> Transport for InProcess<H> {
     fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         check_len(frame)?;
+        let started = Instant::now();
         let n = self.handler.handle_frame(frame, &mut self.out);
+        self.work = self.work.plus(DiskWork {
+            frames: 1,
+            busy: started.elapsed(),
+        });
         // A handler claiming more than the buffer is clamped, never trusted for slicing.
         let n = n.min(self.out.len());
         self.assembler.feed(&self.out[..n]);
@@ -84,6 +92,10 @@ impl<H: FrameHandler> Transport for InProcess<H> {
 
     fn describe(&self) -> String {
         "in-process disk".to_string()
+    }
+
+    fn disk_work(&self) -> Option<DiskWork> {
+        Some(self.work)
     }
 }
 
@@ -216,6 +228,8 @@ pub struct Threaded<H> {
     depth: usize,
     /// Answers a waiting host wants before it is woken: [`WAKE_GROUP`], at most depth / 4.
     group: usize,
+    /// What the disk's thread did ([`Transport::disk_work`]).
+    work: Arc<WorkCounters>,
 }
 
 impl<H> std::fmt::Debug for Threaded<H> {
@@ -235,6 +249,8 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
         let (to_disk, disk_in) = mpsc::channel::<Tagged>();
         let mailbox = Arc::new(Mailbox::default());
         let disk_side = StopOnExit(mailbox.clone());
+        let work = Arc::new(WorkCounters::default());
+        let counted = work.clone();
         let thread = std::thread::Builder::new()
             .name("in-process disk".into())
             .spawn(move || {
@@ -242,7 +258,11 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
                 let mut out = vec![0u8; ANSWER_BUFFER];
                 // Ends when the transport drops its sender.
                 while let Ok((generation, frame)) = disk_in.recv() {
+                    let started = Instant::now();
                     let n = handler.handle_frame(&frame, &mut out).min(out.len());
+                    // Counted before the answer is posted: a host holding its answers sees
+                    // the work that made them.
+                    counted.add(started.elapsed());
                     disk_side.0.post((generation, out[..n].to_vec()));
                 }
                 drop(disk_side);
@@ -262,6 +282,7 @@ impl<H: FrameHandler + Send + 'static> Threaded<H> {
             generation: 0,
             depth: depth.max(1),
             group: (depth / 4).clamp(1, WAKE_GROUP),
+            work,
         })
     }
 
@@ -365,6 +386,32 @@ impl<H: FrameHandler + Send + 'static> Transport for Threaded<H> {
     fn pipeline_depth(&self) -> usize {
         self.depth
     }
+
+    fn disk_work(&self) -> Option<DiskWork> {
+        Some(self.work.read())
+    }
+}
+
+/// [`Threaded`]'s disk work, counted by its thread: frames, and nanoseconds answering them.
+#[derive(Debug, Default)]
+struct WorkCounters {
+    frames: AtomicU64,
+    busy_ns: AtomicU64,
+}
+
+impl WorkCounters {
+    fn add(&self, busy: Duration) {
+        let ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.busy_ns.fetch_add(ns, Ordering::Relaxed);
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> DiskWork {
+        DiskWork {
+            frames: self.frames.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 fn stopped() -> TransportError {
@@ -405,6 +452,52 @@ mod tests {
     }
 
     const WAIT: Duration = Duration::from_secs(10);
+
+    /// Answers as [`Echo`] does, taking at least `at_least` to do it.
+    struct Slow(Echo, Duration);
+
+    impl FrameHandler for Slow {
+        fn handle_frame(&mut self, frame: &[u8], out: &mut [u8]) -> usize {
+            std::thread::sleep(self.1);
+            self.0.handle_frame(frame, out)
+        }
+    }
+
+    #[test]
+    fn both_in_process_links_count_the_disks_work_by_the_time_its_answers_are_taken() {
+        let slow = || {
+            Slow(
+                Echo {
+                    handled: 0,
+                    silent_seq: 0,
+                },
+                Duration::from_millis(2),
+            )
+        };
+        let links: [Box<dyn Transport>; 2] = [
+            Box::new(InProcess::new(slow())),
+            Box::new(Threaded::spawn(slow(), 4).unwrap()),
+        ];
+        for mut t in links {
+            assert_eq!(t.disk_work(), Some(DiskWork::default()), "{}", t.describe());
+            let before = t.disk_work().unwrap();
+            let wall = Instant::now();
+            for seq in 1..=3 {
+                t.send(&ping(seq)).unwrap();
+            }
+            for seq in 1..=3 {
+                assert_eq!(t.recv(WAIT).unwrap().header.seq, seq);
+            }
+            let wall = wall.elapsed();
+            let work = t.disk_work().unwrap().since(before);
+            assert_eq!(work.frames, 3, "{}", t.describe());
+            assert!(
+                work.busy >= Duration::from_millis(6) && work.busy <= wall,
+                "{}: {work:?} in {wall:?}",
+                t.describe()
+            );
+        }
+    }
 
     #[test]
     fn threaded_answers_queued_requests_in_order() {

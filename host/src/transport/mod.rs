@@ -127,6 +127,41 @@ pub trait Transport {
     fn pipeline_depth(&self) -> usize {
         1
     }
+
+    /// The disk's own work, where the disk runs in this process ([`InProcess`], [`Threaded`]):
+    /// the frames it was given since the link was made and the time it took to answer them
+    /// (decoding, the firmware, the signature, encoding). `None` for a disk elsewhere (TCP,
+    /// USB), whose time this process cannot see.
+    fn disk_work(&self) -> Option<DiskWork> {
+        None
+    }
+}
+
+/// What a disk in this process did ([`Transport::disk_work`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskWork {
+    /// Frames it was given.
+    pub frames: u64,
+    /// The time it spent answering them.
+    pub busy: Duration,
+}
+
+impl DiskWork {
+    /// What was done after `earlier` (a reading of the same link).
+    pub fn since(self, earlier: DiskWork) -> DiskWork {
+        DiskWork {
+            frames: self.frames.saturating_sub(earlier.frames),
+            busy: self.busy.saturating_sub(earlier.busy),
+        }
+    }
+
+    /// Both together.
+    pub fn plus(self, other: DiskWork) -> DiskWork {
+        DiskWork {
+            frames: self.frames.saturating_add(other.frames),
+            busy: self.busy.saturating_add(other.busy),
+        }
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -144,6 +179,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn pipeline_depth(&self) -> usize {
         (**self).pipeline_depth()
+    }
+    fn disk_work(&self) -> Option<DiskWork> {
+        (**self).disk_work()
     }
 }
 
