@@ -453,7 +453,7 @@ mod tests {
 
     const WAIT: Duration = Duration::from_secs(10);
 
-    /// Answers as [`Echo`] does, taking at least `at_least` to do it.
+    /// Answers as [`Echo`] does, taking at least its duration over each frame.
     struct Slow(Echo, Duration);
 
     impl FrameHandler for Slow {
