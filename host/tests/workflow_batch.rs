@@ -289,3 +289,56 @@ fn h08_a_part_that_cannot_be_recorded_leaves_what_was_signed_stored_and_sends_no
     let k = st.kind(InvoiceKind::Normal).unwrap();
     assert_eq!((k.status.blank_left, k.status.pending_count), (46, 0));
 }
+
+#[test]
+fn h05_batch_saves_each_distinct_buyer_once_and_says_so_on_every_invoice_of_it() {
+    let mut env = Env::with_rolls_over(&[InvoiceKind::Normal], 50, threaded_client);
+    let names = ["甲公司", "乙公司", "丙公司"];
+    let drafts_for = |env: &mut Env, n: usize| -> Vec<_> {
+        (0..n)
+            .map(|i| {
+                let mut d = normal(&mut env.wf);
+                d.buyer.name = names[i % names.len()].into();
+                d.buyer.taxpayer_id = None;
+                d
+            })
+            .collect()
+    };
+    // Saving off: no buyer saved, none said to be.
+    let drafts = drafts_for(&mut env, 7);
+    for r in env.wf.issue_batch(drafts).unwrap() {
+        assert!(!r.unwrap().buyer_saved);
+    }
+    assert!(env.wf.store().customers(None).unwrap().is_empty());
+    let admin = env.admin;
+    env.wf
+        .store_mut()
+        .set_setting(
+            admin,
+            taxdisk_host::store::company::SETTING_AUTO_SAVE_BUYERS,
+            "1",
+        )
+        .unwrap();
+    // Saving on, over several parts of a pipelined batch: each of the three saved once, and
+    // every invoice of each says its buyer was saved.
+    let drafts = drafts_for(&mut env, 40);
+    let results = env.wf.issue_batch(drafts).unwrap();
+    assert_eq!(results.len(), 40);
+    for r in &results {
+        let i = r.as_ref().unwrap();
+        assert!(i.buyer_saved, "{}", i.number.get());
+        assert!(i.uploaded, "{:?}", i.upload_note);
+    }
+    let mut saved: Vec<String> = env
+        .wf
+        .store()
+        .customers(None)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.party.name)
+        .collect();
+    saved.sort();
+    let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    want.sort();
+    assert_eq!(saved, want);
+}

@@ -89,7 +89,11 @@ struct Run {
     offline: Vec<(Recorded, DiskError)>,
     /// Whether a signed invoice moved oil (D11: the stock mirror is refreshed).
     oil_moved: bool,
-    stored: Vec<Stored>,
+    /// Stored, each already the [`Issued`] the caller gets but for the upload's outcome and
+    /// its buyer's saving, which [`Workflow::finish`] fills in.
+    stored: Vec<Done>,
+    /// The distinct buyers of the stored (H5: each saved once, at the end).
+    buyers: Vec<Party>,
     /// The store failed to store signed records: no further request is sent.
     db_error: Option<StoreError>,
     /// Each draft's end, at its place.
@@ -113,11 +117,26 @@ impl Run {
         self.not_recorded();
     }
 
-    /// Files the outcomes of storing signed records.
+    /// Files the outcomes of storing signed records. A stored one becomes its [`Issued`] at
+    /// once: what else was carried for it (the invoice, its request) is freed here, mostly
+    /// while the disk signs the rest, rather than all of it after the disk's last answer.
     fn file_stored(&mut self, outcomes: Vec<Result<Stored, Failed>>) {
         for o in outcomes {
             match o {
-                Ok(s) => self.stored.push(s),
+                Ok(s) => {
+                    let buyer = match self.buyers.iter().position(|b| b == s.buyer()) {
+                        Some(i) => i,
+                        None => {
+                            self.buyers.push(s.buyer().clone());
+                            self.buyers.len() - 1
+                        }
+                    };
+                    self.stored.push(Done {
+                        at: s.at(),
+                        buyer,
+                        issued: s.into_issued(),
+                    });
+                }
                 Err(f) => self.fail(f),
             }
         }
@@ -130,6 +149,14 @@ impl Run {
             self.results[at] = Some(Err(not_recorded()));
         }
     }
+}
+
+/// A stored draft: its place in the batch, its buyer (an index into [`Run::buyers`]) and the
+/// [`Issued`] it becomes.
+struct Done {
+    at: usize,
+    buyer: usize,
+    issued: Issued,
 }
 
 fn not_recorded() -> WorkflowError {
@@ -196,6 +223,7 @@ impl Workflow {
             offline: Vec::new(),
             oil_moved: false,
             stored: Vec::new(),
+            buyers: Vec::new(),
             db_error: None,
             results: (0..n).map(|_| None).collect(),
         };
@@ -400,24 +428,22 @@ impl Workflow {
         }
         // H5 (FAQ 3.2): each distinct buyer saved once; a buyer that does not save (no name,
         // ...) never fails the issue.
-        let mut buyers: Vec<(&Party, bool)> = Vec::new();
-        for s in &stored {
-            let buyer = s.buyer();
-            if !buyers.iter().any(|(b, _)| *b == buyer) {
-                let saved =
-                    run.auto_save_buyers && self.store.save_buyer(run.user.id, buyer, None).is_ok();
-                buyers.push((buyer, saved));
-            }
-        }
-        let saved: Vec<bool> = stored
+        let saved: Vec<bool> = std::mem::take(&mut run.buyers)
             .iter()
-            .map(|s| buyers.iter().any(|(b, saved)| *saved && *b == s.buyer()))
+            .map(|b| run.auto_save_buyers && self.store.save_buyer(run.user.id, b, None).is_ok())
             .collect();
         let mut note = None;
         let through = self.auto_upload(&mut note);
-        for (s, buyer_saved) in stored.into_iter().zip(saved) {
-            let at = s.at();
-            run.results[at] = Some(Ok(s.into_issued(through, note.clone(), buyer_saved)));
+        for Done {
+            at,
+            buyer,
+            mut issued,
+        } in stored
+        {
+            issued.uploaded = through.is_some_and(|t| t >= issued.counter);
+            issued.upload_note = note.clone();
+            issued.buyer_saved = saved.get(buyer).copied().unwrap_or(false);
+            run.results[at] = Some(Ok(issued));
         }
     }
 

@@ -333,15 +333,11 @@ impl Stored {
         &self.signed.recorded.prepared.invoice.draft().buyer
     }
 
-    /// The invoice as the user sees it: uploaded when the bureau's receipt covers
-    /// `uploaded_through` its counter, with the upload's `note` and whether its buyer was
-    /// saved.
-    pub fn into_issued(
-        self,
-        uploaded_through: Option<u64>,
-        note: Option<String>,
-        buyer_saved: bool,
-    ) -> Issued {
+    /// The invoice as the user sees it, not uploaded, no upload note, its buyer not saved:
+    /// the batch sets those once it knows them ([`Issued::uploaded`] and the others). The
+    /// rest of what was carried for it (the invoice, its request, the pending row's record)
+    /// is dropped here, when it is stored.
+    pub fn into_issued(self) -> Issued {
         let Signed {
             recorded,
             signed,
@@ -355,9 +351,9 @@ impl Stored {
             counter: rec.counter,
             time: rec.time,
             check_code: rec.check_code,
-            uploaded: uploaded_through.is_some_and(|t| t >= rec.counter),
-            upload_note: note,
-            buyer_saved,
+            uploaded: false,
+            upload_note: None,
+            buyer_saved: false,
             signed: *signed,
         }
     }
