@@ -121,3 +121,36 @@ fn oversize_frames_are_refused_before_sending() {
     let big = vec![1u8; MAX_ENCODED + 1];
     assert!(matches!(t.send(&big), Err(TransportError::Oversize(_))));
 }
+
+#[test]
+fn a_long_wait_spans_several_reads_and_a_short_one_ends_at_its_deadline() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let server = thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        // Answered after 300 ms: longer than one read of the socket blocks.
+        let f = read_frame(&mut s).unwrap();
+        thread::sleep(Duration::from_millis(300));
+        s.write_all(&f).unwrap();
+        // Not answered: the client's short waits time out.
+        read_frame(&mut s).unwrap();
+        thread::sleep(Duration::from_millis(800));
+    });
+    let mut t = TcpTransport::connect(&addr).unwrap();
+    t.send(&ping(5)).unwrap();
+    let start = Instant::now();
+    assert_eq!(t.recv(Duration::from_secs(5)).unwrap().header.seq, 5);
+    assert!(start.elapsed() >= Duration::from_millis(290));
+    t.send(&ping(6)).unwrap();
+    // A wait shorter than a read's slice (50 ms), and one that ends inside a later slice, each
+    // end at their own deadline (with 30 ms of room for a loaded machine), not a slice's end.
+    for ms in [10, 130] {
+        let start = Instant::now();
+        let r = t.recv(Duration::from_millis(ms));
+        let took = start.elapsed();
+        assert!(matches!(r, Err(TransportError::Timeout(_))), "{r:?}");
+        assert!(took >= Duration::from_millis(ms - 2), "{ms} ms: {took:?}");
+        assert!(took < Duration::from_millis(ms + 30), "{ms} ms: {took:?}");
+    }
+    server.join().unwrap();
+}

@@ -27,12 +27,21 @@ pub const PIPELINE_DEPTH: usize = 64;
 
 const _: () = assert!(2 * PIPELINE_DEPTH <= crate::disk::MAX_EARLY);
 
+/// Longest one read of the socket blocks; a longer wait for an answer is several reads, each
+/// checking the caller's deadline. The socket's read timeout is set (a system call) only when
+/// it changes: once per connection while waits are longer than this, and again for each read
+/// of a wait's last slice. Setting it to the time left before every read was a system call
+/// for nearly every answer of a pipelined batch.
+const READ_SLICE: Duration = Duration::from_millis(50);
+
 /// A disk on TCP.
 #[derive(Debug)]
 pub struct TcpTransport {
     addr: String,
     connect_timeout: Duration,
     stream: Option<TcpStream>,
+    /// The read timeout set on `stream` (none yet: a fresh connection).
+    read_timeout: Option<Duration>,
     assembler: FrameAssembler,
     buf: Vec<u8>,
 }
@@ -50,6 +59,7 @@ impl TcpTransport {
             addr: addr.to_string(),
             connect_timeout: timeout,
             stream: None,
+            read_timeout: None,
             assembler: FrameAssembler::new(),
             buf: vec![0; 4096],
         };
@@ -101,6 +111,7 @@ impl TcpTransport {
                         .map_err(|e| io("setting the write timeout", e))?;
                     tracing::debug!(addr = %a, "connected to disk over TCP");
                     self.stream = Some(s);
+                    self.read_timeout = None;
                     return Ok(());
                 }
                 Err(e) => last = Some(e),
@@ -174,9 +185,13 @@ impl Transport for TcpTransport {
             if left.is_zero() {
                 return Err(TransportError::Timeout(timeout));
             }
-            stream
-                .set_read_timeout(Some(left))
-                .map_err(|e| io("setting the read timeout", e))?;
+            let slice = left.min(READ_SLICE);
+            if self.read_timeout != Some(slice) {
+                stream
+                    .set_read_timeout(Some(slice))
+                    .map_err(|e| io("setting the read timeout", e))?;
+                self.read_timeout = Some(slice);
+            }
             match stream.read(&mut self.buf) {
                 Ok(0) => {
                     self.close();
