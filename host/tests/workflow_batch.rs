@@ -310,15 +310,7 @@ fn h05_batch_saves_each_distinct_buyer_once_and_says_so_on_every_invoice_of_it()
         assert!(!r.unwrap().buyer_saved);
     }
     assert!(env.wf.store().customers(None).unwrap().is_empty());
-    let admin = env.admin;
-    env.wf
-        .store_mut()
-        .set_setting(
-            admin,
-            taxdisk_host::store::company::SETTING_AUTO_SAVE_BUYERS,
-            "1",
-        )
-        .unwrap();
+    env.save_buyers_automatically();
     // Saving on, over several parts of a pipelined batch: each of the three saved once, and
     // every invoice of each says its buyer was saved.
     let drafts = drafts_for(&mut env, 40);

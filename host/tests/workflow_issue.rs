@@ -197,15 +197,7 @@ fn h05_buyer_saved_automatically_when_set() {
     let mut env = Env::with_rolls(&[InvoiceKind::Normal], 5);
     let d = normal(&mut env.wf);
     assert!(!env.wf.issue(d).unwrap().buyer_saved);
-    let admin = env.admin;
-    env.wf
-        .store_mut()
-        .set_setting(
-            admin,
-            taxdisk_host::store::company::SETTING_AUTO_SAVE_BUYERS,
-            "1",
-        )
-        .unwrap();
+    env.save_buyers_automatically();
     let d = normal(&mut env.wf);
     assert!(env.wf.issue(d).unwrap().buyer_saved);
     let customers = env.wf.store().customers(None).unwrap();
