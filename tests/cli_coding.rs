@@ -92,3 +92,48 @@ fn products_and_customers_are_saved_with_exact_rates() {
         "{list}"
     );
 }
+
+#[test]
+fn buyers_of_issued_invoices_are_saved_automatically_once_turned_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = support::Cli::new(&dir.path().join("data"));
+    cli.ready();
+    cli.ok(&["rolls", "buy", "--kind", "normal", "--count", "5"]);
+    let item = format!("办公用品:{CLASS}:13:1:100");
+    let issue = |buyer: &str| {
+        cli.ok(&[
+            "issue", "--kind", "normal", "--buyer", buyer, "--item", &item,
+        ])
+    };
+
+    // Off until turned on: issued, its buyer not saved.
+    let out = issue("福州闽江贸易");
+    assert!(
+        out.contains("issued normal") && !out.contains("buyer saved"),
+        "{out}"
+    );
+    assert_eq!(cli.ok(&["customer", "list"]).trim(), "");
+
+    let on = cli.ok(&["customer", "auto-save", "on"]);
+    assert!(on.contains("saved to the customers automatically"), "{on}");
+    // Each invoice says its buyer was saved; a buyer of two invoices is one customer.
+    for _ in 0..2 {
+        let out = issue("厦门鹭岛商贸");
+        assert!(out.contains("buyer saved to the customers"), "{out}");
+    }
+    let list = cli.ok(&["customer", "list"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.contains("厦门鹭岛商贸"), "{list}");
+
+    let off = cli.ok(&["customer", "auto-save", "off"]);
+    assert!(off.contains("no longer saved automatically"), "{off}");
+    let out = issue("泉州刺桐贸易");
+    assert!(!out.contains("buyer saved"), "{out}");
+    assert_eq!(cli.ok(&["customer", "list"]).lines().count(), 1);
+
+    // Not a position of the switch: a usage error naming what was given and what it takes.
+    let o = cli.run(&["customer", "auto-save", "maybe"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("'maybe'") && err.contains("on, off"), "{err}");
+}

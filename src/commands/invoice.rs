@@ -371,6 +371,11 @@ pub(super) fn issue(ctx: &mut Ctx, a: IssueArgs) -> Result<(), CmdError> {
                         t!("out-issued-uploaded")
                     } else {
                         t!("out-issued-not-uploaded")
+                    },
+                    saved = if issued.buyer_saved {
+                        t!("out-issued-buyer-saved")
+                    } else {
+                        String::new()
                     }
                 )
             ),

@@ -75,6 +75,22 @@ pub enum CustomerCmd {
     },
     /// List customers.
     List,
+    /// Save the buyer of every invoice issued from now on to the customers automatically
+    /// (自动保存, H5, FAQ 3.2), or stop (then `customer add` saves one by hand).
+    AutoSave {
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
+}
+
+/// A switch's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// Products.
@@ -337,6 +353,17 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
                 category: None,
             })?;
             println!("{}", t!("out-customer-added", id = id.0));
+        }
+        CustomerCmd::AutoSave { state } => {
+            ctx.wf.set_auto_save_buyers(state == Switch::On)?;
+            println!(
+                "{}",
+                t!(if ctx.wf.auto_save_buyers()? {
+                    "out-customer-auto-save-on"
+                } else {
+                    "out-customer-auto-save-off"
+                })
+            );
         }
         CustomerCmd::List => {
             for c in ctx.wf.store().customers(None)? {

@@ -1,8 +1,10 @@
 //! H6 (FAQ 3.3-3.6): product and customer coding (商品编码, 客户编码) as the logged-in user:
-//! what the CLI and a library user save, with the store's checks and audit log behind it.
+//! what the CLI and a library user save, with the store's checks and audit log behind it; and
+//! H5's switch for saving buyers automatically (FAQ 3.2).
 
 use super::Workflow;
 use super::errors::WorkflowError;
+use crate::store::company::SETTING_AUTO_SAVE_BUYERS;
 use crate::store::{CustomerId, NewCustomer, NewProduct, ProductId};
 
 impl Workflow {
@@ -17,5 +19,21 @@ impl Workflow {
     pub fn add_customer(&mut self, c: &NewCustomer) -> Result<CustomerId, WorkflowError> {
         let user = self.require_user("customer coding")?;
         Ok(self.store.add_customer(user.id, c)?)
+    }
+
+    /// H5 (FAQ 3.2, 自动保存): turns the automatic saving of each issued invoice's buyer to
+    /// the customers on or off, for every user of this database (audit-logged). Off, a buyer is
+    /// saved by hand ([`Workflow::add_customer`], 手工保存).
+    pub fn set_auto_save_buyers(&mut self, on: bool) -> Result<(), WorkflowError> {
+        let user = self.require_user("customer settings")?;
+        let value = if on { "1" } else { "0" };
+        Ok(self
+            .store
+            .set_setting(user.id, SETTING_AUTO_SAVE_BUYERS, value)?)
+    }
+
+    /// H5: whether issued invoices' buyers are saved to the customers automatically.
+    pub fn auto_save_buyers(&self) -> Result<bool, WorkflowError> {
+        Ok(self.store.setting(SETTING_AUTO_SAVE_BUYERS)?.as_deref() == Some("1"))
     }
 }

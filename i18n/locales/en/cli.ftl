@@ -70,12 +70,15 @@ out-invoicer-added = added invoicer {$name} (id {$id}) for {$kinds} kind(s)
 out-password-changed = password changed
 out-renamed = renamed to {$name}
 out-customer-added = added customer {$id}
+out-customer-auto-save-on = buyers of issued invoices are saved to the customers automatically (H5)
+out-customer-auto-save-off = buyers of issued invoices are no longer saved automatically; `customer add` saves one by hand (H5)
 out-product-added = added product {$id}
 
 ## Issue, void, red (H8, H9, H10).
-out-issued = issued {$kind} {$code} {$number} (id {$id}, counter {$counter}){$uploaded}
+out-issued = issued {$kind} {$code} {$number} (id {$id}, counter {$counter}){$uploaded}{$saved}
 out-issued-uploaded = , uploaded
 out-issued-not-uploaded = , not uploaded yet
+out-issued-buyer-saved = , buyer saved to the customers
 out-draft-refused = draft {$n}: {$error}
 out-draft-not-issued = draft {$n} not issued: {$error}
 out-drafts-refused = {$refused} of {$total} drafts not issued (listed above); the others are issued

@@ -70,12 +70,15 @@ out-invoicer-added = 已新增开票员 {$name}（编号 {$id}），可开 {$kin
 out-password-changed = 密码已修改
 out-renamed = 用户名已改为 {$name}
 out-customer-added = 已增加客户 {$id}
+out-customer-auto-save-on = 开具发票的购方信息将自动保存到客户管理(H5)
+out-customer-auto-save-off = 不再自动保存购方信息；可用 `customer add` 手工保存(H5)
 out-product-added = 已增加商品 {$id}
 
 ## 开具、作废、红字（H8、H9、H10）。
-out-issued = 已开具{$kind} {$code} {$number}（编号 {$id}，序号 {$counter}）{$uploaded}
+out-issued = 已开具{$kind} {$code} {$number}（编号 {$id}，序号 {$counter}）{$uploaded}{$saved}
 out-issued-uploaded = ，已上传
 out-issued-not-uploaded = ，尚未上传
+out-issued-buyer-saved = ，购方已保存到客户管理
 out-draft-refused = 第 {$n} 张：{$error}
 out-draft-not-issued = 第 {$n} 张未开具：{$error}
 out-drafts-refused = {$total} 张中有 {$refused} 张未开具（见上文）；其余已开具
