@@ -358,10 +358,9 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             ctx.wf.set_auto_save_buyers(state == Switch::On)?;
             println!(
                 "{}",
-                t!(if ctx.wf.auto_save_buyers()? {
-                    "out-customer-auto-save-on"
-                } else {
-                    "out-customer-auto-save-off"
+                t!(match state {
+                    Switch::On => "out-customer-auto-save-on",
+                    Switch::Off => "out-customer-auto-save-off",
                 })
             );
         }

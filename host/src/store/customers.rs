@@ -294,14 +294,26 @@ impl Store {
         Ok(saved)
     }
 
-    /// H5 (FAQ 3.2, 自动保存): saves the buyer when the `auto_save_buyers` setting is `"1"`;
-    /// otherwise does nothing and answers `None`.
+    /// H5 (FAQ 3.2, 自动保存): whether issued invoices' buyers are saved to the customers
+    /// automatically (the `auto_save_buyers` setting is `"1"`).
+    pub fn auto_save_buyers(&self) -> Result<bool, StoreError> {
+        Ok(self.setting(SETTING_AUTO_SAVE_BUYERS)?.as_deref() == Some("1"))
+    }
+
+    /// H5: turns the automatic saving of buyers on or off for every user of this database,
+    /// as `actor` (audit-logged).
+    pub fn set_auto_save_buyers(&mut self, actor: UserId, on: bool) -> Result<(), StoreError> {
+        self.set_setting(actor, SETTING_AUTO_SAVE_BUYERS, if on { "1" } else { "0" })
+    }
+
+    /// H5 (FAQ 3.2, 自动保存): saves the buyer when [`Store::auto_save_buyers`]; otherwise
+    /// does nothing and answers `None`.
     pub fn save_buyer_automatically(
         &mut self,
         actor: UserId,
         buyer: &Party,
     ) -> Result<Option<SavedBuyer>, StoreError> {
-        if self.setting(SETTING_AUTO_SAVE_BUYERS)?.as_deref() != Some("1") {
+        if !self.auto_save_buyers()? {
             return Ok(None);
         }
         self.save_buyer(actor, buyer, None).map(Some)

@@ -11,7 +11,6 @@
 //! process), and a call whose version has not moved reads that one row. A change made between
 //! two calls, by this connection or by another process, is seen by the next call as before.
 
-use super::company::SETTING_AUTO_SAVE_BUYERS;
 use super::tx::Tx;
 use super::users::{Action, Role, permission_denied};
 use super::{Company, Store, StoreError, UserId};
@@ -57,7 +56,7 @@ pub struct IssuingContext {
     /// The issuer's permissions (H3).
     pub permissions: Permissions,
     /// Whether buyers are saved to the customers automatically (H5,
-    /// [`SETTING_AUTO_SAVE_BUYERS`]).
+    /// [`Store::auto_save_buyers`]).
     pub auto_save_buyers: bool,
 }
 
@@ -84,7 +83,7 @@ impl Store {
                 .query_map([user.0], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?
         };
-        let auto_save_buyers = self.setting(SETTING_AUTO_SAVE_BUYERS)?.as_deref() == Some("1");
+        let auto_save_buyers = self.auto_save_buyers()?;
         tx.commit()?;
         let context = IssuingContext {
             company,

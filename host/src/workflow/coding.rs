@@ -4,7 +4,6 @@
 
 use super::Workflow;
 use super::errors::WorkflowError;
-use crate::store::company::SETTING_AUTO_SAVE_BUYERS;
 use crate::store::{CustomerId, NewCustomer, NewProduct, ProductId};
 
 impl Workflow {
@@ -26,14 +25,6 @@ impl Workflow {
     /// saved by hand ([`Workflow::add_customer`], 手工保存).
     pub fn set_auto_save_buyers(&mut self, on: bool) -> Result<(), WorkflowError> {
         let user = self.require_user("customer settings")?;
-        let value = if on { "1" } else { "0" };
-        Ok(self
-            .store
-            .set_setting(user.id, SETTING_AUTO_SAVE_BUYERS, value)?)
-    }
-
-    /// H5: whether issued invoices' buyers are saved to the customers automatically.
-    pub fn auto_save_buyers(&self) -> Result<bool, WorkflowError> {
-        Ok(self.store.setting(SETTING_AUTO_SAVE_BUYERS)?.as_deref() == Some("1"))
+        Ok(self.store.set_auto_save_buyers(user.id, on)?)
     }
 }

@@ -278,17 +278,9 @@ impl Env {
         self.wf.login(name, password, &pin()).unwrap();
     }
 
-    /// The administrator turns the automatic saving of buyers (H5, FAQ 3.2) on.
+    /// The logged-in user turns the automatic saving of buyers (H5, FAQ 3.2) on.
     pub fn save_buyers_automatically(&mut self) {
-        let admin = self.admin;
-        self.wf
-            .store_mut()
-            .set_setting(
-                admin,
-                taxdisk_host::store::company::SETTING_AUTO_SAVE_BUYERS,
-                "1",
-            )
-            .unwrap();
+        self.wf.set_auto_save_buyers(true).unwrap();
     }
 }
 
