@@ -24,9 +24,13 @@
 //!   `(1 + d)^-1` computed once per key (the no_std firmware's signer);
 //! - `efficient_sm2`: the `efficient-sm2` crate's own `KeyPair::sign` (random nonce, `Z_A`
 //!   recomputed by `libsm` per call);
+//! - `efficient_sign_digest`: `SigningKey::sign_efficient_sign_digest`, `efficient-sm2`'s
+//!   `sign_digest` over our SM3 digest (cached `Z_A`) with the RFC 6979 nonce fed in as its
+//!   "random" source (deterministic, byte-identical to RustCrypto); it inverts `1 + d` for
+//!   every signature (the chosen signer until 2026-12-07 "(q)");
 //! - `chosen`: `sign::sign_bytes`, what the disk, the bureau and "raw signing" use in std
-//!   builds: `efficient-sm2`'s `sign_digest` over our SM3 digest (cached `Z_A`) with the RFC
-//!   6979 nonce fed in as its "random" source (deterministic, byte-identical to RustCrypto).
+//!   builds: `[k]G` by `efficient-sm2`'s base-point table, the rest with RustCrypto's scalars
+//!   and the cached `(1 + d)^-1` (deterministic, byte-identical to RustCrypto).
 //!
 //! After criterion's report, interleaved: 30 rounds in which every signer signs a block of 200
 //! in turn (the order rotates); each round's rates against that round's fastest, median and
@@ -152,11 +156,12 @@ struct Signers {
     efficient: efficient_sm2::KeyPair,
 }
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 6] = [
     "sm2_no_table",
     "sm2_table",
     "sm2_cached",
     "efficient_sm2",
+    "efficient_sign_digest",
     "chosen",
 ];
 
@@ -191,6 +196,7 @@ impl Signers {
                     s: sig.s(),
                 }
             }
+            4 => self.cached.sign_efficient_sign_digest(msg),
             _ => sign::sign_bytes(&self.cached, msg),
         }
     }

@@ -212,7 +212,7 @@ phrase-voided-invoices = voided invoices
 phrase-blank-voided-numbers = blank voided numbers
 
 ## The bench's signer line (protocol sign::IMPLEMENTATION): the crate names stay as they are.
-phrase-efficient-sm2-0-2-arithmetic-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 arithmetic, RFC 6979 nonce (RustCrypto-identical signatures)
+phrase-efficient-sm2-0-2-k-g-rustcrypto-scalars-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 k·G, RustCrypto scalars, RFC 6979 nonce (RustCrypto-identical signatures)
 
 ## What a conformance refusal check tried (host conformance/scenarios/*.rs), named in its finding.
 phrase-changepin-with-a-wrong-old-pin = ChangePin with a wrong old PIN

@@ -211,7 +211,7 @@ phrase-voided-invoices = 作废发票份数
 phrase-blank-voided-numbers = 空白作废份数
 
 ## 性能测试的签名实现一行（protocol sign::IMPLEMENTATION）：库名保持原样。
-phrase-efficient-sm2-0-2-arithmetic-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 运算，RFC 6979 随机数（签名与 RustCrypto 逐字节相同）
+phrase-efficient-sm2-0-2-k-g-rustcrypto-scalars-rfc-6979-nonce-rustcrypto-identical-signatures = efficient-sm2 0.2 的 k·G，RustCrypto 标量运算，RFC 6979 随机数（签名与 RustCrypto 逐字节相同）
 
 ## 一致性测试的拒绝检查所尝试的操作（host conformance/scenarios/*.rs），出现在其检查结果中。
 phrase-changepin-with-a-wrong-old-pin = 用错误的旧 PIN 修改 PIN
