@@ -3,6 +3,7 @@
 //! `efficient-sm2`'s faster arithmetic for signing, to the same bytes ([`IMPLEMENTATION`]), and
 //! for verification, to the same verdicts ([`VerifyingKey`]). Works without `std`.
 
+mod nonce;
 mod verifier;
 
 pub use verifier::{VerifyingKey, verify, verify_bytes, verifying_key};
@@ -16,7 +17,7 @@ use sm2::elliptic_curve::ops::Reduce;
 use sm2::elliptic_curve::point::AffineCoordinates;
 use sm2::elliptic_curve::sec1::ToSec1Point;
 use sm2::elliptic_curve::subtle::ConstantTimeEq;
-use sm2::elliptic_curve::{Curve, Group, PrimeField};
+use sm2::elliptic_curve::{Group, PrimeField};
 use sm2::{ProjectivePoint, Scalar, Sm2, U256};
 use sm3::{Digest, Sm3};
 
@@ -95,6 +96,8 @@ pub struct SigningKey {
     d_plus_1_inv: Scalar,
     /// `Z_A = SM3(ENTL || ID || a || b || x_G || y_G || x_A || y_A)`.
     za: [u8; 32],
+    /// The RFC 6979 generator's keyed initial state.
+    nonce: nonce::NonceKey,
     /// The same secret in `efficient-sm2`'s form (for [`SigningKey::sign_efficient_sign_digest`]).
     #[cfg(feature = "std")]
     fast: efficient_sm2::KeyPair,
@@ -122,6 +125,7 @@ impl SigningKey {
             d,
             d_plus_1_inv,
             za,
+            nonce: nonce::NonceKey::new(),
             #[cfg(feature = "std")]
             fast,
         })
@@ -133,21 +137,14 @@ impl SigningKey {
     }
 
     /// `e = SM3(Z_A || M)` reduced mod n, and the RFC 6979 nonce `k` RustCrypto draws for it
-    /// (HMAC-SM3 DRBG over the secret and `e`, no extra data).
+    /// (HMAC-SM3 DRBG over the secret and `e`, no extra data; [`nonce`]).
     fn digest_and_nonce(&self, msg: &[u8]) -> ([u8; 32], Scalar, Option<Scalar>) {
         let mut h = Sm3::new_with_prefix(self.za);
         h.update(msg);
         let digest: [u8; 32] = h.finalize().into();
         let e = <Scalar as Reduce<U256>>::reduce(&U256::from_be_slice(&digest));
-        let mut kgen = rfc6979::KGenerator::<Sm3, U256>::new(
-            &self.d.to_repr(),
-            &e.to_bytes(),
-            &[],
-            &Sm2::ORDER,
-        );
-        let mut k_bytes = sm2::FieldBytes::default();
-        kgen.fill_next_k(&mut k_bytes);
-        (digest, e, Scalar::from_repr(k_bytes).into())
+        let k = self.nonce.k(&self.d.to_repr().into(), &e.to_repr().into());
+        (digest, e, k)
     }
 
     /// Signs `msg` with RustCrypto's arithmetic: `sm2::dsa::SigningKey::sign`'s steps with
