@@ -3,11 +3,12 @@
 //!
 //! The crate's DRBG keys a new HMAC for every step, although `K` is used twice or three times
 //! in a row, and after drawing `k` it moves its state on for a next draw that almost never
-//! comes (the first candidate is below `n` but with probability about 2^-32). Here a keyed
+//! comes (the first candidate is refused with probability about 2^-32). Here a keyed
 //! HMAC is cloned for each use of its key, the all-zero initial key is keyed once per signing
 //! key, and the state moves on only when a candidate is refused: 16 compressions against 30,
 //! about 6 µs of a 70 µs signature. `nonces_are_the_crates` checks the bytes against the
-//! crate's generator.
+//! crate's generator, and `refused_candidates_move_on_as_the_crates_do` the path after a
+//! refused candidate (against the crate with a smaller order, where half are refused).
 
 use rfc6979::hmac::{Hmac, KeyInit, Mac};
 use sm2::Scalar;
@@ -35,6 +36,20 @@ impl NonceKey {
     /// digest, 32 bytes): the first DRBG output in `[1, n)`. `None` only if no candidate of
     /// 64 is (never met: each is refused with probability about 2^-32).
     pub(super) fn k(&self, x: &[u8; 32], h1: &[u8; 32]) -> Option<Scalar> {
+        self.first_taken(x, h1, |t| {
+            Option::<Scalar>::from(Scalar::from_repr((*t).into()))
+                .filter(|k| !bool::from(k.is_zero()))
+        })
+    }
+
+    /// The DRBG's first output `T` that `take` accepts, as `take` answers it (`k` takes
+    /// `T` in `[1, n)`; the tests take other ranges, so the refusals' path runs too).
+    fn first_taken<K>(
+        &self,
+        x: &[u8; 32],
+        h1: &[u8; 32],
+        take: impl Fn(&[u8; 32]) -> Option<K>,
+    ) -> Option<K> {
         let mut v = [0x01u8; 32];
         // K = HMAC_K(V || 0x00 || x || h1), V = HMAC_K(V), with K = 0...0.
         let k1 = keyed(&mac(&self.zero, &[&v, &[0x00], x, h1]));
@@ -43,10 +58,9 @@ impl NonceKey {
         let mut key = keyed(&mac(&k1, &[&v, &[0x01], x, h1]));
         v = mac(&key, &[&v]);
         for _ in 0..64 {
-            // T = V = HMAC_K(V) (qlen = hlen = 256 bits); k = bits2int(T), taken if below n.
+            // T = V = HMAC_K(V) (qlen = hlen = 256 bits); k = bits2int(T).
             v = mac(&key, &[&v]);
-            let candidate: Option<Scalar> = Scalar::from_repr(v.into()).into();
-            if let Some(k) = candidate.filter(|k| !bool::from(k.is_zero())) {
+            if let Some(k) = take(&v) {
                 return Some(k);
             }
             // Refused: K = HMAC_K(V || 0x00), V = HMAC_K(V).
@@ -85,20 +99,53 @@ mod tests {
         k
     }
 
-    #[test]
-    fn nonces_are_the_crates() {
-        let nk = NonceKey::new();
-        let mut x = [0u8; 32];
-        let mut h1 = [0u8; 32];
-        for i in 0u32..2000 {
-            // Inputs spread over the whole range: a simple LCG over both.
+    /// 2,000 (x, h1) pairs spread over the whole range (a simple LCG over both), h1's top bit
+    /// as `top` says, x below n.
+    fn inputs(top: bool) -> impl Iterator<Item = ([u8; 32], [u8; 32])> {
+        (0u32..2000).map(move |i| {
+            let mut x = [0u8; 32];
+            let mut h1 = [0u8; 32];
             for (j, b) in x.iter_mut().chain(h1.iter_mut()).enumerate() {
                 *b = (i
                     .wrapping_mul(2_654_435_761)
                     .wrapping_add(j as u32 * 40_503)
                     >> 13) as u8;
             }
-            x[0] &= 0x7f; // a secret below n
+            x[0] &= 0x7f;
+            if !top {
+                h1[0] &= 0x7f;
+            }
+            (x, h1)
+        })
+    }
+
+    /// The refusals' path, which n almost never takes: against the crate's generator with the
+    /// order 2^255, about half the first candidates are refused (their top bit set), and a
+    /// quarter of the second ones.
+    #[test]
+    fn refused_candidates_move_on_as_the_crates_do() {
+        let nk = NonceKey::new();
+        let q = U256::ONE.shl_vartime(255);
+        let mut refused = 0;
+        for (x, h1) in inputs(false) {
+            let mut kgen = rfc6979::KGenerator::<Sm3, U256>::new(&x, &h1, &[], &q);
+            let mut theirs = [0u8; 32];
+            kgen.fill_next_k(&mut theirs);
+            let tries = core::cell::Cell::new(0);
+            let ours = nk.first_taken(&x, &h1, |t| {
+                tries.set(tries.get() + 1);
+                (t[0] & 0x80 == 0 && t.iter().any(|b| *b != 0)).then_some(*t)
+            });
+            assert_eq!(ours, Some(theirs), "x {x:02x?} h1 {h1:02x?}");
+            refused += tries.get() - 1;
+        }
+        assert!(refused > 500, "only {refused} candidates refused");
+    }
+
+    #[test]
+    fn nonces_are_the_crates() {
+        let nk = NonceKey::new();
+        for (x, h1) in inputs(true) {
             let ours = nk.k(&x, &h1).map(|k| <[u8; 32]>::from(k.to_repr()));
             assert_eq!(ours, Some(crates_k(&x, &h1)), "x {x:02x?} h1 {h1:02x?}");
         }
