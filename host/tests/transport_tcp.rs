@@ -16,6 +16,14 @@ fn ping(seq: u32) -> Vec<u8> {
     buf[..n].to_vec()
 }
 
+/// A local server on a free port running `script` with its listener on a thread of its own:
+/// the address to connect to, and the thread to join.
+fn serve(script: impl FnOnce(TcpListener) + Send + 'static) -> (String, thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    (addr, thread::spawn(move || script(l)))
+}
+
 /// Reads one delimited frame from `s`.
 fn read_frame(s: &mut impl Read) -> Option<Vec<u8>> {
     let mut f = Vec::new();
@@ -53,9 +61,7 @@ fn nothing_listening_is_no_device_with_one_clear_line() {
 
 #[test]
 fn answers_in_tiny_writes_are_reassembled_and_garbage_is_reported() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let server = thread::spawn(move || {
+    let (addr, server) = serve(|l| {
         let (mut s, _) = l.accept().unwrap();
         let req = read_frame(&mut s).unwrap();
         s.set_nodelay(true).unwrap();
@@ -84,9 +90,7 @@ fn answers_in_tiny_writes_are_reassembled_and_garbage_is_reported() {
 
 #[test]
 fn silence_is_a_timeout_and_a_closed_connection_reconnects_on_the_next_send() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let server = thread::spawn(move || {
+    let (addr, server) = serve(|l| {
         // First connection: read one frame, say nothing, then close.
         let (mut s, _) = l.accept().unwrap();
         read_frame(&mut s).unwrap();
@@ -124,9 +128,7 @@ fn oversize_frames_are_refused_before_sending() {
 
 #[test]
 fn a_long_wait_spans_several_reads_and_a_short_one_ends_at_its_deadline() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let server = thread::spawn(move || {
+    let (addr, server) = serve(|l| {
         let (mut s, _) = l.accept().unwrap();
         // Answered after 300 ms: longer than one read of the socket blocks.
         let f = read_frame(&mut s).unwrap();
