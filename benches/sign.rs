@@ -4,7 +4,8 @@
 //! firmware calls), `verify_bytes` (what the bureau does per uploaded event: `efficient-sm2`'s
 //! arithmetic inside RustCrypto's checks), `verify_bytes_rustcrypto` (RustCrypto's verifier
 //! alone, the reference it replaced) and `verify`.
-//! This is the reference rate of DESIGN "Targets" (about 6,000 signatures/s on one core).
+//! This is the reference rate of DESIGN "Targets" (`sm2/sign_bytes`; 17,000 to 23,000
+//! signatures/s on one core of the 2-vCPU machine of BENCHMARKS.md "2026-12-07 (q)").
 //!
 //! Every signing bench signs a distinct message each time (`taxdisk::bench::stamp` puts a
 //! count in its first 8 bytes), as the disk does: one message over and over repeats the
