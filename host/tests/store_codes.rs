@@ -63,6 +63,31 @@ fn h05_customers_with_categories() {
     )
     .unwrap();
     assert_eq!(s.categories().unwrap()[1].parent, Some(wholesale));
+    assert_eq!(s.category_named(" 北方批发 ").unwrap().unwrap().id, north);
+    assert_eq!(s.category_named("南方批发").unwrap(), None);
+    // A taken name, an empty one, a parent that is not there: refused, nothing added.
+    for (name, parent) in [("批发", None), (" 北方批发", Some(wholesale)), ("  ", None)] {
+        let e = s.add_category(admin, name, parent).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                StoreError::Field {
+                    rule: "H5",
+                    field: "category name",
+                    ..
+                }
+            ),
+            "{name}: {e:?}"
+        );
+    }
+    let e = s
+        .add_category(admin, "南方批发", Some(CategoryId(99)))
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Field { field: "parent category", problem, .. } if problem.ends_with("99")),
+        "{e:?}"
+    );
+    assert_eq!(s.categories().unwrap().len(), 2);
     let in_north = s.customers(Some(north)).unwrap();
     assert_eq!(in_north.len(), 1);
     assert_eq!(in_north[0].id, c1);

@@ -121,27 +121,58 @@ const CUSTOMER_COLUMNS: &str =
     "id, code, name, taxpayer_id, address_phone, bank_account, category_id";
 
 impl Store {
-    /// H5: adds a category.
+    /// H5: adds a category, at the top or under `parent`. Its name (trimmed) is required and
+    /// differs from every other category's, so a person can name it; `parent` must exist.
     pub fn add_category(
         &mut self,
         actor: UserId,
         name: &str,
         parent: Option<CategoryId>,
     ) -> Result<CategoryId, StoreError> {
+        let refused = |problem: String| StoreError::Field {
+            rule: "H5",
+            field: "category name",
+            problem,
+        };
         if name.trim().is_empty() {
-            return Err(StoreError::Field {
-                rule: "H5",
-                field: "category name",
-                problem: "is required".into(),
-            });
+            return Err(refused("is required".into()));
         }
         let tx = self.conn.transaction()?;
+        let taken: Option<i64> = tx
+            .prepare_cached("SELECT id FROM customer_categories WHERE name = ?1")?
+            .query_row([name.trim()], |r| r.get(0))
+            .optional()?;
+        if taken.is_some() {
+            return Err(refused("is taken by another category".into()));
+        }
+        if let Some(p) = parent {
+            let found: Option<i64> = tx
+                .prepare_cached("SELECT id FROM customer_categories WHERE id = ?1")?
+                .query_row([p.0], |r| r.get(0))
+                .optional()?;
+            if found.is_none() {
+                return Err(StoreError::Field {
+                    rule: "H5",
+                    field: "parent category",
+                    problem: format!("there is no category {}", p.0),
+                });
+            }
+        }
         tx.prepare_cached("INSERT INTO customer_categories (name, parent_id) VALUES (?1, ?2)")?
             .execute(params![name.trim(), parent.map(|p| p.0)])?;
         let id = CategoryId(tx.last_insert_rowid());
         audit::write(&tx, Some(actor), "customer.category", name.trim())?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// H5: the category named `name` (trimmed); the first by id if the library was given two
+    /// of one name.
+    pub fn category_named(&self, name: &str) -> Result<Option<Category>, StoreError> {
+        Ok(self
+            .categories()?
+            .into_iter()
+            .find(|c| c.name == name.trim()))
     }
 
     /// H5: every category.
