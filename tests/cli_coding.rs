@@ -137,3 +137,89 @@ fn buyers_of_issued_invoices_are_saved_automatically_once_turned_on() {
     assert!(!o.status.success());
     assert!(err.contains("'maybe'") && err.contains("on, off"), "{err}");
 }
+
+#[test]
+fn customer_categories_form_a_tree_and_file_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = support::Cli::new(&dir.path().join("data"));
+    cli.ready();
+    let add = |name: &str, parent: Option<&str>| {
+        let mut a = vec!["customer", "category", "add", "--name", name];
+        if let Some(p) = parent {
+            a.extend(["--parent", p]);
+        }
+        cli.run(&a)
+    };
+    let out = String::from_utf8_lossy(&add("批发", None).stdout).into_owned();
+    assert!(out.contains("added category 1: 批发"), "{out}");
+    let out = String::from_utf8_lossy(&add("福州", Some("批发")).stdout).into_owned();
+    assert!(out.contains("福州, under 批发"), "{out}");
+    assert!(add("零售", None).status.success());
+
+    // A taken name, an unknown parent: refused, naming what was given; nothing added.
+    let o = add("福州", None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("--name 福州: category 2") && err.contains("H5"),
+        "{err}"
+    );
+    let o = add("泉州", Some("海外"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--parent 海外"),
+        "{err}"
+    );
+
+    let customer = |code: &str, name: &str, category: Option<&str>| {
+        let mut a = vec!["customer", "add", "--code", code, "--name", name];
+        if let Some(c) = category {
+            a.extend(["--category", c]);
+        }
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    cli.ok(&args(&customer("C1", "福州闽江贸易", Some("福州"))));
+    cli.ok(&args(&customer("C2", "厦门鹭岛商贸", Some("零售"))));
+    cli.ok(&args(&customer("C3", "无分类客户", None)));
+    let err = cli.refused(&args(&customer("C4", "海外客户", Some("海外"))));
+    assert!(err.contains("--category 海外"), "{err}");
+
+    // The tree: 福州 under 批发, each with the customers it holds.
+    let tree = cli.ok(&["customer", "category", "list"]);
+    let lines: Vec<&str> = tree.lines().collect();
+    assert_eq!(lines.len(), 3, "{tree}");
+    assert!(
+        lines[0].contains(" 批发") && lines[0].ends_with("0 customer(s)"),
+        "{tree}"
+    );
+    assert!(
+        lines[1].contains("   福州") && lines[1].ends_with("1 customer(s)"),
+        "{tree}"
+    );
+    assert!(
+        lines[2].contains(" 零售") && lines[2].ends_with("1 customer(s)"),
+        "{tree}"
+    );
+    assert!(!lines[0].contains("   批发"), "{tree}");
+
+    // The list names each customer's category; one category's customers alone.
+    let list = cli.ok(&["customer", "list"]);
+    assert_eq!(list.lines().count(), 3, "{list}");
+    let c1 = list.lines().find(|l| l.starts_with("C1")).unwrap();
+    assert!(c1.trim_end().ends_with("福州"), "{list}");
+    let c3 = list.lines().find(|l| l.starts_with("C3")).unwrap();
+    assert!(c3.ends_with("无分类客户"), "{list}");
+    let only = cli.ok(&["customer", "list", "--category", "福州"]);
+    assert_eq!(only.lines().count(), 1, "{only}");
+    assert!(only.starts_with("C1"), "{only}");
+    let err = cli.refused(&["customer", "list", "--category", "海外"]);
+    assert!(err.contains("--category 海外"), "{err}");
+
+    let zh = cli.ok(&["--lang", "zh-CN", "customer", "category", "list"]);
+    assert!(zh.contains("1 个客户"), "{zh}");
+    let err = cli.refused(&[
+        "--lang", "zh-CN", "customer", "category", "add", "--name", "零售",
+    ]);
+    assert!(err.contains("分类 3 已使用这个名称"), "{err}");
+    assert_eq!(cli.ok(&["customer", "category", "list"]).lines().count(), 3);
+}

@@ -8,7 +8,9 @@ use clap::Subcommand;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use taxdisk_host::invoice::math::rate_from_percent;
-use taxdisk_host::store::{Action, BankAccount, Initialization, NewCustomer, NewProduct};
+use taxdisk_host::store::{
+    Action, BankAccount, Category, CategoryId, Initialization, NewCustomer, NewProduct,
+};
 use taxdisk_i18n::width::left;
 use taxdisk_i18n::{phrase, t};
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
@@ -72,9 +74,19 @@ pub enum CustomerCmd {
         /// Bank and account.
         #[arg(long, default_value = "")]
         bank_account: String,
+        /// The customer's category (its name, `customer category list`).
+        #[arg(long)]
+        category: Option<String>,
     },
-    /// List customers.
-    List,
+    /// List customers with their categories.
+    List {
+        /// Only the customers of this category (its name).
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Customer categories (客户分类, H5, FAQ 3.1).
+    #[command(subcommand)]
+    Category(CategoryCmd),
     /// Save the buyer of every invoice issued from now on to the customers automatically
     /// (自动保存, H5, FAQ 3.2), or stop (then `customer add` saves one by hand).
     AutoSave {
@@ -82,6 +94,22 @@ pub enum CustomerCmd {
         #[arg(value_enum)]
         state: Switch,
     },
+}
+
+/// Customer categories.
+#[derive(Debug, Subcommand)]
+pub enum CategoryCmd {
+    /// Add a category, at the top or under another; its name differs from every other.
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// The category it goes under (its name).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List the categories as a tree, with how many customers each holds.
+    List,
 }
 
 /// A switch's position.
@@ -340,7 +368,12 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             tin,
             address_phone,
             bank_account,
+            category,
         } => {
+            let category = match category {
+                Some(name) => Some(category_named(ctx, "--category", &name)?.id),
+                None => None,
+            };
             let party = taxdisk_host::invoice::model::Party {
                 name,
                 taxpayer_id: tin,
@@ -350,9 +383,71 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             let id = ctx.wf.add_customer(&NewCustomer {
                 code,
                 party,
-                category: None,
+                category,
             })?;
             println!("{}", t!("out-customer-added", id = id.0));
+        }
+        CustomerCmd::Category(CategoryCmd::Add { name, parent }) => {
+            if let Some(taken) = ctx.wf.store().category_named(&name)? {
+                return Err(CmdError::Input(t!(
+                    "out-category-taken",
+                    name = name.trim(),
+                    id = taken.id.0
+                )));
+            }
+            let parent = match parent {
+                Some(p) => Some(category_named(ctx, "--parent", &p)?),
+                None => None,
+            };
+            let id = ctx.wf.add_category(&name, parent.as_ref().map(|p| p.id))?;
+            println!(
+                "{}",
+                match &parent {
+                    Some(p) => t!(
+                        "out-category-added-under",
+                        id = id.0,
+                        name = name.trim(),
+                        parent = p.name.as_str()
+                    ),
+                    None => t!("out-category-added", id = id.0, name = name.trim()),
+                }
+            );
+        }
+        CustomerCmd::Category(CategoryCmd::List) => {
+            let all = ctx.wf.store().categories()?;
+            let customers = ctx.wf.store().customers(None)?;
+            let held = |c: &Category| {
+                customers
+                    .iter()
+                    .filter(|k| k.category == Some(c.id))
+                    .count()
+            };
+            // Depth first from the top ones, each level indented two more.
+            fn walk(
+                all: &[Category],
+                parent: Option<CategoryId>,
+                depth: usize,
+                out: &mut Vec<(usize, Category)>,
+            ) {
+                for c in all.iter().filter(|c| c.parent == parent) {
+                    out.push((depth, c.clone()));
+                    // A loop of parents (only a library user could make one) ends at 16 levels.
+                    if depth < 16 {
+                        walk(all, Some(c.id), depth + 1, out);
+                    }
+                }
+            }
+            let mut tree = Vec::new();
+            walk(&all, None, 0, &mut tree);
+            for (depth, c) in &tree {
+                let label = format!("{}{}", "  ".repeat(*depth), c.name);
+                println!(
+                    "{:>4}  {}  {}",
+                    c.id.0,
+                    left(&label, 30),
+                    t!("out-category-customers", n = held(c))
+                );
+            }
         }
         CustomerCmd::AutoSave { state } => {
             ctx.wf.set_auto_save_buyers(state == Switch::On)?;
@@ -364,18 +459,48 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
                 })
             );
         }
-        CustomerCmd::List => {
-            for c in ctx.wf.store().customers(None)? {
+        CustomerCmd::List { category } => {
+            let only = match category {
+                Some(name) => Some(category_named(ctx, "--category", &name)?.id),
+                None => None,
+            };
+            let names: std::collections::HashMap<CategoryId, String> = ctx
+                .wf
+                .store()
+                .categories()?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect();
+            for c in ctx.wf.store().customers(only)? {
                 let tin = c
                     .party
                     .taxpayer_id
                     .map(|t| t.to_string())
                     .unwrap_or_default();
-                println!("{} {} {tin}", left(&c.code, 8), left(&c.party.name, 30));
+                let cat = c
+                    .category
+                    .and_then(|id| names.get(&id))
+                    .map(String::as_str)
+                    .unwrap_or("");
+                let line = format!(
+                    "{} {} {} {cat}",
+                    left(&c.code, 8),
+                    left(&c.party.name, 30),
+                    left(&tin, 20)
+                );
+                println!("{}", line.trim_end());
             }
         }
     }
     Ok(())
+}
+
+/// The category a person named in `flag`, or a refusal naming what was given.
+fn category_named(ctx: &Ctx, flag: &str, name: &str) -> Result<Category, CmdError> {
+    ctx.wf
+        .store()
+        .category_named(name)?
+        .ok_or_else(|| CmdError::Input(t!("out-category-unknown", flag = flag, name = name)))
 }
 
 /// `taxdisk product`.

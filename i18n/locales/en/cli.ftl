@@ -72,6 +72,11 @@ out-renamed = renamed to {$name}
 out-customer-added = added customer {$id}
 out-customer-auto-save-on = buyers of issued invoices are saved to the customers automatically (H5)
 out-customer-auto-save-off = buyers of issued invoices are no longer saved automatically; `customer add` saves one by hand (H5)
+out-category-added = added category {$id}: {$name}
+out-category-added-under = added category {$id}: {$name}, under {$parent}
+out-category-customers = {$n} customer(s)
+out-category-taken = --name {$name}: category {$id} has that name already; a category's name differs from every other (H5)
+out-category-unknown = {$flag} {$name}: no customer category has that name (see `customer category list`)
 out-product-added = added product {$id}
 
 ## Issue, void, red (H8, H9, H10).

@@ -72,6 +72,11 @@ out-renamed = 用户名已改为 {$name}
 out-customer-added = 已增加客户 {$id}
 out-customer-auto-save-on = 开具发票的购方信息将自动保存到客户管理(H5)
 out-customer-auto-save-off = 不再自动保存购方信息；可用 `customer add` 手工保存(H5)
+out-category-added = 已增加客户分类 {$id}：{$name}
+out-category-added-under = 已增加客户分类 {$id}：{$name}，属于 {$parent}
+out-category-customers = {$n} 个客户
+out-category-taken = --name {$name}：分类 {$id} 已使用这个名称；分类名称不能重复(H5)
+out-category-unknown = {$flag} {$name}：没有这个名称的客户分类（见 `customer category list`）
 out-product-added = 已增加商品 {$id}
 
 ## 开具、作废、红字（H8、H9、H10）。
