@@ -65,21 +65,30 @@ fn h05_customers_with_categories() {
     assert_eq!(s.categories().unwrap()[1].parent, Some(wholesale));
     assert_eq!(s.category_named(" 北方批发 ").unwrap().unwrap().id, north);
     assert_eq!(s.category_named("南方批发").unwrap(), None);
-    // A taken name, an empty one, a parent that is not there: refused, nothing added.
-    for (name, parent) in [("批发", None), (" 北方批发", Some(wholesale)), ("  ", None)] {
+    // A taken name (naming the category that has it), an empty one, a parent that is not
+    // there: refused, nothing added.
+    for (name, parent, holder) in [
+        ("批发", None, wholesale),
+        (" 北方批发", Some(wholesale), north),
+    ] {
         let e = s.add_category(admin, name, parent).unwrap_err();
         assert!(
-            matches!(
-                e,
-                StoreError::Field {
-                    rule: "H5",
-                    field: "category name",
-                    ..
-                }
-            ),
+            matches!(&e, StoreError::CategoryTaken { name: n, id } if n == name.trim() && *id == holder.0),
             "{name}: {e:?}"
         );
     }
+    let e = s.add_category(admin, "  ", None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Field {
+                rule: "H5",
+                field: "category name",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = s
         .add_category(admin, "南方批发", Some(CategoryId(99)))
         .unwrap_err();

@@ -9,8 +9,9 @@ use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use taxdisk_host::invoice::math::rate_from_percent;
 use taxdisk_host::store::{
-    Action, BankAccount, Category, CategoryId, Initialization, NewCustomer, NewProduct,
+    Action, BankAccount, Category, CategoryId, Initialization, NewCustomer, NewProduct, StoreError,
 };
+use taxdisk_host::workflow::WorkflowError;
 use taxdisk_i18n::width::left;
 use taxdisk_i18n::{phrase, t};
 use taxdisk_protocol::bureau_api::RegisterTaxpayer;
@@ -388,18 +389,20 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             println!("{}", t!("out-customer-added", id = id.0));
         }
         CustomerCmd::Category(CategoryCmd::Add { name, parent }) => {
-            if let Some(taken) = ctx.wf.store().category_named(&name)? {
-                return Err(CmdError::Input(t!(
-                    "out-category-taken",
-                    name = name.trim(),
-                    id = taken.id.0
-                )));
-            }
             let parent = match parent {
                 Some(p) => Some(category_named(ctx, "--parent", &p)?),
                 None => None,
             };
-            let id = ctx.wf.add_category(&name, parent.as_ref().map(|p| p.id))?;
+            let id = match ctx.wf.add_category(&name, parent.as_ref().map(|p| p.id)) {
+                Err(WorkflowError::Store(StoreError::CategoryTaken { name, id })) => {
+                    return Err(CmdError::Input(t!(
+                        "out-category-taken",
+                        name = name,
+                        id = id
+                    )));
+                }
+                r => r?,
+            };
             println!(
                 "{}",
                 match &parent {
@@ -431,10 +434,8 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             ) {
                 for c in all.iter().filter(|c| c.parent == parent) {
                     out.push((depth, c.clone()));
-                    // A loop of parents (only a library user could make one) ends at 16 levels.
-                    if depth < 16 {
-                        walk(all, Some(c.id), depth + 1, out);
-                    }
+                    // A parent exists before its children and is never changed: no loops.
+                    walk(all, Some(c.id), depth + 1, out);
                 }
             }
             let mut tree = Vec::new();

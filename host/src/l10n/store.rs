@@ -27,6 +27,9 @@ impl Localize for StoreError {
                 problem = phrase(problem)
             ),
             StoreError::NameTaken(name) => t!("store-name-taken", name = format!("{name:?}")),
+            StoreError::CategoryTaken { name, id } => {
+                t!("store-category-taken", name = format!("{name:?}"), id = id)
+            }
             StoreError::WrongPassword => t!("store-wrong-password"),
             StoreError::Permission { rule, what } => {
                 t!("store-permission", rule = rule, what = phrase(what))

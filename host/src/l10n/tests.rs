@@ -119,6 +119,13 @@ fn samples() -> Vec<WorkflowError> {
         source: Box::new(WorkflowError::VoidNotPermitted { id: InvoiceId(3) }),
     });
     v.push(StoreError::NameTaken("陈主管".into()).into());
+    v.push(
+        StoreError::CategoryTaken {
+            name: "批发".into(),
+            id: 2,
+        }
+        .into(),
+    );
     v.push(StoreError::WrongPassword.into());
     v.push(StoreError::CodingDisabled.into());
     v.push(

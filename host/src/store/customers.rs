@@ -72,6 +72,23 @@ struct Held {
     category: Option<i64>,
 }
 
+/// A category read from `SELECT id, name, parent_id`.
+fn category_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Category> {
+    Ok(Category {
+        id: CategoryId(r.get(0)?),
+        name: r.get(1)?,
+        parent: r.get::<_, Option<i64>>(2)?.map(CategoryId),
+    })
+}
+
+/// H5: the id of the category named `name` (already trimmed), the first by id.
+fn category_id_named(conn: &rusqlite::Connection, name: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM customer_categories WHERE name = ?1 ORDER BY id LIMIT 1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
 fn check_party(p: &Party) -> Result<(), StoreError> {
     if p.name.trim().is_empty() {
         return Err(StoreError::Field {
@@ -129,21 +146,20 @@ impl Store {
         name: &str,
         parent: Option<CategoryId>,
     ) -> Result<CategoryId, StoreError> {
-        let refused = |problem: String| StoreError::Field {
-            rule: "H5",
-            field: "category name",
-            problem,
-        };
-        if name.trim().is_empty() {
-            return Err(refused("is required".into()));
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Field {
+                rule: "H5",
+                field: "category name",
+                problem: "is required".into(),
+            });
         }
         let tx = self.conn.transaction()?;
-        let taken: Option<i64> = tx
-            .prepare_cached("SELECT id FROM customer_categories WHERE name = ?1")?
-            .query_row([name.trim()], |r| r.get(0))
-            .optional()?;
-        if taken.is_some() {
-            return Err(refused("is taken by another category".into()));
+        if let Some(id) = category_id_named(&tx, name)? {
+            return Err(StoreError::CategoryTaken {
+                name: name.to_owned(),
+                id,
+            });
         }
         if let Some(p) = parent {
             let found: Option<i64> = tx
@@ -159,9 +175,9 @@ impl Store {
             }
         }
         tx.prepare_cached("INSERT INTO customer_categories (name, parent_id) VALUES (?1, ?2)")?
-            .execute(params![name.trim(), parent.map(|p| p.0)])?;
+            .execute(params![name, parent.map(|p| p.0)])?;
         let id = CategoryId(tx.last_insert_rowid());
-        audit::write(&tx, Some(actor), "customer.category", name.trim())?;
+        audit::write(&tx, Some(actor), "customer.category", name)?;
         tx.commit()?;
         Ok(id)
     }
@@ -170,9 +186,12 @@ impl Store {
     /// of one name.
     pub fn category_named(&self, name: &str) -> Result<Option<Category>, StoreError> {
         Ok(self
-            .categories()?
-            .into_iter()
-            .find(|c| c.name == name.trim()))
+            .conn
+            .prepare_cached(
+                "SELECT id, name, parent_id FROM customer_categories WHERE name = ?1 ORDER BY id LIMIT 1",
+            )?
+            .query_row([name.trim()], category_row)
+            .optional()?)
     }
 
     /// H5: every category.
@@ -180,13 +199,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, name, parent_id FROM customer_categories ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Category {
-                id: CategoryId(r.get(0)?),
-                name: r.get(1)?,
-                parent: r.get::<_, Option<i64>>(2)?.map(CategoryId),
-            })
-        })?;
+        let rows = stmt.query_map([], category_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -90,6 +90,16 @@ pub enum StoreError {
         "H2: the user name {0:?} is taken; an invoicer's name must differ from the administrator's and every other user's (FAQ 2.2)"
     )]
     NameTaken(String),
+    /// H5: the category name is used by another category.
+    #[error(
+        "H5: the category name {name:?} is taken by category {id}; a category's name differs from every other"
+    )]
+    CategoryTaken {
+        /// The name asked for, trimmed.
+        name: String,
+        /// The category that has it.
+        id: i64,
+    },
     /// H2: wrong name or password.
     #[error("H2: wrong user name or password")]
     WrongPassword,
@@ -136,6 +146,7 @@ impl StoreError {
             | StoreError::Permission { rule, .. }
             | StoreError::State { rule, .. } => Some(rule),
             StoreError::NameTaken(_) | StoreError::WrongPassword => Some("H2"),
+            StoreError::CategoryTaken { .. } => Some("H5"),
             StoreError::CodingDisabled => Some("H6"),
             _ => None,
         }

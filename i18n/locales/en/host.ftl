@@ -55,6 +55,7 @@ store-corrupt = stored data is corrupt: {$what}
 store-initialization = H1: {$what}
 store-field = {$rule}: {$field}: {$problem}
 store-name-taken = H2: the user name {$name} is taken; an invoicer's name must differ from the administrator's and every other user's (FAQ 2.2)
+store-category-taken = H5: the category name {$name} is taken by category {$id}; a category's name differs from every other
 store-wrong-password = H2: wrong user name or password
 store-permission = {$rule}: permission denied: {$what}
 store-coding-disabled = H6: product and customer coding is disabled: the disk holds only motor-vehicle or used-car authorization (FAQ 3.5)

@@ -55,6 +55,7 @@ store-corrupt = 保存的数据已损坏：{$what}
 store-initialization = {$what}(H1)
 store-field = {$field}：{$problem}({$rule})
 store-name-taken = 开票员和管理员的名字不能相同(H2)：用户名 {$name} 已被使用，开票员的名字须与管理员及其他每个用户都不同
+store-category-taken = 分类名称不能重复(H5)：名称 {$name} 已被分类 {$id} 使用
 store-wrong-password = 用户名或密码错误(H2)
 store-permission = 没有权限：{$what}({$rule})
 store-coding-disabled = 金税盘只有机动车销售统一发票和二手车销售统一发票票种授权，所以禁止维护和调用商品编码和客户编码库(H6)
