@@ -31,7 +31,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "std")]
+// Tests link std whatever the features: the unit tests also run as the firmware builds them
+// (`--no-default-features`, .ci/run), using std only for their own strings and vectors.
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 #[cfg(feature = "std")]

@@ -269,6 +269,8 @@ impl fmt::Display for Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(not(feature = "std"))]
+    use std::string::ToString;
 
     #[test]
     fn civil_round_trip_and_cst() {

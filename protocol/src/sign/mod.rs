@@ -352,6 +352,8 @@ pub fn signature_der(sig: &Signature, out: &mut [u8; 72]) -> usize {
 mod tests {
     use super::*;
     use crate::types::*;
+    #[cfg(not(feature = "std"))]
+    use std::{vec, vec::Vec};
 
     fn key(b: u8) -> SigningKey {
         signing_key(&[b; 32]).unwrap()

@@ -17,6 +17,8 @@ pub use tokens::*;
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(not(feature = "std"))]
+    use std::string::ToString;
 
     #[test]
     fn f1_kinds_have_real_codes() {
