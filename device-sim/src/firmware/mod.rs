@@ -52,6 +52,7 @@
 //!
 //! RAM: the idempotency index (16 KiB), the state snapshot (~2 KiB) and per-kind totals; stack
 //! peaks at a few KiB of frame and page buffers.
+#![forbid(unsafe_code)]
 
 mod commit;
 mod issue;
