@@ -40,7 +40,7 @@ use taxdisk_host::transport::{DiskWork, Transport as _};
 use taxdisk_host::workflow::Workflow;
 use taxdisk_i18n::t;
 use taxdisk_i18n::width::left;
-use taxdisk_protocol::bureau_api::RegisterTaxpayer;
+use taxdisk_protocol::bureau_api::{KeyRegistered, RegisterTaxpayer};
 use taxdisk_protocol::sign;
 use taxdisk_protocol::types::*;
 
@@ -427,22 +427,25 @@ type Disk = crate::rig::Disk;
 /// Provisions a factory disk (if it is one) as machine `machine` of the bench company (each
 /// disk of a farm on one bureau its own, F6), logs in and makes sure `want` blank numbers of
 /// electronic stock are loaded (the disk holds 16 rolls, so at most that many at once).
+/// Answers the disk's bureau credential if it was provisioned now and `office` gave one
+/// ([`rig::provision`]).
 pub fn prepare(
     disk: &mut Disk,
     office: &mut dyn Office,
     serial: &DeviceSerial,
     machine: u16,
     want: u32,
-) -> Result<(), BenchError> {
+) -> Result<Option<KeyRegistered>, BenchError> {
     let company = RegisterTaxpayer {
         taxpayer_id: TaxpayerId::new(BENCH_TIN).map_err(|e| BenchError::Setup(e.to_string()))?,
         company_name: CompanyName::new("基准测试有限公司")
             .map_err(|e| BenchError::Setup(e.to_string()))?,
         kinds: vec![limits()],
     };
-    rig::provision(disk, office, serial, company, machine)?;
+    let credential = rig::provision(disk, office, serial, company, machine)?;
     rig::login(disk)?;
-    top_up(disk, office, serial, want)
+    top_up(disk, office, serial, want)?;
+    Ok(credential)
 }
 
 /// Makes sure `want` blank numbers of electronic stock are loaded (at most 10,000 bought at
@@ -660,18 +663,25 @@ fn tcp_job(
         .map_err(|e| BenchError::Bureau(e.to_string()))?
         .with_admin_token(admin_token.map(str::to_owned));
     let serial = disk.info()?.serial;
-    prepare(
+    let provisioned = prepare(
         &mut disk,
         &mut office,
         &serial,
         machine,
         n.min(10_000) as u32,
     )?;
-    // The disk's own credential for its uploads (a new one: the bench holds no other).
-    let credential = office
-        .new_credential(&serial)
-        .map_err(|e| BenchError::Bureau(e.to_string()))?
-        .credential;
+    // The disk's own credential for its uploads: the one its provisioning just answered, or
+    // for a disk provisioned before (by a data folder, say) a new one from the tax office, as
+    // the bench holds no other (that folder's credential then stops working).
+    let credential = match provisioned {
+        Some(k) => k.credential,
+        None => {
+            office
+                .new_credential(&serial)
+                .map_err(|e| BenchError::Bureau(e.to_string()))?
+                .credential
+        }
+    };
     let uploader = BureauClient::new(url)
         .map_err(|e| BenchError::Bureau(e.to_string()))?
         .with_credential(Some(credential));
@@ -800,6 +810,57 @@ mod tests {
         // A message shorter than the stamp is stamped as far as it goes.
         let mut short = [0u8; 3];
         sign_distinct(&key, &mut short, 1);
+    }
+
+    #[test]
+    fn a_disk_the_bench_provisions_keeps_the_credential_it_was_given() {
+        let mut o = crate::rig::RigBuilder::new("669900000077")
+            .build()
+            .unwrap()
+            .into_office(Store::open_in_memory().unwrap())
+            .unwrap();
+        let k = prepare(o.wf.disk(), &mut o.office, &o.serial, 0, 1)
+            .unwrap()
+            .expect("a fresh disk's credential, answered at its provisioning");
+        // The credential is the disk's: the bureau sells it rolls on that alone (no other was
+        // asked for, so the one it was given still works).
+        let url = o.bureau.url();
+        let as_disk = |credential: &str| {
+            BureauClient::new(&url)
+                .unwrap()
+                .with_credential(Some(credential.to_owned()))
+        };
+        let blank = |o: &mut crate::rig::OfficeRig| {
+            o.wf.disk()
+                .status(InvoiceKind::Electronic)
+                .unwrap()
+                .blank_left
+        };
+        let before = blank(&mut o);
+        top_up(
+            o.wf.disk(),
+            &mut as_disk(&k.credential),
+            &o.serial,
+            before + 1,
+        )
+        .unwrap();
+        let after = blank(&mut o);
+        assert!(after > before, "{before} then {after}");
+        let refused = top_up(
+            o.wf.disk(),
+            &mut as_disk(&"0".repeat(64)),
+            &o.serial,
+            after + 1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("bad_credential"), "{refused}");
+        // Provisioned already: no credential to answer (the farm asks the tax office for one).
+        assert!(
+            prepare(o.wf.disk(), &mut o.office, &o.serial, 0, 1)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ use taxdisk_host::transport::inproc::{InProcess, Shared, Threaded};
 use taxdisk_host::transport::tcp::TcpTransport;
 use taxdisk_host::workflow::Workflow;
 use taxdisk_protocol::Timestamp;
-use taxdisk_protocol::bureau_api::{BuyRolls, ProvisionRequest, RegisterKey, RegisterTaxpayer};
+use taxdisk_protocol::bureau_api::{
+    BuyRolls, KeyRegistered, ProvisionRequest, RegisterKey, RegisterTaxpayer,
+};
 use taxdisk_protocol::fault::{FaultyHandler, SharedPlan};
 use taxdisk_protocol::types::*;
 
@@ -352,8 +354,9 @@ pub trait Office {
     fn register(&mut self, r: RegisterTaxpayer) -> Result<(), RigError>;
     /// Provisions a disk (D1).
     fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, RigError>;
-    /// Registers a disk's key.
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), RigError>;
+    /// Registers a disk's key; answers the disk's bureau credential where the office gives
+    /// one (the bureau over HTTP does, the bureau in this process has no credentials).
+    fn register_key(&mut self, r: RegisterKey) -> Result<Option<KeyRegistered>, RigError>;
     /// Sells rolls of blank numbers.
     fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, RigError>;
 }
@@ -369,8 +372,10 @@ impl Office for Bureau {
     fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, RigError> {
         Bureau::provision(self, r).map_err(bureau_err)
     }
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), RigError> {
-        Bureau::register_key(self, r).map_err(bureau_err)
+    fn register_key(&mut self, r: RegisterKey) -> Result<Option<KeyRegistered>, RigError> {
+        Bureau::register_key(self, r)
+            .map(|()| None)
+            .map_err(bureau_err)
     }
     fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, RigError> {
         self.buy_rolls(r).map_err(bureau_err)
@@ -384,9 +389,9 @@ impl Office for BureauClient {
     fn provision(&mut self, r: ProvisionRequest) -> Result<Signed<ProvisionToken>, RigError> {
         BureauClient::provision(self, &r).map_err(bureau_err)
     }
-    fn register_key(&mut self, r: RegisterKey) -> Result<(), RigError> {
+    fn register_key(&mut self, r: RegisterKey) -> Result<Option<KeyRegistered>, RigError> {
         BureauClient::register_key(self, &r)
-            .map(|_| ())
+            .map(Some)
             .map_err(bureau_err)
     }
     fn buy(&mut self, r: BuyRolls) -> Result<Vec<Signed<RollGrant>>, RigError> {
@@ -396,16 +401,18 @@ impl Office for BureauClient {
 
 /// Provisions `disk` as machine `machine` of the taxpayer `reg` registers, straight from
 /// `office` (no workflow): register, provision token, the disk's provisioning, its key
-/// registered. A disk that is past its factory state is left as it is.
+/// registered. A disk that is past its factory state is left as it is. Answers the disk's
+/// bureau credential when it was provisioned now and the office gave one
+/// ([`Office::register_key`]).
 pub fn provision(
     disk: &mut Disk,
     office: &mut dyn Office,
     serial: &DeviceSerial,
     reg: RegisterTaxpayer,
     machine: u16,
-) -> Result<(), RigError> {
+) -> Result<Option<KeyRegistered>, RigError> {
     if disk.info()?.state != DiskState::Factory {
-        return Ok(());
+        return Ok(None);
     }
     let taxpayer_id = reg.taxpayer_id.clone();
     office.register(reg)?;
