@@ -19,7 +19,7 @@ use super::nor::{
 };
 use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
 use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -114,12 +114,30 @@ impl std::fmt::Debug for Memory {
 /// as the mapping lives: created `0600`, exclusively locked before it is mapped and until the
 /// chip (which owns both) is dropped, and every taxdisk process that opens an image takes
 /// that lock first. Only a process ignoring the lock could change it meanwhile, as it could
-/// change any file under a program that reads it.
+/// change any file under a program that reads it. A store into the map needs no new block
+/// of the file system (every block was written when the image was made, [`write_blank`]),
+/// except on one that copies on write (btrfs, ZFS), where a full disk can stop the process.
 #[allow(unsafe_code)]
 fn map_image(file: &File) -> std::io::Result<memmap2::MmapMut> {
-    // SAFETY: see above; the file outlives no part of the mapping's use (both are fields of the
-    // chip, and the mapping is dropped first).
+    // SAFETY: the file is locked to this process from before the mapping until after it is
+    // gone (the chip drops `mem` before `_locked`); see above.
     unsafe { memmap2::MmapMut::map_mut(file) }
+}
+
+/// Pieces in which a blank image is written ([`write_blank`]).
+const IMAGE_PIECE: usize = 64 * 1024;
+
+/// Writes `capacity` bytes of `0xFF` (a blank chip) to the new image `file`, in pieces of
+/// [`IMAGE_PIECE`].
+fn write_blank(file: &File, capacity: usize) -> std::io::Result<()> {
+    let piece = vec![0xFF; IMAGE_PIECE.min(capacity)];
+    let mut at = 0;
+    while at < capacity {
+        let n = piece.len().min(capacity - at);
+        file.write_all_at(&piece[..n], at as u64)?;
+        at += n;
+    }
+    Ok(())
 }
 
 /// Winbond manufacturer id.
@@ -267,9 +285,10 @@ impl EmulatedChip {
         let len = file.metadata()?.len();
         if created {
             let chip = Self::new(capacity).ok_or_else(|| bad("flash capacity".into()))?;
-            file.set_len(capacity as u64)?;
-            let mut mem = map_image(&file)?;
-            mem.fill(0xFF);
+            // Written, not extended and filled through the map: every block is allocated now,
+            // so a full file system is an error here rather than a fault at a later store.
+            write_blank(&file, capacity)?;
+            let mem = map_image(&file)?;
             return Ok(EmulatedChip {
                 mem: Memory::Mapped(mem),
                 _locked: Some(file),
