@@ -434,7 +434,8 @@ pub(super) fn customer(ctx: &mut Ctx, c: CustomerCmd) -> Result<(), CmdError> {
             ) {
                 for c in all.iter().filter(|c| c.parent == parent) {
                     out.push((depth, c.clone()));
-                    // A parent exists before its children and is never changed: no loops.
+                    // Each category has one parent, so a walk down from the top ones meets
+                    // no loop: a category in a loop of parents is never reached.
                     walk(all, Some(c.id), depth + 1, out);
                 }
             }
