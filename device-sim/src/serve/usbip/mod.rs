@@ -23,7 +23,9 @@
 //!   `Plug(true)` lists it again. The order of these steps keeps clear of a lock-order deadlock
 //!   in the crate (see `follow_plug`). A device list asked during an unplug waits for its end
 //!   (the crate lists the disk again between its importer's end and its removal), so a disk
-//!   the list shows is one an import gets.
+//!   the list shows is one an import gets. An importer that ends on an error is listed again
+//!   if its disk is plugged in, whether reading or writing failed (the crate puts a device back
+//!   only after a read error: `relist`).
 //! - power: a `PowerCycle` (and a restore or a power cut, which cycle it too) reboots the disk
 //!   behind its attachment: the login and RAM state are gone, the importing connection stays.
 //!   A real disk that loses power drops off the bus and the PC enumerates it again by itself;
@@ -349,6 +351,7 @@ impl UsbipExport {
             let _ctx = rt.enter();
             tokio::net::TcpListener::from_std(listener)?
         };
+        let listed = Arc::new(devices.clone());
         for ((dev, d), (_, pipe)) in devices.into_iter().zip(disks).zip(pipes.iter()) {
             rt.spawn(follow_plug(
                 server.clone(),
@@ -358,7 +361,7 @@ impl UsbipExport {
                 pipe.clone(),
             ));
         }
-        rt.spawn(accept_loop(listener, server, conns.clone(), pipes));
+        rt.spawn(accept_loop(listener, server, conns.clone(), pipes, listed));
         tracing::info!(addr = %bound, ?bus_ids, "{}", taxdisk_i18n::t!("log-usbip-exporting"));
         Ok(UsbipExport {
             addr: bound,
@@ -400,6 +403,7 @@ async fn accept_loop(
     server: Arc<UsbIpServer>,
     conns: Arc<Conns>,
     pipes: Arc<Vec<(String, SharedPipe)>>,
+    devices: Arc<Vec<UsbDevice>>,
 ) {
     loop {
         let (socket, peer) = match listener.accept().await {
@@ -441,10 +445,11 @@ async fn accept_loop(
             pipes: pipes.clone(),
         };
         let server = server.clone();
+        let devices = devices.clone();
         tokio::spawn(async move {
             let reg = reg;
             tracing::debug!(port = "usbip", %peer, "connected");
-            match serve_connection(socket, server, &reg).await {
+            match serve_connection(socket, server, &reg, &devices).await {
                 Ok(()) => tracing::debug!(port = "usbip", %peer, "disconnected"),
                 Err(e) => tracing::debug!(port = "usbip", %peer, error = %e, "connection ended"),
             }
@@ -453,17 +458,21 @@ async fn accept_loop(
 }
 
 /// Runs the crate's handler on the connection, with every message from the peer checked by
-/// [`guard::forward`] on its way: a refused one closes the connection with a warning.
+/// [`guard::forward`] on its way: a refused one closes the connection with a warning. When the
+/// crate stops on an error, the device the connection imported is listed again if it is
+/// plugged in ([`relist`]).
 async fn serve_connection(
     socket: tokio::net::TcpStream,
     server: Arc<UsbIpServer>,
     reg: &Registered,
+    devices: &[UsbDevice],
 ) -> std::io::Result<()> {
+    let crate_server = server.clone();
     let (rd, wr) = socket.into_split();
     let (crate_side, guard_side) = tokio::io::duplex(GUARD_BUFFER);
     let guard = guard::forward(rd, guard_side, reg);
     let mut socket = tokio::io::join(crate_side, wr);
-    let handler = usbip::handler(&mut socket, server);
+    let handler = usbip::handler(&mut socket, crate_server);
     tokio::pin!(guard, handler);
     let result = tokio::select! {
         // The crate stopped first (the peer is gone): the guard has nothing left to do.
@@ -477,9 +486,46 @@ async fn serve_connection(
             handler.await
         }
     };
+    if result.is_err() {
+        relist(&server, reg, devices).await;
+    }
     // The crate has put its device back: the disk is free before the peer sees the end.
     reg.finish();
     result
+}
+
+/// Lists again the device that the connection `reg` imported, if it is plugged in, after the
+/// crate's handler stopped on an error. The crate puts an imported device back in its list when
+/// reading from the connection fails, but not when writing to it does: the disk then stayed out
+/// of the list, and no host could import it until it was unplugged and plugged in again.
+///
+/// Runs while the connection still counts as the importer, so an unplug that begins meanwhile
+/// waits for it and then takes the device out of the list as usual. The stale copy the crate
+/// keeps among its imported devices is replaced by the next import of the bus id.
+async fn relist(server: &UsbIpServer, reg: &Registered, devices: &[UsbDevice]) {
+    let bus = {
+        let t = lock(&reg.conns.table);
+        match t.open.get(&reg.id).and_then(|c| c.import.clone()) {
+            Some(bus) if !t.unplugged.contains(&bus) => bus,
+            _ => return,
+        }
+    };
+    let Some(dev) = devices.iter().find(|d| d.bus_id == bus) else {
+        return;
+    };
+    // Device lists wait while the device may be out of the list (taken out to be put back
+    // once, whether or not the crate put it back).
+    let _held = reg.conns.hold_lists();
+    loop {
+        match tokio::time::timeout(REMOVE_WAIT, server.remove_device(&bus)).await {
+            // Listed (the crate put it back), or held among the imported ones.
+            Ok(_) => break,
+            // The crate's lists are busy with another connection's end (see `follow_plug`).
+            Err(_) => tracing::debug!(bus_id = %bus, "USB/IP: device list busy; trying again"),
+        }
+    }
+    server.add_device(dev.clone()).await;
+    tracing::info!(bus_id = %bus, "{}", taxdisk_i18n::t!("log-usbip-on-bus"));
 }
 
 /// Follows the disk's plugged state: unplugged, its importer is closed and it leaves the device

@@ -84,8 +84,14 @@ impl Conns {
     /// Starts unplugging `bus_id`: its imports are refused from now on, and device lists wait
     /// until the returned guard is dropped, when the device is out of the crate's list.
     pub(super) fn begin_unplug(&self, bus_id: &str) -> Unplugging<'_> {
-        self.unplugs.send_modify(|n| *n += 1);
         self.set_unplugged(bus_id, true);
+        self.hold_lists()
+    }
+
+    /// Device lists wait until the returned guard is dropped: the crate's list is being put
+    /// right (an unplug, or a device listed again after its importer's error).
+    pub(super) fn hold_lists(&self) -> Unplugging<'_> {
+        self.unplugs.send_modify(|n| *n += 1);
         Unplugging { conns: self }
     }
 

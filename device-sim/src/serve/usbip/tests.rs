@@ -128,3 +128,34 @@ fn a_listed_disk_is_importable_even_while_an_unplug_is_under_way() {
         "listed after the plug, but its import is refused"
     );
 }
+
+#[test]
+fn an_importer_that_ends_on_a_write_error_leaves_the_disk_listed() {
+    let (export, _disk) = export();
+    let (addr, bus) = (export.addr(), bus_id(0));
+    for round in 0..20 {
+        let (mut s, status) = import(addr, &bus);
+        assert_eq!(status, 0, "round {round}");
+        // A device list asked on the importing connection, and the connection reset at once:
+        // the crate's answer meets a closed socket.
+        let mut req = Vec::new();
+        req.extend(USBIP_VERSION.to_be_bytes());
+        req.extend(0x8005u16.to_be_bytes());
+        req.extend(0u32.to_be_bytes());
+        s.write_all(&req).unwrap();
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(s);
+        let end = Instant::now() + WAIT;
+        while export.conns.importing(&bus) || listed(addr) == 0 {
+            assert!(
+                Instant::now() < end,
+                "round {round}: the disk is not listed again"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    // Listed, and importable.
+    assert_eq!(import(addr, &bus).1, 0);
+}
